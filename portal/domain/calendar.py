@@ -1,0 +1,126 @@
+"""The mainland-China working-day calendar (法定节假日 and 调休 make-up working days).
+
+The calendar is data (a table filled from a maintained package plus rows an administrator adds);
+this module turns those rows into arrays so that thousands of deadlines are a single
+`searchsorted`, and it refuses — with `CalendarMissing` — to count through a day it does not know.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Iterable
+
+import numpy as np
+
+from portal.domain.errors import CalendarMissing
+
+
+class DayKind(StrEnum):
+    WORKDAY = "workday"   # an ordinary Monday–Friday
+    WEEKEND = "weekend"   # Saturday or Sunday off
+    HOLIDAY = "holiday"   # a public holiday (法定节假日) or its bridging days off
+    MAKEUP = "makeup"     # a weekend day worked in exchange (调休上班)
+
+
+@dataclass(frozen=True)
+class CalendarDay:
+    day: date
+    is_working: bool
+    kind: DayKind
+    note: str = ""   # the holiday's name, or the administrator's remark
+
+
+def classify(day: date, is_working: bool, holiday_name: str | None) -> DayKind:
+    weekend = day.weekday() >= 5
+    if is_working:
+        return DayKind.MAKEUP if weekend else DayKind.WORKDAY
+    if holiday_name or not weekend:
+        return DayKind.HOLIDAY
+    return DayKind.WEEKEND
+
+
+_DAY = np.timedelta64(1, "D")
+
+
+class WorkingCalendar:
+    """Known days between the first and last loaded day; days not loaded are unknown."""
+
+    def __init__(self, days: Iterable[CalendarDay]) -> None:
+        self._days: dict[date, CalendarDay] = {d.day: d for d in days}
+        if self._days:
+            first, last = min(self._days), max(self._days)
+        else:
+            first = last = date(2000, 1, 1)
+        self.origin = np.datetime64(first, "D")
+        size = (last - first).days + 1 if self._days else 0
+        working = np.zeros(size, dtype=bool)
+        known = np.zeros(size, dtype=bool)
+        for d in self._days.values():
+            i = (d.day - first).days
+            working[i] = d.is_working
+            known[i] = True
+        self._working = working
+        # cum_working[i]: working days in [origin, origin+i]; cum_unknown likewise for gaps.
+        self._cum_working = np.cumsum(working, dtype=np.int64)
+        self._cum_unknown = np.cumsum(~known, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self._days)
+
+    def get(self, day: date) -> CalendarDay | None:
+        return self._days.get(day)
+
+    def years(self) -> list[int]:
+        return sorted({d.year for d in self._days})
+
+    # -- one deadline at a time: the readable rule, used for explanations and as the test oracle --
+
+    def add_working_days(self, start: date, n: int) -> date:
+        """The last day of an n-working-day period; the start day itself is not counted."""
+        day, counted = start, 0
+        while counted < n:
+            day += timedelta(days=1)
+            info = self._days.get(day)
+            if info is None:
+                raise CalendarMissing(day.year)
+            counted += info.is_working
+        return day
+
+    def walk(self, start: date, end: date) -> list[CalendarDay]:
+        """Every day after `start` up to `end`, as known to the calendar (for explanations)."""
+        out, day = [], start
+        while day < end:
+            day += timedelta(days=1)
+            info = self._days.get(day)
+            if info is None:
+                raise CalendarMissing(day.year)
+            out.append(info)
+        return out
+
+    # -- many deadlines at once --
+
+    def add_working_days_many(self, starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised `add_working_days`: (last days as datetime64[D], mask of calendar-missing)."""
+        starts = starts.astype("datetime64[D]")
+        size = len(self._cum_working)
+        missing = np.isnat(starts)
+        idx = np.where(missing, 0, (starts - self.origin).astype("int64", copy=False))
+        missing |= (idx < 0) | (idx >= size)
+        if size == 0:
+            return np.full(starts.shape, np.datetime64("NaT", "D")), np.ones(starts.shape, bool)
+        idx = np.clip(idx, 0, size - 1)
+        target = self._cum_working[idx] + n
+        due_idx = np.searchsorted(self._cum_working, target, side="left")
+        due_idx = np.maximum(due_idx, idx)
+        missing |= due_idx >= size
+        due_idx = np.minimum(due_idx, size - 1)
+        missing |= (self._cum_unknown[due_idx] - self._cum_unknown[idx]) > 0
+        due = self.origin + due_idx.astype("timedelta64[D]")
+        due = np.where(missing, np.datetime64("NaT", "D"), due)
+        return due, missing
+
+
+def end_of_day(day: date) -> datetime:
+    """24:00 of `day`, i.e. the first instant of the next day."""
+    return datetime.combine(day + timedelta(days=1), time.min)

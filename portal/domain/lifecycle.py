@@ -1,0 +1,126 @@
+"""The complaint lifecycle (SPEC §3, 002 art.13) as a table: state, action, next state, who may fire it.
+
+Services ask `authorize(action, state, roles)` before changing anything; the table is the single
+place that says, for example, that only the GM office accepts a case waiting in its queue.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Iterable
+
+from portal.domain.errors import TransitionNotAllowed
+from portal.domain.roles import Role
+
+
+class State(StrEnum):
+    REGISTERED = "registered"                         # 待受理
+    INVESTIGATING = "investigating"                   # 调查中
+    AWAITING_CONSOLIDATION = "awaiting_consolidation" # 待汇总
+    AWAITING_APPROVAL = "awaiting_approval"           # 待核决
+    NEGOTIATING = "negotiating"                       # 待交涉
+    AWAITING_REVIEW = "awaiting_review"               # 待核阅 (supervisor review of the negotiation)
+    AWAITING_CLOSURE = "awaiting_closure"             # 待结案
+    CLOSED = "closed"                                 # 已结案
+    ARCHIVED = "archived"                             # 已归档
+
+
+OPEN_STATES: frozenset[State] = frozenset(State) - {State.CLOSED, State.ARCHIVED}
+
+
+class Action(StrEnum):
+    REGISTER = "register"
+    ACCEPT = "accept"
+    REPORT_MAJOR = "report_major"
+    RECORD_INITIAL_PLAN = "record_initial_plan"
+    REQUEST_TECHNICAL_ANALYSIS = "request_technical_analysis"
+    SUBMIT_REPORT = "submit_report"
+    CONSOLIDATE = "consolidate"
+    APPROVE = "approve"
+    SEND_BACK = "send_back"
+    RECORD_NEGOTIATION = "record_negotiation"
+    REVIEW_NEGOTIATION = "review_negotiation"
+    RETURN_NEGOTIATION = "return_negotiation"
+    CLOSE = "close"
+    RECORD_FOLLOW_UP = "record_follow_up"
+    HOLD = "hold"
+    RESUME = "resume"
+    FILE_PETITION = "file_petition"
+    MARK_OTHER_COMPANY = "mark_other_company"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: Action
+    source: State | None          # None: the action creates the case
+    target: State
+    roles: frozenset[Role]
+    note: str = ""                # when an action has two targets, what decides
+
+
+def _t(action: Action, source: State | None, target: State, *roles: Role, note: str = "") -> Transition:
+    return Transition(action, source, target, frozenset(roles), note)
+
+
+S, A, R = State, Action, Role
+_INTAKE = (R.INTAKE, R.INTAKE_LEAD)
+_HOLDABLE = (S.INVESTIGATING, S.AWAITING_CONSOLIDATION, S.NEGOTIATING)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    _t(A.REGISTER, None, S.REGISTERED, *_INTAKE),
+    _t(A.ACCEPT, S.REGISTERED, S.INVESTIGATING, R.GM_OFFICE),
+    *(_t(A.REPORT_MAJOR, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
+    _t(A.RECORD_INITIAL_PLAN, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER),
+    _t(A.REQUEST_TECHNICAL_ANALYSIS, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER),
+    _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER,
+       note="other routed departments have not reported yet"),
+    _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.AWAITING_CONSOLIDATION, R.HANDLER,
+       note="the last routed department reports"),
+    _t(A.CONSOLIDATE, S.AWAITING_CONSOLIDATION, S.AWAITING_APPROVAL, R.GM_OFFICE),
+    _t(A.APPROVE, S.AWAITING_APPROVAL, S.NEGOTIATING, R.APPROVER),
+    _t(A.SEND_BACK, S.AWAITING_APPROVAL, S.AWAITING_CONSOLIDATION, R.APPROVER),
+    _t(A.RECORD_NEGOTIATION, S.NEGOTIATING, S.AWAITING_REVIEW, *_INTAKE),
+    _t(A.REVIEW_NEGOTIATION, S.AWAITING_REVIEW, S.AWAITING_CLOSURE, R.INTAKE_LEAD),
+    _t(A.RETURN_NEGOTIATION, S.AWAITING_REVIEW, S.NEGOTIATING, R.INTAKE_LEAD),
+    _t(A.CLOSE, S.AWAITING_CLOSURE, S.CLOSED, R.GM_OFFICE),
+    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.ARCHIVED, *_INTAKE),
+    *(_t(A.HOLD, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
+    *(_t(A.RESUME, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
+    *(_t(A.FILE_PETITION, s, s, R.HANDLER) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
+                                                      S.AWAITING_CLOSURE, S.CLOSED)),
+    *(_t(A.MARK_OTHER_COMPANY, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
+)
+
+
+def transitions_for(action: Action, state: State | None) -> list[Transition]:
+    return [t for t in TRANSITIONS if t.action == action and t.source == state]
+
+
+def authorize(action: Action, state: State | None, roles: Iterable[Role]) -> list[Transition]:
+    """Return the transitions `action` may take from `state` for a user with `roles`, or refuse.
+
+    The state is checked first: a clerk told "this case is already accepted" learns more than
+    one told "you may not accept".
+    """
+    candidates = transitions_for(action, state)
+    if not candidates:
+        raise TransitionNotAllowed(
+            "lifecycle.not_in_state", action=action.value, state=state.value if state else "")
+    role_set = frozenset(roles)
+    allowed = [t for t in candidates if t.roles & role_set]
+    if not allowed:
+        raise TransitionNotAllowed("lifecycle.not_your_role", action=action.value)
+    return allowed
+
+
+def next_state(action: Action, state: State | None, roles: Iterable[Role]) -> State:
+    """The single target of an action that has one; actions with two targets choose in the service."""
+    targets = {t.target for t in authorize(action, state, roles)}
+    if len(targets) != 1:
+        raise ValueError(f"{action} from {state} has several targets; the service must choose")
+    return targets.pop()
+
+
+def after_report(remaining_departments: int) -> State:
+    """A case routed to several departments waits for all of them (SPEC §3)."""
+    return State.INVESTIGATING if remaining_departments > 0 else State.AWAITING_CONSOLIDATION

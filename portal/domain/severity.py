@@ -1,0 +1,35 @@
+"""Major-case criteria (重大案件, 002 art.4.6 adapted by SPEC §2).
+
+A case with any flag is 重大 whatever severity the clerk chose, and must be reported upward within
+24 hours. The amount and head-count thresholds are configuration rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class MajorThresholds:
+    amount: Decimal           # amount at stake strictly above this is major (default 500,000 CNY)
+    joint_complainants: int   # this many complainants or more is a major joint complaint (default 20)
+
+
+def major_reasons(*, media: bool, regulator: bool, litigation: bool, amount: Decimal | None,
+                  joint_complainants: int, thresholds: MajorThresholds) -> list[str]:
+    reasons = []
+    if media:
+        reasons.append("media")
+    if regulator:
+        reasons.append("regulator")
+    if litigation:
+        reasons.append("litigation")
+    if amount is not None and amount > thresholds.amount:
+        reasons.append("amount")
+    if joint_complainants >= thresholds.joint_complainants:
+        reasons.append("joint")
+    return reasons
+
+
+def effective_severity(chosen: str, reasons: list[str]) -> str:
+    return "major" if reasons else chosen

@@ -1,0 +1,235 @@
+"""Typed SQLAlchemy 2.x models. Times are naive Beijing local time (UTC+8, no DST)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+                        LargeBinary, Numeric, String, Text, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    investigates: Mapped[bool] = mapped_column(Boolean, default=False)  # may be routed a case
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RoleRow(Base):
+    __tablename__ = "roles"
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(40))
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str] = mapped_column(String(100), default="")
+    password_hash: Mapped[str] = mapped_column(String(100))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    approval_level: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    department: Mapped[Department | None] = relationship(lazy="joined")
+    role_links: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    @property
+    def role_keys(self) -> list[str]:
+        return sorted(link.role_key for link in self.role_links)
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    role_key: Mapped[str] = mapped_column(ForeignKey("roles.key"), primary_key=True)
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Channel(Base):
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SlaClock(Base):
+    """A deadline clock (SPEC §4): which milestone starts and stops it, its unit and target."""
+
+    __tablename__ = "sla_clocks"
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    unit: Mapped[str] = mapped_column(String(20))
+    target: Mapped[int] = mapped_column(Integer)
+    start_milestone: Mapped[str] = mapped_column(String(40))
+    stop_milestone: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Setting(Base):
+    """A single business rule value (badge threshold, major-case amount, attachment limits…)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(200), default="")
+
+
+class CalendarDayRow(Base):
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    kind: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(String(100), default="")
+    source: Mapped[str] = mapped_column(String(20))  # "package" or "admin"
+
+
+class NumberCounter(Base):
+    """Last serial handed out per numbering period (YYMM); locked by the accepting transaction."""
+
+    __tablename__ = "number_counters"
+    period: Mapped[str] = mapped_column(String(4), primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer)
+
+
+class Complaint(Base):
+    """One 客户抱怨处理表. Milestone columns are written by the same transaction as their event."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (Index("ix_complaints_state", "state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    state: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    # customer (complainant profile, 001 §1)
+    customer_name: Mapped[str] = mapped_column(String(50))
+    customer_gender: Mapped[str] = mapped_column(String(12))
+    customer_age_band: Mapped[str] = mapped_column(String(12))
+    customer_occupation: Mapped[str] = mapped_column(String(50), default="")
+    customer_phone: Mapped[str] = mapped_column(String(11))
+    customer_id_number: Mapped[str] = mapped_column(String(18), default="")
+    customer_address: Mapped[str] = mapped_column(String(200), default="")
+    customer_email: Mapped[str] = mapped_column(String(100), default="")
+    # policy
+    policy_number: Mapped[str] = mapped_column(String(40))
+    product: Mapped[str] = mapped_column(String(60))
+    insured_name: Mapped[str] = mapped_column(String(50), default="")
+    claim_report_number: Mapped[str] = mapped_column(String(40), default="")
+    # complaint
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    description: Mapped[str] = mapped_column(Text)
+    product_involved: Mapped[str] = mapped_column(String(200), default="")
+    expected_resolution: Mapped[str] = mapped_column(Text)
+    complained_staff_other: Mapped[str] = mapped_column(String(200), default="")
+    severity: Mapped[str] = mapped_column(String(12))
+    urgency: Mapped[str] = mapped_column(String(12))
+    flag_media: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_regulator: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_litigation: Mapped[bool] = mapped_column(Boolean, default=False)
+    amount_at_stake: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    joint_complainants: Mapped[int] = mapped_column(Integer, default=1)
+    receiving_clerk_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    original_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    # milestones (clock starts and stops)
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    initial_plan_at: Mapped[datetime | None] = mapped_column(DateTime)
+    investigation_done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reported_to_gm_at: Mapped[datetime | None] = mapped_column(DateTime)
+    negotiation_returned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    consolidated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    major_flagged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    major_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decision_told_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    departments: Mapped[list["ComplaintDepartment"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="ComplaintDepartment.department_id")
+    staff_links: Mapped[list["ComplainedStaff"]] = relationship(cascade="all, delete-orphan",
+                                                                 lazy="selectin")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ComplaintDepartment(Base):
+    """A department a case is routed to (one investigation per department)."""
+
+    __tablename__ = "complaint_departments"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    routed_at: Mapped[datetime] = mapped_column(DateTime)
+    initial_plan_at: Mapped[datetime | None] = mapped_column(DateTime)
+    report_submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    department: Mapped[Department] = relationship(lazy="joined")
+
+
+class ComplainedStaff(Base):
+    """A staff member the complaint names: they may not handle, approve or negotiate it."""
+
+    __tablename__ = "complained_staff"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class AttachmentRow(Base):
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Event(Base):
+    """An immutable audit event: who, when, from-state, to-state, comment, changed fields.
+
+    Configuration changes are events too (complaint_id empty). Database triggers refuse
+    UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_complaint", "complaint_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(30))
+    to_state: Mapped[str | None] = mapped_column(String(30))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
