@@ -34,3 +34,15 @@ def mask_text(value: str | None, keep: int = 6) -> str:
     if not value:
         return ""
     return value[:keep] + "****" if len(value) > keep else "****"
+
+
+_CASE_READERS = frozenset({Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE, Role.APPROVER, Role.MANAGER})
+
+
+def may_view_case(roles: Iterable[Role], department_id: int | None,
+                  case_department_ids: Iterable[int]) -> bool:
+    """Handlers read only cases routed to their department; admins and trainers read none."""
+    roles = frozenset(roles)
+    if roles & _CASE_READERS:
+        return True
+    return Role.HANDLER in roles and department_id is not None and department_id in set(case_department_ids)

@@ -1,0 +1,5 @@
+"""Use cases: one function each, keyword-only, taking the unit of work, the actor and `now`.
+
+Each checks the actor's permission, runs in one transaction and writes its audit event.
+Pages and the command line call only these.
+"""

@@ -1,0 +1,71 @@
+"""The working-day calendar table: filled from the maintained `chinesecalendar` package for the
+years it covers, plus days an administrator sets (years the package does not cover yet)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import chinese_calendar
+from sqlalchemy import select
+
+from portal.domain.calendar import DayKind, classify
+from portal.domain.errors import DomainError
+from portal.domain.roles import Role
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import CalendarDayRow
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import record_event
+from portal.services.rules import days_of_year
+
+
+def package_years() -> range:
+    """Years the installed package has official data for (it refuses any other year)."""
+    years = sorted({d.year for d in chinese_calendar.constants.holidays})
+    return range(years[0], years[-1] + 1)
+
+
+def package_day(day: date) -> tuple[bool, DayKind, str]:
+    is_working = chinese_calendar.is_workday(day)
+    _, name = chinese_calendar.get_holiday_detail(day)
+    return is_working, classify(day, is_working, name), name or ""
+
+
+def load_package_calendar(uow: UnitOfWork) -> int:
+    """Add every package-covered day the table lacks; never overwrite a row already there.
+
+    Returns how many days were added (0 once loaded, so calling it at every start is cheap).
+    """
+    with uow.write() as session:
+        existing = set(session.scalars(select(CalendarDayRow.day)))
+        added = 0
+        for year in package_years():
+            for day in days_of_year(year):
+                if day in existing:
+                    continue
+                is_working, kind, note = package_day(day)
+                session.add(CalendarDayRow(day=day, is_working=is_working, kind=kind.value,
+                                           note=note, source="package"))
+                added += 1
+        return added
+
+
+def set_calendar_day(uow: UnitOfWork, *, actor: Actor, day: date, is_working: bool, note: str,
+                     now: datetime) -> None:
+    """An administrator records an official day (e.g. next year's 调休 once the State Council
+    publishes it)."""
+    note = note.strip()
+    if len(note) > 100:
+        raise DomainError("form.too_long", max=100)
+    with uow.write() as session:
+        user = fresh_actor(session, actor, Role.ADMIN)
+        row = session.get(CalendarDayRow, day)
+        before = None if row is None else {"is_working": row.is_working, "kind": row.kind, "note": row.note}
+        kind = classify(day, is_working, note if not is_working else None)
+        if row is None:
+            row = CalendarDayRow(day=day, is_working=is_working, kind=kind.value, note=note,
+                                 source="admin")
+            session.add(row)
+        else:
+            row.is_working, row.kind, row.note, row.source = is_working, kind.value, note, "admin"
+        record_event(session, actor=user, at=now, action="calendar.set_day",
+                     changes={"day": day, "before": before,
+                              "after": {"is_working": is_working, "kind": kind.value, "note": note}})

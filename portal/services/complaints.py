@@ -1,0 +1,190 @@
+"""Registering a complaint (intake) and accepting it (GM office): the first steps of SPEC §3."""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.domain import lifecycle
+from portal.domain.errors import Message, NotFound, TransitionNotAllowed, ValidationFailed
+from portal.domain.lifecycle import Action, State
+from portal.domain.numbering import format_number, period_of
+from portal.domain.severity import effective_severity, major_reasons
+from portal.domain.validation import (SEVERITIES, Attachment, RegistrationForm, parse_amount,
+                                      validate_registration)
+from portal.persistence.counters import next_serial
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import (AttachmentRow, Category, Channel, ComplainedStaff, Complaint,
+                                       ComplaintDepartment, Department, User)
+from portal.services import rules
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import record_event
+
+
+@dataclass(frozen=True)
+class Registered:
+    id: int
+    severity: str
+    major_reasons: list[str]
+
+
+def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
+                       attachments: list[Attachment], now: datetime) -> Registered:
+    """Intake registers a 客户抱怨处理表; it lands in the GM office queue (待受理)."""
+    form = form.stripped()
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        target = lifecycle.next_state(Action.REGISTER, None, actor.roles)
+        values = rules.settings(session)
+        ref = rules.reference_data(session)
+        errors = validate_registration(
+            form, now=now, channels={c.code for c in ref.channels},
+            categories={c.code for c in ref.categories}, staff={s.code for s in ref.staff},
+            attachments=attachments, limits=rules.attachment_limits(values))
+        if errors:
+            raise ValidationFailed(errors)
+        amount = parse_amount(form.amount_at_stake)
+        reasons = major_reasons(media=form.flag_media, regulator=form.flag_regulator,
+                                litigation=form.flag_litigation, amount=amount,
+                                joint_complainants=form.joint_complainants,
+                                thresholds=rules.major_thresholds(values))
+        severity = effective_severity(form.severity, reasons)
+        complaint = Complaint(
+            state=target.value,
+            customer_name=form.customer_name, customer_gender=form.customer_gender,
+            customer_age_band=form.customer_age_band, customer_occupation=form.customer_occupation,
+            customer_phone=form.customer_phone, customer_id_number=form.customer_id_number.upper(),
+            customer_address=form.customer_address, customer_email=form.customer_email,
+            policy_number=form.policy_number, product=form.product, insured_name=form.insured_name,
+            claim_report_number=form.claim_report_number,
+            channel_id=_id_of(session, Channel, form.channel),
+            category_id=_id_of(session, Category, form.category),
+            description=form.description, product_involved=form.product_involved,
+            expected_resolution=form.expected_resolution,
+            complained_staff_other=form.complained_staff_other,
+            severity=severity, urgency=form.urgency, flag_media=form.flag_media,
+            flag_regulator=form.flag_regulator, flag_litigation=form.flag_litigation,
+            amount_at_stake=amount, joint_complainants=form.joint_complainants,
+            receiving_clerk_id=user.id, received_at=form.received_at, created_at=now,
+            major_flagged_at=now if reasons else None,
+        )
+        for username in form.complained_staff:
+            staff_id = session.scalar(select(User.id).where(User.username == username))
+            complaint.staff_links.append(ComplainedStaff(user_id=staff_id))
+        session.add(complaint)
+        session.flush()
+        for item in attachments:
+            session.add(_attachment_row(complaint.id, item, user.id, now))
+        changes = asdict(form)
+        changes.update(severity=severity, major_reasons=reasons,
+                       attachments=[a.filename for a in attachments])
+        record_event(session, actor=user, at=now, action=Action.REGISTER.value,
+                     complaint_id=complaint.id, to_state=target.value, changes=changes)
+        return Registered(complaint.id, severity, reasons)
+
+
+@dataclass(frozen=True)
+class Accepted:
+    number: str
+    severity: str
+    departments: list[str]
+
+
+def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, category: str,
+                     severity: str, departments: list[str], flag_media: bool = False,
+                     flag_regulator: bool = False, flag_litigation: bool = False,
+                     comment: str = "", now: datetime) -> Accepted:
+    """GM office accepts (受理): confirms category and severity, numbers the case, routes it."""
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _locked(session, complaint_id)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.ACCEPT, source, actor.roles)
+        errors: dict[str, Message] = {}
+        category_id = session.scalar(select(Category.id).where(Category.code == category, Category.active))
+        if category_id is None:
+            errors["category"] = Message("form.unknown_choice")
+        if severity not in SEVERITIES:
+            errors["severity"] = Message("form.unknown_choice")
+        codes = list(dict.fromkeys(departments))
+        routed = session.scalars(select(Department).where(
+            Department.code.in_(codes), Department.active, Department.investigates)).all()
+        if not codes:
+            errors["departments"] = Message("accept.no_department")
+        elif len(routed) != len(codes):
+            errors["departments"] = Message("form.unknown_choice")
+        if len(comment) > 1000:
+            errors["comment"] = Message("form.too_long", {"max": 1000})
+        if errors:
+            raise ValidationFailed(errors)
+        values = rules.settings(session)
+        complaint.flag_media = complaint.flag_media or flag_media
+        complaint.flag_regulator = complaint.flag_regulator or flag_regulator
+        complaint.flag_litigation = complaint.flag_litigation or flag_litigation
+        reasons = major_reasons(media=complaint.flag_media, regulator=complaint.flag_regulator,
+                                litigation=complaint.flag_litigation,
+                                amount=complaint.amount_at_stake,
+                                joint_complainants=complaint.joint_complainants,
+                                thresholds=rules.major_thresholds(values))
+        before = {"category_id": complaint.category_id, "severity": complaint.severity}
+        complaint.severity = effective_severity(severity, reasons)
+        if complaint.severity == "major" and complaint.major_flagged_at is None:
+            complaint.major_flagged_at = now
+        complaint.category_id = category_id
+        complaint.number = format_number(period_of(now), next_serial(session, period_of(now)))
+        complaint.state = target.value
+        complaint.accepted_at = now
+        complaint.accepted_by_id = user.id
+        for department in sorted(routed, key=lambda d: d.sort):
+            complaint.departments.append(ComplaintDepartment(department_id=department.id, routed_at=now))
+        record_event(session, actor=user, at=now, action=Action.ACCEPT.value,
+                     complaint_id=complaint.id, from_state=source.value, to_state=target.value,
+                     comment=comment,
+                     changes={"number": complaint.number, "category": category,
+                              "severity": complaint.severity, "major_reasons": reasons,
+                              "departments": [d.code for d in routed], "before": before})
+        return Accepted(complaint.number, complaint.severity, [d.code for d in routed])
+
+
+def report_major_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str,
+                      now: datetime) -> None:
+    """The GM office records that a major case was reported upward (stops the 24-hour clock)."""
+    comment = comment.strip()
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _locked(session, complaint_id)
+        state = State(complaint.state)
+        lifecycle.authorize(Action.REPORT_MAJOR, state, actor.roles)
+        if complaint.severity != "major":
+            raise TransitionNotAllowed("major.not_major")
+        if complaint.major_reported_at is not None:
+            raise TransitionNotAllowed("major.already_reported")
+        if not comment:
+            raise ValidationFailed({"comment": Message("form.required")})
+        complaint.major_reported_at = now
+        record_event(session, actor=user, at=now, action=Action.REPORT_MAJOR.value,
+                     complaint_id=complaint.id, from_state=state.value, to_state=state.value,
+                     comment=comment)
+
+
+def _locked(session: Session, complaint_id: int) -> Complaint:
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None:
+        raise NotFound("case.not_found")
+    return complaint
+
+
+def _id_of(session: Session, model, code: str) -> int:  # noqa: ANN001
+    return session.scalar(select(model.id).where(model.code == code))
+
+
+def _attachment_row(complaint_id: int, item: Attachment, user_id: int, now: datetime) -> AttachmentRow:
+    content_type = item.content_type or mimetypes.guess_type(item.filename)[0] or "application/octet-stream"
+    return AttachmentRow(complaint_id=complaint_id, filename=item.filename[:200],
+                         content_type=content_type[:100], size=len(item.data),
+                         sha256=hashlib.sha256(item.data).hexdigest(), data=item.data,
+                         uploaded_by_id=user_id, uploaded_at=now)

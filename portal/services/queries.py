@@ -1,0 +1,304 @@
+"""Read models for the pages: the GM office queue, the tracking ledger (登记追踪表), a clerk's own
+cases, and one case in full. Badges are computed here, at read time, from the milestones."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from portal.domain import clocks as clock_rules
+from portal.domain.calendar import WorkingCalendar
+from portal.domain.clocks import Badge, Explanation, Milestone
+from portal.domain.errors import NotFound, PermissionDenied
+from portal.domain.lifecycle import OPEN_STATES, State
+from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
+from portal.domain.roles import Role
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import (AttachmentRow, Category, Channel, ComplainedStaff, Complaint,
+                                       ComplaintDepartment, Department, Event, User)
+from portal.services import rules
+from portal.services.actors import Actor
+from portal.services.rules import ClockInfo
+
+MILESTONES = [m.value for m in Milestone]
+_Clerk = aliased(User)
+
+
+def _ledger_select() -> Select:
+    return (select(Complaint.id, Complaint.number, Complaint.state, Complaint.severity,
+                   Complaint.urgency, Complaint.customer_name, Complaint.policy_number,
+                   Category.code.label("category"), Channel.code.label("channel"),
+                   _Clerk.display_name.label("clerk"), Complaint.receiving_clerk_id,
+                   Complaint.paused, *[getattr(Complaint, m) for m in MILESTONES])
+            .join(Category, Category.id == Complaint.category_id)
+            .join(Channel, Channel.id == Complaint.channel_id)
+            .join(_Clerk, _Clerk.id == Complaint.receiving_clerk_id))
+
+
+@dataclass
+class LedgerFilter:
+    states: list[str] = field(default_factory=list)
+    category: str | None = None
+    department: str | None = None
+    text: str = ""
+    received_from: date | None = None
+    received_to: date | None = None
+    badge: str | None = None          # "overdue", "due_soon", "calendar_missing"
+    open_only: bool = False
+
+
+def _apply_filter(query: Select, filters: LedgerFilter) -> Select:
+    if filters.states:
+        query = query.where(Complaint.state.in_(filters.states))
+    if filters.open_only:
+        query = query.where(Complaint.state.in_([s.value for s in OPEN_STATES]))
+    if filters.category:
+        query = query.where(Category.code == filters.category)
+    if filters.department:
+        query = query.where(Complaint.id.in_(
+            select(ComplaintDepartment.complaint_id).join(Department)
+            .where(Department.code == filters.department)))
+    if filters.text.strip():
+        like = f"%{filters.text.strip()}%"
+        query = query.where(or_(Complaint.number.like(like), Complaint.customer_name.like(like),
+                                Complaint.policy_number.like(like)))
+    if filters.received_from:
+        query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, datetime.min.time()))
+    if filters.received_to:
+        query = query.where(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
+                                                                     datetime.min.time()))
+    return query
+
+
+def ledger_rows(session: Session, query: Select) -> pd.DataFrame:
+    """The bare SQL of the ledger: one row per case, plus its departments joined as codes."""
+    rows = session.execute(query.order_by(Complaint.received_at.desc(), Complaint.id.desc())).all()
+    frame = pd.DataFrame(rows, columns=list(query.selected_columns.keys()))
+    ids = query.with_only_columns(Complaint.id).order_by(None).subquery()
+    links = session.execute(
+        select(ComplaintDepartment.complaint_id, Department.code)
+        .join(Department, Department.id == ComplaintDepartment.department_id)
+        .where(ComplaintDepartment.complaint_id.in_(select(ids.c.id)))).all()
+    if links:
+        grouped = pd.DataFrame(links, columns=["id", "code"]).groupby("id")["code"].agg(list)
+        frame["departments"] = frame["id"].map(grouped)
+    else:
+        frame["departments"] = None
+    frame["departments"] = frame["departments"].apply(lambda v: v if isinstance(v, list) else [])
+    for column in MILESTONES:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+@dataclass
+class Ledger:
+    frame: pd.DataFrame          # case columns + `<clock>_badge`, `<clock>_due`
+    clocks: list[ClockInfo]
+    counts: dict[str, int]       # open, overdue (any clock), due_soon, calendar_missing
+
+
+def with_badges(frame: pd.DataFrame, clocks: list[ClockInfo], calendar: WorkingCalendar,
+                now: datetime, fraction: float) -> pd.DataFrame:
+    badges = clock_rules.evaluate([c.rule for c in clocks], frame, now, calendar, fraction)
+    return pd.concat([frame, badges], axis=1)
+
+
+def _badge_matrix(frame: pd.DataFrame, clocks: list[ClockInfo]) -> np.ndarray:
+    if not clocks:
+        return np.zeros((len(frame), 0), dtype=np.int8)
+    return np.column_stack([frame[f"{c.rule.key}_badge"].to_numpy() for c in clocks])
+
+
+def _counts(frame: pd.DataFrame, clocks: list[ClockInfo]) -> dict[str, int]:
+    matrix = _badge_matrix(frame, clocks)
+    open_mask = frame["state"].isin([s.value for s in OPEN_STATES]).to_numpy()
+    return {
+        "total": len(frame),
+        "open": int(open_mask.sum()),
+        "overdue": int(((matrix == Badge.OVERDUE).any(axis=1) & open_mask).sum()),
+        "due_soon": int(((matrix == Badge.DUE_SOON).any(axis=1) & open_mask).sum()),
+        "calendar_missing": int((matrix == Badge.CALENDAR_MISSING).any(axis=1).sum()),
+    }
+
+
+_BADGE_FILTERS = {"overdue": Badge.OVERDUE, "due_soon": Badge.DUE_SOON,
+                  "calendar_missing": Badge.CALENDAR_MISSING, "paused": Badge.PAUSED}
+
+
+def _ledger(uow: UnitOfWork, query: Select, filters: LedgerFilter, now: datetime,
+            calendar: WorkingCalendar) -> Ledger:
+    with uow.read() as session:
+        frame = ledger_rows(session, _apply_filter(query, filters))
+        clocks = rules.clock_infos(session)
+        fraction = rules.due_soon_fraction(rules.settings(session))
+    frame = with_badges(frame, clocks, calendar, now, fraction)
+    counts = _counts(frame, clocks)
+    if filters.badge in _BADGE_FILTERS:
+        keep = (_badge_matrix(frame, clocks) == _BADGE_FILTERS[filters.badge]).any(axis=1)
+        frame = frame[keep]
+    return Ledger(frame.reset_index(drop=True), clocks, counts)
+
+
+def tracking_ledger(uow: UnitOfWork, *, actor: Actor, filters: LedgerFilter, now: datetime,
+                    calendar: WorkingCalendar) -> Ledger:
+    """登记追踪表: every case with its state, departments and every clock's badge and due time."""
+    if not actor.has(Role.GM_OFFICE, Role.MANAGER):
+        raise PermissionDenied("auth.missing_role")
+    return _ledger(uow, _ledger_select(), filters, now, calendar)
+
+
+def acceptance_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+    """Cases waiting for the GM office to accept them (待受理), oldest first."""
+    if not actor.has(Role.GM_OFFICE):
+        raise PermissionDenied("auth.missing_role")
+    ledger = _ledger(uow, _ledger_select(), LedgerFilter(states=[State.REGISTERED.value]), now, calendar)
+    ledger.frame = ledger.frame.sort_values("received_at", kind="stable").reset_index(drop=True)
+    return ledger
+
+
+def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+    """The cases this intake clerk registered, newest first."""
+    if not actor.has(Role.INTAKE, Role.INTAKE_LEAD):
+        raise PermissionDenied("auth.missing_role")
+    query = _ledger_select().where(Complaint.receiving_clerk_id == actor.id)
+    return _ledger(uow, query, LedgerFilter(), now, calendar)
+
+
+@dataclass(frozen=True)
+class ClockStatus:
+    info: ClockInfo
+    badge: Badge
+    start: datetime | None
+    stop: datetime | None
+    due: datetime | None
+    explanation: Explanation | None
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    actor: str
+    action: str
+    from_state: str | None
+    to_state: str | None
+    comment: str
+    changes: dict
+
+
+@dataclass(frozen=True)
+class AttachmentView:
+    id: int
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    number: str | None
+    state: str
+    version: int
+    fields: dict            # the form's fields, personal data masked when the reader may not see it
+    masked: bool
+    category: str
+    channel: str
+    departments: list[dict]
+    complained_staff: list[str]
+    clocks: list[ClockStatus]
+    events: list[EventView]
+    attachments: list[AttachmentView]
+
+
+_PERSONAL = {"customer_phone": mask_phone, "customer_id_number": mask_id_number,
+             "customer_address": mask_text, "customer_email": mask_text}
+_FORM_FIELDS = ("customer_name", "customer_gender", "customer_age_band", "customer_occupation",
+                "customer_phone", "customer_id_number", "customer_address", "customer_email",
+                "policy_number", "product", "insured_name", "claim_report_number", "received_at",
+                "description", "product_involved", "expected_resolution", "complained_staff_other",
+                "severity", "urgency", "flag_media", "flag_regulator", "flag_litigation",
+                "amount_at_stake", "joint_complainants", "accepted_at", "created_at")
+
+
+def find_case_id(uow: UnitOfWork, reference: str) -> int | None:
+    """A case by its number (`2511-0042`) or its internal id (before it is numbered)."""
+    reference = reference.strip()
+    with uow.read() as session:
+        found = session.scalar(select(Complaint.id).where(Complaint.number == reference))
+        if found is None and reference.isdigit():
+            found = session.scalar(select(Complaint.id).where(Complaint.id == int(reference)))
+        return found
+
+
+def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime,
+                calendar: WorkingCalendar) -> CaseView:
+    with uow.read() as session:
+        complaint = session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise NotFound("case.not_found")
+        department_ids = [d.department_id for d in complaint.departments]
+        if not may_view_case(actor.roles, actor.department_id, department_ids):
+            raise PermissionDenied("case.not_yours")
+        masked = not may_see_personal_data(actor.roles, actor.department_id, department_ids)
+        fields = {name: getattr(complaint, name) for name in _FORM_FIELDS}
+        if masked:
+            for name, mask in _PERSONAL.items():
+                fields[name] = mask(fields[name])
+        clerk = session.get(User, complaint.receiving_clerk_id)
+        fields["receiving_clerk"] = clerk.display_name if clerk else ""
+        staff = session.scalars(select(User.display_name).join(
+            ComplainedStaff, ComplainedStaff.user_id == User.id)
+            .where(ComplainedStaff.complaint_id == complaint.id)).all()
+        departments = [{"code": d.department.code, "name_zh": d.department.name_zh,
+                        "name_en": d.department.name_en, "routed_at": d.routed_at,
+                        "initial_plan_at": d.initial_plan_at,
+                        "report_submitted_at": d.report_submitted_at} for d in complaint.departments]
+        events = [EventView(e.at, name or e.actor_label, e.action, e.from_state, e.to_state,
+                            e.comment, _masked_changes(e.changes, masked))
+                  for e, name in session.execute(
+                      select(Event, User.display_name).outerjoin(User, User.id == Event.actor_id)
+                      .where(Event.complaint_id == complaint.id).order_by(Event.id))]
+        attachments = [AttachmentView(a.id, a.filename, a.content_type, a.size)
+                       for a in session.execute(select(AttachmentRow.id, AttachmentRow.filename,
+                                                       AttachmentRow.content_type, AttachmentRow.size)
+                                                .where(AttachmentRow.complaint_id == complaint.id)
+                                                .order_by(AttachmentRow.id))]
+        clocks = rules.clock_infos(session)
+        fraction = rules.due_soon_fraction(rules.settings(session))
+        category = session.get(Category, complaint.category_id)
+        channel = session.get(Channel, complaint.channel_id)
+        statuses = []
+        for info in clocks:
+            start = getattr(complaint, info.rule.start.value)
+            stop = getattr(complaint, info.rule.stop.value)
+            badge, due = clock_rules.badge_one(info.rule, start, stop, complaint.paused, now,
+                                               calendar, fraction)
+            explanation = (clock_rules.explain(info.rule.unit, info.rule.target, start, calendar)
+                           if start is not None else None)
+            statuses.append(ClockStatus(info, badge, start, stop, due, explanation))
+        return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
+                        masked, category.code, channel.code, departments, list(staff), statuses,
+                        events, attachments)
+
+
+def _masked_changes(changes: dict, masked: bool) -> dict:
+    if not masked:
+        return changes
+    return {k: (_PERSONAL[k](v) if k in _PERSONAL and isinstance(v, str) else v)
+            for k, v in changes.items()}
+
+
+def attachment_content(uow: UnitOfWork, *, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
+    with uow.read() as session:
+        row = session.get(AttachmentRow, attachment_id)
+        if row is None:
+            raise NotFound("case.not_found")
+        complaint = session.get(Complaint, row.complaint_id)
+        if not may_view_case(actor.roles, actor.department_id,
+                             [d.department_id for d in complaint.departments]):
+            raise PermissionDenied("case.not_yours")
+        return row.filename, row.content_type, row.data

@@ -1,0 +1,105 @@
+"""Users, their roles and departments (SPEC §1). Passwords are bcrypt hashes, never stored plain."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import bcrypt
+from sqlalchemy import select
+
+from portal.domain.errors import DomainError, Message, ValidationFailed
+from portal.domain.roles import Role
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import Department, User, UserRole
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import record_event
+
+USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
+APPROVAL_LEVELS = ("dept_manager", "deputy_gm", "gm")   # 业务部经理 / 副总经理 / 总经理
+MIN_PASSWORD = 8
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode()
+
+
+def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_name: str,
+             password: str, roles: list[str], department: str | None,
+             approval_level: str | None = None, email: str = "", now: datetime) -> int:
+    """Create a user. `actor` None means the command line run by whoever operates the server."""
+    username, display_name = username.strip().lower(), display_name.strip()
+    errors: dict[str, Message] = {}
+    if not USERNAME.match(username):
+        errors["username"] = Message("users.bad_username")
+    if not display_name or len(display_name) > 60:
+        errors["display_name"] = Message("form.required")
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = Message("users.short_password", {"min": MIN_PASSWORD})
+    valid_roles = {r.value for r in Role}
+    if not roles or any(r not in valid_roles for r in roles):
+        errors["roles"] = Message("users.bad_roles", {"allowed": ", ".join(sorted(valid_roles))})
+    if approval_level is not None and approval_level not in APPROVAL_LEVELS:
+        errors["approval_level"] = Message("form.unknown_choice")
+    if errors:
+        raise ValidationFailed(errors)
+    with uow.write() as session:
+        admin = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise ValidationFailed({"username": Message("users.exists")})
+        department_id = None
+        if department:
+            department_id = session.scalar(select(Department.id).where(Department.code == department))
+            if department_id is None:
+                raise ValidationFailed({"department": Message("form.unknown_choice")})
+        user = User(username=username, display_name=display_name, email=email,
+                    password_hash=hash_password(password), department_id=department_id,
+                    approval_level=approval_level, active=True, created_at=now,
+                    role_links=[UserRole(role_key=r) for r in sorted(set(roles))])
+        session.add(user)
+        session.flush()
+        record_event(session, actor=admin, at=now, action="user.add",
+                     changes={"username": username, "roles": sorted(set(roles)),
+                              "department": department, "approval_level": approval_level})
+        return user.id
+
+
+def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, active: bool,
+                    now: datetime) -> None:
+    """Disable or re-enable a user; a disabled user is refused at their next click."""
+    with uow.write() as session:
+        admin = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise DomainError("users.not_found", username=username)
+        if admin is not None and admin.id == user.id and not active:
+            raise DomainError("users.cannot_disable_self")
+        user.active = active
+        record_event(session, actor=admin, at=now, action="user.enable" if active else "user.disable",
+                     changes={"username": username, "active": active})
+
+
+@dataclass(frozen=True)
+class UserRow:
+    username: str
+    display_name: str
+    roles: list[str]
+    department: str | None
+    approval_level: str | None
+    active: bool
+
+
+def list_users(uow: UnitOfWork) -> list[UserRow]:
+    with uow.read() as session:
+        return [UserRow(u.username, u.display_name, u.role_keys,
+                        u.department.code if u.department else None, u.approval_level, u.active)
+                for u in session.scalars(select(User).order_by(User.username))]
+
+
+def login_credentials(uow: UnitOfWork) -> dict:
+    """The streamlit-authenticator credentials of every *active* user, hashes only."""
+    with uow.read() as session:
+        users = session.scalars(select(User).where(User.active))
+        return {"usernames": {u.username: {"name": u.display_name, "email": u.email or "",
+                                           "password": u.password_hash, "roles": u.role_keys}
+                              for u in users}}
