@@ -48,15 +48,15 @@ def load_package_calendar(uow: UnitOfWork) -> int:
         return added
 
 
-def set_calendar_day(uow: UnitOfWork, *, actor: Actor, day: date, is_working: bool, note: str,
+def set_calendar_day(uow: UnitOfWork, *, actor: Actor | None, day: date, is_working: bool, note: str,
                      now: datetime) -> None:
     """An administrator records an official day (e.g. next year's 调休 once the State Council
-    publishes it)."""
+    publishes it). `actor` None is the command line, run by whoever operates the server."""
     note = note.strip()
     if len(note) > 100:
         raise DomainError("form.too_long", max=100)
     with uow.write() as session:
-        user = fresh_actor(session, actor, Role.ADMIN)
+        user = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
         row = session.get(CalendarDayRow, day)
         before = None if row is None else {"is_working": row.is_working, "kind": row.kind, "note": row.note}
         kind = classify(day, is_working, note if not is_working else None)

@@ -1,0 +1,73 @@
+"""用户管理: add users with roles and a department; disable or re-enable them."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from portal.domain.errors import DomainError, ValidationFailed
+from portal.domain.roles import Role
+from portal.services import rules, users
+from portal.ui.auth import require_page
+from portal.ui.context import now, say, t, uow
+from portal.ui.widgets import field_error, labels
+
+actor = require_page("admin_users")
+st.title(t("admin.users.title"))
+if "users_notice" in st.session_state:
+    st.success(st.session_state.pop("users_notice"))
+departments = labels(rules.load_reference_data(uow()).departments)
+listing = users.list_users(uow())
+st.dataframe(pd.DataFrame({
+    t("admin.users.username"): [u.username for u in listing],
+    t("admin.users.display_name"): [u.display_name for u in listing],
+    t("admin.users.roles"): ["、".join(t(f"role.{r}") for r in u.roles) for u in listing],
+    t("admin.users.department"): [departments.get(u.department or "", "") for u in listing],
+    t("admin.users.approval_level"): [t(f"level.{u.approval_level or 'none'}") for u in listing],
+    t("admin.users.active"): [t("yes") if u.active else t("no") for u in listing],
+}), hide_index=True, use_container_width=True)
+
+st.subheader(t("admin.users.toggle"))
+names = [u.username for u in listing if u.username != actor.username]
+if names:
+    picked = st.selectbox(t("admin.users.pick"), names, key="users_pick")
+    current = next(u for u in listing if u.username == picked)
+    label = t("admin.users.disable") if current.active else t("admin.users.enable")
+    if st.button(label, key="users_toggle"):
+        try:
+            users.set_user_active(uow(), actor=actor, username=picked, active=not current.active, now=now())
+        except DomainError as refused:
+            st.error(say(refused.message))
+        else:
+            st.session_state["users_notice"] = t("admin.users.changed", username=picked)
+            st.rerun()
+
+st.subheader(t("admin.users.add"))
+errors = st.session_state.get("users_errors", {})
+with st.form("add_user"):
+    username = st.text_input(t("admin.users.username"))
+    field_error(errors, "username")
+    display_name = st.text_input(t("admin.users.display_name"))
+    field_error(errors, "display_name")
+    password = st.text_input(t("admin.users.password"), type="password")
+    field_error(errors, "password")
+    roles = st.multiselect(t("admin.users.roles"), [r.value for r in Role], format_func=lambda r: t(f"role.{r}"))
+    field_error(errors, "roles")
+    department = st.selectbox(t("admin.users.department"), [None, *departments],
+                              format_func=lambda d: "—" if d is None else departments[d])
+    field_error(errors, "department")
+    level = st.selectbox(t("admin.users.approval_level"), [None, *users.APPROVAL_LEVELS],
+                         format_func=lambda v: t(f"level.{v or 'none'}"))
+    if st.form_submit_button(t("admin.users.save"), type="primary"):
+        try:
+            users.add_user(uow(), actor=actor, username=username, display_name=display_name,
+                           password=password, roles=roles, department=department,
+                           approval_level=level, now=now())
+        except ValidationFailed as refused:
+            st.session_state["users_errors"] = refused.errors
+            st.rerun()
+        except DomainError as refused:
+            st.error(say(refused.message))
+        else:
+            st.session_state.pop("users_errors", None)
+            st.session_state["users_notice"] = t("admin.users.added", username=username.strip().lower())
+            st.rerun()

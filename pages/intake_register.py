@@ -1,0 +1,144 @@
+"""投诉登记: the registration form of SPEC §2. Each refused field shows its message beside it."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import streamlit as st
+
+from portal.domain.errors import ConcurrentChange, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.validation import AGE_BANDS, GENDERS, SEVERITIES, URGENCIES, Attachment, RegistrationForm
+from portal.services import rules
+from portal.services.complaints import register_complaint
+from portal.ui.auth import require_page
+from portal.ui.context import now, say, t, uow
+from portal.ui.widgets import field_error, labels
+
+actor = require_page("register")
+ref = rules.load_reference_data(uow())
+errors = st.session_state.get("register_errors", {})
+
+st.title(t("register.title"))
+if "register_done" in st.session_state:
+    done = st.session_state.pop("register_done")
+    st.success(t("register.saved", id=done.id, severity=t(f"severity.{done.severity}")))
+    if done.major_reasons:
+        st.warning(t("register.major_saved",
+                     reasons="、".join(t(f"major.reason.{r}") for r in done.major_reasons)))
+if errors:
+    st.error(t("form.has_errors", count=len(errors)))
+
+K = "reg_"  # widget keys, so a refused form keeps what was typed
+
+
+def text(name: str, area: bool = False, **kwargs) -> None:  # noqa: ANN003
+    widget = st.text_area if area else st.text_input
+    widget(t(f"field.{name}"), key=K + name, **kwargs)
+    field_error(errors, name)
+
+
+def choose(name: str, options: list[str], label_prefix: str, **kwargs) -> None:  # noqa: ANN003
+    st.selectbox(t(f"field.{name}"), options, key=K + name,
+                 format_func=lambda v: t(f"{label_prefix}.{v}"), **kwargs)
+    field_error(errors, name)
+
+
+with st.form("register", clear_on_submit=False):
+    st.subheader(t("register.section.customer"))
+    left, right = st.columns(2)
+    with left:
+        text("customer_name")
+        choose("customer_gender", list(GENDERS), "gender", index=2)
+        choose("customer_age_band", list(AGE_BANDS), "age", index=len(AGE_BANDS) - 1)
+        text("customer_occupation")
+    with right:
+        text("customer_phone", placeholder="13812345678")
+        text("customer_id_number")
+        text("customer_address")
+        text("customer_email")
+    st.subheader(t("register.section.policy"))
+    left, right = st.columns(2)
+    with left:
+        text("policy_number")
+        text("product")
+    with right:
+        text("insured_name")
+        text("claim_report_number")
+    st.subheader(t("register.section.complaint"))
+    current = now()
+    left, right = st.columns(2)
+    channels, categories = labels(ref.channels), labels(ref.categories)
+    with left:
+        st.date_input(t("field.received_date"), value=current.date(), key=K + "received_date",
+                      max_value=current.date())
+        st.time_input(t("field.received_time"), value=current.time().replace(second=0),
+                      key=K + "received_time", step=60)
+        field_error(errors, "received_at")
+        st.selectbox(t("field.channel"), list(channels), format_func=channels.get, key=K + "channel")
+        field_error(errors, "channel")
+        st.selectbox(t("field.category"), list(categories), format_func=categories.get, key=K + "category")
+        field_error(errors, "category")
+    with right:
+        choose("severity", list(SEVERITIES), "severity")
+        choose("urgency", list(URGENCIES), "urgency")
+        staff = {s.code: f"{s.name_zh} ({s.code})" for s in ref.staff}
+        st.multiselect(t("field.complained_staff"), list(staff), format_func=staff.get,
+                       key=K + "complained_staff")
+        field_error(errors, "complained_staff")
+        text("complained_staff_other")
+    text("description", area=True)
+    text("product_involved")
+    text("expected_resolution", area=True)
+    st.file_uploader(t("field.attachments"), accept_multiple_files=True, key=K + "attachments")
+    field_error(errors, "attachments")
+    st.subheader(t("register.section.major"))
+    left, right = st.columns(2)
+    with left:
+        st.checkbox(t("field.flag_media"), key=K + "flag_media")
+        st.checkbox(t("field.flag_regulator"), key=K + "flag_regulator")
+        st.checkbox(t("field.flag_litigation"), key=K + "flag_litigation")
+    with right:
+        text("amount_at_stake")
+        st.number_input(t("field.joint_complainants"), min_value=1, max_value=100000, value=1,
+                        step=1, key=K + "joint_complainants")
+        field_error(errors, "joint_complainants")
+    submitted = st.form_submit_button(t("register.submit"), type="primary")
+
+
+def collect() -> tuple[RegistrationForm, list[Attachment]]:
+    s = st.session_state
+    received = datetime.combine(s[K + "received_date"], s[K + "received_time"]) \
+        if s[K + "received_date"] and s[K + "received_time"] else None
+    form = RegistrationForm(
+        customer_name=s[K + "customer_name"], customer_gender=s[K + "customer_gender"],
+        customer_age_band=s[K + "customer_age_band"], customer_occupation=s[K + "customer_occupation"],
+        customer_phone=s[K + "customer_phone"], customer_id_number=s[K + "customer_id_number"],
+        customer_address=s[K + "customer_address"], customer_email=s[K + "customer_email"],
+        policy_number=s[K + "policy_number"], product=s[K + "product"],
+        insured_name=s[K + "insured_name"], claim_report_number=s[K + "claim_report_number"],
+        received_at=received, channel=s[K + "channel"] or "", category=s[K + "category"] or "",
+        description=s[K + "description"], product_involved=s[K + "product_involved"],
+        expected_resolution=s[K + "expected_resolution"],
+        complained_staff=list(s[K + "complained_staff"]),
+        complained_staff_other=s[K + "complained_staff_other"],
+        severity=s[K + "severity"], urgency=s[K + "urgency"], flag_media=s[K + "flag_media"],
+        flag_regulator=s[K + "flag_regulator"], flag_litigation=s[K + "flag_litigation"],
+        amount_at_stake=s[K + "amount_at_stake"], joint_complainants=int(s[K + "joint_complainants"]))
+    files = [Attachment(f.name, f.type or "", f.getvalue()) for f in (s[K + "attachments"] or [])]
+    return form, files
+
+
+if submitted:
+    form, files = collect()
+    try:
+        done = register_complaint(uow(), actor=actor, form=form, attachments=files, now=now())
+    except ValidationFailed as refused:
+        st.session_state["register_errors"] = refused.errors
+        st.rerun()
+    except (PermissionDenied, TransitionNotAllowed, ConcurrentChange) as refused:
+        st.error(say(refused.message))
+    else:
+        st.session_state.pop("register_errors", None)
+        for key in [k for k in st.session_state if str(k).startswith(K)]:
+            del st.session_state[key]
+        st.session_state["register_done"] = done
+        st.rerun()

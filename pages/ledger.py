@@ -1,0 +1,53 @@
+"""登记追踪表: every case with its state, departments, and every clock's badge and due time."""
+from __future__ import annotations
+
+import streamlit as st
+
+from portal.domain.lifecycle import State
+from portal.services import queries, rules
+from portal.ui.auth import require_page
+from portal.ui.context import calendar, now, t, uow
+from portal.ui.widgets import cases_table, labels
+
+PAGE_SIZE = 200
+actor = require_page("ledger")
+st.title(t("ledger.title"))
+ref = rules.load_reference_data(uow())
+categories, departments = labels(ref.categories), labels(ref.departments)
+
+with st.expander(t("ledger.filters"), expanded=True):
+    text = st.text_input(t("ledger.search"), key="ledger_text")
+    left, mid, right = st.columns(3)
+    states = left.multiselect(t("ledger.states"), [s.value for s in State],
+                              format_func=lambda v: t(f"state.{v}"), key="ledger_states")
+    category = mid.selectbox(t("ledger.category"), [None, *categories], key="ledger_category",
+                             format_func=lambda v: t("ledger.any") if v is None else categories[v])
+    department = right.selectbox(t("ledger.department"), [None, *labels(ref.investigating)],
+                                 key="ledger_department",
+                                 format_func=lambda v: t("ledger.any") if v is None else departments[v])
+    left, mid, right = st.columns(3)
+    badge = left.selectbox(t("ledger.badge"), [None, "overdue", "due_soon", "paused", "calendar_missing"],
+                           key="ledger_badge",
+                           format_func=lambda v: t("ledger.any") if v is None else t(f"badge.filter.{v}"))
+    received_from = mid.date_input(t("ledger.from"), value=None, key="ledger_from")
+    received_to = right.date_input(t("ledger.to"), value=None, key="ledger_to")
+
+filters = queries.LedgerFilter(states=states, category=category, department=department, text=text,
+                               received_from=received_from, received_to=received_to, badge=badge)
+ledger = queries.tracking_ledger(uow(), actor=actor, filters=filters, now=now(), calendar=calendar())
+columns = st.columns(5)
+for column, key in zip(columns, ("total", "open", "overdue", "due_soon", "calendar_missing")):
+    column.metric(t(f"ledger.metric.{key}"), ledger.counts[key])
+
+total = len(ledger.frame)
+if total == 0:
+    st.info(t("ledger.empty"))
+    st.stop()
+pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
+page = st.number_input(t("ledger.page"), min_value=1, max_value=pages, value=1, step=1,
+                       key="ledger_page") if pages > 1 else 1
+first = (page - 1) * PAGE_SIZE
+shown = ledger.frame.iloc[first:first + PAGE_SIZE]
+st.caption(t("ledger.showing", first=first + 1, last=first + len(shown), total=total))
+st.dataframe(cases_table(shown, ledger.clocks, categories=categories, departments=departments),
+             hide_index=True, use_container_width=True)

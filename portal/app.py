@@ -1,0 +1,73 @@
+"""Entry script: who is signed in → which pages → st.navigation → run.
+
+It lives inside the package, away from the top-level `pages/` folder, so Streamlit never serves a
+page script by itself; every page is registered here, and a page the user's roles do not include is
+registered as a refusal at the same address.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from portal.i18n import LANGUAGES
+from portal.ui import auth
+from portal.ui.context import t, uow
+from portal.ui.navigation import PAGES, PageSpec, allowed
+
+
+def _refusal(spec: PageSpec):  # noqa: ANN202
+    def page() -> None:
+        auth.refuse(spec.key)
+    page.__name__ = f"refused_{spec.key}"
+    return page
+
+
+def _home(actor):  # noqa: ANN001, ANN202
+    def home() -> None:
+        st.title(t("home.welcome", name=actor.display_name))
+        st.write(t("home.roles", roles=auth.role_names(actor.roles)))
+        if actor.department_code:
+            st.write(t("home.department", department=actor.department_code))
+        mine = [spec for spec in PAGES if allowed(spec, actor.roles)]
+        if mine:
+            st.write(t("home.pages"))
+            for spec in mine:
+                st.page_link(spec.path, label=t(spec.title_key), icon=spec.icon)
+        else:
+            st.info(t("home.no_pages"))
+    return home
+
+
+def main() -> None:
+    st.set_page_config(page_title=t("app.title"), page_icon="📮", layout="wide")
+    uow()  # creates and migrates the database on the first request of this process
+    with st.sidebar:
+        st.selectbox(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+    authenticator = auth.authenticator()
+    actor = auth.signed_in_actor(authenticator)
+    if actor is None:
+        def login() -> None:
+            auth.login_page(authenticator)
+        login = st.Page(login, title=t("nav.login"), url_path="login", default=True)
+        st.navigation([login], position="hidden").run()
+        return
+    home = st.Page(_home(actor), title=t("nav.home"), icon="🏠", url_path="home", default=True)
+    pages = [home]
+    for spec in PAGES:
+        if allowed(spec, actor.roles):
+            pages.append(st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.key))
+        else:
+            pages.append(st.Page(_refusal(spec), title=t(spec.title_key), url_path=spec.key))
+    current = st.navigation(pages, position="hidden")
+    with st.sidebar:
+        st.caption(t("app.signed_in_as", name=actor.display_name, roles=auth.role_names(actor.roles)))
+        st.page_link(home, label=t("nav.home"), icon="🏠")
+        for spec, page in zip(PAGES, pages[1:]):
+            if allowed(spec, actor.roles):
+                st.page_link(page, label=t(spec.title_key), icon=spec.icon)
+        authenticator.logout(t("app.logout"), location="sidebar", key="logout_button")
+        if not st.session_state.get("authentication_status"):
+            st.rerun()
+    current.run()
+
+
+main()

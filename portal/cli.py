@@ -1,0 +1,179 @@
+"""Command line: `python -m portal …` (the wall clock is read here, and only here, for the CLI)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from portal import config
+from portal.domain.clocks import Unit, explain
+from portal.domain.errors import DomainError, ValidationFailed
+from portal.i18n import render, translate
+from portal.i18n.format import describe, fmt_day
+
+
+def _now() -> datetime:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+
+
+def _uow(url: str | None = None):  # noqa: ANN202
+    from portal.persistence.database import UnitOfWork, make_engine
+    from portal.persistence.migrate import upgrade
+    from portal.services.calendar import load_package_calendar
+    url = url or config.database_url()
+    upgrade(url)
+    uow = UnitOfWork(make_engine(url))
+    load_package_calendar(uow)
+    return uow
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    _uow()
+    print(f"database ready: {config.database_url().split('@')[-1]}")
+    return 0
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    from portal.services import users
+    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else \
+        getpass.getpass(f"password for {args.username}: ")
+    users.add_user(_uow(), actor=None, username=args.username, display_name=args.name or args.username,
+                   password=password, roles=args.role, department=args.department,
+                   approval_level=args.approval_level, email=args.email, now=_now())
+    print(f"user {args.username} added with roles {', '.join(args.role)}")
+    return 0
+
+
+def cmd_users_active(args: argparse.Namespace) -> int:
+    from portal.services import users
+    users.set_user_active(_uow(), actor=None, username=args.username, active=args.active, now=_now())
+    print(f"user {args.username} {'enabled' if args.active else 'disabled'}")
+    return 0
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from portal import demo
+    uow = _uow()
+    if args.if_empty and demo.has_users(uow):
+        print("database already has users; demo seed skipped")
+        return 0
+    counts = demo.seed(uow, complaints_count=args.complaints, seed_value=args.seed, now=_now())
+    print("demo users: " + ", ".join(f"{u.username}/{u.password}" for u in demo.DEMO_USERS))
+    print(f"demo complaints: {counts}")
+    return 0
+
+
+def cmd_calendar_show(args: argparse.Namespace) -> int:
+    from portal.services.rules import load_calendar
+    year, month = (int(p) for p in args.month.split("-"))
+    calendar = load_calendar(_uow())
+    day = date(year, month, 1)
+    while day.month == month:
+        info = calendar.get(day)
+        if info is None:
+            print(f"{day:%Y-%m-%d} {translate(f'weekday.{day.weekday()}', args.lang)}  "
+                  f"{translate('admin.calendar.unknown', args.lang)}")
+        else:
+            working = translate("admin.calendar.is_working", args.lang) if info.is_working else "-"
+            print(f"{fmt_day(info, args.lang)}  {working}")
+        day += timedelta(days=1)
+    return 0
+
+
+def cmd_calendar_set(args: argparse.Namespace) -> int:
+    from portal.services.calendar import set_calendar_day
+    day = date.fromisoformat(args.day)
+    set_calendar_day(_uow(), actor=None, day=day, is_working=args.working, note=args.note, now=_now())
+    print(f"{day} set: {'working' if args.working else 'day off'} {args.note}")
+    return 0
+
+
+def cmd_deadline(args: argparse.Namespace) -> int:
+    from portal.services.rules import load_calendar
+    start = datetime.strptime(args.start, "%Y-%m-%d %H:%M")
+    if args.working_days is not None:
+        unit, target = Unit.WORKING_DAYS, args.working_days
+    elif args.days is not None:
+        unit, target = Unit.DAYS, args.days
+    else:
+        unit, target = Unit.HOURS, args.hours
+    explanation = explain(unit, target, start, load_calendar(_uow()))
+    for line in describe(explanation, args.lang):
+        print(line)
+    return 0 if explanation.missing_year is None else 2
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from portal.bench import run
+    return run(sizes=args.sizes, repeat=args.repeat)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m portal", description="Complaint portal tools")
+    sub = top.add_subparsers(dest="command", required=True)
+    db = sub.add_parser("db").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="create or migrate the database").set_defaults(func=cmd_db_upgrade)
+
+    users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
+    add = users.add_parser("add", help="add a user; the password is read from standard input or a prompt")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name")
+    add.add_argument("--role", action="append", required=True, help="repeat for several roles")
+    add.add_argument("--department", help="department code, e.g. operations")
+    add.add_argument("--approval-level", choices=["dept_manager", "deputy_gm", "gm"])
+    add.add_argument("--email", default="")
+    add.set_defaults(func=cmd_users_add)
+    for name, active in (("disable", False), ("enable", True)):
+        cmd = users.add_parser(name)
+        cmd.add_argument("username")
+        cmd.set_defaults(func=cmd_users_active, active=active)
+
+    demo = sub.add_parser("demo").add_subparsers(dest="demo_command", required=True)
+    seed = demo.add_parser("seed", help="demo users (one per role) and realistic complaints")
+    seed.add_argument("--complaints", type=int, default=60)
+    seed.add_argument("--seed", type=int, default=7)
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when users already exist")
+    seed.set_defaults(func=cmd_demo_seed)
+
+    cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
+    show = cal.add_parser("show", help="each day of a month, working or not, and why")
+    show.add_argument("month", help="YYYY-MM")
+    show.add_argument("--lang", default="zh", choices=["zh", "en"])
+    show.set_defaults(func=cmd_calendar_show)
+    setday = cal.add_parser("set", help="record an official day the package does not cover yet")
+    setday.add_argument("day", help="YYYY-MM-DD")
+    kind = setday.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--working", dest="working", action="store_true")
+    kind.add_argument("--off", dest="working", action="store_false")
+    setday.add_argument("--note", default="")
+    setday.set_defaults(func=cmd_calendar_set)
+
+    deadline = sub.add_parser("deadline", help="the due time the portal would show, and why")
+    deadline.add_argument("--from", dest="start", required=True, help='"YYYY-MM-DD HH:MM"')
+    amount = deadline.add_mutually_exclusive_group(required=True)
+    amount.add_argument("--working-days", type=int)
+    amount.add_argument("--days", type=int)
+    amount.add_argument("--hours", type=int)
+    deadline.add_argument("--lang", default="zh", choices=["zh", "en"])
+    deadline.set_defaults(func=cmd_deadline)
+
+    bench = sub.add_parser("bench", help="badge and ledger-page timings on throw-away databases")
+    bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    bench.add_argument("--repeat", type=int, default=5)
+    bench.set_defaults(func=cmd_bench)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValidationFailed as refused:
+        for field, message in refused.errors.items():
+            print(f"{field}: {render(message, 'en')}", file=sys.stderr)
+        return 1
+    except DomainError as refused:
+        print(render(refused.message, "en"), file=sys.stderr)
+        return 1

@@ -1,0 +1,142 @@
+"""Demo sandbox (SPEC §9): demo users, one per role, and realistic complaints from a fixed seed.
+
+Cases are made through the real services with a moving clock, so their events, numbers and
+badges are exactly what the portal would have produced; some are left overdue on purpose.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from faker import Faker
+from sqlalchemy import func, select
+
+from portal.domain.validation import RegistrationForm
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import User
+from portal.services import complaints, users
+from portal.services.actors import load_actor
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    department: str | None
+    approval_level: str | None = None
+
+    @property
+    def password(self) -> str:
+        return f"{self.username}-demo"   # documented in the README; demo only
+
+
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("intake", "王芳", ("intake",), "marketing"),
+    DemoUser("intakelead", "刘洋", ("intake_lead",), "marketing"),
+    DemoUser("handler", "陈静", ("handler",), "operations"),
+    DemoUser("techhandler", "赵磊", ("handler",), "technical"),
+    DemoUser("gmoffice", "李娜", ("gm_office",), "gm_office"),
+    DemoUser("approver", "张伟", ("approver",), "operations", "dept_manager"),
+    DemoUser("deputygm", "孙敏", ("approver",), "gm_office", "deputy_gm"),
+    DemoUser("generalmgr", "周强", ("approver",), "gm_office", "gm"),
+    DemoUser("manager", "吴婷", ("manager",), "gm_office"),
+    DemoUser("admin", "郑军", ("admin",), None),
+    DemoUser("trainer", "黄丽", ("trainer",), None),
+)
+
+PRODUCTS = ["机动车辆保险", "重大疾病保险", "百万医疗险", "意外伤害保险", "家庭财产保险",
+            "终身寿险", "年金保险", "团体医疗保险"]
+CATEGORY_STORIES = {
+    "claim": ("理赔申请材料已交齐，但被告知仍需补充多份证明，客户认为要求不合理。",
+              "按保险合同约定赔付，并书面说明所需材料清单。"),
+    "claim_speed": ("报案后已超过一个月仍未收到赔款，多次致电客服均答复正在审核。",
+                    "尽快完成审核并支付赔款，说明延误原因。"),
+    "claim_amount": ("核定的赔付金额明显低于维修发票金额，客户对定损结果不认可。",
+                     "重新核定损失，按实际损失赔付。"),
+    "service_attitude": ("客户来电咨询保单条款时，坐席人员语气生硬并中途挂断电话。",
+                         "相关人员道歉，并改进服务态度。"),
+    "product_quality": ("客户认为产品说明中保障范围表述含糊，出险后才得知属于免责情形。",
+                        "解释条款依据，并对产品说明材料进行修订。"),
+    "process": ("线上理赔系统多次上传资料失败，只能到柜台办理，往返多次。",
+                "提供上门收取材料服务并修复系统问题。"),
+    "sales_dispute": ("客户称销售人员承诺的收益与合同约定不符，要求退保并退还全部保费。",
+                      "全额退还保费，或按承诺收益补偿差额。"),
+    "other": ("客户未收到保单年度对账单，担心个人信息被泄露。", "补寄对账单并说明信息保护措施。"),
+}
+
+
+def ensure_demo_users(uow: UnitOfWork, now: datetime) -> int:
+    with uow.read() as session:
+        existing = set(session.scalars(select(User.username)))
+    missing = [demo for demo in DEMO_USERS if demo.username not in existing]
+    for demo in missing:
+        users.add_user(uow, actor=None, username=demo.username, display_name=demo.display_name,
+                       password=demo.password, roles=list(demo.roles), department=demo.department,
+                       approval_level=demo.approval_level, now=now)
+    return len(missing)
+
+
+def has_users(uow: UnitOfWork) -> bool:
+    with uow.read() as session:
+        return bool(session.scalar(select(func.count(User.id))))
+
+
+def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: datetime) -> dict[str, int]:
+    """Add demo users (if missing) and `complaints_count` cases received over the last three weeks."""
+    rng = random.Random(seed_value)
+    fake = Faker("zh_CN")
+    fake.seed_instance(seed_value)
+    ensure_demo_users(uow, now - timedelta(days=30))
+    clerk = load_actor(uow, "intake")
+    lead = load_actor(uow, "intakelead")
+    gm = load_actor(uow, "gmoffice")
+    departments = ["operations", "claims", "sales", "quality"]
+    counts = {"registered": 0, "investigating": 0, "major_reported": 0}
+    plans = []
+    for _ in range(complaints_count):
+        received = now - timedelta(minutes=rng.randint(30, 21 * 24 * 60))
+        plans.append(received)
+    for received in sorted(plans):
+        category = rng.choice(list(CATEGORY_STORIES))
+        story, wish = CATEGORY_STORIES[category]
+        major = rng.random() < 0.08
+        form = RegistrationForm(
+            customer_name=fake.name(), customer_gender=rng.choice(["male", "female"]),
+            customer_age_band=rng.choice(["25_34", "35_44", "45_54", "55_64", "65_plus"]),
+            customer_occupation=fake.job()[:50], customer_phone=fake.phone_number(),
+            customer_id_number=fake.ssn() if rng.random() < 0.6 else "",
+            customer_address=fake.address()[:200], customer_email=fake.free_email(),
+            policy_number=f"P{rng.randint(10**11, 10**12 - 1)}", product=rng.choice(PRODUCTS),
+            insured_name=fake.name(),
+            claim_report_number=f"R{rng.randint(10**9, 10**10 - 1)}" if category.startswith("claim") else "",
+            received_at=received, channel=rng.choice(["phone", "phone", "wechat", "counter", "email",
+                                                      "website", "letter", "regulator"]),
+            category=category, description=story, product_involved=rng.choice(PRODUCTS),
+            expected_resolution=wish, severity=rng.choice(["general", "general", "important"]),
+            urgency=rng.choice(["normal", "normal", "urgent"]),
+            flag_media=major and rng.random() < 0.5, flag_regulator=major,
+            amount_at_stake=str(rng.choice([2000, 8000, 30000, 120000, 600000])) if category.startswith("claim") else "",
+        )
+        registered_at = received + timedelta(minutes=rng.randint(5, 90))
+        actor = clerk if rng.random() < 0.8 else lead
+        done = complaints.register_complaint(uow, actor=actor, form=form, attachments=[],
+                                             now=min(registered_at, now))
+        accept_at = registered_at + timedelta(hours=rng.choice([2, 5, 20, 30, 60]))
+        if accept_at >= now or rng.random() < 0.15:
+            counts["registered"] += 1
+            continue
+        routed = [rng.choice(departments)]
+        if rng.random() < 0.25:
+            routed.append("technical")
+        complaints.accept_complaint(uow, actor=gm, complaint_id=done.id, category=category,
+                                    severity=done.severity, departments=routed, now=accept_at,
+                                    comment="请按时限调查并提交报告。")
+        counts["investigating"] += 1
+        if done.severity == "major" and rng.random() < 0.6:
+            complaints.report_major_case(uow, actor=gm, complaint_id=done.id,
+                                         comment="已电话并书面报告总部客户服务管理部。",
+                                         now=min(accept_at + timedelta(hours=rng.randint(1, 30)), now))
+            counts["major_reported"] += 1
+    return counts

@@ -1,0 +1,30 @@
+"""The one catalogue of user-facing text: Simplified Chinese by default, English available."""
+from __future__ import annotations
+
+from typing import Any
+
+from portal.domain.errors import Message
+from portal.i18n.en import EN
+from portal.i18n.zh import ZH
+
+CATALOGUES = {"zh": ZH, "en": EN}
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+
+
+def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+    text = CATALOGUES.get(lang, ZH).get(key) or ZH.get(key) or key
+    if params:
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            return text
+    return text
+
+
+def render(message: Message, lang: str = DEFAULT_LANGUAGE) -> str:
+    params = dict(message.params)
+    for name in ("action", "state"):
+        if name in params and params[name]:
+            params[name] = translate(f"{name}.{params[name]}", lang)
+    return translate(message.key, lang, **params)

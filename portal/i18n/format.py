@@ -1,0 +1,61 @@
+"""Formatting shared by the pages and the command line: due times, badges, explanations."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from portal.domain.calendar import CalendarDay
+from portal.domain.clocks import Explanation, Unit
+from portal.i18n import translate
+
+
+def fmt_time(value: datetime | None) -> str:
+    """A due time; an end-of-day deadline is written as 24:00 of that day, as people say it."""
+    if value is None:
+        return "—"
+    if value.time() == time.min:
+        return f"{(value - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return f"{value:%Y-%m-%d %H:%M}"
+
+
+def fmt_day(day: CalendarDay, lang: str) -> str:
+    label = f"{day.day:%Y-%m-%d} {translate(f'weekday.{day.day.weekday()}', lang)}"
+    note = translate(f"holiday.{day.note}", lang) if day.note else ""
+    if note.startswith("holiday."):
+        note = day.note
+    kind = translate(f"day.{day.kind.value}", lang)
+    return f"{label} {kind}" + (f"（{note}）" if note else "")
+
+
+def unit_text(unit: Unit | str, target: int, lang: str) -> str:
+    return translate(f"unit.{Unit(unit).value}", lang, n=target)
+
+
+def badge_text(code: int, lang: str) -> str:
+    return translate(f"badge.{int(code)}", lang)
+
+
+def describe(explanation: Explanation, lang: str) -> list[str]:
+    """The lines shown beside a due time (and printed by `python -m portal deadline`)."""
+    start = f"{explanation.start:%Y-%m-%d %H:%M}"
+    if explanation.missing_year is not None:
+        return [translate("explain.start", lang, start=start),
+                translate("explain.missing", lang, year=explanation.missing_year)]
+    due = translate("explain.due", lang, due=fmt_time(explanation.due))
+    if explanation.unit is Unit.HOURS:
+        return [translate("explain.start_hours", lang, start=start), due]
+    lines = [translate("explain.start", lang, start=start)]
+    if explanation.unit is Unit.DAYS:
+        lines.append(translate("explain.calendar_days", lang))
+        if explanation.holidays_inside:
+            lines.append(translate("explain.holidays_inside", lang,
+                                   days="；".join(fmt_day(d, lang) for d in explanation.holidays_inside)))
+        return lines + [due]
+    if explanation.skipped:
+        lines.append(translate("explain.skipped", lang,
+                               days="；".join(fmt_day(d, lang) for d in explanation.skipped)))
+    if explanation.makeup:
+        lines.append(translate("explain.makeup", lang,
+                               days="；".join(fmt_day(d, lang) for d in explanation.makeup)))
+    else:
+        lines.append(translate("explain.no_makeup", lang))
+    return lines + [due]

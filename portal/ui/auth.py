@@ -1,0 +1,77 @@
+"""Login (streamlit-authenticator, bcrypt) and the server-side role check of every page.
+
+The library's cookie cannot be revoked, so every run re-reads the user from the database: a user
+disabled by an administrator is refused at their next click, whatever their cookie says.
+"""
+from __future__ import annotations
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from portal import config
+from portal.domain.roles import Role
+from portal.services import users
+from portal.services.actors import Actor, load_actor
+from portal.ui.context import t, uow
+from portal.ui.navigation import BY_KEY, allowed
+
+COOKIE_NAME = "complaint_portal_auth"
+
+
+def authenticator() -> stauth.Authenticate:
+    return stauth.Authenticate(users.login_credentials(uow()), COOKIE_NAME, config.cookie_key(),
+                               cookie_expiry_days=1, auto_hash=False, login_sleep_time=0)
+
+
+def signed_in_actor(auth: stauth.Authenticate) -> Actor | None:
+    if not st.session_state.get("authentication_status"):
+        return None
+    actor = load_actor(uow(), st.session_state.get("username") or "")
+    if actor is None:
+        auth.logout(location="unrendered")
+        st.session_state["auth_notice"] = "auth.disabled"
+    return actor
+
+
+def login_page(auth: stauth.Authenticate) -> None:
+    st.title(t("app.title"))
+    notice = st.session_state.get("auth_notice")
+    if notice:
+        st.error(t(notice))
+    st.caption(t("login.prompt"))
+    auth.login(location="main", fields={"Form name": t("login.form"), "Username": t("login.username"),
+                                        "Password": t("login.password"), "Login": t("login.submit")})
+    status = st.session_state.get("authentication_status")
+    if status:
+        st.session_state.pop("auth_notice", None)
+        st.rerun()
+    elif status is False:
+        st.error(t("login.failed"))
+
+
+def role_names(roles) -> str:  # noqa: ANN001
+    return "、".join(t(f"role.{r.value}") for r in sorted(roles))
+
+
+def require_page(key: str) -> Actor:
+    """Called first by every page script: the page renders only for a signed-in user with its role."""
+    spec = BY_KEY[key]
+    actor = None
+    if st.session_state.get("authentication_status"):
+        actor = load_actor(uow(), st.session_state.get("username") or "")
+    if actor is None:
+        st.error(t("auth.not_logged_in"))
+        st.stop()
+    if not allowed(spec, actor.roles):
+        refuse(key)
+        st.stop()
+    return actor
+
+
+def refuse(key: str) -> None:
+    spec = BY_KEY[key]
+    st.error(t("auth.refused_page", page=t(spec.title_key), roles=role_names(spec.roles)))
+
+
+def has_role(actor: Actor, *roles: Role) -> bool:
+    return actor.has(*roles)

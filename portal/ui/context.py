@@ -1,0 +1,61 @@
+"""Per-process resources and per-session choices: the engine, the clock, the language."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import streamlit as st
+
+from portal import config
+from portal.domain.calendar import WorkingCalendar
+from portal.domain.errors import Message
+from portal.i18n import DEFAULT_LANGUAGE, render, translate
+from portal.persistence.database import UnitOfWork, make_engine
+from portal.persistence.migrate import upgrade
+from portal.services import calendar as calendar_service
+from portal.services import rules
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@st.cache_resource(show_spinner=False)
+def _unit_of_work(url: str) -> UnitOfWork:
+    """Create and migrate the database on first use in this process, then keep the engine."""
+    upgrade(url)
+    uow = UnitOfWork(make_engine(url))
+    calendar_service.load_package_calendar(uow)
+    return uow
+
+
+def uow() -> UnitOfWork:
+    return _unit_of_work(config.database_url())
+
+
+def now() -> datetime:
+    """The one place the pages read the wall clock: Beijing local time, naive."""
+    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
+
+
+@st.cache_resource(ttl=300, show_spinner=False)
+def _calendar(url: str) -> WorkingCalendar:
+    return rules.load_calendar(_unit_of_work(url))
+
+
+def calendar() -> WorkingCalendar:
+    return _calendar(config.database_url())
+
+
+def calendar_changed() -> None:
+    _calendar.clear()
+
+
+def lang() -> str:
+    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+
+
+def t(key: str, **params) -> str:  # noqa: ANN003
+    return translate(key, lang(), **params)
+
+
+def say(message: Message) -> str:
+    return render(message, lang())

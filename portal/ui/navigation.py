@@ -1,0 +1,42 @@
+"""Which page each role may open (SPEC §1). The entry script and every page consult this table."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.config import ROOT
+from portal.domain.roles import Role
+
+R = Role
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str            # also the URL path
+    script: str         # relative to the repository root
+    title_key: str
+    icon: str
+    roles: frozenset[Role]
+
+    @property
+    def path(self) -> str:
+        return str(ROOT / self.script)
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("register", "pages/intake_register.py", "nav.register", "📝",
+             frozenset({R.INTAKE, R.INTAKE_LEAD})),
+    PageSpec("my_complaints", "pages/my_complaints.py", "nav.my_complaints", "📋",
+             frozenset({R.INTAKE, R.INTAKE_LEAD})),
+    PageSpec("gm_office", "pages/gm_office.py", "nav.gm_office", "🏢", frozenset({R.GM_OFFICE})),
+    PageSpec("ledger", "pages/ledger.py", "nav.ledger", "📒", frozenset({R.GM_OFFICE, R.MANAGER})),
+    PageSpec("case", "pages/case_detail.py", "nav.case", "🔎",
+             frozenset({R.INTAKE, R.INTAKE_LEAD, R.GM_OFFICE, R.HANDLER, R.APPROVER, R.MANAGER})),
+    PageSpec("admin_users", "pages/admin_users.py", "nav.admin_users", "👥", frozenset({R.ADMIN})),
+    PageSpec("admin_calendar", "pages/admin_calendar.py", "nav.admin_calendar", "📅",
+             frozenset({R.ADMIN})),
+)
+BY_KEY = {p.key: p for p in PAGES}
+
+
+def allowed(spec: PageSpec, roles: frozenset[Role]) -> bool:
+    return bool(spec.roles & roles)
