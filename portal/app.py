@@ -21,6 +21,13 @@ def _refusal(spec: PageSpec):  # noqa: ANN202
     return page
 
 
+def _login(authenticator, key: str):  # noqa: ANN001, ANN202
+    def page() -> None:
+        auth.login_page(authenticator)
+    page.__name__ = f"login_{key}"
+    return page
+
+
 def _home(actor):  # noqa: ANN001, ANN202
     def home() -> None:
         st.title(t("home.welcome", name=actor.display_name))
@@ -45,11 +52,15 @@ def main() -> None:
     authenticator = auth.authenticator()
     actor = auth.signed_in_actor(authenticator)
     if actor is None:
-        def login() -> None:
-            auth.login_page(authenticator)
-        login = st.Page(login, title=t("nav.login"), url_path="login", default=True)
-        st.navigation([login], position="hidden").run()
+        # Every address shows the login form, so a typed address lands on its page after login.
+        pages = [st.Page(_login(authenticator, "login"), title=t("nav.login"), url_path="login",
+                         default=True)]
+        pages += [st.Page(_login(authenticator, spec.key), title=t("nav.login"), url_path=spec.key)
+                  for spec in PAGES]
+        pages.append(st.Page(_login(authenticator, "home"), title=t("nav.login"), url_path="home"))
+        st.navigation(pages, position="hidden").run()
         return
+    auth.keep_cookie(authenticator)
     home = st.Page(_home(actor), title=t("nav.home"), icon="🏠", url_path="home", default=True)
     pages = [home]
     for spec in PAGES:

@@ -44,9 +44,17 @@ def login_page(auth: stauth.Authenticate) -> None:
     status = st.session_state.get("authentication_status")
     if status:
         st.session_state.pop("auth_notice", None)
+        st.session_state["cookie_pending"] = True
         st.rerun()
     elif status is False:
         st.error(t("login.failed"))
+
+
+def keep_cookie(auth: stauth.Authenticate) -> None:
+    """Set the re-login cookie on the first full run after login: the library sets it inside the
+    login run, which the immediate rerun can cut short before the browser has stored it."""
+    if st.session_state.pop("cookie_pending", False):
+        auth.cookie_controller.set_cookie()
 
 
 def role_names(roles) -> str:  # noqa: ANN001
