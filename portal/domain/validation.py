@@ -124,24 +124,18 @@ def validate_registration(form: RegistrationForm, *, now: datetime, channels: se
             errors[name] = Message("form.too_long", {"max": limit})
     if form.customer_phone and "customer_phone" not in errors and not MOBILE.match(form.customer_phone):
         errors["customer_phone"] = Message("form.bad_mobile")
-    if form.customer_id_number and not id_number_is_valid(form.customer_id_number):
+    if form.customer_id_number and "customer_id_number" not in errors \
+            and not id_number_is_valid(form.customer_id_number):
         errors["customer_id_number"] = Message("form.bad_id_number")
     if form.customer_email and "customer_email" not in errors and not EMAIL.match(form.customer_email):
         errors["customer_email"] = Message("form.bad_email")
     if form.received_at is not None and form.received_at > now:
         errors["received_at"] = Message("form.received_in_future")
-    if form.channel and form.channel not in channels:
-        errors["channel"] = Message("form.unknown_choice")
-    if form.category and form.category not in categories:
-        errors["category"] = Message("form.unknown_choice")
-    if form.customer_gender not in GENDERS:
-        errors["customer_gender"] = Message("form.unknown_choice")
-    if form.customer_age_band not in AGE_BANDS:
-        errors["customer_age_band"] = Message("form.unknown_choice")
-    if form.severity not in SEVERITIES:
-        errors["severity"] = Message("form.unknown_choice")
-    if form.urgency not in URGENCIES:
-        errors["urgency"] = Message("form.unknown_choice")
+    for name, allowed in (("channel", channels), ("category", categories),
+                          ("customer_gender", GENDERS), ("customer_age_band", AGE_BANDS),
+                          ("severity", SEVERITIES), ("urgency", URGENCIES)):
+        if name not in errors and getattr(form, name) not in allowed:
+            errors[name] = Message("form.unknown_choice")
     unknown_staff = [s for s in form.complained_staff if s not in staff]
     if unknown_staff:
         errors["complained_staff"] = Message("form.unknown_staff", {"names": ", ".join(unknown_staff)})

@@ -1,0 +1,151 @@
+"""Shared fixtures: a migrated template database per backend, copied for each test.
+
+SQLite: a template file made once per session and copied per test. PostgreSQL: a template database
+made once per session, cloned with CREATE DATABASE … TEMPLATE for each test. Without a reachable
+PostgreSQL the PostgreSQL cases skip, except under CI=true where they fail.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from portal.persistence.database import UnitOfWork, make_engine
+from portal.persistence.migrate import upgrade
+from portal.services import users
+from portal.services.actors import Actor, load_actor
+from portal.services.calendar import load_package_calendar
+
+POSTGRES_ADMIN_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL",
+                                    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+T0 = datetime(2025, 9, 30, 10, 0)
+
+# username, display name, roles, department, approval level
+TEST_USERS = [
+    ("clerk", "受理员甲", ["intake"], "marketing", None),
+    ("lead", "主管乙", ["intake_lead"], "marketing", None),
+    ("gmo", "总经理室丙", ["gm_office"], "gm_office", None),
+    ("opshandler", "运营丁", ["handler"], "operations", None),
+    ("techhandler", "技术戊", ["handler"], "technical", None),
+    ("approver", "核决己", ["approver"], "operations", "dept_manager"),
+    ("boss", "管理庚", ["manager"], "gm_office", None),
+    ("admin", "管理员辛", ["admin"], None, None),
+    ("trainer", "培训壬", ["trainer"], None, None),
+]
+PASSWORD = "correct-horse"
+
+
+def _fill(url: str) -> None:
+    upgrade(url)
+    uow = UnitOfWork(make_engine(url))
+    load_package_calendar(uow)
+    for username, name, roles, department, level in TEST_USERS:
+        users.add_user(uow, actor=None, username=username, display_name=name, password=PASSWORD,
+                       roles=roles, department=department, approval_level=level, now=T0)
+    uow.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    _fill(f"sqlite:///{path}")
+    return path
+
+
+def _postgres_available() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        return str(error).splitlines()[0]
+
+
+def _admin_engine():  # noqa: ANN202
+    return create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(name: str) -> str:
+    return POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template():
+    problem = _postgres_available()
+    if problem:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI but not reachable: {problem}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {problem}")
+    name = f"portal_tpl_{uuid.uuid4().hex[:10]}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    _fill(_pg_url(name))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _fresh_postgres(template: str) -> str:
+    name = f"portal_t_{uuid.uuid4().hex[:12]}"
+    with _admin_engine().connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    return name
+
+
+def _drop_postgres(name: str) -> None:
+    engine = _admin_engine()
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path) -> str:
+    """A freshly migrated database with the test users, on each backend."""
+    if request.param == "sqlite":
+        path = tmp_path / "portal.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    name = _fresh_postgres(request.getfixturevalue("postgres_template"))
+    yield _pg_url(name)
+    _drop_postgres(name)
+
+
+@pytest.fixture
+def sqlite_url(sqlite_template, tmp_path) -> str:
+    path = tmp_path / "portal.sqlite3"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def uow(database_url):
+    unit = UnitOfWork(make_engine(database_url))
+    yield unit
+    unit.engine.dispose()
+
+
+class People:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+
+    def __getattr__(self, username: str) -> Actor:
+        actor = load_actor(self._uow, username)
+        assert actor is not None, username
+        return actor
+
+
+@pytest.fixture
+def people(uow) -> People:
+    return People(uow)

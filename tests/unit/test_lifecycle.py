@@ -1,0 +1,57 @@
+import itertools
+
+import pytest
+
+from portal.domain.errors import TransitionNotAllowed
+from portal.domain.lifecycle import TRANSITIONS, Action, State, after_report, authorize, next_state
+from portal.domain.roles import Role
+
+SOURCES = [None, *State]
+
+
+def _allowed(action, state, role):
+    return any(t.action == action and t.source == state and role in t.roles for t in TRANSITIONS)
+
+
+@pytest.mark.parametrize("action, state, role", list(itertools.product(Action, SOURCES, Role)))
+def test_every_transition_is_allowed_exactly_as_the_table_says(action, state, role):
+    if _allowed(action, state, role):
+        assert authorize(action, state, [role])
+    else:
+        with pytest.raises(TransitionNotAllowed) as refused:
+            authorize(action, state, [role])
+        has_source = any(t.action == action and t.source == state for t in TRANSITIONS)
+        expected = "lifecycle.not_your_role" if has_source else "lifecycle.not_in_state"
+        assert refused.value.message.key == expected
+
+
+def test_the_main_path_runs_from_registration_to_archive():
+    path = [(Action.REGISTER, None, Role.INTAKE), (Action.ACCEPT, State.REGISTERED, Role.GM_OFFICE),
+            (Action.CONSOLIDATE, State.AWAITING_CONSOLIDATION, Role.GM_OFFICE),
+            (Action.APPROVE, State.AWAITING_APPROVAL, Role.APPROVER),
+            (Action.RECORD_NEGOTIATION, State.NEGOTIATING, Role.INTAKE),
+            (Action.REVIEW_NEGOTIATION, State.AWAITING_REVIEW, Role.INTAKE_LEAD),
+            (Action.CLOSE, State.AWAITING_CLOSURE, Role.GM_OFFICE),
+            (Action.RECORD_FOLLOW_UP, State.CLOSED, Role.INTAKE)]
+    targets = [next_state(a, s, [r]) for a, s, r in path]
+    assert targets == [State.REGISTERED, State.INVESTIGATING, State.AWAITING_APPROVAL,
+                       State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE,
+                       State.CLOSED, State.ARCHIVED]
+
+
+def test_gm_office_cannot_accept_a_case_twice():
+    with pytest.raises(TransitionNotAllowed) as refused:
+        authorize(Action.ACCEPT, State.INVESTIGATING, [Role.GM_OFFICE])
+    assert refused.value.message.params == {"action": "accept", "state": "investigating"}
+
+
+def test_an_intake_clerk_cannot_accept():
+    with pytest.raises(TransitionNotAllowed):
+        authorize(Action.ACCEPT, State.REGISTERED, [Role.INTAKE])
+
+
+def test_a_case_routed_to_several_departments_waits_for_all_of_them():
+    assert after_report(remaining_departments=1) is State.INVESTIGATING
+    assert after_report(remaining_departments=0) is State.AWAITING_CONSOLIDATION
+    with pytest.raises(ValueError):
+        next_state(Action.SUBMIT_REPORT, State.INVESTIGATING, [Role.HANDLER])
