@@ -22,9 +22,9 @@ AGE_BANDS = ("under_25", "25_34", "35_44", "45_54", "55_64", "65_plus", "unknown
 SEVERITIES = ("general", "important", "major")       # 一般 / 重要 / 重大
 URGENCIES = ("normal", "urgent", "very_urgent")
 
-# Longest text each field accepts; administrators do not need to change these.
+# Longest text each field accepts (phone and ID number have exact formats instead).
 MAX_LENGTHS = {
-    "customer_name": 50, "customer_occupation": 50, "customer_phone": 11, "customer_id_number": 18,
+    "customer_name": 50, "customer_occupation": 50,
     "customer_address": 200, "customer_email": 100, "policy_number": 40, "product": 60,
     "insured_name": 50, "claim_report_number": 40, "description": 4000,
     "product_involved": 200, "expected_resolution": 1000, "complained_staff_other": 200,
