@@ -77,5 +77,4 @@ class UnitOfWork:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()   # ends the transaction; loaded objects stay readable
