@@ -33,12 +33,12 @@ while day < last:
                  t("admin.calendar.working"): (t("yes") if info.is_working else t("no")) if info
                  else t("admin.calendar.unknown")})
     day += timedelta(days=1)
-st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader(t("admin.calendar.set"))
 with st.form("set_day"):
     picked: date = st.date_input(t("admin.calendar.day"), value=today)
-    working = st.checkbox(t("admin.calendar.is_working"), value=picked.weekday() < 5)
+    working = st.checkbox(t("admin.calendar.is_working"), key="calendar_working")
     note = st.text_input(t("admin.calendar.note"))
     if st.form_submit_button(t("admin.calendar.save"), type="primary"):
         try:

@@ -24,7 +24,7 @@ st.dataframe(pd.DataFrame({
     t("admin.users.department"): [departments.get(u.department or "", "") for u in listing],
     t("admin.users.approval_level"): [t(f"level.{u.approval_level or 'none'}") for u in listing],
     t("admin.users.active"): [t("yes") if u.active else t("no") for u in listing],
-}), hide_index=True, use_container_width=True)
+}), hide_index=True, width="stretch")
 
 st.subheader(t("admin.users.toggle"))
 names = [u.username for u in listing if u.username != actor.username]

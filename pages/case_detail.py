@@ -46,7 +46,7 @@ st.dataframe(pd.DataFrame({
     t("case.start"): [fmt_time(c.start) for c in case.clocks],
     t("case.due"): [fmt_time(c.due) for c in case.clocks],
     t("case.stop"): [fmt_time(c.stop) for c in case.clocks],
-}), hide_index=True, use_container_width=True)
+}), hide_index=True, width="stretch")
 with st.expander(t("case.why")):
     for status in case.clocks:
         if status.explanation is None:
@@ -87,7 +87,7 @@ for name, value in f.items():
 rows.insert(0, (t("field.category"), categories.get(case.category, case.category)))
 rows.insert(1, (t("field.channel"), channels.get(case.channel, case.channel)))
 rows.append((t("field.complained_staff"), "、".join(case.complained_staff)))
-st.dataframe(pd.DataFrame(rows, columns=["", " "]), hide_index=True, use_container_width=True)
+st.dataframe(pd.DataFrame(rows, columns=["", " "]), hide_index=True, width="stretch")
 
 st.subheader(t("case.departments"))
 if case.departments:
@@ -95,7 +95,7 @@ if case.departments:
         t("field.departments"): [d["name_en"] if lang() == "en" else d["name_zh"] for d in case.departments],
         t("case.routed_at"): [fmt_time(d["routed_at"]) for d in case.departments],
         t("case.report_submitted_at"): [fmt_time(d["report_submitted_at"]) for d in case.departments],
-    }), hide_index=True, use_container_width=True)
+    }), hide_index=True, width="stretch")
 else:
     st.text("—")
 
@@ -116,4 +116,4 @@ st.dataframe(pd.DataFrame({
     t("case.event.to"): [t(f"state.{e.to_state or ''}") for e in case.events],
     t("case.event.comment"): [e.comment for e in case.events],
     t("case.event.changes"): [", ".join(f"{k}={v}" for k, v in e.changes.items()) for e in case.events],
-}), hide_index=True, use_container_width=True)
+}), hide_index=True, width="stretch")

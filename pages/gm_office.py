@@ -29,7 +29,7 @@ if queue.frame.empty:
     st.stop()
 acknowledge = [c for c in queue.clocks if c.rule.start.value == "received_at"]
 st.dataframe(cases_table(queue.frame, acknowledge, categories=categories, departments=departments),
-             hide_index=True, use_container_width=True)
+             hide_index=True, width="stretch")
 
 st.subheader(t("gm.accept_form"))
 rows = {int(i): r for i, r in zip(queue.frame["id"], queue.frame.to_dict("records"))}

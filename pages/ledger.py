@@ -50,4 +50,4 @@ first = (page - 1) * PAGE_SIZE
 shown = ledger.frame.iloc[first:first + PAGE_SIZE]
 st.caption(t("ledger.showing", first=first + 1, last=first + len(shown), total=total))
 st.dataframe(cases_table(shown, ledger.clocks, categories=categories, departments=departments),
-             hide_index=True, use_container_width=True)
+             hide_index=True, width="stretch")

@@ -18,7 +18,7 @@ if ledger.frame.empty:
 
 table = cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),
                     departments=labels(ref.departments), with_due=False)
-st.dataframe(table, hide_index=True, use_container_width=True)
+st.dataframe(table, hide_index=True, width="stretch")
 
 options = {case_label(n, i): (n if isinstance(n, str) else str(i))
            for n, i in zip(ledger.frame["number"], ledger.frame["id"])}

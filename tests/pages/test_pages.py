@@ -1,0 +1,218 @@
+"""Each page under Streamlit's AppTest, signed in as the role that uses it (and one that may not)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from portal.persistence.models import CalendarDayRow, Complaint, User
+from portal.services import complaints
+from portal.services.actors import load_actor
+from portal.ui.context import now as wall_now
+from tests.conftest import PASSWORD
+from tests.helpers import a_form
+from tests.pages.conftest import APP, app_as, page_path, texts
+
+
+def _register(uow, **overrides):
+    received = wall_now() - timedelta(hours=2)
+    return complaints.register_complaint(uow, actor=load_actor(uow, "clerk"),
+                                         form=a_form(received_at=received, **overrides),
+                                         attachments=[], now=wall_now())
+
+
+def test_login_page_refuses_a_wrong_password_and_admits_the_right_one(page_db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert "登录" in texts(at)
+    at.text_input[0].input("clerk")
+    at.text_input[1].input("wrong-password")
+    at.button[0].click().run()
+    assert "用户名或密码不正确" in texts(at)
+    at.text_input[0].input("clerk")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["authentication_status"] is True
+    assert "欢迎，受理员甲" in texts(at)
+
+
+def test_home_lists_only_the_pages_of_the_users_roles(page_db):
+    at = app_as("clerk")
+    assert not at.exception
+    links = [link.label for link in at.get("page_link")]
+    assert "投诉登记" in links and "总经理室" not in links and "用户管理" not in links
+
+
+def test_intake_registers_a_complaint_and_sees_it_in_the_queue(page_db):
+    at = app_as("clerk", page_path("register"))
+    fields = {"reg_customer_name": "林晓", "reg_customer_phone": "13900001111",
+              "reg_policy_number": "P900001", "reg_product": "意外伤害保险",
+              "reg_description": "理赔材料丢失，多次补交。", "reg_expected_resolution": "尽快赔付"}
+    for key, value in fields.items():
+        at.text_input(key=key).input(value) if key not in ("reg_description", "reg_expected_resolution") \
+            else at.text_area(key=key).input(value)
+    at.button[0].click().run()
+    assert not at.exception
+    assert "已登记" in texts(at)
+    with page_db.read() as session:
+        saved = session.scalars(select(Complaint)).one()
+    assert saved.customer_name == "林晓" and saved.state == "registered"
+
+
+def test_a_bad_field_gets_its_message_and_nothing_is_saved(page_db):
+    at = app_as("clerk", page_path("register"))
+    at.text_input(key="reg_customer_name").input("林晓")
+    at.text_input(key="reg_customer_phone").input("12345")
+    at.text_input(key="reg_customer_id_number").input("110105194912310021")
+    at.button[0].click().run()
+    shown = texts(at)
+    assert "请输入11位中国大陆手机号码" in shown
+    assert "身份证号码无效" in shown
+    assert "此项为必填项" in shown
+    assert at.text_input(key="reg_customer_name").value == "林晓"     # what was typed is kept
+    with page_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 0
+
+
+def test_my_complaints_lists_the_clerks_cases_with_badges(page_db):
+    _register(page_db, customer_name="周末客户")
+    at = app_as("clerk", page_path("my_complaints"))
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["客户"]) == ["周末客户"]
+    assert table["确认受理"].iloc[0] in ("🟢 正常", "🟠 临期")
+
+
+def test_gm_office_accepts_numbers_and_routes(page_db):
+    done = _register(page_db)
+    at = app_as("gmo", page_path("gm_office"))
+    assert not at.exception
+    assert len(at.dataframe[0].value) == 1
+    at.multiselect[0].select("technical")
+    at.button[0].click().run()
+    assert not at.exception
+    shown = texts(at)
+    assert "已受理，投诉编号：" in shown and "运营部" in shown and "技术部" in shown
+    with page_db.read() as session:
+        number = session.get(Complaint, done.id).number
+    assert number and number in shown
+
+
+def test_gm_office_refuses_an_acceptance_without_department(page_db):
+    _register(page_db)
+    at = app_as("gmo", page_path("gm_office"))
+    at.multiselect[0].unselect("operations")
+    at.button[0].click().run()
+    assert "请至少选择一个处理部门" in texts(at)
+    with page_db.read() as session:
+        assert session.scalar(select(Complaint.state)) == "registered"
+
+
+def test_the_ledger_shows_every_clock_and_filters(page_db):
+    done = _register(page_db, customer_name="账本客户")
+    complaints.accept_complaint(page_db, actor=load_actor(page_db, "gmo"), complaint_id=done.id,
+                                category="claim", severity="general", departments=["operations"],
+                                now=wall_now())
+    _register(page_db, customer_name="另一客户")
+    at = app_as("gmo", page_path("ledger"))
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["客户"]) == {"账本客户", "另一客户"}
+    for clock in ("确认受理", "调查处理", "结案", "监管时限"):
+        assert clock in table.columns and f"{clock}截止" in table.columns
+    at.text_input(key="ledger_text").input("账本").run()
+    assert list(at.dataframe[0].value["客户"]) == ["账本客户"]
+
+
+def test_case_detail_shows_form_badges_explanations_and_history(page_db):
+    done = _register(page_db, customer_name="详情客户")
+    number = complaints.accept_complaint(page_db, actor=load_actor(page_db, "gmo"), complaint_id=done.id,
+                                         category="claim", severity="general", departments=["operations"],
+                                         now=wall_now()).number
+    at = app_as("boss", page_path("case"))
+    at.text_input(key="case_ref").input(number).run()
+    assert not at.exception
+    shown = texts(at)
+    assert f"案件 {number}" in shown and "个人信息已按权限脱敏显示" in shown
+    clocks, form, departments, history = (d.value for d in at.dataframe)
+    assert "调查处理" in list(clocks["时限"])
+    assert "138****5678" in list(form[" "])
+    assert list(history["操作"]) == ["登记", "受理并编号"]
+    assert any("截止：" in line for line in (t.value for t in at.text))
+
+
+def test_a_page_typed_by_a_user_without_the_role_shows_a_refusal(page_db):
+    at = app_as("clerk")
+    # AppTest can only switch to script pages; a refused address is a callable page, so select it
+    # the way a typed URL does: by the hash of its url path.
+    at._page_hash = next(h for h, info in at._registered_pages.items()
+                         if info.get("url_pathname") == "gm_office")
+    at.run()
+    assert "您没有访问“总经理室”的权限" in texts(at)
+    assert not at.dataframe
+
+
+def test_each_page_script_checks_the_role_itself(page_db):
+    for key, outsider in (("gm_office", "clerk"), ("register", "gmo"), ("ledger", "clerk"),
+                          ("admin_users", "gmo"), ("admin_calendar", "clerk"), ("case", "admin")):
+        at = AppTest.from_file(page_path(key), default_timeout=60)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = outsider
+        at.run()
+        assert "没有访问" in texts(at), key
+    at = AppTest.from_file(page_path("gm_office"), default_timeout=60)
+    at.run()
+    assert "请先登录" in texts(at)
+
+
+def test_a_disabled_user_is_refused_at_the_next_click(page_db):
+    at = app_as("clerk", page_path("register"))
+    admin = app_as("admin", page_path("admin_users"))
+    admin.selectbox(key="users_pick").select("clerk")
+    admin.run()
+    admin.button(key="users_toggle").click().run()
+    assert "已更新用户 clerk" in texts(admin)
+    with page_db.read() as session:
+        assert session.scalar(select(User.active).where(User.username == "clerk")) is False
+    at.run()
+    assert "已被管理员停用" in texts(at)
+    assert not at.session_state["authentication_status"]
+
+
+def test_admin_adds_a_user_and_bad_input_is_refused(page_db):
+    at = app_as("admin", page_path("admin_users"))
+    form_inputs = at.text_input
+    form_inputs[0].input("X")
+    form_inputs[1].input("新人")
+    form_inputs[2].input("short")
+    save = lambda: next(b for b in at.button if b.label == "保存")  # noqa: E731
+    save().click().run()
+    shown = texts(at)
+    assert "用户名须为" in shown and "密码至少" in shown
+    at.text_input[0].input("newclerk")
+    at.text_input[1].input("新人")
+    at.text_input[2].input("long-enough-password")
+    at.multiselect[0].select("intake")
+    save().click().run()
+    assert "已新增用户 newclerk" in texts(at)
+
+
+def test_admin_sets_a_day_of_a_year_the_package_does_not_cover(page_db):
+    at = app_as("admin", page_path("admin_calendar"))
+    assert not at.exception
+    from datetime import date
+    at.date_input[1].set_value(date(2027, 1, 1))
+    at.checkbox[0].uncheck()
+    at.text_input[0].input("2027年元旦")
+    at.button[0].click().run()
+    assert "已保存 2027-01-01" in texts(at)
+    with page_db.read() as session:
+        row = session.get(CalendarDayRow, date(2027, 1, 1))
+    assert row.is_working is False and row.kind == "holiday" and row.source == "admin"
+
+
+def test_the_interface_switches_to_english(page_db):
+    at = app_as("clerk")
+    at.selectbox(key="lang").select("en").run()
+    assert "Welcome, 受理员甲" in texts(at)
