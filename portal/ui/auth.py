@@ -44,17 +44,27 @@ def login_page(auth: stauth.Authenticate) -> None:
     status = st.session_state.get("authentication_status")
     if status:
         st.session_state.pop("auth_notice", None)
-        st.session_state["cookie_pending"] = True
+        st.session_state["cookie_pending"] = 1
         st.rerun()
     elif status is False:
         st.error(t("login.failed"))
 
 
 def keep_cookie(auth: stauth.Authenticate) -> None:
-    """Set the re-login cookie on the first full run after login: the library sets it inside the
-    login run, which the immediate rerun can cut short before the browser has stored it."""
-    if st.session_state.pop("cookie_pending", False):
-        auth.cookie_controller.set_cookie()
+    """Set the re-login cookie until the browser reports having it.
+
+    The library sets it inside the login run, which the rerun that follows can cut short before
+    the browser has stored it; so the runs after login set it again (a few at most).
+    """
+    pending = st.session_state.get("cookie_pending", 0)
+    if not pending:
+        return
+    browser_cookies = auth.cookie_controller.cookie_model.cookie_manager.cookies or {}
+    if COOKIE_NAME in browser_cookies or pending >= 10:
+        st.session_state.pop("cookie_pending")
+        return
+    st.session_state["cookie_pending"] = pending + 1
+    auth.cookie_controller.set_cookie()
 
 
 def role_names(roles) -> str:  # noqa: ANN001
