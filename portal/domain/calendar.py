@@ -49,7 +49,8 @@ class WorkingCalendar:
     def __init__(self, days: Iterable[CalendarDay]) -> None:
         self._days: dict[date, CalendarDay] = {d.day: d for d in days}
         if self._days:
-            first, last = min(self._days), max(self._days)
+            # One unknown day before the first: a start on that day needs only the days after it.
+            first, last = min(self._days) - timedelta(days=1), max(self._days)
         else:
             first = last = date(2000, 1, 1)
         self.origin = np.datetime64(first, "D")
@@ -64,6 +65,7 @@ class WorkingCalendar:
         # cum_working[i]: working days in [origin, origin+i]; cum_unknown likewise for gaps.
         self._cum_working = np.cumsum(working, dtype=np.int64)
         self._cum_unknown = np.cumsum(~known, dtype=np.int64)
+        self._tables: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._days)
@@ -100,25 +102,32 @@ class WorkingCalendar:
 
     # -- many deadlines at once --
 
-    def add_working_days_many(self, starts: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Vectorised `add_working_days`: (last days as datetime64[D], mask of calendar-missing)."""
-        starts = starts.astype("datetime64[D]")
+    def working_day_table(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """For every known start day i: the index of its n-th working day after, and whether the
+        calendar cannot tell (runs past the last loaded day or through a gap). Cached per n."""
+        cached = self._tables.get(n)
+        if cached is None:
+            size = len(self._cum_working)
+            idx = np.arange(size)
+            due = np.maximum(np.searchsorted(self._cum_working, self._cum_working + n, side="left"), idx)
+            missing = due >= size
+            due = np.minimum(due, size - 1)
+            missing |= (self._cum_unknown[due] - self._cum_unknown[idx]) > 0
+            cached = self._tables[n] = (due.astype(np.int64), missing)
+        return cached
+
+    def add_working_days_many(self, start_days: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Vectorised `add_working_days` over day numbers (days since 1970-01-01, int64): a gather
+        from the per-n table. Returns (last day numbers, mask of calendar-missing)."""
         size = len(self._cum_working)
-        missing = np.isnat(starts)
-        idx = np.where(missing, 0, (starts - self.origin).astype("int64", copy=False))
-        missing |= (idx < 0) | (idx >= size)
         if size == 0:
-            return np.full(starts.shape, np.datetime64("NaT", "D")), np.ones(starts.shape, bool)
+            return np.zeros(start_days.shape, np.int64), np.ones(start_days.shape, bool)
+        origin = int(self.origin.astype("datetime64[D]").astype(np.int64))
+        idx = start_days - origin
+        outside = (idx < 0) | (idx >= size)
         idx = np.clip(idx, 0, size - 1)
-        target = self._cum_working[idx] + n
-        due_idx = np.searchsorted(self._cum_working, target, side="left")
-        due_idx = np.maximum(due_idx, idx)
-        missing |= due_idx >= size
-        due_idx = np.minimum(due_idx, size - 1)
-        missing |= (self._cum_unknown[due_idx] - self._cum_unknown[idx]) > 0
-        due = self.origin + due_idx.astype("timedelta64[D]")
-        due = np.where(missing, np.datetime64("NaT", "D"), due)
-        return due, missing
+        due, missing = self.working_day_table(n)
+        return due[idx] + origin, missing[idx] | outside
 
 
 def end_of_day(day: date) -> datetime:

@@ -63,60 +63,91 @@ class ClockRule:
         return self.target, self.unit.value
 
 
-_NAT = np.datetime64("NaT", "s")
+_NAT = np.iinfo(np.int64).min      # datetime64's NaT, seen as int64
+_S = 1_000_000_000                  # instants are int64 nanoseconds since the epoch (local time)
+_DAY = 86_400 * _S
 
 
-def due_many(rule: ClockRule, starts: np.ndarray, calendar: WorkingCalendar) -> tuple[np.ndarray, np.ndarray]:
-    """Due instants (datetime64[s]) for many starts, and the mask of those the calendar cannot give."""
-    starts = starts.astype("datetime64[s]")
+class _Columns:
+    """Milestone columns as int64 nanoseconds, with their derived arrays computed once each."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def _get(self, kind: str, name: str) -> np.ndarray:
+        key = (kind, name)
+        if key not in self._cache:
+            if kind == "ns":
+                values = self.frame[name].to_numpy()
+                if values.dtype != np.dtype("datetime64[ns]"):
+                    values = values.astype("datetime64[ns]")
+                self._cache[key] = values.view(np.int64)
+            elif kind == "unset":
+                self._cache[key] = self.ns(name) == _NAT
+            else:
+                self._cache[key] = self.ns(name) // _DAY
+        return self._cache[key]
+
+    def ns(self, name: str) -> np.ndarray:
+        return self._get("ns", name)
+
+    def unset(self, name: str) -> np.ndarray:
+        return self._get("unset", name)
+
+    def days(self, name: str) -> np.ndarray:
+        return self._get("days", name)
+
+
+def _due(rule: ClockRule, columns: _Columns, calendar: WorkingCalendar) -> tuple[np.ndarray, np.ndarray | None]:
+    """Due instants (int64 ns) and, for working-day clocks, the calendar-missing mask."""
+    name = rule.start.value
     if rule.unit is Unit.HOURS:
-        return starts + np.timedelta64(rule.target * 3600, "s"), np.zeros(starts.shape, bool)
+        return columns.ns(name) + rule.target * 3600 * _S, None
     if rule.unit is Unit.DAYS:
-        last = starts.astype("datetime64[D]") + np.timedelta64(rule.target, "D")
-        return (last + np.timedelta64(1, "D")).astype("datetime64[s]"), np.zeros(starts.shape, bool)
-    last, missing = calendar.add_working_days_many(starts, rule.target)
-    due = (last + np.timedelta64(1, "D")).astype("datetime64[s]")
-    return np.where(missing, _NAT, due), missing & ~np.isnat(starts)
+        return (columns.days(name) + (rule.target + 1)) * _DAY, None
+    last, missing = calendar.add_working_days_many(columns.days(name), rule.target)
+    return (last + 1) * _DAY, missing
 
 
-def badges_many(rule: ClockRule, starts: np.ndarray, stops: np.ndarray, paused: np.ndarray,
-                now: datetime, calendar: WorkingCalendar, due_soon_fraction: float
-                ) -> tuple[np.ndarray, np.ndarray]:
-    starts = starts.astype("datetime64[s]")
-    stops = stops.astype("datetime64[s]")
-    due, missing = due_many(rule, starts, calendar)
-    now64 = np.datetime64(now, "s")
-    started = ~np.isnat(starts)
-    stopped = ~np.isnat(stops)
-    window = (due - starts).astype("int64")
-    left = (due - now64).astype("int64")
-    codes = np.full(starts.shape, Badge.ON_TRACK, dtype=np.int8)
-    codes[left < window * due_soon_fraction] = Badge.DUE_SOON
-    codes[left < 0] = Badge.OVERDUE
-    codes[paused] = Badge.PAUSED
-    codes[stopped & (stops <= due)] = Badge.MET
-    codes[stopped & (stops > due)] = Badge.MET_LATE
-    codes[missing] = Badge.CALENDAR_MISSING
-    codes[~started] = Badge.NOT_STARTED
-    return codes, np.where(started, due, _NAT)
+def _badges(rule: ClockRule, columns: _Columns, paused: np.ndarray, now_ns: int,
+            calendar: WorkingCalendar, due_soon_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Badge codes (int8) and due instants (int64 ns, `_NAT` where there is none)."""
+    due, missing = _due(rule, columns, calendar)
+    starts, stops = columns.ns(rule.start.value), columns.ns(rule.stop.value)
+    not_started, not_stopped = columns.unset(rule.start.value), columns.unset(rule.stop.value)
+    left = due - now_ns
+    if rule.unit is Unit.HOURS:   # a fixed window: the due-soon line is a constant
+        soon = left < rule.target * 3600 * _S * due_soon_fraction
+    else:
+        soon = left < (due - starts) * due_soon_fraction
+    # Later lines win: the order is the badges' priority, lowest first.
+    codes = np.where(soon, np.int8(Badge.DUE_SOON), np.int8(Badge.ON_TRACK))
+    np.putmask(codes, left < 0, Badge.OVERDUE)
+    np.putmask(codes, paused, Badge.PAUSED)
+    np.putmask(codes, ~not_stopped, np.where(stops <= due, np.int8(Badge.MET), np.int8(Badge.MET_LATE)))
+    no_due = not_started
+    if missing is not None:
+        np.putmask(codes, missing, Badge.CALENDAR_MISSING)
+        no_due = no_due | missing
+    np.putmask(codes, not_started, Badge.NOT_STARTED)
+    np.putmask(due, no_due, _NAT)
+    return codes, due
 
 
 def evaluate(rules: list[ClockRule], frame: pd.DataFrame, now: datetime, calendar: WorkingCalendar,
              due_soon_fraction: float) -> pd.DataFrame:
-    """Badge and due time of every clock for every row of `frame` (milestone columns, `paused`)."""
-    out = {}
+    """Badge and due time of every clock for every row of `frame` (milestone columns, `paused`):
+    columns `<clock>_badge` (a `Badge` code) and `<clock>_due` (datetime64, NaT when none)."""
+    columns = _Columns(frame)
+    now_ns = int(np.datetime64(now, "ns").astype(np.int64))
     paused = frame["paused"].to_numpy(dtype=bool) if "paused" in frame else np.zeros(len(frame), bool)
+    out = {}
     for rule in rules:
-        starts = _as_datetime64(frame[rule.start.value])
-        stops = _as_datetime64(frame[rule.stop.value])
-        codes, due = badges_many(rule, starts, stops, paused, now, calendar, due_soon_fraction)
+        codes, due = _badges(rule, columns, paused, now_ns, calendar, due_soon_fraction)
         out[f"{rule.key}_badge"] = codes
-        out[f"{rule.key}_due"] = due
-    return pd.DataFrame(out, index=frame.index)
-
-
-def _as_datetime64(column: pd.Series) -> np.ndarray:
-    return pd.to_datetime(column).to_numpy(dtype="datetime64[s]")
+        out[f"{rule.key}_due"] = due.view("datetime64[ns]")
+    return pd.DataFrame(out, index=frame.index, copy=False)
 
 
 # -- one case at a time --

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import pandas as pd
+
 from portal.domain.calendar import CalendarDay
 from portal.domain.clocks import Explanation, Unit
 from portal.i18n import translate
@@ -15,6 +17,15 @@ def fmt_time(value: datetime | None) -> str:
     if value.time() == time.min:
         return f"{(value - timedelta(days=1)):%Y-%m-%d} 24:00"
     return f"{value:%Y-%m-%d %H:%M}"
+
+
+def fmt_times(values: pd.Series) -> pd.Series:
+    """`fmt_time` for a whole column at once."""
+    values = pd.to_datetime(values)
+    midnight = values.dt.normalize() == values
+    text = values.dt.strftime("%Y-%m-%d %H:%M")
+    text[midnight] = (values[midnight] - pd.Timedelta(days=1)).dt.strftime("%Y-%m-%d") + " 24:00"
+    return text.fillna("—").where(values.notna(), "—")
 
 
 def fmt_day(day: CalendarDay, lang: str) -> str:

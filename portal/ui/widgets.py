@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from portal.domain.errors import Message
-from portal.i18n.format import badge_text, fmt_time
+from portal.domain.clocks import Badge
+from portal.i18n import translate
+from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
 from portal.ui.context import lang, say, t
 from portal.ui.navigation import BY_KEY
@@ -27,22 +29,26 @@ def case_label(number: str | None, complaint_id: int) -> str:
 def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dict[str, str],
                 departments: dict[str, str], with_due: bool = True) -> pd.DataFrame:
     """Display columns for a slice of a ledger frame: labels, badges and due times per clock."""
+    language = lang()
+    tr = lambda key, **kw: translate(key, language, **kw)  # noqa: E731
+    states = {s: tr(f"state.{s}") for s in frame["state"].unique()}
+    severities = {s: tr(f"severity.{s}") for s in frame["severity"].unique()}
+    badges = {int(b): badge_text(b, language) for b in Badge}
     out = pd.DataFrame({
-        t("field.number"): [case_label(n, i) for n, i in zip(frame["number"], frame["id"])],
-        t("field.state"): [t(f"state.{s}") for s in frame["state"]],
-        t("field.severity"): [t(f"severity.{s}") for s in frame["severity"]],
-        t("field.customer"): frame["customer_name"].astype(str),
-        t("field.category"): [categories.get(c, c) for c in frame["category"]],
-        t("field.departments"): ["、".join(departments.get(d, d) for d in ds) for ds in frame["departments"]],
-        t("field.received"): [fmt_time(v.to_pydatetime()) for v in frame["received_at"]],
+        tr("field.number"): [n if isinstance(n, str) and n else tr("case.unnumbered", id=i)
+                             for n, i in zip(frame["number"], frame["id"])],
+        tr("field.state"): frame["state"].map(states).to_numpy(),
+        tr("field.severity"): frame["severity"].map(severities).to_numpy(),
+        tr("field.customer"): frame["customer_name"].astype(str).to_numpy(),
+        tr("field.category"): [categories.get(c, c) for c in frame["category"]],
+        tr("field.departments"): ["、".join(departments.get(d, d) for d in ds) for ds in frame["departments"]],
+        tr("field.received"): fmt_times(frame["received_at"]).to_numpy(),
     })
     for info in clocks:
-        key, name = info.rule.key, info.label(lang())
-        out[name] = [badge_text(code, lang()) for code in frame[f"{key}_badge"]]
+        key, name = info.rule.key, info.label(language)
+        out[name] = frame[f"{key}_badge"].map(badges).to_numpy()
         if with_due:
-            out[t("ledger.due", clock=name)] = [
-                fmt_time(pd.Timestamp(v).to_pydatetime()) if not pd.isna(v) else "—"
-                for v in frame[f"{key}_due"]]
+            out[tr("ledger.due", clock=name)] = fmt_times(frame[f"{key}_due"]).to_numpy()
     return out
 
 
