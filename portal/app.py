@@ -78,9 +78,8 @@ def main() -> None:
         for spec, page in zip(PAGES, pages[1:]):
             if allowed(spec, actor.roles):
                 st.page_link(page, label=t(spec.title_key), icon=spec.icon)
-        authenticator.logout(t("app.logout"), location="sidebar", key="logout_button")
-        if not st.session_state.get("authentication_status"):
-            st.rerun()
+        if st.button(t("app.logout"), key="logout_button"):
+            auth.log_out(authenticator)
     current.run()
 
 

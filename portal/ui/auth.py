@@ -28,12 +28,14 @@ def signed_in_actor(auth: stauth.Authenticate) -> Actor | None:
         return None
     actor = load_actor(uow(), st.session_state.get("username") or "")
     if actor is None:
-        auth.logout(location="unrendered")
+        auth.authentication_controller.logout()
         st.session_state["auth_notice"] = "auth.disabled"
+        st.session_state["cookie_forget"] = 1
     return actor
 
 
 def login_page(auth: stauth.Authenticate) -> None:
+    forget_cookie(auth)
     st.title(t("app.title"))
     notice = st.session_state.get("auth_notice")
     if notice:
@@ -65,6 +67,26 @@ def keep_cookie(auth: stauth.Authenticate) -> None:
         return
     st.session_state["cookie_pending"] = pending + 1
     auth.cookie_controller.set_cookie()
+
+
+def log_out(auth: stauth.Authenticate) -> None:
+    auth.authentication_controller.logout()
+    st.session_state["cookie_forget"] = 1
+    st.rerun()
+
+
+def forget_cookie(auth: stauth.Authenticate) -> None:
+    """Delete the re-login cookie on the login page until the browser reports it gone (deleting it
+    in the logout run itself would be cut short by the rerun that shows the login page)."""
+    pending = st.session_state.get("cookie_forget", 0)
+    if not pending:
+        return
+    manager = auth.cookie_controller.cookie_model.cookie_manager
+    if COOKIE_NAME not in (manager.cookies or {}) or pending >= 10:
+        st.session_state.pop("cookie_forget")
+        return
+    st.session_state["cookie_forget"] = pending + 1
+    manager.delete(COOKIE_NAME, key=f"forget_cookie_{pending}")
 
 
 def role_names(roles) -> str:  # noqa: ANN001

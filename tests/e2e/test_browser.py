@@ -5,6 +5,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from portal.ui.auth import COOKIE_NAME
 from tests.conftest import PASSWORD
 
 
@@ -23,10 +24,41 @@ def settle(page: Page) -> None:
     expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0)
 
 
+def wait_for_login_cookie(page: Page, present: bool = True) -> None:
+    """The cookie is written (and deleted) by a component in the page, a moment after the run."""
+    for _ in range(100):
+        if any(c["name"] == COOKIE_NAME for c in page.context.cookies()) == present:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the login cookie was never {'stored' if present else 'deleted'}")
+
+
 def open_page(page: Page, link: str, heading: str) -> None:
     page.get_by_role("region", name="Sidebar").get_by_role("link", name=link).click()
     expect(page.get_by_role("heading", name=heading)).to_be_visible()
     settle(page)
+
+
+def test_the_intake_clerk_cannot_open_the_gm_office_page_by_its_address(server, new_page):
+    page = new_page()
+    page.goto(f"{server}/gm_office")         # the server's very first request: only the login form
+    expect(page.get_by_label("用户名")).to_be_visible()
+    expect(page.get_by_text("待受理队列")).to_have_count(0)
+    page.get_by_label("用户名").fill("clerk")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    expect(page.get_by_text(re.compile("您没有访问“总经理室”的权限"))).to_be_visible()
+    wait_for_login_cookie(page)
+    page.goto(f"{server}/gm_office")         # a new session, re-admitted by the login cookie
+    expect(page.get_by_text(re.compile("您没有访问“总经理室”的权限"))).to_be_visible()
+    expect(page.get_by_text("待受理队列")).to_have_count(0)
+    expect(page.get_by_role("link", name="总经理室")).to_have_count(0)
+    page.get_by_role("button", name="退出登录").click()   # logging out ends the cookie too
+    expect(page.get_by_label("用户名")).to_be_visible()
+    wait_for_login_cookie(page, present=False)
+    page.goto(f"{server}/register")
+    expect(page.get_by_label("用户名")).to_be_visible()
+    expect(page.get_by_text("投诉登记（客户抱怨处理表）")).to_have_count(0)
 
 
 def test_intake_registers_and_the_gm_office_accepts_and_reads_number_and_badges(server, new_page):
@@ -61,19 +93,3 @@ def test_intake_registers_and_the_gm_office_accepts_and_reads_number_and_badges(
     expect(cells.filter(has_text="浏览器客户")).to_have_count(1)
     expect(cells.filter(has_text="✅ 已达成").first).to_be_attached()    # acknowledged within 24 hours
     expect(cells.filter(has_text="🟢 正常").first).to_be_attached()      # investigation clock running
-
-
-def test_the_intake_clerk_cannot_open_the_gm_office_page_by_its_address(server, new_page):
-    page = new_page()
-    page.goto(f"{server}/gm_office")         # before logging in: only the login form
-    expect(page.get_by_label("用户名")).to_be_visible()
-    expect(page.get_by_text("待受理队列")).to_have_count(0)
-    page.get_by_label("用户名").fill("clerk")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    expect(page.get_by_text(re.compile("您没有访问“总经理室”的权限"))).to_be_visible()
-    settle(page)
-    page.goto(f"{server}/gm_office")         # a new session, re-admitted by the login cookie
-    expect(page.get_by_text(re.compile("您没有访问“总经理室”的权限"))).to_be_visible()
-    expect(page.get_by_text("待受理队列")).to_have_count(0)
-    expect(page.get_by_role("link", name="总经理室")).to_have_count(0)

@@ -1,0 +1,67 @@
+"""The command line, run as an operator would (a subprocess on a fresh SQLite file)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from portal.config import ROOT
+from portal.persistence.database import UnitOfWork, make_engine
+from portal.services.actors import load_actor
+from portal.services.users import login_credentials
+
+
+def cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "portal", *args], input=stdin, capture_output=True,
+                          text=True, cwd=ROOT, env={**os.environ, "PORTAL_DATABASE_URL": url}, timeout=120)
+
+
+def test_users_add_reads_the_password_from_stdin_and_hashes_it(sqlite_url):
+    done = cli(sqlite_url, "users", "add", "newadmin", "--name", "新管理员", "--role", "admin",
+               stdin="a-long-secret\n")
+    assert done.returncode == 0, done.stderr
+    uow = UnitOfWork(make_engine(sqlite_url))
+    assert load_actor(uow, "newadmin").roles == {"admin"}
+    stored = login_credentials(uow)["usernames"]["newadmin"]["password"]
+    assert stored.startswith("$2") and "a-long-secret" not in stored
+    refused = cli(sqlite_url, "users", "add", "weak", "--role", "admin", stdin="short\n")
+    assert refused.returncode == 1 and "password" in refused.stderr
+    assert cli(sqlite_url, "users", "disable", "newadmin").returncode == 0
+    assert load_actor(uow, "newadmin") is None
+
+
+def test_deadline_explains_skipped_holidays_and_counted_make_up_days(sqlite_url):
+    done = cli(sqlite_url, "deadline", "--from", "2025-09-30 14:00", "--working-days", "7", "--lang", "en")
+    assert done.returncode == 0, done.stderr
+    assert "Due: 2025-10-16 24:00" in done.stdout
+    assert "2025-10-11 Sat make-up working day" in done.stdout
+    assert "2025-10-01 Wed public holiday" in done.stdout
+    missing = cli(sqlite_url, "deadline", "--from", "2026-12-28 10:00", "--working-days", "7", "--lang", "en")
+    assert missing.returncode == 2 and "Calendar missing" in missing.stdout and "2027" in missing.stdout
+    hours = cli(sqlite_url, "deadline", "--from", "2026-02-13 09:00", "--hours", "24", "--lang", "en")
+    assert "Due: 2026-02-14 09:00" in hours.stdout
+
+
+def test_calendar_show_and_set_a_year_not_yet_covered(sqlite_url):
+    shown = cli(sqlite_url, "calendar", "show", "2026-02", "--lang", "en")
+    assert "2026-02-14 Sat make-up working day（Spring Festival）" in shown.stdout
+    assert "2027-01-01" not in cli(sqlite_url, "calendar", "show", "2026-12").stdout
+    assert cli(sqlite_url, "calendar", "set", "2027-01-01", "--off", "--note", "New Year's Day").returncode == 0
+    assert "2027-01-01 周五 节假日（元旦）" in cli(sqlite_url, "calendar", "show", "2027-01").stdout
+
+
+def test_demo_seed_is_deterministic_and_skips_a_populated_database(tmp_path):
+    from sqlalchemy import select
+    from portal.persistence.models import Complaint
+
+    seen = []
+    for name in ("a", "b"):
+        url = f"sqlite:///{tmp_path / name}.sqlite3"
+        done = cli(url, "demo", "seed", "--complaints", "12", "--seed", "3")
+        assert done.returncode == 0, done.stderr
+        assert "intake/intake-demo" in done.stdout
+        with UnitOfWork(make_engine(url)).read() as session:
+            seen.append(session.execute(select(Complaint.customer_name, Complaint.policy_number,
+                                               Complaint.category_id).order_by(Complaint.id)).all())
+        assert "skipped" in cli(url, "demo", "seed", "--if-empty").stdout
+    assert len(seen[0]) == 12 and seen[0] == seen[1]
