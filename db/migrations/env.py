@@ -1,28 +1,37 @@
-"""Alembic environment: the URL comes from the portal's own settings (or the caller's config)."""
+"""Alembic environment: the URL comes from the portal's own settings (or the caller's config).
+
+Several portal processes may start at once on a new database, so migrating is serialised: an
+advisory lock on PostgreSQL, a write lock taken up front (BEGIN IMMEDIATE) on SQLite.
+"""
 from alembic import context
+from sqlalchemy import text
 
 from portal.config import database_url
 from portal.persistence.database import make_engine
 from portal.persistence.models import Base
+
+MIGRATION_LOCK = 7_281_330   # any constant shared by every portal process
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or database_url()
 
 
 def run_migrations_online() -> None:
-    connectable = config.attributes.get("connection")
-    if connectable is not None:
-        context.configure(connection=connectable, target_metadata=Base.metadata,
-                          render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
-        return
     engine = make_engine(url)
-    with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+    with engine.execution_options(portal_write=True).connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=Base.metadata,
+                              render_as_batch=True)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if postgres:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+                connection.commit()
     engine.dispose()
 
 

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import chinese_calendar
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.domain.calendar import DayKind, classify
 from portal.domain.errors import DomainError
@@ -32,19 +33,26 @@ def package_day(day: date) -> tuple[bool, DayKind, str]:
 def load_package_calendar(uow: UnitOfWork) -> int:
     """Add every package-covered day the table lacks; never overwrite a row already there.
 
-    Returns how many days were added (0 once loaded, so calling it at every start is cheap).
+    Returns how many days were added (0 once loaded, so calling it at every start is cheap). Safe
+    when several processes start at once: a day another process added meanwhile is skipped.
     """
     with uow.write() as session:
         existing = set(session.scalars(select(CalendarDayRow.day)))
-        added = 0
+        rows = []
         for year in package_years():
             for day in days_of_year(year):
-                if day in existing:
-                    continue
-                is_working, kind, note = package_day(day)
-                session.add(CalendarDayRow(day=day, is_working=is_working, kind=kind.value,
-                                           note=note, source="package"))
-                added += 1
+                if day not in existing:
+                    is_working, kind, note = package_day(day)
+                    rows.append(dict(day=day, is_working=is_working, kind=kind.value, note=note,
+                                     source="package"))
+        if not rows:
+            return 0
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        added = 0
+        for start in range(0, len(rows), 2000):
+            result = session.execute(dialect.insert(CalendarDayRow).values(rows[start:start + 2000])
+                                     .on_conflict_do_nothing(index_elements=["day"]))
+            added += result.rowcount
         return added
 
 
