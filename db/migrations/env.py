@@ -20,6 +20,10 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.execution_options(portal_write=True).connect() as connection:
         postgres = connection.dialect.name == "postgresql"
+        if not postgres:
+            # SQLite rebuilds a table to alter it; foreign keys must be off meanwhile (outside
+            # any transaction, so on the driver's connection before SQLAlchemy begins one).
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
         if postgres:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             connection.commit()

@@ -90,6 +90,31 @@ class SlaClock(Base):
     stop_milestone: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    pausable: Mapped[bool] = mapped_column(Boolean, default=False)  # stops while waiting for the customer
+
+
+class AuthorityLevel(Base):
+    """核决权限 (002 art.13.3/13.5): who may approve up to which amount, and major cases."""
+
+    __tablename__ = "authority_levels"
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(40))
+    rank: Mapped[int] = mapped_column(Integer)
+    max_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))   # None: no upper limit
+    covers_major: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PenaltyStandard(Base):
+    """罚扣判定基准 (002 art.13.6): responsibility level → department loss and individual penalty."""
+
+    __tablename__ = "penalty_standards"
+    level: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(40))
+    department_loss: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    penalty_type: Mapped[str] = mapped_column(String(20))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Setting(Base):
@@ -159,6 +184,25 @@ class Complaint(Base):
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     original_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    paused_since: Mapped[datetime | None] = mapped_column(DateTime)
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0)    # finished holds, in total
+    # consolidation, approval, negotiation, closure (002 art.13.3–13.6)
+    consolidated_opinion: Mapped[str] = mapped_column(Text, default="")
+    proposed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    required_level: Mapped[str | None] = mapped_column(String(20))
+    approval_instructions: Mapped[str] = mapped_column(Text, default="")
+    amount_limit: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    negotiation_result: Mapped[str | None] = mapped_column(String(20))
+    negotiation_note: Mapped[str] = mapped_column(Text, default="")
+    negotiated_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    responsibility_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    responsibility_level: Mapped[str | None] = mapped_column(String(20))
+    department_loss: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    penalty_type: Mapped[str | None] = mapped_column(String(20))
+    penalty_persons: Mapped[str] = mapped_column(String(200), default="")
+    closure_note: Mapped[str] = mapped_column(Text, default="")
+    follow_up_task: Mapped[bool] = mapped_column(Boolean, default=False)
     # milestones (clock starts and stops)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -190,6 +234,15 @@ class ComplaintDepartment(Base):
     routed_at: Mapped[datetime] = mapped_column(DateTime)
     initial_plan_at: Mapped[datetime | None] = mapped_column(DateTime)
     report_submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the investigation report (调查报告)
+    initial_plan: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    cause: Mapped[str] = mapped_column(Text, default="")
+    finding: Mapped[str | None] = mapped_column(String(20))   # company_fault / misunderstanding / …
+    responsible_unit: Mapped[str] = mapped_column(String(100), default="")
+    responsible_persons: Mapped[str] = mapped_column(String(200), default="")
+    measures: Mapped[str] = mapped_column(Text, default="")
+    proposed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     department: Mapped[Department] = relationship(lazy="joined")
 
 
@@ -233,3 +286,36 @@ class Event(Base):
     to_state: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str] = mapped_column(Text, default="")
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Reminder(Base):
+    """催办单 for an overdue open case, or 洽办单 for a case closed late (002 art.15): one per case,
+    clock, department and kind, so issuing twice issues nothing."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("complaint_id", "department_id", "clock_key", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    clock_key: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))          # "reminder" or "late_inquiry"
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class FollowUp(Base):
+    """回访 with the four-dimension satisfaction survey (004 §1.2), each 1–5, plus overall."""
+
+    __tablename__ = "follow_ups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(Text)
+    process: Mapped[int] = mapped_column(Integer)
+    attitude: Mapped[int] = mapped_column(Integer)
+    efficiency: Mapped[int] = mapped_column(Integer)
+    result: Mapped[int] = mapped_column(Integer)
+    overall: Mapped[int] = mapped_column(Integer)
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
