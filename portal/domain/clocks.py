@@ -58,6 +58,7 @@ class ClockRule:
     target: int
     start: Milestone
     stop: Milestone
+    pausable: bool = False      # waiting for the customer's material stops this clock
 
     def describe_target(self) -> tuple[int, str]:
         return self.target, self.unit.value
@@ -114,10 +115,14 @@ def _badges(rule: ClockRule, columns: _Columns, paused: np.ndarray, now_ns: int,
             calendar: WorkingCalendar, due_soon_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Badge codes (int8) and due instants (int64 ns, `_NAT` where there is none)."""
     due, missing = _due(rule, columns, calendar)
+    if rule.pausable and "paused_seconds" in columns.frame:
+        due = due + columns.frame["paused_seconds"].to_numpy(dtype=np.int64) * _S
+    else:
+        paused = np.zeros(len(paused), bool)
     starts, stops = columns.ns(rule.start.value), columns.ns(rule.stop.value)
     not_started, not_stopped = columns.unset(rule.start.value), columns.unset(rule.stop.value)
     left = due - now_ns
-    if rule.unit is Unit.HOURS:   # a fixed window: the due-soon line is a constant
+    if rule.unit is Unit.HOURS and not rule.pausable:   # a fixed window: a constant due-soon line
         soon = left < rule.target * 3600 * _S * due_soon_fraction
     else:
         soon = left < (due - starts) * due_soon_fraction
@@ -152,7 +157,10 @@ def evaluate(rules: list[ClockRule], frame: pd.DataFrame, now: datetime, calenda
 
 # -- one case at a time --
 
-def due_one(rule: ClockRule, start: datetime, calendar: WorkingCalendar) -> datetime:
+def due_one(rule: ClockRule, start: datetime, calendar: WorkingCalendar, paused_seconds: int = 0) -> datetime:
+    """The due instant; a pausable clock's due moves later by the time spent on hold."""
+    if paused_seconds and rule.pausable:
+        return due_one(rule, start, calendar) + timedelta(seconds=paused_seconds)
     if rule.unit is Unit.HOURS:
         return start + timedelta(hours=rule.target)
     if rule.unit is Unit.DAYS:
@@ -161,12 +169,13 @@ def due_one(rule: ClockRule, start: datetime, calendar: WorkingCalendar) -> date
 
 
 def badge_one(rule: ClockRule, start: datetime | None, stop: datetime | None, paused: bool,
-              now: datetime, calendar: WorkingCalendar, due_soon_fraction: float
-              ) -> tuple[Badge, datetime | None]:
+              now: datetime, calendar: WorkingCalendar, due_soon_fraction: float,
+              paused_seconds: int = 0) -> tuple[Badge, datetime | None]:
     if start is None:
         return Badge.NOT_STARTED, None
+    paused = paused and rule.pausable
     try:
-        due = due_one(rule, start, calendar)
+        due = due_one(rule, start, calendar, paused_seconds)
     except CalendarMissing:
         return Badge.CALENDAR_MISSING, None
     if stop is not None:

@@ -43,6 +43,7 @@ class Action(StrEnum):
     RETURN_NEGOTIATION = "return_negotiation"
     CLOSE = "close"
     RECORD_FOLLOW_UP = "record_follow_up"
+    RESOLVE_FOLLOW_UP = "resolve_follow_up"
     HOLD = "hold"
     RESUME = "resume"
     FILE_PETITION = "file_petition"
@@ -83,7 +84,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(A.REVIEW_NEGOTIATION, S.AWAITING_REVIEW, S.AWAITING_CLOSURE, R.INTAKE_LEAD),
     _t(A.RETURN_NEGOTIATION, S.AWAITING_REVIEW, S.NEGOTIATING, R.INTAKE_LEAD),
     _t(A.CLOSE, S.AWAITING_CLOSURE, S.CLOSED, R.GM_OFFICE),
-    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.ARCHIVED, *_INTAKE),
+    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.ARCHIVED, *_INTAKE, note="the customer is satisfied"),
+    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.CLOSED, *_INTAKE,
+       note="dissatisfied: a follow-up task for the GM office instead of archiving"),
+    _t(A.RESOLVE_FOLLOW_UP, S.CLOSED, S.ARCHIVED, R.GM_OFFICE),
     *(_t(A.HOLD, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.RESUME, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.FILE_PETITION, s, s, R.HANDLER) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
@@ -119,6 +123,10 @@ def next_state(action: Action, state: State | None, roles: Iterable[Role]) -> St
     if len(targets) != 1:
         raise ValueError(f"{action} from {state} has several targets; the service must choose")
     return targets.pop()
+
+
+def after_follow_up(dissatisfied: bool) -> State:
+    return State.CLOSED if dissatisfied else State.ARCHIVED
 
 
 def after_report(remaining_departments: int) -> State:

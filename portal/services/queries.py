@@ -35,7 +35,7 @@ def _ledger_select() -> Select:
                    Complaint.urgency, Complaint.customer_name, Complaint.policy_number,
                    Category.code.label("category"), Channel.code.label("channel"),
                    _Clerk.display_name.label("clerk"), Complaint.receiving_clerk_id,
-                   Complaint.paused,
+                   Complaint.paused, Complaint.paused_seconds,
                    *[type_coerce(getattr(Complaint, m), String).label(m) for m in MILESTONES])
             .join(Category, Category.id == Complaint.category_id)
             .join(Channel, Channel.id == Complaint.channel_id)
@@ -286,7 +286,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             start = getattr(complaint, info.rule.start.value)
             stop = getattr(complaint, info.rule.stop.value)
             badge, due = clock_rules.badge_one(info.rule, start, stop, complaint.paused, now,
-                                               calendar, fraction)
+                                               calendar, fraction, complaint.paused_seconds)
             explanation = (clock_rules.explain(info.rule.unit, info.rule.target, start, calendar)
                            if start is not None else None)
             statuses.append(ClockStatus(info, badge, start, stop, due, explanation))

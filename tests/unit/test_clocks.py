@@ -7,9 +7,9 @@ import pytest
 from portal.domain.clocks import Badge, ClockRule, Milestone, Unit, badge_one, due_one, evaluate
 
 ACK = ClockRule("acknowledge", Unit.HOURS, 24, Milestone.RECEIVED, Milestone.ACCEPTED)
-CLOSURE = ClockRule("closure", Unit.DAYS, 13, Milestone.ACCEPTED, Milestone.CLOSED)
+CLOSURE = ClockRule("closure", Unit.DAYS, 13, Milestone.ACCEPTED, Milestone.CLOSED, pausable=True)
 INVESTIGATION = ClockRule("investigation", Unit.WORKING_DAYS, 7, Milestone.ACCEPTED,
-                          Milestone.INVESTIGATION_DONE)
+                          Milestone.INVESTIGATION_DONE, pausable=True)
 START = datetime(2025, 11, 3, 9, 0)
 
 
@@ -32,10 +32,18 @@ def test_calendar_day_clocks_are_not_moved_off_holidays(cal):
     (START + timedelta(hours=24, minutes=1), None, False, Badge.OVERDUE),
     (START + timedelta(hours=30), START + timedelta(hours=23), False, Badge.MET),
     (START + timedelta(hours=30), START + timedelta(hours=25), False, Badge.MET_LATE),
-    (START + timedelta(hours=30), None, True, Badge.PAUSED),
+    (START + timedelta(hours=30), None, True, Badge.OVERDUE),    # the acknowledgement never pauses
 ])
 def test_badges(cal, now, stop, paused, expected):
     assert badge_one(ACK, START, stop, paused, now, cal, 0.25)[0] is expected
+
+
+def test_a_hold_pauses_resolution_clocks_and_moves_their_due_time(cal):
+    start = datetime(2025, 11, 3, 9, 0)
+    assert badge_one(CLOSURE, start, None, True, start + timedelta(days=30), cal, 0.25)[0] is Badge.PAUSED
+    three_days = 3 * 86400
+    assert due_one(CLOSURE, start, cal, three_days) == due_one(CLOSURE, start, cal) + timedelta(days=3)
+    assert due_one(ACK, start, cal, three_days) == due_one(ACK, start, cal)
 
 
 def test_a_clock_that_has_not_started_has_no_badge(cal):
@@ -62,6 +70,7 @@ def test_vectorised_badges_equal_the_per_case_rule(cal):
     frame["closed_at"] = stops
     frame["investigation_done_at"] = stops
     frame["paused"] = rng.random(n) < 0.05
+    frame["paused_seconds"] = np.where(rng.random(n) < 0.2, rng.integers(0, 5 * 86400, n), 0)
     now = datetime(2026, 6, 1, 12, 0)
     rules = [ACK, CLOSURE, INVESTIGATION]
     result = evaluate(rules, frame, now, cal, 0.25)
@@ -71,7 +80,8 @@ def test_vectorised_badges_equal_the_per_case_rule(cal):
             stop = frame.at[i, rule.stop.value]
             expected, due = badge_one(rule, None if pd.isna(start) else start.to_pydatetime(),
                                       None if pd.isna(stop) else stop.to_pydatetime(),
-                                      bool(frame.at[i, "paused"]), now, cal, 0.25)
+                                      bool(frame.at[i, "paused"]), now, cal, 0.25,
+                                      int(frame.at[i, "paused_seconds"]))
             assert result.at[i, f"{rule.key}_badge"] == expected, (i, rule.key)
             got_due = result.at[i, f"{rule.key}_due"]
             if due is not None:

@@ -32,7 +32,7 @@ def test_the_main_path_runs_from_registration_to_archive():
             (Action.RECORD_NEGOTIATION, State.NEGOTIATING, Role.INTAKE),
             (Action.REVIEW_NEGOTIATION, State.AWAITING_REVIEW, Role.INTAKE_LEAD),
             (Action.CLOSE, State.AWAITING_CLOSURE, Role.GM_OFFICE),
-            (Action.RECORD_FOLLOW_UP, State.CLOSED, Role.INTAKE)]
+            (Action.RESOLVE_FOLLOW_UP, State.CLOSED, Role.GM_OFFICE)]
     targets = [next_state(a, s, [r]) for a, s, r in path]
     assert targets == [State.REGISTERED, State.INVESTIGATING, State.AWAITING_APPROVAL,
                        State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE,

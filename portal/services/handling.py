@@ -1,0 +1,420 @@
+"""The handling process after acceptance (SPEC §3, §5, §6; 002 art.13): department investigation,
+consolidation, approval by authority, negotiation with the customer, closure, follow-up, holds.
+
+Every function: checks the actor and the case's state against the lifecycle table, refuses a
+stale form (`expected_version`), changes the case, writes one audit event — in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from portal.domain import lifecycle
+from portal.domain.authority import AuthorityLevel, check_authority, required_level
+from portal.domain.errors import ConcurrentChange, Message, NotFound, TransitionNotAllowed, ValidationFailed
+from portal.domain.lifecycle import Action, State
+from portal.domain.recusal import check_not_named
+from portal.domain.satisfaction import Survey, dissatisfied, validate_survey
+from portal.domain.validation import parse_amount
+from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint, ComplaintDepartment,
+                                       Department, FollowUp, PenaltyStandard, User)
+from portal.persistence.database import UnitOfWork
+from portal.services import rules
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import record_event
+
+FINDINGS = ("company_fault", "misunderstanding", "other_company", "undetermined")
+NEGOTIATION_RESULTS = ("accepted", "partly", "rejected")
+TEXT_LIMIT = 4000
+
+
+def _case(session: Session, complaint_id: int, expected_version: int | None) -> Complaint:
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None:
+        raise NotFound("case.not_found")
+    if expected_version is not None and complaint.version != expected_version:
+        raise ConcurrentChange("case.changed_meanwhile")
+    return complaint
+
+
+def _staff_ids(complaint: Complaint) -> list[int]:
+    return [link.user_id for link in complaint.staff_links]
+
+
+def _my_routing(complaint: Complaint, user: User) -> ComplaintDepartment:
+    """A handler works only on cases routed to their own department."""
+    for routing in complaint.departments:
+        if routing.department_id == user.department_id:
+            return routing
+    raise TransitionNotAllowed("case.not_yours")
+
+
+def _text(errors: dict[str, Message], name: str, value: str, required: bool = True) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        errors[name] = Message("form.required")
+    elif len(value) > TEXT_LIMIT:
+        errors[name] = Message("form.too_long", {"max": TEXT_LIMIT})
+    return value
+
+
+def _amount(errors: dict[str, Message], name: str, value) -> Decimal | None:  # noqa: ANN001
+    try:
+        amount = parse_amount(value)
+    except ValueError:
+        errors[name] = Message("form.bad_amount")
+        return None
+    if amount is not None and (amount < 0 or amount >= Decimal("1e12")):
+        errors[name] = Message("form.bad_amount")
+    return amount
+
+
+def _touch(complaint: Complaint) -> None:
+    """Changing only a related row must still move the case's version (optimistic locking)."""
+    flag_modified(complaint, "state")
+
+
+def _event(session: Session, user: User, complaint: Complaint, action: Action, source: State,
+           now: datetime, comment: str = "", changes: dict | None = None) -> None:
+    record_event(session, actor=user, at=now, action=action.value, complaint_id=complaint.id,
+                 from_state=source.value, to_state=complaint.state, comment=comment, changes=changes)
+
+
+# -- department handling (部门处理) --
+
+def record_initial_plan(uow: UnitOfWork, *, actor: Actor, complaint_id: int, plan: str,
+                        expected_version: int | None = None, now: datetime) -> None:
+    """A department's first plan; the first one stops the case's 48-hour clock."""
+    errors: dict[str, Message] = {}
+    plan = _text(errors, "initial_plan", plan)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.RECORD_INITIAL_PLAN, source, actor.roles)
+        routing = _my_routing(complaint, user)
+        check_not_named(user.id, _staff_ids(complaint))
+        if errors:
+            raise ValidationFailed(errors)
+        routing.initial_plan, routing.initial_plan_at = plan, now
+        complaint.initial_plan_at = complaint.initial_plan_at or now
+        _touch(complaint)
+        _event(session, user, complaint, Action.RECORD_INITIAL_PLAN, source, now,
+               changes={"department": routing.department.code, "initial_plan": plan})
+
+
+def request_technical_analysis(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
+                               expected_version: int | None = None, now: datetime) -> None:
+    """Route the case to 技术部 as well (002 art.13.3); it then waits for that report too."""
+    errors: dict[str, Message] = {}
+    reason = _text(errors, "reason", reason)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.REQUEST_TECHNICAL_ANALYSIS, source, actor.roles)
+        _my_routing(complaint, user)
+        if errors:
+            raise ValidationFailed(errors)
+        technical = session.scalar(select(Department).where(Department.code == "technical"))
+        if technical is None or any(r.department_id == technical.id for r in complaint.departments):
+            raise TransitionNotAllowed("handling.technical_already")
+        complaint.departments.append(ComplaintDepartment(department_id=technical.id, routed_at=now))
+        _touch(complaint)
+        _event(session, user, complaint, Action.REQUEST_TECHNICAL_ANALYSIS, source, now, reason,
+               {"added_department": "technical"})
+
+
+@dataclass
+class InvestigationReport:
+    evidence: str = ""
+    cause: str = ""
+    finding: str = ""
+    responsible_unit: str = ""
+    responsible_persons: str = ""
+    measures: str = ""
+    proposed_amount: str | Decimal | None = None
+
+
+def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: InvestigationReport,
+                  expected_version: int | None = None, now: datetime) -> State:
+    """A department's investigation report (调查报告); the last one moves the case to 待汇总."""
+    errors: dict[str, Message] = {}
+    evidence = _text(errors, "evidence", report.evidence)
+    cause = _text(errors, "cause", report.cause)
+    measures = _text(errors, "measures", report.measures)
+    unit = _text(errors, "responsible_unit", report.responsible_unit, required=False)[:100]
+    persons = _text(errors, "responsible_persons", report.responsible_persons, required=False)[:200]
+    if report.finding not in FINDINGS:
+        errors["finding"] = Message("form.unknown_choice")
+    amount = _amount(errors, "proposed_amount", report.proposed_amount)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.SUBMIT_REPORT, source, actor.roles)
+        routing = _my_routing(complaint, user)
+        check_not_named(user.id, _staff_ids(complaint))
+        if routing.report_submitted_at is not None:
+            raise TransitionNotAllowed("handling.report_already")
+        if errors:
+            raise ValidationFailed(errors)
+        routing.evidence, routing.cause, routing.finding = evidence, cause, report.finding
+        routing.responsible_unit, routing.responsible_persons = unit, persons
+        routing.measures, routing.proposed_amount = measures, amount
+        routing.report_submitted_at = now
+        routing.initial_plan_at = routing.initial_plan_at or now
+        complaint.initial_plan_at = complaint.initial_plan_at or now
+        remaining = sum(1 for r in complaint.departments if r.report_submitted_at is None)
+        target = lifecycle.after_report(remaining)
+        complaint.state = target.value
+        if target is State.AWAITING_CONSOLIDATION:
+            complaint.investigation_done_at = now
+            complaint.reported_to_gm_at = now
+        _touch(complaint)
+        _event(session, user, complaint, Action.SUBMIT_REPORT, source, now,
+               changes={"department": routing.department.code, **asdict(report),
+                        "proposed_amount": amount, "remaining_departments": remaining})
+        return target
+
+
+# -- GM office: consolidation and routing for approval (综合意见) --
+
+def _levels(session: Session) -> list[AuthorityLevel]:
+    return [AuthorityLevel(r.key, r.rank, r.max_amount, r.covers_major)
+            for r in session.scalars(select(AuthorityRow))]
+
+
+def consolidate(uow: UnitOfWork, *, actor: Actor, complaint_id: int, opinion: str,
+                proposed_amount: str | Decimal | None, expected_version: int | None = None,
+                now: datetime) -> str:
+    """The consolidated opinion over all reports, routed to the approver level that covers it."""
+    errors: dict[str, Message] = {}
+    opinion = _text(errors, "opinion", opinion)
+    amount = _amount(errors, "proposed_amount", proposed_amount)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.CONSOLIDATE, source, actor.roles)
+        if errors:
+            raise ValidationFailed(errors)
+        level = required_level(amount, complaint.severity, _levels(session))
+        complaint.consolidated_opinion, complaint.proposed_amount = opinion, amount
+        complaint.required_level, complaint.state = level.key, target.value
+        _event(session, user, complaint, Action.CONSOLIDATE, source, now, opinion,
+               {"proposed_amount": amount, "required_level": level.key})
+        return level.key
+
+
+# -- approval by authority (核决) --
+
+def approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instructions: str,
+            amount_limit: str | Decimal | None, expected_version: int | None = None,
+            now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    instructions = _text(errors, "instructions", instructions)
+    limit = _amount(errors, "amount_limit", amount_limit)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.APPROVE, source, actor.roles)
+        check_authority(user.approval_level, complaint.required_level, _levels(session))
+        check_not_named(user.id, _staff_ids(complaint))
+        if limit is not None:
+            levels = _levels(session)
+            ranks = {l.key: l.rank for l in levels}
+            if required_level(limit, complaint.severity, levels).rank > ranks.get(user.approval_level, 0):
+                errors["amount_limit"] = Message("approval.limit_beyond_authority")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.approval_instructions, complaint.amount_limit = instructions, limit
+        complaint.approved_by_id, complaint.state = user.id, target.value
+        _event(session, user, complaint, Action.APPROVE, source, now, instructions,
+               {"amount_limit": limit, "level": user.approval_level})
+
+
+def send_back(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
+              expected_version: int | None = None, now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    reason = _text(errors, "reason", reason)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.SEND_BACK, source, actor.roles)
+        check_authority(user.approval_level, complaint.required_level, _levels(session))
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.state = target.value
+        _event(session, user, complaint, Action.SEND_BACK, source, now, reason)
+
+
+# -- negotiation with the customer (交涉) and supervisor review (核阅) --
+
+def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, result: str, note: str,
+                       agreed_amount: str | Decimal | None, expected_version: int | None = None,
+                       now: datetime) -> None:
+    """What the customer said to the approved instructions; never beyond the approved limit."""
+    errors: dict[str, Message] = {}
+    note = _text(errors, "note", note)
+    amount = _amount(errors, "agreed_amount", agreed_amount)
+    if result not in NEGOTIATION_RESULTS:
+        errors["result"] = Message("form.unknown_choice")
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.RECORD_NEGOTIATION, source, actor.roles)
+        check_not_named(user.id, _staff_ids(complaint))
+        limit = complaint.amount_limit if complaint.amount_limit is not None else complaint.proposed_amount
+        if amount is not None and amount > (limit or Decimal(0)):
+            errors["agreed_amount"] = Message("negotiation.beyond_limit", {"limit": str(limit or 0)})
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.negotiation_result, complaint.negotiation_note = result, note
+        complaint.negotiated_amount, complaint.state = amount, target.value
+        complaint.decision_told_at = complaint.decision_told_at or now
+        _event(session, user, complaint, Action.RECORD_NEGOTIATION, source, now, note,
+               {"result": result, "agreed_amount": amount})
+
+
+def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, approve: bool,
+                       comment: str, expected_version: int | None = None, now: datetime) -> None:
+    """The intake supervisor reviews before the form returns to the GM office (002 art.13.4)."""
+    action = Action.REVIEW_NEGOTIATION if approve else Action.RETURN_NEGOTIATION
+    errors: dict[str, Message] = {}
+    comment = _text(errors, "comment", comment, required=not approve)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(action, source, actor.roles)
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.state = target.value
+        if approve:
+            complaint.negotiation_returned_at = now
+        _event(session, user, complaint, action, source, now, comment)
+
+
+# -- closure: final consolidation, responsibility and penalties (结案) --
+
+def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinion: str,
+               responsible_department: str | None, responsibility_level: str, penalty_persons: str,
+               expected_version: int | None = None, now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    final_opinion = _text(errors, "final_opinion", final_opinion)
+    penalty_persons = _text(errors, "penalty_persons", penalty_persons, required=False)[:200]
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
+        standard = session.get(PenaltyStandard, responsibility_level)
+        if standard is None:
+            errors["responsibility_level"] = Message("form.unknown_choice")
+        department_id = None
+        if responsible_department:
+            department_id = session.scalar(select(Department.id).where(Department.code == responsible_department))
+            if department_id is None:
+                errors["responsible_department"] = Message("form.unknown_choice")
+        elif standard is not None and standard.level != "none":
+            errors["responsible_department"] = Message("form.required")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.closure_note = final_opinion
+        complaint.responsibility_department_id = department_id
+        complaint.responsibility_level = standard.level
+        complaint.department_loss, complaint.penalty_type = standard.department_loss, standard.penalty_type
+        complaint.penalty_persons = penalty_persons
+        complaint.consolidated_at = now
+        complaint.closed_at, complaint.state = now, target.value
+        _event(session, user, complaint, Action.CLOSE, source, now, final_opinion,
+               {"responsible_department": responsible_department, "responsibility_level": standard.level,
+                "department_loss": standard.department_loss, "penalty_type": standard.penalty_type,
+                "penalty_persons": penalty_persons})
+
+
+# -- follow-up visit and satisfaction (回访) --
+
+def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str, survey: Survey,
+                     expected_version: int | None = None, now: datetime) -> State:
+    errors = validate_survey(survey, outcome)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.RECORD_FOLLOW_UP, source, actor.roles)
+        if complaint.follow_up_task:
+            raise TransitionNotAllowed("follow_up.task_open")
+        if errors:
+            raise ValidationFailed(errors)
+        unhappy = dissatisfied(survey, int(rules.settings(session)["follow_up.dissatisfied_max"]))
+        target = lifecycle.after_follow_up(unhappy)
+        session.add(FollowUp(complaint_id=complaint.id, visited_at=now, outcome=outcome.strip(),
+                             by_id=user.id, **asdict(survey)))
+        complaint.state, complaint.follow_up_task = target.value, unhappy
+        _touch(complaint)
+        _event(session, user, complaint, Action.RECORD_FOLLOW_UP, source, now, outcome.strip(),
+               {**asdict(survey), "dissatisfied": unhappy})
+        return target
+
+
+def resolve_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str,
+                      expected_version: int | None = None, now: datetime) -> None:
+    """The GM office deals with a dissatisfied customer's follow-up task, then archives."""
+    errors: dict[str, Message] = {}
+    comment = _text(errors, "comment", comment)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        target = lifecycle.next_state(Action.RESOLVE_FOLLOW_UP, source, actor.roles)
+        if not complaint.follow_up_task:
+            raise TransitionNotAllowed("follow_up.no_task")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.follow_up_task, complaint.state = False, target.value
+        _event(session, user, complaint, Action.RESOLVE_FOLLOW_UP, source, now, comment)
+
+
+# -- hold while waiting for the customer's material (补充资料) --
+
+def hold(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
+         expected_version: int | None = None, now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    reason = _text(errors, "reason", reason)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.HOLD, source, actor.roles)
+        if complaint.paused:
+            raise TransitionNotAllowed("hold.already")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.paused, complaint.paused_since = True, now
+        _event(session, user, complaint, Action.HOLD, source, now, reason)
+
+
+def resume(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str = "",
+           expected_version: int | None = None, now: datetime) -> None:
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.RESUME, source, actor.roles)
+        if not complaint.paused:
+            raise TransitionNotAllowed("hold.not_on_hold")
+        held = int((now - complaint.paused_since).total_seconds())
+        complaint.paused, complaint.paused_since = False, None
+        complaint.paused_seconds += max(held, 0)
+        _event(session, user, complaint, Action.RESUME, source, now, comment.strip(),
+               {"held_seconds": held})

@@ -1,0 +1,197 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.domain.errors import ConcurrentChange, TransitionNotAllowed, ValidationFailed
+from portal.domain.satisfaction import Survey
+from portal.persistence.models import Complaint, Event, Reminder
+from portal.services import complaints, handling, queries, reminders, rules, users
+from portal.services.handling import InvestigationReport
+from tests.conftest import T0
+from tests.helpers import a_form
+
+REPORT = InvestigationReport(evidence="理赔系统记录", cause="审核积压", finding="company_fault",
+                             responsible_unit="理赔部", measures="增派审核人员", proposed_amount="3000")
+
+
+def accepted(uow, people, departments=("operations",), **form):
+    done = complaints.register_complaint(uow, actor=people.clerk, form=a_form(**form), attachments=[], now=T0)
+    complaints.accept_complaint(uow, actor=people.gmo, complaint_id=done.id, category="claim",
+                                severity=done.severity, departments=list(departments),
+                                now=T0 + timedelta(hours=1))
+    return done.id
+
+
+def state(uow, case_id):
+    with uow.read() as session:
+        return session.get(Complaint, case_id).state
+
+
+def to_approval(uow, people, amount="3000", **form):
+    case_id = accepted(uow, people, **form)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
+    level = handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意赔付",
+                                 proposed_amount=amount, now=T0 + timedelta(days=1, hours=2))
+    return case_id, level
+
+
+def test_a_complaint_travels_from_registration_to_archive(uow, people):
+    case_id, level = to_approval(uow, people)
+    assert level == "dept_manager" and state(uow, case_id) == "awaiting_approval"
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="按3000元赔付",
+                     amount_limit="3000", now=T0 + timedelta(days=2))
+    handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="accepted",
+                                note="客户接受", agreed_amount="3000", now=T0 + timedelta(days=3))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
+                                now=T0 + timedelta(days=3, hours=1))
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
+                        responsible_department="operations", responsibility_level="general",
+                        penalty_persons="张某", now=T0 + timedelta(days=3, hours=5))
+    assert handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户满意",
+                                     survey=Survey(5, 5, 4, 5, 5), now=T0 + timedelta(days=5)).value == "archived"
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        actions = session.scalars(select(Event.action).where(Event.complaint_id == case_id).order_by(Event.id)).all()
+    assert case.department_loss == Decimal("2000") and case.penalty_type == "warning"
+    assert actions == ["register", "accept", "submit_report", "consolidate", "approve", "record_negotiation",
+                       "review_negotiation", "close", "record_follow_up"]
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
+                               calendar=rules.load_calendar(uow))
+    badges = {c.info.rule.key: c.badge.name for c in view.clocks}
+    assert badges["investigation"] == "MET" and badges["consolidation"] == "MET" and badges["closure"] == "MET"
+
+
+@pytest.mark.parametrize("amount, severity_flag, level", [
+    ("5000", False, "dept_manager"), ("5000.01", False, "deputy_gm"),
+    ("50000", False, "deputy_gm"), ("50000.01", False, "gm"), ("10", True, "gm"),
+])
+def test_authority_routing_at_each_threshold_edge(uow, people, amount, severity_flag, level):
+    _, routed = to_approval(uow, people, amount=amount, flag_media=severity_flag)
+    assert routed == level
+
+
+def test_an_approver_is_refused_beyond_their_level(uow, people):
+    case_id, level = to_approval(uow, people, amount="8000")
+    assert level == "deputy_gm"
+    with pytest.raises(TransitionNotAllowed) as refused:
+        handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="x",
+                         amount_limit="8000", now=T0 + timedelta(days=2))
+    assert refused.value.message.key == "approval.beyond_authority"
+    assert state(uow, case_id) == "awaiting_approval"
+
+
+def test_a_handler_is_refused_on_another_departments_case(uow, people):
+    case_id = accepted(uow, people, departments=("claims",))
+    with pytest.raises(TransitionNotAllowed) as refused:
+        handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0)
+    assert refused.value.message.key == "case.not_yours"
+
+
+def test_a_case_routed_to_several_departments_waits_for_all(uow, people):
+    case_id = accepted(uow, people, departments=("operations",))
+    handling.request_technical_analysis(uow, actor=people.opshandler, complaint_id=case_id,
+                                        reason="需系统日志分析", now=T0 + timedelta(hours=3))
+    assert handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT,
+                                  now=T0 + timedelta(days=1)).value == "investigating"
+    assert handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT,
+                                  now=T0 + timedelta(days=2)).value == "awaiting_consolidation"
+
+
+def test_hold_pauses_and_resume_moves_the_resolution_deadline(uow, people):
+    case_id = accepted(uow, people)
+    cal = rules.load_calendar(uow)
+
+    def closure(at):
+        view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=at, calendar=cal)
+        return next(c for c in view.clocks if c.info.rule.key == "closure")
+
+    before = closure(T0 + timedelta(days=1)).due
+    handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="等待客户补充病历", now=T0 + timedelta(days=2))
+    assert closure(T0 + timedelta(days=30)).badge.name == "PAUSED"
+    with pytest.raises(TransitionNotAllowed):
+        handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="again", now=T0 + timedelta(days=3))
+    handling.resume(uow, actor=people.clerk, complaint_id=case_id, now=T0 + timedelta(days=5))
+    after = closure(T0 + timedelta(days=6))
+    assert after.due == before + timedelta(days=3) and after.badge.name == "ON_TRACK"
+
+
+def test_reminders_and_late_inquiries_are_issued_once(uow, people):
+    case_id = accepted(uow, people)
+    cal = rules.load_calendar(uow)
+    late = T0 + timedelta(days=20)
+    first = reminders.issue_reminders(uow, now=late, calendar=cal)
+    assert first > 0
+    assert reminders.issue_reminders(uow, now=late + timedelta(minutes=1), calendar=cal) == 0
+    mine = reminders.list_reminders(uow, actor=people.opshandler)
+    assert {r.clock_key for r in mine} >= {"investigation", "closure"} and all(r.kind == "reminder" for r in mine)
+    reminders.answer_reminder(uow, actor=people.opshandler, reminder_id=mine[0].id, answer="本周内提交", now=late)
+    with pytest.raises(Exception):
+        reminders.answer_reminder(uow, actor=people.techhandler, reminder_id=mine[0].id, answer="x", now=late)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=late)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=late)
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=late)
+    handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="accepted", note="n",
+                                agreed_amount="100", now=late)
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=late)
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
+                        responsibility_level="none", penalty_persons="", now=late)
+    assert reminders.issue_reminders(uow, now=late + timedelta(hours=1), calendar=cal) > 0
+    assert reminders.issue_reminders(uow, now=late + timedelta(hours=2), calendar=cal) == 0
+    with uow.read() as session:
+        kinds = session.scalars(select(Reminder.kind).where(Reminder.complaint_id == case_id)).all()
+    assert "late_inquiry" in kinds
+
+
+def test_recusal_a_named_staff_member_cannot_investigate_or_approve(uow, people):
+    case_id = accepted(uow, people, complained_staff=["opshandler", "approver"])
+    with pytest.raises(TransitionNotAllowed) as refused:
+        handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0)
+    assert refused.value.message.key == "recusal.named_in_complaint"
+
+
+def test_intake_cannot_promise_beyond_the_approved_limit(uow, people):
+    case_id, _ = to_approval(uow, people, amount="3000")
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="最多2000",
+                     amount_limit="2000", now=T0 + timedelta(days=2))
+    with pytest.raises(ValidationFailed) as refused:
+        handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="partly", note="n",
+                                    agreed_amount="2500", now=T0 + timedelta(days=3))
+    assert refused.value.errors["agreed_amount"].key == "negotiation.beyond_limit"
+
+
+def test_a_dissatisfied_customer_opens_a_follow_up_task_instead_of_archiving(uow, people):
+    case_id, _ = to_approval(uow, people, amount="100")
+    for step in (lambda: handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i",
+                                          amount_limit="100", now=T0 + timedelta(days=2)),
+                 lambda: handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id,
+                                                     result="partly", note="n", agreed_amount="100",
+                                                     now=T0 + timedelta(days=2)),
+                 lambda: handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True,
+                                                     comment="", now=T0 + timedelta(days=2)),
+                 lambda: handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f",
+                                             responsible_department=None, responsibility_level="none",
+                                             penalty_persons="", now=T0 + timedelta(days=2))):
+        step()
+    target = handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="不满意",
+                                       survey=Survey(2, 3, 2, 1, 2), now=T0 + timedelta(days=4))
+    assert target.value == "closed"
+    handling.resolve_follow_up(uow, actor=people.gmo, complaint_id=case_id, comment="已再次沟通",
+                               now=T0 + timedelta(days=5))
+    assert state(uow, case_id) == "archived"
+
+
+def test_the_second_of_two_simultaneous_saves_is_told_the_case_changed(uow, people):
+    case_id = accepted(uow, people)
+    with uow.read() as session:
+        version = session.get(Complaint, case_id).version
+    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=case_id, plan="先调取记录",
+                                 expected_version=version, now=T0 + timedelta(hours=2))
+    with pytest.raises(ConcurrentChange):
+        handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="等待资料",
+                      expected_version=version, now=T0 + timedelta(hours=2))
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        assert not case.paused and case.initial_plan_at is not None
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "hold")) == 0
