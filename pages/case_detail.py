@@ -8,11 +8,12 @@ import streamlit as st
 from portal.domain.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, fmt_time, unit_text
-from portal.services import queries, rules
+from portal.services import handling, queries, rules
 from portal.services.complaints import report_major_case
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, say, t, uow
-from portal.ui.widgets import case_label, labels
+from portal.ui.process import HOLDABLE, process_drawing
+from portal.ui.widgets import act, case_label, field_error, form_errors, labels
 
 actor = require_page("case")
 st.title(t("case.title"))
@@ -37,6 +38,28 @@ ref = rules.load_reference_data(uow())
 st.header(t("case.header", number=case_label(case.number, case.id), state=t(f"state.{case.state}")))
 if case.masked:
     st.caption(t("case.masked"))
+if case.original:
+    st.info(t("case.original", number=case.original))
+if case.repeats:
+    st.warning(t("case.repeats", numbers="、".join(case.repeats)))
+if case.handling["paused"]:
+    st.warning(t("case.on_hold"))
+st.graphviz_chart(process_drawing(case.state, lambda s: t(f"state.{s}")))
+
+if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HOLDABLE:
+    errors = form_errors(f"hold_{case.id}")
+    with st.form(f"hold_{case.id}"):
+        reason = st.text_input(t("field.reason"), key=f"hold_reason_{case.id}")
+        field_error(errors, "reason")
+        if case.handling["paused"]:
+            if st.form_submit_button(t("case.resume")):
+                act(lambda: handling.resume(uow(), actor=actor, complaint_id=case.id, comment=reason,
+                                            expected_version=case.version, now=now()),
+                    notice=t("case.resumed"), form=f"hold_{case.id}")
+        elif st.form_submit_button(t("case.hold")):
+            act(lambda: handling.hold(uow(), actor=actor, complaint_id=case.id, reason=reason,
+                                      expected_version=case.version, now=now()),
+                notice=t("case.held"), form=f"hold_{case.id}")
 
 st.subheader(t("case.clocks"))
 st.dataframe(pd.DataFrame({
@@ -94,10 +117,33 @@ if case.departments:
     st.dataframe(pd.DataFrame({
         t("field.departments"): [d["name_en"] if lang() == "en" else d["name_zh"] for d in case.departments],
         t("case.routed_at"): [fmt_time(d["routed_at"]) for d in case.departments],
+        t("field.initial_plan"): [d["initial_plan"] for d in case.departments],
         t("case.report_submitted_at"): [fmt_time(d["report_submitted_at"]) for d in case.departments],
+        t("field.finding"): [t(f"finding.{d['finding']}") if d["finding"] else "" for d in case.departments],
+        t("field.cause"): [d["cause"] for d in case.departments],
+        t("field.measures"): [d["measures"] for d in case.departments],
+        t("field.proposed_amount"): ["" if d["proposed_amount"] is None else str(d["proposed_amount"])
+                                     for d in case.departments],
     }), hide_index=True, width="stretch")
 else:
     st.text("—")
+
+h = case.handling
+st.subheader(t("case.process"))
+process_rows = [
+    (t("field.opinion"), h["consolidated_opinion"]),
+    (t("appr.level", level=""), t(f"level.{h['required_level']}") if h["required_level"] else ""),
+    (t("field.instructions"), h["approval_instructions"]),
+    (t("field.amount_limit"), "" if h["amount_limit"] is None else str(h["amount_limit"])),
+    (t("field.result"), t(f"result.{h['negotiation_result']}") if h["negotiation_result"] else ""),
+    (t("field.note"), h["negotiation_note"]),
+    (t("field.agreed_amount"), "" if h["negotiated_amount"] is None else str(h["negotiated_amount"])),
+    (t("field.final_opinion"), h["closure_note"]),
+    (t("field.responsibility_level"), t(f"resp.{h['responsibility_level']}") if h["responsibility_level"] else ""),
+    (t("field.penalty_persons"), h["penalty_persons"]),
+]
+st.dataframe(pd.DataFrame([r for r in process_rows if r[1]] or [("—", "")], columns=["", " "]),
+             hide_index=True, width="stretch")
 
 st.subheader(t("case.attachments"))
 if not case.attachments:

@@ -1,75 +1,180 @@
-"""总经理室: the acceptance queue; accepting confirms category and severity, numbers, routes."""
+"""总经理室: accept and route; consolidate and route for approval; close with responsibility and
+penalties; follow-up tasks; reminders (催办单) and late-inquiries (洽办单), issued on page load."""
 from __future__ import annotations
 
 import streamlit as st
 
-from portal.domain.errors import ConcurrentChange, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import DomainError
+from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
-from portal.services import queries, rules
-from portal.services.complaints import accept_complaint
+from portal.services import complaints, handling, queries, reminders, rules
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, now, say, t, uow
+from portal.ui.context import calendar, lang, now, say, t, uow
 from portal.ui.navigation import BY_KEY
-from portal.ui.widgets import case_label, cases_table, field_error, labels
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
 
 actor = require_page("gm_office")
 st.title(t("gm.title"))
-if "gm_accepted" in st.session_state:
-    st.success(st.session_state.pop("gm_accepted"))
+show_notice()
+issued = reminders.issue_reminders(uow(), now=now(), calendar=calendar())
+if issued:
+    st.toast(t("gm.reminders_issued", count=issued))
 st.page_link(BY_KEY["ledger"].path, label=t("gm.ledger_link"), icon="📒")
 
 ref = rules.load_reference_data(uow())
 categories, departments = labels(ref.categories), labels(ref.departments)
 investigating = labels(ref.investigating)
-queue = queries.acceptance_queue(uow(), actor=actor, now=now(), calendar=calendar())
 
-st.subheader(t("gm.queue"))
-if queue.frame.empty:
-    st.info(t("gm.queue_empty"))
-    st.stop()
-acknowledge = [c for c in queue.clocks if c.rule.start.value == "received_at"]
-st.dataframe(cases_table(queue.frame, acknowledge, categories=categories, departments=departments),
-             hide_index=True, width="stretch")
 
-st.subheader(t("gm.accept_form"))
-rows = {int(i): r for i, r in zip(queue.frame["id"], queue.frame.to_dict("records"))}
-picked = st.selectbox(t("gm.pick"), list(rows), key="gm_pick",
-                      format_func=lambda i: f"{case_label(None, i)} · {rows[i]['customer_name']} · "
-                                            f"{categories.get(rows[i]['category'], '')}")
-row = rows[picked]
-errors = st.session_state.get("gm_errors", {}) if st.session_state.get("gm_errors_for") == picked else {}
-with st.form(f"accept_{picked}"):
-    category = st.selectbox(t("field.category"), list(categories), format_func=categories.get,
-                            index=list(categories).index(row["category"]) if row["category"] in categories else 0)
-    field_error(errors, "category")
-    severity = st.radio(t("field.severity"), list(SEVERITIES), horizontal=True,
-                        index=list(SEVERITIES).index(row["severity"]),
-                        format_func=lambda v: t(f"severity.{v}"))
-    field_error(errors, "severity")
-    left, mid, right = st.columns(3)
-    media = left.checkbox(t("field.flag_media"))
-    regulator = mid.checkbox(t("field.flag_regulator"))
-    litigation = right.checkbox(t("field.flag_litigation"))
-    routed = st.multiselect(t("field.departments"), list(investigating), format_func=investigating.get,
-                            default=[c for c in ("operations",) if c in investigating])
-    field_error(errors, "departments")
-    comment = st.text_area(t("field.comment"))
-    field_error(errors, "comment")
-    submitted = st.form_submit_button(t("gm.accept"), type="primary")
+def table(ledger, clocks=None) -> None:  # noqa: ANN001
+    st.dataframe(cases_table(ledger.frame, clocks if clocks is not None else ledger.clocks,
+                             categories=categories, departments=departments),
+                 hide_index=True, width="stretch")
 
-if submitted:
+
+def pick(ledger, key: str):  # noqa: ANN001, ANN202
+    ids = [int(i) for i in ledger.frame["id"]]
+    numbers = dict(zip(ids, ledger.frame["number"]))
+    names = dict(zip(ids, ledger.frame["customer_name"]))
+    chosen = st.selectbox(t("gm.pick"), ids, key=key,
+                          format_func=lambda i: f"{case_label(numbers[i], i)} · {names[i]}")
     try:
-        accepted = accept_complaint(uow(), actor=actor, complaint_id=picked, category=category,
-                                    severity=severity, departments=routed, flag_media=media,
-                                    flag_regulator=regulator, flag_litigation=litigation,
-                                    comment=comment, now=now())
-    except ValidationFailed as refused:
-        st.session_state["gm_errors"], st.session_state["gm_errors_for"] = refused.errors, picked
-        st.rerun()
-    except (TransitionNotAllowed, PermissionDenied, NotFound, ConcurrentChange) as refused:
+        return queries.case_detail(uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
+    except DomainError as refused:
         st.error(say(refused.message))
+        return None
+
+
+tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders = st.tabs(
+    [t("gm.tab.accept"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"), t("gm.tab.reminders")])
+
+with tab_accept:
+    st.subheader(t("gm.queue"))
+    queue = queries.acceptance_queue(uow(), actor=actor, now=now(), calendar=calendar())
+    if queue.frame.empty:
+        st.info(t("gm.queue_empty"))
     else:
-        st.session_state.pop("gm_errors", None)
-        names = "、".join(investigating.get(d, d) for d in accepted.departments)
-        st.session_state["gm_accepted"] = t("gm.accepted", number=accepted.number, departments=names)
-        st.rerun()
+        table(queue, [c for c in queue.clocks if c.rule.start.value == "received_at"])
+        st.subheader(t("gm.accept_form"))
+        case = pick(queue, "gm_pick")
+        if case:
+            errors = form_errors(f"accept_{case.id}")
+            with st.form(f"accept_{case.id}"):
+                category = st.selectbox(t("field.category"), list(categories), format_func=categories.get,
+                                        index=list(categories).index(case.category) if case.category in categories else 0)
+                field_error(errors, "category")
+                severity = st.radio(t("field.severity"), list(SEVERITIES), horizontal=True,
+                                    index=list(SEVERITIES).index(case.fields["severity"]),
+                                    format_func=lambda v: t(f"severity.{v}"))
+                field_error(errors, "severity")
+                left, mid, right = st.columns(3)
+                media = left.checkbox(t("field.flag_media"), value=case.fields["flag_media"])
+                regulator = mid.checkbox(t("field.flag_regulator"), value=case.fields["flag_regulator"])
+                litigation = right.checkbox(t("field.flag_litigation"), value=case.fields["flag_litigation"])
+                routed = st.multiselect(t("field.departments"), list(investigating), format_func=investigating.get,
+                                        default=[c for c in ("operations",) if c in investigating])
+                field_error(errors, "departments")
+                comment = st.text_area(t("field.comment"))
+                field_error(errors, "comment")
+                if st.form_submit_button(t("gm.accept"), type="primary"):
+                    def accept() -> str:
+                        done = complaints.accept_complaint(
+                            uow(), actor=actor, complaint_id=case.id, category=category, severity=severity,
+                            departments=routed, flag_media=media, flag_regulator=regulator,
+                            flag_litigation=litigation, comment=comment, now=now())
+                        return t("gm.accepted", number=done.number,
+                                 departments="、".join(investigating.get(d, d) for d in done.departments))
+                    act(accept, notice="", form=f"accept_{case.id}")
+
+with tab_consolidate:
+    ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar())
+    if ledger.frame.empty:
+        st.info(t("gm.nothing"))
+    else:
+        table(ledger)
+        case = pick(ledger, "consolidate_pick")
+        if case:
+            case_summary(case)
+            for d in case.departments:
+                st.markdown(f"**{d['name_en'] if lang() == 'en' else d['name_zh']}** · "
+                            f"{t('finding.' + d['finding']) if d['finding'] else ''}")
+                st.text(f"{t('field.cause')}: {d['cause']}\n{t('field.measures')}: {d['measures']}\n"
+                        f"{t('field.proposed_amount')}: {d['proposed_amount'] if d['proposed_amount'] is not None else '—'}")
+            errors = form_errors(f"consolidate_{case.id}")
+            with st.form(f"consolidate_{case.id}"):
+                opinion = st.text_area(t("field.opinion"), key=f"opinion_{case.id}")
+                field_error(errors, "opinion")
+                amount = st.text_input(t("field.proposed_amount"), key=f"opinion_amount_{case.id}")
+                field_error(errors, "proposed_amount")
+                if st.form_submit_button(t("gm.consolidate"), type="primary"):
+                    act(lambda: t("gm.consolidated", level=t("level." + handling.consolidate(
+                        uow(), actor=actor, complaint_id=case.id, opinion=opinion, proposed_amount=amount,
+                        expected_version=case.version, now=now()))), notice="", form=f"consolidate_{case.id}")
+
+with tab_close:
+    ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CLOSURE, now=now(), calendar=calendar())
+    if ledger.frame.empty:
+        st.info(t("gm.nothing"))
+    else:
+        table(ledger)
+        case = pick(ledger, "close_pick")
+        if case:
+            case_summary(case)
+            h = case.handling
+            st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · {h['negotiation_note']}")
+            standards = handling.penalty_standards(uow())
+            errors = form_errors(f"close_{case.id}")
+            with st.form(f"close_{case.id}"):
+                final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
+                field_error(errors, "final_opinion")
+                routed_codes = [d["code"] for d in case.departments]
+                responsible = st.selectbox(t("field.responsible_department"), [None, *departments],
+                                           format_func=lambda c: "—" if c is None else departments[c],
+                                           index=1 + list(departments).index(routed_codes[0]) if routed_codes else 0)
+                field_error(errors, "responsible_department")
+                level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards],
+                                     format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
+                field_error(errors, "responsibility_level")
+                chosen = next(s for s in standards if s.level == level)
+                st.caption(t("gm.penalty_preview", loss=chosen.department_loss, penalty=t(f"penalty.{chosen.penalty_type}")))
+                persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
+                if st.form_submit_button(t("gm.close"), type="primary"):
+                    act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
+                                                    responsible_department=responsible, responsibility_level=level,
+                                                    penalty_persons=persons, expected_version=case.version, now=now()),
+                        notice=t("gm.closed"), form=f"close_{case.id}")
+
+with tab_follow:
+    ledger = queries.work_queue(uow(), actor=actor, state=State.CLOSED, now=now(), calendar=calendar(),
+                                follow_up_task=True)
+    if ledger.frame.empty:
+        st.info(t("gm.nothing"))
+    else:
+        table(ledger)
+        case = pick(ledger, "follow_task_pick")
+        if case:
+            errors = form_errors(f"resolve_{case.id}")
+            with st.form(f"resolve_{case.id}"):
+                comment = st.text_area(t("field.comment"), key=f"resolve_comment_{case.id}")
+                field_error(errors, "comment")
+                if st.form_submit_button(t("gm.resolve"), type="primary"):
+                    act(lambda: handling.resolve_follow_up(uow(), actor=actor, complaint_id=case.id, comment=comment,
+                                                           expected_version=case.version, now=now()),
+                        notice=t("gm.resolved"), form=f"resolve_{case.id}")
+
+with tab_reminders:
+    clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
+    items = reminders.list_reminders(uow(), actor=actor)
+    if not items:
+        st.info(t("gm.nothing"))
+    else:
+        import pandas as pd
+        from portal.i18n.format import fmt_time
+        st.dataframe(pd.DataFrame({
+            t("field.number"): [case_label(r.number, r.complaint_id) for r in items],
+            t("case.event.action"): [t(f"kind.{r.kind}") for r in items],
+            t("field.departments"): [departments.get(r.department, r.department) for r in items],
+            t("case.clock"): [clock_names.get(r.clock_key, r.clock_key) for r in items],
+            t("case.event.at"): [fmt_time(r.issued_at) for r in items],
+            t("field.answer"): [r.answer for r in items],
+        }), hide_index=True, width="stretch")

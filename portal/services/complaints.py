@@ -33,7 +33,8 @@ class Registered:
 
 
 def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
-                       attachments: list[Attachment], now: datetime) -> Registered:
+                       attachments: list[Attachment], now: datetime,
+                       original_id: int | None = None) -> Registered:
     """Intake registers a 客户抱怨处理表; it lands in the GM office queue (待受理)."""
     form = form.stripped()
     with uow.write() as session:
@@ -70,7 +71,7 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
             flag_regulator=form.flag_regulator, flag_litigation=form.flag_litigation,
             amount_at_stake=amount, joint_complainants=form.joint_complainants,
             receiving_clerk_id=user.id, received_at=form.received_at, created_at=now,
-            major_flagged_at=now if reasons else None,
+            major_flagged_at=now if reasons else None, original_id=original_id,
         )
         for username in form.complained_staff:
             staff_id = session.scalar(select(User.id).where(User.username == username))
@@ -80,11 +81,42 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
         for item in attachments:
             session.add(_attachment_row(complaint.id, item, user.id, now))
         changes = asdict(form)
-        changes.update(severity=severity, major_reasons=reasons,
+        changes.update(severity=severity, major_reasons=reasons, original_id=original_id,
                        attachments=[a.filename for a in attachments])
         record_event(session, actor=user, at=now, action=Action.REGISTER.value,
                      complaint_id=complaint.id, to_state=target.value, changes=changes)
         return Registered(complaint.id, severity, reasons)
+
+
+REPEATABLE = (State.AWAITING_REVIEW, State.AWAITING_CLOSURE, State.CLOSED, State.ARCHIVED)
+
+
+def register_repeat(uow: UnitOfWork, *, actor: Actor, original_id: int, description: str,
+                    expected_resolution: str, now: datetime) -> Registered:
+    """The customer does not accept the conclusion (002 art.13.8): a new form, linked to the
+    original, which keeps its own record. Customer and policy are carried over."""
+    with uow.read() as session:
+        original = session.get(Complaint, original_id)
+        if original is None:
+            raise NotFound("case.not_found")
+        if State(original.state) not in REPEATABLE or original.negotiation_result != "rejected":
+            raise TransitionNotAllowed("repeat.not_rejected")
+        form = RegistrationForm(
+            customer_name=original.customer_name, customer_gender=original.customer_gender,
+            customer_age_band=original.customer_age_band, customer_occupation=original.customer_occupation,
+            customer_phone=original.customer_phone, customer_id_number=original.customer_id_number,
+            customer_address=original.customer_address, customer_email=original.customer_email,
+            policy_number=original.policy_number, product=original.product,
+            insured_name=original.insured_name, claim_report_number=original.claim_report_number,
+            received_at=now, channel=session.get(Channel, original.channel_id).code,
+            category=session.get(Category, original.category_id).code, description=description,
+            product_involved=original.product_involved, expected_resolution=expected_resolution,
+            complained_staff=[session.get(User, link.user_id).username for link in original.staff_links],
+            complained_staff_other=original.complained_staff_other, severity=original.severity,
+            urgency=original.urgency, flag_media=original.flag_media,
+            flag_regulator=original.flag_regulator, flag_litigation=original.flag_litigation,
+            amount_at_stake=original.amount_at_stake, joint_complainants=original.joint_complainants)
+    return register_complaint(uow, actor=actor, form=form, attachments=[], now=now, original_id=original_id)
 
 
 @dataclass(frozen=True)

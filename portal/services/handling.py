@@ -418,3 +418,17 @@ def resume(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str = "
         complaint.paused_seconds += max(held, 0)
         _event(session, user, complaint, Action.RESUME, source, now, comment.strip(),
                {"held_seconds": held})
+
+
+@dataclass(frozen=True)
+class Standard:
+    level: str
+    department_loss: Decimal
+    penalty_type: str
+
+
+def penalty_standards(uow: UnitOfWork) -> list[Standard]:
+    """The 罚扣判定基准 rows, in their order, for the closure form's choice and preview."""
+    with uow.read() as session:
+        return [Standard(r.level, r.department_loss, r.penalty_type)
+                for r in session.scalars(select(PenaltyStandard).order_by(PenaltyStandard.sort))]

@@ -18,7 +18,7 @@ from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (AttachmentRow, Category, Channel, ComplainedStaff, Complaint,
+from portal.persistence.models import (AttachmentRow, AuthorityLevel, Category, Channel, ComplainedStaff, Complaint,
                                        ComplaintDepartment, Department, Event, User)
 from portal.services import rules
 from portal.services.actors import Actor
@@ -178,6 +178,51 @@ def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wor
     return _ledger(uow, query, LedgerFilter(), now, calendar)
 
 
+def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+    """部门处理: open cases routed to the handler's department that still await its report."""
+    if not actor.has(Role.HANDLER) or actor.department_id is None:
+        raise PermissionDenied("auth.missing_role")
+    query = _ledger_select().where(Complaint.id.in_(
+        select(ComplaintDepartment.complaint_id).where(
+            ComplaintDepartment.department_id == actor.department_id,
+            ComplaintDepartment.report_submitted_at.is_(None))),
+        Complaint.state == State.INVESTIGATING.value)
+    return _ledger(uow, query, LedgerFilter(), now, calendar)
+
+
+def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+    """核决: cases awaiting approval that the approver's level covers."""
+    if not actor.has(Role.APPROVER):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
+    mine = ranks.get(actor.approval_level or "", 0)
+    covered = [key for key, rank in ranks.items() if rank <= mine]
+    query = _ledger_select().where(Complaint.state == State.AWAITING_APPROVAL.value,
+                                   Complaint.required_level.in_(covered))
+    return _ledger(uow, query, LedgerFilter(), now, calendar)
+
+
+_WORK_ROLES = {
+    State.AWAITING_CONSOLIDATION: {Role.GM_OFFICE}, State.AWAITING_CLOSURE: {Role.GM_OFFICE},
+    State.NEGOTIATING: {Role.INTAKE, Role.INTAKE_LEAD}, State.AWAITING_REVIEW: {Role.INTAKE_LEAD},
+    State.CLOSED: {Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE},
+}
+
+
+def work_queue(uow: UnitOfWork, *, actor: Actor, state: State, now: datetime, calendar: WorkingCalendar,
+               follow_up_task: bool | None = None) -> Ledger:
+    """Cases waiting in one state for the role that acts next (oldest first)."""
+    if not actor.has(*_WORK_ROLES.get(state, set())):
+        raise PermissionDenied("auth.missing_role")
+    query = _ledger_select().where(Complaint.state == state.value)
+    if follow_up_task is not None:
+        query = query.where(Complaint.follow_up_task.is_(follow_up_task))
+    ledger = _ledger(uow, query, LedgerFilter(), now, calendar)
+    ledger.frame = ledger.frame.sort_values("received_at", kind="stable").reset_index(drop=True)
+    return ledger
+
+
 @dataclass(frozen=True)
 class ClockStatus:
     info: ClockInfo
@@ -222,6 +267,9 @@ class CaseView:
     clocks: list[ClockStatus]
     events: list[EventView]
     attachments: list[AttachmentView]
+    handling: dict = field(default_factory=dict)   # consolidation, approval, negotiation, closure
+    original: str | None = None                     # the case this one repeats (customer rejected)
+    repeats: list[str] = field(default_factory=list)
 
 
 _PERSONAL = {"customer_phone": mask_phone, "customer_id_number": mask_id_number,
@@ -265,8 +313,32 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             .where(ComplainedStaff.complaint_id == complaint.id)).all()
         departments = [{"code": d.department.code, "name_zh": d.department.name_zh,
                         "name_en": d.department.name_en, "routed_at": d.routed_at,
-                        "initial_plan_at": d.initial_plan_at,
-                        "report_submitted_at": d.report_submitted_at} for d in complaint.departments]
+                        "initial_plan_at": d.initial_plan_at, "initial_plan": d.initial_plan,
+                        "report_submitted_at": d.report_submitted_at, "evidence": d.evidence,
+                        "cause": d.cause, "finding": d.finding, "responsible_unit": d.responsible_unit,
+                        "responsible_persons": d.responsible_persons, "measures": d.measures,
+                        "proposed_amount": d.proposed_amount} for d in complaint.departments]
+        responsible = (session.get(Department, complaint.responsibility_department_id)
+                       if complaint.responsibility_department_id else None)
+        handling = {
+            "consolidated_opinion": complaint.consolidated_opinion,
+            "proposed_amount": complaint.proposed_amount, "required_level": complaint.required_level,
+            "approval_instructions": complaint.approval_instructions,
+            "amount_limit": complaint.amount_limit,
+            "negotiation_result": complaint.negotiation_result,
+            "negotiation_note": complaint.negotiation_note,
+            "negotiated_amount": complaint.negotiated_amount, "closure_note": complaint.closure_note,
+            "responsible_department": responsible.code if responsible else None,
+            "responsibility_level": complaint.responsibility_level,
+            "department_loss": complaint.department_loss, "penalty_type": complaint.penalty_type,
+            "penalty_persons": complaint.penalty_persons, "paused": complaint.paused,
+            "follow_up_task": complaint.follow_up_task,
+            "staff_ids": [link.user_id for link in complaint.staff_links],
+        }
+        original = (session.scalar(select(Complaint.number).where(Complaint.id == complaint.original_id))
+                    if complaint.original_id else None)
+        repeats = [n or f"#{i}" for i, n in session.execute(
+            select(Complaint.id, Complaint.number).where(Complaint.original_id == complaint.id))]
         events = [EventView(e.at, name or e.actor_label, e.action, e.from_state, e.to_state,
                             e.comment, _masked_changes(e.changes, masked))
                   for e, name in session.execute(
@@ -292,7 +364,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             statuses.append(ClockStatus(info, badge, start, stop, due, explanation))
         return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
                         masked, category.code, channel.code, departments, list(staff), statuses,
-                        events, attachments)
+                        events, attachments, handling, original, repeats)
 
 
 def _masked_changes(changes: dict, masked: bool) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from portal.domain.errors import Message
+from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.clocks import Badge
 from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
@@ -55,3 +55,40 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
 def open_case(reference: str) -> None:
     """Go to the case page showing this case (by number, or internal id before numbering)."""
     st.switch_page(BY_KEY["case"].path, query_params={"case": reference})
+
+
+def act(call, *, notice: str, form: str) -> None:  # noqa: ANN001
+    """Run a service call from a form: a refused field is shown beside its widget after the rerun
+    (the widgets keep what was typed); a refusal of the whole action is shown at once; success
+    shows `notice` (or the text the call returns) after the rerun."""
+    try:
+        result = call()
+    except ValidationFailed as refused:
+        st.session_state[f"errors_{form}"] = refused.errors
+        st.rerun()
+    except DomainError as refused:
+        st.error(say(refused.message))
+    else:
+        st.session_state.pop(f"errors_{form}", None)
+        st.session_state["notice"] = result if isinstance(result, str) else notice
+        st.rerun()
+
+
+def form_errors(form: str) -> dict[str, Message]:
+    return st.session_state.get(f"errors_{form}", {})
+
+
+def show_notice() -> None:
+    if "notice" in st.session_state:
+        st.success(st.session_state.pop("notice"))
+
+
+def case_summary(case) -> None:  # noqa: ANN001
+    """The essentials every handling page shows before its form (user text shown as text)."""
+    f = case.fields
+    severity = t(f"severity.{f['severity']}")
+    st.markdown(f"**{case_label(case.number, case.id)}** · {t(f'state.{case.state}')} · {severity}")
+    st.text(f"{t('field.customer')}: {f['customer_name']}  {f['customer_phone']}  ·  "
+            f"{t('field.policy_number')}: {f['policy_number']}  ·  {t('field.product')}: {f['product']}")
+    st.text(f"{t('field.description')}: {f['description']}")
+    st.text(f"{t('field.expected_resolution')}: {f['expected_resolution']}")

@@ -135,11 +135,13 @@ def test_case_detail_shows_form_badges_explanations_and_history(page_db):
     assert not at.exception
     shown = texts(at)
     assert f"案件 {number}" in shown and "个人信息已按权限脱敏显示" in shown
-    clocks, form, departments, history = (d.value for d in at.dataframe)
+    clocks, form, departments, process, history = (d.value for d in at.dataframe)
     assert "调查处理" in list(clocks["时限"])
     assert "138****5678" in list(form[" "])
     assert list(history["操作"]) == ["登记", "受理并编号"]
     assert any("截止：" in line for line in (t.value for t in at.text))
+    assert 'fillcolor="#B22222", fontcolor="white"' in at.get("graphviz_chart")[0].proto.spec
+    assert '"investigating" [label="调查中", fillcolor="#B22222"' in at.get("graphviz_chart")[0].proto.spec
 
 
 def test_a_page_typed_by_a_user_without_the_role_shows_a_refusal(page_db):

@@ -195,3 +195,23 @@ def test_the_second_of_two_simultaneous_saves_is_told_the_case_changed(uow, peop
         case = session.get(Complaint, case_id)
         assert not case.paused and case.initial_plan_at is not None
         assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "hold")) == 0
+
+
+def test_a_customer_rejection_registers_a_new_case_linked_to_the_original(uow, people):
+    case_id, _ = to_approval(uow, people, amount="100")
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100",
+                     now=T0 + timedelta(days=2))
+    from portal.services.complaints import register_repeat
+    with pytest.raises(TransitionNotAllowed):
+        register_repeat(uow, actor=people.clerk, original_id=case_id, description="d", expected_resolution="e",
+                        now=T0 + timedelta(days=2))
+    handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="rejected",
+                                note="客户不接受", agreed_amount=None, now=T0 + timedelta(days=3))
+    repeat = register_repeat(uow, actor=people.clerk, original_id=case_id, description="客户不接受100元",
+                             expected_resolution="全额赔付", now=T0 + timedelta(days=3))
+    cal = rules.load_calendar(uow)
+    new = queries.case_detail(uow, actor=people.gmo, complaint_id=repeat.id, now=T0, calendar=cal)
+    old = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0, calendar=cal)
+    assert new.state == "registered" and new.original == old.number
+    assert old.repeats == [f"#{repeat.id}"] and old.state == "awaiting_review"
+    assert new.fields["customer_phone"] == old.fields["customer_phone"]

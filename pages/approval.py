@@ -1,0 +1,65 @@
+"""核决: cases awaiting approval within the approver's authority; approve with instructions and an
+amount limit, or send back to the GM office with a reason."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from portal.domain.errors import DomainError
+from portal.services import handling, queries, rules
+from portal.ui.auth import require_page
+from portal.ui.context import calendar, lang, now, say, t, uow
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+
+actor = require_page("approval")
+st.title(t("appr.title"))
+show_notice()
+ref = rules.load_reference_data(uow())
+queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar())
+st.subheader(t("appr.queue"))
+if queue.frame.empty:
+    st.info(t("appr.empty"))
+    st.stop()
+st.dataframe(cases_table(queue.frame, queue.clocks, categories=labels(ref.categories),
+                         departments=labels(ref.departments), with_due=False),
+             hide_index=True, width="stretch")
+ids = [int(i) for i in queue.frame["id"]]
+numbers = dict(zip(ids, queue.frame["number"]))
+picked = st.selectbox(t("dept.pick"), ids, format_func=lambda i: case_label(numbers[i], i), key="appr_pick")
+try:
+    case = queries.case_detail(uow(), actor=actor, complaint_id=picked, now=now(), calendar=calendar())
+except DomainError as refused:
+    st.error(say(refused.message))
+    st.stop()
+case_summary(case)
+h = case.handling
+st.caption(t("appr.level", level=t(f"level.{h['required_level']}")))
+st.text(f"{t('field.opinion')}: {h['consolidated_opinion']}")
+st.text(f"{t('field.proposed_amount')}: {h['proposed_amount'] if h['proposed_amount'] is not None else '—'}")
+st.markdown(f"**{t('case.reports')}**")
+st.dataframe(pd.DataFrame([{
+    t("field.departments"): d["name_en"] if lang() == "en" else d["name_zh"],
+    t("field.finding"): t(f"finding.{d['finding']}") if d["finding"] else "",
+    t("field.cause"): d["cause"], t("field.measures"): d["measures"],
+    t("field.proposed_amount"): "" if d["proposed_amount"] is None else str(d["proposed_amount"]),
+} for d in case.departments]), hide_index=True, width="stretch")
+
+errors = form_errors(f"approve_{picked}")
+with st.form(f"approve_{picked}"):
+    instructions = st.text_area(t("field.instructions"), key=f"appr_instr_{picked}")
+    field_error(errors, "instructions")
+    limit = st.text_input(t("field.amount_limit"), key=f"appr_limit_{picked}",
+                          value="" if h["proposed_amount"] is None else str(h["proposed_amount"]))
+    field_error(errors, "amount_limit")
+    if st.form_submit_button(t("appr.approve"), type="primary"):
+        act(lambda: handling.approve(uow(), actor=actor, complaint_id=picked, instructions=instructions,
+                                     amount_limit=limit, expected_version=case.version, now=now()),
+            notice=t("appr.approved"), form=f"approve_{picked}")
+errors = form_errors(f"back_{picked}")
+with st.form(f"back_{picked}"):
+    reason = st.text_input(t("field.reason"), key=f"appr_reason_{picked}")
+    field_error(errors, "reason")
+    if st.form_submit_button(t("appr.send_back")):
+        act(lambda: handling.send_back(uow(), actor=actor, complaint_id=picked, reason=reason,
+                                       expected_version=case.version, now=now()),
+            notice=t("appr.sent_back"), form=f"back_{picked}")

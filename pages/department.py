@@ -1,0 +1,97 @@
+"""部门处理: the department's queue with badges and reminders; initial plan, technical analysis
+request, and the investigation report for cases routed to the handler's own department."""
+from __future__ import annotations
+
+import streamlit as st
+
+from portal.domain.errors import DomainError
+from portal.services import handling, queries, reminders, rules
+from portal.ui.auth import require_page
+from portal.ui.context import calendar, lang, now, say, t, uow
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+
+actor = require_page("department")
+st.title(t("dept.title"))
+show_notice()
+reminders.issue_reminders(uow(), now=now(), calendar=calendar())
+ref = rules.load_reference_data(uow())
+clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
+
+st.subheader(t("dept.reminders"))
+pending = reminders.list_reminders(uow(), actor=actor, open_only=True)
+if not pending:
+    st.caption(t("dept.no_reminders"))
+for item in pending:
+    with st.expander(f"{t(f'kind.{item.kind}')} · {case_label(item.number, item.complaint_id)} · "
+                     f"{clock_names.get(item.clock_key, item.clock_key)}"):
+        with st.form(f"answer_{item.id}"):
+            answer = st.text_area(t("dept.answer_label"), key=f"answer_text_{item.id}")
+            field_error(form_errors(f"answer_{item.id}"), "answer")
+            if st.form_submit_button(t("dept.answer")):
+                act(lambda: reminders.answer_reminder(uow(), actor=actor, reminder_id=item.id,
+                                                      answer=answer, now=now()),
+                    notice=t("dept.answered"), form=f"answer_{item.id}")
+
+st.subheader(t("dept.queue"))
+queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar())
+if queue.frame.empty:
+    st.info(t("dept.queue_empty"))
+    st.stop()
+st.dataframe(cases_table(queue.frame, queue.clocks, categories=labels(ref.categories),
+                         departments=labels(ref.departments), with_due=False),
+             hide_index=True, width="stretch")
+ids = [int(i) for i in queue.frame["id"]]
+numbers = dict(zip(ids, queue.frame["number"]))
+picked = st.selectbox(t("dept.pick"), ids, format_func=lambda i: case_label(numbers[i], i), key="dept_pick")
+try:
+    case = queries.case_detail(uow(), actor=actor, complaint_id=picked, now=now(), calendar=calendar())
+except DomainError as refused:
+    st.error(say(refused.message))
+    st.stop()
+case_summary(case)
+mine = next(d for d in case.departments if d["code"] == actor.department_code)
+
+errors = form_errors(f"plan_{picked}")
+with st.form(f"plan_{picked}"):
+    st.markdown(f"**{t('dept.initial_plan')}**")
+    plan = st.text_area(t("field.initial_plan"), value=mine["initial_plan"], key=f"plan_text_{picked}")
+    field_error(errors, "initial_plan")
+    if st.form_submit_button(t("dept.save_plan")):
+        act(lambda: handling.record_initial_plan(uow(), actor=actor, complaint_id=picked, plan=plan,
+                                                 expected_version=case.version, now=now()),
+            notice=t("dept.plan_saved"), form=f"plan_{picked}")
+
+if not any(d["code"] == "technical" for d in case.departments):
+    errors = form_errors(f"tech_{picked}")
+    with st.form(f"tech_{picked}"):
+        reason = st.text_input(t("dept.technical_reason"), key=f"tech_reason_{picked}")
+        field_error(errors, "reason")
+        if st.form_submit_button(t("dept.technical")):
+            act(lambda: handling.request_technical_analysis(uow(), actor=actor, complaint_id=picked,
+                                                            reason=reason, expected_version=case.version,
+                                                            now=now()),
+                notice=t("dept.technical_done"), form=f"tech_{picked}")
+
+errors = form_errors(f"report_{picked}")
+with st.form(f"report_{picked}"):
+    st.markdown(f"**{t('dept.report')}**")
+    k = f"report_{picked}_"
+    evidence = st.text_area(t("field.evidence"), key=k + "evidence")
+    field_error(errors, "evidence")
+    cause = st.text_area(t("field.cause"), key=k + "cause")
+    field_error(errors, "cause")
+    finding = st.radio(t("field.finding"), list(handling.FINDINGS), format_func=lambda v: t(f"finding.{v}"),
+                       horizontal=True, key=k + "finding")
+    field_error(errors, "finding")
+    left, right = st.columns(2)
+    unit = left.text_input(t("field.responsible_unit"), key=k + "unit")
+    persons = right.text_input(t("field.responsible_persons"), key=k + "persons")
+    measures = st.text_area(t("field.measures"), key=k + "measures")
+    field_error(errors, "measures")
+    amount = st.text_input(t("field.proposed_amount"), key=k + "amount")
+    field_error(errors, "proposed_amount")
+    if st.form_submit_button(t("dept.submit"), type="primary"):
+        report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)
+        act(lambda: handling.submit_report(uow(), actor=actor, complaint_id=picked, report=report,
+                                           expected_version=case.version, now=now()),
+            notice=t("dept.submitted"), form=f"report_{picked}")

@@ -1,0 +1,119 @@
+"""交涉与回访: tell the customer the approved conclusion and record the result (never beyond the
+approved instructions, 002 art.13.10); the supervisor's review; the follow-up visit and survey."""
+from __future__ import annotations
+
+import streamlit as st
+
+from portal.domain.errors import DomainError
+from portal.domain.lifecycle import State
+from portal.domain.roles import Role
+from portal.domain.satisfaction import DIMENSIONS, Survey
+from portal.services import complaints, handling, queries, rules
+from portal.ui.auth import require_page
+from portal.ui.context import calendar, now, say, t, uow
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+
+actor = require_page("negotiation")
+st.title(t("neg.title"))
+show_notice()
+ref = rules.load_reference_data(uow())
+
+
+def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
+    """The queue of one state as a table, and the case chosen from it (or None)."""
+    queue = queries.work_queue(uow(), actor=actor, state=state, now=now(), calendar=calendar(), **kwargs)
+    if queue.frame.empty:
+        st.info(t("gm.nothing"))
+        return None
+    st.dataframe(cases_table(queue.frame, queue.clocks, categories=labels(ref.categories),
+                             departments=labels(ref.departments), with_due=False),
+                 hide_index=True, width="stretch")
+    ids = [int(i) for i in queue.frame["id"]]
+    numbers = dict(zip(ids, queue.frame["number"]))
+    chosen = st.selectbox(t("dept.pick"), ids, format_func=lambda i: case_label(numbers[i], i), key=key)
+    try:
+        case = queries.case_detail(uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
+    except DomainError as refused:
+        st.error(say(refused.message))
+        return None
+    case_summary(case)
+    return case
+
+
+tabs = [t("neg.tab.negotiate")] + ([t("neg.tab.review")] if actor.has(Role.INTAKE_LEAD) else []) \
+    + [t("neg.tab.follow_up")]
+panes = dict(zip(tabs, st.tabs(tabs)))
+
+with panes[t("neg.tab.negotiate")]:
+    case = pick(State.NEGOTIATING, "neg_pick")
+    if case:
+        h = case.handling
+        st.info(t("neg.instructions", text=h["approval_instructions"]))
+        st.caption(t("neg.limit", limit=h["amount_limit"] if h["amount_limit"] is not None else "—"))
+        errors = form_errors(f"neg_{case.id}")
+        with st.form(f"neg_{case.id}"):
+            result = st.radio(t("field.result"), list(handling.NEGOTIATION_RESULTS), horizontal=True,
+                              format_func=lambda v: t(f"result.{v}"), key=f"neg_result_{case.id}")
+            field_error(errors, "result")
+            note = st.text_area(t("field.note"), key=f"neg_note_{case.id}")
+            field_error(errors, "note")
+            amount = st.text_input(t("field.agreed_amount"), key=f"neg_amount_{case.id}")
+            field_error(errors, "agreed_amount")
+            if st.form_submit_button(t("neg.record"), type="primary"):
+                act(lambda: handling.record_negotiation(uow(), actor=actor, complaint_id=case.id, result=result,
+                                                        note=note, agreed_amount=amount,
+                                                        expected_version=case.version, now=now()),
+                    notice=t("neg.recorded"), form=f"neg_{case.id}")
+
+if t("neg.tab.review") in panes:
+    with panes[t("neg.tab.review")]:
+        case = pick(State.AWAITING_REVIEW, "review_pick")
+        if case:
+            h = case.handling
+            st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · "
+                    f"{t('field.agreed_amount')}: {h['negotiated_amount'] if h['negotiated_amount'] is not None else '—'}")
+            st.text(f"{t('field.note')}: {h['negotiation_note']}")
+            errors = form_errors(f"review_{case.id}")
+            with st.form(f"review_{case.id}"):
+                comment = st.text_input(t("field.comment"), key=f"review_comment_{case.id}")
+                field_error(errors, "comment")
+                left, right = st.columns(2)
+                ok = left.form_submit_button(t("neg.review_ok"), type="primary")
+                back = right.form_submit_button(t("neg.review_back"))
+                if ok or back:
+                    act(lambda: handling.review_negotiation(uow(), actor=actor, complaint_id=case.id,
+                                                            approve=ok, comment=comment,
+                                                            expected_version=case.version, now=now()),
+                        notice=t("neg.reviewed"), form=f"review_{case.id}")
+            if h["negotiation_result"] == "rejected" and not case.repeats:
+                with st.form(f"repeat_{case.id}"):
+                    description = st.text_area(t("field.description"), key=f"repeat_desc_{case.id}")
+                    wish = st.text_input(t("field.expected_resolution"), key=f"repeat_wish_{case.id}")
+                    if st.form_submit_button(t("neg.repeat")):
+                        try:
+                            done = complaints.register_repeat(uow(), actor=actor, original_id=case.id,
+                                                              description=description,
+                                                              expected_resolution=wish, now=now())
+                        except DomainError as refused:
+                            st.error(say(getattr(refused, "message")))
+                        else:
+                            st.session_state["notice"] = t("neg.repeat_done", id=done.id)
+                            st.rerun()
+
+with panes[t("neg.tab.follow_up")]:
+    case = pick(State.CLOSED, "follow_pick", follow_up_task=False)
+    if case:
+        errors = form_errors(f"follow_{case.id}")
+        with st.form(f"follow_{case.id}"):
+            outcome = st.text_area(t("field.outcome"), key=f"follow_outcome_{case.id}")
+            field_error(errors, "outcome")
+            columns = st.columns(len(DIMENSIONS))
+            scores = {name: column.selectbox(t(f"survey.{name}"), [5, 4, 3, 2, 1], key=f"follow_{name}_{case.id}")
+                      for name, column in zip(DIMENSIONS, columns)}
+            if st.form_submit_button(t("neg.follow_up"), type="primary"):
+                def record() -> str:
+                    target = handling.record_follow_up(uow(), actor=actor, complaint_id=case.id, outcome=outcome,
+                                                       survey=Survey(**scores), expected_version=case.version,
+                                                       now=now())
+                    return t("neg.followed_up", state=t(f"state.{target.value}"))
+                act(record, notice="", form=f"follow_{case.id}")
