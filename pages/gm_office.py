@@ -77,14 +77,13 @@ with tab_accept:
                 comment = st.text_area(t("field.comment"))
                 field_error(errors, "comment")
                 if st.form_submit_button(t("gm.accept"), type="primary"):
-                    def accept() -> str:
-                        done = complaints.accept_complaint(
+                    act(lambda: complaints.accept_complaint(
                             uow(), actor=actor, complaint_id=case.id, category=category, severity=severity,
                             departments=routed, flag_media=media, flag_regulator=regulator,
-                            flag_litigation=litigation, comment=comment, now=now())
-                        return t("gm.accepted", number=done.number,
-                                 departments="、".join(investigating.get(d, d) for d in done.departments))
-                    act(accept, notice="", form=f"accept_{case.id}")
+                            flag_litigation=litigation, comment=comment, now=now()),
+                        notice=lambda done: t("gm.accepted", number=done.number, departments="、".join(
+                            investigating.get(d, d) for d in done.departments)),
+                        form=f"accept_{case.id}")
 
 with tab_consolidate:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar())
@@ -107,9 +106,11 @@ with tab_consolidate:
                 amount = st.text_input(t("field.proposed_amount"), key=f"opinion_amount_{case.id}")
                 field_error(errors, "proposed_amount")
                 if st.form_submit_button(t("gm.consolidate"), type="primary"):
-                    act(lambda: t("gm.consolidated", level=t("level." + handling.consolidate(
-                        uow(), actor=actor, complaint_id=case.id, opinion=opinion, proposed_amount=amount,
-                        expected_version=case.version, now=now()))), notice="", form=f"consolidate_{case.id}")
+                    act(lambda: handling.consolidate(uow(), actor=actor, complaint_id=case.id, opinion=opinion,
+                                                     proposed_amount=amount, expected_version=case.version,
+                                                     now=now()),
+                        notice=lambda level: t("gm.consolidated", level=t(f"level.{level}")),
+                        form=f"consolidate_{case.id}")
 
 with tab_close:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CLOSURE, now=now(), calendar=calendar())
@@ -124,6 +125,12 @@ with tab_close:
             st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · {h['negotiation_note']}")
             standards = handling.penalty_standards(uow())
             errors = form_errors(f"close_{case.id}")
+            # Outside the form, so the penalty preview follows the choice at once.
+            level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards],
+                                 format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
+            field_error(errors, "responsibility_level")
+            chosen = next(s for s in standards if s.level == level)
+            st.caption(t("gm.penalty_preview", loss=chosen.department_loss, penalty=t(f"penalty.{chosen.penalty_type}")))
             with st.form(f"close_{case.id}"):
                 final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
                 field_error(errors, "final_opinion")
@@ -132,11 +139,6 @@ with tab_close:
                                            format_func=lambda c: "—" if c is None else departments[c],
                                            index=1 + list(departments).index(routed_codes[0]) if routed_codes else 0)
                 field_error(errors, "responsible_department")
-                level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards],
-                                     format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
-                field_error(errors, "responsibility_level")
-                chosen = next(s for s in standards if s.level == level)
-                st.caption(t("gm.penalty_preview", loss=chosen.department_loss, penalty=t(f"penalty.{chosen.penalty_type}")))
                 persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
                 if st.form_submit_button(t("gm.close"), type="primary"):
                     act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,

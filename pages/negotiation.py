@@ -111,9 +111,8 @@ with panes[t("neg.tab.follow_up")]:
             scores = {name: column.selectbox(t(f"survey.{name}"), [5, 4, 3, 2, 1], key=f"follow_{name}_{case.id}")
                       for name, column in zip(DIMENSIONS, columns)}
             if st.form_submit_button(t("neg.follow_up"), type="primary"):
-                def record() -> str:
-                    target = handling.record_follow_up(uow(), actor=actor, complaint_id=case.id, outcome=outcome,
-                                                       survey=Survey(**scores), expected_version=case.version,
-                                                       now=now())
-                    return t("neg.followed_up", state=t(f"state.{target.value}"))
-                act(record, notice="", form=f"follow_{case.id}")
+                act(lambda: handling.record_follow_up(uow(), actor=actor, complaint_id=case.id, outcome=outcome,
+                                                      survey=Survey(**scores), expected_version=case.version,
+                                                      now=now()),
+                    notice=lambda target: t("neg.followed_up", state=t(f"state.{target.value}")),
+                    form=f"follow_{case.id}")

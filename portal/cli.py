@@ -105,6 +105,15 @@ def cmd_deadline(args: argparse.Namespace) -> int:
     return 0 if explanation.missing_year is None else 2
 
 
+def cmd_sla_sweep(args: argparse.Namespace) -> int:
+    from portal.services.reminders import issue_reminders
+    from portal.services.rules import load_calendar
+    uow = _uow()
+    issued = issue_reminders(uow, now=_now(), calendar=load_calendar(uow))
+    print(f"{issued} reminder(s) / late-inquiry(ies) issued")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal.bench import run
     return run(sizes=args.sizes, repeat=args.repeat)
@@ -158,6 +167,10 @@ def parser() -> argparse.ArgumentParser:
     amount.add_argument("--hours", type=int)
     deadline.add_argument("--lang", default="zh", choices=["zh", "en"])
     deadline.set_defaults(func=cmd_deadline)
+
+    sla = sub.add_parser("sla").add_subparsers(dest="sla_command", required=True)
+    sla.add_parser("sweep", help="issue due reminders and late-inquiries (idempotent; for a scheduler)") \
+        .set_defaults(func=cmd_sla_sweep)
 
     bench = sub.add_parser("bench", help="badge and ledger-page timings on throw-away databases")
     bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])

@@ -37,6 +37,7 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("intakelead", "刘洋", ("intake_lead",), "marketing"),
     DemoUser("handler", "陈静", ("handler",), "operations"),
     DemoUser("techhandler", "赵磊", ("handler",), "technical"),
+    DemoUser("claimshandler", "何欣", ("handler",), "claims"),
     DemoUser("gmoffice", "李娜", ("gm_office",), "gm_office"),
     DemoUser("approver", "张伟", ("approver",), "operations", "dept_manager"),
     DemoUser("deputygm", "孙敏", ("approver",), "gm_office", "deputy_gm"),
@@ -92,8 +93,8 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
     clerk = load_actor(uow, "intake")
     lead = load_actor(uow, "intakelead")
     gm = load_actor(uow, "gmoffice")
-    departments = ["operations", "claims", "sales", "quality"]
-    counts = {"registered": 0, "investigating": 0, "major_reported": 0}
+    departments = ["operations", "operations", "claims"]
+    counts = {"registered": 0, "major_reported": 0}
     plans = []
     for _ in range(complaints_count):
         received = now - timedelta(minutes=rng.randint(30, 21 * 24 * 60))
@@ -133,10 +134,98 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
         complaints.accept_complaint(uow, actor=gm, complaint_id=done.id, category=category,
                                     severity=done.severity, departments=routed, now=accept_at,
                                     comment="请按时限调查并提交报告。")
-        counts["investigating"] += 1
         if done.severity == "major" and rng.random() < 0.6:
             complaints.report_major_case(uow, actor=gm, complaint_id=done.id,
                                          comment="已电话并书面报告总部客户服务管理部。",
                                          now=min(accept_at + timedelta(hours=rng.randint(1, 30)), now))
             counts["major_reported"] += 1
+        state = _advance(uow, rng, done.id, routed, accept_at, now, story, counts)
+        counts[state] = counts.get(state, 0) + 1
+    from portal.services.reminders import issue_reminders
+    from portal.services.rules import load_calendar
+    counts["reminders"] = issue_reminders(uow, now=now, calendar=load_calendar(uow))
     return counts
+
+
+REPORT_TEXT = {
+    "evidence": "调取保单、报案记录、通话录音及经办人员说明。",
+    "cause": "审核环节积压，未按时效提醒客户补充材料。",
+    "measures": "增派审核人员，建立材料缺失一次性告知机制。",
+}
+
+
+def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str], start: datetime,
+             now: datetime, story: str, counts: dict[str, int]) -> str:
+    """Carry an accepted case some way along the process, each step a few hours after the last;
+    a step that would fall after `now` is not taken. Returns the state the case ends in."""
+    from portal.domain.satisfaction import Survey
+    from portal.services import handling
+    people = {name: load_actor(uow, name) for name in
+              ("intake", "intakelead", "handler", "techhandler", "claimshandler", "gmoffice", "approver",
+               "deputygm", "generalmgr")}
+    handlers = {"operations": people["handler"], "technical": people["techhandler"],
+                "claims": people["claimshandler"]}
+    goal = rng.choice(["investigating", "investigating", "awaiting_consolidation", "awaiting_approval",
+                       "negotiating", "awaiting_review", "awaiting_closure", "closed", "archived", "archived"])
+    at = start
+    state = "investigating"
+
+    def later(hours: tuple[int, int]) -> datetime | None:
+        nonlocal at
+        at = at + timedelta(hours=rng.randint(*hours))
+        return at if at < now else None
+
+    if rng.random() < 0.1 and later((2, 20)):
+        handling.hold(uow, actor=people["gmoffice"], complaint_id=case_id, reason="等待客户补充就诊材料。", now=at)
+        if goal == "investigating" or not later((24, 72)):
+            return state
+        handling.resume(uow, actor=people["intake"], complaint_id=case_id, comment="客户已补齐材料。", now=at)
+    if goal == "investigating" or not later((3, 30)):
+        return state
+    for code in routed:
+        actor = handlers.get(code)
+        if actor is None:            # no demo handler in that department: the GM office's sandbox
+            continue                 # stays in investigation, as a real unstaffed queue would
+        if not later((4, 40)):
+            return state
+        handling.submit_report(uow, actor=actor, complaint_id=case_id, now=at, report=handling.InvestigationReport(
+            finding=rng.choice(["company_fault", "misunderstanding"]), responsible_unit="理赔部",
+            proposed_amount=str(rng.choice([0, 800, 3000, 12000, 80000])), **REPORT_TEXT))
+    from portal.persistence.models import Complaint
+    with uow.read() as session:
+        state = session.get(Complaint, case_id).state
+    if state != "awaiting_consolidation" or goal == "awaiting_consolidation" or not later((2, 20)):
+        return state
+    amount = rng.choice(["500", "3000", "20000", "90000"])
+    level = handling.consolidate(uow, actor=people["gmoffice"], complaint_id=case_id, now=at,
+                                 opinion="综合各部门意见，建议按合同约定给予赔付并致歉。", proposed_amount=amount)
+    if goal == "awaiting_approval" or not later((4, 30)):
+        return "awaiting_approval"
+    approver = {"dept_manager": people["approver"], "deputy_gm": people["deputygm"]}.get(level, people["generalmgr"])
+    handling.approve(uow, actor=approver, complaint_id=case_id, instructions="同意按建议金额赔付，向客户说明依据。",
+                     amount_limit=amount, now=at)
+    if goal == "negotiating" or not later((4, 30)):
+        return "negotiating"
+    result = rng.choice(["accepted", "accepted", "partly", "rejected"])
+    handling.record_negotiation(uow, actor=people["intake"], complaint_id=case_id, result=result,
+                                note="已电话告知客户核决结论及依据。", agreed_amount=amount if result != "rejected" else None,
+                                now=at)
+    if result == "rejected":
+        from portal.services.complaints import register_repeat
+        register_repeat(uow, actor=people["intake"], original_id=case_id, now=at,
+                        description=f"客户不接受原结论：{story}", expected_resolution="要求重新核定。")
+        counts["repeats"] = counts.get("repeats", 0) + 1
+    if goal == "awaiting_review" or not later((2, 20)):
+        return "awaiting_review"
+    handling.review_negotiation(uow, actor=people["intakelead"], complaint_id=case_id, approve=True, comment="", now=at)
+    if goal == "awaiting_closure" or not later((2, 30)):
+        return "awaiting_closure"
+    handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, final_opinion="责任明确，按基准处理后结案。",
+                        responsible_department=routed[0], responsibility_level=rng.choice(["none", "minor", "general"]),
+                        penalty_persons="", now=at)
+    if goal == "closed" or not later((24, 72)):
+        return "closed"
+    overall = rng.choice([5, 5, 4, 4, 3, 2])
+    return handling.record_follow_up(uow, actor=people["intake"], complaint_id=case_id, now=at,
+                                     outcome="回访客户，了解处理结果满意度。",
+                                     survey=Survey(min(5, overall + 1), overall, overall, overall, overall)).value

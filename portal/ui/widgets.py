@@ -57,10 +57,10 @@ def open_case(reference: str) -> None:
     st.switch_page(BY_KEY["case"].path, query_params={"case": reference})
 
 
-def act(call, *, notice: str, form: str) -> None:  # noqa: ANN001
+def act(call, *, notice, form: str) -> None:  # noqa: ANN001
     """Run a service call from a form: a refused field is shown beside its widget after the rerun
     (the widgets keep what was typed); a refusal of the whole action is shown at once; success
-    shows `notice` (or the text the call returns) after the rerun."""
+    shows `notice` after the rerun (a text, or a function of what the call returned)."""
     try:
         result = call()
     except ValidationFailed as refused:
@@ -70,7 +70,7 @@ def act(call, *, notice: str, form: str) -> None:  # noqa: ANN001
         st.error(say(refused.message))
     else:
         st.session_state.pop(f"errors_{form}", None)
-        st.session_state["notice"] = result if isinstance(result, str) else notice
+        st.session_state["notice"] = notice(result) if callable(notice) else notice
         st.rerun()
 
 

@@ -65,3 +65,19 @@ def test_demo_seed_is_deterministic_and_skips_a_populated_database(tmp_path):
                                                Complaint.category_id).order_by(Complaint.id)).all())
         assert "skipped" in cli(url, "demo", "seed", "--if-empty").stdout
     assert len(seen[0]) == 12 and seen[0] == seen[1]
+
+
+def test_sla_sweep_issues_reminders_once(sqlite_url):
+    from datetime import timedelta
+    from portal.services import complaints
+    from portal.ui.context import now as wall_now
+    from tests.helpers import a_form
+    uow = UnitOfWork(make_engine(sqlite_url))
+    received = wall_now() - timedelta(days=30)
+    done = complaints.register_complaint(uow, actor=load_actor(uow, "clerk"), form=a_form(received_at=received),
+                                         attachments=[], now=received)
+    complaints.accept_complaint(uow, actor=load_actor(uow, "gmo"), complaint_id=done.id, category="claim",
+                                severity="general", departments=["operations"], now=received)
+    first = cli(sqlite_url, "sla", "sweep")
+    assert first.returncode == 0 and not first.stdout.startswith("0 ")
+    assert cli(sqlite_url, "sla", "sweep").stdout.startswith("0 ")

@@ -1,0 +1,114 @@
+"""The handling pages under AppTest: each role does its step on a case set up through the services."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from portal.persistence.models import Complaint
+from portal.services import complaints, handling
+from portal.services.actors import load_actor
+from portal.ui.context import now as wall_now
+from tests.helpers import a_form
+from tests.pages.conftest import app_as, page_path, texts
+
+REPORT = handling.InvestigationReport(evidence="通话录音", cause="审核积压", finding="company_fault",
+                                      measures="增派人员", proposed_amount="3000")
+
+
+def _case(uow, until: str) -> int:
+    at = wall_now() - timedelta(days=2)
+    who = lambda name: load_actor(uow, name)  # noqa: E731
+    case_id = complaints.register_complaint(uow, actor=who("clerk"), form=a_form(received_at=at),
+                                            attachments=[], now=at).id
+    complaints.accept_complaint(uow, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
+                                departments=["operations"], now=at)
+    steps = [
+        ("consolidate", lambda: handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id,
+                                                        report=REPORT, now=at)),
+        ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
+                                                 proposed_amount="3000", now=at)),
+        ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
+                                               instructions="按3000元赔付", amount_limit="3000", now=at)),
+        ("review", lambda: handling.record_negotiation(uow, actor=who("clerk"), complaint_id=case_id,
+                                                       result="accepted", note="客户接受", agreed_amount="3000",
+                                                       now=at)),
+        ("close", lambda: handling.review_negotiation(uow, actor=who("lead"), complaint_id=case_id, approve=True,
+                                                      comment="", now=at)),
+    ]
+    for name, step in steps:
+        if name == until:
+            break
+        step()
+    return case_id
+
+
+def _state(uow, case_id):
+    with uow.read() as session:
+        return session.get(Complaint, case_id).state
+
+
+def test_the_department_submits_its_report(page_db):
+    case_id = _case(page_db, "consolidate")
+    at = app_as("opshandler", page_path("department"))
+    assert not at.exception
+    key = f"report_{case_id}_"
+    at.text_area(key=key + "evidence").input("通话录音与系统日志")
+    at.text_area(key=key + "cause").input("审核积压")
+    at.text_area(key=key + "measures").input("增派审核人员")
+    next(b for b in at.button if b.label == "提交调查报告").click().run()
+    assert "已提交调查报告" in texts(at)
+    assert _state(page_db, case_id) == "awaiting_consolidation"
+
+
+def test_a_report_missing_its_cause_is_refused_beside_the_field(page_db):
+    case_id = _case(page_db, "consolidate")
+    at = app_as("opshandler", page_path("department"))
+    at.text_area(key=f"report_{case_id}_evidence").input("记录")
+    next(b for b in at.button if b.label == "提交调查报告").click().run()
+    assert "此项为必填项" in texts(at)
+    assert at.text_area(key=f"report_{case_id}_evidence").value == "记录"
+    assert _state(page_db, case_id) == "investigating"
+
+
+def test_the_gm_office_consolidates_and_routes_to_the_right_level(page_db):
+    case_id = _case(page_db, "approve")
+    at = app_as("gmo", page_path("gm_office"))
+    at.text_area(key=f"opinion_{case_id}").input("同意赔付")
+    at.text_input(key=f"opinion_amount_{case_id}").input("8000")
+    next(b for b in at.button if b.label == "汇总并送核决").click().run()
+    assert "送“副总经理”核决" in texts(at)
+    assert _state(page_db, case_id) == "awaiting_approval"
+
+
+def test_the_approver_approves_within_authority(page_db):
+    case_id = _case(page_db, "negotiate")
+    at = app_as("approver", page_path("approval"))
+    assert not at.exception
+    at.text_area(key=f"appr_instr_{case_id}").input("按3000元赔付并致歉")
+    next(b for b in at.button if b.label == "核决通过").click().run()
+    assert "已核决" in texts(at)
+    assert _state(page_db, case_id) == "negotiating"
+
+
+def test_intake_records_the_negotiation_within_the_limit_only(page_db):
+    case_id = _case(page_db, "review")
+    at = app_as("clerk", page_path("negotiation"))
+    assert "按3000元赔付" in texts(at)
+    at.text_area(key=f"neg_note_{case_id}").input("客户接受")
+    at.text_input(key=f"neg_amount_{case_id}").input("5000")
+    next(b for b in at.button if b.label == "记录交涉结果").click().run()
+    assert "不得超出核决授权金额" in texts(at)
+    at.text_input(key=f"neg_amount_{case_id}").input("3000")
+    next(b for b in at.button if b.label == "记录交涉结果").click().run()
+    assert "已记录交涉结果" in texts(at)
+    assert _state(page_db, case_id) == "awaiting_review"
+
+
+def test_the_gm_office_closes_with_the_penalty_standard(page_db):
+    case_id = _case(page_db, "never")
+    at = app_as("gmo", page_path("gm_office"))
+    at.selectbox(key=f"level_{case_id}").select("general").run()
+    assert "部门损失 2000.00 元" in texts(at)
+    at.text_area(key=f"final_{case_id}").input("按基准处理后结案")
+    next(b for b in at.button if b.label == "结案").click().run()
+    assert "已结案" in texts(at)
+    assert _state(page_db, case_id) == "closed"
