@@ -19,9 +19,16 @@ def log_in(page: Page, url: str, username: str, path: str = "") -> None:
 
 
 def settle(page: Page) -> None:
-    """Wait until the script has finished its runs (the cookie component triggers one more)."""
-    page.wait_for_timeout(800)
-    expect(page.locator("[data-testid='stStatusWidget']")).to_have_count(0)
+    """Wait until the script has finished its runs (components may trigger a few more): the
+    running indicator absent at three checks in a row."""
+    quiet = 0
+    for _ in range(200):
+        page.wait_for_timeout(250)
+        running = page.locator("[data-testid='stStatusWidget']").count() > 0
+        quiet = 0 if running else quiet + 1
+        if quiet >= 3:
+            return
+    raise AssertionError("the app never finished running")
 
 
 def wait_for_login_cookie(page: Page, present: bool = True) -> None:

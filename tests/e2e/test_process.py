@@ -1,0 +1,164 @@
+"""One complaint through every role in the browser, from registration to archive; and a customer's
+rejection turning into a linked new complaint. Each step reads that the next role's queue shows it."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_browser import log_in, settle
+
+
+def as_user(new_page, server: str, username: str, path: str) -> Page:
+    page = new_page()
+    log_in(page, server, username, path)
+    return page
+
+
+def visible(page: Page):
+    """The part of the page a person sees: the open tab when there are tabs."""
+    panels = page.get_by_role("tabpanel").filter(visible=True)
+    return panels.first if panels.count() else page.locator("[data-testid='stMain']")
+
+
+def one(locator):  # noqa: ANN001, ANN201
+    """The single live element: while a rerun replaces the page, an old copy can linger."""
+    locator = locator.filter(visible=True)
+    expect(locator).to_have_count(1)
+    return locator
+
+
+def field(page: Page, label: str):  # noqa: ANN201
+    return one(visible(page).get_by_label(label, exact=True))
+
+
+def submit(page: Page, button: str, notice: str) -> None:
+    one(visible(page).get_by_role("button", name=button, exact=True)).click()
+    expect(page.get_by_text(re.compile(notice))).to_be_visible()
+    settle(page)
+
+
+def open_tab(page: Page, name: str) -> None:
+    page.get_by_role("tab", name=name, exact=True).first.click()
+    settle(page)
+
+
+def queue_shows(page: Page, text: str) -> None:
+    cells = visible(page).locator("[data-testid='stDataFrame'] td[role='gridcell']")
+    try:
+        expect(cells.filter(has_text=text).first).to_be_attached()
+    except AssertionError:
+        print("PAGE:", page.inner_text("body")[:3000])
+        raise
+
+
+def register(new_page, server: str, customer: str) -> None:
+    clerk = as_user(new_page, server, "clerk", "register")
+    field(clerk, "客户姓名").fill(customer)
+    field(clerk, "手机号码").fill("13600002222")
+    field(clerk, "保单号").fill("P-FLOW-1")
+    field(clerk, "险种 / 产品").fill("家庭财产保险")
+    field(clerk, "投诉内容描述").fill("水管爆裂损失定损过低。")
+    field(clerk, "客户期望的解决方式").fill("按实际损失赔付。")
+    submit(clerk, "提交登记", "已登记")
+
+
+def accept(new_page, server: str, customer: str, technical: bool) -> str:
+    gm = as_user(new_page, server, "gmo", "gm_office")
+    queue_shows(gm, customer)
+    if technical:
+        field(gm, "处理部门").click()
+        gm.get_by_role("option", name="技术部").click()
+        gm.keyboard.press("Escape")
+    one(visible(gm).get_by_role("button", name="受理并分派")).click()
+    notice = gm.get_by_text(re.compile(r"已受理，投诉编号：\d{4}-\d{4}"))
+    expect(notice).to_be_visible()
+    return re.search(r"\d{4}-\d{4}", notice.inner_text()).group(0)
+
+
+def report(new_page, server: str, handler: str, number: str) -> None:
+    page = as_user(new_page, server, handler, "department")
+    queue_shows(page, number)
+    field(page, "证据（业务记录、客户资料、员工陈述等）").fill("查勘照片与维修报价单。")
+    field(page, "原因分析").fill("定损时未计入地板更换费用。")
+    field(page, "处理措施与改善对策").fill("补充定损，培训查勘人员。")
+    field(page, "建议赔偿 / 让步金额（元）").fill("3000")
+    submit(page, "提交调查报告", "已提交调查报告")
+
+
+def test_one_complaint_through_every_role_from_registration_to_archive(server, new_page):
+    customer = "全流程客户"
+    register(new_page, server, customer)
+    number = accept(new_page, server, customer, technical=True)
+    report(new_page, server, "opshandler", number)
+    report(new_page, server, "techhandler", number)
+
+    gm = as_user(new_page, server, "gmo", "gm_office")
+    open_tab(gm, "汇总核决")
+    queue_shows(gm, number)
+    field(gm, "综合意见").fill("同意按3000元赔付。")
+    field(gm, "建议赔偿 / 让步金额（元）").fill("3000")
+    submit(gm, "汇总并送核决", "送“业务部经理”核决")
+
+    approver = as_user(new_page, server, "approver", "approval")
+    queue_shows(approver, number)
+    field(approver, "核决指示").fill("按3000元赔付，并向客户致歉。")
+    submit(approver, "核决通过", "已核决")
+
+    clerk = as_user(new_page, server, "clerk", "negotiation")
+    queue_shows(clerk, number)
+    expect(clerk.get_by_text(re.compile("按3000元赔付，并向客户致歉"))).to_be_visible()
+    field(clerk, "交涉记录").fill("客户接受3000元赔付。")
+    field(clerk, "与客户约定金额（元）").fill("3000")
+    submit(clerk, "记录交涉结果", "已记录交涉结果")
+
+    lead = as_user(new_page, server, "lead", "negotiation")
+    open_tab(lead, "待核阅")
+    queue_shows(lead, number)
+    submit(lead, "核阅通过，送总经理室", "已核阅")
+
+    gm = as_user(new_page, server, "gmo", "gm_office")
+    open_tab(gm, "结案")
+    queue_shows(gm, number)
+    field(gm, "结案综合意见").fill("定损遗漏，按一般责任处理。")
+    submit(gm, "结案", "已结案")
+
+    clerk = as_user(new_page, server, "clerk", "negotiation")
+    open_tab(clerk, "待回访")
+    queue_shows(clerk, number)
+    field(clerk, "回访情况").fill("客户对处理结果满意。")
+    submit(clerk, "记录回访", "已记录回访：已归档")
+
+    case = as_user(new_page, server, "gmo", f"case?case={number}")
+    expect(case.get_by_text(re.compile(f"案件 {number} · 已归档"))).to_be_visible()
+
+
+def test_a_customer_rejection_becomes_a_linked_new_case(server, new_page):
+    customer = "不接受客户"
+    register(new_page, server, customer)
+    number = accept(new_page, server, customer, technical=False)
+    report(new_page, server, "opshandler", number)
+    gm = as_user(new_page, server, "gmo", "gm_office")
+    open_tab(gm, "汇总核决")
+    field(gm, "综合意见").fill("依条款属免责，不予赔付。")
+    field(gm, "建议赔偿 / 让步金额（元）").fill("0")
+    submit(gm, "汇总并送核决", "已汇总，送“业务部经理”核决")
+    approver = as_user(new_page, server, "approver", "approval")
+    field(approver, "核决指示").fill("说明免责条款依据。")
+    submit(approver, "核决通过", "已核决")
+
+    clerk = as_user(new_page, server, "clerk", "negotiation")
+    one(visible(clerk).get_by_text("客户不接受", exact=True)).click()
+    field(clerk, "交涉记录").fill("客户不接受免责结论。")
+    submit(clerk, "记录交涉结果", "已记录交涉结果")
+
+    lead = as_user(new_page, server, "lead", "negotiation")
+    open_tab(lead, "待核阅")
+    field(lead, "投诉内容描述").fill("客户不接受免责结论，要求重新处理。")
+    field(lead, "客户期望的解决方式").fill("按损失赔付。")
+    submit(lead, "客户不接受：登记关联的新投诉", "已登记关联的新投诉")
+
+    gm = as_user(new_page, server, "gmo", "gm_office")
+    queue_shows(gm, customer)            # the new case waits for acceptance
+    case = as_user(new_page, server, "gmo", f"case?case={number}")
+    expect(case.get_by_text(re.compile("客户不接受本案结论后的关联投诉"))).to_be_visible()
