@@ -64,7 +64,7 @@ def test_demo_seed_is_deterministic_and_skips_a_populated_database(tmp_path):
             seen.append(session.execute(select(Complaint.customer_name, Complaint.policy_number,
                                                Complaint.category_id).order_by(Complaint.id)).all())
         assert "skipped" in cli(url, "demo", "seed", "--if-empty").stdout
-    assert len(seen[0]) == 12 and seen[0] == seen[1]
+    assert len(seen[0]) >= 12 and seen[0] == seen[1]      # repeats of rejected cases come on top
 
 
 def test_sla_sweep_issues_reminders_once(sqlite_url):
