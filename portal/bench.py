@@ -84,8 +84,10 @@ def _loop_badges(frame: pd.DataFrame, clocks, calendar, fraction: float) -> int:
         for info in clocks:
             start, stop = record[info.rule.start.value], record[info.rule.stop.value]
             clock_rules.badge_one(info.rule, None if pd.isna(start) else start.to_pydatetime(),
-                                  None if pd.isna(stop) else stop.to_pydatetime(), bool(record["paused"]),
-                                  NOW, calendar, fraction)
+                                  None if pd.isna(stop) else stop.to_pydatetime(), NOW, calendar, fraction,
+                                  clock_rules.Holds(bool(record["paused"]), int(record["paused_seconds"]),
+                                                    bool(record["outside"]), int(record["outside_seconds"]),
+                                                    int(record["regulatory_extension_days"])))
             count += 1
     return count
 

@@ -158,6 +158,7 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
              now: datetime, story: str, counts: dict[str, int]) -> str:
     """Carry an accepted case some way along the process, each step a few hours after the last;
     a step that would fall after `now` is not taken. Returns the state the case ends in."""
+    from portal.domain.regulatory import Decision
     from portal.domain.satisfaction import Survey
     from portal.services import handling
     people = {name: load_actor(uow, name) for name in
@@ -207,7 +208,9 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     if goal == "negotiating" or not later((4, 30)):
         return "negotiating"
     result = rng.choice(["accepted", "accepted", "partly", "rejected"])
-    handling.record_negotiation(uow, actor=people["intake"], complaint_id=case_id, result=result,
+    handling.record_negotiation(uow, decision=Decision(
+        checked="核对保单、报案及查勘记录。", basis="依据保险合同条款及核决意见。", remedies=["review", "mediation", "litigation"],
+        told_via=rng.choice(["phone", "sms", "written"]), proof=f"回执 {case_id:06d}"), actor=people["intake"], complaint_id=case_id, result=result,
                                 note="已电话告知客户核决结论及依据。", agreed_amount=amount if result != "rejected" else None,
                                 now=at)
     if result == "rejected":

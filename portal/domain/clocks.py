@@ -38,6 +38,8 @@ class Milestone(StrEnum):
     MAJOR_FLAGGED = "major_flagged_at"
     MAJOR_REPORTED = "major_reported_at"
     DECISION_TOLD = "decision_told_at"
+    REVIEW_REQUESTED = "review_requested_at"
+    REVIEW_DECIDED = "review_decided_at"
 
 
 class Badge(IntEnum):
@@ -59,6 +61,7 @@ class ClockRule:
     start: Milestone
     stop: Milestone
     pausable: bool = False      # waiting for the customer's material stops this clock
+    regulatory: bool = False    # the regulator's clock: extensions; appraisal and mediation stop it
 
     def describe_target(self) -> tuple[int, str]:
         return self.target, self.unit.value
@@ -111,18 +114,34 @@ def _due(rule: ClockRule, columns: _Columns, calendar: WorkingCalendar) -> tuple
     return (last + 1) * _DAY, missing
 
 
+def _holds(rule: ClockRule, frame: pd.DataFrame, due: np.ndarray, paused: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Move dues later by the time a case spent on hold (and, for the regulator's clock, its
+    extensions and outside appraisal or mediation); say which clocks are stopped right now."""
+    stopped = np.zeros(len(frame), bool)
+    if rule.pausable:
+        if "paused_seconds" in frame:
+            due = due + frame["paused_seconds"].to_numpy(dtype=np.int64) * _S
+        stopped = stopped | paused
+    if rule.regulatory:
+        if "regulatory_extension_days" in frame:
+            due = due + frame["regulatory_extension_days"].to_numpy(dtype=np.int64) * _DAY
+        if "outside_seconds" in frame:
+            due = due + frame["outside_seconds"].to_numpy(dtype=np.int64) * _S
+        if "outside" in frame:
+            stopped = stopped | frame["outside"].to_numpy(dtype=bool)
+    return due, stopped
+
+
 def _badges(rule: ClockRule, columns: _Columns, paused: np.ndarray, now_ns: int,
             calendar: WorkingCalendar, due_soon_fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Badge codes (int8) and due instants (int64 ns, `_NAT` where there is none)."""
     due, missing = _due(rule, columns, calendar)
-    if rule.pausable and "paused_seconds" in columns.frame:
-        due = due + columns.frame["paused_seconds"].to_numpy(dtype=np.int64) * _S
-    else:
-        paused = np.zeros(len(paused), bool)
+    due, paused = _holds(rule, columns.frame, due, paused)
     starts, stops = columns.ns(rule.start.value), columns.ns(rule.stop.value)
     not_started, not_stopped = columns.unset(rule.start.value), columns.unset(rule.stop.value)
     left = due - now_ns
-    if rule.unit is Unit.HOURS and not rule.pausable:   # a fixed window: a constant due-soon line
+    if rule.unit is Unit.HOURS and not (rule.pausable or rule.regulatory):   # a constant due-soon line
         soon = left < rule.target * 3600 * _S * due_soon_fraction
     else:
         soon = left < (due - starts) * due_soon_fraction
@@ -157,30 +176,53 @@ def evaluate(rules: list[ClockRule], frame: pd.DataFrame, now: datetime, calenda
 
 # -- one case at a time --
 
-def due_one(rule: ClockRule, start: datetime, calendar: WorkingCalendar, paused_seconds: int = 0) -> datetime:
-    """The due instant; a pausable clock's due moves later by the time spent on hold."""
-    if paused_seconds and rule.pausable:
-        return due_one(rule, start, calendar) + timedelta(seconds=paused_seconds)
+@dataclass(frozen=True)
+class Holds:
+    """What moves one case's dues: time on hold for the customer's material (pausable clocks),
+    and for the regulator's clock its extensions and outside appraisal or mediation."""
+
+    paused: bool = False
+    paused_seconds: int = 0
+    outside: bool = False
+    outside_seconds: int = 0
+    extension_days: int = 0
+
+    def shift(self, rule: ClockRule) -> timedelta:
+        seconds = self.paused_seconds if rule.pausable else 0
+        if rule.regulatory:
+            seconds += self.outside_seconds + self.extension_days * 86400
+        return timedelta(seconds=seconds)
+
+    def stopped(self, rule: ClockRule) -> bool:
+        return (rule.pausable and self.paused) or (rule.regulatory and self.outside)
+
+
+NO_HOLDS = Holds()
+
+
+def due_one(rule: ClockRule, start: datetime, calendar: WorkingCalendar, holds: Holds = NO_HOLDS) -> datetime:
+    """The due instant of one clock for one case."""
     if rule.unit is Unit.HOURS:
-        return start + timedelta(hours=rule.target)
-    if rule.unit is Unit.DAYS:
-        return end_of_day(start.date() + timedelta(days=rule.target))
-    return end_of_day(calendar.add_working_days(start.date(), rule.target))
+        due = start + timedelta(hours=rule.target)
+    elif rule.unit is Unit.DAYS:
+        due = end_of_day(start.date() + timedelta(days=rule.target))
+    else:
+        due = end_of_day(calendar.add_working_days(start.date(), rule.target))
+    return due + holds.shift(rule)
 
 
-def badge_one(rule: ClockRule, start: datetime | None, stop: datetime | None, paused: bool,
-              now: datetime, calendar: WorkingCalendar, due_soon_fraction: float,
-              paused_seconds: int = 0) -> tuple[Badge, datetime | None]:
+def badge_one(rule: ClockRule, start: datetime | None, stop: datetime | None, now: datetime,
+              calendar: WorkingCalendar, due_soon_fraction: float, holds: Holds = NO_HOLDS
+              ) -> tuple[Badge, datetime | None]:
     if start is None:
         return Badge.NOT_STARTED, None
-    paused = paused and rule.pausable
     try:
-        due = due_one(rule, start, calendar, paused_seconds)
+        due = due_one(rule, start, calendar, holds)
     except CalendarMissing:
         return Badge.CALENDAR_MISSING, None
     if stop is not None:
         return (Badge.MET if stop <= due else Badge.MET_LATE), due
-    if paused:
+    if holds.stopped(rule):
         return Badge.PAUSED, due
     left = (due - now).total_seconds()
     if left < 0:
@@ -202,6 +244,7 @@ class Explanation:
     makeup: tuple[CalendarDay, ...] = ()       # weekend days worked in exchange, counted
     holidays_inside: tuple[CalendarDay, ...] = ()  # calendar-day clocks: holidays that still count
     missing_year: int | None = None
+    shifted: timedelta = timedelta(0)               # moved later by holds, extensions, appraisal
 
 
 def explain(unit: Unit, target: int, start: datetime, calendar: WorkingCalendar) -> Explanation:

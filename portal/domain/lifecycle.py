@@ -47,7 +47,15 @@ class Action(StrEnum):
     HOLD = "hold"
     RESUME = "resume"
     FILE_PETITION = "file_petition"
+    ANSWER_PETITION = "answer_petition"
     MARK_OTHER_COMPANY = "mark_other_company"
+    EXTEND_REGULATORY = "extend_regulatory"
+    START_OUTSIDE = "start_outside"          # appraisal or mediation outside the company (art. 23)
+    END_OUTSIDE = "end_outside"
+    REQUEST_REVIEW = "request_review"        # 核查 (art. 20)
+    DECIDE_REVIEW = "decide_review"
+    ADD_RECTIFICATION = "add_rectification"
+    UPDATE_RECTIFICATION = "update_rectification"
 
 
 @dataclass(frozen=True)
@@ -92,7 +100,20 @@ TRANSITIONS: tuple[Transition, ...] = (
     *(_t(A.RESUME, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.FILE_PETITION, s, s, R.HANDLER) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
                                                       S.AWAITING_CLOSURE, S.CLOSED)),
+    *(_t(A.ANSWER_PETITION, s, s, R.GM_OFFICE) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
+                                                          S.AWAITING_CLOSURE, S.CLOSED, S.ARCHIVED)),
     *(_t(A.MARK_OTHER_COMPANY, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
+    *(_t(A.EXTEND_REGULATORY, s, s, R.APPROVER) for s in sorted(OPEN_STATES)),
+    *(_t(A.START_OUTSIDE, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
+    *(_t(A.END_OUTSIDE, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
+    *(_t(A.REQUEST_REVIEW, s, s, *_INTAKE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.CLOSED,
+                                                      S.ARCHIVED)),
+    *(_t(A.DECIDE_REVIEW, s, s, R.GM_OFFICE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.CLOSED,
+                                                        S.ARCHIVED)),
+    *(_t(A.ADD_RECTIFICATION, s, s, R.GM_OFFICE) for s in (S.AWAITING_CONSOLIDATION, S.AWAITING_APPROVAL,
+                                                            S.NEGOTIATING, S.AWAITING_REVIEW,
+                                                            S.AWAITING_CLOSURE, S.CLOSED, S.ARCHIVED)),
+    *(_t(A.UPDATE_RECTIFICATION, s, s, R.GM_OFFICE, R.HANDLER) for s in State),
 )
 
 

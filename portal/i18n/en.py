@@ -434,4 +434,5 @@ EN: dict[str, str] = {
     'case.reports': 'Department reports',
     'case.original': 'This case repeats complaint {number}, whose conclusion the customer rejected.',
     'case.repeats': 'Linked complaints after the customer rejected this conclusion: {numbers}',
+    'explain.shifted': 'Moved {hours} hours later by holds, extensions or outside appraisal/mediation;',
 }

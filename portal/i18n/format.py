@@ -52,6 +52,8 @@ def describe(explanation: Explanation, lang: str) -> list[str]:
         return [translate("explain.start", lang, start=start),
                 translate("explain.missing", lang, year=explanation.missing_year)]
     due = translate("explain.due", lang, due=fmt_time(explanation.due))
+    if explanation.shifted:
+        due = translate("explain.shifted", lang, hours=round(explanation.shifted.total_seconds() / 3600, 1)) + " " + due
     if explanation.unit is Unit.HOURS:
         return [translate("explain.start_hours", lang, start=start), due]
     lines = [translate("explain.start", lang, start=start)]

@@ -449,4 +449,5 @@ ZH: dict[str, str] = {
     'case.reports': '各部门调查报告',
     'case.original': '本案是对投诉 {number} 结论不接受后的重新投诉。',
     'case.repeats': '客户不接受本案结论后的关联投诉：{numbers}',
+    'explain.shifted': '因暂停、延期或外部鉴定/调解顺延 {hours} 小时；',
 }

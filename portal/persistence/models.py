@@ -91,6 +91,7 @@ class SlaClock(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
     pausable: Mapped[bool] = mapped_column(Boolean, default=False)  # stops while waiting for the customer
+    regulatory: Mapped[bool] = mapped_column(Boolean, default=False)  # extensions, appraisal/mediation pauses
 
 
 class AuthorityLevel(Base):
@@ -203,6 +204,20 @@ class Complaint(Base):
     penalty_persons: Mapped[str] = mapped_column(String(200), default="")
     closure_note: Mapped[str] = mapped_column(Text, default="")
     follow_up_task: Mapped[bool] = mapped_column(Boolean, default=False)
+    other_company: Mapped[str] = mapped_column(String(200), default="")   # 002 art.13.13
+    # the regulatory decision (CBIRC order 2020 No. 3, art. 18–23)
+    decision_checked: Mapped[str] = mapped_column(Text, default="")
+    decision_basis: Mapped[str] = mapped_column(Text, default="")
+    decision_remedies: Mapped[str] = mapped_column(String(100), default="")   # comma-separated
+    decision_told_via: Mapped[str | None] = mapped_column(String(20))
+    decision_proof: Mapped[str] = mapped_column(String(200), default="")
+    regulatory_extension_days: Mapped[int] = mapped_column(Integer, default=0)
+    outside_process: Mapped[str | None] = mapped_column(String(20))     # appraisal / mediation running
+    outside_since: Mapped[datetime | None] = mapped_column(DateTime)
+    outside_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    review_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    review_decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    review_decision: Mapped[str] = mapped_column(Text, default="")
     # milestones (clock starts and stops)
     received_at: Mapped[datetime] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -319,3 +334,32 @@ class FollowUp(Base):
     result: Mapped[int] = mapped_column(Integer)
     overall: Mapped[int] = mapped_column(Integer)
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Petition(Base):
+    """签呈: a department's written objection to a decision on the case (002 art.13.12)."""
+
+    __tablename__ = "petitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    text: Mapped[str] = mapped_column(Text)
+    filed_at: Mapped[datetime] = mapped_column(DateTime)
+    filed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Rectification(Base):
+    """整改 item (000 §7): what to fix, who owns it, by when, its status; tied to the case's cause."""
+
+    __tablename__ = "rectifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    cause: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text)
+    owner_department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    deadline: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20))     # open / in_progress / done
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -19,6 +19,7 @@ from portal.domain.authority import AuthorityLevel, check_authority, required_le
 from portal.domain.errors import ConcurrentChange, Message, NotFound, TransitionNotAllowed, ValidationFailed
 from portal.domain.lifecycle import Action, State
 from portal.domain.recusal import check_not_named
+from portal.domain.regulatory import Decision, validate_decision
 from portal.domain.satisfaction import Survey, dissatisfied, validate_survey
 from portal.domain.validation import parse_amount
 from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint, ComplaintDepartment,
@@ -259,10 +260,11 @@ def send_back(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
 # -- negotiation with the customer (交涉) and supervisor review (核阅) --
 
 def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, result: str, note: str,
-                       agreed_amount: str | Decimal | None, expected_version: int | None = None,
-                       now: datetime) -> None:
-    """What the customer said to the approved instructions; never beyond the approved limit."""
-    errors: dict[str, Message] = {}
+                       agreed_amount: str | Decimal | None, decision: Decision,
+                       expected_version: int | None = None, now: datetime) -> None:
+    """What the customer said to the approved instructions; never beyond the approved limit. The
+    decision told to them states what the regulator requires and how it was told (art. 19, 21)."""
+    errors: dict[str, Message] = validate_decision(decision)
     note = _text(errors, "note", note)
     amount = _amount(errors, "agreed_amount", agreed_amount)
     if result not in NEGOTIATION_RESULTS:
@@ -280,9 +282,12 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
             raise ValidationFailed(errors)
         complaint.negotiation_result, complaint.negotiation_note = result, note
         complaint.negotiated_amount, complaint.state = amount, target.value
+        complaint.decision_checked, complaint.decision_basis = decision.checked.strip(), decision.basis.strip()
+        complaint.decision_remedies = ",".join(decision.remedies)
+        complaint.decision_told_via, complaint.decision_proof = decision.told_via, decision.proof.strip()
         complaint.decision_told_at = complaint.decision_told_at or now
         _event(session, user, complaint, Action.RECORD_NEGOTIATION, source, now, note,
-               {"result": result, "agreed_amount": amount})
+               {"result": result, "agreed_amount": amount, **asdict(decision)})
 
 
 def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, approve: bool,

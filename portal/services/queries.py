@@ -2,7 +2,7 @@
 cases, and one case in full. Badges are computed here, at read time, from the milestones."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -35,7 +35,8 @@ def _ledger_select() -> Select:
                    Complaint.urgency, Complaint.customer_name, Complaint.policy_number,
                    Category.code.label("category"), Channel.code.label("channel"),
                    _Clerk.display_name.label("clerk"), Complaint.receiving_clerk_id,
-                   Complaint.paused, Complaint.paused_seconds,
+                   Complaint.paused, Complaint.paused_seconds, Complaint.regulatory_extension_days,
+                   Complaint.outside_seconds, Complaint.outside_process.is_not(None).label("outside"),
                    *[type_coerce(getattr(Complaint, m), String).label(m) for m in MILESTONES])
             .join(Category, Category.id == Complaint.category_id)
             .join(Channel, Channel.id == Complaint.channel_id)
@@ -353,14 +354,18 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         fraction = rules.due_soon_fraction(rules.settings(session))
         category = session.get(Category, complaint.category_id)
         channel = session.get(Channel, complaint.channel_id)
+        holds = clock_rules.Holds(complaint.paused, complaint.paused_seconds,
+                                  complaint.outside_process is not None, complaint.outside_seconds,
+                                  complaint.regulatory_extension_days)
         statuses = []
         for info in clocks:
             start = getattr(complaint, info.rule.start.value)
             stop = getattr(complaint, info.rule.stop.value)
-            badge, due = clock_rules.badge_one(info.rule, start, stop, complaint.paused, now,
-                                               calendar, fraction, complaint.paused_seconds)
+            badge, due = clock_rules.badge_one(info.rule, start, stop, now, calendar, fraction, holds)
             explanation = (clock_rules.explain(info.rule.unit, info.rule.target, start, calendar)
                            if start is not None else None)
+            if explanation is not None and explanation.due is not None and holds.shift(info.rule):
+                explanation = replace(explanation, due=due, shifted=holds.shift(info.rule))
             statuses.append(ClockStatus(info, badge, start, stop, due, explanation))
         return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
                         masked, category.code, channel.code, departments, list(staff), statuses,

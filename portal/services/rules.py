@@ -70,7 +70,7 @@ def attachment_limits(values: dict[str, str]) -> AttachmentLimits:
 def clock_infos(session: Session) -> list[ClockInfo]:
     rows = session.scalars(select(SlaClock).where(SlaClock.active).order_by(SlaClock.sort))
     return [ClockInfo(ClockRule(r.key, Unit(r.unit), r.target, Milestone(r.start_milestone),
-                                Milestone(r.stop_milestone), r.pausable), r.name_zh, r.name_en)
+                                Milestone(r.stop_milestone), r.pausable, r.regulatory), r.name_zh, r.name_en)
             for r in rows]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from portal.domain.regulatory import Decision
 from portal.persistence.models import Complaint
 from portal.services import complaints, handling
 from portal.services.actors import load_actor
@@ -10,6 +11,9 @@ from portal.ui.context import now as wall_now
 from tests.helpers import a_form
 from tests.pages.conftest import app_as, page_path, texts
 
+
+DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
+                    told_via="phone", proof="通话录音 REC-001")
 REPORT = handling.InvestigationReport(evidence="通话录音", cause="审核积压", finding="company_fault",
                                       measures="增派人员", proposed_amount="3000")
 
@@ -28,7 +32,7 @@ def _case(uow, until: str) -> int:
                                                  proposed_amount="3000", now=at)),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
                                                instructions="按3000元赔付", amount_limit="3000", now=at)),
-        ("review", lambda: handling.record_negotiation(uow, actor=who("clerk"), complaint_id=case_id,
+        ("review", lambda: handling.record_negotiation(uow, decision=DECISION, actor=who("clerk"), complaint_id=case_id,
                                                        result="accepted", note="客户接受", agreed_amount="3000",
                                                        now=at)),
         ("close", lambda: handling.review_negotiation(uow, actor=who("lead"), complaint_id=case_id, approve=True,

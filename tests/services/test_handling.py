@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from portal.domain.regulatory import Decision
 from portal.domain.errors import ConcurrentChange, TransitionNotAllowed, ValidationFailed
 from portal.domain.satisfaction import Survey
 from portal.persistence.models import Complaint, Event, Reminder
@@ -12,6 +13,9 @@ from portal.services.handling import InvestigationReport
 from tests.conftest import T0
 from tests.helpers import a_form
 
+
+DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
+                    told_via="phone", proof="通话录音 REC-001")
 REPORT = InvestigationReport(evidence="理赔系统记录", cause="审核积压", finding="company_fault",
                              responsible_unit="理赔部", measures="增派审核人员", proposed_amount="3000")
 
@@ -42,7 +46,7 @@ def test_a_complaint_travels_from_registration_to_archive(uow, people):
     assert level == "dept_manager" and state(uow, case_id) == "awaiting_approval"
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="按3000元赔付",
                      amount_limit="3000", now=T0 + timedelta(days=2))
-    handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="accepted",
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
                                 note="客户接受", agreed_amount="3000", now=T0 + timedelta(days=3))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
                                 now=T0 + timedelta(days=3, hours=1))
@@ -132,7 +136,7 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=late)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=late)
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=late)
-    handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="accepted", note="n",
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted", note="n",
                                 agreed_amount="100", now=late)
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=late)
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
@@ -156,7 +160,7 @@ def test_intake_cannot_promise_beyond_the_approved_limit(uow, people):
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="最多2000",
                      amount_limit="2000", now=T0 + timedelta(days=2))
     with pytest.raises(ValidationFailed) as refused:
-        handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="partly", note="n",
+        handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="partly", note="n",
                                     agreed_amount="2500", now=T0 + timedelta(days=3))
     assert refused.value.errors["agreed_amount"].key == "negotiation.beyond_limit"
 
@@ -165,7 +169,7 @@ def test_a_dissatisfied_customer_opens_a_follow_up_task_instead_of_archiving(uow
     case_id, _ = to_approval(uow, people, amount="100")
     for step in (lambda: handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i",
                                           amount_limit="100", now=T0 + timedelta(days=2)),
-                 lambda: handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id,
+                 lambda: handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id,
                                                      result="partly", note="n", agreed_amount="100",
                                                      now=T0 + timedelta(days=2)),
                  lambda: handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True,
@@ -205,7 +209,7 @@ def test_a_customer_rejection_registers_a_new_case_linked_to_the_original(uow, p
     with pytest.raises(TransitionNotAllowed):
         register_repeat(uow, actor=people.clerk, original_id=case_id, description="d", expected_resolution="e",
                         now=T0 + timedelta(days=2))
-    handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="rejected",
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="rejected",
                                 note="客户不接受", agreed_amount=None, now=T0 + timedelta(days=3))
     repeat = register_repeat(uow, actor=people.clerk, original_id=case_id, description="客户不接受100元",
                              expected_resolution="全额赔付", now=T0 + timedelta(days=3))
@@ -215,3 +219,101 @@ def test_a_customer_rejection_registers_a_new_case_linked_to_the_original(uow, p
     assert new.state == "registered" and new.original == old.number
     assert old.repeats == [f"#{repeat.id}"] and old.state == "awaiting_review"
     assert new.fields["customer_phone"] == old.fields["customer_phone"]
+
+
+def test_the_decision_must_state_what_the_regulator_requires(uow, people):
+    case_id, _ = to_approval(uow, people, amount="100")
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100",
+                     now=T0 + timedelta(days=2))
+    with pytest.raises(ValidationFailed) as refused:
+        handling.record_negotiation(uow, decision=Decision(told_via="fax"), actor=people.clerk,
+                                    complaint_id=case_id, result="accepted", note="n", agreed_amount="100",
+                                    now=T0 + timedelta(days=3))
+    assert set(refused.value.errors) >= {"decision_checked", "decision_basis", "decision_proof",
+                                         "decision_remedies", "decision_told_via"}
+    assert state(uow, case_id) == "negotiating"
+
+
+def test_regulatory_extensions_need_the_named_approval_and_stop_at_sixty_days(uow, people):
+    from portal.services import regulatory
+    case_id = accepted(uow, people)
+    with pytest.raises(TransitionNotAllowed):          # a department manager may not extend
+        regulatory.extend_regulatory_clock(uow, actor=people.approver, complaint_id=case_id, reason="复杂",
+                                           told_via="phone", now=T0 + timedelta(days=5))
+    users.add_user(uow, actor=None, username="deputy", display_name="副总", password="long-password",
+                   roles=["approver"], department="gm_office", approval_level="deputy_gm", now=T0)
+    users.add_user(uow, actor=None, username="chief", display_name="总经理", password="long-password",
+                   roles=["approver"], department="gm_office", approval_level="gm", now=T0)
+    assert regulatory.extend_regulatory_clock(uow, actor=people.deputy, complaint_id=case_id, reason="案情复杂",
+                                              told_via="sms", now=T0 + timedelta(days=5)) == 30
+    with pytest.raises(TransitionNotAllowed):          # the second needs senior (GM) approval
+        regulatory.extend_regulatory_clock(uow, actor=people.deputy, complaint_id=case_id, reason="特别复杂",
+                                           told_via="sms", now=T0 + timedelta(days=20))
+    assert regulatory.extend_regulatory_clock(uow, actor=people.chief, complaint_id=case_id, reason="特别复杂",
+                                              told_via="written", now=T0 + timedelta(days=20)) == 60
+    with pytest.raises(TransitionNotAllowed):
+        regulatory.extend_regulatory_clock(uow, actor=people.chief, complaint_id=case_id, reason="again",
+                                           told_via="written", now=T0 + timedelta(days=40))
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=40),
+                               calendar=rules.load_calendar(uow))
+    clock = next(c for c in view.clocks if c.info.rule.key == "regulatory")
+    assert clock.due.date().isoformat() == "2025-11-30" and clock.badge.name == "ON_TRACK"
+
+
+def test_appraisal_stops_the_regulatory_clock_and_review_opens_its_own(uow, people):
+    from portal.services import regulatory
+    case_id, _ = to_approval(uow, people, amount="100")
+    regulatory.start_outside_process(uow, actor=people.gmo, complaint_id=case_id, kind="appraisal",
+                                     note="委托第三方鉴定", now=T0 + timedelta(days=2))
+    cal = rules.load_calendar(uow)
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=20), calendar=cal)
+    assert next(c for c in view.clocks if c.info.rule.key == "regulatory").badge.name == "PAUSED"
+    regulatory.end_outside_process(uow, actor=people.gmo, complaint_id=case_id, note="鉴定完成",
+                                   now=T0 + timedelta(days=12))
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100",
+                     now=T0 + timedelta(days=13))
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="rejected",
+                                note="n", agreed_amount=None, now=T0 + timedelta(days=14))
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=20), calendar=cal)
+    assert next(c for c in view.clocks if c.info.rule.key == "regulatory").badge.name == "MET"   # 15 + 10 days
+    with pytest.raises(TransitionNotAllowed):
+        regulatory.request_review(uow, actor=people.clerk, complaint_id=case_id, reason="r",
+                                  now=T0 + timedelta(days=45))
+    regulatory.request_review(uow, actor=people.clerk, complaint_id=case_id, reason="要求核查",
+                              now=T0 + timedelta(days=20))
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=21), calendar=cal)
+    review = next(c for c in view.clocks if c.info.rule.key == "review")
+    assert review.badge.name == "ON_TRACK" and review.due.date().isoformat() == "2025-11-20"
+    regulatory.decide_review(uow, actor=people.gmo, complaint_id=case_id, decision="维持原结论",
+                             now=T0 + timedelta(days=25))
+
+
+def test_petitions_other_company_and_rectifications(uow, people):
+    from datetime import date
+    from portal.services import followthrough
+    case_id, _ = to_approval(uow, people, amount="100")
+    followthrough.mark_other_company(uow, actor=people.gmo, complaint_id=case_id, company="某再保险公司",
+                                     now=T0 + timedelta(days=2))
+    item = followthrough.add_rectification(uow, actor=people.gmo, complaint_id=case_id, cause="审核积压",
+                                           description="建立审核时效提醒", owner_department="operations",
+                                           deadline=date(2025, 12, 31), now=T0 + timedelta(days=2))
+    assert [r.description for r in followthrough.list_rectifications(uow, actor=people.opshandler)] == ["建立审核时效提醒"]
+    assert followthrough.list_rectifications(uow, actor=people.techhandler) == []
+    with pytest.raises(Exception):
+        followthrough.set_rectification_status(uow, actor=people.techhandler, rectification_id=item,
+                                               status="done", now=T0 + timedelta(days=3))
+    followthrough.set_rectification_status(uow, actor=people.opshandler, rectification_id=item, status="done",
+                                           now=T0 + timedelta(days=3))
+    with pytest.raises(ValidationFailed):
+        followthrough.add_rectification(uow, actor=people.gmo, complaint_id=case_id, cause="c", description="d",
+                                        owner_department="operations", deadline=date(2025, 1, 1),
+                                        now=T0 + timedelta(days=2))
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100",
+                     now=T0 + timedelta(days=3))
+    with pytest.raises(TransitionNotAllowed):          # 技术部 was never routed this case
+        followthrough.file_petition(uow, actor=people.techhandler, complaint_id=case_id, text="异议",
+                                    now=T0 + timedelta(days=4))
+    petition = followthrough.file_petition(uow, actor=people.opshandler, complaint_id=case_id,
+                                           text="对责任认定有异议", now=T0 + timedelta(days=4))
+    followthrough.answer_petition(uow, actor=people.gmo, petition_id=petition, answer="维持", now=T0 + timedelta(days=5))
+    assert [p.answer for p in followthrough.list_petitions(uow, complaint_id=case_id)] == ["维持"]

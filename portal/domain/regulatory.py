@@ -1,0 +1,58 @@
+"""The regulator's rules for telling the complainant the decision (银行业保险业消费投诉处理管理办法,
+CBIRC order 2020 No. 3): what the decision must state (art. 19), how it is told (art. 21), how far
+the 15-day limit may be extended and by whose approval (art. 18), and the review window (art. 20)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from portal.domain.errors import Message, TransitionNotAllowed
+
+REMEDIES = ("review", "mediation", "arbitration", "litigation")   # 核查、调解、仲裁、诉讼
+TOLD_VIA = ("written", "sms", "email", "phone")
+OUTSIDE_PROCESSES = ("appraisal", "mediation")                    # art. 23: time not counted
+REVIEW_WINDOW_DAYS = 30
+# (extension number) → (days added, lowest approver level that may grant it)
+EXTENSIONS = {1: (15, "deputy_gm"), 2: (30, "gm")}   # 15 → 30 days, then 30 more: 60 at most
+
+
+@dataclass
+class Decision:
+    checked: str = ""              # what was checked (核查的事实)
+    basis: str = ""                # basis and reasons (依据和理由)
+    remedies: list[str] = field(default_factory=list)
+    told_via: str = ""
+    proof: str = ""                # reference to the letter, SMS, email or call recording
+
+
+def validate_decision(decision: Decision) -> dict[str, Message]:
+    errors: dict[str, Message] = {}
+    for name in ("checked", "basis", "proof"):
+        value = getattr(decision, name).strip()
+        if not value:
+            errors[f"decision_{name}"] = Message("form.required")
+        elif len(value) > (200 if name == "proof" else 4000):
+            errors[f"decision_{name}"] = Message("form.too_long", {"max": 200 if name == "proof" else 4000})
+    if not decision.remedies or any(r not in REMEDIES for r in decision.remedies):
+        errors["decision_remedies"] = Message("regulatory.remedies_required")
+    if decision.told_via not in TOLD_VIA:
+        errors["decision_told_via"] = Message("form.unknown_choice")
+    return errors
+
+
+def next_extension(extension_days: int) -> tuple[int, int, str]:
+    """(number, days to add, approver level needed) for the next extension, or refuse."""
+    granted = 0
+    for number in sorted(EXTENSIONS):
+        days, level = EXTENSIONS[number]
+        if extension_days < granted + days:
+            return number, days, level
+        granted += days
+    raise TransitionNotAllowed("regulatory.no_more_extensions")
+
+
+def check_review_window(decision_told_at: datetime | None, now: datetime) -> None:
+    if decision_told_at is None:
+        raise TransitionNotAllowed("regulatory.no_decision_yet")
+    if now > decision_told_at + timedelta(days=REVIEW_WINDOW_DAYS):
+        raise TransitionNotAllowed("regulatory.review_window_passed", days=REVIEW_WINDOW_DAYS)

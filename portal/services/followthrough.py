@@ -1,0 +1,171 @@
+"""What surrounds a decision: a department's petition against it (签呈, 002 art.13.12), another
+company's responsibility (002 art.13.13), and rectification items with owner and deadline (整改)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from portal.domain import lifecycle
+from portal.domain.errors import Message, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.lifecycle import Action, State
+from portal.domain.roles import Role
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import Complaint, Department, Petition, Rectification
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import record_event
+from portal.services.handling import _case, _event, _my_routing, _text
+
+RECTIFICATION_STATUSES = ("open", "in_progress", "done")
+
+
+def file_petition(uow: UnitOfWork, *, actor: Actor, complaint_id: int, text: str, now: datetime) -> int:
+    errors: dict[str, Message] = {}
+    text = _text(errors, "petition", text)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, None)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.FILE_PETITION, source, actor.roles)
+        routing = _my_routing(complaint, user)
+        if errors:
+            raise ValidationFailed(errors)
+        petition = Petition(complaint_id=complaint.id, department_id=routing.department_id, text=text,
+                            filed_at=now, filed_by_id=user.id, answer="")
+        session.add(petition)
+        session.flush()
+        _event(session, user, complaint, Action.FILE_PETITION, source, now, text,
+               {"department": routing.department.code})
+        return petition.id
+
+
+def answer_petition(uow: UnitOfWork, *, actor: Actor, petition_id: int, answer: str, now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    answer = _text(errors, "answer", answer)
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        petition = session.get(Petition, petition_id, with_for_update=True)
+        if petition is None:
+            raise NotFound("case.not_found")
+        complaint = session.get(Complaint, petition.complaint_id)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.ANSWER_PETITION, source, actor.roles)
+        if petition.answered_at is not None:
+            raise TransitionNotAllowed("petition.answered")
+        if errors:
+            raise ValidationFailed(errors)
+        petition.answer, petition.answered_at = answer, now
+        record_event(session, actor=user, at=now, action=Action.ANSWER_PETITION.value, complaint_id=complaint.id,
+                     from_state=source.value, to_state=source.value, comment=answer)
+
+
+def mark_other_company(uow: UnitOfWork, *, actor: Actor, complaint_id: int, company: str,
+                       expected_version: int | None = None, now: datetime) -> None:
+    """The complaint involves another company's responsibility; the GM office coordinates."""
+    errors: dict[str, Message] = {}
+    company = _text(errors, "other_company", company)[:200]
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.MARK_OTHER_COMPANY, source, actor.roles)
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.other_company = company
+        _event(session, user, complaint, Action.MARK_OTHER_COMPANY, source, now, company)
+
+
+def add_rectification(uow: UnitOfWork, *, actor: Actor, complaint_id: int, cause: str, description: str,
+                      owner_department: str, deadline: date | None, now: datetime) -> int:
+    errors: dict[str, Message] = {}
+    cause = _text(errors, "cause", cause)
+    description = _text(errors, "description", description)
+    if deadline is None:
+        errors["deadline"] = Message("form.required")
+    elif deadline < now.date():
+        errors["deadline"] = Message("rectification.past_deadline")
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, None)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.ADD_RECTIFICATION, source, actor.roles)
+        department_id = session.scalar(select(Department.id).where(Department.code == owner_department))
+        if department_id is None:
+            errors["owner_department"] = Message("form.unknown_choice")
+        if errors:
+            raise ValidationFailed(errors)
+        item = Rectification(complaint_id=complaint.id, cause=cause, description=description,
+                             owner_department_id=department_id, deadline=deadline, status="open", created_at=now)
+        session.add(item)
+        session.flush()
+        _event(session, user, complaint, Action.ADD_RECTIFICATION, source, now, description,
+               {"cause": cause, "owner": owner_department, "deadline": deadline})
+        return item.id
+
+
+def set_rectification_status(uow: UnitOfWork, *, actor: Actor, rectification_id: int, status: str,
+                             now: datetime) -> None:
+    """The owner department (or the GM office) moves an item along: open → in progress → done."""
+    if status not in RECTIFICATION_STATUSES:
+        raise ValidationFailed({"status": Message("form.unknown_choice")})
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        item = session.get(Rectification, rectification_id, with_for_update=True)
+        if item is None:
+            raise NotFound("case.not_found")
+        complaint = session.get(Complaint, item.complaint_id)
+        source = State(complaint.state)
+        lifecycle.authorize(Action.UPDATE_RECTIFICATION, source, actor.roles)
+        if not actor.has(Role.GM_OFFICE) and item.owner_department_id != user.department_id:
+            raise PermissionDenied("case.not_yours")
+        before = item.status
+        item.status, item.done_at = status, now if status == "done" else None
+        record_event(session, actor=user, at=now, action=Action.UPDATE_RECTIFICATION.value,
+                     complaint_id=complaint.id, from_state=source.value, to_state=source.value,
+                     changes={"item": item.id, "before": before, "after": status})
+
+
+@dataclass(frozen=True)
+class RectificationView:
+    id: int
+    complaint_id: int
+    number: str | None
+    cause: str
+    description: str
+    owner: str
+    deadline: date
+    status: str
+
+
+def list_rectifications(uow: UnitOfWork, *, actor: Actor, complaint_id: int | None = None) -> list[RectificationView]:
+    """The GM office sees every item; a handler sees their department's."""
+    query = (select(Rectification, Complaint.number, Department.code)
+             .join(Complaint, Complaint.id == Rectification.complaint_id)
+             .join(Department, Department.id == Rectification.owner_department_id)
+             .order_by(Rectification.deadline, Rectification.id))
+    if complaint_id is not None:
+        query = query.where(Rectification.complaint_id == complaint_id)
+    if not actor.has(Role.GM_OFFICE, Role.MANAGER):
+        if not actor.has(Role.HANDLER):
+            raise PermissionDenied("auth.missing_role")
+        query = query.where(Rectification.owner_department_id == actor.department_id)
+    with uow.read() as session:
+        return [RectificationView(r.id, r.complaint_id, number, r.cause, r.description, code, r.deadline, r.status)
+                for r, number, code in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class PetitionView:
+    id: int
+    department: str
+    text: str
+    filed_at: datetime
+    answer: str
+
+
+def list_petitions(uow: UnitOfWork, *, complaint_id: int) -> list[PetitionView]:
+    with uow.read() as session:
+        return [PetitionView(p.id, code, p.text, p.filed_at, p.answer) for p, code in session.execute(
+            select(Petition, Department.code).join(Department, Department.id == Petition.department_id)
+            .where(Petition.complaint_id == complaint_id).order_by(Petition.id))]
