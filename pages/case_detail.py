@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from portal.domain.errors import NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, fmt_time, unit_text
 from portal.services import handling, queries, rules
@@ -13,7 +13,8 @@ from portal.services.complaints import report_major_case
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
-from portal.ui.widgets import act, case_label, field_error, form_errors, labels
+from portal.ui.regulatory_section import regulatory_section
+from portal.ui.widgets import act, case_label, field_error, form_errors, labels, show_notice
 
 actor = require_page("case")
 st.title(t("case.title"))
@@ -31,8 +32,7 @@ except (NotFound, PermissionDenied) as refused:
     st.error(say(refused.message))
     st.stop()
 st.query_params["case"] = case.number or str(case.id)
-if "case_notice" in st.session_state:
-    st.success(st.session_state.pop("case_notice"))
+show_notice()
 
 ref = rules.load_reference_data(uow())
 st.header(t("case.header", number=case_label(case.number, case.id), state=t(f"state.{case.state}")))
@@ -80,18 +80,13 @@ with st.expander(t("case.why")):
 
 if (Role.GM_OFFICE in actor.roles and case.fields["severity"] == "major"
         and not any(c.info.rule.key == "major_report" and c.stop for c in case.clocks)):
+    errors = form_errors("report_major")
     with st.form("report_major"):
         comment = st.text_input(t("case.report_major_comment"))
+        field_error(errors, "comment")
         if st.form_submit_button(t("case.report_major")):
-            try:
-                report_major_case(uow(), actor=actor, complaint_id=case.id, comment=comment, now=now())
-            except ValidationFailed as refused:
-                st.error(say(refused.errors["comment"]))
-            except (TransitionNotAllowed, PermissionDenied) as refused:
-                st.error(say(refused.message))
-            else:
-                st.session_state["case_notice"] = t("case.major_reported")
-                st.rerun()
+            act(lambda: report_major_case(uow(), actor=actor, complaint_id=case.id, comment=comment, now=now()),
+                notice=t("case.major_reported"), form="report_major")
 
 st.subheader(t("case.form"))
 f = case.fields
@@ -144,6 +139,8 @@ process_rows = [
 ]
 st.dataframe(pd.DataFrame([r for r in process_rows if r[1]] or [("—", "")], columns=["", " "]),
              hide_index=True, width="stretch")
+
+regulatory_section(case, actor)
 
 st.subheader(t("case.attachments"))
 if not case.attachments:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.domain.errors import DomainError
-from portal.services import handling, queries, reminders, rules
+from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
+from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, say, t, uow
 from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
 
@@ -31,6 +32,11 @@ for item in pending:
                 act(lambda: reminders.answer_reminder(uow(), actor=actor, reminder_id=item.id,
                                                       answer=answer, now=now()),
                     notice=t("dept.answered"), form=f"answer_{item.id}")
+
+st.subheader(t("dept.rectifications"))
+mine_items = followthrough.list_rectifications(uow(), actor=actor)
+rectification_table(mine_items)
+rectification_status_form([i for i in mine_items if i.status != "done"], actor)
 
 st.subheader(t("dept.queue"))
 queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar())

@@ -7,10 +7,11 @@ import streamlit as st
 from portal.domain.errors import DomainError
 from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
-from portal.services import complaints, handling, queries, reminders, rules
+from portal.services import complaints, followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, say, t, uow
 from portal.ui.navigation import BY_KEY
+from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
 
 actor = require_page("gm_office")
@@ -45,8 +46,9 @@ def pick(ledger, key: str):  # noqa: ANN001, ANN202
         return None
 
 
-tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders = st.tabs(
-    [t("gm.tab.accept"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"), t("gm.tab.reminders")])
+tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
+    [t("gm.tab.accept"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"), t("gm.tab.reminders"),
+     t("gm.tab.rectifications")])
 
 with tab_accept:
     st.subheader(t("gm.queue"))
@@ -180,3 +182,8 @@ with tab_reminders:
             t("case.event.at"): [fmt_time(r.issued_at) for r in items],
             t("field.answer"): [r.answer for r in items],
         }), hide_index=True, width="stretch")
+
+with tab_rectify:
+    items = followthrough.list_rectifications(uow(), actor=actor)
+    rectification_table(items)
+    rectification_status_form([i for i in items if i.status != "done"], actor)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from portal.domain.errors import DomainError
 from portal.domain.lifecycle import State
+from portal.domain.regulatory import REMEDIES, TOLD_VIA, Decision
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries, rules
@@ -59,9 +60,22 @@ with panes[t("neg.tab.negotiate")]:
             field_error(errors, "note")
             amount = st.text_input(t("field.agreed_amount"), key=f"neg_amount_{case.id}")
             field_error(errors, "agreed_amount")
+            checked = st.text_area(t("field.decision_checked"), key=f"neg_checked_{case.id}")
+            field_error(errors, "decision_checked")
+            basis = st.text_area(t("field.decision_basis"), key=f"neg_basis_{case.id}")
+            field_error(errors, "decision_basis")
+            remedies = st.multiselect(t("field.decision_remedies"), list(REMEDIES), default=list(REMEDIES),
+                                      format_func=lambda v: t(f"remedy.{v}"), key=f"neg_remedies_{case.id}")
+            field_error(errors, "decision_remedies")
+            left, right = st.columns(2)
+            via = left.selectbox(t("field.decision_told_via"), list(TOLD_VIA), format_func=lambda v: t(f"via.{v}"),
+                                 key=f"neg_via_{case.id}")
+            proof = right.text_input(t("field.decision_proof"), key=f"neg_proof_{case.id}")
+            field_error(errors, "decision_proof")
             if st.form_submit_button(t("neg.record"), type="primary"):
+                decision = Decision(checked, basis, list(remedies), via, proof)
                 act(lambda: handling.record_negotiation(uow(), actor=actor, complaint_id=case.id, result=result,
-                                                        note=note, agreed_amount=amount,
+                                                        note=note, agreed_amount=amount, decision=decision,
                                                         expected_version=case.version, now=now()),
                     notice=t("neg.recorded"), form=f"neg_{case.id}")
 

@@ -333,7 +333,14 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "responsibility_level": complaint.responsibility_level,
             "department_loss": complaint.department_loss, "penalty_type": complaint.penalty_type,
             "penalty_persons": complaint.penalty_persons, "paused": complaint.paused,
-            "follow_up_task": complaint.follow_up_task,
+            "follow_up_task": complaint.follow_up_task, "other_company": complaint.other_company,
+            "decision_checked": complaint.decision_checked, "decision_basis": complaint.decision_basis,
+            "decision_remedies": [r for r in complaint.decision_remedies.split(",") if r],
+            "decision_told_via": complaint.decision_told_via, "decision_proof": complaint.decision_proof,
+            "decision_told_at": complaint.decision_told_at,
+            "regulatory_extension_days": complaint.regulatory_extension_days,
+            "outside_process": complaint.outside_process,
+            "review_requested_at": complaint.review_requested_at, "review_decision": complaint.review_decision,
             "staff_ids": [link.user_id for link in complaint.staff_links],
         }
         original = (session.scalar(select(Complaint.number).where(Complaint.id == complaint.original_id))

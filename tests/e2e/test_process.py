@@ -52,6 +52,13 @@ def queue_shows(page: Page, text: str) -> None:
         raise
 
 
+def tell_decision(page: Page) -> None:
+    """What the regulator requires the decision to state, and the proof of telling it."""
+    field(page, "核查的事实").fill("核对查勘照片、维修报价与保险条款。")
+    field(page, "处理依据和理由").fill("依据家庭财产保险条款第八条。")
+    field(page, "告知凭证（函件编号、短信回执、录音编号等）").fill("通话录音 E2E-001")
+
+
 def register(new_page, server: str, customer: str) -> None:
     clerk = as_user(new_page, server, "clerk", "register")
     field(clerk, "客户姓名").fill(customer)
@@ -109,6 +116,7 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     queue_shows(clerk, number)
     expect(clerk.get_by_text(re.compile("按3000元赔付，并向客户致歉"))).to_be_visible()
     field(clerk, "交涉记录").fill("客户接受3000元赔付。")
+    tell_decision(clerk)
     field(clerk, "与客户约定金额（元）").fill("3000")
     submit(clerk, "记录交涉结果", "已记录交涉结果")
 
@@ -150,6 +158,7 @@ def test_a_customer_rejection_becomes_a_linked_new_case(server, new_page):
     clerk = as_user(new_page, server, "clerk", "negotiation")
     one(visible(clerk).get_by_text("客户不接受", exact=True)).click()
     field(clerk, "交涉记录").fill("客户不接受免责结论。")
+    tell_decision(clerk)
     submit(clerk, "记录交涉结果", "已记录交涉结果")
 
     lead = as_user(new_page, server, "lead", "negotiation")

@@ -98,6 +98,9 @@ def test_intake_records_the_negotiation_within_the_limit_only(page_db):
     at = app_as("clerk", page_path("negotiation"))
     assert "按3000元赔付" in texts(at)
     at.text_area(key=f"neg_note_{case_id}").input("客户接受")
+    at.text_area(key=f"neg_checked_{case_id}").input("核对理赔记录")
+    at.text_area(key=f"neg_basis_{case_id}").input("合同第五条")
+    at.text_input(key=f"neg_proof_{case_id}").input("录音 REC-9")
     at.text_input(key=f"neg_amount_{case_id}").input("5000")
     next(b for b in at.button if b.label == "记录交涉结果").click().run()
     assert "不得超出核决授权金额" in texts(at)
@@ -116,3 +119,26 @@ def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     next(b for b in at.button if b.label == "结案").click().run()
     assert "已结案" in texts(at)
     assert _state(page_db, case_id) == "closed"
+
+
+def test_the_case_page_records_appraisal_and_a_rectification_the_department_completes(page_db):
+    from datetime import date
+    case_id = _case(page_db, "approve")
+    with page_db.read() as session:
+        number = session.get(Complaint, case_id).number
+    at = app_as("gmo", page_path("case"))
+    at.text_input(key="case_ref").input(number).run()
+    next(b for b in at.button if b.label == "开始外部鉴定 / 调解").click().run()
+    assert "外部第三方鉴定进行中" in texts(at)
+    at.text_area(key=f"rectify_description_{case_id}").input("建立审核时效提醒")
+    at.selectbox(key=f"rectify_owner_department_{case_id}").select("operations")
+    at.date_input(key=f"rectify_deadline_{case_id}").set_value(date.today() + timedelta(days=30))
+    next(b for b in at.button if b.label == "新增整改事项").click().run()
+    assert "已新增整改事项" in texts(at)
+    handler = app_as("opshandler", page_path("department"))
+    assert not handler.exception, handler.exception
+    assert "建立审核时效提醒" in list(handler.dataframe[0].value["整改内容"])
+    handler.selectbox(key="rect_status").select("done")
+    next(b for b in handler.button if b.label == "更新状态").click().run()
+    assert "已更新整改状态" in texts(handler)
+    assert list(handler.dataframe[0].value["状态"]) == ["已完成"]
