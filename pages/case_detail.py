@@ -8,6 +8,7 @@ import streamlit as st
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, fmt_time, unit_text
+from portal.printing.handling_form import handling_form_html
 from portal.services import handling, queries, rules
 from portal.services.complaints import report_major_case
 from portal.ui.auth import require_page
@@ -45,6 +46,10 @@ if case.repeats:
 if case.handling["paused"]:
     st.warning(t("case.on_hold"))
 st.graphviz_chart(process_drawing(case.state, lambda s: t(f"state.{s}")))
+st.download_button(t("print.download"), file_name=f"complaint-{case.number or case.id}.html", mime="text/html",
+                   data=handling_form_html(case, lang=lang(), printed_at=now(),
+                                           category=labels(ref.categories).get(case.category, case.category),
+                                           channel=labels(ref.channels).get(case.channel, case.channel)))
 
 if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HOLDABLE:
     errors = form_errors(f"hold_{case.id}")

@@ -509,4 +509,9 @@ EN: dict[str, str] = {
     'reg.none': 'None.',
     'gm.tab.rectifications': 'Rectification',
     'dept.rectifications': 'Our rectification items',
+    'print.title': 'Complaint handling form',
+    'print.copy': 'copy {n} of {total}',
+    'print.printed': 'printed {at}',
+    'print.signatures': 'Signatures: handler / supervisor / approver',
+    'print.download': 'Download the printable form (three copies)',
 }

@@ -524,4 +524,9 @@ ZH: dict[str, str] = {
     'reg.none': '无。',
     'gm.tab.rectifications': '整改',
     'dept.rectifications': '本部门的整改事项',
+    'print.title': '客户抱怨处理表',
+    'print.copy': '第 {n} 联 / 共 {total} 联',
+    'print.printed': '打印时间：{at}',
+    'print.signatures': '经办 / 主管 / 核决签字',
+    'print.download': '下载打印版处理表（一式三份）',
 }

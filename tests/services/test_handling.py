@@ -317,3 +317,13 @@ def test_petitions_other_company_and_rectifications(uow, people):
                                            text="对责任认定有异议", now=T0 + timedelta(days=4))
     followthrough.answer_petition(uow, actor=people.gmo, petition_id=petition, answer="维持", now=T0 + timedelta(days=5))
     assert [p.answer for p in followthrough.list_petitions(uow, complaint_id=case_id)] == ["维持"]
+
+
+def test_the_printable_form_has_three_copies_and_escapes_user_text(uow, people):
+    from portal.printing.handling_form import handling_form_html
+    case_id = accepted(uow, people, description="<script>alert(1)</script> 定损过低")
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0, calendar=rules.load_calendar(uow))
+    html = handling_form_html(view, lang="zh", printed_at=T0, category="理赔投诉", channel="电话热线")
+    assert html.count("class='copy'") == 3 and "第 3 联 / 共 3 联" in html
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; 定损过低" in html
+    assert view.number in html
