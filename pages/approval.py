@@ -9,7 +9,7 @@ from portal.domain.errors import DomainError
 from portal.services import handling, queries, rules
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, say, t, uow
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("approval")
 st.title(t("appr.title"))
@@ -31,6 +31,7 @@ try:
 except DomainError as refused:
     st.error(say(refused.message))
     st.stop()
+seen_version(case)   # remembered for the next run's forms
 case_summary(case)
 h = case.handling
 st.caption(t("appr.level", level=t(f"level.{h['required_level']}")))
@@ -53,7 +54,7 @@ with st.form(f"approve_{picked}"):
     field_error(errors, "amount_limit")
     if st.form_submit_button(t("appr.approve"), type="primary"):
         act(lambda: handling.approve(uow(), actor=actor, complaint_id=picked, instructions=instructions,
-                                     amount_limit=limit, expected_version=case.version, now=now()),
+                                     amount_limit=limit, expected_version=seen_version(case), now=now()),
             notice=t("appr.approved"), form=f"approve_{picked}")
 errors = form_errors(f"back_{picked}")
 with st.form(f"back_{picked}"):
@@ -61,5 +62,7 @@ with st.form(f"back_{picked}"):
     field_error(errors, "reason")
     if st.form_submit_button(t("appr.send_back")):
         act(lambda: handling.send_back(uow(), actor=actor, complaint_id=picked, reason=reason,
-                                       expected_version=case.version, now=now()),
+                                       expected_version=seen_version(case), now=now()),
             notice=t("appr.sent_back"), form=f"back_{picked}")
+
+remember_versions()

@@ -15,7 +15,7 @@ from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
 from portal.ui.regulatory_section import regulatory_section
-from portal.ui.widgets import act, case_label, field_error, form_errors, labels, show_notice
+from portal.ui.widgets import act, case_label, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("case")
 st.title(t("case.title"))
@@ -33,6 +33,7 @@ except (NotFound, PermissionDenied) as refused:
     st.error(say(refused.message))
     st.stop()
 st.query_params["case"] = case.number or str(case.id)
+seen_version(case)   # remembered for the next run's forms
 show_notice()
 
 ref = rules.load_reference_data(uow())
@@ -59,11 +60,11 @@ if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HO
         if case.handling["paused"]:
             if st.form_submit_button(t("case.resume")):
                 act(lambda: handling.resume(uow(), actor=actor, complaint_id=case.id, comment=reason,
-                                            expected_version=case.version, now=now()),
+                                            expected_version=seen_version(case), now=now()),
                     notice=t("case.resumed"), form=f"hold_{case.id}")
         elif st.form_submit_button(t("case.hold")):
             act(lambda: handling.hold(uow(), actor=actor, complaint_id=case.id, reason=reason,
-                                      expected_version=case.version, now=now()),
+                                      expected_version=seen_version(case), now=now()),
                 notice=t("case.held"), form=f"hold_{case.id}")
 
 st.subheader(t("case.clocks"))
@@ -165,3 +166,5 @@ st.dataframe(pd.DataFrame({
     t("case.event.comment"): [e.comment for e in case.events],
     t("case.event.changes"): [", ".join(f"{k}={v}" for k, v in e.changes.items()) for e in case.events],
 }), hide_index=True, width="stretch")
+
+remember_versions()

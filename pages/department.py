@@ -9,7 +9,7 @@ from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, say, t, uow
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("department")
 st.title(t("dept.title"))
@@ -54,6 +54,7 @@ try:
 except DomainError as refused:
     st.error(say(refused.message))
     st.stop()
+seen_version(case)   # remembered for the next run's forms
 case_summary(case)
 mine = next(d for d in case.departments if d["code"] == actor.department_code)
 
@@ -64,7 +65,7 @@ with st.form(f"plan_{picked}"):
     field_error(errors, "initial_plan")
     if st.form_submit_button(t("dept.save_plan")):
         act(lambda: handling.record_initial_plan(uow(), actor=actor, complaint_id=picked, plan=plan,
-                                                 expected_version=case.version, now=now()),
+                                                 expected_version=seen_version(case), now=now()),
             notice=t("dept.plan_saved"), form=f"plan_{picked}")
 
 if not any(d["code"] == "technical" for d in case.departments):
@@ -74,7 +75,7 @@ if not any(d["code"] == "technical" for d in case.departments):
         field_error(errors, "reason")
         if st.form_submit_button(t("dept.technical")):
             act(lambda: handling.request_technical_analysis(uow(), actor=actor, complaint_id=picked,
-                                                            reason=reason, expected_version=case.version,
+                                                            reason=reason, expected_version=seen_version(case),
                                                             now=now()),
                 notice=t("dept.technical_done"), form=f"tech_{picked}")
 
@@ -99,5 +100,7 @@ with st.form(f"report_{picked}"):
     if st.form_submit_button(t("dept.submit"), type="primary"):
         report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)
         act(lambda: handling.submit_report(uow(), actor=actor, complaint_id=picked, report=report,
-                                           expected_version=case.version, now=now()),
+                                           expected_version=seen_version(case), now=now()),
             notice=t("dept.submitted"), form=f"report_{picked}")
+
+remember_versions()

@@ -12,7 +12,7 @@ from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, say, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("gm_office")
 st.title(t("gm.title"))
@@ -40,10 +40,12 @@ def pick(ledger, key: str):  # noqa: ANN001, ANN202
     chosen = st.selectbox(t("gm.pick"), ids, key=key,
                           format_func=lambda i: f"{case_label(numbers[i], i)} · {names[i]}")
     try:
-        return queries.case_detail(uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
+        case = queries.case_detail(uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
     except DomainError as refused:
         st.error(say(refused.message))
         return None
+    seen_version(case)   # remembered for the next run's forms
+    return case
 
 
 tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
@@ -109,7 +111,7 @@ with tab_consolidate:
                 field_error(errors, "proposed_amount")
                 if st.form_submit_button(t("gm.consolidate"), type="primary"):
                     act(lambda: handling.consolidate(uow(), actor=actor, complaint_id=case.id, opinion=opinion,
-                                                     proposed_amount=amount, expected_version=case.version,
+                                                     proposed_amount=amount, expected_version=seen_version(case),
                                                      now=now()),
                         notice=lambda level: t("gm.consolidated", level=t(f"level.{level}")),
                         form=f"consolidate_{case.id}")
@@ -145,7 +147,7 @@ with tab_close:
                 if st.form_submit_button(t("gm.close"), type="primary"):
                     act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
                                                     responsible_department=responsible, responsibility_level=level,
-                                                    penalty_persons=persons, expected_version=case.version, now=now()),
+                                                    penalty_persons=persons, expected_version=seen_version(case), now=now()),
                         notice=t("gm.closed"), form=f"close_{case.id}")
 
 with tab_follow:
@@ -163,7 +165,7 @@ with tab_follow:
                 field_error(errors, "comment")
                 if st.form_submit_button(t("gm.resolve"), type="primary"):
                     act(lambda: handling.resolve_follow_up(uow(), actor=actor, complaint_id=case.id, comment=comment,
-                                                           expected_version=case.version, now=now()),
+                                                           expected_version=seen_version(case), now=now()),
                         notice=t("gm.resolved"), form=f"resolve_{case.id}")
 
 with tab_reminders:
@@ -187,3 +189,5 @@ with tab_rectify:
     items = followthrough.list_rectifications(uow(), actor=actor)
     rectification_table(items)
     rectification_status_form([i for i in items if i.status != "done"], actor)
+
+remember_versions()

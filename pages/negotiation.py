@@ -12,7 +12,7 @@ from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries, rules
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, now, say, t, uow
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, show_notice
+from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("negotiation")
 st.title(t("neg.title"))
@@ -37,6 +37,7 @@ def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
     except DomainError as refused:
         st.error(say(refused.message))
         return None
+    seen_version(case)   # remembered for the next run's forms
     case_summary(case)
     return case
 
@@ -76,7 +77,7 @@ with panes[t("neg.tab.negotiate")]:
                 decision = Decision(checked, basis, list(remedies), via, proof)
                 act(lambda: handling.record_negotiation(uow(), actor=actor, complaint_id=case.id, result=result,
                                                         note=note, agreed_amount=amount, decision=decision,
-                                                        expected_version=case.version, now=now()),
+                                                        expected_version=seen_version(case), now=now()),
                     notice=t("neg.recorded"), form=f"neg_{case.id}")
 
 if t("neg.tab.review") in panes:
@@ -97,7 +98,7 @@ if t("neg.tab.review") in panes:
                 if ok or back:
                     act(lambda: handling.review_negotiation(uow(), actor=actor, complaint_id=case.id,
                                                             approve=ok, comment=comment,
-                                                            expected_version=case.version, now=now()),
+                                                            expected_version=seen_version(case), now=now()),
                         notice=t("neg.reviewed"), form=f"review_{case.id}")
             if h["negotiation_result"] == "rejected" and not case.repeats:
                 with st.form(f"repeat_{case.id}"):
@@ -126,7 +127,9 @@ with panes[t("neg.tab.follow_up")]:
                       for name, column in zip(DIMENSIONS, columns)}
             if st.form_submit_button(t("neg.follow_up"), type="primary"):
                 act(lambda: handling.record_follow_up(uow(), actor=actor, complaint_id=case.id, outcome=outcome,
-                                                      survey=Survey(**scores), expected_version=case.version,
+                                                      survey=Survey(**scores), expected_version=seen_version(case),
                                                       now=now()),
                     notice=lambda target: t("neg.followed_up", state=t(f"state.{target.value}")),
                     form=f"follow_{case.id}")
+
+remember_versions()

@@ -13,7 +13,7 @@ from portal.i18n.format import fmt_time
 from portal.services import followthrough, regulatory, rules
 from portal.services.actors import Actor
 from portal.ui.context import now, t, uow
-from portal.ui.widgets import act, field_error, form_errors, labels
+from portal.ui.widgets import act, field_error, form_errors, labels, seen_version
 
 _OPEN = {s.value for s in OPEN_STATES}
 _AFTER_DECISION = {State.AWAITING_REVIEW.value, State.AWAITING_CLOSURE.value, State.CLOSED.value,
@@ -36,7 +36,7 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
                 f" · {h['decision_proof']}")
     if h["review_decision"]:
         st.text(f"{t('field.review_decision')}: {h['review_decision']}")
-    key, version = case.id, case.version
+    key, version = case.id, seen_version(case)
 
     def form(name: str, button: str, fields, call, notice: str) -> None:  # noqa: ANN001
         errors = form_errors(f"{name}_{key}")

@@ -92,3 +92,19 @@ def case_summary(case) -> None:  # noqa: ANN001
             f"{t('field.policy_number')}: {f['policy_number']}  ·  {t('field.product')}: {f['product']}")
     st.text(f"{t('field.description')}: {f['description']}")
     st.text(f"{t('field.expected_resolution')}: {f['expected_resolution']}")
+
+
+def seen_version(case) -> int:  # noqa: ANN001
+    """The case's version as the user saw it when the form was drawn.
+
+    A click reruns the whole script, which reloads the case before the form's submit is handled;
+    so the version a form sends must be the one remembered from the previous run (see
+    `remember_versions`), or a save made meanwhile by someone else would go unnoticed.
+    """
+    st.session_state.setdefault("_versions_now", {})[case.id] = case.version
+    return st.session_state.get("_versions_seen", {}).get(case.id, case.version)
+
+
+def remember_versions() -> None:
+    """Called last by a page: what this run showed is what the next run's forms were based on."""
+    st.session_state["_versions_seen"] = st.session_state.pop("_versions_now", {})

@@ -142,3 +142,21 @@ def test_the_case_page_records_appraisal_and_a_rectification_the_department_comp
     next(b for b in handler.button if b.label == "更新状态").click().run()
     assert "已更新整改状态" in texts(handler)
     assert list(handler.dataframe[0].value["状态"]) == ["已完成"]
+
+
+def test_the_second_of_two_users_saving_the_same_case_is_told_and_keeps_what_they_typed(page_db):
+    case_id = _case(page_db, "approve")
+    with page_db.read() as session:
+        number = session.get(Complaint, case_id).number
+    first, second = app_as("gmo", page_path("case")), app_as("gmo", page_path("case"))
+    for at in (first, second):
+        at.text_input(key="case_ref").input(number).run()
+    first.text_input(key=f"other_company_{case_id}").input("甲再保险公司")
+    next(b for b in first.button if b.label == "标记他公司责任").click().run()
+    assert "已标记" in texts(first)
+    second.text_input(key=f"other_company_{case_id}").input("乙保险公司")
+    next(b for b in second.button if b.label == "标记他公司责任").click().run()
+    assert "该案件已被他人修改" in texts(second)
+    assert second.text_input(key=f"other_company_{case_id}").value == "乙保险公司"
+    with page_db.read() as session:
+        assert session.get(Complaint, case_id).other_company == "甲再保险公司"
