@@ -15,7 +15,7 @@ from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Complaint, Department, Petition, Rectification
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.handling import _case, _event, _my_routing, _text
+from portal.services.handling import _event, _my_routing, _text, case_step
 
 RECTIFICATION_STATUSES = ("open", "in_progress", "done")
 
@@ -23,11 +23,7 @@ RECTIFICATION_STATUSES = ("open", "in_progress", "done")
 def file_petition(uow: UnitOfWork, *, actor: Actor, complaint_id: int, text: str, now: datetime) -> int:
     errors: dict[str, Message] = {}
     text = _text(errors, "petition", text)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, None)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.FILE_PETITION, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.FILE_PETITION, None) as (session, user, complaint, source):
         routing = _my_routing(complaint, user)
         if errors:
             raise ValidationFailed(errors)
@@ -65,11 +61,7 @@ def mark_other_company(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comp
     """The complaint involves another company's responsibility; the GM office coordinates."""
     errors: dict[str, Message] = {}
     company = _text(errors, "other_company", company)[:200]
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.MARK_OTHER_COMPANY, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.MARK_OTHER_COMPANY, expected_version) as (session, user, complaint, source):
         if errors:
             raise ValidationFailed(errors)
         complaint.other_company = company
@@ -85,11 +77,7 @@ def add_rectification(uow: UnitOfWork, *, actor: Actor, complaint_id: int, cause
         errors["deadline"] = Message("form.required")
     elif deadline < now.date():
         errors["deadline"] = Message("rectification.past_deadline")
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, None)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.ADD_RECTIFICATION, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.ADD_RECTIFICATION, None) as (session, user, complaint, source):
         department_id = session.scalar(select(Department.id).where(Department.code == owner_department))
         if department_id is None:
             errors["owner_department"] = Message("form.unknown_choice")

@@ -6,9 +6,11 @@ stale form (`expected_version`), changes the case, writes one audit event — in
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,6 +43,19 @@ def _case(session: Session, complaint_id: int, expected_version: int | None) -> 
     if expected_version is not None and complaint.version != expected_version:
         raise ConcurrentChange("case.changed_meanwhile")
     return complaint
+
+
+@contextmanager
+def case_step(uow: UnitOfWork, actor: Actor, complaint_id: int, action: Action,
+              expected_version: int | None) -> Iterator[tuple[Session, User, Complaint, State]]:
+    """One use case on one case, in one transaction: the acting user re-read (still active), the
+    case locked and compared with the version the user saw, the action allowed in its state."""
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = _case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(action, source, actor.roles)
+        yield session, user, complaint, source
 
 
 def _staff_ids(complaint: Complaint) -> list[int]:
@@ -93,11 +108,7 @@ def record_initial_plan(uow: UnitOfWork, *, actor: Actor, complaint_id: int, pla
     """A department's first plan; the first one stops the case's 48-hour clock."""
     errors: dict[str, Message] = {}
     plan = _text(errors, "initial_plan", plan)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.RECORD_INITIAL_PLAN, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.RECORD_INITIAL_PLAN, expected_version) as (session, user, complaint, source):
         routing = _my_routing(complaint, user)
         check_not_named(user.id, _staff_ids(complaint))
         if errors:
@@ -114,11 +125,7 @@ def request_technical_analysis(uow: UnitOfWork, *, actor: Actor, complaint_id: i
     """Route the case to 技术部 as well (002 art.13.3); it then waits for that report too."""
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.REQUEST_TECHNICAL_ANALYSIS, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.REQUEST_TECHNICAL_ANALYSIS, expected_version) as (session, user, complaint, source):
         _my_routing(complaint, user)
         if errors:
             raise ValidationFailed(errors)
@@ -154,11 +161,7 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
     if report.finding not in FINDINGS:
         errors["finding"] = Message("form.unknown_choice")
     amount = _amount(errors, "proposed_amount", report.proposed_amount)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.SUBMIT_REPORT, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.SUBMIT_REPORT, expected_version) as (session, user, complaint, source):
         routing = _my_routing(complaint, user)
         check_not_named(user.id, _staff_ids(complaint))
         if routing.report_submitted_at is not None:
@@ -198,10 +201,7 @@ def consolidate(uow: UnitOfWork, *, actor: Actor, complaint_id: int, opinion: st
     errors: dict[str, Message] = {}
     opinion = _text(errors, "opinion", opinion)
     amount = _amount(errors, "proposed_amount", proposed_amount)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, Action.CONSOLIDATE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.CONSOLIDATE, source, actor.roles)
         if errors:
             raise ValidationFailed(errors)
@@ -221,10 +221,7 @@ def approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instructions: s
     errors: dict[str, Message] = {}
     instructions = _text(errors, "instructions", instructions)
     limit = _amount(errors, "amount_limit", amount_limit)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, Action.APPROVE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.APPROVE, source, actor.roles)
         check_authority(user.approval_level, complaint.required_level, _levels(session))
         check_not_named(user.id, _staff_ids(complaint))
@@ -245,10 +242,7 @@ def send_back(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
               expected_version: int | None = None, now: datetime) -> None:
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, Action.SEND_BACK, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.SEND_BACK, source, actor.roles)
         check_authority(user.approval_level, complaint.required_level, _levels(session))
         if errors:
@@ -269,10 +263,7 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
     amount = _amount(errors, "agreed_amount", agreed_amount)
     if result not in NEGOTIATION_RESULTS:
         errors["result"] = Message("form.unknown_choice")
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, Action.RECORD_NEGOTIATION, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.RECORD_NEGOTIATION, source, actor.roles)
         check_not_named(user.id, _staff_ids(complaint))
         limit = complaint.amount_limit if complaint.amount_limit is not None else complaint.proposed_amount
@@ -296,10 +287,7 @@ def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, appr
     action = Action.REVIEW_NEGOTIATION if approve else Action.RETURN_NEGOTIATION
     errors: dict[str, Message] = {}
     comment = _text(errors, "comment", comment, required=not approve)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, action, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(action, source, actor.roles)
         if errors:
             raise ValidationFailed(errors)
@@ -317,10 +305,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
     errors: dict[str, Message] = {}
     final_opinion = _text(errors, "final_opinion", final_opinion)
     penalty_persons = _text(errors, "penalty_persons", penalty_persons, required=False)[:200]
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, Action.CLOSE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
         standard = session.get(PenaltyStandard, responsibility_level)
         if standard is None:
@@ -352,11 +337,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
 def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str, survey: Survey,
                      expected_version: int | None = None, now: datetime) -> State:
     errors = validate_survey(survey, outcome)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.RECORD_FOLLOW_UP, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.RECORD_FOLLOW_UP, expected_version) as (session, user, complaint, source):
         if complaint.follow_up_task:
             raise TransitionNotAllowed("follow_up.task_open")
         if errors:
@@ -377,10 +358,7 @@ def resolve_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comme
     """The GM office deals with a dissatisfied customer's follow-up task, then archives."""
     errors: dict[str, Message] = {}
     comment = _text(errors, "comment", comment)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
+    with case_step(uow, actor, complaint_id, Action.RESOLVE_FOLLOW_UP, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.RESOLVE_FOLLOW_UP, source, actor.roles)
         if not complaint.follow_up_task:
             raise TransitionNotAllowed("follow_up.no_task")
@@ -396,11 +374,7 @@ def hold(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
          expected_version: int | None = None, now: datetime) -> None:
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.HOLD, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.HOLD, expected_version) as (session, user, complaint, source):
         if complaint.paused:
             raise TransitionNotAllowed("hold.already")
         if errors:
@@ -411,11 +385,7 @@ def hold(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
 
 def resume(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str = "",
            expected_version: int | None = None, now: datetime) -> None:
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.RESUME, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.RESUME, expected_version) as (session, user, complaint, source):
         if not complaint.paused:
             raise TransitionNotAllowed("hold.not_on_hold")
         held = int((now - complaint.paused_since).total_seconds())

@@ -6,14 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from portal.domain import lifecycle
 from portal.domain.errors import Message, TransitionNotAllowed, ValidationFailed
-from portal.domain.lifecycle import Action, State
+from portal.domain.lifecycle import Action
 from portal.domain.regulatory import OUTSIDE_PROCESSES, TOLD_VIA, check_review_window, next_extension
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import AuthorityLevel
-from portal.services.actors import Actor, fresh_actor
-from portal.services.handling import _case, _event, _text
+from portal.services.actors import Actor
+from portal.services.handling import _event, _text, case_step
 
 
 def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
@@ -23,11 +22,7 @@ def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
     reason = _text(errors, "reason", reason)
     if told_via not in TOLD_VIA:
         errors["told_via"] = Message("form.unknown_choice")
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.EXTEND_REGULATORY, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.EXTEND_REGULATORY, expected_version) as (session, user, complaint, source):
         if complaint.decision_told_at is not None:
             raise TransitionNotAllowed("regulatory.already_decided")
         number, days, level = next_extension(complaint.regulatory_extension_days)
@@ -48,11 +43,7 @@ def start_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, k
     """Outside appraisal or mediation begins: its time does not count (art. 23)."""
     if kind not in OUTSIDE_PROCESSES:
         raise ValidationFailed({"kind": Message("form.unknown_choice")})
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.START_OUTSIDE, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.START_OUTSIDE, expected_version) as (session, user, complaint, source):
         if complaint.outside_process is not None:
             raise TransitionNotAllowed("regulatory.outside_running")
         complaint.outside_process, complaint.outside_since = kind, now
@@ -61,11 +52,7 @@ def start_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, k
 
 def end_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, note: str,
                         expected_version: int | None = None, now: datetime) -> None:
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.END_OUTSIDE, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.END_OUTSIDE, expected_version) as (session, user, complaint, source):
         if complaint.outside_process is None:
             raise TransitionNotAllowed("regulatory.outside_not_running")
         spent = max(int((now - complaint.outside_since).total_seconds()), 0)
@@ -82,11 +69,7 @@ def request_review(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: 
     30-day clock."""
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.REQUEST_REVIEW, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.REQUEST_REVIEW, expected_version) as (session, user, complaint, source):
         check_review_window(complaint.decision_told_at, now)
         if complaint.review_requested_at is not None:
             raise TransitionNotAllowed("regulatory.review_already")
@@ -100,11 +83,7 @@ def decide_review(uow: UnitOfWork, *, actor: Actor, complaint_id: int, decision:
                   expected_version: int | None = None, now: datetime) -> None:
     errors: dict[str, Message] = {}
     decision = _text(errors, "review_decision", decision)
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.DECIDE_REVIEW, source, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.DECIDE_REVIEW, expected_version) as (session, user, complaint, source):
         if complaint.review_requested_at is None or complaint.review_decided_at is not None:
             raise TransitionNotAllowed("regulatory.no_open_review")
         if errors:
