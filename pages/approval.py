@@ -5,11 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from portal.domain.errors import DomainError
 from portal.services import handling, queries, rules
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, say, t, uow
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
+from portal.ui.context import calendar, lang, now, t, uow
+from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("approval")
 st.title(t("appr.title"))
@@ -17,22 +16,10 @@ show_notice()
 ref = rules.load_reference_data(uow())
 queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar())
 st.subheader(t("appr.queue"))
-if queue.frame.empty:
-    st.info(t("appr.empty"))
+case = pick_from_queue(queue, key="appr_pick", actor=actor)
+if case is None:
     st.stop()
-st.dataframe(cases_table(queue.frame, queue.clocks, categories=labels(ref.categories),
-                         departments=labels(ref.departments), with_due=False),
-             hide_index=True, width="stretch")
-ids = [int(i) for i in queue.frame["id"]]
-numbers = dict(zip(ids, queue.frame["number"]))
-picked = st.selectbox(t("dept.pick"), ids, format_func=lambda i: case_label(numbers[i], i), key="appr_pick")
-try:
-    case = queries.case_detail(uow(), actor=actor, complaint_id=picked, now=now(), calendar=calendar())
-except DomainError as refused:
-    st.error(say(refused.message))
-    st.stop()
-seen_version(case)   # remembered for the next run's forms
-case_summary(case)
+picked = case.id
 h = case.handling
 st.caption(t("appr.level", level=t(f"level.{h['required_level']}")))
 st.text(f"{t('field.opinion')}: {h['consolidated_opinion']}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal.domain.errors import DomainError
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.context import calendar, lang, now, say, t, uow
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
+from portal.ui.context import calendar, lang, now, t, uow
+from portal.ui.widgets import (act, case_label, field_error, form_errors, pick_from_queue, remember_versions,
+                               seen_version, show_notice)
 
 actor = require_page("department")
 st.title(t("dept.title"))
@@ -40,22 +40,10 @@ rectification_status_form([i for i in mine_items if i.status != "done"], actor)
 
 st.subheader(t("dept.queue"))
 queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar())
-if queue.frame.empty:
-    st.info(t("dept.queue_empty"))
+case = pick_from_queue(queue, key="dept_pick", actor=actor)
+if case is None:
     st.stop()
-st.dataframe(cases_table(queue.frame, queue.clocks, categories=labels(ref.categories),
-                         departments=labels(ref.departments), with_due=False),
-             hide_index=True, width="stretch")
-ids = [int(i) for i in queue.frame["id"]]
-numbers = dict(zip(ids, queue.frame["number"]))
-picked = st.selectbox(t("dept.pick"), ids, format_func=lambda i: case_label(numbers[i], i), key="dept_pick")
-try:
-    case = queries.case_detail(uow(), actor=actor, complaint_id=picked, now=now(), calendar=calendar())
-except DomainError as refused:
-    st.error(say(refused.message))
-    st.stop()
-seen_version(case)   # remembered for the next run's forms
-case_summary(case)
+picked = case.id
 mine = next(d for d in case.departments if d["code"] == actor.department_code)
 
 errors = form_errors(f"plan_{picked}")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal.domain.errors import DomainError
 from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
 from portal.services import complaints, followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, say, t, uow
+from portal.ui.context import calendar, lang, now, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
+from portal.ui.widgets import (act, case_label, cases_table, field_error, form_errors, labels, pick_from_queue,
+                               remember_versions, seen_version, show_notice)
 
 actor = require_page("gm_office")
 st.title(t("gm.title"))
@@ -33,21 +33,6 @@ def table(ledger, clocks=None) -> None:  # noqa: ANN001
                  hide_index=True, width="stretch")
 
 
-def pick(ledger, key: str):  # noqa: ANN001, ANN202
-    ids = [int(i) for i in ledger.frame["id"]]
-    numbers = dict(zip(ids, ledger.frame["number"]))
-    names = dict(zip(ids, ledger.frame["customer_name"]))
-    chosen = st.selectbox(t("gm.pick"), ids, key=key,
-                          format_func=lambda i: f"{case_label(numbers[i], i)} · {names[i]}")
-    try:
-        case = queries.case_detail(uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
-    except DomainError as refused:
-        st.error(say(refused.message))
-        return None
-    seen_version(case)   # remembered for the next run's forms
-    return case
-
-
 tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
     [t("gm.tab.accept"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"), t("gm.tab.reminders"),
      t("gm.tab.rectifications")])
@@ -60,7 +45,7 @@ with tab_accept:
     else:
         table(queue, [c for c in queue.clocks if c.rule.start.value == "received_at"])
         st.subheader(t("gm.accept_form"))
-        case = pick(queue, "gm_pick")
+        case = pick_from_queue(queue, key="gm_pick", actor=actor, summary=False, show_table=False)
         if case:
             errors = form_errors(f"accept_{case.id}")
             with st.form(f"accept_{case.id}"):
@@ -91,82 +76,68 @@ with tab_accept:
 
 with tab_consolidate:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar())
-    if ledger.frame.empty:
-        st.info(t("gm.nothing"))
-    else:
-        table(ledger)
-        case = pick(ledger, "consolidate_pick")
-        if case:
-            case_summary(case)
-            for d in case.departments:
-                st.markdown(f"**{d['name_en'] if lang() == 'en' else d['name_zh']}** · "
-                            f"{t('finding.' + d['finding']) if d['finding'] else ''}")
-                st.text(f"{t('field.cause')}: {d['cause']}\n{t('field.measures')}: {d['measures']}\n"
-                        f"{t('field.proposed_amount')}: {d['proposed_amount'] if d['proposed_amount'] is not None else '—'}")
-            errors = form_errors(f"consolidate_{case.id}")
-            with st.form(f"consolidate_{case.id}"):
-                opinion = st.text_area(t("field.opinion"), key=f"opinion_{case.id}")
-                field_error(errors, "opinion")
-                amount = st.text_input(t("field.proposed_amount"), key=f"opinion_amount_{case.id}")
-                field_error(errors, "proposed_amount")
-                if st.form_submit_button(t("gm.consolidate"), type="primary"):
-                    act(lambda: handling.consolidate(uow(), actor=actor, complaint_id=case.id, opinion=opinion,
-                                                     proposed_amount=amount, expected_version=seen_version(case),
-                                                     now=now()),
-                        notice=lambda level: t("gm.consolidated", level=t(f"level.{level}")),
-                        form=f"consolidate_{case.id}")
+    case = pick_from_queue(ledger, key="consolidate_pick", actor=actor, with_due=True)
+    if case:
+        for d in case.departments:
+            st.markdown(f"**{d['name_en'] if lang() == 'en' else d['name_zh']}** · "
+                        f"{t('finding.' + d['finding']) if d['finding'] else ''}")
+            st.text(f"{t('field.cause')}: {d['cause']}\n{t('field.measures')}: {d['measures']}\n"
+                    f"{t('field.proposed_amount')}: {d['proposed_amount'] if d['proposed_amount'] is not None else '—'}")
+        errors = form_errors(f"consolidate_{case.id}")
+        with st.form(f"consolidate_{case.id}"):
+            opinion = st.text_area(t("field.opinion"), key=f"opinion_{case.id}")
+            field_error(errors, "opinion")
+            amount = st.text_input(t("field.proposed_amount"), key=f"opinion_amount_{case.id}")
+            field_error(errors, "proposed_amount")
+            if st.form_submit_button(t("gm.consolidate"), type="primary"):
+                act(lambda: handling.consolidate(uow(), actor=actor, complaint_id=case.id, opinion=opinion,
+                                                 proposed_amount=amount, expected_version=seen_version(case),
+                                                 now=now()),
+                    notice=lambda level: t("gm.consolidated", level=t(f"level.{level}")),
+                    form=f"consolidate_{case.id}")
 
 with tab_close:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CLOSURE, now=now(), calendar=calendar())
-    if ledger.frame.empty:
-        st.info(t("gm.nothing"))
-    else:
-        table(ledger)
-        case = pick(ledger, "close_pick")
-        if case:
-            case_summary(case)
-            h = case.handling
-            st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · {h['negotiation_note']}")
-            standards = handling.penalty_standards(uow())
-            errors = form_errors(f"close_{case.id}")
-            # Outside the form, so the penalty preview follows the choice at once.
-            level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards],
-                                 format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
-            field_error(errors, "responsibility_level")
-            chosen = next(s for s in standards if s.level == level)
-            st.caption(t("gm.penalty_preview", loss=chosen.department_loss, penalty=t(f"penalty.{chosen.penalty_type}")))
-            with st.form(f"close_{case.id}"):
-                final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
-                field_error(errors, "final_opinion")
-                routed_codes = [d["code"] for d in case.departments]
-                responsible = st.selectbox(t("field.responsible_department"), [None, *departments],
-                                           format_func=lambda c: "—" if c is None else departments[c],
-                                           index=1 + list(departments).index(routed_codes[0]) if routed_codes else 0)
-                field_error(errors, "responsible_department")
-                persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
-                if st.form_submit_button(t("gm.close"), type="primary"):
-                    act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
-                                                    responsible_department=responsible, responsibility_level=level,
-                                                    penalty_persons=persons, expected_version=seen_version(case), now=now()),
-                        notice=t("gm.closed"), form=f"close_{case.id}")
+    case = pick_from_queue(ledger, key="close_pick", actor=actor, with_due=True)
+    if case:
+        h = case.handling
+        st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · {h['negotiation_note']}")
+        standards = handling.penalty_standards(uow())
+        errors = form_errors(f"close_{case.id}")
+        # Outside the form, so the penalty preview follows the choice at once.
+        level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards],
+                             format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
+        field_error(errors, "responsibility_level")
+        chosen = next(s for s in standards if s.level == level)
+        st.caption(t("gm.penalty_preview", loss=chosen.department_loss, penalty=t(f"penalty.{chosen.penalty_type}")))
+        with st.form(f"close_{case.id}"):
+            final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
+            field_error(errors, "final_opinion")
+            routed_codes = [d["code"] for d in case.departments]
+            responsible = st.selectbox(t("field.responsible_department"), [None, *departments],
+                                       format_func=lambda c: "—" if c is None else departments[c],
+                                       index=1 + list(departments).index(routed_codes[0]) if routed_codes else 0)
+            field_error(errors, "responsible_department")
+            persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
+            if st.form_submit_button(t("gm.close"), type="primary"):
+                act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
+                                                responsible_department=responsible, responsibility_level=level,
+                                                penalty_persons=persons, expected_version=seen_version(case), now=now()),
+                    notice=t("gm.closed"), form=f"close_{case.id}")
 
 with tab_follow:
     ledger = queries.work_queue(uow(), actor=actor, state=State.CLOSED, now=now(), calendar=calendar(),
-                                follow_up_task=True)
-    if ledger.frame.empty:
-        st.info(t("gm.nothing"))
-    else:
-        table(ledger)
-        case = pick(ledger, "follow_task_pick")
-        if case:
-            errors = form_errors(f"resolve_{case.id}")
-            with st.form(f"resolve_{case.id}"):
-                comment = st.text_area(t("field.comment"), key=f"resolve_comment_{case.id}")
-                field_error(errors, "comment")
-                if st.form_submit_button(t("gm.resolve"), type="primary"):
-                    act(lambda: handling.resolve_follow_up(uow(), actor=actor, complaint_id=case.id, comment=comment,
-                                                           expected_version=seen_version(case), now=now()),
-                        notice=t("gm.resolved"), form=f"resolve_{case.id}")
+                            follow_up_task=True)
+    case = pick_from_queue(ledger, key="follow_task_pick", actor=actor, with_due=True)
+    if case:
+        errors = form_errors(f"resolve_{case.id}")
+        with st.form(f"resolve_{case.id}"):
+            comment = st.text_area(t("field.comment"), key=f"resolve_comment_{case.id}")
+            field_error(errors, "comment")
+            if st.form_submit_button(t("gm.resolve"), type="primary"):
+                act(lambda: handling.resolve_follow_up(uow(), actor=actor, complaint_id=case.id, comment=comment,
+                                                       expected_version=seen_version(case), now=now()),
+                    notice=t("gm.resolved"), form=f"resolve_{case.id}")
 
 with tab_reminders:
     clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}

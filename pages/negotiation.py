@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal.domain.errors import DomainError
 from portal.domain.lifecycle import State
 from portal.domain.regulatory import REMEDIES, TOLD_VIA, Decision
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries, rules
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, now, say, t, uow
-from portal.ui.widgets import act, case_label, case_summary, cases_table, field_error, form_errors, labels, remember_versions, seen_version, show_notice
+from portal.ui.context import calendar, now, t, uow
+from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("negotiation")
 st.title(t("neg.title"))
@@ -21,25 +20,8 @@ ref = rules.load_reference_data(uow())
 
 
 def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
-    """The queue of one state as a table, and the case chosen from it (or None)."""
     queue = queries.work_queue(uow(), actor=actor, state=state, now=now(), calendar=calendar(), **kwargs)
-    if queue.frame.empty:
-        st.info(t("gm.nothing"))
-        return None
-    st.dataframe(cases_table(queue.frame, queue.clocks, categories=labels(ref.categories),
-                             departments=labels(ref.departments), with_due=False),
-                 hide_index=True, width="stretch")
-    ids = [int(i) for i in queue.frame["id"]]
-    numbers = dict(zip(ids, queue.frame["number"]))
-    chosen = st.selectbox(t("dept.pick"), ids, format_func=lambda i: case_label(numbers[i], i), key=key)
-    try:
-        case = queries.case_detail(uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
-    except DomainError as refused:
-        st.error(say(refused.message))
-        return None
-    seen_version(case)   # remembered for the next run's forms
-    case_summary(case)
-    return case
+    return pick_from_queue(queue, key=key, actor=actor)
 
 
 tabs = [t("neg.tab.negotiate")] + ([t("neg.tab.review")] if actor.has(Role.INTAKE_LEAD) else []) \
@@ -101,19 +83,17 @@ if t("neg.tab.review") in panes:
                                                             expected_version=seen_version(case), now=now()),
                         notice=t("neg.reviewed"), form=f"review_{case.id}")
             if h["negotiation_result"] == "rejected" and not case.repeats:
+                errors = form_errors(f"repeat_{case.id}")
                 with st.form(f"repeat_{case.id}"):
                     description = st.text_area(t("field.description"), key=f"repeat_desc_{case.id}")
+                    field_error(errors, "description")
                     wish = st.text_input(t("field.expected_resolution"), key=f"repeat_wish_{case.id}")
+                    field_error(errors, "expected_resolution")
                     if st.form_submit_button(t("neg.repeat")):
-                        try:
-                            done = complaints.register_repeat(uow(), actor=actor, original_id=case.id,
-                                                              description=description,
-                                                              expected_resolution=wish, now=now())
-                        except DomainError as refused:
-                            st.error(say(getattr(refused, "message")))
-                        else:
-                            st.session_state["notice"] = t("neg.repeat_done", id=done.id)
-                            st.rerun()
+                        act(lambda: complaints.register_repeat(uow(), actor=actor, original_id=case.id,
+                                                               description=description, expected_resolution=wish,
+                                                               now=now()),
+                            notice=lambda done: t("neg.repeat_done", id=done.id), form=f"repeat_{case.id}")
 
 with panes[t("neg.tab.follow_up")]:
     case = pick(State.CLOSED, "follow_pick", follow_up_task=False)

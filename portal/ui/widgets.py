@@ -10,6 +10,7 @@ from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
 from portal.ui.context import lang, say, t
+from portal.ui.context import uow as _uow
 from portal.ui.navigation import BY_KEY
 
 
@@ -108,3 +109,33 @@ def seen_version(case) -> int:  # noqa: ANN001
 def remember_versions() -> None:
     """Called last by a page: what this run showed is what the next run's forms were based on."""
     st.session_state["_versions_seen"] = st.session_state.pop("_versions_now", {})
+
+
+def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary: bool = True,  # noqa: ANN001, ANN201
+                    show_table: bool = True):
+    """A queue as a table, the case chosen from it loaded for `actor` (its version remembered for
+    the forms), and its essentials shown. None when nothing waits or the case cannot be read."""
+    from portal.services import queries, rules
+    from portal.ui.context import calendar, now
+    if ledger.frame.empty:
+        st.info(t("gm.nothing"))
+        return None
+    if show_table:
+        ref = rules.load_reference_data(_uow())
+        st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),
+                                 departments=labels(ref.departments), with_due=with_due),
+                     hide_index=True, width="stretch")
+    ids = [int(i) for i in ledger.frame["id"]]
+    numbers = dict(zip(ids, ledger.frame["number"]))
+    names = dict(zip(ids, ledger.frame["customer_name"]))
+    chosen = st.selectbox(t("gm.pick"), ids, key=key,
+                          format_func=lambda i: f"{case_label(numbers[i], i)} · {names[i]}")
+    try:
+        case = queries.case_detail(_uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())
+    except DomainError as refused:
+        st.error(say(refused.message))
+        return None
+    seen_version(case)
+    if summary:
+        case_summary(case)
+    return case
