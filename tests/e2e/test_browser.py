@@ -10,7 +10,11 @@ from tests.conftest import PASSWORD
 
 
 def log_in(page: Page, url: str, username: str, path: str = "") -> None:
+    """Open the address and log in, as a person would once the page has finished loading (its
+    first runs include the cookie component's, which may redraw the form)."""
     page.goto(f"{url}/{path}")
+    expect(page.get_by_label("用户名")).to_be_visible()
+    settle(page)
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
