@@ -160,3 +160,21 @@ def test_the_second_of_two_users_saving_the_same_case_is_told_and_keeps_what_the
     assert second.text_input(key=f"other_company_{case_id}").value == "乙保险公司"
     with page_db.read() as session:
         assert session.get(Complaint, case_id).other_company == "甲再保险公司"
+
+
+def test_two_loads_of_the_department_page_issue_one_reminder(page_db):
+    from sqlalchemy import func, select
+    from portal.persistence.models import Reminder
+    at = wall_now() - timedelta(days=30)
+    case_id = complaints.register_complaint(page_db, actor=load_actor(page_db, "clerk"), form=a_form(received_at=at),
+                                            attachments=[], now=at).id
+    complaints.accept_complaint(page_db, actor=load_actor(page_db, "gmo"), complaint_id=case_id, category="claim",
+                                severity="general", departments=["operations"], now=at)
+    page = app_as("opshandler", page_path("department"))
+    with page_db.read() as session:
+        first = session.scalar(select(func.count()).select_from(Reminder))
+    page.run()
+    app_as("gmo", page_path("gm_office"))
+    with page_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Reminder)) == first > 0
+    assert "催办单" in texts(page)

@@ -327,3 +327,54 @@ def test_the_printable_form_has_three_copies_and_escapes_user_text(uow, people):
     assert html.count("class='copy'") == 3 and "第 3 联 / 共 3 联" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; 定损过低" in html
     assert view.number in html
+
+
+def test_every_side_action_writes_exactly_one_audit_event(uow, people):
+    from datetime import date
+    from portal.services import followthrough, regulatory
+    case_id = accepted(uow, people)
+    at = T0 + timedelta(hours=2)
+    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=case_id, plan="先调取记录", now=at)
+    handling.request_technical_analysis(uow, actor=people.opshandler, complaint_id=case_id, reason="日志", now=at)
+    handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="等资料", now=at)
+    handling.resume(uow, actor=people.gmo, complaint_id=case_id, now=at + timedelta(hours=5))
+    regulatory.start_outside_process(uow, actor=people.gmo, complaint_id=case_id, kind="mediation", note="", now=at)
+    regulatory.end_outside_process(uow, actor=people.gmo, complaint_id=case_id, note="", now=at + timedelta(hours=1))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=at)
+    handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT, now=at)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at)
+    handling.send_back(uow, actor=people.approver, complaint_id=case_id, reason="补充依据", now=at)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o2", proposed_amount="100", now=at)
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=at)
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
+                                note="n", agreed_amount="100", now=at)
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=False, comment="再沟通", now=at)
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
+                                note="n2", agreed_amount="100", now=at)
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at)
+    followthrough.mark_other_company(uow, actor=people.gmo, complaint_id=case_id, company="某公司", now=at)
+    item = followthrough.add_rectification(uow, actor=people.gmo, complaint_id=case_id, cause="c", description="d",
+                                           owner_department="operations", deadline=date(2026, 1, 1), now=at)
+    followthrough.set_rectification_status(uow, actor=people.opshandler, rectification_id=item, status="done", now=at)
+    petition = followthrough.file_petition(uow, actor=people.opshandler, complaint_id=case_id, text="异议", now=at)
+    followthrough.answer_petition(uow, actor=people.gmo, petition_id=petition, answer="维持", now=at)
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
+                        responsibility_level="none", penalty_persons="", now=at)
+    regulatory.request_review(uow, actor=people.clerk, complaint_id=case_id, reason="核查", now=at)
+    regulatory.decide_review(uow, actor=people.gmo, complaint_id=case_id, decision="维持", now=at)
+    handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="不满意",
+                              survey=Survey(1, 1, 1, 1, 1), now=at)
+    handling.resolve_follow_up(uow, actor=people.gmo, complaint_id=case_id, comment="已处理", now=at)
+    with uow.read() as session:
+        events = session.execute(select(Event.action, Event.from_state, Event.to_state)
+                                 .where(Event.complaint_id == case_id).order_by(Event.id)).all()
+    counts = {}
+    for action, _, _ in events:
+        counts[action] = counts.get(action, 0) + 1
+    once = ["register", "accept", "record_initial_plan", "request_technical_analysis", "hold", "resume",
+            "start_outside", "end_outside", "send_back", "approve", "return_negotiation", "review_negotiation",
+            "mark_other_company", "add_rectification", "update_rectification", "file_petition", "answer_petition",
+            "close", "request_review", "decide_review", "record_follow_up", "resolve_follow_up"]
+    assert {a: counts.get(a) for a in once} == {a: 1 for a in once}
+    assert counts["submit_report"] == 2 and counts["consolidate"] == 2 and counts["record_negotiation"] == 2
+    assert events[-1] == ("resolve_follow_up", "closed", "archived")
