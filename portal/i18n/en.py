@@ -398,7 +398,6 @@ EN: dict[str, str] = {
     'gm.nothing': 'Nothing waiting.',
     'gm.resolve': 'Resolve and archive',
     'gm.resolved': 'Archived.',
-    'gm.reminders_issued': '{count} new reminder(s) / late-inquiry(ies) issued now.',
     'gm.penalty_preview': 'Penalty standard: department loss {loss} CNY, individual penalty: {penalty}.',
     'kind.reminder': 'Reminder',
     'kind.late_inquiry': 'Late-inquiry',

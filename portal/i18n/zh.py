@@ -413,7 +413,6 @@ ZH: dict[str, str] = {
     'gm.nothing': '没有待处理的案件。',
     'gm.resolve': '处理完毕并归档',
     'gm.resolved': '已归档。',
-    'gm.reminders_issued': '本次新开立 {count} 张催办单 / 洽办单。',
     'gm.penalty_preview': '依罚扣判定基准：部门损失 {loss} 元，个人处分：{penalty}。',
     'kind.reminder': '催办单',
     'kind.late_inquiry': '洽办单',

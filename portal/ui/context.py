@@ -59,3 +59,15 @@ def t(key: str, **params) -> str:  # noqa: ANN003
 
 def say(message: Message) -> str:
     return render(message, lang())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _sweep(url: str) -> int:
+    from portal.services.reminders import issue_reminders
+    return issue_reminders(_unit_of_work(url), now=now(), calendar=_calendar(url))
+
+
+def sweep_reminders() -> None:
+    """Issue due reminders and late-inquiries when a GM office or department page loads: at most
+    once a minute per server process (issuing is idempotent anyway; this keeps reruns cheap)."""
+    _sweep(config.database_url())
