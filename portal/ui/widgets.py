@@ -9,7 +9,8 @@ from portal.domain.clocks import Badge
 from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
-from portal.ui.context import lang, say, t
+from portal.services import queries, rules
+from portal.ui.context import calendar, lang, now, say, t
 from portal.ui.context import uow as _uow
 from portal.ui.navigation import BY_KEY
 
@@ -115,8 +116,6 @@ def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary:
                     show_table: bool = True):
     """A queue as a table, the case chosen from it loaded for `actor` (its version remembered for
     the forms), and its essentials shown. None when nothing waits or the case cannot be read."""
-    from portal.services import queries, rules
-    from portal.ui.context import calendar, now
     if ledger.frame.empty:
         st.info(t("gm.nothing"))
         return None
