@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
@@ -85,9 +86,13 @@ with st.form(f"report_{picked}"):
     field_error(errors, "measures")
     amount = st.text_input(t("field.proposed_amount"), key=k + "amount")
     field_error(errors, "proposed_amount")
+    files = st.file_uploader(t("field.attachments"), accept_multiple_files=True, key=k + "files")
+    field_error(errors, "attachments")
     if st.form_submit_button(t("dept.submit"), type="primary"):
         report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)
+        evidence_files = [Attachment(f.name, f.type or "", f.getvalue()) for f in files or []]
         act(lambda: handling.submit_report(uow(), actor=actor, complaint_id=picked, report=report,
+                                           attachments=evidence_files,
                                            expected_version=seen_version(case), now=now()),
             notice=t("dept.submitted"), form=f"report_{picked}")
 

@@ -79,7 +79,7 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
         session.add(complaint)
         session.flush()
         for item in attachments:
-            session.add(_attachment_row(complaint.id, item, user.id, now))
+            session.add(attachment_row(complaint.id, item, user.id, now))
         changes = asdict(form)
         changes.update(severity=severity, major_reasons=reasons, original_id=original_id,
                        attachments=[a.filename for a in attachments])
@@ -214,7 +214,7 @@ def _id_of(session: Session, model, code: str) -> int:  # noqa: ANN001
     return session.scalar(select(model.id).where(model.code == code))
 
 
-def _attachment_row(complaint_id: int, item: Attachment, user_id: int, now: datetime) -> AttachmentRow:
+def attachment_row(complaint_id: int, item: Attachment, user_id: int, now: datetime) -> AttachmentRow:
     content_type = item.content_type or mimetypes.guess_type(item.filename)[0] or "application/octet-stream"
     return AttachmentRow(complaint_id=complaint_id, filename=item.filename[:200],
                          content_type=content_type[:100], size=len(item.data),

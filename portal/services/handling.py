@@ -23,13 +23,14 @@ from portal.domain.lifecycle import Action, State
 from portal.domain.recusal import check_not_named
 from portal.domain.regulatory import Decision, validate_decision
 from portal.domain.satisfaction import Survey, dissatisfied, validate_survey
-from portal.domain.validation import parse_amount
+from portal.domain.validation import Attachment, parse_amount, validate_attachments
 from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint, ComplaintDepartment,
                                        Department, FollowUp, PenaltyStandard, User)
 from portal.persistence.database import UnitOfWork
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services.complaints import attachment_row
 
 FINDINGS = ("company_fault", "misunderstanding", "other_company", "undetermined")
 NEGOTIATION_RESULTS = ("accepted", "partly", "rejected")
@@ -150,8 +151,11 @@ class InvestigationReport:
 
 
 def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: InvestigationReport,
-                  expected_version: int | None = None, now: datetime) -> State:
-    """A department's investigation report (调查报告); the last one moves the case to 待汇总."""
+                  attachments: list[Attachment] | None = None, expected_version: int | None = None,
+                  now: datetime) -> State:
+    """A department's investigation report (调查报告) with its evidence files; the last one moves
+    the case to 待汇总."""
+    attachments = attachments or []
     errors: dict[str, Message] = {}
     evidence = _text(errors, "evidence", report.evidence)
     cause = _text(errors, "cause", report.cause)
@@ -166,8 +170,13 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         check_not_named(user.id, _staff_ids(complaint))
         if routing.report_submitted_at is not None:
             raise TransitionNotAllowed("handling.report_already")
+        file_error = validate_attachments(attachments, rules.attachment_limits(rules.settings(session)))
+        if file_error:
+            errors["attachments"] = file_error
         if errors:
             raise ValidationFailed(errors)
+        for item in attachments:
+            session.add(attachment_row(complaint.id, item, user.id, now))
         routing.evidence, routing.cause, routing.finding = evidence, cause, report.finding
         routing.responsible_unit, routing.responsible_persons = unit, persons
         routing.measures, routing.proposed_amount = measures, amount
@@ -183,7 +192,8 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         _touch(complaint)
         _event(session, user, complaint, Action.SUBMIT_REPORT, source, now,
                changes={"department": routing.department.code, **asdict(report),
-                        "proposed_amount": amount, "remaining_departments": remaining})
+                        "proposed_amount": amount, "remaining_departments": remaining,
+                        "attachments": [a.filename for a in attachments]})
         return target
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from tests.e2e.test_browser import log_in, settle
@@ -28,8 +29,31 @@ def one(locator):  # noqa: ANN001, ANN201
     return locator
 
 
-def field(page: Page, label: str):  # noqa: ANN201
-    return one(visible(page).get_by_label(label, exact=True))
+class _Field:
+    """A labelled input, found afresh for each use: a rerun may replace it between two steps."""
+
+    def __init__(self, page: Page, label: str) -> None:
+        self.page, self.label = page, label
+
+    def _do(self, act) -> None:  # noqa: ANN001
+        for attempt in range(20):
+            try:
+                act(one(visible(self.page).get_by_label(self.label, exact=True)))
+                return
+            except PlaywrightError:
+                if attempt == 19:
+                    raise
+                self.page.wait_for_timeout(300)
+
+    def fill(self, value: str) -> None:
+        self._do(lambda element: element.fill(value))
+
+    def click(self) -> None:
+        self._do(lambda element: element.click())
+
+
+def field(page: Page, label: str) -> _Field:
+    return _Field(page, label)
 
 
 def submit(page: Page, button: str, notice: str) -> None:

@@ -378,3 +378,19 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     assert {a: counts.get(a) for a in once} == {a: 1 for a in once}
     assert counts["submit_report"] == 2 and counts["consolidate"] == 2 and counts["record_negotiation"] == 2
     assert events[-1] == ("resolve_follow_up", "closed", "archived")
+
+
+def test_a_report_carries_evidence_files_within_the_attachment_limits(uow, people):
+    from portal.domain.validation import Attachment
+    from portal.persistence.models import AttachmentRow
+    case_id = accepted(uow, people)
+    with pytest.raises(ValidationFailed) as refused:
+        handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT,
+                               attachments=[Attachment("run.exe", "", b"MZ")], now=T0 + timedelta(days=1))
+    assert refused.value.errors["attachments"].key == "form.bad_file_type"
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT,
+                           attachments=[Attachment("查勘照片.jpg", "image/jpeg", b"\xff\xd8jpeg")],
+                           now=T0 + timedelta(days=1))
+    with uow.read() as session:
+        files = session.scalars(select(AttachmentRow).where(AttachmentRow.complaint_id == case_id)).all()
+    assert [(f.filename, f.size) for f in files] == [("查勘照片.jpg", 6)]
