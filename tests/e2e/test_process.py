@@ -29,27 +29,30 @@ def one(locator):  # noqa: ANN001, ANN201
     return locator
 
 
-class _Field:
-    """A labelled input, found afresh for each use: a rerun may replace it between two steps."""
+def retrying(page: Page, locate, act) -> None:  # noqa: ANN001
+    """Find the one live element afresh and act on it; a rerun may replace it between two steps."""
+    for attempt in range(20):
+        try:
+            act(one(locate()))
+            return
+        except PlaywrightError:
+            if attempt == 19:
+                raise
+            page.wait_for_timeout(300)
 
+
+class _Field:
     def __init__(self, page: Page, label: str) -> None:
         self.page, self.label = page, label
 
-    def _do(self, act) -> None:  # noqa: ANN001
-        for attempt in range(20):
-            try:
-                act(one(visible(self.page).get_by_label(self.label, exact=True)))
-                return
-            except PlaywrightError:
-                if attempt == 19:
-                    raise
-                self.page.wait_for_timeout(300)
+    def _locate(self):  # noqa: ANN202
+        return visible(self.page).get_by_label(self.label, exact=True)
 
     def fill(self, value: str) -> None:
-        self._do(lambda element: element.fill(value))
+        retrying(self.page, self._locate, lambda element: element.fill(value))
 
     def click(self) -> None:
-        self._do(lambda element: element.click())
+        retrying(self.page, self._locate, lambda element: element.click())
 
 
 def field(page: Page, label: str) -> _Field:
@@ -57,13 +60,13 @@ def field(page: Page, label: str) -> _Field:
 
 
 def submit(page: Page, button: str, notice: str) -> None:
-    one(visible(page).get_by_role("button", name=button, exact=True)).click()
+    retrying(page, lambda: visible(page).get_by_role("button", name=button, exact=True), lambda b: b.click())
     expect(page.get_by_text(re.compile(notice))).to_be_visible()
     settle(page)
 
 
 def open_tab(page: Page, name: str) -> None:
-    page.get_by_role("tab", name=name, exact=True).first.click()
+    retrying(page, lambda: page.get_by_role("tab", name=name, exact=True), lambda tab: tab.click())
     settle(page)
 
 
@@ -101,7 +104,7 @@ def accept(new_page, server: str, customer: str, technical: bool) -> str:
         field(gm, "处理部门").click()
         gm.get_by_role("option", name="技术部").click()
         gm.keyboard.press("Escape")
-    one(visible(gm).get_by_role("button", name="受理并分派")).click()
+    retrying(gm, lambda: visible(gm).get_by_role("button", name="受理并分派"), lambda b: b.click())
     notice = gm.get_by_text(re.compile(r"已受理，投诉编号：\d{4}-\d{4}"))
     expect(notice).to_be_visible()
     return re.search(r"\d{4}-\d{4}", notice.inner_text()).group(0)
@@ -180,7 +183,7 @@ def test_a_customer_rejection_becomes_a_linked_new_case(server, new_page):
     submit(approver, "核决通过", "已核决")
 
     clerk = as_user(new_page, server, "clerk", "negotiation")
-    one(visible(clerk).get_by_text("客户不接受", exact=True)).click()
+    retrying(clerk, lambda: visible(clerk).get_by_text("客户不接受", exact=True), lambda r: r.click())
     field(clerk, "交涉记录").fill("客户不接受免责结论。")
     tell_decision(clerk)
     submit(clerk, "记录交涉结果", "已记录交涉结果")
