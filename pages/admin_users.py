@@ -6,16 +6,16 @@ import streamlit as st
 
 from portal.domain.errors import DomainError, ValidationFailed
 from portal.domain.roles import Role
-from portal.services import rules, users
+from portal.services import users
 from portal.ui.auth import require_page
-from portal.ui.context import now, say, t, uow
+from portal.ui.context import now, reference, reference_changed, say, t, uow
 from portal.ui.widgets import field_error, labels
 
 actor = require_page("admin_users")
 st.title(t("admin.users.title"))
 if "users_notice" in st.session_state:
     st.success(st.session_state.pop("users_notice"))
-departments = labels(rules.load_reference_data(uow()).departments)
+departments = labels(reference().departments)
 listing = users.list_users(uow())
 st.dataframe(pd.DataFrame({
     t("admin.users.username"): [u.username for u in listing],
@@ -38,6 +38,7 @@ if names:
         except DomainError as refused:
             st.error(say(refused.message))
         else:
+            reference_changed()
             st.session_state["users_notice"] = t("admin.users.changed", username=picked)
             st.rerun()
 
@@ -69,5 +70,6 @@ with st.form("add_user"):
             st.error(say(refused.message))
         else:
             st.session_state.pop("users_errors", None)
+            reference_changed()
             st.session_state["users_notice"] = t("admin.users.added", username=username.strip().lower())
             st.rerun()

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from portal.services import handling, queries, rules
+from portal.services import handling, queries
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, t, uow
+from portal.ui.context import calendar, lang, now, reference, t, uow
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("approval")
 st.title(t("appr.title"))
 show_notice()
-ref = rules.load_reference_data(uow())
+ref = reference()
 queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar())
 st.subheader(t("appr.queue"))
 case = pick_from_queue(queue, key="appr_pick", actor=actor)

@@ -9,21 +9,21 @@ from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, fmt_time, unit_text
 from portal.printing.handling_form import handling_form_html
-from portal.services import handling, queries, rules
+from portal.services import handling, queries
 from portal.services.complaints import report_major_case
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, say, t, uow
+from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
 from portal.ui.regulatory_section import regulatory_section
 from portal.ui.widgets import act, case_label, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("case")
 st.title(t("case.title"))
-reference = st.text_input(t("case.reference"), value=st.query_params.get("case", ""), key="case_ref")
-if not reference.strip():
+wanted = st.text_input(t("case.reference"), value=st.query_params.get("case", ""), key="case_ref")
+if not wanted.strip():
     st.info(t("case.enter_reference"))
     st.stop()
-complaint_id = queries.find_case_id(uow(), reference)
+complaint_id = queries.find_case_id(uow(), wanted)
 try:
     if complaint_id is None:
         raise NotFound("case.not_found")
@@ -36,7 +36,7 @@ st.query_params["case"] = case.number or str(case.id)
 seen_version(case)   # remembered for the next run's forms
 show_notice()
 
-ref = rules.load_reference_data(uow())
+ref = reference()
 st.header(t("case.header", number=case_label(case.number, case.id), state=t(f"state.{case.state}")))
 if case.masked:
     st.caption(t("case.masked"))

@@ -8,7 +8,7 @@ from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.context import calendar, lang, now, sweep_reminders, t, uow
+from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
 from portal.ui.widgets import (act, case_label, field_error, form_errors, pick_from_queue, remember_versions,
                                seen_version, show_notice)
 
@@ -16,7 +16,7 @@ actor = require_page("department")
 st.title(t("dept.title"))
 show_notice()
 sweep_reminders()
-ref = rules.load_reference_data(uow())
+ref = reference()
 clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
 
 st.subheader(t("dept.reminders"))

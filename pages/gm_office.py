@@ -8,7 +8,7 @@ from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
 from portal.services import complaints, followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, sweep_reminders, t, uow
+from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.widgets import (act, case_label, cases_table, field_error, form_errors, labels, pick_from_queue,
@@ -20,7 +20,7 @@ show_notice()
 sweep_reminders()
 st.page_link(BY_KEY["ledger"].path, label=t("gm.ledger_link"), icon="📒")
 
-ref = rules.load_reference_data(uow())
+ref = reference()
 categories, departments = labels(ref.categories), labels(ref.departments)
 investigating = labels(ref.investigating)
 

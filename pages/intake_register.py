@@ -7,14 +7,13 @@ import streamlit as st
 
 from portal.domain.errors import ConcurrentChange, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from portal.domain.validation import AGE_BANDS, GENDERS, SEVERITIES, URGENCIES, Attachment, RegistrationForm
-from portal.services import rules
 from portal.services.complaints import register_complaint
 from portal.ui.auth import require_page
-from portal.ui.context import now, say, t, uow
+from portal.ui.context import now, reference, say, t, uow
 from portal.ui.widgets import field_error, labels
 
 actor = require_page("register")
-ref = rules.load_reference_data(uow())
+ref = reference()
 errors = st.session_state.get("register_errors", {})
 
 st.title(t("register.title"))

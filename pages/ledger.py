@@ -4,15 +4,15 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.domain.lifecycle import State
-from portal.services import queries, rules
+from portal.services import queries
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, now, t, uow
+from portal.ui.context import calendar, now, reference, t, uow
 from portal.ui.widgets import cases_table, labels
 
 PAGE_SIZE = 200
 actor = require_page("ledger")
 st.title(t("ledger.title"))
-ref = rules.load_reference_data(uow())
+ref = reference()
 categories, departments = labels(ref.categories), labels(ref.departments)
 
 with st.expander(t("ledger.filters"), expanded=True):

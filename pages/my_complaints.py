@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from portal.services import queries, rules
+from portal.services import queries
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, now, t, uow
+from portal.ui.context import calendar, now, reference, t, uow
 from portal.ui.widgets import case_label, cases_table, labels, open_case
 
 actor = require_page("my_complaints")
 st.title(t("mine.title"))
 ledger = queries.my_complaints(uow(), actor=actor, now=now(), calendar=calendar())
-ref = rules.load_reference_data(uow())
+ref = reference()
 if ledger.frame.empty:
     st.info(t("mine.empty"))
     st.stop()

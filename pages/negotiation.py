@@ -8,15 +8,15 @@ from portal.domain.lifecycle import State
 from portal.domain.regulatory import REMEDIES, TOLD_VIA, Decision
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
-from portal.services import complaints, handling, queries, rules
+from portal.services import complaints, handling, queries
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, now, t, uow
+from portal.ui.context import calendar, now, reference, t, uow
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("negotiation")
 st.title(t("neg.title"))
 show_notice()
-ref = rules.load_reference_data(uow())
+ref = reference()
 
 
 def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202

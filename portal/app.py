@@ -9,9 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.i18n import LANGUAGES
-from portal.services import rules
 from portal.ui import auth
-from portal.ui.context import t, uow
+from portal.ui.context import reference, t, uow
 from portal.ui.navigation import PAGES, PageSpec, allowed
 from portal.ui.widgets import labels
 
@@ -35,7 +34,7 @@ def _home(actor):  # noqa: ANN001, ANN202
         st.title(t("home.welcome", name=actor.display_name))
         st.write(t("home.roles", roles=auth.role_names(actor.roles)))
         if actor.department_code:
-            names = labels(rules.load_reference_data(uow()).departments)
+            names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
         mine = [spec for spec in PAGES if allowed(spec, actor.roles)]
         if mine:

@@ -49,6 +49,21 @@ def calendar_changed() -> None:
     _calendar.clear()
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def _reference(url: str) -> rules.ReferenceData:
+    return rules.load_reference_data(_unit_of_work(url))
+
+
+def reference() -> rules.ReferenceData:
+    """Categories, channels, departments and staff: read at most once a minute per process, and
+    again at once after an administrator changes users."""
+    return _reference(config.database_url())
+
+
+def reference_changed() -> None:
+    _reference.clear()
+
+
 def lang() -> str:
     return st.session_state.get("lang", DEFAULT_LANGUAGE)
 

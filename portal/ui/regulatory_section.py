@@ -10,9 +10,9 @@ from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.regulatory import OUTSIDE_PROCESSES, TOLD_VIA
 from portal.domain.roles import Role
 from portal.i18n.format import fmt_time
-from portal.services import followthrough, regulatory, rules
+from portal.services import followthrough, regulatory
 from portal.services.actors import Actor
-from portal.ui.context import now, t, uow
+from portal.ui.context import now, reference, t, uow
 from portal.ui.widgets import act, field_error, form_errors, labels, seen_version
 
 _OPEN = {s.value for s in OPEN_STATES}
@@ -88,7 +88,7 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
 
     st.markdown(f"**{t('reg.petitions')}**")
     petitions = followthrough.list_petitions(uow(), complaint_id=key)
-    departments = labels(rules.load_reference_data(uow()).departments)
+    departments = labels(reference().departments)
     if petitions:
         st.dataframe(pd.DataFrame({t("field.departments"): [departments.get(p.department, p.department) for p in petitions],
                                    t("field.petition"): [p.text for p in petitions],
@@ -126,7 +126,7 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
 
 
 def rectification_table(items) -> None:  # noqa: ANN001
-    departments = labels(rules.load_reference_data(uow()).departments)
+    departments = labels(reference().departments)
     if not items:
         st.caption(t("reg.none"))
         return

@@ -9,8 +9,8 @@ from portal.domain.clocks import Badge
 from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
-from portal.services import queries, rules
-from portal.ui.context import calendar, lang, now, say, t
+from portal.services import queries
+from portal.ui.context import calendar, lang, now, reference, say, t
 from portal.ui.context import uow as _uow
 from portal.ui.navigation import BY_KEY
 
@@ -120,7 +120,7 @@ def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary:
         st.info(t("gm.nothing"))
         return None
     if show_table:
-        ref = rules.load_reference_data(_uow())
+        ref = reference()
         st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),
                                  departments=labels(ref.departments), with_due=with_due),
                      hide_index=True, width="stretch")
