@@ -23,6 +23,7 @@ from portal.persistence.models import (AttachmentRow, Category, Channel, Complai
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services.steps import case_step, locked_case
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, catego
     """GM office accepts (受理): confirms category and severity, numbers the case, routes it."""
     with uow.write() as session:
         user = fresh_actor(session, actor)
-        complaint = _locked(session, complaint_id)
+        complaint = locked_case(session, complaint_id)
         source = State(complaint.state)
         target = lifecycle.next_state(Action.ACCEPT, source, actor.roles)
         errors: dict[str, Message] = {}
@@ -186,11 +187,7 @@ def report_major_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comme
                       now: datetime) -> None:
     """The GM office records that a major case was reported upward (stops the 24-hour clock)."""
     comment = comment.strip()
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _locked(session, complaint_id)
-        state = State(complaint.state)
-        lifecycle.authorize(Action.REPORT_MAJOR, state, actor.roles)
+    with case_step(uow, actor, complaint_id, Action.REPORT_MAJOR, None) as (session, user, complaint, state):
         if complaint.severity != "major":
             raise TransitionNotAllowed("major.not_major")
         if complaint.major_reported_at is not None:
@@ -201,13 +198,6 @@ def report_major_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comme
         record_event(session, actor=user, at=now, action=Action.REPORT_MAJOR.value,
                      complaint_id=complaint.id, from_state=state.value, to_state=state.value,
                      comment=comment)
-
-
-def _locked(session: Session, complaint_id: int) -> Complaint:
-    complaint = session.get(Complaint, complaint_id, with_for_update=True)
-    if complaint is None:
-        raise NotFound("case.not_found")
-    return complaint
 
 
 def _id_of(session: Session, model, code: str) -> int:  # noqa: ANN001

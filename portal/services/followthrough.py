@@ -15,7 +15,8 @@ from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Complaint, Department, Petition, Rectification
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.handling import _event, _my_routing, _text, case_step
+from portal.services.handling import _event, _my_routing, _text
+from portal.services.steps import case_step
 
 RECTIFICATION_STATUSES = ("open", "in_progress", "done")
 

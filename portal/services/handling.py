@@ -6,11 +6,9 @@ stale form (`expected_version`), changes the case, writes one audit event — in
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +16,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain import lifecycle
 from portal.domain.authority import AuthorityLevel, check_authority, required_level
-from portal.domain.errors import ConcurrentChange, Message, NotFound, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import Message, TransitionNotAllowed, ValidationFailed
 from portal.domain.lifecycle import Action, State
 from portal.domain.recusal import check_not_named
 from portal.domain.regulatory import Decision, validate_decision
@@ -28,35 +26,14 @@ from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint
                                        Department, FollowUp, PenaltyStandard, User)
 from portal.persistence.database import UnitOfWork
 from portal.services import rules
-from portal.services.actors import Actor, fresh_actor
+from portal.services.actors import Actor
 from portal.services.audit import record_event
 from portal.services.complaints import attachment_row
+from portal.services.steps import case_step
 
 FINDINGS = ("company_fault", "misunderstanding", "other_company", "undetermined")
 NEGOTIATION_RESULTS = ("accepted", "partly", "rejected")
 TEXT_LIMIT = 4000
-
-
-def _case(session: Session, complaint_id: int, expected_version: int | None) -> Complaint:
-    complaint = session.get(Complaint, complaint_id, with_for_update=True)
-    if complaint is None:
-        raise NotFound("case.not_found")
-    if expected_version is not None and complaint.version != expected_version:
-        raise ConcurrentChange("case.changed_meanwhile")
-    return complaint
-
-
-@contextmanager
-def case_step(uow: UnitOfWork, actor: Actor, complaint_id: int, action: Action,
-              expected_version: int | None) -> Iterator[tuple[Session, User, Complaint, State]]:
-    """One use case on one case, in one transaction: the acting user re-read (still active), the
-    case locked and compared with the version the user saw, the action allowed in its state."""
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        complaint = _case(session, complaint_id, expected_version)
-        source = State(complaint.state)
-        lifecycle.authorize(action, source, actor.roles)
-        yield session, user, complaint, source
 
 
 def _staff_ids(complaint: Complaint) -> list[int]:

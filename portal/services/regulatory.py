@@ -12,7 +12,8 @@ from portal.domain.regulatory import OUTSIDE_PROCESSES, TOLD_VIA, check_review_w
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import AuthorityLevel
 from portal.services.actors import Actor
-from portal.services.handling import _event, _text, case_step
+from portal.services.handling import _event, _text
+from portal.services.steps import case_step
 
 
 def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,

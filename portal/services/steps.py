@@ -1,0 +1,36 @@
+"""The frame every use case on an existing case shares: one transaction, the acting user re-read
+(still active), the case row locked and compared with the version the user saw, the action
+allowed in the case's state."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy.orm import Session
+
+from portal.domain import lifecycle
+from portal.domain.errors import ConcurrentChange, NotFound
+from portal.domain.lifecycle import Action, State
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import Complaint, User
+from portal.services.actors import Actor, fresh_actor
+
+
+def locked_case(session: Session, complaint_id: int, expected_version: int | None = None) -> Complaint:
+    complaint = session.get(Complaint, complaint_id, with_for_update=True)
+    if complaint is None:
+        raise NotFound("case.not_found")
+    if expected_version is not None and complaint.version != expected_version:
+        raise ConcurrentChange("case.changed_meanwhile")
+    return complaint
+
+
+@contextmanager
+def case_step(uow: UnitOfWork, actor: Actor, complaint_id: int, action: Action,
+              expected_version: int | None) -> Iterator[tuple[Session, User, Complaint, State]]:
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        complaint = locked_case(session, complaint_id, expected_version)
+        source = State(complaint.state)
+        lifecycle.authorize(action, source, actor.roles)
+        yield session, user, complaint, source
