@@ -8,13 +8,14 @@ import streamlit as st
 from portal.services import handling, queries
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, t, uow
+from portal.ui.widgets import page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("approval")
 st.title(t("appr.title"))
 show_notice()
 ref = reference()
-queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar())
+queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("appr_pick"))
 st.subheader(t("appr.queue"))
 case = pick_from_queue(queue, key="appr_pick", actor=actor)
 if case is None:

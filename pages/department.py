@@ -9,7 +9,7 @@ from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
-from portal.ui.widgets import (act, case_label, field_error, form_errors, pick_from_queue, remember_versions,
+from portal.ui.widgets import (act, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
                                seen_version, show_notice)
 
 actor = require_page("department")
@@ -40,7 +40,7 @@ rectification_table(mine_items)
 rectification_status_form([i for i in mine_items if i.status != "done"], actor)
 
 st.subheader(t("dept.queue"))
-queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar())
+queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("dept_pick"))
 case = pick_from_queue(queue, key="dept_pick", actor=actor)
 if case is None:
     st.stop()

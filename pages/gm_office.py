@@ -11,7 +11,8 @@ from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.widgets import (act, case_label, cases_table, field_error, form_errors, labels, pick_from_queue,
+from portal.ui.widgets import (act, case_label, cases_table, field_error, form_errors, labels, page_of, pager,
+                               pick_from_queue,
                                remember_versions, seen_version, show_notice)
 
 actor = require_page("gm_office")
@@ -37,10 +38,11 @@ tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify =
 
 with tab_accept:
     st.subheader(t("gm.queue"))
-    queue = queries.acceptance_queue(uow(), actor=actor, now=now(), calendar=calendar())
+    queue = queries.acceptance_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("gm_pick"))
     if queue.frame.empty:
         st.info(t("gm.queue_empty"))
     else:
+        pager(queue, key="gm_pick")
         table(queue, [c for c in queue.clocks if c.rule.start.value == "received_at"])
         st.subheader(t("gm.accept_form"))
         case = pick_from_queue(queue, key="gm_pick", actor=actor, summary=False, show_table=False)
@@ -73,7 +75,8 @@ with tab_accept:
                         form=f"accept_{case.id}")
 
 with tab_consolidate:
-    ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar())
+    ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar(),
+                               page=page_of("consolidate_pick"))
     case = pick_from_queue(ledger, key="consolidate_pick", actor=actor, with_due=True)
     if case:
         for d in case.departments:
@@ -95,7 +98,8 @@ with tab_consolidate:
                     form=f"consolidate_{case.id}")
 
 with tab_close:
-    ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CLOSURE, now=now(), calendar=calendar())
+    ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CLOSURE, now=now(), calendar=calendar(),
+                               page=page_of("close_pick"))
     case = pick_from_queue(ledger, key="close_pick", actor=actor, with_due=True)
     if case:
         h = case.handling
@@ -125,7 +129,7 @@ with tab_close:
 
 with tab_follow:
     ledger = queries.work_queue(uow(), actor=actor, state=State.CLOSED, now=now(), calendar=calendar(),
-                            follow_up_task=True)
+                            follow_up_task=True, page=page_of("follow_task_pick"))
     case = pick_from_queue(ledger, key="follow_task_pick", actor=actor, with_due=True)
     if case:
         errors = form_errors(f"resolve_{case.id}")

@@ -7,9 +7,8 @@ from portal.domain.lifecycle import State
 from portal.services import queries
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, now, reference, t, uow
-from portal.ui.widgets import cases_table, labels
+from portal.ui.widgets import cases_table, labels, page_of, pager
 
-PAGE_SIZE = 200
 actor = require_page("ledger")
 st.title(t("ledger.title"))
 ref = reference()
@@ -34,20 +33,15 @@ with st.expander(t("ledger.filters"), expanded=True):
 
 filters = queries.LedgerFilter(states=states, category=category, department=department, text=text,
                                received_from=received_from, received_to=received_to, badge=badge)
-ledger = queries.tracking_ledger(uow(), actor=actor, filters=filters, now=now(), calendar=calendar())
+ledger = queries.tracking_ledger(uow(), actor=actor, filters=filters, now=now(), calendar=calendar(),
+                                 page=page_of("ledger"))
 columns = st.columns(5)
 for column, key in zip(columns, ("total", "open", "overdue", "due_soon", "calendar_missing")):
     column.metric(t(f"ledger.metric.{key}"), ledger.counts[key])
 
-total = len(ledger.frame)
-if total == 0:
+if ledger.total == 0:
     st.info(t("ledger.empty"))
     st.stop()
-pages = (total + PAGE_SIZE - 1) // PAGE_SIZE
-page = st.number_input(t("ledger.page"), min_value=1, max_value=pages, value=1, step=1,
-                       key="ledger_page") if pages > 1 else 1
-first = (page - 1) * PAGE_SIZE
-shown = ledger.frame.iloc[first:first + PAGE_SIZE]
-st.caption(t("ledger.showing", first=first + 1, last=first + len(shown), total=total))
-st.dataframe(cases_table(shown, ledger.clocks, categories=categories, departments=departments),
+pager(ledger, key="ledger")
+st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=categories, departments=departments),
              hide_index=True, width="stretch")

@@ -11,6 +11,7 @@ from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, now, reference, t, uow
+from portal.ui.widgets import page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("negotiation")
@@ -20,7 +21,8 @@ ref = reference()
 
 
 def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
-    queue = queries.work_queue(uow(), actor=actor, state=state, now=now(), calendar=calendar(), **kwargs)
+    queue = queries.work_queue(uow(), actor=actor, state=state, now=now(), calendar=calendar(), page=page_of(key),
+                               **kwargs)
     return pick_from_queue(queue, key=key, actor=actor)
 
 

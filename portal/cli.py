@@ -19,14 +19,8 @@ def _now() -> datetime:
 
 
 def _uow(url: str | None = None):  # noqa: ANN202
-    from portal.persistence.database import UnitOfWork, make_engine
-    from portal.persistence.migrate import upgrade
-    from portal.services.calendar import load_package_calendar
-    url = url or config.database_url()
-    upgrade(url)
-    uow = UnitOfWork(make_engine(url))
-    load_package_calendar(uow)
-    return uow
+    from portal.services.setup import open_database
+    return open_database(url or config.database_url())
 
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
@@ -107,9 +101,8 @@ def cmd_deadline(args: argparse.Namespace) -> int:
 
 def cmd_sla_sweep(args: argparse.Namespace) -> int:
     from portal.services.reminders import issue_reminders
-    from portal.services.rules import load_calendar
     uow = _uow()
-    issued = issue_reminders(uow, now=_now(), calendar=load_calendar(uow))
+    issued = issue_reminders(uow, now=_now())
     print(f"{issued} reminder(s) / late-inquiry(ies) issued")
     return 0
 

@@ -142,8 +142,7 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
         state = _advance(uow, rng, done.id, routed, accept_at, now, story, counts)
         counts[state] = counts.get(state, 0) + 1
     from portal.services.reminders import issue_reminders
-    from portal.services.rules import load_calendar
-    counts["reminders"] = issue_reminders(uow, now=now, calendar=load_calendar(uow))
+    counts["reminders"] = issue_reminders(uow, now=now)
     return counts
 
 

@@ -19,7 +19,7 @@ from portal.persistence.database import UnitOfWork, make_engine
 from portal.persistence.migrate import upgrade
 from portal.services import users
 from portal.services.actors import Actor, load_actor
-from portal.services.calendar import load_package_calendar
+from portal.services.setup import open_database
 
 POSTGRES_ADMIN_URL = os.environ.get("PORTAL_TEST_POSTGRES_URL",
                                     "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -42,9 +42,7 @@ PASSWORD = "correct-horse"
 
 
 def _fill(url: str) -> None:
-    upgrade(url)
-    uow = UnitOfWork(make_engine(url))
-    load_package_calendar(uow)
+    uow = open_database(url)
     for username, name, roles, department, level in TEST_USERS:
         users.add_user(uow, actor=None, username=username, display_name=name, password=PASSWORD,
                        roles=roles, department=department, approval_level=level, now=T0)

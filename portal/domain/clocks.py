@@ -275,3 +275,51 @@ def _known_days(calendar: WorkingCalendar, start: date, last: date) -> list[Cale
         if info is not None:
             out.append(info)
     return out
+
+
+# -- the stored form: what filters and statistics read (SPEC §4, issue: badges as SQL conditions) --
+
+@dataclass(frozen=True)
+class ClockState:
+    """One rule's stored columns for every row of a frame (numpy arrays, aligned with the frame).
+
+    `due` and `soon` are int64 ns (`NAT` where none); the badge a page shows follows from them and
+    `now`: overdue when running, not paused and due < now; due soon when soon ≤ now ≤ due."""
+
+    key: str
+    started: np.ndarray      # bool: the clock has a start
+    start: np.ndarray        # int64 ns
+    due: np.ndarray          # int64 ns, NAT when the calendar is missing
+    soon: np.ndarray         # int64 ns, NAT when there is no due
+    stop: np.ndarray         # int64 ns, NAT while running
+    paused: np.ndarray       # bool: stopped right now by a hold or an outside process
+    late: np.ndarray         # bool: stopped after its due (meaningful where stopped and due known)
+    missing: np.ndarray      # bool: calendar missing
+
+
+NAT = _NAT
+
+
+def clock_states(rules: list[ClockRule], frame: pd.DataFrame, calendar: WorkingCalendar,
+                 due_soon_fraction: float) -> list[ClockState]:
+    """Due, due-soon and stop instants of every clock for every row: the same arithmetic as
+    `evaluate`, without `now`, so the result can be stored and compared with `now` in SQL."""
+    columns = _Columns(frame)
+    paused_now = frame["paused"].to_numpy(dtype=bool) if "paused" in frame else np.zeros(len(frame), bool)
+    out = []
+    for rule in rules:
+        due, missing = _due(rule, columns, calendar)
+        due, paused = _holds(rule, columns.frame, due, paused_now)
+        starts, stops = columns.ns(rule.start.value), columns.ns(rule.stop.value)
+        if rule.unit is Unit.HOURS and not (rule.pausable or rule.regulatory):
+            soon = due - int(rule.target * 3600 * _S * due_soon_fraction)
+        else:
+            soon = due - ((due - starts) * due_soon_fraction).astype(np.int64)
+        missing = np.zeros(len(frame), bool) if missing is None else missing
+        started = ~columns.unset(rule.start.value)
+        stopped = ~columns.unset(rule.stop.value)
+        due = np.where(missing, _NAT, due)
+        soon = np.where(missing, _NAT, soon)
+        out.append(ClockState(rule.key, started, starts, due, soon, stops, paused & ~stopped,
+                              stopped & ~missing & (stops > due), missing))
+    return out

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, Numeric, String, Text, UniqueConstraint)
+                        LargeBinary, Numeric, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -148,7 +148,17 @@ class Complaint(Base):
     """One 客户抱怨处理表. Milestone columns are written by the same transaction as their event."""
 
     __tablename__ = "complaints"
-    __table_args__ = (Index("ix_complaints_state", "state"),)
+    __table_args__ = (
+        Index("ix_complaints_state", "state"),
+        Index("ix_complaints_received", "received_at", "id"),
+        Index("ix_complaints_received_facts", "received_at", "category_id", "channel_id", "severity", "original_id"),
+        Index("ix_complaints_accepted", "accepted_at"),
+        Index("ix_complaints_closed_facts", "closed_at", "category_id", "channel_id", "severity",
+              "responsibility_department_id"),
+        Index("ix_complaints_state_received", "state", "received_at"),
+        Index("ix_complaints_clerk", "receiving_clerk_id", "received_at"),
+        Index("ix_complaints_original", "original_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
     state: Mapped[str] = mapped_column(String(30))
@@ -244,6 +254,8 @@ class ComplaintDepartment(Base):
     """A department a case is routed to (one investigation per department)."""
 
     __tablename__ = "complaint_departments"
+    __table_args__ = (Index("ix_complaint_departments_department", "department_id", "complaint_id",
+                            "report_submitted_at"),)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
     routed_at: Mapped[datetime] = mapped_column(DateTime)
@@ -308,7 +320,8 @@ class Reminder(Base):
     clock, department and kind, so issuing twice issues nothing."""
 
     __tablename__ = "reminders"
-    __table_args__ = (UniqueConstraint("complaint_id", "department_id", "clock_key", "kind"),)
+    __table_args__ = (UniqueConstraint("complaint_id", "department_id", "clock_key", "kind"),
+                      Index("ix_reminders_issued", "issued_at", "kind"))
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
@@ -324,6 +337,7 @@ class FollowUp(Base):
     """回访 with the four-dimension satisfaction survey (004 §1.2), each 1–5, plus overall."""
 
     __tablename__ = "follow_ups"
+    __table_args__ = (Index("ix_follow_ups_visited", "visited_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime)
@@ -354,6 +368,7 @@ class Rectification(Base):
     """整改 item (000 §7): what to fix, who owns it, by when, its status; tied to the case's cause."""
 
     __tablename__ = "rectifications"
+    __table_args__ = (Index("ix_rectifications_deadline", "deadline", "status"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     cause: Mapped[str] = mapped_column(Text)
@@ -363,3 +378,43 @@ class Rectification(Base):
     status: Mapped[str] = mapped_column(String(20))     # open / in_progress / done
     created_at: Mapped[datetime] = mapped_column(DateTime)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class CaseClock(Base):
+    """A started clock of one case with the due time its milestones, holds and the calendar give.
+
+    Stored so that badge filters and statistics are SQL conditions; rewritten whenever the case is
+    written, and for every running clock when the calendar or the clock rules change. Badges shown
+    on a page are still computed at load time from the milestones.
+    """
+
+    __tablename__ = "case_clocks"
+    __table_args__ = (
+        Index("ix_case_clocks_stopped", "clock_key", "stopped_at", "late", "duration_s"),
+        Index("ix_case_clocks_running", "due_at", "soon_at", "paused", "complaint_id",
+              sqlite_where=text("stopped_at IS NULL"), postgresql_where=text("stopped_at IS NULL")),
+        Index("ix_case_clocks_missing", "complaint_id",
+              sqlite_where=text("calendar_missing"), postgresql_where=text("calendar_missing")),
+    )
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    clock_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)      # None: calendar missing
+    soon_at: Mapped[datetime | None] = mapped_column(DateTime)     # when the badge turns 临期
+    stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)   # stopped right now by a hold
+    late: Mapped[bool | None] = mapped_column(Boolean)              # stopped after its due time
+    calendar_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    duration_s: Mapped[int | None] = mapped_column(Integer)         # stop − start, in seconds
+
+
+class StatsSnapshot(Base):
+    """A compiled monthly complaint statistics table (客户投诉案件统计表, 002 art.13.9), kept as
+    it was compiled: later edits of cases do not change it."""
+
+    __tablename__ = "stats_snapshots"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)      # YYYY-MM
+    compiled_at: Mapped[datetime] = mapped_column(DateTime)
+    compiled_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -15,6 +15,7 @@ from portal.persistence.database import UnitOfWork
 from portal.persistence.models import CalendarDayRow
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services import dues, rules
 from portal.services.rules import days_of_year
 
 
@@ -53,7 +54,17 @@ def load_package_calendar(uow: UnitOfWork) -> int:
             result = session.execute(dialect.insert(CalendarDayRow).values(rows[start:start + 2000])
                                      .on_conflict_do_nothing(index_elements=["day"]))
             added += result.rowcount
+        if added:
+            _calendar_changed(session)
         return added
+
+
+def _calendar_changed(session) -> None:  # noqa: ANN001
+    """A changed calendar moves the dues of running working-day clocks: rewrite them now."""
+    session.flush()
+    calendar = rules.calendar_from_rows(session.execute(
+        select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind, CalendarDayRow.note)).all())
+    dues.refresh_all(session, calendar, only_running=True)
 
 
 def set_calendar_day(uow: UnitOfWork, *, actor: Actor | None, day: date, is_working: bool, note: str,
@@ -77,3 +88,4 @@ def set_calendar_day(uow: UnitOfWork, *, actor: Actor | None, day: date, is_work
         record_event(session, actor=user, at=now, action="calendar.set_day",
                      changes={"day": day, "before": before,
                               "after": {"is_working": is_working, "kind": kind.value, "note": note}})
+        _calendar_changed(session)

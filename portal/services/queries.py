@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, String, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, distinct, func, or_, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain import clocks as clock_rules
@@ -18,7 +18,8 @@ from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (AttachmentRow, AuthorityLevel, Category, Channel, ComplainedStaff, Complaint,
+from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock, Category, Channel, ComplainedStaff,
+                                       Complaint,
                                        ComplaintDepartment, Department, Event, User)
 from portal.services import rules
 from portal.services.actors import Actor
@@ -51,37 +52,64 @@ class LedgerFilter:
     text: str = ""
     received_from: date | None = None
     received_to: date | None = None
-    badge: str | None = None          # "overdue", "due_soon", "calendar_missing"
+    badge: str | None = None          # "overdue", "due_soon", "paused", "calendar_missing"
     open_only: bool = False
 
 
-def _apply_filter(query: Select, filters: LedgerFilter) -> Select:
+_OPEN = [s.value for s in OPEN_STATES]
+BADGE_FILTERS = ("overdue", "due_soon", "paused", "calendar_missing")
+
+
+def running_clock_condition(badge: str, now: datetime) -> ColumnElement[bool]:
+    """A stored clock whose badge, at `now`, is `badge` (SPEC §4): the SQL twin of the
+    load-time badge rule, over the due times stored in `case_clocks`."""
+    running = CaseClock.stopped_at.is_(None)
+    if badge == "overdue":
+        return and_(running, CaseClock.paused.is_(False), CaseClock.due_at < now)
+    if badge == "due_soon":
+        return and_(running, CaseClock.paused.is_(False), CaseClock.soon_at < now, CaseClock.due_at >= now)
+    if badge == "paused":
+        return and_(running, CaseClock.paused.is_(True))
+    if badge == "calendar_missing":
+        return CaseClock.calendar_missing.is_(True)
+    raise ValueError(badge)
+
+
+def _with_badge(badge: str, now: datetime) -> ColumnElement[bool]:
+    return Complaint.id.in_(select(CaseClock.complaint_id).where(running_clock_condition(badge, now)))
+
+
+def filter_conditions(filters: LedgerFilter) -> list[ColumnElement[bool]]:
+    """The ledger's filters as conditions on the complaints table alone (no joins), so that
+    counting and paging stay index scans."""
+    out: list[ColumnElement[bool]] = []
     if filters.states:
-        query = query.where(Complaint.state.in_(filters.states))
+        out.append(Complaint.state.in_(filters.states))
     if filters.open_only:
-        query = query.where(Complaint.state.in_([s.value for s in OPEN_STATES]))
+        out.append(Complaint.state.in_(_OPEN))
     if filters.category:
-        query = query.where(Category.code == filters.category)
+        out.append(Complaint.category_id == select(Category.id).where(Category.code == filters.category)
+                   .scalar_subquery())
     if filters.department:
-        query = query.where(Complaint.id.in_(
+        out.append(Complaint.id.in_(
             select(ComplaintDepartment.complaint_id).join(Department)
             .where(Department.code == filters.department)))
     if filters.text.strip():
         like = f"%{filters.text.strip()}%"
-        query = query.where(or_(Complaint.number.like(like), Complaint.customer_name.like(like),
-                                Complaint.policy_number.like(like)))
+        out.append(or_(Complaint.number.like(like), Complaint.customer_name.like(like),
+                       Complaint.policy_number.like(like)))
     if filters.received_from:
-        query = query.where(Complaint.received_at >= datetime.combine(filters.received_from, datetime.min.time()))
+        out.append(Complaint.received_at >= datetime.combine(filters.received_from, datetime.min.time()))
     if filters.received_to:
-        query = query.where(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
-                                                                     datetime.min.time()))
-    return query
+        out.append(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
+                                                            datetime.min.time()))
+    return out
 
 
 def ledger_statements(query: Select) -> tuple[Select, Select]:
-    """The ledger's two queries: its cases, newest first, and their departments."""
-    ids = query.with_only_columns(Complaint.id).order_by(None).subquery()
-    return (query.order_by(Complaint.received_at.desc(), Complaint.id.desc()),
+    """A page of cases (the query, already ordered and limited) and their departments."""
+    ids = query.with_only_columns(Complaint.id).subquery()
+    return (query,
             select(ComplaintDepartment.complaint_id, Department.code)
             .join(Department, Department.id == ComplaintDepartment.department_id)
             .where(ComplaintDepartment.complaint_id.in_(select(ids.c.id)))
@@ -96,8 +124,9 @@ def ledger_rows(session: Session, query: Select) -> pd.DataFrame:
     rows = connection.execute(cases).all()
     frame = pd.DataFrame(dict(zip(names, zip(*rows))) if rows else {name: [] for name in names})
     routed: dict[int, list[str]] = {}
-    for complaint_id, code in connection.execute(links).all():
-        routed.setdefault(complaint_id, []).append(code)
+    if rows:
+        for complaint_id, code in connection.execute(links).all():
+            routed.setdefault(complaint_id, []).append(code)
     frame["departments"] = [routed.get(i, []) for i in frame["id"]]
     frame["paused"] = frame["paused"].astype(bool)
     for column in MILESTONES:
@@ -107,9 +136,16 @@ def ledger_rows(session: Session, query: Select) -> pd.DataFrame:
 
 @dataclass
 class Ledger:
-    frame: pd.DataFrame          # case columns + `<clock>_badge`, `<clock>_due`
+    frame: pd.DataFrame          # one page of cases: case columns + `<clock>_badge`, `<clock>_due`
     clocks: list[ClockInfo]
-    counts: dict[str, int]       # open, overdue (any clock), due_soon, calendar_missing
+    total: int = 0               # cases matching, over all pages
+    page: int = 1
+    page_size: int = 50
+    counts: dict[str, int] = field(default_factory=dict)   # total, open, overdue, due_soon, calendar_missing
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
 
 
 def with_badges(frame: pd.DataFrame, clocks: list[ClockInfo], calendar: WorkingCalendar,
@@ -118,80 +154,93 @@ def with_badges(frame: pd.DataFrame, clocks: list[ClockInfo], calendar: WorkingC
     return pd.concat([frame, badges], axis=1)
 
 
-def _badge_matrix(frame: pd.DataFrame, clocks: list[ClockInfo]) -> np.ndarray:
-    if not clocks:
-        return np.zeros((len(frame), 0), dtype=np.int8)
-    return np.column_stack([frame[f"{c.rule.key}_badge"].to_numpy() for c in clocks])
+def count_statement(conditions: list[ColumnElement[bool]], now: datetime) -> Select:
+    """Every ledger metric in one round trip, each an index-backed count."""
+    def cases(*more: ColumnElement[bool]):  # noqa: ANN202
+        return select(func.count()).select_from(Complaint).where(*conditions, *more).scalar_subquery()
+
+    def flagged(badge: str, open_only: bool = True):  # noqa: ANN202
+        inner = select(func.count(distinct(CaseClock.complaint_id))).where(running_clock_condition(badge, now))
+        if conditions or open_only:
+            inner = inner.join(Complaint, Complaint.id == CaseClock.complaint_id).where(
+                *conditions, *([Complaint.state.in_(_OPEN)] if open_only else []))
+        return inner.scalar_subquery()
+
+    return select(cases().label("total"), cases(Complaint.state.in_(_OPEN)).label("open"),
+                  flagged("overdue").label("overdue"), flagged("due_soon").label("due_soon"),
+                  flagged("calendar_missing", open_only=False).label("calendar_missing"))
 
 
-def _counts(frame: pd.DataFrame, clocks: list[ClockInfo]) -> dict[str, int]:
-    matrix = _badge_matrix(frame, clocks)
-    open_mask = frame["state"].isin([s.value for s in OPEN_STATES]).to_numpy()
-    return {
-        "total": len(frame),
-        "open": int(open_mask.sum()),
-        "overdue": int(((matrix == Badge.OVERDUE).any(axis=1) & open_mask).sum()),
-        "due_soon": int(((matrix == Badge.DUE_SOON).any(axis=1) & open_mask).sum()),
-        "calendar_missing": int((matrix == Badge.CALENDAR_MISSING).any(axis=1).sum()),
-    }
-
-
-_BADGE_FILTERS = {"overdue": Badge.OVERDUE, "due_soon": Badge.DUE_SOON,
-                  "calendar_missing": Badge.CALENDAR_MISSING, "paused": Badge.PAUSED}
-
-
-def _ledger(uow: UnitOfWork, query: Select, filters: LedgerFilter, now: datetime,
-            calendar: WorkingCalendar) -> Ledger:
+def _ledger(uow: UnitOfWork, conditions: list[ColumnElement[bool]], now: datetime, calendar: WorkingCalendar,
+            *, page: int, page_size: int, oldest_first: bool, badge: str | None = None,
+            with_counts: bool = False) -> Ledger:
+    """One page of cases matching `conditions` (newest or oldest first), the number matching,
+    and (for the ledger) its metrics: all filtered, counted and paged in SQL."""
+    where = [*conditions, *([_with_badge(badge, now)] if badge in BADGE_FILTERS else [])]
+    order = ((Complaint.received_at.asc(), Complaint.id.asc()) if oldest_first
+             else (Complaint.received_at.desc(), Complaint.id.desc()))
     with uow.read() as session:
-        frame = ledger_rows(session, _apply_filter(query, filters))
+        counts: dict[str, int] = {}
+        if with_counts:
+            counts = dict(session.execute(count_statement(conditions, now)).one()._mapping)
+        total = (counts["total"] if with_counts and badge not in BADGE_FILTERS else
+                 session.scalar(select(func.count()).select_from(Complaint).where(*where)))
+        pages = max(1, -(-total // page_size))
+        page = min(max(1, page), pages)
+        query = _ledger_select().where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)
+        frame = ledger_rows(session, query)
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
     frame = with_badges(frame, clocks, calendar, now, fraction)
-    counts = _counts(frame, clocks)
-    if filters.badge in _BADGE_FILTERS:
-        keep = (_badge_matrix(frame, clocks) == _BADGE_FILTERS[filters.badge]).any(axis=1)
-        frame = frame[keep]
-    return Ledger(frame.reset_index(drop=True), clocks, counts)
+    return Ledger(frame.reset_index(drop=True), clocks, int(total), page, page_size, counts)
+
+
+LEDGER_PAGE = 200
+QUEUE_PAGE = 50
 
 
 def tracking_ledger(uow: UnitOfWork, *, actor: Actor, filters: LedgerFilter, now: datetime,
-                    calendar: WorkingCalendar) -> Ledger:
+                    calendar: WorkingCalendar, page: int = 1, page_size: int = LEDGER_PAGE) -> Ledger:
     """登记追踪表: every case with its state, departments and every clock's badge and due time."""
     if not actor.has(Role.GM_OFFICE, Role.MANAGER):
         raise PermissionDenied("auth.missing_role")
-    return _ledger(uow, _ledger_select(), filters, now, calendar)
+    return _ledger(uow, filter_conditions(filters), now, calendar, page=page, page_size=page_size,
+                   oldest_first=False, badge=filters.badge, with_counts=True)
 
 
-def acceptance_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+def acceptance_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                     page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
     """Cases waiting for the GM office to accept them (待受理), oldest first."""
     if not actor.has(Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
-    ledger = _ledger(uow, _ledger_select(), LedgerFilter(states=[State.REGISTERED.value]), now, calendar)
-    ledger.frame = ledger.frame.sort_values("received_at", kind="stable").reset_index(drop=True)
-    return ledger
+    return _ledger(uow, [Complaint.state == State.REGISTERED.value], now, calendar, page=page,
+                   page_size=page_size, oldest_first=True)
 
 
-def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                  page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
     """The cases this intake clerk registered, newest first."""
     if not actor.has(Role.INTAKE, Role.INTAKE_LEAD):
         raise PermissionDenied("auth.missing_role")
-    query = _ledger_select().where(Complaint.receiving_clerk_id == actor.id)
-    return _ledger(uow, query, LedgerFilter(), now, calendar)
+    return _ledger(uow, [Complaint.receiving_clerk_id == actor.id], now, calendar, page=page,
+                   page_size=page_size, oldest_first=False)
 
 
-def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                     page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
     """部门处理: open cases routed to the handler's department that still await its report."""
     if not actor.has(Role.HANDLER) or actor.department_id is None:
         raise PermissionDenied("auth.missing_role")
-    query = _ledger_select().where(Complaint.id.in_(
+    conditions = [Complaint.id.in_(
         select(ComplaintDepartment.complaint_id).where(
             ComplaintDepartment.department_id == actor.department_id,
             ComplaintDepartment.report_submitted_at.is_(None))),
-        Complaint.state == State.INVESTIGATING.value)
-    return _ledger(uow, query, LedgerFilter(), now, calendar)
+        Complaint.state == State.INVESTIGATING.value]
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
-def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar) -> Ledger:
+def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                   page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
     """核决: cases awaiting approval that the approver's level covers."""
     if not actor.has(Role.APPROVER):
         raise PermissionDenied("auth.missing_role")
@@ -199,9 +248,8 @@ def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wo
         ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
     mine = ranks.get(actor.approval_level or "", 0)
     covered = [key for key, rank in ranks.items() if rank <= mine]
-    query = _ledger_select().where(Complaint.state == State.AWAITING_APPROVAL.value,
-                                   Complaint.required_level.in_(covered))
-    return _ledger(uow, query, LedgerFilter(), now, calendar)
+    conditions = [Complaint.state == State.AWAITING_APPROVAL.value, Complaint.required_level.in_(covered)]
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
 _WORK_ROLES = {
@@ -212,16 +260,14 @@ _WORK_ROLES = {
 
 
 def work_queue(uow: UnitOfWork, *, actor: Actor, state: State, now: datetime, calendar: WorkingCalendar,
-               follow_up_task: bool | None = None) -> Ledger:
+               follow_up_task: bool | None = None, page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
     """Cases waiting in one state for the role that acts next (oldest first)."""
     if not actor.has(*_WORK_ROLES.get(state, set())):
         raise PermissionDenied("auth.missing_role")
-    query = _ledger_select().where(Complaint.state == state.value)
+    conditions = [Complaint.state == state.value]
     if follow_up_task is not None:
-        query = query.where(Complaint.follow_up_task.is_(follow_up_task))
-    ledger = _ledger(uow, query, LedgerFilter(), now, calendar)
-    ledger.frame = ledger.frame.sort_values("received_at", kind="stable").reset_index(drop=True)
-    return ledger
+        conditions.append(Complaint.follow_up_task.is_(follow_up_task))
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
 @dataclass(frozen=True)

@@ -4,60 +4,61 @@ however often (page loads, `python -m portal sla sweep`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal.domain.calendar import WorkingCalendar
-from portal.domain.clocks import Badge
 from portal.domain.errors import Message, NotFound, PermissionDenied, ValidationFailed
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import Complaint, ComplaintDepartment, Department, Reminder
+from portal.persistence.models import CaseClock, Complaint, ComplaintDepartment, Department, Reminder
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.queries import _ledger_select, ledger_rows, with_badges
+from portal.services.queries import running_clock_condition
 
 
-def issue_reminders(uow: UnitOfWork, *, now: datetime, calendar: WorkingCalendar) -> int:
-    """Issue what is due and not yet issued; returns how many new ones (0 on a second call)."""
-    considered = [s.value for s in OPEN_STATES] + [State.CLOSED.value]
+def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
+    """Issue what is due and not yet issued; returns how many new ones (0 on a second call).
+
+    Read from the stored clock dues (`case_clocks`), so a sweep costs what is overdue, not the
+    size of the ledger. Late-inquiries cover clocks that ended late within the last
+    `reminders.late_inquiry_window_days` days (a sweep runs at least that often).
+    """
     with uow.write() as session:
-        frame = ledger_rows(session, _ledger_select().where(Complaint.state.in_(considered),
-                                                             Complaint.accepted_at.is_not(None)))
-        if frame.empty:
-            return 0
-        clocks = rules.clock_infos(session)
-        frame = with_badges(frame, clocks, calendar, now, rules.due_soon_fraction(rules.settings(session)))
-        owing = {(c, d) for c, d in session.execute(
-            select(ComplaintDepartment.complaint_id, Department.code).join(Department)
-            .where(ComplaintDepartment.report_submitted_at.is_(None)))}
-        codes = dict(session.execute(select(Department.code, Department.id)).all())
-        wanted = []
-        is_open = frame["state"].isin([s.value for s in OPEN_STATES]).to_numpy()
-        for info in clocks:
-            badge = frame[f"{info.rule.key}_badge"].to_numpy()
-            for row in frame.index[(badge == Badge.OVERDUE) & is_open]:
-                case_id = int(frame.at[row, "id"])
-                for code in frame.at[row, "departments"]:
-                    if (case_id, code) in owing:
-                        wanted.append((case_id, codes[code], info.rule.key, "reminder"))
-            for row in frame.index[(badge == Badge.MET_LATE) & ~is_open]:
-                case_id = int(frame.at[row, "id"])
-                for code in frame.at[row, "departments"]:
-                    wanted.append((case_id, codes[code], info.rule.key, "late_inquiry"))
+        window = int(rules.settings(session).get("reminders.late_inquiry_window_days", "90"))
+
+        def not_issued(kind: str):  # noqa: ANN202
+            return ~exists().where(Reminder.complaint_id == CaseClock.complaint_id,
+                                   Reminder.department_id == ComplaintDepartment.department_id,
+                                   Reminder.clock_key == CaseClock.clock_key, Reminder.kind == kind)
+
+        def candidates(kind: str, *conditions):  # noqa: ANN001, ANN202
+            return (select(CaseClock.complaint_id, ComplaintDepartment.department_id, CaseClock.clock_key)
+                    .join(Complaint, Complaint.id == CaseClock.complaint_id)
+                    .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
+                    .where(*conditions, not_issued(kind)))
+
+        wanted = [(c, d, k, "reminder") for c, d, k in session.execute(candidates(
+            "reminder", running_clock_condition("overdue", now), Complaint.state.in_([s.value for s in OPEN_STATES]),
+            Complaint.accepted_at.is_not(None), ComplaintDepartment.report_submitted_at.is_(None)))]
+        wanted += [(c, d, k, "late_inquiry") for c, d, k in session.execute(candidates(
+            "late_inquiry", CaseClock.late.is_(True), CaseClock.stopped_at >= now - timedelta(days=window),
+            Complaint.state.in_([State.CLOSED.value, State.ARCHIVED.value])))]
         if not wanted:
             return 0
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        inserted = session.execute(
-            dialect.insert(Reminder).values([dict(complaint_id=c, department_id=d, clock_key=k, kind=kind,
-                                                  issued_at=now, answer="") for c, d, k, kind in wanted])
-            .on_conflict_do_nothing(index_elements=["complaint_id", "department_id", "clock_key", "kind"])
-            .returning(Reminder.complaint_id, Reminder.department_id, Reminder.clock_key, Reminder.kind)).all()
-        names = {v: k for k, v in codes.items()}
+        inserted = []
+        for start in range(0, len(wanted), 2000):
+            inserted += session.execute(
+                dialect.insert(Reminder).values([dict(complaint_id=c, department_id=d, clock_key=k, kind=kind,
+                                                      issued_at=now, answer="")
+                                                 for c, d, k, kind in wanted[start:start + 2000]])
+                .on_conflict_do_nothing(index_elements=["complaint_id", "department_id", "clock_key", "kind"])
+                .returning(Reminder.complaint_id, Reminder.department_id, Reminder.clock_key, Reminder.kind)).all()
+        names = dict(session.execute(select(Department.id, Department.code)).all())
         for complaint_id, department_id, clock_key, kind in inserted:
             record_event(session, actor=None, at=now, action=f"{kind}.issue", complaint_id=complaint_id,
                          comment=f"{names[department_id]}:{clock_key}",

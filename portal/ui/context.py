@@ -10,10 +10,9 @@ from portal import config
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.errors import Message
 from portal.i18n import DEFAULT_LANGUAGE, render, translate
-from portal.persistence.database import UnitOfWork, make_engine
-from portal.persistence.migrate import upgrade
-from portal.services import calendar as calendar_service
+from portal.persistence.database import UnitOfWork
 from portal.services import rules
+from portal.services.setup import open_database
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -21,10 +20,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 @st.cache_resource(show_spinner=False)
 def _unit_of_work(url: str) -> UnitOfWork:
     """Create and migrate the database on first use in this process, then keep the engine."""
-    upgrade(url)
-    uow = UnitOfWork(make_engine(url))
-    calendar_service.load_package_calendar(uow)
-    return uow
+    return open_database(url)
 
 
 def uow() -> UnitOfWork:
@@ -79,7 +75,7 @@ def say(message: Message) -> str:
 @st.cache_data(ttl=60, show_spinner=False)
 def _sweep(url: str) -> int:
     from portal.services.reminders import issue_reminders
-    return issue_reminders(_unit_of_work(url), now=now(), calendar=_calendar(url))
+    return issue_reminders(_unit_of_work(url), now=now())
 
 
 def sweep_reminders() -> None:

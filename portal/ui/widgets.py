@@ -112,13 +112,31 @@ def remember_versions() -> None:
     st.session_state["_versions_seen"] = st.session_state.pop("_versions_now", {})
 
 
+def page_of(key: str) -> int:
+    """The page of a paged list the user is on (its pager widget is drawn after the query)."""
+    return int(st.session_state.get(f"{key}_page", 1))
+
+
+def pager(ledger, *, key: str) -> None:  # noqa: ANN001
+    """Which page of a list counted and paged in SQL, and where this page sits in the whole."""
+    if ledger.total > ledger.page_size:
+        if st.session_state.get(f"{key}_page", 1) != ledger.page:
+            st.session_state[f"{key}_page"] = ledger.page     # clamped by the query (the list shrank)
+        st.number_input(t("ledger.page"), min_value=1, max_value=ledger.pages, step=1, key=f"{key}_page")
+    first = (ledger.page - 1) * ledger.page_size
+    st.caption(t("ledger.showing", first=first + 1 if ledger.total else 0, last=first + len(ledger.frame),
+                 total=ledger.total))
+
+
 def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary: bool = True,  # noqa: ANN001, ANN201
                     show_table: bool = True):
     """A queue as a table, the case chosen from it loaded for `actor` (its version remembered for
-    the forms), and its essentials shown. None when nothing waits or the case cannot be read."""
+    the forms), and its essentials shown. None when nothing waits or the case cannot be read.
+    The queue is one page of what waits (`page_of(key)`), counted and paged in SQL."""
     if ledger.frame.empty:
         st.info(t("gm.nothing"))
         return None
+    pager(ledger, key=key)
     if show_table:
         ref = reference()
         st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),

@@ -125,9 +125,9 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
     case_id = accepted(uow, people)
     cal = rules.load_calendar(uow)
     late = T0 + timedelta(days=20)
-    first = reminders.issue_reminders(uow, now=late, calendar=cal)
+    first = reminders.issue_reminders(uow, now=late)
     assert first > 0
-    assert reminders.issue_reminders(uow, now=late + timedelta(minutes=1), calendar=cal) == 0
+    assert reminders.issue_reminders(uow, now=late + timedelta(minutes=1)) == 0
     mine = reminders.list_reminders(uow, actor=people.opshandler)
     assert {r.clock_key for r in mine} >= {"investigation", "closure"} and all(r.kind == "reminder" for r in mine)
     reminders.answer_reminder(uow, actor=people.opshandler, reminder_id=mine[0].id, answer="本周内提交", now=late)
@@ -141,8 +141,8 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=late)
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=late)
-    assert reminders.issue_reminders(uow, now=late + timedelta(hours=1), calendar=cal) > 0
-    assert reminders.issue_reminders(uow, now=late + timedelta(hours=2), calendar=cal) == 0
+    assert reminders.issue_reminders(uow, now=late + timedelta(hours=1)) > 0
+    assert reminders.issue_reminders(uow, now=late + timedelta(hours=2)) == 0
     with uow.read() as session:
         kinds = session.scalars(select(Reminder.kind).where(Reminder.complaint_id == case_id)).all()
     assert "late_inquiry" in kinds

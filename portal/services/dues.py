@@ -1,0 +1,171 @@
+"""Stored clock dues (`case_clocks`): what the milestones, holds, clock rules and calendar make of
+each started clock, kept so that a badge filter is a SQL condition against `now` and statistics
+aggregate in the database.
+
+They are rewritten in the same transaction as any write to a case (a session hook, so no use case
+can forget it), and for every case with a running clock when the calendar changes. Badges shown
+on a page are still computed at load time from the milestones.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import String, delete, event, insert, or_, select, type_coerce
+from sqlalchemy.orm import Session
+
+from portal.domain.calendar import WorkingCalendar
+from portal.domain.clocks import NAT, Milestone, clock_states
+from portal.persistence.models import CalendarDayRow, CaseClock, Complaint, Setting
+from portal.services import rules
+
+MILESTONES = [m.value for m in Milestone]
+_HOLD_COLUMNS = ("paused", "paused_seconds", "regulatory_extension_days", "outside_seconds")
+_CHUNK = 20_000
+BACKFILLED = "dues.backfilled"
+
+
+def _frame(session: Session, ids: list[int] | None, after_id: int | None = None) -> pd.DataFrame:
+    query = select(Complaint.id, *[getattr(Complaint, c) for c in _HOLD_COLUMNS],
+                   Complaint.outside_process.is_not(None).label("outside"),
+                   *[type_coerce(getattr(Complaint, m), String).label(m) for m in MILESTONES])
+    if ids is not None:
+        query = query.where(Complaint.id.in_(ids))
+    if after_id is not None:
+        query = query.where(Complaint.id > after_id).order_by(Complaint.id).limit(_CHUNK)
+    rows = session.execute(query).all()
+    names = ["id", *_HOLD_COLUMNS, "outside", *MILESTONES]
+    frame = pd.DataFrame(dict(zip(names, zip(*rows))) if rows else {n: [] for n in names})
+    frame["paused"] = frame["paused"].astype(bool)
+    frame["outside"] = frame["outside"].astype(bool)
+    for column in ("paused_seconds", "regulatory_extension_days", "outside_seconds"):
+        frame[column] = frame[column].fillna(0).astype(np.int64)
+    for column in MILESTONES:
+        frame[column] = pd.to_datetime(frame[column], format="ISO8601").astype("datetime64[ns]")
+    return frame
+
+
+def _window_calendar(session: Session, frame: pd.DataFrame) -> WorkingCalendar:
+    """The calendar days a handful of cases can need: from their earliest start to a year after
+    their latest one (no deadline reaches further)."""
+    starts = pd.concat([frame[m] for m in MILESTONES]).dropna()
+    if starts.empty:
+        return WorkingCalendar([])
+    first: date = starts.min().date() - timedelta(days=1)
+    last: date = starts.max().date() + timedelta(days=400)
+    return rules.calendar_from_rows(session.execute(
+        select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind, CalendarDayRow.note)
+        .where(CalendarDayRow.day.between(first, last))).all())
+
+
+def _stamp(values: np.ndarray) -> list:
+    """int64 ns → naive datetimes (None for NAT), microsecond precision as the columns keep."""
+    out = pd.to_datetime(values.astype("datetime64[ns]")).to_pydatetime()
+    return [None if v == NAT else o for v, o in zip(values.tolist(), out)]
+
+
+def clock_rows(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: WorkingCalendar,
+               fraction: float) -> list[dict]:
+    """The `case_clocks` rows of every started clock of every case in the frame."""
+    if frame.empty:
+        return []
+    ids = frame["id"].to_numpy()
+    rows: list[dict] = []
+    for state in clock_states([c.rule for c in clocks], frame, calendar, fraction):
+        where = np.flatnonzero(state.started)
+        if where.size == 0:
+            continue
+        stop = state.stop[where]
+        stopped = stop != NAT
+        duration = np.where(stopped, (stop - state.start[where]) // 1_000_000_000, 0)
+        started_at, due_at, soon_at, stopped_at = (_stamp(a[where]) for a in
+                                                   (state.start, state.due, state.soon, state.stop))
+        late = state.late[where]
+        missing = state.missing[where]
+        paused = state.paused[where]
+        for j, i in enumerate(where.tolist()):
+            rows.append(dict(complaint_id=int(ids[i]), clock_key=state.key, started_at=started_at[j],
+                             due_at=due_at[j], soon_at=soon_at[j], stopped_at=stopped_at[j],
+                             paused=bool(paused[j]), calendar_missing=bool(missing[j]),
+                             late=(bool(late[j]) if stopped[j] and not missing[j] else None),
+                             duration_s=int(duration[j]) if stopped[j] else None))
+    return rows
+
+
+def _write(session: Session, ids: list[int], rows: list[dict]) -> None:
+    for start in range(0, len(ids), 5000):
+        session.execute(delete(CaseClock).where(CaseClock.complaint_id.in_(ids[start:start + 5000])))
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(CaseClock), rows[start:start + 5000])
+
+
+def refresh_cases(session: Session, complaint_ids: Iterable[int],
+                  calendar: WorkingCalendar | None = None) -> None:
+    """Rewrite the stored clocks of these cases inside the caller's transaction."""
+    ids = sorted(set(complaint_ids))
+    if not ids:
+        return
+    clocks = rules.clock_infos(session)
+    fraction = rules.due_soon_fraction(rules.settings(session))
+    for start in range(0, len(ids), _CHUNK):
+        frame = _frame(session, ids[start:start + _CHUNK])
+        cal = calendar if calendar is not None else _window_calendar(session, frame)
+        _write(session, ids[start:start + _CHUNK], clock_rows(frame, clocks, cal, fraction))
+
+
+def refresh_all(session: Session, calendar: WorkingCalendar, *, only_running: bool = False) -> int:
+    """Rewrite stored clocks for every case (or only cases with a running or calendar-missing
+    clock, which is all a calendar change can move). Returns how many cases were rewritten."""
+    if only_running:
+        ids = list(session.scalars(select(CaseClock.complaint_id).where(
+            or_(CaseClock.stopped_at.is_(None), CaseClock.calendar_missing)).distinct()))
+        refresh_cases(session, ids, calendar)
+        return len(ids)
+    clocks = rules.clock_infos(session)
+    fraction = rules.due_soon_fraction(rules.settings(session))
+    done, last = 0, 0
+    while True:
+        frame = _frame(session, None, after_id=last)
+        if frame.empty:
+            return done
+        ids = [int(i) for i in frame["id"]]
+        _write(session, ids, clock_rows(frame, clocks, calendar, fraction))
+        done += len(ids)
+        last = ids[-1]
+
+
+def backfill_if_needed(uow, calendar: WorkingCalendar) -> bool:  # noqa: ANN001
+    """Once per database: fill stored clocks for cases written before they were stored."""
+    with uow.write() as session:
+        if session.get(Setting, BACKFILLED) is not None:
+            return False
+        refresh_all(session, calendar)
+        session.add(Setting(key=BACKFILLED, value="1", description="stored clock dues filled"))
+        return True
+
+
+# -- the hook: any transaction that writes a complaint rewrites its stored clocks before commit --
+
+_TOUCHED = "portal_touched_cases"
+
+
+@event.listens_for(Session, "after_flush")
+def _collect(session: Session, _context) -> None:  # noqa: ANN001
+    touched = [o.id for o in (*session.new, *session.dirty) if isinstance(o, Complaint)]
+    if touched:
+        session.info.setdefault(_TOUCHED, set()).update(touched)
+
+
+@event.listens_for(Session, "before_commit")
+def _refresh_touched(session: Session) -> None:
+    session.flush()
+    touched = session.info.pop(_TOUCHED, None)
+    if touched:
+        refresh_cases(session, touched)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, _previous) -> None:  # noqa: ANN001
+    session.info.pop(_TOUCHED, None)

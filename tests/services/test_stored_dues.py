@@ -1,0 +1,111 @@
+"""The stored clock dues (`case_clocks`) must say what the load-time badges say, for every case,
+at any `now`, after any use case and after a calendar change."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from portal import demo
+from portal.domain.clocks import Badge
+from portal.persistence.models import CaseClock, Complaint
+from portal.services import calendar as calendar_service
+from portal.services import queries, rules
+from portal.services.queries import LedgerFilter
+
+NOW = datetime(2026, 3, 20, 10, 0)
+FILTERS = {"overdue": Badge.OVERDUE, "due_soon": Badge.DUE_SOON, "paused": Badge.PAUSED,
+           "calendar_missing": Badge.CALENDAR_MISSING}
+
+
+def _badge_sets(uow, people, at: datetime) -> dict[str, set[int]]:
+    """Per badge filter: the cases whose load-time badge (the oracle) shows it on any clock."""
+    ledger = queries.tracking_ledger(uow, actor=people.gmo, filters=LedgerFilter(), now=at,
+                                     calendar=rules.load_calendar(uow), page_size=100_000)
+    matrix = np.column_stack([ledger.frame[f"{c.rule.key}_badge"].to_numpy() for c in ledger.clocks])
+    return {name: set(ledger.frame["id"][(matrix == code).any(axis=1)].astype(int))
+            for name, code in FILTERS.items()}
+
+
+def _sql_sets(uow, people, at: datetime) -> dict[str, set[int]]:
+    out = {}
+    for name in FILTERS:
+        ledger = queries.tracking_ledger(uow, actor=people.gmo, filters=LedgerFilter(badge=name), now=at,
+                                         calendar=rules.load_calendar(uow), page_size=100_000)
+        out[name] = set(ledger.frame["id"].astype(int))
+        assert ledger.total == len(out[name])
+    return out
+
+
+@pytest.fixture
+def seeded(uow):
+    demo.seed(uow, complaints_count=40, seed_value=11, now=NOW)
+    return uow
+
+
+def test_every_started_clock_is_stored(seeded):
+    with seeded.read() as session:
+        assert session.scalar(select(func.count()).select_from(CaseClock)) > 40 * 2
+        assert session.scalar(select(func.count()).select_from(Complaint).where(
+            ~Complaint.id.in_(select(CaseClock.complaint_id)))) == 0   # every case has received_at clocks
+
+
+@pytest.mark.parametrize("hours_later", [0, 5, 30, 24 * 6, 24 * 20, 24 * 60])
+def test_sql_badge_filters_find_exactly_the_cases_the_badges_show(seeded, people, hours_later):
+    at = NOW + timedelta(hours=hours_later)
+    assert _sql_sets(seeded, people, at) == _badge_sets(seeded, people, at)
+
+
+def test_ledger_counts_match_the_badges_of_open_cases(seeded, people):
+    at = NOW + timedelta(days=3)
+    ledger = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=at,
+                                     calendar=rules.load_calendar(seeded), page_size=100_000)
+    matrix = np.column_stack([ledger.frame[f"{c.rule.key}_badge"].to_numpy() for c in ledger.clocks])
+    open_mask = ledger.frame["state"].isin(queries._OPEN).to_numpy()
+    assert ledger.counts["total"] == len(ledger.frame) == ledger.total
+    assert ledger.counts["open"] == int(open_mask.sum())
+    assert ledger.counts["overdue"] == int(((matrix == Badge.OVERDUE).any(axis=1) & open_mask).sum())
+    assert ledger.counts["due_soon"] == int(((matrix == Badge.DUE_SOON).any(axis=1) & open_mask).sum())
+
+
+def test_the_ledger_pages_in_sql_newest_first(seeded, people):
+    cal = rules.load_calendar(seeded)
+    first = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
+                                    page=1, page_size=25)
+    second = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
+                                     page=2, page_size=25)
+    with seeded.read() as session:
+        total = session.scalar(select(func.count()).select_from(Complaint))
+    assert len(first.frame) == 25 and first.total == total and first.pages == -(-total // 25)
+    assert set(first.frame["id"]).isdisjoint(second.frame["id"])
+    received = list(first.frame["received_at"]) + list(second.frame["received_at"])
+    assert received == sorted(received, reverse=True)
+    beyond = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
+                                     page=99, page_size=25)
+    assert beyond.page == first.pages and len(beyond.frame) == total - 25 * (first.pages - 1)
+
+
+def test_a_calendar_change_moves_the_stored_dues_of_running_working_day_clocks(uow, people):
+    from tests.helpers import a_form
+    from portal.services import complaints
+    received = datetime(2026, 12, 28, 9, 0)       # investigation runs into 2027, not in the package
+    done = complaints.register_complaint(uow, actor=people.clerk, form=a_form(received_at=received),
+                                         attachments=[], now=received)
+    complaints.accept_complaint(uow, actor=people.gmo, complaint_id=done.id, category="claim",
+                                severity="general", departments=["operations"], now=received + timedelta(hours=1))
+
+    def investigation() -> CaseClock:
+        with uow.read() as session:
+            return session.get(CaseClock, (done.id, "investigation"))
+
+    assert investigation().calendar_missing and investigation().due_at is None
+    for day in range(1, 32):
+        d = date(2027, 1, day)
+        calendar_service.set_calendar_day(uow, actor=None, day=d, is_working=d.weekday() < 5 and day != 1,
+                                          note="元旦" if day == 1 else "", now=received)
+    stored = investigation()
+    assert not stored.calendar_missing
+    # 7 working days after Mon 28 Dec 2026: 29, 30, 31 Dec, (1 Jan holiday), 4, 5, 6, 7 Jan → end of 7 Jan
+    assert stored.due_at == datetime(2027, 1, 8, 0, 0)
