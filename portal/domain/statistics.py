@@ -1,0 +1,160 @@
+"""The monthly complaint statistics table (客户投诉案件统计表, 002 art.13.9) and early warning
+(004 ch.9): periods, rates, the warning rule and the compile deadline. Plain Python.
+
+Definitions (what each figure counts), so the board reads the same thing every month:
+- received / accepted / closed: cases whose received_at / accepted_at / closed_at falls in the period;
+- closed on time: closed in the period with the closure clock (结案) met;
+- open at period end: received before the end and not closed by then; overdue open: of those, the
+  ones with at least one clock past its due at the end (now, for a period still running);
+- overdue rate: (closed late + overdue open) / (closed + open at period end);
+- repeat rate: repeat complaints (linked to an earlier case) / received;
+- satisfaction: share of follow-up surveys in the period whose score is at or above the
+  "satisfied" score (*setting*, default 4 of 5), per dimension; the overall one is warned on;
+- volume growth: received against the previous period of the same length;
+- handling time per clock: stop − start of the clocks that stopped in the period; the 90th
+  percentile is the nearest-rank one (the smallest value at least 90 % of them do not exceed).
+"""
+from __future__ import annotations
+
+import calendar as _calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days, `first` to `last` inclusive."""
+
+    first: date
+    last: date
+
+    @classmethod
+    def month(cls, year: int, month: int) -> "Period":
+        return cls(date(year, month, 1), date(year, month, _calendar.monthrange(year, month)[1]))
+
+    @classmethod
+    def parse_month(cls, text: str) -> "Period":
+        year, month = text.split("-")
+        return cls.month(int(year), int(month))
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, datetime.min.time())
+
+    @property
+    def end(self) -> datetime:
+        """The first instant after the period."""
+        return datetime.combine(self.last + timedelta(days=1), datetime.min.time())
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    @property
+    def is_month(self) -> bool:
+        return self.first.day == 1 and self == Period.month(self.first.year, self.first.month)
+
+    @property
+    def label(self) -> str:
+        return f"{self.first:%Y-%m}" if self.is_month else f"{self.first:%Y-%m-%d} – {self.last:%Y-%m-%d}"
+
+    def previous(self) -> "Period":
+        """The period of the same length just before (the previous month for a month)."""
+        if self.is_month:
+            before = self.first - timedelta(days=1)
+            return Period.month(before.year, before.month)
+        return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
+
+    def months(self) -> list["Period"]:
+        out, cursor = [], date(self.first.year, self.first.month, 1)
+        while cursor <= self.last:
+            out.append(Period.month(cursor.year, cursor.month))
+            cursor = out[-1].last + timedelta(days=1)
+        return out
+
+    def validate(self) -> None:
+        if self.last < self.first:
+            raise ValueError("period ends before it starts")
+
+
+def trend_months(period: Period, count: int = 12) -> list[Period]:
+    """The months a trend chart shows: the period's own months, or the `count` months ending
+    with the period's last month when the period is shorter."""
+    months = period.months()
+    while len(months) < count:
+        months.insert(0, months[0].previous())
+    return months
+
+
+def rate(part: float, whole: float) -> float | None:
+    return None if not whole else part / whole
+
+
+def nearest_rank_index(count: int, share: float = 0.9) -> int:
+    """Zero-based position of the nearest-rank percentile in `count` sorted values."""
+    from math import ceil
+    return max(0, ceil(share * count) - 1)
+
+
+class Indicator(StrEnum):
+    SATISFACTION = "satisfaction"        # below its threshold warns
+    OVERDUE_RATE = "overdue_rate"        # above its threshold warns
+    REPEAT_RATE = "repeat_rate"
+    VOLUME_GROWTH = "volume_growth"
+
+
+SETTING_OF = {Indicator.SATISFACTION: "warning.satisfaction_min", Indicator.OVERDUE_RATE: "warning.overdue_rate_max",
+              Indicator.REPEAT_RATE: "warning.repeat_rate_max", Indicator.VOLUME_GROWTH: "warning.volume_growth_max"}
+_LOW_IS_BAD = {Indicator.SATISFACTION}
+
+
+@dataclass(frozen=True)
+class Warning:
+    """预警: which indicator, its value, the threshold it crossed, the period."""
+
+    indicator: Indicator
+    value: float
+    threshold: float
+    period: str
+
+
+def early_warnings(values: dict[Indicator, float | None], thresholds: dict[Indicator, float],
+                   period: str) -> list[Warning]:
+    """Indicators past their thresholds (an indicator with no value — nothing to measure — never warns)."""
+    out = []
+    for indicator in Indicator:
+        value, threshold = values.get(indicator), thresholds.get(indicator)
+        if value is None or threshold is None:
+            continue
+        breached = value < threshold if indicator in _LOW_IS_BAD else value > threshold
+        if breached:
+            out.append(Warning(indicator, value, threshold, period))
+    return out
+
+
+class CompileStatus(StrEnum):
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    MET = "met"
+    MET_LATE = "met_late"
+
+
+def compile_due(month: Period, compile_day: int) -> datetime:
+    """The monthly table is due by the end (24:00) of `compile_day` of the next month (SPEC §4)."""
+    following = month.last + timedelta(days=1)
+    return datetime.combine(following.replace(day=compile_day) + timedelta(days=1), datetime.min.time())
+
+
+def compile_status(month: Period, compile_day: int, compiled_at: datetime | None, now: datetime,
+                   due_soon_fraction: float) -> tuple[CompileStatus, datetime]:
+    """The monthly-statistics clock: it starts at month end and stops when the table is compiled."""
+    due = compile_due(month, compile_day)
+    if compiled_at is not None:
+        return (CompileStatus.MET if compiled_at <= due else CompileStatus.MET_LATE), due
+    if now >= due:
+        return CompileStatus.OVERDUE, due
+    if due - now < (due - month.end) * due_soon_fraction:
+        return CompileStatus.DUE_SOON, due
+    return CompileStatus.ON_TRACK, due

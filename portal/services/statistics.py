@@ -1,0 +1,393 @@
+"""统计分析: the monthly complaint statistics table (客户投诉案件统计表, 002 art.13.9), early
+warnings (004 ch.9), and compiled monthly snapshots.
+
+Every figure is aggregated in the database (counts, sums, averages grouped by a handful of
+codes); Python only arranges the few result rows. What each figure counts is written down in
+`portal.domain.statistics`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from portal.domain.errors import DomainError, NotFound, PermissionDenied
+from portal.domain.lifecycle import OPEN_STATES
+from portal.domain.roles import Role
+from portal.domain.satisfaction import DIMENSIONS
+from portal.domain.statistics import (SETTING_OF, CompileStatus, Indicator, Period, compile_status,
+                                      early_warnings, nearest_rank_index, rate, trend_months)
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import (CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
+                                       FollowUp, Rectification, Reminder, SlaClock, StatsSnapshot, User)
+from portal.services import rules
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import record_event
+from portal.services.queries import running_clock_condition
+
+READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
+_OPEN = [s.value for s in OPEN_STATES]
+AGE_BUCKETS = (("0_3", 3), ("4_7", 7), ("8_15", 15), ("16_30", 30), ("31_plus", None))
+# Clocks a department's own work stops: its SLA compliance is measured on these.
+DEPARTMENT_MILESTONES = ("initial_plan_at", "investigation_done_at", "reported_to_gm_at")
+
+
+@dataclass(frozen=True)
+class StatsFilter:
+    period: Period
+    department: str | None = None
+    category: str | None = None
+    channel: str | None = None
+    severity: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"department": self.department, "category": self.category, "channel": self.channel,
+                "severity": self.severity}
+
+
+def _code_maps(session: Session) -> dict[str, dict[int, str]]:
+    return {name: dict(session.execute(select(model.id, model.code)).all())
+            for name, model in (("category", Category), ("channel", Channel), ("department", Department))}
+
+
+def _case_conditions(session: Session, filters: StatsFilter) -> list[ColumnElement[bool]]:
+    """The filters as conditions on the complaints table."""
+    out: list[ColumnElement[bool]] = []
+    for code, model, column in ((filters.category, Category, Complaint.category_id),
+                                (filters.channel, Channel, Complaint.channel_id)):
+        if code:
+            out.append(column == session.scalar(select(model.id).where(model.code == code)))
+    if filters.severity:
+        out.append(Complaint.severity == filters.severity)
+    if filters.department:
+        department_id = session.scalar(select(Department.id).where(Department.code == filters.department))
+        out.append(Complaint.id.in_(select(ComplaintDepartment.complaint_id)
+                                    .where(ComplaintDepartment.department_id == department_id)))
+    return out
+
+
+def _in(column, period: Period) -> ColumnElement[bool]:  # noqa: ANN001
+    return and_(column >= period.start, column < period.end)
+
+
+def _of_cases(query, key, conditions):  # noqa: ANN001, ANN202
+    """Restrict a query on a table with a complaint key to the filtered cases."""
+    if not conditions:
+        return query
+    return query.where(key.in_(select(Complaint.id).where(*conditions)))
+
+
+def _count_by(session: Session, column, conditions, anchor, period: Period,  # noqa: ANN001
+              *measures) -> list:
+    return session.execute(select(column, *measures).where(*conditions, _in(anchor, period))
+                           .group_by(column)).all()
+
+
+def _dimension_rows(session, conditions, period, codes, column, key) -> list[dict]:  # noqa: ANN001
+    received = {k: (n, r) for k, n, r in _count_by(
+        session, column, conditions, Complaint.received_at, period, func.count(),
+        func.count(Complaint.original_id))}
+    closure_met = (select(CaseClock.complaint_id).where(CaseClock.clock_key == "closure",
+                                                         CaseClock.late.is_(False)))
+    closed = {k: (n, m) for k, n, m in _count_by(
+        session, column, conditions, Complaint.closed_at, period, func.count(),
+        func.sum(case((Complaint.id.in_(closure_met), 1), else_=0)))}
+    out = []
+    for value in sorted(set(received) | set(closed), key=lambda v: str(v)):
+        n, repeats = received.get(value, (0, 0))
+        c, met = closed.get(value, (0, 0))
+        code = codes.get(value, value) if codes else value
+        out.append({key: code, "received": int(n), "repeats": int(repeats or 0), "closed": int(c),
+                    "closed_on_time": int(met or 0), "on_time_rate": rate(int(met or 0), int(c))})
+    return out
+
+
+def _overdue_at(session: Session, conditions, as_of: datetime, *, live: bool):  # noqa: ANN001
+    """Open cases at `as_of` with a clock past its due then (and, live, not paused now)."""
+    clock = and_(CaseClock.started_at <= as_of, CaseClock.due_at < as_of,
+                 or_(CaseClock.stopped_at.is_(None), CaseClock.stopped_at > as_of))
+    if live:
+        clock = and_(clock, not_(and_(CaseClock.stopped_at.is_(None), CaseClock.paused.is_(True))))
+    open_then = and_(Complaint.received_at < as_of, or_(Complaint.closed_at.is_(None), Complaint.closed_at >= as_of))
+    by_clock = dict(session.execute(
+        select(CaseClock.clock_key, func.count()).join(Complaint, Complaint.id == CaseClock.complaint_id)
+        .where(clock, open_then, *conditions).group_by(CaseClock.clock_key)).all())
+    cases = session.scalar(select(func.count(distinct(CaseClock.complaint_id)))
+                           .join(Complaint, Complaint.id == CaseClock.complaint_id)
+                           .where(clock, open_then, *conditions))
+    received_before = session.scalar(select(func.count()).select_from(Complaint)
+                                     .where(Complaint.received_at < as_of, *conditions))
+    closed_before = session.scalar(select(func.count()).select_from(Complaint)
+                                   .where(Complaint.closed_at < as_of, *conditions))
+    return int(cases or 0), {k: int(v) for k, v in by_clock.items()}, int(received_before - closed_before)
+
+
+def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int]) -> list[dict]:  # noqa: ANN001
+    clocks = rules.clock_infos(session)
+    keys = [c.rule.key for c in clocks]
+    stopped = and_(CaseClock.clock_key.in_(keys), _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
+    query = _of_cases(select(CaseClock.clock_key, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)),
+                             func.avg(CaseClock.duration_s)).where(stopped), CaseClock.complaint_id, conditions)
+    figures = {k: (int(n), int(late or 0), float(avg) if avg is not None else None)
+               for k, n, late, avg in session.execute(query.group_by(CaseClock.clock_key)).all()}
+    p90 = _p90(session, conditions, period, {k: v[0] for k, v in figures.items()})
+    out = []
+    for key in keys:
+        n, late, avg = figures.get(key, (0, 0, None))
+        out.append({"clock": key, "completed": n, "met": n - late, "late": late, "compliance": rate(n - late, n),
+                    "avg_hours": None if avg is None else avg / 3600,
+                    "p90_hours": None if p90.get(key) is None else p90[key] / 3600,
+                    "overdue_at_end": overdue_by_clock.get(key, 0)})
+    return out
+
+
+def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -> dict[str, float]:  # noqa: ANN001
+    """Nearest-rank 90th percentile of each clock's duration: PostgreSQL's percentile_disc; on
+    SQLite the value at that rank, read off an ordered scan."""
+    if not counts:
+        return {}
+    stopped = and_(_in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
+    if session.get_bind().dialect.name == "postgresql":
+        query = _of_cases(select(CaseClock.clock_key, func.percentile_disc(0.9).within_group(CaseClock.duration_s))
+                          .where(stopped, CaseClock.clock_key.in_(list(counts))), CaseClock.complaint_id, conditions)
+        return {k: float(v) for k, v in session.execute(query.group_by(CaseClock.clock_key)).all()}
+    out = {}
+    for key, n in counts.items():
+        if n:
+            query = _of_cases(select(CaseClock.duration_s).where(stopped, CaseClock.clock_key == key),
+                              CaseClock.complaint_id, conditions)
+            out[key] = float(session.scalar(query.order_by(CaseClock.duration_s)
+                                            .limit(1).offset(nearest_rank_index(n))))
+    return out
+
+
+def _department_rows(session, conditions, period, codes) -> list[dict]:  # noqa: ANN001
+    routed = dict(session.execute(
+        select(ComplaintDepartment.department_id, func.count())
+        .join(Complaint, Complaint.id == ComplaintDepartment.complaint_id)
+        .where(_in(Complaint.received_at, period), *conditions).group_by(ComplaintDepartment.department_id)).all())
+    responsible = dict(session.execute(
+        select(Complaint.responsibility_department_id, func.count())
+        .where(_in(Complaint.closed_at, period), Complaint.responsibility_department_id.is_not(None), *conditions)
+        .group_by(Complaint.responsibility_department_id)).all())
+    own_clocks = list(session.scalars(select(SlaClock.key).where(SlaClock.active,
+                                                                  SlaClock.stop_milestone.in_(DEPARTMENT_MILESTONES))))
+    sla = {d: (int(n), int(late or 0)) for d, n, late in session.execute(
+        _of_cases(select(ComplaintDepartment.department_id, func.count(),
+                         func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
+                  .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
+                  .where(CaseClock.clock_key.in_(own_clocks), _in(CaseClock.stopped_at, period),
+                         CaseClock.late.is_not(None)), CaseClock.complaint_id, conditions)
+        .group_by(ComplaintDepartment.department_id)).all()}
+    total_responsible = sum(responsible.values())
+    out = []
+    for department_id in sorted(set(routed) | set(responsible) | set(sla)):
+        n, late = sla.get(department_id, (0, 0))
+        out.append({"department": codes.get(department_id, str(department_id)),
+                    "routed": int(routed.get(department_id, 0)), "responsible": int(responsible.get(department_id, 0)),
+                    "responsibility_ratio": rate(responsible.get(department_id, 0), total_responsible),
+                    "clocks_completed": n, "clocks_met": n - late, "compliance": rate(n - late, n)})
+    return out
+
+
+def _heat(session, conditions, period, codes) -> list[dict]:  # noqa: ANN001
+    rows = session.execute(
+        select(ComplaintDepartment.department_id, Complaint.category_id, func.count())
+        .join(Complaint, Complaint.id == ComplaintDepartment.complaint_id)
+        .where(_in(Complaint.received_at, period), *conditions)
+        .group_by(ComplaintDepartment.department_id, Complaint.category_id)).all()
+    return [{"department": codes["department"].get(d, str(d)), "category": codes["category"].get(c, str(c)),
+             "count": int(n)} for d, c, n in rows]
+
+
+def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
+    """Received, closed and closed late per month: one scan per anchor, one sum per month."""
+    months = trend_months(period)
+    whole = Period(months[0].first, months[-1].last)
+    late = select(CaseClock.complaint_id).where(CaseClock.clock_key == "closure", CaseClock.late.is_(True))
+
+    def per_month(anchor, extra=None):  # noqa: ANN001, ANN202
+        sums = [func.sum(case((_in(anchor, m), 1 if extra is None else case((extra, 1), else_=0)), else_=0))
+                for m in months]
+        return session.execute(select(*sums).where(_in(anchor, whole), *conditions)).one()
+
+    received = per_month(Complaint.received_at)
+    closed = per_month(Complaint.closed_at)
+    closed_late = per_month(Complaint.closed_at, Complaint.id.in_(late))
+    return [{"month": m.label, "received": int(r or 0), "closed": int(c or 0), "closed_late": int(x or 0)}
+            for m, r, c, x in zip(months, received, closed, closed_late)]
+
+
+def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
+    """Open cases now by days open, each with its worst running badge (from the stored dues)."""
+    bucket = case(*[(Complaint.received_at > now - timedelta(days=limit), name)
+                    for name, limit in AGE_BUCKETS if limit is not None], else_=AGE_BUCKETS[-1][0])
+
+    def flag(badge: str):  # noqa: ANN202
+        return Complaint.id.in_(select(CaseClock.complaint_id).where(running_clock_condition(badge, now)))
+
+    status = case((flag("overdue"), "overdue"), (flag("due_soon"), "due_soon"), (flag("paused"), "paused"),
+                  else_="on_track")
+    rows = session.execute(select(bucket.label("bucket"), status.label("status"), func.count())
+                           .where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket", "status")).all()
+    return [{"bucket": b, "status": s, "count": int(n)} for b, s, n in rows]
+
+
+def _satisfaction(session, conditions, period, satisfied: int, threshold: float) -> list[dict]:  # noqa: ANN001
+    columns = [getattr(FollowUp, d) for d in DIMENSIONS]
+    query = _of_cases(select(func.count(), *[func.avg(c) for c in columns],
+                             *[func.sum(case((c >= satisfied, 1), else_=0)) for c in columns])
+                      .where(_in(FollowUp.visited_at, period)), FollowUp.complaint_id, conditions)
+    n, *rest = session.execute(query).one()
+    averages, happy = rest[:len(columns)], rest[len(columns):]
+    return [{"dimension": d, "surveys": int(n), "average": None if a is None else float(a),
+             "satisfied": int(h or 0), "rate": rate(int(h or 0), int(n)), "threshold": threshold}
+            for d, a, h in zip(DIMENSIONS, averages, happy)]
+
+
+def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
+    """Every figure of the table for the filters, as plain JSON-ready values (codes, not labels)."""
+    period = filters.period
+    period.validate()
+    settings = rules.settings(session)
+    codes = _code_maps(session)
+    conditions = _case_conditions(session, filters)
+    received, repeats = session.execute(select(func.count(), func.count(Complaint.original_id))
+                                        .where(_in(Complaint.received_at, period), *conditions)).one()
+    accepted = session.scalar(select(func.count()).select_from(Complaint)
+                              .where(_in(Complaint.accepted_at, period), *conditions))
+    previous = session.scalar(select(func.count()).select_from(Complaint)
+                              .where(_in(Complaint.received_at, period.previous()), *conditions))
+    by_category = _dimension_rows(session, conditions, period, codes["category"], Complaint.category_id, "category")
+    by_channel = _dimension_rows(session, conditions, period, codes["channel"], Complaint.channel_id, "channel")
+    by_severity = _dimension_rows(session, conditions, period, None, Complaint.severity, "severity")
+    closed = sum(r["closed"] for r in by_category)
+    closed_on_time = sum(r["closed_on_time"] for r in by_category)
+    as_of = min(period.end, now)
+    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, as_of, live=as_of == now)
+    reminders = dict(session.execute(_of_cases(
+        select(Reminder.kind, func.count()).where(_in(Reminder.issued_at, period)), Reminder.complaint_id,
+        conditions).group_by(Reminder.kind)).all())
+    rect_total, rect_done = session.execute(_of_cases(
+        select(func.count(), func.sum(case((and_(Rectification.status == "done", Rectification.done_at.is_not(None),
+                                                 Rectification.done_at < Rectification.deadline + timedelta(days=1)),
+                                            1), else_=0)))
+        .where(Rectification.deadline.between(period.first, period.last)), Rectification.complaint_id,
+        conditions)).one()
+    satisfied_score = int(settings.get("stats.satisfied_min_score", "4"))
+    thresholds = {i: float(settings[SETTING_OF[i]]) for i in Indicator if SETTING_OF[i] in settings}
+    satisfaction = _satisfaction(session, conditions, period, satisfied_score,
+                                 thresholds.get(Indicator.SATISFACTION, 0.8))
+    overall = next(r for r in satisfaction if r["dimension"] == "overall")
+    closed_late = closed - closed_on_time
+    rates = {
+        "on_time_rate": rate(closed_on_time, closed),
+        "overdue_rate": rate(closed_late + overdue_open, closed + open_at_end),
+        "repeat_rate": rate(int(repeats), int(received)),
+        "satisfaction": overall["rate"],
+        "volume_growth": rate(int(received) - int(previous), int(previous)),
+        "rectification_rate": rate(int(rect_done or 0), int(rect_total)),
+    }
+    warnings = early_warnings({Indicator.SATISFACTION: rates["satisfaction"],
+                               Indicator.OVERDUE_RATE: rates["overdue_rate"],
+                               Indicator.REPEAT_RATE: rates["repeat_rate"],
+                               Indicator.VOLUME_GROWTH: rates["volume_growth"]}, thresholds, period.label)
+    return {
+        "period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label},
+        "filters": filters.as_dict(),
+        "as_of": as_of.isoformat(sep=" ", timespec="minutes"),
+        "summary": {"received": int(received), "accepted": int(accepted), "closed": closed,
+                    "closed_on_time": closed_on_time, "closed_late": closed_late, "open_at_end": open_at_end,
+                    "overdue_open": overdue_open, "repeats": int(repeats), "previous_received": int(previous),
+                    "reminders": int(reminders.get("reminder", 0)),
+                    "late_inquiries": int(reminders.get("late_inquiry", 0)),
+                    "surveys": overall["surveys"], "rectifications_due": int(rect_total),
+                    "rectifications_done": int(rect_done or 0)},
+        "rates": rates,
+        "by_category": by_category, "by_channel": by_channel, "by_severity": by_severity,
+        "by_department": _department_rows(session, conditions, period, codes["department"]),
+        "clocks": _clock_rows(session, conditions, period, overdue_by_clock),
+        "satisfaction": satisfaction,
+        "department_category": _heat(session, conditions, period, codes),
+        "trend": _trend(session, conditions, period),
+        "ageing": _ageing(session, conditions, now),
+        "warnings": [{"indicator": w.indicator.value, "value": w.value, "threshold": w.threshold,
+                      "period": w.period} for w in warnings],
+    }
+
+
+def monthly_table(uow: UnitOfWork, *, actor: Actor, filters: StatsFilter, now: datetime) -> dict:
+    """The statistics table for a period and filters (managers, GM office, administrators)."""
+    if not actor.has(*READERS):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        return compute(session, filters, now)
+
+
+def current_warnings(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[dict]:
+    """Early warnings for the month so far (the GM office page's banner)."""
+    if not actor.has(*READERS):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        return compute(session, StatsFilter(Period.month(now.year, now.month)), now)["warnings"]
+
+
+# -- compiling the month (002 art.13.9: handed over by the 10th) --
+
+@dataclass(frozen=True)
+class SnapshotView:
+    period: str
+    compiled_at: datetime
+    compiled_by: str
+    figures: dict
+
+
+def compile_month(uow: UnitOfWork, *, actor: Actor, month: str, now: datetime) -> SnapshotView:
+    """The GM office marks a month's table compiled: its figures are kept as they are now."""
+    try:
+        period = Period.parse_month(month)
+    except (ValueError, TypeError):
+        raise DomainError("stats.bad_month") from None
+    if period.end > now:
+        raise DomainError("stats.month_not_over", month=period.label)
+    with uow.write() as session:
+        user = fresh_actor(session, actor, Role.GM_OFFICE)
+        existing = session.scalar(select(StatsSnapshot).where(StatsSnapshot.period == period.label))
+        if existing is not None:
+            raise DomainError("stats.already_compiled", month=period.label,
+                              at=existing.compiled_at.isoformat(sep=" ", timespec="minutes"))
+        figures = compute(session, StatsFilter(period), now)
+        session.add(StatsSnapshot(period=period.label, compiled_at=now, compiled_by_id=user.id, figures=figures))
+        summary = figures["summary"]
+        record_event(session, actor=user, at=now, action="stats.compile",
+                     changes={"period": period.label, "received": summary["received"], "closed": summary["closed"]})
+        return SnapshotView(period.label, now, user.display_name, figures)
+
+
+def snapshots(uow: UnitOfWork, *, actor: Actor) -> list[SnapshotView]:
+    if not actor.has(*READERS):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        return [SnapshotView(s.period, s.compiled_at, name, s.figures) for s, name in session.execute(
+            select(StatsSnapshot, User.display_name).join(User, User.id == StatsSnapshot.compiled_by_id)
+            .order_by(StatsSnapshot.period.desc()))]
+
+
+def snapshot(uow: UnitOfWork, *, actor: Actor, month: str) -> SnapshotView:
+    for item in snapshots(uow, actor=actor):
+        if item.period == month:
+            return item
+    raise NotFound("stats.no_snapshot")
+
+
+def compile_clock(uow: UnitOfWork, *, now: datetime) -> tuple[str, CompileStatus, datetime, SnapshotView | None]:
+    """The monthly-statistics clock of the last finished month: its status and due time."""
+    month = Period.month(now.year, now.month).previous()
+    with uow.read() as session:
+        settings = rules.settings(session)
+        row = session.scalar(select(StatsSnapshot).where(StatsSnapshot.period == month.label))
+    status, due = compile_status(month, int(settings.get("stats.compile_day", "10")),
+                                 row.compiled_at if row else None, now, rules.due_soon_fraction(settings))
+    return month.label, status, due, (SnapshotView(row.period, row.compiled_at, "", row.figures) if row else None)
