@@ -104,12 +104,13 @@ def _dimension_rows(session, conditions, period, codes, column, key) -> list[dic
     return out
 
 
-def _overdue_at(session: Session, conditions, as_of: datetime, *, live: bool):  # noqa: ANN001
-    """Open cases at `as_of` with a clock past its due then (and, live, not paused now)."""
+def _overdue_at(session: Session, conditions, as_of: datetime):  # noqa: ANN001
+    """Open cases at `as_of` with a clock past its due then and not on hold then."""
     clock = and_(CaseClock.started_at <= as_of, CaseClock.due_at < as_of,
                  or_(CaseClock.stopped_at.is_(None), CaseClock.stopped_at > as_of))
-    if live:
-        clock = and_(clock, not_(and_(CaseClock.stopped_at.is_(None), CaseClock.paused.is_(True))))
+    # A clock stopped by a hold that is still on and began before `as_of` was not running then.
+    clock = and_(clock, not_(and_(CaseClock.stopped_at.is_(None), CaseClock.paused.is_(True),
+                                  Complaint.paused_since <= as_of)))
     open_then = and_(Complaint.received_at < as_of, or_(Complaint.closed_at.is_(None), Complaint.closed_at >= as_of))
     by_clock = dict(session.execute(
         select(CaseClock.clock_key, func.count()).join(Complaint, Complaint.id == CaseClock.complaint_id)
@@ -266,13 +267,13 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     closed = sum(r["closed"] for r in by_category)
     closed_on_time = sum(r["closed_on_time"] for r in by_category)
     as_of = min(period.end, now)
-    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, as_of, live=as_of == now)
+    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, as_of)
     reminders = dict(session.execute(_of_cases(
         select(Reminder.kind, func.count()).where(_in(Reminder.issued_at, period)), Reminder.complaint_id,
         conditions).group_by(Reminder.kind)).all())
     rect_total, rect_done = session.execute(_of_cases(
         select(func.count(), func.sum(case((and_(Rectification.status == "done", Rectification.done_at.is_not(None),
-                                                 Rectification.done_at < Rectification.deadline + timedelta(days=1)),
+                                                 func.date(Rectification.done_at) <= Rectification.deadline),
                                             1), else_=0)))
         .where(Rectification.deadline.between(period.first, period.last)), Rectification.complaint_id,
         conditions)).one()
