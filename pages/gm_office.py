@@ -6,7 +6,7 @@ import streamlit as st
 
 from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
-from portal.services import complaints, followthrough, handling, queries, reminders, rules
+from portal.services import complaints, followthrough, handling, queries, reminders, rules, statistics
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
@@ -19,7 +19,12 @@ actor = require_page("gm_office")
 st.title(t("gm.title"))
 show_notice()
 sweep_reminders()
-st.page_link(BY_KEY["ledger"].path, label=t("gm.ledger_link"), icon="📒")
+for item in statistics.current_warnings(uow(), actor=actor, now=now()):
+    st.warning(t("stats.warning_gm", indicator=t(f"stats.rate.{item['indicator']}"), value=f"{item['value']:.1%}",
+                 threshold=f"{item['threshold']:.1%}", period=item["period"]))
+left, right = st.columns(2)
+left.page_link(BY_KEY["ledger"].path, label=t("gm.ledger_link"), icon="📒")
+right.page_link(BY_KEY["statistics"].path, label=t("nav.statistics"), icon="📊")
 
 ref = reference()
 categories, departments = labels(ref.categories), labels(ref.departments)

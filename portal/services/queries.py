@@ -202,7 +202,7 @@ QUEUE_PAGE = 50
 def tracking_ledger(uow: UnitOfWork, *, actor: Actor, filters: LedgerFilter, now: datetime,
                     calendar: WorkingCalendar, page: int = 1, page_size: int = LEDGER_PAGE) -> Ledger:
     """登记追踪表: every case with its state, departments and every clock's badge and due time."""
-    if not actor.has(Role.GM_OFFICE, Role.MANAGER):
+    if not actor.has(Role.GM_OFFICE, Role.MANAGER, Role.ADMIN):
         raise PermissionDenied("auth.missing_role")
     return _ledger(uow, filter_conditions(filters), now, calendar, page=page, page_size=page_size,
                    oldest_first=False, badge=filters.badge, with_counts=True)

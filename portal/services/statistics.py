@@ -248,13 +248,25 @@ def _satisfaction(session, conditions, period, satisfied: int, threshold: float)
             for d, a, h in zip(DIMENSIONS, averages, happy)]
 
 
-def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
-    """Every figure of the table for the filters, as plain JSON-ready values (codes, not labels)."""
-    period = filters.period
-    period.validate()
-    settings = rules.settings(session)
-    codes = _code_maps(session)
-    conditions = _case_conditions(session, filters)
+@dataclass(frozen=True)
+class _Core:
+    received: int
+    repeats: int
+    accepted: int
+    previous: int
+    by_category: list[dict]
+    closed: int
+    closed_on_time: int
+    overdue_open: int
+    overdue_by_clock: dict[str, int]
+    open_at_end: int
+    satisfaction: list[dict]
+    thresholds: dict[Indicator, float]
+
+
+def _core(session: Session, conditions, period: Period, now: datetime, settings: dict[str, str],
+          codes: dict[str, dict[int, str]]) -> _Core:  # noqa: ANN001
+    """The figures the early warnings need (and the table's headline counts)."""
     received, repeats = session.execute(select(func.count(), func.count(Complaint.original_id))
                                         .where(_in(Complaint.received_at, period), *conditions)).one()
     accepted = session.scalar(select(func.count()).select_from(Complaint)
@@ -262,12 +274,43 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     previous = session.scalar(select(func.count()).select_from(Complaint)
                               .where(_in(Complaint.received_at, period.previous()), *conditions))
     by_category = _dimension_rows(session, conditions, period, codes["category"], Complaint.category_id, "category")
+    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, min(period.end, now))
+    thresholds = {i: float(settings[SETTING_OF[i]]) for i in Indicator if SETTING_OF[i] in settings}
+    satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
+                                 thresholds.get(Indicator.SATISFACTION, 0.8))
+    return _Core(int(received), int(repeats), int(accepted), int(previous), by_category,
+                 sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
+                 overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds)
+
+
+def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
+    overall = next(r for r in core.satisfaction if r["dimension"] == "overall")
+    closed_late = core.closed - core.closed_on_time
+    rates = {
+        "on_time_rate": rate(core.closed_on_time, core.closed),
+        "overdue_rate": rate(closed_late + core.overdue_open, core.closed + core.open_at_end),
+        "repeat_rate": rate(core.repeats, core.received),
+        "satisfaction": overall["rate"],
+        "volume_growth": rate(core.received - core.previous, core.previous),
+    }
+    warnings = early_warnings({Indicator.SATISFACTION: rates["satisfaction"],
+                               Indicator.OVERDUE_RATE: rates["overdue_rate"],
+                               Indicator.REPEAT_RATE: rates["repeat_rate"],
+                               Indicator.VOLUME_GROWTH: rates["volume_growth"]}, core.thresholds, period.label)
+    return rates, [{"indicator": w.indicator.value, "value": w.value, "threshold": w.threshold, "period": w.period}
+                   for w in warnings]
+
+
+def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
+    """Every figure of the table for the filters, as plain JSON-ready values (codes, not labels)."""
+    period = filters.period
+    period.validate()
+    settings = rules.settings(session)
+    codes = _code_maps(session)
+    conditions = _case_conditions(session, filters)
+    core = _core(session, conditions, period, now, settings, codes)
     by_channel = _dimension_rows(session, conditions, period, codes["channel"], Complaint.channel_id, "channel")
     by_severity = _dimension_rows(session, conditions, period, None, Complaint.severity, "severity")
-    closed = sum(r["closed"] for r in by_category)
-    closed_on_time = sum(r["closed_on_time"] for r in by_category)
-    as_of = min(period.end, now)
-    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, as_of)
     reminders = dict(session.execute(_of_cases(
         select(Reminder.kind, func.count()).where(_in(Reminder.issued_at, period)), Reminder.complaint_id,
         conditions).group_by(Reminder.kind)).all())
@@ -277,45 +320,28 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
                                             1), else_=0)))
         .where(Rectification.deadline.between(period.first, period.last)), Rectification.complaint_id,
         conditions)).one()
-    satisfied_score = int(settings.get("stats.satisfied_min_score", "4"))
-    thresholds = {i: float(settings[SETTING_OF[i]]) for i in Indicator if SETTING_OF[i] in settings}
-    satisfaction = _satisfaction(session, conditions, period, satisfied_score,
-                                 thresholds.get(Indicator.SATISFACTION, 0.8))
-    overall = next(r for r in satisfaction if r["dimension"] == "overall")
-    closed_late = closed - closed_on_time
-    rates = {
-        "on_time_rate": rate(closed_on_time, closed),
-        "overdue_rate": rate(closed_late + overdue_open, closed + open_at_end),
-        "repeat_rate": rate(int(repeats), int(received)),
-        "satisfaction": overall["rate"],
-        "volume_growth": rate(int(received) - int(previous), int(previous)),
-        "rectification_rate": rate(int(rect_done or 0), int(rect_total)),
-    }
-    warnings = early_warnings({Indicator.SATISFACTION: rates["satisfaction"],
-                               Indicator.OVERDUE_RATE: rates["overdue_rate"],
-                               Indicator.REPEAT_RATE: rates["repeat_rate"],
-                               Indicator.VOLUME_GROWTH: rates["volume_growth"]}, thresholds, period.label)
+    rates, warnings = _rates_and_warnings(core, period)
+    rates["rectification_rate"] = rate(int(rect_done or 0), int(rect_total))
+    overall = next(r for r in core.satisfaction if r["dimension"] == "overall")
     return {
         "period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label},
         "filters": filters.as_dict(),
-        "as_of": as_of.isoformat(sep=" ", timespec="minutes"),
-        "summary": {"received": int(received), "accepted": int(accepted), "closed": closed,
-                    "closed_on_time": closed_on_time, "closed_late": closed_late, "open_at_end": open_at_end,
-                    "overdue_open": overdue_open, "repeats": int(repeats), "previous_received": int(previous),
-                    "reminders": int(reminders.get("reminder", 0)),
-                    "late_inquiries": int(reminders.get("late_inquiry", 0)),
-                    "surveys": overall["surveys"], "rectifications_due": int(rect_total),
-                    "rectifications_done": int(rect_done or 0)},
+        "as_of": min(period.end, now).isoformat(sep=" ", timespec="minutes"),
+        "summary": {"received": core.received, "accepted": core.accepted, "closed": core.closed,
+                    "closed_on_time": core.closed_on_time, "closed_late": core.closed - core.closed_on_time,
+                    "open_at_end": core.open_at_end, "overdue_open": core.overdue_open, "repeats": core.repeats,
+                    "previous_received": core.previous, "reminders": int(reminders.get("reminder", 0)),
+                    "late_inquiries": int(reminders.get("late_inquiry", 0)), "surveys": overall["surveys"],
+                    "rectifications_due": int(rect_total), "rectifications_done": int(rect_done or 0)},
         "rates": rates,
-        "by_category": by_category, "by_channel": by_channel, "by_severity": by_severity,
+        "by_category": core.by_category, "by_channel": by_channel, "by_severity": by_severity,
         "by_department": _department_rows(session, conditions, period, codes["department"]),
-        "clocks": _clock_rows(session, conditions, period, overdue_by_clock),
-        "satisfaction": satisfaction,
+        "clocks": _clock_rows(session, conditions, period, core.overdue_by_clock),
+        "satisfaction": core.satisfaction,
         "department_category": _heat(session, conditions, period, codes),
         "trend": _trend(session, conditions, period),
         "ageing": _ageing(session, conditions, now),
-        "warnings": [{"indicator": w.indicator.value, "value": w.value, "threshold": w.threshold,
-                      "period": w.period} for w in warnings],
+        "warnings": warnings,
     }
 
 
@@ -331,8 +357,10 @@ def current_warnings(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[di
     """Early warnings for the month so far (the GM office page's banner)."""
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
+    period = Period.month(now.year, now.month)
     with uow.read() as session:
-        return compute(session, StatsFilter(Period.month(now.year, now.month)), now)["warnings"]
+        core = _core(session, [], period, now, rules.settings(session), _code_maps(session))
+        return _rates_and_warnings(core, period)[1]
 
 
 # -- compiling the month (002 art.13.9: handed over by the 10th) --
@@ -383,12 +411,23 @@ def snapshot(uow: UnitOfWork, *, actor: Actor, month: str) -> SnapshotView:
     raise NotFound("stats.no_snapshot")
 
 
-def compile_clock(uow: UnitOfWork, *, now: datetime) -> tuple[str, CompileStatus, datetime, SnapshotView | None]:
-    """The monthly-statistics clock of the last finished month: its status and due time."""
+@dataclass(frozen=True)
+class CompileClock:
+    """月度统计 clock of the last finished month: due by `compile_day` of the month after it."""
+
+    month: str
+    status: CompileStatus
+    due: datetime
+    compile_day: int
+    snapshot: SnapshotView | None
+
+
+def compile_clock(uow: UnitOfWork, *, now: datetime) -> CompileClock:
     month = Period.month(now.year, now.month).previous()
     with uow.read() as session:
         settings = rules.settings(session)
         row = session.scalar(select(StatsSnapshot).where(StatsSnapshot.period == month.label))
-    status, due = compile_status(month, int(settings.get("stats.compile_day", "10")),
-                                 row.compiled_at if row else None, now, rules.due_soon_fraction(settings))
-    return month.label, status, due, (SnapshotView(row.period, row.compiled_at, "", row.figures) if row else None)
+    day = int(settings.get("stats.compile_day", "10"))
+    status, due = compile_status(month, day, row.compiled_at if row else None, now, rules.due_soon_fraction(settings))
+    return CompileClock(month.label, status, due, day,
+                        SnapshotView(row.period, row.compiled_at, "", row.figures) if row else None)

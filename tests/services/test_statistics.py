@@ -215,8 +215,9 @@ def test_a_compiled_month_keeps_its_figures(uow, people, november):
         statistics.compile_month(uow, actor=people.gmo, month="2025-12", now=READ_AT)   # not over yet
     with pytest.raises(PermissionDenied):
         statistics.compile_month(uow, actor=people.boss, month="2025-11", now=READ_AT)
-    label, status, due, _ = statistics.compile_clock(uow, now=READ_AT)
-    assert (label, status.value, due) == ("2025-11", "on_track", datetime(2025, 12, 11))
+    clock = statistics.compile_clock(uow, now=READ_AT)
+    assert (clock.month, clock.status.value, clock.due, clock.snapshot) == ("2025-11", "on_track",
+                                                                             datetime(2025, 12, 11), None)
     compiled = statistics.compile_month(uow, actor=people.gmo, month="2025-11", now=READ_AT)
     assert compiled.figures["summary"]["received"] == 4
     with pytest.raises(DomainError):
@@ -227,4 +228,4 @@ def test_a_compiled_month_keeps_its_figures(uow, people, november):
     live = rows(table(uow, people)["by_category"], "category")
     kept = rows(statistics.snapshot(uow, actor=people.boss, month="2025-11").figures["by_category"], "category")
     assert live["claim_speed"]["received"] == 1 and kept["claim_speed"]["received"] == 2
-    assert statistics.compile_clock(uow, now=READ_AT)[1].value == "met"
+    assert statistics.compile_clock(uow, now=READ_AT).status.value == "met"

@@ -1,0 +1,186 @@
+"""The monthly statistics table (客户投诉案件统计表) laid out for people: the same tables on the
+page (the numbers behind each chart), in the Excel workbook (one sheet per breakdown, a cover
+sheet) and in the CSV. Built from the figures the statistics service returns (or a compiled
+snapshot), in the reader's language."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from portal.i18n import translate
+
+PERCENT_COLUMNS = ("on_time_rate", "responsibility_ratio", "compliance", "rate", "threshold", "value")
+SUMMARY_KEYS = ("received", "accepted", "closed", "closed_on_time", "closed_late", "open_at_end", "overdue_open",
+                "repeats", "previous_received", "reminders", "late_inquiries", "surveys", "rectifications_due",
+                "rectifications_done")
+RATE_KEYS = ("on_time_rate", "overdue_rate", "repeat_rate", "satisfaction", "volume_growth", "rectification_rate")
+
+
+@dataclass(frozen=True)
+class Names:
+    """Display names of the codes the figures use, in one language."""
+
+    categories: dict[str, str]
+    channels: dict[str, str]
+    departments: dict[str, str]
+    clocks: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    key: str              # sheet / section key: summary, by_category, …
+    title: str
+    frame: pd.DataFrame   # translated headers; rates as fractions (0.25), counts as integers
+    percent: tuple[str, ...] = ()   # headers of the columns that hold fractions
+
+
+def _frame(rows: list[dict], columns: list[tuple[str, str]], lang: str,
+           translate_values: dict[str, callable] | None = None) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    translate_values = translate_values or {}
+    data = {}
+    percent = []
+    for key, label_key in columns:
+        header = translate(label_key, lang)
+        values = [row.get(key) for row in rows]
+        if key in translate_values:
+            values = [translate_values[key](v) for v in values]
+        data[header] = values
+        if key in PERCENT_COLUMNS:
+            percent.append(header)
+    return pd.DataFrame(data, columns=list(data)), tuple(percent)
+
+
+def build(figures: dict, names: Names, lang: str) -> list[Table]:
+    """Every table of the statistics, in order."""
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    summary_rows = [{"item": tr(f"stats.summary.{k}"), "value": figures["summary"][k]} for k in SUMMARY_KEYS]
+    rate_rows = [{"item": tr(f"stats.rate.{k}"), "value": figures["rates"][k]} for k in RATE_KEYS]
+    tables = [
+        Table("summary", tr("stats.table.summary"),
+              pd.DataFrame({tr("stats.col.item"): [r["item"] for r in summary_rows],
+                            tr("stats.col.value"): [r["value"] for r in summary_rows]})),
+        Table("rates", tr("stats.table.rates"),
+              pd.DataFrame({tr("stats.col.item"): [r["item"] for r in rate_rows],
+                            tr("stats.col.value"): [r["value"] for r in rate_rows]}),
+              (tr("stats.col.value"),)),
+    ]
+    dimension_columns = [("received", "stats.col.received"), ("repeats", "stats.col.repeats"),
+                         ("closed", "stats.col.closed"), ("closed_on_time", "stats.col.closed_on_time"),
+                         ("on_time_rate", "stats.col.on_time_rate")]
+    for key, column, label in (("by_category", "category", lambda v: names.categories.get(v, v)),
+                               ("by_channel", "channel", lambda v: names.channels.get(v, v)),
+                               ("by_severity", "severity", lambda v: tr(f"severity.{v}"))):
+        frame, percent = _frame(figures[key], [(column, f"stats.col.{column}"), *dimension_columns], lang,
+                                {column: label})
+        tables.append(Table(key, tr(f"stats.table.{key}"), frame, percent))
+    frame, percent = _frame(figures["by_department"], [
+        ("department", "stats.col.department"), ("routed", "stats.col.routed"),
+        ("responsible", "stats.col.responsible"), ("responsibility_ratio", "stats.col.responsibility_ratio"),
+        ("clocks_completed", "stats.col.clocks_completed"), ("clocks_met", "stats.col.clocks_met"),
+        ("compliance", "stats.col.compliance")], lang, {"department": lambda v: names.departments.get(v, v)})
+    tables.append(Table("by_department", tr("stats.table.by_department"), frame, percent))
+    hours = lambda v: None if v is None else round(v, 1)  # noqa: E731
+    frame, percent = _frame(figures["clocks"], [
+        ("clock", "stats.col.clock"), ("completed", "stats.col.completed"), ("met", "stats.col.met"),
+        ("late", "stats.col.late"), ("compliance", "stats.col.compliance"), ("avg_hours", "stats.col.avg_hours"),
+        ("p90_hours", "stats.col.p90_hours"), ("overdue_at_end", "stats.col.overdue_at_end")], lang,
+        {"clock": lambda v: names.clocks.get(v, v), "avg_hours": hours, "p90_hours": hours})
+    tables.append(Table("clocks", tr("stats.table.clocks"), frame, percent))
+    frame, percent = _frame(figures["satisfaction"], [
+        ("dimension", "stats.col.dimension"), ("surveys", "stats.col.surveys"), ("average", "stats.col.average"),
+        ("satisfied", "stats.col.satisfied"), ("rate", "stats.col.rate"), ("threshold", "stats.col.threshold")],
+        lang, {"dimension": lambda v: tr(f"survey.{v}"), "average": lambda v: None if v is None else round(v, 2)})
+    tables.append(Table("satisfaction", tr("stats.table.satisfaction"), frame, percent))
+    frame, _ = _frame(figures["department_category"], [
+        ("department", "stats.col.department"), ("category", "stats.col.category"), ("count", "stats.col.count")],
+        lang, {"department": lambda v: names.departments.get(v, v), "category": lambda v: names.categories.get(v, v)})
+    tables.append(Table("department_category", tr("stats.table.department_category"), frame))
+    frame, _ = _frame(figures["trend"], [
+        ("month", "stats.col.month"), ("received", "stats.col.received"), ("closed", "stats.col.closed"),
+        ("closed_late", "stats.col.closed_late")], lang)
+    tables.append(Table("trend", tr("stats.table.trend"), frame))
+    frame, _ = _frame(figures["ageing"], [
+        ("bucket", "stats.col.bucket"), ("status", "stats.col.status"), ("count", "stats.col.count")], lang,
+        {"bucket": lambda v: tr(f"stats.age.{v}"), "status": lambda v: tr(f"stats.status.{v}")})
+    tables.append(Table("ageing", tr("stats.table.ageing"), frame))
+    frame, percent = _frame(figures["warnings"], [
+        ("indicator", "stats.col.indicator"), ("value", "stats.col.value"), ("threshold", "stats.col.threshold"),
+        ("period", "stats.col.period")], lang, {"indicator": lambda v: tr(f"stats.rate.{v}")})
+    tables.append(Table("warnings", tr("stats.table.warnings"), frame, percent))
+    return tables
+
+
+def describe_filters(figures: dict, names: Names, lang: str) -> str:
+    f = figures["filters"]
+    parts = []
+    for key, label in (("department", names.departments), ("category", names.categories),
+                       ("channel", names.channels)):
+        if f.get(key):
+            parts.append(f"{translate(f'stats.col.{key}', lang)}: {label.get(f[key], f[key])}")
+    if f.get("severity"):
+        parts.append(f"{translate('stats.col.severity', lang)}: {translate('severity.' + f['severity'], lang)}")
+    return "；".join(parts) if parts else translate("stats.no_filters", lang)
+
+
+def workbook(figures: dict, names: Names, lang: str, *, exported_at: datetime,
+             compiled: tuple[datetime, str] | None = None) -> bytes:
+    """The Excel workbook: a cover sheet (period, filters, when exported, compiled by whom), then
+    one sheet per table."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    cover = book.active
+    cover.title = translate("stats.sheet.cover", lang)[:31]
+    lines = [(translate("stats.report_title", lang), ""),
+             (translate("stats.cover.period", lang), figures["period"]["label"]),
+             (translate("stats.cover.from_to", lang), f"{figures['period']['first']} – {figures['period']['last']}"),
+             (translate("stats.cover.filters", lang), describe_filters(figures, names, lang)),
+             (translate("stats.cover.as_of", lang), figures["as_of"]),
+             (translate("stats.cover.exported_at", lang), f"{exported_at:%Y-%m-%d %H:%M}")]
+    if compiled:
+        lines.append((translate("stats.cover.compiled", lang), f"{compiled[0]:%Y-%m-%d %H:%M} {compiled[1]}"))
+    lines.append((translate("stats.cover.masked", lang), ""))
+    for row, (label, value) in enumerate(lines, start=1):
+        cover.cell(row=row, column=1, value=label).font = Font(bold=row == 1 or bool(value))
+        cover.cell(row=row, column=2, value=value)
+    cover.column_dimensions["A"].width = 24
+    cover.column_dimensions["B"].width = 48
+    for table in build(figures, names, lang):
+        sheet = book.create_sheet(table.title[:31])
+        headers = list(table.frame.columns)
+        for col, header in enumerate(headers, start=1):
+            sheet.cell(row=1, column=col, value=header).font = Font(bold=True)
+            sheet.column_dimensions[get_column_letter(col)].width = max(12, len(str(header)) * 2 + 2)
+        for r, values in enumerate(table.frame.itertuples(index=False), start=2):
+            for col, (header, value) in enumerate(zip(headers, values), start=1):
+                cell = sheet.cell(row=r, column=col, value=None if _missing(value) else value)
+                if header in table.percent and isinstance(value, (int, float)) and not _missing(value):
+                    cell.number_format = "0.0%"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _missing(value) -> bool:  # noqa: ANN001
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def csv_bytes(figures: dict, names: Names, lang: str) -> bytes:
+    """One CSV: table, then its rows (a header line per table), UTF-8 with BOM so Excel reads Chinese."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([translate("stats.cover.period", lang), figures["period"]["label"],
+                     translate("stats.cover.filters", lang), describe_filters(figures, names, lang)])
+    for table in build(figures, names, lang):
+        writer.writerow([])
+        writer.writerow([table.title])
+        writer.writerow(list(table.frame.columns))
+        for values in table.frame.itertuples(index=False):
+            writer.writerow(["" if _missing(v) else v for v in values])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")

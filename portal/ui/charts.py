@@ -1,0 +1,140 @@
+"""Altair charts of the statistics page. Each takes the figures (codes) and returns a chart with
+Chinese (or English) labels and a tooltip; the page shows the numbers behind it one click away."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+
+from portal.i18n import translate
+from portal.printing.statistics_tables import Names
+from portal.services.statistics import AGE_BUCKETS
+
+STATUS_COLOURS = {"overdue": "#d62728", "due_soon": "#ff7f0e", "paused": "#9467bd", "on_track": "#2ca02c"}
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    chart: alt.Chart
+    data: pd.DataFrame      # the numbers behind it, with translated headers
+
+
+def _pct(lang: str) -> str:
+    return translate("stats.axis.rate", lang)
+
+
+def build(figures: dict, names: Names, lang: str) -> list[Chart]:
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    count, rate_title = tr("stats.axis.count"), _pct(lang)
+    charts: list[Chart] = []
+
+    # monthly trend: received / closed / closed late
+    series = {k: tr(f"stats.series.{k}") for k in ("received", "closed", "closed_late")}
+    trend = pd.DataFrame(figures["trend"], columns=["month", "received", "closed", "closed_late"])
+    long = trend.melt("month", var_name="series", value_name="count")
+    long["series"] = long["series"].map(series)
+    month_t, series_t = tr("stats.axis.month"), tr("stats.axis.series")
+    chart = alt.Chart(long).mark_line(point=True).encode(
+        x=alt.X("month:N", title=month_t, sort=None),
+        y=alt.Y("count:Q", title=count),
+        color=alt.Color("series:N", title=series_t, sort=list(series.values())),
+        tooltip=[alt.Tooltip("month:N", title=month_t), alt.Tooltip("series:N", title=series_t),
+                 alt.Tooltip("count:Q", title=count)])
+    charts.append(Chart("trend", tr("stats.chart.trend"), chart,
+                        trend.rename(columns={"month": month_t, **series})))
+
+    # breakdowns by category and by channel
+    for key, column, label in (("category", "category", names.categories), ("channel", "channel", names.channels)):
+        rows = pd.DataFrame(figures[f"by_{key}"], columns=[column, "received", "closed", "closed_on_time"])
+        rows[column] = rows[column].map(lambda v: label.get(v, v))
+        header = tr(f"stats.col.{column}")
+        received, closed = tr("stats.col.received"), tr("stats.col.closed")
+        chart = alt.Chart(rows).mark_bar().encode(
+            y=alt.Y(f"{column}:N", title=header, sort="-x"),
+            x=alt.X("received:Q", title=received),
+            tooltip=[alt.Tooltip(f"{column}:N", title=header), alt.Tooltip("received:Q", title=received),
+                     alt.Tooltip("closed:Q", title=closed),
+                     alt.Tooltip("closed_on_time:Q", title=tr("stats.col.closed_on_time"))])
+        charts.append(Chart(key, tr(f"stats.chart.{key}"), chart, rows.rename(columns={
+            column: header, "received": received, "closed": closed,
+            "closed_on_time": tr("stats.col.closed_on_time")})))
+
+    # department × category heat map
+    heat = pd.DataFrame(figures["department_category"], columns=["department", "category", "count"])
+    heat["department"] = heat["department"].map(lambda v: names.departments.get(v, v))
+    heat["category"] = heat["category"].map(lambda v: names.categories.get(v, v))
+    dept_t, cat_t = tr("stats.col.department"), tr("stats.col.category")
+    chart = alt.Chart(heat).mark_rect().encode(
+        x=alt.X("category:N", title=cat_t), y=alt.Y("department:N", title=dept_t),
+        color=alt.Color("count:Q", title=count, scale=alt.Scale(scheme="orangered")),
+        tooltip=[alt.Tooltip("department:N", title=dept_t), alt.Tooltip("category:N", title=cat_t),
+                 alt.Tooltip("count:Q", title=count)])
+    charts.append(Chart("heat", tr("stats.chart.heat"), chart,
+                        heat.rename(columns={"department": dept_t, "category": cat_t, "count": count})))
+
+    # SLA compliance per clock and per department
+    clocks = pd.DataFrame(figures["clocks"], columns=["clock", "completed", "met", "late", "compliance"])
+    clocks["clock"] = clocks["clock"].map(lambda v: names.clocks.get(v, v))
+    clock_t = tr("stats.col.clock")
+    chart = alt.Chart(clocks).mark_bar().encode(
+        y=alt.Y("clock:N", title=clock_t, sort=None),
+        x=alt.X("compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("clock:N", title=clock_t), alt.Tooltip("compliance:Q", title=rate_title, format=".1%"),
+                 alt.Tooltip("completed:Q", title=tr("stats.col.completed")),
+                 alt.Tooltip("late:Q", title=tr("stats.col.late"))])
+    charts.append(Chart("sla_clock", tr("stats.chart.sla_clock"), chart, clocks.rename(columns={
+        "clock": clock_t, "completed": tr("stats.col.completed"), "met": tr("stats.col.met"),
+        "late": tr("stats.col.late"), "compliance": tr("stats.col.compliance")})))
+    departments = pd.DataFrame(figures["by_department"],
+                               columns=["department", "clocks_completed", "clocks_met", "compliance"])
+    departments["department"] = departments["department"].map(lambda v: names.departments.get(v, v))
+    chart = alt.Chart(departments).mark_bar().encode(
+        y=alt.Y("department:N", title=dept_t, sort=None),
+        x=alt.X("compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("department:N", title=dept_t),
+                 alt.Tooltip("compliance:Q", title=rate_title, format=".1%"),
+                 alt.Tooltip("clocks_completed:Q", title=tr("stats.col.clocks_completed")),
+                 alt.Tooltip("clocks_met:Q", title=tr("stats.col.clocks_met"))])
+    charts.append(Chart("sla_department", tr("stats.chart.sla_department"), chart, departments.rename(columns={
+        "department": dept_t, "clocks_completed": tr("stats.col.clocks_completed"),
+        "clocks_met": tr("stats.col.clocks_met"), "compliance": tr("stats.col.compliance")})))
+
+    # ageing of open cases, coloured by badge
+    ageing = pd.DataFrame(figures["ageing"], columns=["bucket", "status", "count"])
+    order = [tr(f"stats.age.{name}") for name, _ in AGE_BUCKETS]
+    statuses = list(STATUS_COLOURS)
+    ageing["bucket"] = ageing["bucket"].map(lambda v: tr(f"stats.age.{v}"))
+    ageing["status"] = ageing["status"].map(lambda v: tr(f"stats.status.{v}"))
+    bucket_t, status_t = tr("stats.col.bucket"), tr("stats.col.status")
+    chart = alt.Chart(ageing).mark_bar().encode(
+        x=alt.X("bucket:N", title=bucket_t, sort=order), y=alt.Y("count:Q", title=count, stack=True),
+        color=alt.Color("status:N", title=status_t,
+                        scale=alt.Scale(domain=[tr(f"stats.status.{s}") for s in statuses],
+                                        range=list(STATUS_COLOURS.values()))),
+        tooltip=[alt.Tooltip("bucket:N", title=bucket_t), alt.Tooltip("status:N", title=status_t),
+                 alt.Tooltip("count:Q", title=count)])
+    charts.append(Chart("ageing", tr("stats.chart.ageing"), chart,
+                        ageing.rename(columns={"bucket": bucket_t, "status": status_t, "count": count})))
+
+    # satisfaction per dimension against its threshold
+    satisfaction = pd.DataFrame(figures["satisfaction"], columns=["dimension", "surveys", "average", "rate", "threshold"])
+    satisfaction["dimension"] = satisfaction["dimension"].map(lambda v: tr(f"survey.{v}"))
+    dim_t = tr("stats.col.dimension")
+    bars = alt.Chart(satisfaction).mark_bar().encode(
+        x=alt.X("dimension:N", title=dim_t, sort=None),
+        y=alt.Y("rate:Q", title=tr("stats.col.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip("dimension:N", title=dim_t),
+                 alt.Tooltip("rate:Q", title=tr("stats.col.rate"), format=".1%"),
+                 alt.Tooltip("average:Q", title=tr("stats.col.average"), format=".2f"),
+                 alt.Tooltip("surveys:Q", title=tr("stats.col.surveys")),
+                 alt.Tooltip("threshold:Q", title=tr("stats.col.threshold"), format=".0%")])
+    line = alt.Chart(satisfaction).mark_rule(color="#d62728", strokeDash=[6, 3]).encode(
+        y="mean(threshold):Q",
+        tooltip=[alt.Tooltip("mean(threshold):Q", title=tr("stats.col.threshold"), format=".0%")])
+    charts.append(Chart("satisfaction", tr("stats.chart.satisfaction"), bars + line, satisfaction.rename(columns={
+        "dimension": dim_t, "surveys": tr("stats.col.surveys"), "average": tr("stats.col.average"),
+        "rate": tr("stats.col.rate"), "threshold": tr("stats.col.threshold")})))
+    return charts
