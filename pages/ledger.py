@@ -4,9 +4,10 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.domain.lifecycle import State
-from portal.services import queries
+from portal.domain.roles import Role
+from portal.services import exports, queries
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, now, reference, t, uow
+from portal.ui.context import calendar, lang, now, reference, t, uow
 from portal.ui.widgets import cases_table, labels, page_of, pager
 
 actor = require_page("ledger")
@@ -38,6 +39,12 @@ ledger = queries.tracking_ledger(uow(), actor=actor, filters=filters, now=now(),
 columns = st.columns(5)
 for column, key in zip(columns, ("total", "open", "overdue", "due_soon", "calendar_missing")):
     column.metric(t(f"ledger.metric.{key}"), ledger.counts[key])
+
+unmasked = actor.has(Role.ADMIN) and st.checkbox(t("stats.ledger_csv_unmasked"), key="ledger_unmasked")
+st.download_button(t("stats.ledger_csv_unmasked_button" if unmasked else "stats.ledger_csv"), key="ledger_csv",
+                   file_name=f"complaint-ledger-{now():%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
+                   data=lambda: exports.ledger_csv(uow(), actor=actor, filters=filters, now=now(),
+                                                   calendar=calendar(), lang=lang(), unmasked=unmasked))
 
 if ledger.total == 0:
     st.info(t("ledger.empty"))
