@@ -17,12 +17,16 @@ st.title(t("dept.title"))
 show_notice()
 sweep_reminders()
 ref = reference()
+LIST_LIMIT = 20
 clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
 
 st.subheader(t("dept.reminders"))
-pending = reminders.list_reminders(uow(), actor=actor, open_only=True)
+pending = reminders.list_reminders(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)
 if not pending:
     st.caption(t("dept.no_reminders"))
+else:
+    st.caption(t("list.newest", shown=len(pending),
+                 total=reminders.count_reminders(uow(), actor=actor, open_only=True)))
 for item in pending:
     with st.expander(f"{t(f'kind.{item.kind}')} · {case_label(item.number, item.complaint_id)} · "
                      f"{clock_names.get(item.clock_key, item.clock_key)}"):
@@ -35,7 +39,9 @@ for item in pending:
                     notice=t("dept.answered"), form=f"answer_{item.id}")
 
 st.subheader(t("dept.rectifications"))
-mine_items = followthrough.list_rectifications(uow(), actor=actor)
+mine_items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)
+st.caption(t("list.open_items", shown=len(mine_items),
+             total=followthrough.count_rectifications(uow(), actor=actor, open_only=True)))
 rectification_table(mine_items)
 rectification_status_form([i for i in mine_items if i.status != "done"], actor)
 

@@ -27,6 +27,7 @@ left.page_link(BY_KEY["ledger"].path, label=t("gm.ledger_link"), icon="📒")
 right.page_link(BY_KEY["statistics"].path, label=t("nav.statistics"), icon="📊")
 
 ref = reference()
+LIST_LIMIT = 200
 categories, departments = labels(ref.categories), labels(ref.departments)
 investigating = labels(ref.investigating)
 
@@ -148,7 +149,8 @@ with tab_follow:
 
 with tab_reminders:
     clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
-    items = reminders.list_reminders(uow(), actor=actor)
+    items = reminders.list_reminders(uow(), actor=actor, limit=LIST_LIMIT)
+    st.caption(t("list.newest", shown=len(items), total=reminders.count_reminders(uow(), actor=actor)))
     if not items:
         st.info(t("gm.nothing"))
     else:
@@ -164,7 +166,9 @@ with tab_reminders:
         }), hide_index=True, width="stretch")
 
 with tab_rectify:
-    items = followthrough.list_rectifications(uow(), actor=actor)
+    items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)
+    st.caption(t("list.open_items", shown=len(items),
+                 total=followthrough.count_rectifications(uow(), actor=actor, open_only=True)))
     rectification_table(items)
     rectification_status_form([i for i in items if i.status != "done"], actor)
 

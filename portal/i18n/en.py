@@ -659,4 +659,6 @@ EN: dict[str, str] = {
     'stats.series.received': 'Received',
     'stats.series.closed': 'Closed',
     'stats.series.closed_late': 'Closed late',
+    'list.newest': 'Showing the newest {shown} of {total}.',
+    'list.open_items': '{total} open; showing the {shown} with the earliest deadlines.',
 }

@@ -674,4 +674,6 @@ ZH: dict[str, str] = {
     'stats.series.received': '接收',
     'stats.series.closed': '结案',
     'stats.series.closed_late': '超期结案',
+    'list.newest': '显示最新 {shown} 条，共 {total} 条。',
+    'list.open_items': '未完成 {total} 项，显示截止日期最早的 {shown} 项。',
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.domain import lifecycle
 from portal.domain.errors import Message, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
@@ -127,21 +127,36 @@ class RectificationView:
     status: str
 
 
-def list_rectifications(uow: UnitOfWork, *, actor: Actor, complaint_id: int | None = None) -> list[RectificationView]:
-    """The GM office sees every item; a handler sees their department's."""
-    query = (select(Rectification, Complaint.number, Department.code)
-             .join(Complaint, Complaint.id == Rectification.complaint_id)
-             .join(Department, Department.id == Rectification.owner_department_id)
-             .order_by(Rectification.deadline, Rectification.id))
+def _rectification_conditions(actor: Actor, complaint_id: int | None, open_only: bool) -> list:
+    conditions = []
     if complaint_id is not None:
-        query = query.where(Rectification.complaint_id == complaint_id)
+        conditions.append(Rectification.complaint_id == complaint_id)
+    if open_only:
+        conditions.append(Rectification.status != "done")
     if not actor.has(Role.GM_OFFICE, Role.MANAGER):
         if not actor.has(Role.HANDLER):
             raise PermissionDenied("auth.missing_role")
-        query = query.where(Rectification.owner_department_id == actor.department_id)
+        conditions.append(Rectification.owner_department_id == actor.department_id)
+    return conditions
+
+
+def list_rectifications(uow: UnitOfWork, *, actor: Actor, complaint_id: int | None = None,
+                        open_only: bool = False, limit: int | None = None) -> list[RectificationView]:
+    """The GM office sees every item; a handler sees their department's. Earliest deadline first."""
+    query = (select(Rectification, Complaint.number, Department.code)
+             .join(Complaint, Complaint.id == Rectification.complaint_id)
+             .join(Department, Department.id == Rectification.owner_department_id)
+             .where(*_rectification_conditions(actor, complaint_id, open_only))
+             .order_by(Rectification.deadline, Rectification.id).limit(limit))
     with uow.read() as session:
         return [RectificationView(r.id, r.complaint_id, number, r.cause, r.description, code, r.deadline, r.status)
                 for r, number, code in session.execute(query)]
+
+
+def count_rectifications(uow: UnitOfWork, *, actor: Actor, open_only: bool = False) -> int:
+    with uow.read() as session:
+        return int(session.scalar(select(func.count()).select_from(Rectification)
+                                  .where(*_rectification_conditions(actor, None, open_only))))
 
 
 @dataclass(frozen=True)

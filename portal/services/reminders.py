@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.domain.errors import Message, NotFound, PermissionDenied, ValidationFailed
@@ -79,26 +79,41 @@ class ReminderView:
     answered_at: datetime | None
 
 
-def list_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = None,
-                   open_only: bool = False) -> list[ReminderView]:
-    """A department's own reminders (handlers), or every department's (GM office)."""
+def _reminder_query(actor: Actor, department: str | None, open_only: bool):  # noqa: ANN202
     if actor.has(Role.GM_OFFICE):
         pass
     elif actor.has(Role.HANDLER):
         department = actor.department_code
     else:
         raise PermissionDenied("auth.missing_role")
+    conditions = []
+    if department:
+        conditions.append(Reminder.department_id == select(Department.id).where(Department.code == department)
+                          .scalar_subquery())
+    if open_only:
+        conditions.append(Reminder.answered_at.is_(None))
+    return conditions
+
+
+def list_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = None,
+                   open_only: bool = False, limit: int | None = None) -> list[ReminderView]:
+    """A department's own reminders (handlers), or every department's (GM office), newest first;
+    `limit` keeps a page to the newest few (the count is `count_reminders`)."""
+    conditions = _reminder_query(actor, department, open_only)
     query = (select(Reminder, Complaint.number, Department.code)
              .join(Complaint, Complaint.id == Reminder.complaint_id)
              .join(Department, Department.id == Reminder.department_id)
-             .order_by(Reminder.issued_at.desc(), Reminder.id.desc()))
-    if department:
-        query = query.where(Department.code == department)
-    if open_only:
-        query = query.where(Reminder.answered_at.is_(None))
+             .where(*conditions).order_by(Reminder.issued_at.desc(), Reminder.id.desc()).limit(limit))
     with uow.read() as session:
         return [ReminderView(r.id, r.complaint_id, number, code, r.clock_key, r.kind, r.issued_at,
                              r.answer, r.answered_at) for r, number, code in session.execute(query)]
+
+
+def count_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = None,
+                    open_only: bool = False) -> int:
+    conditions = _reminder_query(actor, department, open_only)
+    with uow.read() as session:
+        return int(session.scalar(select(func.count()).select_from(Reminder).where(*conditions)))
 
 
 def answer_reminder(uow: UnitOfWork, *, actor: Actor, reminder_id: int, answer: str, now: datetime) -> None:
