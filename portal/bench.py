@@ -1,143 +1,512 @@
-"""`python -m portal bench`: badge computation and ledger-page timings on throw-away databases.
+"""`python -m portal bench`: every page's server-side time beside the bare SQL it issues, on
+throw-away databases of 100,000 or 1,000,000 complaints (SQLite and PostgreSQL).
 
-For each size it seeds a fresh SQLite file with that many complaints (most of them open), then
-prints: every case's badges (all clocks) computed vectorised and by a per-case Python loop,
-and the GM office ledger page's server-side time (Streamlit AppTest) beside its bare SQL queries.
+For each backend and size it
+1. creates a fresh database (a temporary SQLite file; a new PostgreSQL database, dropped after),
+2. seeds that many complaints over three years ending now (about 5 % open) with departments,
+   stored clock dues, follow-up surveys, rectification items and the reminders they earn — in bulk
+   (numpy-built columns, executemany into a staging table on SQLite, COPY on PostgreSQL), timed;
+3. runs each page under Streamlit's AppTest as the role that uses it (warm: the first run fills
+   the per-process caches), and reports the median server-side time of a rerun;
+4. records every SELECT the page issued during one rerun and replays them on a bare connection:
+   the page's "bare SQL" time. page/SQL is what the page adds on top of its queries.
 """
 from __future__ import annotations
 
+import io
 import os
-import random
-import statistics
+import statistics as stats
 import tempfile
 import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, create_engine, event, select, text
 
 from portal.config import ROOT
 from portal.domain import clocks as clock_rules
-from portal.domain.lifecycle import OPEN_STATES, State
-from portal.persistence.database import UnitOfWork, make_engine
-from portal.persistence.migrate import upgrade
-from portal.persistence.models import Category, Channel, Complaint, ComplaintDepartment, Department
-from portal.services import queries, rules, users
-from portal.services.calendar import load_package_calendar
+from portal.domain.lifecycle import State
+from portal.persistence.models import Category, Channel, Complaint, Department, User
+from portal.services import dues, rules, users
+from portal.services.setup import open_database
 
-NOW = datetime(2026, 6, 15, 10, 0)
+YEARS = 3
+BENCH_USERS = [  # username, roles, department, approval level
+    ("benchgm", ["gm_office"], "gm_office", None), ("benchmanager", ["manager"], None, None),
+    ("benchclerk", ["intake", "intake_lead"], "marketing", None), ("benchhandler", ["handler"], "operations", None),
+    ("benchapprover", ["approver"], "operations", "gm"),
+]
+S = 1_000_000_000
+HOUR, DAY = 3600 * S, 86400 * S
+OPEN_STAGES = [State.REGISTERED, State.INVESTIGATING, State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL,
+               State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE]
 
 
-def _timed(fn, repeat: int) -> tuple[float, object]:  # noqa: ANN001
-    times, result = [], None
+def _now() -> datetime:
+    from portal.ui.context import now
+    return now()
+
+
+# -- seeding ---------------------------------------------------------------------------------------
+
+def _stamp(ns: np.ndarray) -> np.ndarray:
+    """int64 ns → SQLAlchemy's DateTime text ('YYYY-MM-DD HH:MM:SS.ffffff'), None for NaT."""
+    values = np.datetime_as_string(ns.view("datetime64[ns]"), unit="us")
+    values = np.char.replace(values, "T", " ").astype(object)
+    values[ns == np.iinfo(np.int64).min] = None
+    return values
+
+
+@dataclass
+class Seeded:
+    complaints: int
+    open: int
+    clocks: int
+    departments: int
+    follow_ups: int
+    seconds: float
+    reminder_seconds: float
+    reminders: int
+
+
+def _timeline(n: int, now_ns: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Every case's milestones: received over three years, each later step after the one before;
+    a case has reached the last step whose time is already past (recent cases are open), and a few
+    older ones are stuck at an earlier step."""
+    nat = np.iinfo(np.int64).min
+    start = now_ns - YEARS * 365 * DAY
+    received = np.sort(rng.integers(start, now_ns - HOUR, n))
+    accepted = received + rng.integers(1 * HOUR, 40 * HOUR, n)
+    initial_plan = received + rng.integers(2 * HOUR, 60 * HOUR, n)
+    done = accepted + rng.integers(1 * DAY, 13 * DAY, n)
+    reported = done + rng.integers(0, 2 * DAY, n)
+    approved = reported + rng.integers(4 * HOUR, 3 * DAY, n)
+    told = approved + rng.integers(4 * HOUR, 4 * DAY, n)
+    returned = told + rng.integers(1 * HOUR, 24 * HOUR, n)
+    closed = returned + rng.integers(1 * HOUR, 40 * HOUR, n)
+    steps = [accepted, done, done, approved, told, returned, closed]   # time each stage is left
+    stage = np.full(n, 7)
+    stuck = rng.random(n) < 0.045
+    stage[stuck] = rng.integers(0, 7, int(stuck.sum()))
+    for k in range(6, -1, -1):                      # not yet there: stop at the stage before
+        stage = np.where((stage > k) & (steps[k] > now_ns), k, stage)
+    frame = pd.DataFrame({"received_at": received})
+    for name, values, first_stage in (("accepted_at", accepted, 1), ("initial_plan_at", initial_plan, 1),
+                                      ("investigation_done_at", done, 2), ("reported_to_gm_at", reported, 2),
+                                      ("decision_told_at", told, 5), ("negotiation_returned_at", returned, 6),
+                                      ("closed_at", closed, 7), ("consolidated_at", closed, 7)):
+        keep = (stage >= first_stage) & (values <= now_ns)
+        frame[name] = np.where(keep, values, nat)
+    frame["stage"] = stage
+    return frame
+
+
+def _case_columns(n: int, now_ns: int, rng: np.random.Generator, refs: dict) -> pd.DataFrame:
+    nat = np.iinfo(np.int64).min
+    frame = _timeline(n, now_ns, rng)
+    ids = np.arange(1, n + 1)
+    stage = frame["stage"].to_numpy()
+    closed = stage == 7
+    archived = closed & (rng.random(n) < 0.8)
+    states = np.array([s.value for s in OPEN_STAGES] + [State.CLOSED.value], dtype=object)[stage]
+    states[archived] = State.ARCHIVED.value
+    frame["state"] = states
+    frame["id"] = ids
+    accepted = frame["accepted_at"].to_numpy()
+    months = pd.to_datetime(np.where(accepted == nat, 0, accepted)).strftime("%y%m").to_numpy()
+    numbers = np.char.add(np.char.add(months.astype(str), "-"), np.char.zfill(ids.astype(str), 7))
+    frame["number"] = np.where(accepted == nat, None, numbers.astype(object))
+    severity = rng.choice(np.array(["general", "important", "major"], dtype=object), n, p=[0.7, 0.25, 0.05])
+    frame["severity"] = severity
+    major = severity == "major"
+    frame["major_flagged_at"] = np.where(major, frame["received_at"], nat)
+    frame["major_reported_at"] = np.where(major & (accepted != nat), accepted + HOUR, nat)
+    frame["category_id"] = rng.choice(refs["categories"], n)
+    frame["channel_id"] = rng.choice(refs["channels"], n)
+    repeat = rng.random(n) < 0.03
+    frame["original_id"] = np.where(repeat & (ids > 10), np.maximum(1, (ids * rng.random(n)).astype(np.int64)), 0)
+    paused = (stage >= 1) & (stage <= 3) & (rng.random(n) < 0.03)
+    frame["paused"] = paused
+    frame["paused_since"] = np.where(paused, now_ns - rng.integers(HOUR, 5 * DAY, n), nat)
+    frame["responsibility_department_id"] = np.where(closed & (rng.random(n) < 0.7),
+                                                     rng.choice(refs["investigating"], n), 0)
+    frame["negotiation_result"] = np.where(stage >= 5, "accepted", None)
+    frame["required_level"] = np.where(stage >= 3, rng.choice(np.array(["dept_manager", "deputy_gm", "gm"],
+                                                                        dtype=object), n, p=[0.6, 0.3, 0.1]), None)
+    frame["customer_name"] = np.char.add("客户", ids.astype(str)).astype(object)
+    frame["policy_number"] = np.char.add("P", np.char.zfill(ids.astype(str), 10)).astype(object)
+    frame["customer_phone"] = np.char.add("138", np.char.zfill((ids % 100_000_000).astype(str), 8)).astype(object)
+    return frame
+
+
+_STAGE_COLUMNS = ["id", "number", "state", "severity", "category_id", "channel_id", "original_id", "paused",
+                  "responsibility_department_id", "negotiation_result", "required_level", "customer_name", "policy_number", "customer_phone",
+                  "received_at", "accepted_at", "initial_plan_at", "investigation_done_at", "reported_to_gm_at",
+                  "decision_told_at", "negotiation_returned_at", "consolidated_at", "closed_at", "major_flagged_at",
+                  "major_reported_at", "paused_since"]
+_TIMES = [c for c in _STAGE_COLUMNS if c.endswith("_at") or c == "paused_since"]
+
+
+def _to_rows(frame: pd.DataFrame, columns: list[str], times: list[str]) -> pd.DataFrame:
+    out = pd.DataFrame({c: frame[c] for c in columns})
+    for column in times:
+        out[column] = _stamp(frame[column].to_numpy(dtype=np.int64))
+    return out
+
+
+def _bulk(engine: Engine, table: str, rows: pd.DataFrame) -> None:
+    """Append rows fast: COPY on PostgreSQL, executemany on SQLite, one transaction."""
+    columns = list(rows.columns)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            buffer = io.StringIO()
+            rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N")
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+        else:
+            marks = ", ".join("?" for _ in columns)
+            values = rows.astype(object).where(rows.notna(), None).itertuples(index=False, name=None)
+            cursor.execute("BEGIN")
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", values)
+            cursor.execute("COMMIT")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def _stage_table(engine: Engine) -> None:
+    types = {c: "TEXT" if c in _TIMES or c in ("number", "state", "severity", "customer_name", "policy_number",
+                                              "customer_phone", "negotiation_result", "required_level") else "BIGINT" for c in _STAGE_COLUMNS}
+    types["paused"] = "BOOLEAN"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS bench_stage")
+        connection.exec_driver_sql("CREATE TABLE bench_stage ("
+                                   + ", ".join(f"{c} {types[c]}" for c in _STAGE_COLUMNS) + ")")
+
+
+def _from_stage(engine: Engine, clerk_id: int) -> None:
+    pg = engine.dialect.name == "postgresql"
+    ts = (lambda c: f"CAST({c} AS TIMESTAMP)") if pg else (lambda c: c)
+    columns = {c: (ts(c) if c in _TIMES else c) for c in _STAGE_COLUMNS}
+    columns["original_id"] = "NULLIF(original_id, 0)"
+    columns["responsibility_department_id"] = "NULLIF(responsibility_department_id, 0)"
+    constants = {
+        "version": "1", "customer_gender": "'female'", "customer_age_band": "'35_44'", "customer_occupation": "''",
+        "customer_id_number": "''", "customer_address": "''", "customer_email": "''", "product": "'机动车辆保险'",
+        "insured_name": "''", "claim_report_number": "''", "description": "'基准数据：客户反映理赔进度缓慢。'",
+        "product_involved": "''", "expected_resolution": "'尽快处理'", "complained_staff_other": "''",
+        "urgency": "'normal'", "flag_media": "FALSE" if pg else "0", "flag_regulator": "FALSE" if pg else "0",
+        "flag_litigation": "FALSE" if pg else "0", "joint_complainants": "1", "receiving_clerk_id": str(clerk_id),
+        "paused_seconds": "0", "consolidated_opinion": "''", "approval_instructions": "''", "negotiation_note": "''",
+        "penalty_persons": "''", "closure_note": "''", "follow_up_task": "FALSE" if pg else "0",
+        "other_company": "''", "decision_checked": "''", "decision_basis": "''", "decision_remedies": "''",
+        "decision_proof": "''", "regulatory_extension_days": "0", "outside_seconds": "0", "review_decision": "''",
+        "created_at": ts("received_at"),
+    }
+    names = list(columns) + list(constants)
+    values = list(columns.values()) + list(constants.values())
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f"INSERT INTO complaints ({', '.join(names)}) "
+                                   f"SELECT {', '.join(values)} FROM bench_stage ORDER BY id")
+        connection.exec_driver_sql("DROP TABLE bench_stage")
+
+
+def _clock_frame(frame: pd.DataFrame, clocks, calendar, fraction: float) -> pd.DataFrame:  # noqa: ANN001
+    """The stored clock dues of every started clock, built column-wise (no per-row Python)."""
+    nat = np.iinfo(np.int64).min
+    milestone = frame.copy()
+    for column in dues.MILESTONES:
+        if column not in milestone:
+            milestone[column] = nat
+        milestone[column] = milestone[column].to_numpy(dtype=np.int64).view("datetime64[ns]")
+    milestone["paused_seconds"] = 0
+    milestone["regulatory_extension_days"] = 0
+    milestone["outside_seconds"] = 0
+    milestone["outside"] = False
+    parts = []
+    ids = frame["id"].to_numpy()
+    for state in clock_rules.clock_states([c.rule for c in clocks], milestone, calendar, fraction):
+        where = np.flatnonzero(state.started)
+        stopped = state.stop[where] != nat
+        known = stopped & ~state.missing[where]
+        late = np.where(known, (state.stop[where] > state.due[where]).astype(object), None)
+        parts.append(pd.DataFrame({
+            "complaint_id": ids[where], "clock_key": state.key,
+            "started_at": state.start[where], "due_at": state.due[where], "soon_at": state.soon[where],
+            "stopped_at": state.stop[where], "paused": state.paused[where],
+            "late": late, "calendar_missing": state.missing[where],
+            "duration_s": np.where(stopped, (state.stop[where] - state.start[where]) // S, -1)}))
+    out = pd.concat(parts, ignore_index=True)
+    for column in ("started_at", "due_at", "soon_at", "stopped_at"):
+        out[column] = _stamp(out[column].to_numpy(dtype=np.int64))
+    out["duration_s"] = out["duration_s"].astype(object).where(out["duration_s"] >= 0, None)
+    return out
+
+
+def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
+    uow = open_database(url)
+    engine = uow.engine
+    for username, roles, department, level in BENCH_USERS:
+        users.add_user(uow, actor=None, username=username, display_name=username, password="bench-password",
+                       roles=roles, department=department, approval_level=level, now=now - timedelta(days=YEARS * 366))
+    with uow.read() as session:
+        refs = {"categories": np.array(session.scalars(select(Category.id)).all()),
+                "channels": np.array(session.scalars(select(Channel.id)).all()),
+                "investigating": np.array(session.scalars(select(Department.id).where(Department.investigates)).all())}
+        technical = session.scalar(select(Department.id).where(Department.code == "technical"))
+        operations = session.scalar(select(Department.id).where(Department.code == "operations"))
+        clerk = session.scalar(select(User.id).where(User.username == "benchclerk"))
+        clocks = rules.clock_infos(session)
+        fraction = rules.due_soon_fraction(rules.settings(session))
+    calendar = rules.load_calendar(uow)
+    rng = np.random.default_rng(seed_value)
+    now_ns = int(np.datetime64(now, "ns").astype(np.int64))
+    nat = np.iinfo(np.int64).min
+    started = time.perf_counter()
+    frame = _case_columns(size, now_ns, rng, refs)
+    # complaints, through a narrow staging table
+    _stage_table(engine)
+    _bulk(engine, "bench_stage", _to_rows(frame, _STAGE_COLUMNS, _TIMES))
+    _from_stage(engine, clerk)
+    # departments: one, a quarter of them with 技术部 as well; reports once investigated
+    accepted = frame["accepted_at"].to_numpy() != nat
+    ids = frame["id"].to_numpy()[accepted]
+    first = np.where(rng.random(ids.size) < 0.5, operations, rng.choice(refs["investigating"], ids.size))
+    second = (rng.random(ids.size) < 0.25) & (first != technical)
+    routed_at = frame["accepted_at"].to_numpy()[accepted]
+    report = frame["investigation_done_at"].to_numpy()[accepted]
+    plan = frame["initial_plan_at"].to_numpy()[accepted]
+    links = pd.DataFrame({
+        "complaint_id": np.concatenate([ids, ids[second]]),
+        "department_id": np.concatenate([first, np.full(int(second.sum()), technical)]),
+        "routed_at": np.concatenate([routed_at, routed_at[second]]),
+        "initial_plan_at": np.concatenate([plan, np.full(int(second.sum()), nat)]),
+        "report_submitted_at": np.concatenate([report, report[second]])})
+    links = _to_rows(links, list(links.columns), ["routed_at", "initial_plan_at", "report_submitted_at"])
+    for column, value in (("initial_plan", "先行核实"), ("evidence", ""), ("cause", ""), ("responsible_unit", ""),
+                          ("responsible_persons", ""), ("measures", "")):
+        links[column] = value
+    _bulk(engine, "complaint_departments", links)
+    # stored clock dues, in chunks
+    clock_count = 0
+    milestones = [c for c in dues.MILESTONES if c in frame]
+    for begin in range(0, size, 200_000):
+        part = frame.iloc[begin:begin + 200_000]
+        cc = _clock_frame(part[["id", "paused", *milestones]], clocks, calendar, fraction)
+        clock_count += len(cc)
+        _bulk(engine, "case_clocks", cc)
+    # follow-up surveys of archived cases, rectification items of a few closed ones
+    archived = frame["state"].to_numpy() == State.ARCHIVED.value
+    visited = frame["closed_at"].to_numpy()[archived] + rng.integers(HOUR, 4 * DAY, int(archived.sum()))
+    visited = np.minimum(visited, now_ns - HOUR)
+    scores = rng.choice([1, 2, 3, 4, 5], (int(archived.sum()), 5), p=[0.03, 0.05, 0.12, 0.35, 0.45])
+    follow = pd.DataFrame({"complaint_id": frame["id"].to_numpy()[archived], "visited_at": visited, "outcome": "已回访",
+                           "process": scores[:, 0], "attitude": scores[:, 1], "efficiency": scores[:, 2],
+                           "result": scores[:, 3], "overall": scores[:, 4], "by_id": clerk})
+    _bulk(engine, "follow_ups", _to_rows(follow, list(follow.columns), ["visited_at"]))
+    closed_ids = frame["id"].to_numpy()[frame["closed_at"].to_numpy() != nat]
+    pick = closed_ids[rng.random(closed_ids.size) < 0.02]
+    created = frame.set_index("id")["closed_at"].to_numpy()[pick - 1]
+    deadline = pd.to_datetime(created + 14 * DAY).date
+    done = rng.random(pick.size) < 0.8
+    items = pd.DataFrame({"complaint_id": pick, "cause": "流程缺陷", "description": "完善审核时效提醒",
+                          "owner_department_id": rng.choice(refs["investigating"], pick.size),
+                          "deadline": [d.isoformat() for d in deadline],
+                          "status": np.where(done, "done", "open"), "created_at": created,
+                          "done_at": np.where(done, created + rng.integers(DAY, 20 * DAY, pick.size), nat)})
+    _bulk(engine, "rectifications", _to_rows(items, list(items.columns), ["created_at", "done_at"]))
+    with uow.write() as session:       # make later inserts through the ORM pick up after the bulk ids
+        if engine.dialect.name == "postgresql":
+            for table in ("complaints", "follow_ups", "rectifications"):
+                session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                     f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
+    else:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
+    seconds = time.perf_counter() - started
+    from portal.services.reminders import issue_reminders
+    began = time.perf_counter()
+    issued = issue_reminders(uow, now=now)
+    reminder_seconds = time.perf_counter() - began
+    open_count = int((frame["stage"] < 7).sum())
+    engine.dispose()
+    return Seeded(size, open_count, clock_count, len(links), len(follow), seconds, reminder_seconds, issued)
+
+
+# -- measuring pages -------------------------------------------------------------------------------
+
+class _Recorder:
+    """Every SELECT a page sends, with its parameters, while recording is on."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.statements: list[tuple[str, object]] = []
+        event.listen(Engine, "before_cursor_execute", self._record)
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if self.on and statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            self.statements.append((statement, parameters))
+
+    @contextmanager
+    def recording(self):  # noqa: ANN201
+        self.statements, self.on = [], True
+        try:
+            yield self.statements
+        finally:
+            self.on = False
+
+
+@dataclass(frozen=True)
+class PageCase:
+    label: str
+    page: str | None
+    username: str
+    prepare: object = None          # a function of the AppTest, run before the warm-up run
+
+
+def _year(at) -> None:  # noqa: ANN001
+    at.radio(key="stats_kind").set_value("range").run()
+    today = _now().date()
+    at.date_input(key="stats_range").set_value((today - timedelta(days=364), today))
+
+
+def _overdue(at) -> None:  # noqa: ANN001
+    at.selectbox(key="ledger_badge").set_value("overdue")
+
+
+def _one_case(at) -> None:  # noqa: ANN001
+    at.text_input(key="case_ref").input(_one_case.number)
+
+
+PAGES = [
+    PageCase("home (GM office)", None, "benchgm"),
+    PageCase("statistics, month", "statistics", "benchmanager"),
+    PageCase("statistics, year", "statistics", "benchmanager", _year),
+    PageCase("ledger", "ledger", "benchgm"),
+    PageCase("ledger, overdue filter", "ledger", "benchgm", _overdue),
+    PageCase("GM office", "gm_office", "benchgm"),
+    PageCase("department", "department", "benchhandler"),
+    PageCase("approval", "approval", "benchapprover"),
+    PageCase("negotiation", "negotiation", "benchclerk"),
+    PageCase("my complaints", "my_complaints", "benchclerk"),
+    PageCase("case page", "case", "benchgm", _one_case),
+]
+
+
+def _replay(engine: Engine, statements: list[tuple[str, object]]) -> None:
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            connection.exec_driver_sql(statement, parameters).fetchall()
+        connection.rollback()
+
+
+def _median(fn, repeat: int) -> float:  # noqa: ANN001
+    times = []
     for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+        began = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - began)
+    return stats.median(times)
 
 
-def _seed(uow: UnitOfWork, size: int, rng: random.Random) -> None:
-    users.add_user(uow, actor=None, username="benchgm", display_name="基准", password="bench-password",
-                   roles=["gm_office"], department="gm_office", now=NOW - timedelta(days=400))
-    with uow.write() as session:
-        categories = list(session.scalars(select(Category.id)))
-        channels = list(session.scalars(select(Channel.id)))
-        departments = list(session.scalars(select(Department.id).where(Department.investigates)))
-        clerk = session.scalar(select(users.User.id))
-    states = [State.REGISTERED, State.INVESTIGATING, State.INVESTIGATING, State.AWAITING_CONSOLIDATION,
-              State.NEGOTIATING, State.CLOSED]
-    rows, links = [], []
-    for i in range(1, size + 1):
-        received = NOW - timedelta(minutes=rng.randint(60, 200 * 24 * 60))
-        state = rng.choice(states)
-        accepted = None if state is State.REGISTERED else received + timedelta(hours=rng.randint(1, 40))
-        done = accepted + timedelta(days=rng.randint(2, 14)) if state not in (
-            State.REGISTERED, State.INVESTIGATING) else None
-        rows.append(dict(
-            id=i, number=f"B{i:07d}" if accepted else None, state=state.value, version=1,
-            customer_name=f"客户{i}", customer_gender="female", customer_age_band="35_44",
-            customer_occupation="", customer_phone="13800000000", customer_id_number="",
-            customer_address="", customer_email="", policy_number=f"P{i}", product="车险",
-            insured_name="", claim_report_number="", channel_id=rng.choice(channels),
-            category_id=rng.choice(categories), description="基准数据", product_involved="",
-            expected_resolution="-", complained_staff_other="", severity="general", urgency="normal",
-            flag_media=False, flag_regulator=False, flag_litigation=False, amount_at_stake=None,
-            joint_complainants=1, receiving_clerk_id=clerk, paused=rng.random() < 0.03,
-            received_at=received, created_at=received, accepted_at=accepted,
-            initial_plan_at=accepted and accepted + timedelta(hours=rng.randint(1, 60)),
-            investigation_done_at=done, closed_at=done + timedelta(days=2) if state is State.CLOSED else None))
-        if accepted:
-            links.append(dict(complaint_id=i, department_id=rng.choice(departments), routed_at=accepted))
-    with uow.write() as session:
-        for start in range(0, len(rows), 5000):
-            session.execute(insert(Complaint), rows[start:start + 5000])
-        for start in range(0, len(links), 5000):
-            session.execute(insert(ComplaintDepartment), links[start:start + 5000])
-
-
-def _loop_badges(frame: pd.DataFrame, clocks, calendar, fraction: float) -> int:  # noqa: ANN001
-    count = 0
-    records = frame.to_dict("records")
-    for record in records:
-        for info in clocks:
-            start, stop = record[info.rule.start.value], record[info.rule.stop.value]
-            clock_rules.badge_one(info.rule, None if pd.isna(start) else start.to_pydatetime(),
-                                  None if pd.isna(stop) else stop.to_pydatetime(), NOW, calendar, fraction,
-                                  clock_rules.Holds(bool(record["paused"]), int(record["paused_seconds"]),
-                                                    bool(record["outside"]), int(record["outside_seconds"]),
-                                                    int(record["regulatory_extension_days"])))
-            count += 1
-    return count
-
-
-def _page_time(url: str, repeat: int) -> float:
+def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str, float, float, int]]:
     from streamlit.testing.v1 import AppTest
+
     from portal.ui.navigation import BY_KEY
+    from portal.persistence.database import make_engine
     os.environ["PORTAL_DATABASE_URL"] = url
-    at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "benchgm"
-    at.run()
-    at.switch_page(BY_KEY["ledger"].path)
-    at.run()                                   # warm: caches, imports
-    if at.exception:
-        raise RuntimeError(at.exception[0].message)
-    seconds, _ = _timed(lambda: at.run(), repeat)
-    return seconds
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        _one_case.number = connection.execute(
+            select(Complaint.number).where(Complaint.number.is_not(None)).order_by(Complaint.id.desc()).limit(1)
+        ).scalar()
+    out = []
+    for case in PAGES:
+        at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = case.username
+        at.run()
+        if case.page:
+            at.switch_page(BY_KEY[case.page].path)
+            at.run()
+        if case.prepare:
+            case.prepare(at)
+        at.run()                                    # warm: per-process caches, reminder sweep
+        if at.exception:
+            raise RuntimeError(f"{case.label}: {at.exception[0].message}")
+        with recorder.recording() as statements:
+            at.run()
+        page = _median(at.run, repeat)
+        sql = _median(lambda: _replay(engine, statements), repeat)
+        out.append((case.label, page, sql, len(statements)))
+    engine.dispose()
+    return out
 
 
-def run(*, sizes: list[int], repeat: int) -> int:
-    print(f"{'cases':>8} {'open':>8} | {'badges, all cases':>18} {'per-case loop':>14} {'ratio':>7} |"
-          f" {'ledger page':>12} {'bare SQL':>9} {'page/SQL':>9}")
-    for size in sizes:
+# -- the command -----------------------------------------------------------------------------------
+
+@contextmanager
+def _database(backend: str, postgres_url: str):  # noqa: ANN201
+    if backend == "sqlite":
         with tempfile.TemporaryDirectory() as folder:
-            url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-            upgrade(url)
-            uow = UnitOfWork(make_engine(url))
-            load_package_calendar(uow)
-            _seed(uow, size, random.Random(size))
-            calendar = rules.load_calendar(uow)
-            clocks = rules.load_clocks(uow)
-            fraction = rules.due_soon_fraction(rules.load_settings(uow))
-            with uow.read() as session:    # every case, open or not: a superset of the open ones
-                frame = queries.ledger_rows(session, queries._ledger_select())
-            open_count = int(frame["state"].isin([s.value for s in OPEN_STATES]).sum())
-            vector_s, _ = _timed(lambda: clock_rules.evaluate([c.rule for c in clocks], frame, NOW,
-                                                              calendar, fraction), repeat)
-            loop_s, _ = _timed(lambda: _loop_badges(frame, clocks, calendar, fraction), 1)
+            yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+        return
+    name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        from portal.ui.context import _unit_of_work
+        _unit_of_work.clear()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
-            def bare_sql() -> None:
-                with uow.engine.connect() as connection:
-                    for statement in queries.ledger_statements(queries._ledger_select()):
-                        connection.execute(statement).all()
-            sql_s, _ = _timed(bare_sql, repeat)
-            page_s = _page_time(url, max(1, repeat // 2))
-            uow.engine.dispose()
-            print(f"{size:>8} {open_count:>8} | {vector_s * 1000:>15.1f} ms {loop_s * 1000:>11.0f} ms"
-                  f" {loop_s / vector_s:>6.0f}x | {page_s * 1000:>9.0f} ms {sql_s * 1000:>6.0f} ms"
-                  f" {page_s / sql_s:>8.2f}x")
-    print(f"badges of every case (open ones included) × {len(clocks)} clocks; computed at {NOW:%Y-%m-%d %H:%M}; median of {repeat} runs"
-          " (loop: one run; page: AppTest server-side time of the ledger page, all cases, first 200 rows shown)")
+
+def _postgres_reachable(url: str) -> str | None:
+    try:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        engine.dispose()
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+        return str(error).splitlines()[0]
+
+
+def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str) -> int:
+    for backend in backends:
+        if backend == "postgres":
+            problem = _postgres_reachable(postgres_url)
+            if problem:
+                print(f"postgres: skipped, not reachable at {postgres_url}: {problem}")
+                continue
+        for size in sizes:
+            with _database(backend, postgres_url) as url:
+                now = _now()
+                seeded = seed(url, size, now)
+                print(f"\n== {backend}, {size:,} complaints ({seeded.open:,} open; {seeded.departments:,} department "
+                      f"routings; {seeded.clocks:,} stored clocks; {seeded.follow_ups:,} surveys) ==")
+                print(f"seeding: {seeded.seconds:.1f} s; first reminder sweep: {seeded.reminder_seconds:.1f} s "
+                      f"({seeded.reminders:,} issued)")
+                recorder = _Recorder()
+                rows = measure_pages(url, repeat, recorder)
+                print(f"{'page':<26} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}")
+                for label, page, sql, count in rows:
+                    print(f"{label:<26} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms {page / sql if sql else 0:>8.2f}x"
+                          f" {count:>8}")
+    print(f"\nmedian of {repeat} warm reruns per page (Streamlit AppTest, server side); bare SQL: the SELECTs the "
+          "page issued in one rerun, replayed on a plain connection")
     return 0

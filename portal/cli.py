@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -109,7 +110,7 @@ def cmd_sla_sweep(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal.bench import run
-    return run(sizes=args.sizes, repeat=args.repeat)
+    return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -165,8 +166,13 @@ def parser() -> argparse.ArgumentParser:
     sla.add_parser("sweep", help="issue due reminders and late-inquiries (idempotent; for a scheduler)") \
         .set_defaults(func=cmd_sla_sweep)
 
-    bench = sub.add_parser("bench", help="badge and ledger-page timings on throw-away databases")
-    bench.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    bench = sub.add_parser("bench", help="every page's server time and bare SQL on throw-away databases")
+    bench.add_argument("--complaints", type=int, nargs="+", default=[100_000],
+                       help="sizes to seed, e.g. --complaints 100000 1000000")
+    bench.add_argument("--backends", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
+    bench.add_argument("--postgres-url", default=os.environ.get(
+        "PORTAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+        help="a server where a throw-away database may be created")
     bench.add_argument("--repeat", type=int, default=5)
     bench.set_defaults(func=cmd_bench)
     return top

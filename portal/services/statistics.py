@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, not_, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
@@ -30,6 +30,7 @@ from portal.services.queries import running_clock_condition
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
 AGE_BUCKETS = (("0_3", 3), ("4_7", 7), ("8_15", 15), ("16_30", 30), ("31_plus", None))
+CLOSURE = "closure"      # the clock whose stop is the case's closure (结案)
 # Clocks a department's own work stops: its SLA compliance is measured on these.
 DEPARTMENT_MILESTONES = ("initial_plan_at", "investigation_done_at", "reported_to_gm_at")
 
@@ -79,50 +80,59 @@ def _of_cases(query, key, conditions):  # noqa: ANN001, ANN202
     return query.where(key.in_(select(Complaint.id).where(*conditions)))
 
 
-def _count_by(session: Session, column, conditions, anchor, period: Period,  # noqa: ANN001
-              *measures) -> list:
-    return session.execute(select(column, *measures).where(*conditions, _in(anchor, period))
-                           .group_by(column)).all()
-
-
-def _dimension_rows(session, conditions, period, codes, column, key) -> list[dict]:  # noqa: ANN001
-    received = {k: (n, r) for k, n, r in _count_by(
-        session, column, conditions, Complaint.received_at, period, func.count(),
-        func.count(Complaint.original_id))}
-    closure_met = (select(CaseClock.complaint_id).where(CaseClock.clock_key == "closure",
-                                                         CaseClock.late.is_(False)))
-    closed = {k: (n, m) for k, n, m in _count_by(
-        session, column, conditions, Complaint.closed_at, period, func.count(),
-        func.sum(case((Complaint.id.in_(closure_met), 1), else_=0)))}
-    out = []
-    for value in sorted(set(received) | set(closed), key=lambda v: str(v)):
-        n, repeats = received.get(value, (0, 0))
-        c, met = closed.get(value, (0, 0))
-        code = codes.get(value, value) if codes else value
-        out.append({key: code, "received": int(n), "repeats": int(repeats or 0), "closed": int(c),
-                    "closed_on_time": int(met or 0), "on_time_rate": rate(int(met or 0), int(c))})
+def _dimensions(session: Session, conditions, period: Period, codes) -> dict[str, list[dict]]:  # noqa: ANN001
+    """By category, channel and severity: two grouped scans (received; closure clocks stopped
+    in the period, i.e. closed, with how many on time), folded into the three breakdowns."""
+    dims = (Complaint.category_id, Complaint.channel_id, Complaint.severity)
+    received = session.execute(select(*dims, func.count(), func.count(Complaint.original_id))
+                               .where(_in(Complaint.received_at, period), *conditions).group_by(*dims)).all()
+    closed = session.execute(
+        select(*dims, func.count(), func.sum(case((CaseClock.late.is_(False), 1), else_=0)))
+        .select_from(CaseClock).join(Complaint, Complaint.id == CaseClock.complaint_id)
+        .where(CaseClock.clock_key == CLOSURE, _in(CaseClock.stopped_at, period), *conditions)
+        .group_by(*dims)).all()
+    out = {}
+    for position, key, names in ((0, "category", codes["category"]), (1, "channel", codes["channel"]),
+                                 (2, "severity", None)):
+        rows: dict = {}
+        for group in received:
+            row = rows.setdefault(group[position], [0, 0, 0, 0])
+            row[0] += int(group[3])
+            row[1] += int(group[4] or 0)
+        for group in closed:
+            row = rows.setdefault(group[position], [0, 0, 0, 0])
+            row[2] += int(group[3])
+            row[3] += int(group[4] or 0)
+        out[f"by_{key}"] = [{key: names.get(value, value) if names else value, "received": n, "repeats": r,
+                             "closed": c, "closed_on_time": m, "on_time_rate": rate(m, c)}
+                            for value, (n, r, c, m) in sorted(rows.items(), key=lambda item: str(item[0]))]
     return out
 
 
-def _overdue_at(session: Session, conditions, as_of: datetime):  # noqa: ANN001
-    """Open cases at `as_of` with a clock past its due then and not on hold then."""
-    clock = and_(CaseClock.started_at <= as_of, CaseClock.due_at < as_of,
-                 or_(CaseClock.stopped_at.is_(None), CaseClock.stopped_at > as_of))
+def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):  # noqa: ANN001
+    """Open cases at `as_of` with a clock past its due then and not on hold then: per clock, in
+    all, and how many cases were open. Clocks running at `as_of` are those still running (the
+    partial index of running clocks) and those that stopped after it."""
+    open_then = or_(Complaint.closed_at.is_(None), Complaint.closed_at >= as_of)
+
+    def running_then(*more):  # noqa: ANN001, ANN202
+        return (select(CaseClock.complaint_id, CaseClock.clock_key)
+                .join(Complaint, Complaint.id == CaseClock.complaint_id)
+                .where(CaseClock.due_at < as_of, CaseClock.started_at <= as_of, Complaint.received_at < as_of,
+                       open_then, *conditions, *more))
+
     # A clock stopped by a hold that is still on and began before `as_of` was not running then.
-    clock = and_(clock, not_(and_(CaseClock.stopped_at.is_(None), CaseClock.paused.is_(True),
-                                  Complaint.paused_since <= as_of)))
-    open_then = and_(Complaint.received_at < as_of, or_(Complaint.closed_at.is_(None), Complaint.closed_at >= as_of))
-    by_clock = dict(session.execute(
-        select(CaseClock.clock_key, func.count()).join(Complaint, Complaint.id == CaseClock.complaint_id)
-        .where(clock, open_then, *conditions).group_by(CaseClock.clock_key)).all())
-    cases = session.scalar(select(func.count(distinct(CaseClock.complaint_id)))
-                           .join(Complaint, Complaint.id == CaseClock.complaint_id)
-                           .where(clock, open_then, *conditions))
-    received_before = session.scalar(select(func.count()).select_from(Complaint)
-                                     .where(Complaint.received_at < as_of, *conditions))
-    closed_before = session.scalar(select(func.count()).select_from(Complaint)
-                                   .where(Complaint.closed_at < as_of, *conditions))
-    return int(cases or 0), {k: int(v) for k, v in by_clock.items()}, int(received_before - closed_before)
+    overdue = union_all(
+        running_then(CaseClock.stopped_at.is_(None),
+                     not_(and_(CaseClock.paused.is_(True), Complaint.paused_since <= as_of))),
+        running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of)).subquery()
+    by_clock = dict(session.execute(select(overdue.c.clock_key, func.count()).group_by(overdue.c.clock_key)).all())
+    cases = session.scalar(select(func.count(distinct(overdue.c.complaint_id))))
+    still_open = session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.closed_at.is_(None), Complaint.received_at < as_of, *conditions))
+    closed_later = session.scalar(select(func.count()).select_from(Complaint).where(
+        Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions))
+    return int(cases or 0), {k: int(v) for k, v in by_clock.items()}, int(still_open + closed_later)
 
 
 def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int]) -> list[dict]:  # noqa: ANN001
@@ -164,61 +174,64 @@ def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -
     return out
 
 
-def _department_rows(session, conditions, period, codes) -> list[dict]:  # noqa: ANN001
-    routed = dict(session.execute(
-        select(ComplaintDepartment.department_id, func.count())
-        .join(Complaint, Complaint.id == ComplaintDepartment.complaint_id)
-        .where(_in(Complaint.received_at, period), *conditions).group_by(ComplaintDepartment.department_id)).all())
+def _departments(session, conditions, period, codes) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+    """By department (routed, responsible with its share, compliance of its own steps) and the
+    department × category table of the cases received in the period."""
+    routed = session.execute(
+        select(ComplaintDepartment.department_id, Complaint.category_id, func.count())
+        .select_from(Complaint).join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
+        .where(_in(Complaint.received_at, period), *conditions)
+        .group_by(ComplaintDepartment.department_id, Complaint.category_id)).all()
     responsible = dict(session.execute(
         select(Complaint.responsibility_department_id, func.count())
         .where(_in(Complaint.closed_at, period), Complaint.responsibility_department_id.is_not(None), *conditions)
         .group_by(Complaint.responsibility_department_id)).all())
     own_clocks = list(session.scalars(select(SlaClock.key).where(SlaClock.active,
                                                                   SlaClock.stop_milestone.in_(DEPARTMENT_MILESTONES))))
-    sla = {d: (int(n), int(late or 0)) for d, n, late in session.execute(
-        _of_cases(select(ComplaintDepartment.department_id, func.count(),
-                         func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
-                  .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
-                  .where(CaseClock.clock_key.in_(own_clocks), _in(CaseClock.stopped_at, period),
-                         CaseClock.late.is_not(None)), CaseClock.complaint_id, conditions)
-        .group_by(ComplaintDepartment.department_id)).all()}
+    sla_query = (select(ComplaintDepartment.department_id, func.count(),
+                        func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
+                 .select_from(CaseClock)
+                 .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
+                 .where(CaseClock.clock_key.in_(own_clocks), _in(CaseClock.stopped_at, period),
+                        CaseClock.late.is_not(None)))
+    if conditions:
+        sla_query = sla_query.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
+    sla = {d: (int(n), int(late or 0)) for d, n, late in
+           session.execute(sla_query.group_by(ComplaintDepartment.department_id)).all()}
+    routed_by_department: dict[int, int] = {}
+    for department_id, _category, n in routed:
+        routed_by_department[department_id] = routed_by_department.get(department_id, 0) + int(n)
     total_responsible = sum(responsible.values())
-    out = []
-    for department_id in sorted(set(routed) | set(responsible) | set(sla)):
+    rows = []
+    for department_id in sorted(set(routed_by_department) | set(responsible) | set(sla)):
         n, late = sla.get(department_id, (0, 0))
-        out.append({"department": codes.get(department_id, str(department_id)),
-                    "routed": int(routed.get(department_id, 0)), "responsible": int(responsible.get(department_id, 0)),
-                    "responsibility_ratio": rate(responsible.get(department_id, 0), total_responsible),
-                    "clocks_completed": n, "clocks_met": n - late, "compliance": rate(n - late, n)})
-    return out
-
-
-def _heat(session, conditions, period, codes) -> list[dict]:  # noqa: ANN001
-    rows = session.execute(
-        select(ComplaintDepartment.department_id, Complaint.category_id, func.count())
-        .join(Complaint, Complaint.id == ComplaintDepartment.complaint_id)
-        .where(_in(Complaint.received_at, period), *conditions)
-        .group_by(ComplaintDepartment.department_id, Complaint.category_id)).all()
-    return [{"department": codes["department"].get(d, str(d)), "category": codes["category"].get(c, str(c)),
-             "count": int(n)} for d, c, n in rows]
+        rows.append({"department": codes["department"].get(department_id, str(department_id)),
+                     "routed": routed_by_department.get(department_id, 0),
+                     "responsible": int(responsible.get(department_id, 0)),
+                     "responsibility_ratio": rate(responsible.get(department_id, 0), total_responsible),
+                     "clocks_completed": n, "clocks_met": n - late, "compliance": rate(n - late, n)})
+    heat = [{"department": codes["department"].get(d, str(d)), "category": codes["category"].get(c, str(c)),
+             "count": int(n)} for d, c, n in routed]
+    return rows, heat
 
 
 def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
-    """Received, closed and closed late per month: one scan per anchor, one sum per month."""
-    months = trend_months(period)
-    whole = Period(months[0].first, months[-1].last)
-    late = select(CaseClock.complaint_id).where(CaseClock.clock_key == "closure", CaseClock.late.is_(True))
+    """Received, closed and closed late per month: a count per month and figure, each one
+    index range (the months of a trend are a year's cases)."""
+    def count(query) -> int:  # noqa: ANN001
+        return int(session.scalar(query) or 0)
 
-    def per_month(anchor, extra=None):  # noqa: ANN001, ANN202
-        sums = [func.sum(case((_in(anchor, m), 1 if extra is None else case((extra, 1), else_=0)), else_=0))
-                for m in months]
-        return session.execute(select(*sums).where(_in(anchor, whole), *conditions)).one()
-
-    received = per_month(Complaint.received_at)
-    closed = per_month(Complaint.closed_at)
-    closed_late = per_month(Complaint.closed_at, Complaint.id.in_(late))
-    return [{"month": m.label, "received": int(r or 0), "closed": int(c or 0), "closed_late": int(x or 0)}
-            for m, r, c, x in zip(months, received, closed, closed_late)]
+    out = []
+    for month in trend_months(period):
+        closed = (select(func.count()).select_from(CaseClock).join(Complaint, Complaint.id == CaseClock.complaint_id)
+                  if conditions else select(func.count()).select_from(CaseClock))
+        closed = closed.where(CaseClock.clock_key == CLOSURE, _in(CaseClock.stopped_at, month), *conditions)
+        out.append({"month": month.label,
+                    "received": count(select(func.count()).select_from(Complaint)
+                                      .where(_in(Complaint.received_at, month), *conditions)),
+                    "closed": count(closed),
+                    "closed_late": count(closed.where(CaseClock.late.is_(True)))})
+    return out
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
@@ -227,7 +240,7 @@ def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
                     for name, limit in AGE_BUCKETS if limit is not None], else_=AGE_BUCKETS[-1][0])
 
     def flag(badge: str):  # noqa: ANN202
-        return Complaint.id.in_(select(CaseClock.complaint_id).where(running_clock_condition(badge, now)))
+        return exists().where(CaseClock.complaint_id == Complaint.id, running_clock_condition(badge, now))
 
     status = case((flag("overdue"), "overdue"), (flag("due_soon"), "due_soon"), (flag("paused"), "paused"),
                   else_="on_track")
@@ -255,6 +268,7 @@ class _Core:
     accepted: int
     previous: int
     by_category: list[dict]
+    dimensions: dict[str, list[dict]]
     closed: int
     closed_on_time: int
     overdue_open: int
@@ -267,18 +281,20 @@ class _Core:
 def _core(session: Session, conditions, period: Period, now: datetime, settings: dict[str, str],
           codes: dict[str, dict[int, str]]) -> _Core:  # noqa: ANN001
     """The figures the early warnings need (and the table's headline counts)."""
-    received, repeats = session.execute(select(func.count(), func.count(Complaint.original_id))
-                                        .where(_in(Complaint.received_at, period), *conditions)).one()
     accepted = session.scalar(select(func.count()).select_from(Complaint)
                               .where(_in(Complaint.accepted_at, period), *conditions))
     previous = session.scalar(select(func.count()).select_from(Complaint)
                               .where(_in(Complaint.received_at, period.previous()), *conditions))
-    by_category = _dimension_rows(session, conditions, period, codes["category"], Complaint.category_id, "category")
-    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, min(period.end, now))
+    dimensions = _dimensions(session, conditions, period, codes)
+    by_category = dimensions["by_category"]
+    received = sum(r["received"] for r in by_category)
+    repeats = sum(r["repeats"] for r in by_category)
+    keys = [c.rule.key for c in rules.clock_infos(session)]
+    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, min(period.end, now), keys)
     thresholds = {i: float(settings[SETTING_OF[i]]) for i in Indicator if SETTING_OF[i] in settings}
     satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
                                  thresholds.get(Indicator.SATISFACTION, 0.8))
-    return _Core(int(received), int(repeats), int(accepted), int(previous), by_category,
+    return _Core(int(received), int(repeats), int(accepted), int(previous), by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
                  overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds)
 
@@ -309,8 +325,7 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     codes = _code_maps(session)
     conditions = _case_conditions(session, filters)
     core = _core(session, conditions, period, now, settings, codes)
-    by_channel = _dimension_rows(session, conditions, period, codes["channel"], Complaint.channel_id, "channel")
-    by_severity = _dimension_rows(session, conditions, period, None, Complaint.severity, "severity")
+    by_channel, by_severity = core.dimensions["by_channel"], core.dimensions["by_severity"]
     reminders = dict(session.execute(_of_cases(
         select(Reminder.kind, func.count()).where(_in(Reminder.issued_at, period)), Reminder.complaint_id,
         conditions).group_by(Reminder.kind)).all())
@@ -320,6 +335,7 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
                                             1), else_=0)))
         .where(Rectification.deadline.between(period.first, period.last)), Rectification.complaint_id,
         conditions)).one()
+    by_department, heat = _departments(session, conditions, period, codes)
     rates, warnings = _rates_and_warnings(core, period)
     rates["rectification_rate"] = rate(int(rect_done or 0), int(rect_total))
     overall = next(r for r in core.satisfaction if r["dimension"] == "overall")
@@ -335,10 +351,10 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
                     "rectifications_due": int(rect_total), "rectifications_done": int(rect_done or 0)},
         "rates": rates,
         "by_category": core.by_category, "by_channel": by_channel, "by_severity": by_severity,
-        "by_department": _department_rows(session, conditions, period, codes["department"]),
+        "by_department": by_department,
         "clocks": _clock_rows(session, conditions, period, core.overdue_by_clock),
         "satisfaction": core.satisfaction,
-        "department_category": _heat(session, conditions, period, codes),
+        "department_category": heat,
         "trend": _trend(session, conditions, period),
         "ageing": _ageing(session, conditions, now),
         "warnings": warnings,

@@ -136,8 +136,8 @@ def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary:
     if ledger.frame.empty:
         st.info(t("gm.nothing"))
         return None
-    pager(ledger, key=key)
-    if show_table:
+    if show_table:                 # a page that draws its own table draws its own pager
+        pager(ledger, key=key)
         ref = reference()
         st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),
                                  departments=labels(ref.departments), with_due=with_due),
