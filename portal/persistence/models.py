@@ -154,7 +154,7 @@ class Complaint(Base):
         Index("ix_complaints_received_facts", "received_at", "category_id", "channel_id", "severity", "original_id"),
         Index("ix_complaints_accepted", "accepted_at"),
         Index("ix_complaints_closed_facts", "closed_at", "category_id", "channel_id", "severity",
-              "responsibility_department_id"),
+              "responsibility_department_id", "received_at"),
         Index("ix_complaints_state_received", "state", "received_at"),
         Index("ix_complaints_clerk", "receiving_clerk_id", "received_at"),
         Index("ix_complaints_original", "original_id"),
@@ -391,7 +391,8 @@ class CaseClock(Base):
     __tablename__ = "case_clocks"
     __table_args__ = (
         Index("ix_case_clocks_stopped", "clock_key", "stopped_at", "late", "duration_s"),
-        Index("ix_case_clocks_running", "due_at", "soon_at", "paused", "complaint_id",
+        Index("ix_case_clocks_running", "due_at", "soon_at", "held_since", "started_at", "case_closed_at",
+              "complaint_id", "clock_key",
               sqlite_where=text("stopped_at IS NULL"), postgresql_where=text("stopped_at IS NULL")),
         Index("ix_case_clocks_missing", "complaint_id",
               sqlite_where=text("calendar_missing"), postgresql_where=text("calendar_missing")),
@@ -402,10 +403,11 @@ class CaseClock(Base):
     due_at: Mapped[datetime | None] = mapped_column(DateTime)      # None: calendar missing
     soon_at: Mapped[datetime | None] = mapped_column(DateTime)     # when the badge turns 临期
     stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
-    paused: Mapped[bool] = mapped_column(Boolean, default=False)   # stopped right now by a hold
+    held_since: Mapped[datetime | None] = mapped_column(DateTime)  # stopped by a hold still on, since
     late: Mapped[bool | None] = mapped_column(Boolean)              # stopped after its due time
     calendar_missing: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_s: Mapped[int | None] = mapped_column(Integer)         # stop − start, in seconds
+    case_closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # the case's, so counts need no join
 
 
 class StatsSnapshot(Base):

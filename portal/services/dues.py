@@ -23,6 +23,7 @@ from portal.services import rules
 
 MILESTONES = [m.value for m in Milestone]
 _HOLD_COLUMNS = ("paused", "paused_seconds", "regulatory_extension_days", "outside_seconds")
+_SINCE_COLUMNS = ("paused_since", "outside_since")
 _CHUNK = 20_000
 BACKFILLED = "dues.backfilled"
 
@@ -30,19 +31,19 @@ BACKFILLED = "dues.backfilled"
 def _frame(session: Session, ids: list[int] | None, after_id: int | None = None) -> pd.DataFrame:
     query = select(Complaint.id, *[getattr(Complaint, c) for c in _HOLD_COLUMNS],
                    Complaint.outside_process.is_not(None).label("outside"),
-                   *[type_coerce(getattr(Complaint, m), String).label(m) for m in MILESTONES])
+                   *[type_coerce(getattr(Complaint, m), String).label(m) for m in (*MILESTONES, *_SINCE_COLUMNS)])
     if ids is not None:
         query = query.where(Complaint.id.in_(ids))
     if after_id is not None:
         query = query.where(Complaint.id > after_id).order_by(Complaint.id).limit(_CHUNK)
     rows = session.execute(query).all()
-    names = ["id", *_HOLD_COLUMNS, "outside", *MILESTONES]
+    names = ["id", *_HOLD_COLUMNS, "outside", *MILESTONES, *_SINCE_COLUMNS]
     frame = pd.DataFrame(dict(zip(names, zip(*rows))) if rows else {n: [] for n in names})
     frame["paused"] = frame["paused"].astype(bool)
     frame["outside"] = frame["outside"].astype(bool)
     for column in ("paused_seconds", "regulatory_extension_days", "outside_seconds"):
         frame[column] = frame[column].fillna(0).astype(np.int64)
-    for column in MILESTONES:
+    for column in (*MILESTONES, *_SINCE_COLUMNS):
         frame[column] = pd.to_datetime(frame[column], format="ISO8601").astype("datetime64[ns]")
     return frame
 
@@ -60,6 +61,50 @@ def _window_calendar(session: Session, frame: pd.DataFrame) -> WorkingCalendar:
         .where(CalendarDayRow.day.between(first, last))).all())
 
 
+def _ns(frame: pd.DataFrame, column: str) -> np.ndarray:
+    if column not in frame:
+        return np.full(len(frame), NAT, dtype=np.int64)
+    return frame[column].to_numpy(dtype="datetime64[ns]").view(np.int64)
+
+
+def clock_columns(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: WorkingCalendar,
+                  fraction: float) -> pd.DataFrame:
+    """The `case_clocks` rows of every started clock of every case in the frame, column-wise
+    (instants as int64 ns, NAT for none). `held_since`: since when a hold that is still on has
+    stopped the clock (the customer's material for pausable clocks; appraisal or mediation for
+    the regulator's), so that "was it running at t?" is a comparison."""
+    ids = frame["id"].to_numpy()
+    paused_since = _ns(frame, "paused_since")
+    outside_since = _ns(frame, "outside_since")
+    closed = _ns(frame, "closed_at")
+    parts = []
+    for info, state in zip(clocks, clock_states([c.rule for c in clocks], frame, calendar, fraction)):
+        where = np.flatnonzero(state.started)
+        if where.size == 0:
+            continue
+        start, stop = state.start[where], state.stop[where]
+        stopped = stop != NAT
+        held = np.full(where.size, NAT, dtype=np.int64)
+        if info.rule.pausable:
+            held = np.where(state.paused[where] & (paused_since[where] != NAT), paused_since[where], held)
+        if info.rule.regulatory:
+            outside = outside_since[where]
+            held = np.where(state.paused[where] & (outside != NAT) & ((held == NAT) | (outside < held)), outside, held)
+        held = np.where(state.paused[where] & (held == NAT), start, held)     # a hold with no recorded start
+        known = stopped & ~state.missing[where]
+        parts.append(pd.DataFrame({
+            "complaint_id": ids[where], "clock_key": state.key, "started_at": start,
+            "due_at": state.due[where], "soon_at": state.soon[where], "stopped_at": stop,
+            "held_since": np.where(stopped, NAT, held),
+            "late": np.where(known, state.late[where], False), "late_known": known,
+            "calendar_missing": state.missing[where],
+            "duration_s": np.where(stopped, (stop - start) // 1_000_000_000, -1),
+            "case_closed_at": closed[where]}))
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)
+
+
 def _stamp(values: np.ndarray) -> list:
     """int64 ns → naive datetimes (None for NAT), microsecond precision as the columns keep."""
     out = pd.to_datetime(values.astype("datetime64[ns]")).to_pydatetime()
@@ -68,30 +113,22 @@ def _stamp(values: np.ndarray) -> list:
 
 def clock_rows(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: WorkingCalendar,
                fraction: float) -> list[dict]:
-    """The `case_clocks` rows of every started clock of every case in the frame."""
+    """`clock_columns` as rows for an INSERT."""
     if frame.empty:
         return []
-    ids = frame["id"].to_numpy()
-    rows: list[dict] = []
-    for state in clock_states([c.rule for c in clocks], frame, calendar, fraction):
-        where = np.flatnonzero(state.started)
-        if where.size == 0:
-            continue
-        stop = state.stop[where]
-        stopped = stop != NAT
-        duration = np.where(stopped, (stop - state.start[where]) // 1_000_000_000, 0)
-        started_at, due_at, soon_at, stopped_at = (_stamp(a[where]) for a in
-                                                   (state.start, state.due, state.soon, state.stop))
-        late = state.late[where]
-        missing = state.missing[where]
-        paused = state.paused[where]
-        for j, i in enumerate(where.tolist()):
-            rows.append(dict(complaint_id=int(ids[i]), clock_key=state.key, started_at=started_at[j],
-                             due_at=due_at[j], soon_at=soon_at[j], stopped_at=stopped_at[j],
-                             paused=bool(paused[j]), calendar_missing=bool(missing[j]),
-                             late=(bool(late[j]) if stopped[j] and not missing[j] else None),
-                             duration_s=int(duration[j]) if stopped[j] else None))
-    return rows
+    columns = clock_columns(frame, clocks, calendar, fraction)
+    if columns.empty:
+        return []
+    times = {c: _stamp(columns[c].to_numpy()) for c in TIME_COLUMNS}
+    late = [bool(x) if k else None for x, k in zip(columns["late"], columns["late_known"])]
+    duration = [int(d) if d >= 0 else None for d in columns["duration_s"]]
+    return [dict(complaint_id=int(c), clock_key=k, late=lt, duration_s=d, calendar_missing=bool(m),
+                 **{name: values[i] for name, values in times.items()})
+            for i, (c, k, lt, d, m) in enumerate(zip(columns["complaint_id"], columns["clock_key"], late, duration,
+                                                     columns["calendar_missing"]))]
+
+
+TIME_COLUMNS = ("started_at", "due_at", "soon_at", "stopped_at", "held_since", "case_closed_at")
 
 
 def _write(session: Session, ids: list[int], rows: list[dict]) -> None:

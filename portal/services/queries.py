@@ -65,11 +65,11 @@ def running_clock_condition(badge: str, now: datetime) -> ColumnElement[bool]:
     load-time badge rule, over the due times stored in `case_clocks`."""
     running = CaseClock.stopped_at.is_(None)
     if badge == "overdue":
-        return and_(running, CaseClock.paused.is_(False), CaseClock.due_at < now)
+        return and_(running, CaseClock.held_since.is_(None), CaseClock.due_at < now)
     if badge == "due_soon":
-        return and_(running, CaseClock.paused.is_(False), CaseClock.soon_at < now, CaseClock.due_at >= now)
+        return and_(running, CaseClock.held_since.is_(None), CaseClock.soon_at < now, CaseClock.due_at >= now)
     if badge == "paused":
-        return and_(running, CaseClock.paused.is_(True))
+        return and_(running, CaseClock.held_since.is_not(None))
     if badge == "calendar_missing":
         return CaseClock.calendar_missing.is_(True)
     raise ValueError(badge)

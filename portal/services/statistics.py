@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, not_, or_, select, union_all
+from sqlalchemy import ColumnElement, String, and_, case, distinct, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
@@ -111,28 +111,31 @@ def _dimensions(session: Session, conditions, period: Period, codes) -> dict[str
 
 def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):  # noqa: ANN001
     """Open cases at `as_of` with a clock past its due then and not on hold then: per clock, in
-    all, and how many cases were open. Clocks running at `as_of` are those still running (the
-    partial index of running clocks) and those that stopped after it."""
-    open_then = or_(Complaint.closed_at.is_(None), Complaint.closed_at >= as_of)
-
+    all, and how many cases were open. The clocks running at `as_of` are those still running (a
+    covering partial index) and those that stopped after it; the case's closure time is stored
+    on each clock row, so no join is needed unless the statistics are filtered."""
     def running_then(*more):  # noqa: ANN001, ANN202
-        return (select(CaseClock.complaint_id, CaseClock.clock_key)
-                .join(Complaint, Complaint.id == CaseClock.complaint_id)
-                .where(CaseClock.due_at < as_of, CaseClock.started_at <= as_of, Complaint.received_at < as_of,
-                       open_then, *conditions, *more))
+        query = select(CaseClock.complaint_id, CaseClock.clock_key).where(
+            CaseClock.due_at < as_of, CaseClock.started_at <= as_of,
+            or_(CaseClock.case_closed_at.is_(None), CaseClock.case_closed_at >= as_of), *more)
+        return _of_cases(query, CaseClock.complaint_id, conditions)
 
-    # A clock stopped by a hold that is still on and began before `as_of` was not running then.
     overdue = union_all(
         running_then(CaseClock.stopped_at.is_(None),
-                     not_(and_(CaseClock.paused.is_(True), Complaint.paused_since <= as_of))),
-        running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of)).subquery()
-    by_clock = dict(session.execute(select(overdue.c.clock_key, func.count()).group_by(overdue.c.clock_key)).all())
-    cases = session.scalar(select(func.count(distinct(overdue.c.complaint_id))))
+                     or_(CaseClock.held_since.is_(None), CaseClock.held_since > as_of)),
+        running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of)).cte("overdue_then")
+    overdue = overdue.prefix_with("MATERIALIZED")
+    rows = session.execute(
+        union_all(select(overdue.c.clock_key, func.count().label("n")).group_by(overdue.c.clock_key),
+                  select(literal(None, String).label("clock_key"),
+                         func.count(distinct(overdue.c.complaint_id)).label("n")))).all()
+    by_clock = {k: int(n) for k, n in rows if k is not None}
+    cases = next((int(n) for k, n in rows if k is None), 0)
     still_open = session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.closed_at.is_(None), Complaint.received_at < as_of, *conditions))
     closed_later = session.scalar(select(func.count()).select_from(Complaint).where(
         Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions))
-    return int(cases or 0), {k: int(v) for k, v in by_clock.items()}, int(still_open + closed_later)
+    return cases, by_clock, int(still_open + closed_later)
 
 
 def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int]) -> list[dict]:  # noqa: ANN001
@@ -235,16 +238,19 @@ def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
-    """Open cases now by days open, each with its worst running badge (from the stored dues)."""
+    """Open cases now by days open, each with its worst running badge (from the stored dues):
+    the running clocks of open cases folded per case, then counted per age bucket and badge."""
+    worst = func.max(case((running_clock_condition("overdue", now), 3), (running_clock_condition("due_soon", now), 2),
+                          (running_clock_condition("paused", now), 1), else_=0))
+    per_case = _of_cases(select(CaseClock.complaint_id.label("id"), worst.label("worst"))
+                         .where(CaseClock.stopped_at.is_(None), CaseClock.case_closed_at.is_(None)),
+                         CaseClock.complaint_id, conditions).group_by(CaseClock.complaint_id).subquery()
     bucket = case(*[(Complaint.received_at > now - timedelta(days=limit), name)
                     for name, limit in AGE_BUCKETS if limit is not None], else_=AGE_BUCKETS[-1][0])
-
-    def flag(badge: str):  # noqa: ANN202
-        return exists().where(CaseClock.complaint_id == Complaint.id, running_clock_condition(badge, now))
-
-    status = case((flag("overdue"), "overdue"), (flag("due_soon"), "due_soon"), (flag("paused"), "paused"),
-                  else_="on_track")
+    status = case((per_case.c.worst == 3, "overdue"), (per_case.c.worst == 2, "due_soon"),
+                  (per_case.c.worst == 1, "paused"), else_="on_track")
     rows = session.execute(select(bucket.label("bucket"), status.label("status"), func.count())
+                           .select_from(Complaint).outerjoin(per_case, per_case.c.id == Complaint.id)
                            .where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket", "status")).all()
     return [{"bucket": b, "status": s, "count": int(n)} for b, s, n in rows]
 

@@ -25,15 +25,17 @@ def upgrade() -> None:
         sa.Column('due_at', sa.DateTime(), nullable=True),
         sa.Column('soon_at', sa.DateTime(), nullable=True),
         sa.Column('stopped_at', sa.DateTime(), nullable=True),
-        sa.Column('paused', sa.Boolean(), nullable=False),
+        sa.Column('held_since', sa.DateTime(), nullable=True),
         sa.Column('late', sa.Boolean(), nullable=True),
         sa.Column('calendar_missing', sa.Boolean(), nullable=False),
         sa.Column('duration_s', sa.Integer(), nullable=True),
+        sa.Column('case_closed_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
         sa.PrimaryKeyConstraint('complaint_id', 'clock_key'))
     op.create_index('ix_case_clocks_stopped', 'case_clocks',
                     ['clock_key', 'stopped_at', 'late', 'duration_s'])
-    op.create_index('ix_case_clocks_running', 'case_clocks', ['due_at', 'soon_at', 'paused', 'complaint_id'],
+    op.create_index('ix_case_clocks_running', 'case_clocks',
+                    ['due_at', 'soon_at', 'held_since', 'started_at', 'case_closed_at', 'complaint_id', 'clock_key'],
                     sqlite_where=RUNNING, postgresql_where=RUNNING)
     op.create_index('ix_case_clocks_missing', 'case_clocks', ['complaint_id'],
                     sqlite_where=sa.text("calendar_missing"), postgresql_where=sa.text("calendar_missing"))
@@ -54,7 +56,8 @@ def upgrade() -> None:
                     ['received_at', 'category_id', 'channel_id', 'severity', 'original_id'])
     op.create_index('ix_complaints_accepted', 'complaints', ['accepted_at'])
     op.create_index('ix_complaints_closed_facts', 'complaints',
-                    ['closed_at', 'category_id', 'channel_id', 'severity', 'responsibility_department_id'])
+                    ['closed_at', 'category_id', 'channel_id', 'severity', 'responsibility_department_id',
+                     'received_at'])
     op.create_index('ix_complaints_state_received', 'complaints', ['state', 'received_at'])
     op.create_index('ix_complaints_clerk', 'complaints', ['receiving_clerk_id', 'received_at'])
     op.create_index('ix_complaints_original', 'complaints', ['original_id'])

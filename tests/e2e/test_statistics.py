@@ -1,0 +1,102 @@
+"""A manager opens 统计分析 in a real browser: every chart drawn, the Excel export holds the page's
+figures, and no customer's phone number appears on the page or in the file."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from portal import demo
+from portal.config import ROOT
+from portal.persistence.database import UnitOfWork, make_engine
+from portal.persistence.models import Complaint
+from portal.ui.context import now as wall_now
+from tests.e2e.conftest import _free_port
+from tests.e2e.test_browser import log_in, settle
+
+CHARTS = 8
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+
+
+@pytest.fixture(scope="module")
+def seeded_server(sqlite_template, tmp_path_factory):
+    """A fresh server on a database with a few weeks of demo cases (ending now)."""
+    path = tmp_path_factory.mktemp("e2e_stats") / "portal.sqlite3"
+    shutil.copy(sqlite_template, path)
+    uow = UnitOfWork(make_engine(f"sqlite:///{path}"))
+    demo.seed(uow, complaints_count=40, seed_value=9, now=wall_now())
+    with uow.read() as session:
+        phones = set(session.scalars(select(Complaint.customer_phone)))
+    uow.engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{path}", "PORTAL_COOKIE_KEY": "e2e-test-key"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "app.py"), "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail("streamlit did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
+    yield url, phones
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']").filter(has=page.get_by_text(label, exact=True)).first
+    return box.locator("[data-testid='stMetricValue']").inner_text().strip()
+
+
+def test_a_manager_sees_every_chart_and_downloads_the_table_without_personal_data(seeded_server, new_page):
+    url, phones = seeded_server
+    assert phones and all(PHONE.fullmatch(p) for p in phones)
+    page = new_page()
+    log_in(page, url, "boss", "statistics")
+    expect(page.get_by_role("heading", name="统计分析", exact=True)).to_be_visible()
+    settle(page)
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    expect(charts).to_have_count(CHARTS)
+    for i in range(CHARTS):      # each drawn by vega-embed: a canvas or an svg inside
+        expect(charts.nth(i).locator("canvas, svg").first).to_be_attached()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    expect(page.get_by_text(re.compile("统计时间："))).to_be_visible()
+    shown = {label: metric(page, label) for label in ("接收投诉", "受理", "结案", "按时结案", "重复投诉")}
+    assert all(v.isdigit() for v in shown.values()), shown
+    assert int(shown["接收投诉"]) > 0
+
+    body = page.locator("body").inner_text()
+    assert not PHONE.search(body), PHONE.search(body)
+    assert not any(p in page.content() for p in phones)
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="下载统计表（Excel）").click()
+    data = open(download.value.path(), "rb").read()
+    book = load_workbook(io.BytesIO(data))
+    summary = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
+    for label, value in shown.items():
+        assert summary[label] == int(value), label
+    cells = [str(c) for sheet in book for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    assert not [c for c in cells if PHONE.search(c)]
+    cover = {row[0]: row[1] for row in book["封面"].iter_rows(values_only=True)}
+    assert cover["统计期间"] == f"{wall_now():%Y-%m}"
