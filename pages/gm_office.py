@@ -2,10 +2,12 @@
 penalties; follow-up tasks; reminders (催办单) and late-inquiries (洽办单), issued on page load."""
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
+from portal.i18n.format import fmt_time
 from portal.services import complaints, followthrough, handling, queries, reminders, rules, statistics
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
@@ -22,6 +24,10 @@ sweep_reminders()
 for item in statistics.current_warnings(uow(), actor=actor, now=now()):
     st.warning(t("stats.warning_gm", indicator=t(f"stats.rate.{item['indicator']}"), value=f"{item['value']:.1%}",
                  threshold=f"{item['threshold']:.1%}", period=item["period"]))
+compile_clock = statistics.compile_clock(uow(), now=now())
+if compile_clock.snapshot is None:       # the monthly table is one of the office's own deadlines
+    st.info(t("stats.compile.status", month=compile_clock.month,
+              status=t(f"stats.compile_status.{compile_clock.status.value}"), due=fmt_time(compile_clock.due)))
 left, right = st.columns(2)
 left.page_link(BY_KEY["ledger"].path, label=t("gm.ledger_link"), icon="📒")
 right.page_link(BY_KEY["statistics"].path, label=t("nav.statistics"), icon="📊")
@@ -154,8 +160,6 @@ with tab_reminders:
     if not items:
         st.info(t("gm.nothing"))
     else:
-        import pandas as pd
-        from portal.i18n.format import fmt_time
         st.dataframe(pd.DataFrame({
             t("field.number"): [case_label(r.number, r.complaint_id) for r in items],
             t("case.event.action"): [t(f"kind.{r.kind}") for r in items],

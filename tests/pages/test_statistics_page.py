@@ -75,3 +75,13 @@ def test_an_intake_clerk_cannot_open_statistics(page_db):
     at.run()
     assert "您没有访问“统计分析”的权限" in texts(at)
     assert not at.get("vega_lite_chart") and not at.metric
+
+
+def test_the_gm_office_page_says_when_last_months_table_is_due_until_it_is_compiled(page_db):
+    at = app_as("gmo", page_path("gm_office"))
+    assert any("统计表：" in i.value and "截止" in i.value for i in at.info)
+    from portal.services import statistics
+    month = statistics.compile_clock(page_db, now=wall_now()).month
+    statistics.compile_month(page_db, actor=load_actor(page_db, "gmo"), month=month, now=wall_now())
+    at = app_as("gmo", page_path("gm_office"))
+    assert not any("统计表：" in i.value for i in at.info)
