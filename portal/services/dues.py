@@ -176,6 +176,9 @@ def refresh_all(session: Session, calendar: WorkingCalendar, *, only_running: bo
 def backfill_if_needed(uow, calendar: WorkingCalendar) -> bool:  # noqa: ANN001
     """Once per database: fill stored clocks for cases written before they were stored."""
     with uow.write() as session:
+        # Processes starting together queue here (a row lock on PostgreSQL, BEGIN IMMEDIATE on
+        # SQLite), so one fills and the others find the mark.
+        session.execute(select(Setting.key).where(Setting.key == "badge.due_soon_fraction").with_for_update())
         if session.get(Setting, BACKFILLED) is not None:
             return False
         refresh_all(session, calendar)

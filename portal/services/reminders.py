@@ -50,22 +50,21 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
         if not wanted:
             return 0
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        inserted = []
-        for start in range(0, len(wanted), 2000):
-            inserted += session.execute(
-                dialect.insert(Reminder).values([dict(complaint_id=c, department_id=d, clock_key=k, kind=kind,
-                                                      issued_at=now, answer="")
-                                                 for c, d, k, kind in wanted[start:start + 2000]])
-                .on_conflict_do_nothing(index_elements=["complaint_id", "department_id", "clock_key", "kind"])
-                .returning(Reminder.complaint_id, Reminder.department_id, Reminder.clock_key, Reminder.kind)).all()
+        table = Reminder.__table__
+        statement = (dialect.insert(table)
+                     .on_conflict_do_nothing(index_elements=["complaint_id", "department_id", "clock_key", "kind"])
+                     .returning(table.c.complaint_id, table.c.department_id, table.c.clock_key, table.c.kind))
+        connection = session.connection()
+        inserted = connection.execute(statement, [dict(complaint_id=c, department_id=d, clock_key=k, kind=kind,
+                                                       issued_at=now, answer="") for c, d, k, kind in wanted]).all()
         names = dict(session.execute(select(Department.id, Department.code)).all())
         events = [dict(complaint_id=complaint_id, actor_id=None, actor_label="system", at=now,
                        action=f"{kind}.issue", from_state=None, to_state=None,
                        comment=f"{names[department_id]}:{clock_key}",
                        changes={"department": names[department_id], "clock": clock_key})
                   for complaint_id, department_id, clock_key, kind in inserted]
-        for start in range(0, len(events), 5000):      # one event per issued item, written in bulk
-            session.execute(insert(Event), events[start:start + 5000])
+        if events:                                        # one event per issued item, written in bulk
+            connection.execute(insert(Event.__table__), events)
         return len(inserted)
 
 

@@ -109,3 +109,24 @@ def test_a_calendar_change_moves_the_stored_dues_of_running_working_day_clocks(u
     assert not stored.calendar_missing
     # 7 working days after Mon 28 Dec 2026: 29, 30, 31 Dec, (1 Jan holiday), 4, 5, 6, 7 Jan → end of 7 Jan
     assert stored.due_at == datetime(2027, 1, 8, 0, 0)
+
+
+def test_a_database_written_before_dues_were_stored_is_filled_once_at_start(seeded):
+    from sqlalchemy import delete
+
+    from portal.persistence.models import Setting
+    from portal.services import dues
+
+    def stored():
+        with seeded.read() as session:
+            return sorted(session.execute(select(CaseClock.complaint_id, CaseClock.clock_key, CaseClock.due_at,
+                                                 CaseClock.stopped_at, CaseClock.late)).all())
+
+    before = stored()
+    with seeded.write() as session:
+        session.execute(delete(CaseClock))
+        session.execute(delete(Setting).where(Setting.key == dues.BACKFILLED))
+    assert stored() == []
+    assert dues.backfill_if_needed(seeded, rules.load_calendar(seeded)) is True
+    assert stored() == before
+    assert dues.backfill_if_needed(seeded, rules.load_calendar(seeded)) is False
