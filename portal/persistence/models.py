@@ -158,6 +158,7 @@ class Complaint(Base):
         Index("ix_complaints_state_received", "state", "received_at"),
         Index("ix_complaints_clerk", "receiving_clerk_id", "received_at"),
         Index("ix_complaints_original", "original_id"),
+        Index("ix_complaints_follow_up", "follow_up_task", "state", "received_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
@@ -337,7 +338,8 @@ class FollowUp(Base):
     """回访 with the four-dimension satisfaction survey (004 §1.2), each 1–5, plus overall."""
 
     __tablename__ = "follow_ups"
-    __table_args__ = (Index("ix_follow_ups_visited", "visited_at"),)
+    __table_args__ = (Index("ix_follow_ups_visited", "visited_at", "process", "attitude", "efficiency", "result",
+                            "overall", "complaint_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column(DateTime)
@@ -390,12 +392,12 @@ class CaseClock(Base):
 
     __tablename__ = "case_clocks"
     __table_args__ = (
-        Index("ix_case_clocks_stopped", "clock_key", "stopped_at", "late", "duration_s"),
+        Index("ix_case_clocks_stopped", "clock_key", "stopped_at", "late", "duration_s",
+              sqlite_where=text("stopped_at IS NOT NULL"), postgresql_where=text("stopped_at IS NOT NULL")),
         Index("ix_case_clocks_running", "due_at", "soon_at", "held_since", "started_at", "case_closed_at",
-              "complaint_id", "clock_key",
+              "case_received_at", "complaint_id", "clock_key",
               sqlite_where=text("stopped_at IS NULL"), postgresql_where=text("stopped_at IS NULL")),
-        Index("ix_case_clocks_missing", "complaint_id",
-              sqlite_where=text("calendar_missing"), postgresql_where=text("calendar_missing")),
+        Index("ix_case_clocks_missing", "calendar_missing", "complaint_id"),
     )
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     clock_key: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -408,6 +410,7 @@ class CaseClock(Base):
     calendar_missing: Mapped[bool] = mapped_column(Boolean, default=False)
     duration_s: Mapped[int | None] = mapped_column(Integer)         # stop − start, in seconds
     case_closed_at: Mapped[datetime | None] = mapped_column(DateTime)  # the case's, so counts need no join
+    case_received_at: Mapped[datetime] = mapped_column(DateTime)       # likewise, for the ageing of open cases
 
 
 class StatsSnapshot(Base):

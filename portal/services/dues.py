@@ -77,6 +77,7 @@ def clock_columns(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: 
     paused_since = _ns(frame, "paused_since")
     outside_since = _ns(frame, "outside_since")
     closed = _ns(frame, "closed_at")
+    received = _ns(frame, "received_at")
     parts = []
     for info, state in zip(clocks, clock_states([c.rule for c in clocks], frame, calendar, fraction)):
         where = np.flatnonzero(state.started)
@@ -99,7 +100,7 @@ def clock_columns(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: 
             "late": np.where(known, state.late[where], False), "late_known": known,
             "calendar_missing": state.missing[where],
             "duration_s": np.where(stopped, (stop - start) // 1_000_000_000, -1),
-            "case_closed_at": closed[where]}))
+            "case_closed_at": closed[where], "case_received_at": received[where]}))
     if not parts:
         return pd.DataFrame()
     return pd.concat(parts, ignore_index=True)
@@ -128,7 +129,7 @@ def clock_rows(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: Wor
                                                      columns["calendar_missing"]))]
 
 
-TIME_COLUMNS = ("started_at", "due_at", "soon_at", "stopped_at", "held_since", "case_closed_at")
+TIME_COLUMNS = ("started_at", "due_at", "soon_at", "stopped_at", "held_since", "case_closed_at", "case_received_at")
 
 
 def _write(session: Session, ids: list[int], rows: list[dict]) -> None:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, and_, distinct, func, or_, select, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, distinct, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain import clocks as clock_rules
@@ -71,7 +71,7 @@ def running_clock_condition(badge: str, now: datetime) -> ColumnElement[bool]:
     if badge == "paused":
         return and_(running, CaseClock.held_since.is_not(None))
     if badge == "calendar_missing":
-        return CaseClock.calendar_missing.is_(True)
+        return CaseClock.calendar_missing == true()      # "= true": an indexable comparison on both backends
     raise ValueError(badge)
 
 
@@ -160,10 +160,12 @@ def count_statement(conditions: list[ColumnElement[bool]], now: datetime) -> Sel
         return select(func.count()).select_from(Complaint).where(*conditions, *more).scalar_subquery()
 
     def flagged(badge: str, open_only: bool = True):  # noqa: ANN202
-        inner = select(func.count(distinct(CaseClock.complaint_id))).where(running_clock_condition(badge, now))
-        if conditions or open_only:
-            inner = inner.join(Complaint, Complaint.id == CaseClock.complaint_id).where(
-                *conditions, *([Complaint.state.in_(_OPEN)] if open_only else []))
+        # A case is open exactly while it has no closure time, which each clock row carries: without
+        # filters this is one covering index, no join.
+        inner = select(func.count(distinct(CaseClock.complaint_id))).where(
+            running_clock_condition(badge, now), *([CaseClock.case_closed_at.is_(None)] if open_only else []))
+        if conditions:
+            inner = inner.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
         return inner.scalar_subquery()
 
     return select(cases().label("total"), cases(Complaint.state.in_(_OPEN)).label("open"),
@@ -187,8 +189,11 @@ def _ledger(uow: UnitOfWork, conditions: list[ColumnElement[bool]], now: datetim
                  session.scalar(select(func.count()).select_from(Complaint).where(*where)))
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        query = _ledger_select().where(*where).order_by(*order).limit(page_size).offset((page - 1) * page_size)
-        frame = ledger_rows(session, query)
+        # The page's ids first, from the complaints table alone (its index gives the order), then
+        # their display columns: a join never decides the plan of the ordered scan.
+        ids = list(session.scalars(select(Complaint.id).where(*where).order_by(*order).limit(page_size)
+                                   .offset((page - 1) * page_size)))
+        frame = ledger_rows(session, _ledger_select().where(Complaint.id.in_(ids)).order_by(*order))
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
     frame = with_badges(frame, clocks, calendar, now, fraction)

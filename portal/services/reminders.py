@@ -102,10 +102,13 @@ def list_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = No
     """A department's own reminders (handlers), or every department's (GM office), newest first;
     `limit` keeps a page to the newest few (the count is `count_reminders`)."""
     conditions = _reminder_query(actor, department, open_only)
+    order = (Reminder.issued_at.desc(), Reminder.id.desc())
+    # The newest ids from the reminders table alone (its index gives the order), then their details.
+    newest = select(Reminder.id).where(*conditions).order_by(*order).limit(limit).subquery()
     query = (select(Reminder, Complaint.number, Department.code)
              .join(Complaint, Complaint.id == Reminder.complaint_id)
              .join(Department, Department.id == Reminder.department_id)
-             .where(*conditions).order_by(Reminder.issued_at.desc(), Reminder.id.desc()).limit(limit))
+             .where(Reminder.id.in_(select(newest.c.id))).order_by(*order))
     with uow.read() as session:
         return [ReminderView(r.id, r.complaint_id, number, code, r.clock_key, r.kind, r.issued_at,
                              r.answer, r.answered_at) for r, number, code in session.execute(query)]

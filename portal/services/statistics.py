@@ -238,21 +238,31 @@ def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
-    """Open cases now by days open, each with its worst running badge (from the stored dues):
-    the running clocks of open cases folded per case, then counted per age bucket and badge."""
+    """Open cases now by days open, each with its worst running badge: the open cases per age
+    bucket (the state index carries received_at), and the ones with an overdue, due-soon or paused
+    clock per bucket (the running-clock index carries the case's received and closure times);
+    the rest are on track."""
+    def bucket(column):  # noqa: ANN001, ANN202
+        return case(*[(column > now - timedelta(days=limit), name) for name, limit in AGE_BUCKETS if limit is not None],
+                    else_=AGE_BUCKETS[-1][0])
+
+    open_cases = dict(session.execute(
+        select(bucket(Complaint.received_at).label("bucket"), func.count())
+        .where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket")).all())
     worst = func.max(case((running_clock_condition("overdue", now), 3), (running_clock_condition("due_soon", now), 2),
                           (running_clock_condition("paused", now), 1), else_=0))
-    per_case = _of_cases(select(CaseClock.complaint_id.label("id"), worst.label("worst"))
+    per_case = _of_cases(select(func.max(CaseClock.case_received_at).label("received_at"), worst.label("worst"))
                          .where(CaseClock.stopped_at.is_(None), CaseClock.case_closed_at.is_(None)),
                          CaseClock.complaint_id, conditions).group_by(CaseClock.complaint_id).subquery()
-    bucket = case(*[(Complaint.received_at > now - timedelta(days=limit), name)
-                    for name, limit in AGE_BUCKETS if limit is not None], else_=AGE_BUCKETS[-1][0])
-    status = case((per_case.c.worst == 3, "overdue"), (per_case.c.worst == 2, "due_soon"),
-                  (per_case.c.worst == 1, "paused"), else_="on_track")
-    rows = session.execute(select(bucket.label("bucket"), status.label("status"), func.count())
-                           .select_from(Complaint).outerjoin(per_case, per_case.c.id == Complaint.id)
-                           .where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket", "status")).all()
-    return [{"bucket": b, "status": s, "count": int(n)} for b, s, n in rows]
+    flagged = session.execute(select(bucket(per_case.c.received_at).label("bucket"), per_case.c.worst, func.count())
+                              .where(per_case.c.worst > 0).group_by("bucket", per_case.c.worst)).all()
+    names = {3: "overdue", 2: "due_soon", 1: "paused"}
+    rows = [{"bucket": b, "status": names[w], "count": int(n)} for b, w, n in flagged]
+    for name, _ in AGE_BUCKETS:
+        rest = open_cases.get(name, 0) - sum(r["count"] for r in rows if r["bucket"] == name)
+        if rest > 0:
+            rows.append({"bucket": name, "status": "on_track", "count": rest})
+    return rows
 
 
 def _satisfaction(session, conditions, period, satisfied: int, threshold: float) -> list[dict]:  # noqa: ANN001

@@ -30,15 +30,18 @@ def upgrade() -> None:
         sa.Column('calendar_missing', sa.Boolean(), nullable=False),
         sa.Column('duration_s', sa.Integer(), nullable=True),
         sa.Column('case_closed_at', sa.DateTime(), nullable=True),
+        sa.Column('case_received_at', sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(['complaint_id'], ['complaints.id'], ),
         sa.PrimaryKeyConstraint('complaint_id', 'clock_key'))
-    op.create_index('ix_case_clocks_stopped', 'case_clocks',
-                    ['clock_key', 'stopped_at', 'late', 'duration_s'])
+    # Partial: a query for running clocks (stopped_at IS NULL) must not be steered here by
+    # statistics that see stopped_at as nearly unique.
+    op.create_index('ix_case_clocks_stopped', 'case_clocks', ['clock_key', 'stopped_at', 'late', 'duration_s'],
+                    sqlite_where=sa.text("stopped_at IS NOT NULL"), postgresql_where=sa.text("stopped_at IS NOT NULL"))
     op.create_index('ix_case_clocks_running', 'case_clocks',
-                    ['due_at', 'soon_at', 'held_since', 'started_at', 'case_closed_at', 'complaint_id', 'clock_key'],
+                    ['due_at', 'soon_at', 'held_since', 'started_at', 'case_closed_at', 'case_received_at', 'complaint_id',
+                     'clock_key'],
                     sqlite_where=RUNNING, postgresql_where=RUNNING)
-    op.create_index('ix_case_clocks_missing', 'case_clocks', ['complaint_id'],
-                    sqlite_where=sa.text("calendar_missing"), postgresql_where=sa.text("calendar_missing"))
+    op.create_index('ix_case_clocks_missing', 'case_clocks', ['calendar_missing', 'complaint_id'])
 
     op.create_table(
         'stats_snapshots',
@@ -64,7 +67,9 @@ def upgrade() -> None:
     op.create_index('ix_complaint_departments_department', 'complaint_departments',
                     ['department_id', 'complaint_id', 'report_submitted_at'])
     op.create_index('ix_reminders_issued', 'reminders', ['issued_at', 'kind'])
-    op.create_index('ix_follow_ups_visited', 'follow_ups', ['visited_at'])
+    op.create_index('ix_follow_ups_visited', 'follow_ups',
+                    ['visited_at', 'process', 'attitude', 'efficiency', 'result', 'overall', 'complaint_id'])
+    op.create_index('ix_complaints_follow_up', 'complaints', ['follow_up_task', 'state', 'received_at'])
     op.create_index('ix_rectifications_deadline', 'rectifications', ['deadline', 'status'])
 
     settings = sa.table('settings', sa.column('key', sa.String), sa.column('value', sa.String),
@@ -94,6 +99,7 @@ def downgrade() -> None:
                         ('reminders', 'ix_reminders_issued'),
                         ('complaint_departments', 'ix_complaint_departments_department'),
                         ('complaints', 'ix_complaints_original'), ('complaints', 'ix_complaints_clerk'),
+                        ('complaints', 'ix_complaints_follow_up'),
                         ('complaints', 'ix_complaints_state_received'), ('complaints', 'ix_complaints_closed_facts'),
                         ('complaints', 'ix_complaints_accepted'), ('complaints', 'ix_complaints_received_facts'),
                         ('complaints', 'ix_complaints_received')):
