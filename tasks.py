@@ -50,7 +50,8 @@ def run() -> None:
 
 def test() -> None:
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "pytest", "-q", *sys.argv[2:]])
+    # Two workers (the CI machine has two cores); each has its own databases and servers.
+    os.execv(PYTHON, [str(PYTHON), "-m", "pytest", "-q", "-n", "2", *sys.argv[2:]])
 
 
 def bench() -> None:
