@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(sqlite_template, tmp_path_factory):
-    """Started anew for each test module: the first request is the server's very first."""
-    path = tmp_path_factory.mktemp("e2e") / "portal.sqlite3"
-    shutil.copy(sqlite_template, path)
+@contextmanager
+def running_portal(database: Path):
+    """`streamlit run` on the database file, started anew; yields its address once healthy."""
     port = _free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{path}", "PORTAL_COOKIE_KEY": "e2e-test-key"}
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}", "PORTAL_COOKIE_KEY": "e2e-test-key"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "app.py"),
          "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
@@ -50,12 +49,23 @@ def server(sqlite_template, tmp_path_factory):
     else:
         process.kill()
         pytest.fail("streamlit did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
-    yield url
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template, tmp_path_factory):
+    """Started anew for each test module: the first request is the server's very first."""
+    path = tmp_path_factory.mktemp("e2e") / "portal.sqlite3"
+    shutil.copy(sqlite_template, path)
+    with running_portal(path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,8 @@ figures, and no customer's phone number appears on the page or in the file."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 from openpyxl import load_workbook
@@ -17,11 +12,10 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from portal import demo
-from portal.config import ROOT
 from portal.persistence.database import UnitOfWork, make_engine
 from portal.persistence.models import Complaint
 from portal.ui.context import now as wall_now
-from tests.e2e.conftest import _free_port
+from tests.e2e.conftest import running_portal
 from tests.e2e.test_browser import log_in, settle
 
 CHARTS = 8
@@ -38,29 +32,8 @@ def seeded_server(sqlite_template, tmp_path_factory):
     with uow.read() as session:
         phones = set(session.scalars(select(Complaint.customer_phone)))
     uow.engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{path}", "PORTAL_COOKIE_KEY": "e2e-test-key"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "app.py"), "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail("streamlit did not start: " + process.stdout.read().decode(errors="replace")[-2000:])
-    yield url, phones
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with running_portal(path) as url:
+        yield url, phones
 
 
 def metric(page, label: str) -> str:
