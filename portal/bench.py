@@ -392,6 +392,9 @@ class _Recorder:
         if self.on and statement.lstrip().upper().startswith(("SELECT", "WITH")):
             self.statements.append((statement, parameters))
 
+    def close(self) -> None:
+        event.remove(Engine, "before_cursor_execute", self._record)
+
     @contextmanager
     def recording(self):  # noqa: ANN201
         self.statements, self.on = [], True
@@ -537,7 +540,10 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 print(f"seeding: {seeded.seconds:.1f} s; first reminder sweep: {seeded.reminder_seconds:.1f} s "
                       f"({seeded.reminders:,} issued)")
                 recorder = _Recorder()
-                rows = measure_pages(url, repeat, recorder)
+                try:
+                    rows = measure_pages(url, repeat, recorder)
+                finally:
+                    recorder.close()
                 print(f"{'page':<26} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}")
                 for label, page, sql, count in rows:
                     print(f"{label:<26} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms {page / sql if sql else 0:>8.2f}x"
