@@ -74,6 +74,7 @@ class Seeded:
     seconds: float
     reminder_seconds: float
     reminders: int
+    phases: dict
 
 
 def _timeline(n: int, now_ns: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -300,12 +301,20 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     now_ns = int(np.datetime64(now, "ns").astype(np.int64))
     nat = np.iinfo(np.int64).min
     started = time.perf_counter()
+    phases: dict[str, float] = {}
+    mark = [started]
+
+    def lap(name: str) -> None:
+        phases[name] = time.perf_counter() - mark[0]
+        mark[0] = time.perf_counter()
+
     frame = _case_columns(size, now_ns, rng, refs)
     with _bulk_load(engine):
         # complaints, through a narrow staging table
         _stage_table(engine)
         _bulk(engine, "bench_stage", _to_rows(frame, _STAGE_COLUMNS, _TIMES))
         _from_stage(engine, clerk)
+        lap("complaints")
         # departments: one, a quarter of them with 技术部 as well; reports once investigated
         accepted = frame["accepted_at"].to_numpy() != nat
         ids = frame["id"].to_numpy()[accepted]
@@ -325,6 +334,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
                               ("responsible_persons", ""), ("measures", "")):
             links[column] = value
         _bulk(engine, "complaint_departments", links)
+        lap("departments")
         # stored clock dues, in chunks
         clock_count = 0
         milestones = [c for c in dues.MILESTONES if c in frame]
@@ -333,6 +343,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             cc = _clock_frame(part[["id", "paused", "paused_since", *milestones]], clocks, calendar, fraction)
             clock_count += len(cc)
             _bulk(engine, "case_clocks", cc)
+        lap("stored clocks")
         # follow-up surveys of archived cases, rectification items of a few closed ones
         archived = frame["state"].to_numpy() == State.ARCHIVED.value
         visited = frame["closed_at"].to_numpy()[archived] + rng.integers(HOUR, 4 * DAY, int(archived.sum()))
@@ -353,6 +364,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
                               "status": np.where(done, "done", "open"), "created_at": created,
                               "done_at": np.where(done, created + rng.integers(DAY, 20 * DAY, pick.size), nat)})
         _bulk(engine, "rectifications", _to_rows(items, list(items.columns), ["created_at", "done_at"]))
+    lap("surveys, rectifications, indexes")
     with uow.write() as session:       # make later inserts through the ORM pick up after the bulk ids
         if engine.dialect.name == "postgresql":
             for table in ("complaints", "follow_ups", "rectifications"):
@@ -364,6 +376,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     else:
         with engine.begin() as connection:
             connection.exec_driver_sql("ANALYZE")
+    lap("analyze")
     seconds = time.perf_counter() - started
     from portal.services.reminders import issue_reminders
     began = time.perf_counter()
@@ -375,7 +388,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             connection.exec_driver_sql("VACUUM ANALYZE events")
     open_count = int((frame["stage"] < 7).sum())
     engine.dispose()
-    return Seeded(size, open_count, clock_count, len(links), len(follow), seconds, reminder_seconds, issued)
+    return Seeded(size, open_count, clock_count, len(links), len(follow), seconds, reminder_seconds, issued, phases)
 
 
 # -- measuring pages -------------------------------------------------------------------------------
@@ -537,8 +550,9 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 seeded = seed(url, size, now)
                 print(f"\n== {backend}, {size:,} complaints ({seeded.open:,} open; {seeded.departments:,} department "
                       f"routings; {seeded.clocks:,} stored clocks; {seeded.follow_ups:,} surveys) ==")
-                print(f"seeding: {seeded.seconds:.1f} s; first reminder sweep: {seeded.reminder_seconds:.1f} s "
-                      f"({seeded.reminders:,} issued)")
+                print(f"seeding: {seeded.seconds:.1f} s ("
+                      + ", ".join(f"{name} {t:.1f} s" for name, t in seeded.phases.items())
+                      + f"); first reminder sweep: {seeded.reminder_seconds:.1f} s ({seeded.reminders:,} issued)")
                 recorder = _Recorder()
                 try:
                     rows = measure_pages(url, repeat, recorder)
