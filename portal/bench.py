@@ -148,7 +148,7 @@ def _case_columns(n: int, now_ns: int, rng: np.random.Generator, refs: dict) -> 
 
 
 _STAGE_COLUMNS = ["id", "number", "state", "severity", "category_id", "channel_id", "original_id", "paused",
-                  "responsibility_department_id", "negotiation_result", "required_level", "customer_name", "policy_number", "customer_phone",
+                  "responsibility_department_id", "negotiation_result", "required_level", "closed_late", "customer_name", "policy_number", "customer_phone",
                   "received_at", "accepted_at", "initial_plan_at", "investigation_done_at", "reported_to_gm_at",
                   "decision_told_at", "negotiation_returned_at", "consolidated_at", "closed_at", "major_flagged_at",
                   "major_reported_at", "paused_since"]
@@ -199,6 +199,7 @@ def _stage_table(engine: Engine) -> None:
     types = {c: "TEXT" if c in _TIMES or c in ("number", "state", "severity", "customer_name", "policy_number",
                                               "customer_phone", "negotiation_result", "required_level") else "BIGINT" for c in _STAGE_COLUMNS}
     types["paused"] = "BOOLEAN"
+    types["closed_late"] = "BOOLEAN"
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS bench_stage")
         connection.exec_driver_sql("CREATE TABLE bench_stage ("
@@ -234,9 +235,9 @@ def _from_stage(engine: Engine, clerk_id: int) -> None:
         connection.exec_driver_sql("DROP TABLE bench_stage")
 
 
-def _clock_frame(frame: pd.DataFrame, clocks, calendar, fraction: float) -> pd.DataFrame:  # noqa: ANN001
-    """The stored clock dues of every started clock (the portal's own `clock_columns`), as text."""
-    milestone = frame.copy()
+def _milestones(frame: pd.DataFrame) -> pd.DataFrame:
+    """The seeded cases as the portal's clock arithmetic reads them (datetime64 milestones)."""
+    milestone = frame[[c for c in ("id", "paused", "paused_since", *dues.MILESTONES) if c in frame]].copy()
     for column in (*dues.MILESTONES, "paused_since"):
         if column not in milestone:
             milestone[column] = np.iinfo(np.int64).min
@@ -244,7 +245,23 @@ def _clock_frame(frame: pd.DataFrame, clocks, calendar, fraction: float) -> pd.D
     for column in ("paused_seconds", "regulatory_extension_days", "outside_seconds"):
         milestone[column] = 0
     milestone["outside"] = False
-    out = dues.clock_columns(milestone, clocks, calendar, fraction)
+    return milestone
+
+
+def _closed_late(frame: pd.DataFrame, clocks, calendar, fraction: float) -> np.ndarray:  # noqa: ANN001
+    """Each case's closure-clock outcome (True late, False met, None not closed), as the portal keeps it."""
+    out = np.full(len(frame), None, dtype=object)
+    closure = [c for c in clocks if c.rule.key == dues.CLOSURE_CLOCK]
+    if closure:
+        rows = dues.clock_columns(_milestones(frame), closure, calendar, fraction)
+        known = rows["late_known"].to_numpy()
+        out[rows["complaint_id"].to_numpy()[known] - 1] = rows["late"].to_numpy()[known]
+    return out
+
+
+def _clock_frame(frame: pd.DataFrame, clocks, calendar, fraction: float) -> pd.DataFrame:  # noqa: ANN001
+    """The stored clock dues of every started clock (the portal's own `clock_columns`), as text."""
+    out = dues.clock_columns(_milestones(frame), clocks, calendar, fraction)
     for column in dues.TIME_COLUMNS:
         out[column] = _stamp(out[column].to_numpy(dtype=np.int64))
     out["late"] = out["late"].astype(object).where(out["late_known"], None)
@@ -309,6 +326,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         mark[0] = time.perf_counter()
 
     frame = _case_columns(size, now_ns, rng, refs)
+    frame["closed_late"] = _closed_late(frame, clocks, calendar, fraction)
     with _bulk_load(engine):
         # complaints, through a narrow staging table
         _stage_table(engine)
@@ -375,6 +393,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             connection.exec_driver_sql("VACUUM ANALYZE")   # what autovacuum would have done by now
     else:
         with engine.begin() as connection:
+            connection.exec_driver_sql("PRAGMA analysis_limit = 1000")   # sampled, as PRAGMA optimize does
             connection.exec_driver_sql("ANALYZE")
     lap("analyze")
     seconds = time.perf_counter() - started

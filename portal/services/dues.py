@@ -13,7 +13,7 @@ from typing import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, delete, event, insert, or_, select, type_coerce
+from sqlalchemy import String, bindparam, delete, event, insert, or_, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from portal.domain.calendar import WorkingCalendar
@@ -132,11 +132,21 @@ def clock_rows(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: Wor
 TIME_COLUMNS = ("started_at", "due_at", "soon_at", "stopped_at", "held_since", "case_closed_at", "case_received_at")
 
 
+CLOSURE_CLOCK = "closure"     # the clock whose stop is the case's closure (结案)
+
+
 def _write(session: Session, ids: list[int], rows: list[dict]) -> None:
+    connection = session.connection()
+    table = CaseClock.__table__
     for start in range(0, len(ids), 5000):
-        session.execute(delete(CaseClock).where(CaseClock.complaint_id.in_(ids[start:start + 5000])))
+        connection.execute(delete(table).where(table.c.complaint_id.in_(ids[start:start + 5000])))
     for start in range(0, len(rows), 5000):
-        session.execute(insert(CaseClock), rows[start:start + 5000])
+        connection.execute(insert(table), rows[start:start + 5000])
+    late = {r["complaint_id"]: r["late"] for r in rows if r["clock_key"] == CLOSURE_CLOCK}
+    complaints = Complaint.__table__
+    connection.execute(update(complaints).where(complaints.c.id == bindparam("case_id"))
+                       .values(closed_late=bindparam("late")),
+                       [{"case_id": i, "late": late.get(i)} for i in ids])
 
 
 def refresh_cases(session: Session, complaint_ids: Iterable[int],

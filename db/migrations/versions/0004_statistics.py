@@ -54,13 +54,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('period'))
 
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('closed_late', sa.Boolean(), nullable=True))
     op.create_index('ix_complaints_received', 'complaints', ['received_at', 'id'])
     op.create_index('ix_complaints_received_facts', 'complaints',
                     ['received_at', 'category_id', 'channel_id', 'severity', 'original_id'])
     op.create_index('ix_complaints_accepted', 'complaints', ['accepted_at'])
     op.create_index('ix_complaints_closed_facts', 'complaints',
                     ['closed_at', 'category_id', 'channel_id', 'severity', 'responsibility_department_id',
-                     'received_at'])
+                     'received_at', 'closed_late'])
     op.create_index('ix_complaints_state_received', 'complaints', ['state', 'received_at'])
     op.create_index('ix_complaints_clerk', 'complaints', ['receiving_clerk_id', 'received_at'])
     op.create_index('ix_complaints_original', 'complaints', ['original_id'])
@@ -104,6 +106,8 @@ def downgrade() -> None:
                         ('complaints', 'ix_complaints_accepted'), ('complaints', 'ix_complaints_received_facts'),
                         ('complaints', 'ix_complaints_received')):
         op.drop_index(name, table_name=table)
+    with op.batch_alter_table('complaints', schema=None) as batch_op:
+        batch_op.drop_column('closed_late')
     op.drop_table('stats_snapshots')
     op.drop_index('ix_case_clocks_missing', table_name='case_clocks')
     op.drop_index('ix_case_clocks_running', table_name='case_clocks')
