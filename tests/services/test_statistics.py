@@ -14,14 +14,18 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import shutil
+
 import pytest
 
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.regulatory import Decision
 from portal.domain.satisfaction import Survey
 from portal.domain.statistics import Period
+from portal.persistence.database import UnitOfWork, make_engine
 from portal.services import complaints, followthrough, handling, reminders, statistics
 from portal.services.handling import InvestigationReport
+from tests.conftest import People, _drop_postgres, _fresh_postgres, _pg_url
 from tests.helpers import a_form
 
 DECISION = Decision(checked="核对理赔记录", basis="保险合同条款", remedies=["review"], told_via="phone",
@@ -60,8 +64,7 @@ def _to_closed(uow, people, case_id, *, consolidate, approve, negotiate, review,
                         now=close)
 
 
-@pytest.fixture
-def november(uow, people):
+def build_november(uow, people) -> dict[str, int]:
     ids = {}
     # E — received in October, closed in November on time
     e = ids["E"] = _register(uow, people, at(10, 28, 9), category="claim_speed", channel="phone")
@@ -111,6 +114,29 @@ def november(uow, people):
     return ids
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def month_db(request, tmp_path_factory):
+    """The fixture month built once per backend; the tests below only read it."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("stats") / "november.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url, name = f"sqlite:///{path}", None
+    else:
+        name = _fresh_postgres(request.getfixturevalue("postgres_template"))
+        url = _pg_url(name)
+    unit = UnitOfWork(make_engine(url))
+    build_november(unit, People(unit))
+    yield unit
+    unit.engine.dispose()
+    if name:
+        _drop_postgres(name)
+
+
+@pytest.fixture
+def uow_people(month_db):
+    return month_db, People(month_db)
+
+
 def table(uow, people, **filters):
     return statistics.monthly_table(uow, actor=people.boss, filters=statistics.StatsFilter(NOV, **filters),
                                     now=READ_AT)
@@ -120,7 +146,8 @@ def rows(items, key):
     return {r[key]: {k: v for k, v in r.items() if k != key} for r in items}
 
 
-def test_the_summary_counts_of_the_month(uow, people, november):
+def test_the_summary_counts_of_the_month(uow_people):
+    uow, people = uow_people
     summary = table(uow, people)["summary"]
     assert summary == {"received": 4, "accepted": 3, "closed": 3, "closed_on_time": 2, "closed_late": 1,
                        "open_at_end": 2, "overdue_open": 2, "repeats": 1, "previous_received": 1,
@@ -128,7 +155,8 @@ def test_the_summary_counts_of_the_month(uow, people, november):
                        "rectifications_done": 1}
 
 
-def test_the_rates_and_every_early_warning(uow, people, november):
+def test_the_rates_and_every_early_warning(uow_people):
+    uow, people = uow_people
     figures = table(uow, people)
     assert figures["rates"] == pytest.approx({"on_time_rate": 2 / 3, "overdue_rate": 3 / 5, "repeat_rate": 1 / 4,
                                               "satisfaction": 2 / 3, "volume_growth": 3.0,
@@ -142,7 +170,8 @@ def test_the_rates_and_every_early_warning(uow, people, november):
         assert warned[indicator]["period"] == "2025-11"
 
 
-def test_breakdowns_by_category_channel_and_severity(uow, people, november):
+def test_breakdowns_by_category_channel_and_severity(uow_people):
+    uow, people = uow_people
     figures = table(uow, people)
     assert rows(figures["by_category"], "category") == {
         "claim_speed": {"received": 2, "repeats": 1, "closed": 2, "closed_on_time": 2, "on_time_rate": 1.0},
@@ -157,7 +186,8 @@ def test_breakdowns_by_category_channel_and_severity(uow, people, november):
         "important": {"received": 1, "repeats": 0, "closed": 1, "closed_on_time": 0, "on_time_rate": 0.0}}
 
 
-def test_departments_with_their_ratio_of_responsibility_and_compliance(uow, people, november):
+def test_departments_with_their_ratio_of_responsibility_and_compliance(uow_people):
+    uow, people = uow_people
     departments = rows(table(uow, people)["by_department"], "department")
     assert set(departments) == {"operations", "technical"}
     assert departments["operations"] == pytest.approx({"routed": 3, "responsible": 2, "responsibility_ratio": 2 / 3,
@@ -169,7 +199,8 @@ def test_departments_with_their_ratio_of_responsibility_and_compliance(uow, peop
                     ("operations", "service_attitude"): 1, ("technical", "claim"): 1}
 
 
-def test_every_clock_with_average_and_90th_percentile_handling_time(uow, people, november):
+def test_every_clock_with_average_and_90th_percentile_handling_time(uow_people):
+    uow, people = uow_people
     clocks = rows(table(uow, people)["clocks"], "clock")
     expected = {  # completed, late, average hours, p90 hours, overdue at month end
         "acknowledge": (3, 0, 4 / 3, 2, 1), "initial_plan": (3, 0, 17 / 3, 6, 1),
@@ -184,7 +215,8 @@ def test_every_clock_with_average_and_90th_percentile_handling_time(uow, people,
         assert got["compliance"] == (None if n == 0 else pytest.approx((n - late) / n)), key
 
 
-def test_satisfaction_per_dimension(uow, people, november):
+def test_satisfaction_per_dimension(uow_people):
+    uow, people = uow_people
     satisfaction = rows(table(uow, people)["satisfaction"], "dimension")
     averages = {"process": 11 / 3, "attitude": 4, "efficiency": 10 / 3, "result": 11 / 3, "overall": 11 / 3}
     for dimension, average in averages.items():
@@ -192,7 +224,8 @@ def test_satisfaction_per_dimension(uow, people, november):
                                                          "rate": 2 / 3, "threshold": 0.8}), dimension
 
 
-def test_trend_and_ageing(uow, people, november):
+def test_trend_and_ageing(uow_people):
+    uow, people = uow_people
     figures = table(uow, people)
     trend = {r["month"]: (r["received"], r["closed"], r["closed_late"]) for r in figures["trend"]}
     assert len(trend) == 12 and list(trend)[-1] == "2025-11" and list(trend)[0] == "2024-12"
@@ -201,7 +234,8 @@ def test_trend_and_ageing(uow, people, november):
     assert figures["ageing"] == [{"bucket": "16_30", "status": "overdue", "count": 2}]
 
 
-def test_filters_narrow_every_figure(uow, people, november):
+def test_filters_narrow_every_figure(uow_people):
+    uow, people = uow_people
     technical = table(uow, people, department="technical")
     assert technical["summary"]["received"] == 1 and technical["summary"]["closed"] == 1
     assert technical["summary"]["late_inquiries"] == 6 and technical["summary"]["overdue_open"] == 0
@@ -210,7 +244,8 @@ def test_filters_narrow_every_figure(uow, people, november):
     assert phone["summary"]["closed"] == 2 and phone["summary"]["previous_received"] == 1
 
 
-def test_a_compiled_month_keeps_its_figures(uow, people, november):
+def test_a_compiled_month_keeps_its_figures(uow, people):
+    november = build_november(uow, people)
     with pytest.raises(DomainError):
         statistics.compile_month(uow, actor=people.gmo, month="2025-12", now=READ_AT)   # not over yet
     with pytest.raises(PermissionDenied):

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import shutil
+
 import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from portal import demo
 from portal.domain.clocks import Badge
+from portal.persistence.database import UnitOfWork, make_engine
 from portal.persistence.models import CaseClock, Complaint
 from portal.services import calendar as calendar_service
 from portal.services import queries, rules
 from portal.services.queries import LedgerFilter
+from tests.conftest import People, _drop_postgres, _fresh_postgres, _pg_url
 
 NOW = datetime(2026, 3, 20, 10, 0)
 FILTERS = {"overdue": Badge.OVERDUE, "due_soon": Badge.DUE_SOON, "paused": Badge.PAUSED,
@@ -39,10 +43,28 @@ def _sql_sets(uow, people, at: datetime) -> dict[str, set[int]]:
     return out
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def seeded(request, tmp_path_factory):
+    """One seeded database per backend for this module: the tests here only read it (the backfill
+    test restores what it removes)."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("dues") / "seeded.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url, name = f"sqlite:///{path}", None
+    else:
+        name = _fresh_postgres(request.getfixturevalue("postgres_template"))
+        url = _pg_url(name)
+    unit = UnitOfWork(make_engine(url))
+    demo.seed(unit, complaints_count=40, seed_value=11, now=NOW)
+    yield unit
+    unit.engine.dispose()
+    if name:
+        _drop_postgres(name)
+
+
 @pytest.fixture
-def seeded(uow):
-    demo.seed(uow, complaints_count=40, seed_value=11, now=NOW)
-    return uow
+def readers(seeded) -> People:
+    return People(seeded)
 
 
 def test_every_started_clock_is_stored(seeded):
@@ -53,14 +75,14 @@ def test_every_started_clock_is_stored(seeded):
 
 
 @pytest.mark.parametrize("hours_later", [0, 5, 30, 24 * 6, 24 * 20, 24 * 60])
-def test_sql_badge_filters_find_exactly_the_cases_the_badges_show(seeded, people, hours_later):
+def test_sql_badge_filters_find_exactly_the_cases_the_badges_show(seeded, readers, hours_later):
     at = NOW + timedelta(hours=hours_later)
-    assert _sql_sets(seeded, people, at) == _badge_sets(seeded, people, at)
+    assert _sql_sets(seeded, readers, at) == _badge_sets(seeded, readers, at)
 
 
-def test_ledger_counts_match_the_badges_of_open_cases(seeded, people):
+def test_ledger_counts_match_the_badges_of_open_cases(seeded, readers):
     at = NOW + timedelta(days=3)
-    ledger = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=at,
+    ledger = queries.tracking_ledger(seeded, actor=readers.gmo, filters=LedgerFilter(), now=at,
                                      calendar=rules.load_calendar(seeded), page_size=100_000)
     matrix = np.column_stack([ledger.frame[f"{c.rule.key}_badge"].to_numpy() for c in ledger.clocks])
     open_mask = ledger.frame["state"].isin(queries._OPEN).to_numpy()
@@ -70,11 +92,11 @@ def test_ledger_counts_match_the_badges_of_open_cases(seeded, people):
     assert ledger.counts["due_soon"] == int(((matrix == Badge.DUE_SOON).any(axis=1) & open_mask).sum())
 
 
-def test_the_ledger_pages_in_sql_newest_first(seeded, people):
+def test_the_ledger_pages_in_sql_newest_first(seeded, readers):
     cal = rules.load_calendar(seeded)
-    first = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
+    first = queries.tracking_ledger(seeded, actor=readers.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
                                     page=1, page_size=25)
-    second = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
+    second = queries.tracking_ledger(seeded, actor=readers.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
                                      page=2, page_size=25)
     with seeded.read() as session:
         total = session.scalar(select(func.count()).select_from(Complaint))
@@ -82,7 +104,7 @@ def test_the_ledger_pages_in_sql_newest_first(seeded, people):
     assert set(first.frame["id"]).isdisjoint(second.frame["id"])
     received = list(first.frame["received_at"]) + list(second.frame["received_at"])
     assert received == sorted(received, reverse=True)
-    beyond = queries.tracking_ledger(seeded, actor=people.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
+    beyond = queries.tracking_ledger(seeded, actor=readers.gmo, filters=LedgerFilter(), now=NOW, calendar=cal,
                                      page=99, page_size=25)
     assert beyond.page == first.pages and len(beyond.frame) == total - 25 * (first.pages - 1)
 
