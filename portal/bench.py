@@ -393,7 +393,6 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             connection.exec_driver_sql("VACUUM ANALYZE")   # what autovacuum would have done by now
     else:
         with engine.begin() as connection:
-            connection.exec_driver_sql("PRAGMA analysis_limit = 1000")   # sampled, as PRAGMA optimize does
             connection.exec_driver_sql("ANALYZE")
     lap("analyze")
     seconds = time.perf_counter() - started
