@@ -10,7 +10,7 @@ from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
 from portal.services import complaints, followthrough, handling, queries, reminders, rules, statistics
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
+from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.widgets import (act, case_label, cases_table, field_error, form_errors, labels, page_of, pager,
@@ -21,7 +21,7 @@ actor = require_page("gm_office")
 st.title(t("gm.title"))
 show_notice()
 sweep_reminders()
-for item in statistics.current_warnings(uow(), actor=actor, now=now()):
+for item in month_warnings(actor):
     st.warning(t("stats.warning_gm", indicator=t(f"stats.rate.{item['indicator']}"), value=f"{item['value']:.1%}",
                  threshold=f"{item['threshold']:.1%}", period=item["period"]))
 compile_clock = statistics.compile_clock(uow(), now=now())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -118,6 +119,31 @@ def database_url(request, tmp_path) -> str:
     name = _fresh_postgres(request.getfixturevalue("postgres_template"))
     yield _pg_url(name)
     _drop_postgres(name)
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@contextmanager
+def module_database(request, tmp_path_factory, fill):  # noqa: ANN001
+    """A database for a whole test module on the backend `request.param`, filled once by
+    `fill(uow)` (for modules whose tests only read it), dropped afterwards."""
+    name = None
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("module") / "portal.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        name = _fresh_postgres(request.getfixturevalue("postgres_template"))
+        url = _pg_url(name)
+    unit = UnitOfWork(make_engine(url))
+    try:
+        fill(unit)
+        yield unit
+    finally:
+        unit.engine.dispose()
+        if name:
+            _drop_postgres(name)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from portal.domain.roles import Role
 from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import Complaint
+from portal.persistence.models import Category, Channel, Complaint, Department, SlaClock
 from portal.printing import statistics_tables
 from portal.services import queries, rules, statistics
 from portal.services.actors import Actor, fresh_actor
@@ -33,7 +33,6 @@ _CHUNK = 5000
 def names(uow: UnitOfWork, lang: str) -> statistics_tables.Names:
     """Display names of categories, channels, departments and clocks (every one, active or not,
     since old cases and compiled months name retired ones too)."""
-    from portal.persistence.models import Category, Channel, Department, SlaClock
     with uow.read() as session:
         def pick(model, key="code"):  # noqa: ANN001, ANN202
             return {getattr(r, key): (r.name_en if lang == "en" else r.name_zh) for r in session.scalars(select(model))}

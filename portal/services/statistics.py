@@ -31,7 +31,6 @@ from portal.services.queries import running_clock_condition
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
 AGE_BUCKETS = (("0_3", 3), ("4_7", 7), ("8_15", 15), ("16_30", 30), ("31_plus", None))
-CLOSURE = CLOSURE_CLOCK
 # Clocks a department's own work stops: its SLA compliance is measured on these.
 DEPARTMENT_MILESTONES = ("initial_plan_at", "investigation_done_at", "reported_to_gm_at")
 
@@ -227,7 +226,7 @@ def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
     for month in trend_months(period):
         closed = (select(func.count()).select_from(CaseClock).join(Complaint, Complaint.id == CaseClock.complaint_id)
                   if conditions else select(func.count()).select_from(CaseClock))
-        closed = closed.where(CaseClock.clock_key == CLOSURE, _in(CaseClock.stopped_at, month), *conditions)
+        closed = closed.where(CaseClock.clock_key == CLOSURE_CLOCK, _in(CaseClock.stopped_at, month), *conditions)
         out.append({"month": month.label,
                     "received": count(select(func.count()).select_from(Complaint)
                                       .where(_in(Complaint.received_at, month), *conditions)),

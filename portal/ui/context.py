@@ -82,3 +82,15 @@ def sweep_reminders() -> None:
     """Issue due reminders and late-inquiries when a GM office or department page loads: at most
     once a minute per server process (issuing is idempotent anyway; this keeps reruns cheap)."""
     _sweep(config.database_url())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _month_warnings(url: str, month: str, _actor) -> list[dict]:  # noqa: ANN001
+    from portal.services.statistics import current_warnings
+    return current_warnings(_unit_of_work(url), actor=_actor, now=now())
+
+
+def month_warnings(actor) -> list[dict]:  # noqa: ANN001
+    """This month's early warnings for the GM office banner: computed at most once a minute per
+    process (the statistics page itself recomputes its figures every minute)."""
+    return _month_warnings(config.database_url(), f"{now():%Y-%m}", actor)

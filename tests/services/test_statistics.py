@@ -14,18 +14,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import shutil
-
 import pytest
 
 from portal.domain.errors import DomainError, PermissionDenied
 from portal.domain.regulatory import Decision
 from portal.domain.satisfaction import Survey
 from portal.domain.statistics import Period
-from portal.persistence.database import UnitOfWork, make_engine
 from portal.services import complaints, followthrough, handling, reminders, statistics
 from portal.services.handling import InvestigationReport
-from tests.conftest import People, _drop_postgres, _fresh_postgres, _pg_url
+from tests.conftest import BACKENDS, People, module_database
 from tests.helpers import a_form
 
 DECISION = Decision(checked="核对理赔记录", basis="保险合同条款", remedies=["review"], told_via="phone",
@@ -114,22 +111,11 @@ def build_november(uow, people) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def month_db(request, tmp_path_factory):
     """The fixture month built once per backend; the tests below only read it."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("stats") / "november.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url, name = f"sqlite:///{path}", None
-    else:
-        name = _fresh_postgres(request.getfixturevalue("postgres_template"))
-        url = _pg_url(name)
-    unit = UnitOfWork(make_engine(url))
-    build_november(unit, People(unit))
-    yield unit
-    unit.engine.dispose()
-    if name:
-        _drop_postgres(name)
+    with module_database(request, tmp_path_factory, lambda unit: build_november(unit, People(unit))) as unit:
+        yield unit
 
 
 @pytest.fixture

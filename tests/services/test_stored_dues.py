@@ -4,20 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-import shutil
-
 import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from portal import demo
 from portal.domain.clocks import Badge
-from portal.persistence.database import UnitOfWork, make_engine
 from portal.persistence.models import CaseClock, Complaint
 from portal.services import calendar as calendar_service
 from portal.services import queries, rules
 from portal.services.queries import LedgerFilter
-from tests.conftest import People, _drop_postgres, _fresh_postgres, _pg_url
+from tests.conftest import BACKENDS, People, module_database
 
 NOW = datetime(2026, 3, 20, 10, 0)
 FILTERS = {"overdue": Badge.OVERDUE, "due_soon": Badge.DUE_SOON, "paused": Badge.PAUSED,
@@ -43,23 +40,13 @@ def _sql_sets(uow, people, at: datetime) -> dict[str, set[int]]:
     return out
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="module", params=BACKENDS)
 def seeded(request, tmp_path_factory):
     """One seeded database per backend for this module: the tests here only read it (the backfill
     test restores what it removes)."""
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("dues") / "seeded.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url, name = f"sqlite:///{path}", None
-    else:
-        name = _fresh_postgres(request.getfixturevalue("postgres_template"))
-        url = _pg_url(name)
-    unit = UnitOfWork(make_engine(url))
-    demo.seed(unit, complaints_count=40, seed_value=11, now=NOW)
-    yield unit
-    unit.engine.dispose()
-    if name:
-        _drop_postgres(name)
+    with module_database(request, tmp_path_factory,
+                         lambda unit: demo.seed(unit, complaints_count=40, seed_value=11, now=NOW)) as unit:
+        yield unit
 
 
 @pytest.fixture
