@@ -14,6 +14,7 @@ For each backend and size it
 from __future__ import annotations
 
 import io
+import logging
 import os
 import statistics as stats
 import tempfile
@@ -492,6 +493,8 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
     from streamlit.testing.v1 import AppTest
 
     from portal.ui.navigation import BY_KEY
+    # AppTest's bare-mode "missing ScriptRunContext" warnings would bury the figures.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
     from portal.persistence.database import make_engine
     os.environ["PORTAL_DATABASE_URL"] = url
     engine = make_engine(url)
