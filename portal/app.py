@@ -22,9 +22,9 @@ def _refusal(spec: PageSpec):  # noqa: ANN202
     return page
 
 
-def _login(authenticator, key: str):  # noqa: ANN001, ANN202
+def _login(key: str):  # noqa: ANN202
     def page() -> None:
-        auth.login_page(authenticator)
+        auth.login_page()
     page.__name__ = f"login_{key}"
     return page
 
@@ -51,18 +51,17 @@ def main() -> None:
     uow()  # creates and migrates the database on the first request of this process
     with st.sidebar:
         st.selectbox(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
-    authenticator = auth.authenticator()
-    actor = auth.signed_in_actor(authenticator)
+    actor = auth.current_actor()
     if actor is None:
         # Every address shows the login form, so a typed address lands on its page after login.
-        pages = [st.Page(_login(authenticator, "login"), title=t("nav.login"), url_path="login",
+        pages = [st.Page(_login("login"), title=t("nav.login"), url_path="login",
                          default=True)]
-        pages += [st.Page(_login(authenticator, spec.key), title=t("nav.login"), url_path=spec.key)
+        pages += [st.Page(_login(spec.key), title=t("nav.login"), url_path=spec.key)
                   for spec in PAGES]
-        pages.append(st.Page(_login(authenticator, "home"), title=t("nav.login"), url_path="home"))
+        pages.append(st.Page(_login("home"), title=t("nav.login"), url_path="home"))
         st.navigation(pages, position="hidden").run()
         return
-    auth.keep_cookie(authenticator)
+    auth.keep_cookie()
     home = st.Page(_home(actor), title=t("nav.home"), icon="🏠", url_path="home", default=True)
     pages = [home]
     for spec in PAGES:
@@ -78,7 +77,7 @@ def main() -> None:
             if allowed(spec, actor.roles):
                 st.page_link(page, label=t(spec.title_key), icon=spec.icon)
         if st.button(t("app.logout"), key="logout_button"):
-            auth.log_out(authenticator)
+            auth.log_out()
     current.run()
 
 

@@ -489,9 +489,20 @@ def _median(fn, repeat: int) -> float:  # noqa: ANN001
     return stats.median(times)
 
 
+def _session_token(engine, username: str) -> str:  # noqa: ANN001
+    from sqlalchemy.orm import Session
+
+    from portal.services.sessions import open_session
+    with Session(engine) as session, session.begin():
+        user_id = session.scalar(select(User.id).where(User.username == username))
+        token, _ = open_session(session, user_id=user_id, address="", now=datetime.now(), hours=24)
+    return token
+
+
 def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str, float, float, int]]:
     from streamlit.testing.v1 import AppTest
 
+    from portal.ui.auth import TOKEN
     from portal.ui.navigation import BY_KEY
     # AppTest's bare-mode "missing ScriptRunContext" warnings would bury the figures.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
@@ -505,8 +516,7 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
     out = []
     for case in PAGES:
         at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = case.username
+        at.session_state[TOKEN] = _session_token(engine, case.username)
         at.run()
         if case.page:
             at.switch_page(BY_KEY[case.page].path)

@@ -51,6 +51,34 @@ class User(Base):
         return sorted(link.role_key for link in self.role_links)
 
 
+class LoginSession(Base):
+    """A login: its cookie holds a random token whose hash is kept here. Logging out, disabling
+    the user or resetting their password revokes it, so the cookie is refused in every process."""
+
+    __tablename__ = "login_sessions"
+    __table_args__ = (Index("ix_login_sessions_user", "user_id", "revoked_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    address: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class LoginFailure(Base):
+    """A failed login, by the user name typed (known or not) and the address it came from."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username", "username", "at"),
+                      Index("ix_login_failures_address", "address", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class UserRole(Base):
     __tablename__ = "user_roles"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

@@ -29,7 +29,7 @@ class Actor:
 SYSTEM_LABEL = "cli"
 
 
-def _to_actor(user: User) -> Actor:
+def to_actor(user: User) -> Actor:
     return Actor(user.id, user.username, user.display_name,
                  frozenset(Role(k) for k in user.role_keys), user.department_id,
                  user.department.code if user.department else None, user.approval_level)
@@ -41,7 +41,7 @@ def load_actor(uow: UnitOfWork, username: str) -> Actor | None:
         user = session.scalar(select(User).where(User.username == username))
         if user is None or not user.active:
             return None
-        return _to_actor(user)
+        return to_actor(user)
 
 
 def fresh_actor(session: Session, actor: Actor, *required: Role) -> User:

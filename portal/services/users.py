@@ -9,15 +9,16 @@ import bcrypt
 from sqlalchemy import select
 
 from portal.domain.errors import DomainError, Message, ValidationFailed
+from portal.domain.passwords import password_problem
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Department, User, UserRole
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services.sessions import revoke_user_sessions
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
 APPROVAL_LEVELS = ("dept_manager", "deputy_gm", "gm")   # 业务部经理 / 副总经理 / 总经理
-MIN_PASSWORD = 8
 
 
 def hash_password(password: str) -> str:
@@ -34,8 +35,8 @@ def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_nam
         errors["username"] = Message("users.bad_username")
     if not display_name or len(display_name) > 60:
         errors["display_name"] = Message("form.required")
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = Message("users.short_password", {"min": MIN_PASSWORD})
+    if password_problem(password) is not None:
+        errors["password"] = password_problem(password)
     valid_roles = {r.value for r in Role}
     if not roles or any(r not in valid_roles for r in roles):
         errors["roles"] = Message("users.bad_roles", {"allowed": ", ".join(sorted(valid_roles))})
@@ -75,8 +76,24 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, acti
         if admin is not None and admin.id == user.id and not active:
             raise DomainError("users.cannot_disable_self")
         user.active = active
+        ended = 0 if active else revoke_user_sessions(session, user_id=user.id, now=now, reason="disabled")
         record_event(session, actor=admin, at=now, action="user.enable" if active else "user.disable",
-                     changes={"username": username, "active": active})
+                     changes={"username": username, "active": active, "sessions_ended": ended})
+
+
+def reset_password(uow: UnitOfWork, *, actor: Actor | None, username: str, password: str, now: datetime) -> None:
+    """Set a new password; every session of the user ends (their cookies are refused from now on)."""
+    if password_problem(password) is not None:
+        raise ValidationFailed({"password": password_problem(password)})
+    with uow.write() as session:
+        admin = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise DomainError("users.not_found", username=username)
+        user.password_hash = hash_password(password)
+        ended = revoke_user_sessions(session, user_id=user.id, now=now, reason="password_reset")
+        record_event(session, actor=admin, at=now, action="user.password_reset",
+                     changes={"username": username, "sessions_ended": ended})
 
 
 @dataclass(frozen=True)
@@ -94,12 +111,3 @@ def list_users(uow: UnitOfWork) -> list[UserRow]:
         return [UserRow(u.username, u.display_name, u.role_keys,
                         u.department.code if u.department else None, u.approval_level, u.active)
                 for u in session.scalars(select(User).order_by(User.username))]
-
-
-def login_credentials(uow: UnitOfWork) -> dict:
-    """The streamlit-authenticator credentials of every *active* user, hashes only."""
-    with uow.read() as session:
-        users = session.scalars(select(User).where(User.active))
-        return {"usernames": {u.username: {"name": u.display_name, "email": u.email or "",
-                                           "password": u.password_hash, "roles": u.role_keys}
-                              for u in users}}

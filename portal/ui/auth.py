@@ -1,87 +1,140 @@
-"""Login (streamlit-authenticator, bcrypt) and the server-side role check of every page.
+"""Login, logout and the server-side check of every page run.
 
-The library's cookie cannot be revoked, so every run re-reads the user from the database: a user
-disabled by an administrator is refused at their next click, whatever their cookie says.
+The session lives in the database (`portal.services.sessions`): each run resumes it from the
+token in this browser session, or from the re-login cookie when the browser session is new. A
+revoked, expired or unknown token shows the login form, whatever the cookie says.
+
+The cookie is written by the cookie component that streamlit-authenticator uses
+(extra-streamlit-components), from the page's script: that is why it cannot be HttpOnly. It holds
+only a random token, is SameSite=Strict (and Secure behind TLS), and is worth nothing once
+revoked.
 """
 from __future__ import annotations
 
-import streamlit as st
-import streamlit_authenticator as stauth
+import os
 
-from portal import config
+import extra_streamlit_components as stx
+import streamlit as st
+
 from portal.domain.roles import Role
-from portal.services import users
-from portal.services.actors import Actor, load_actor
-from portal.ui.context import t, uow
+from portal.services import sessions
+from portal.services.actors import Actor
+from portal.ui.context import now, t, uow
 from portal.ui.navigation import BY_KEY, allowed
 
 COOKIE_NAME = "complaint_portal_auth"
+TOKEN = "portal_token"
 
 
-def authenticator() -> stauth.Authenticate:
-    return stauth.Authenticate(users.login_credentials(uow()), COOKIE_NAME, config.cookie_key(),
-                               cookie_expiry_days=1, auto_hash=False, login_sleep_time=0)
+def client_address() -> str:
+    """The browser's address; behind a reverse proxy that sets X-Forwarded-For (and
+    PORTAL_FORWARDED_FOR=1), the address the proxy reports. Local connections have none."""
+    if os.environ.get("PORTAL_FORWARDED_FOR") == "1":
+        forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
+        if forwarded:
+            return forwarded
+    return st.context.ip_address or ""
 
 
-def signed_in_actor(auth: stauth.Authenticate) -> Actor | None:
-    if not st.session_state.get("authentication_status"):
+def _cookie_token() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except (AttributeError, RuntimeError):      # no browser connection (bare runs)
         return None
-    actor = load_actor(uow(), st.session_state.get("username") or "")
-    if actor is None:
-        auth.authentication_controller.logout()
-        st.session_state["auth_notice"] = "auth.disabled"
+    return value if isinstance(value, str) else None
+
+
+def current_actor() -> Actor | None:
+    """The signed-in user of this run, or None. A token that no longer resumes is forgotten
+    (and its cookie deleted), with a notice when this browser session had been signed in."""
+    token = st.session_state.get(TOKEN)
+    from_cookie = token is None
+    if from_cookie:
+        token = _cookie_token()
+    if not token or (from_cookie and token == st.session_state.get("dead_cookie")):
+        return None
+    actor = sessions.resume(uow(), token=token, now=now())
+    if actor is not None:
+        st.session_state[TOKEN] = token
+        return actor
+    st.session_state.pop(TOKEN, None)
+    if not from_cookie:
+        st.session_state["auth_notice"] = "auth.session_ended"
+    if token == _cookie_token():
         st.session_state["cookie_forget"] = 1
-    return actor
+        st.session_state["dead_cookie"] = token     # not tried again in this browser session
+    return None
 
 
-def login_page(auth: stauth.Authenticate) -> None:
-    forget_cookie(auth)
+def _cookie_manager() -> stx.CookieManager:
+    return stx.CookieManager(key="portal_cookies")
+
+
+def login_page() -> None:
+    forget_cookie()
     st.title(t("app.title"))
     notice = st.session_state.get("auth_notice")
     if notice:
         st.error(t(notice))
     st.caption(t("login.prompt"))
-    auth.login(location="main", fields={"Form name": t("login.form"), "Username": t("login.username"),
-                                        "Password": t("login.password"), "Login": t("login.submit")})
-    status = st.session_state.get("authentication_status")
-    if status:
-        st.session_state.pop("auth_notice", None)
-        st.session_state["cookie_pending"] = 1
-        st.rerun()
-    elif status is False:
-        st.error(t("login.failed"))
-
-
-def keep_cookie(auth: stauth.Authenticate) -> None:
-    """Set the re-login cookie until the browser reports having it.
-
-    The library sets it inside the login run, which the rerun that follows can cut short before
-    the browser has stored it; so the runs after login set it again (a few at most).
-    """
-    pending = st.session_state.get("cookie_pending", 0)
-    if not pending:
+    with st.form("login", enter_to_submit=False):
+        st.subheader(t("login.form"))
+        username = st.text_input(t("login.username"), max_chars=40, autocomplete="username")
+        password = st.text_input(t("login.password"), type="password", max_chars=72,
+                                 autocomplete="current-password")
+        submitted = st.form_submit_button(t("login.submit"), type="primary")
+    if not submitted:
         return
-    browser_cookies = auth.cookie_controller.cookie_model.cookie_manager.cookies or {}
-    if COOKIE_NAME in browser_cookies or pending >= 10:
+    try:
+        signed = sessions.sign_in(uow(), username=username, password=password, address=client_address(),
+                                  now=now())
+    except sessions.LoginRefused as refused:
+        st.error(t(refused.message.key, **refused.message.params))
+        return
+    st.session_state.pop("auth_notice", None)
+    st.session_state.pop("cookie_forget", None)
+    st.session_state[TOKEN] = signed.token
+    st.session_state["cookie_pending"] = 1
+    st.session_state["cookie_expires"] = signed.expires_at
+    st.rerun()
+
+
+def _secure() -> bool:
+    return (st.context.headers.get("X-Forwarded-Proto") or "").lower() == "https" \
+        or os.environ.get("PORTAL_SECURE_COOKIE") == "1"
+
+
+def keep_cookie() -> None:
+    """Write the re-login cookie until the browser reports having it (the login run's rerun can
+    cut a component short, so the runs after login write it again, a few at most)."""
+    pending = st.session_state.get("cookie_pending", 0)
+    token = st.session_state.get(TOKEN)
+    if not pending or not token:
+        return
+    manager = _cookie_manager()
+    if (manager.cookies or {}).get(COOKIE_NAME) == token or pending >= 10:
         st.session_state.pop("cookie_pending")
         return
     st.session_state["cookie_pending"] = pending + 1
-    auth.cookie_controller.set_cookie()
+    manager.set(COOKIE_NAME, token, key=f"set_cookie_{pending}", expires_at=st.session_state.get("cookie_expires"),
+                same_site="strict", secure=_secure() or None)
 
 
-def log_out(auth: stauth.Authenticate) -> None:
-    auth.authentication_controller.logout()
+def log_out() -> None:
+    """End the session on the server (so the cookie and any copy of it are refused), then delete
+    the cookie from this browser."""
+    sessions.sign_out(uow(), token=st.session_state.pop(TOKEN, None), now=now())
+    st.session_state.pop("cookie_pending", None)
     st.session_state["cookie_forget"] = 1
     st.rerun()
 
 
-def forget_cookie(auth: stauth.Authenticate) -> None:
-    """Delete the re-login cookie on the login page until the browser reports it gone (deleting it
-    in the logout run itself would be cut short by the rerun that shows the login page)."""
+def forget_cookie() -> None:
+    """Delete the re-login cookie on the login page until the browser reports it gone."""
     pending = st.session_state.get("cookie_forget", 0)
     if not pending:
         return
-    manager = auth.cookie_controller.cookie_model.cookie_manager
+    manager = _cookie_manager()
     if COOKIE_NAME not in (manager.cookies or {}) or pending >= 10:
         st.session_state.pop("cookie_forget")
         return
@@ -96,9 +149,7 @@ def role_names(roles) -> str:  # noqa: ANN001
 def require_page(key: str) -> Actor:
     """Called first by every page script: the page renders only for a signed-in user with its role."""
     spec = BY_KEY[key]
-    actor = None
-    if st.session_state.get("authentication_status"):
-        actor = load_actor(uow(), st.session_state.get("username") or "")
+    actor = current_actor()
     if actor is None:
         st.error(t("auth.not_logged_in"))
         st.stop()

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
+import os
+from datetime import datetime
+
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from portal.config import ROOT
 from portal.persistence.database import UnitOfWork, make_engine
+from portal.persistence.models import User
+from portal.services.sessions import open_session
+from portal.ui.auth import TOKEN
 
 APP = str(ROOT / "portal" / "app.py")
 
@@ -17,14 +24,23 @@ def page_db(sqlite_url, monkeypatch):
     unit.engine.dispose()
 
 
+def session_token(username: str) -> str:
+    """A live login session of `username` in the database the pages use (as after a login)."""
+    unit = UnitOfWork(make_engine(os.environ["PORTAL_DATABASE_URL"]))
+    try:
+        with unit.write() as session:
+            user_id = session.scalar(select(User.id).where(User.username == username))
+            token, _ = open_session(session, user_id=user_id, address="", now=datetime.now(), hours=24 * 365)
+        return token
+    finally:
+        unit.engine.dispose()
+
+
 def app_as(username: str | None, page: str | None = None) -> AppTest:
     """The portal as `username` would see it (signed in), optionally on one page."""
     at = AppTest.from_file(APP, default_timeout=60)
     if username:
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = username
-        at.session_state["name"] = username
-        at.session_state["logout"] = None
+        at.session_state[TOKEN] = session_token(username)
     at.run()
     if page:
         at.switch_page(page)

@@ -12,7 +12,8 @@ from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
 from tests.conftest import PASSWORD
 from tests.helpers import a_form
-from tests.pages.conftest import APP, app_as, page_path, texts
+from portal.ui.auth import TOKEN
+from tests.pages.conftest import APP, app_as, page_path, session_token, texts
 
 
 def _register(uow, **overrides):
@@ -33,7 +34,7 @@ def test_login_page_refuses_a_wrong_password_and_admits_the_right_one(page_db):
     at.text_input[0].input("clerk")
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
-    assert at.session_state["authentication_status"] is True
+    assert at.session_state[TOKEN]
     assert "欢迎，受理员甲" in texts(at)
 
 
@@ -159,8 +160,7 @@ def test_each_page_script_checks_the_role_itself(page_db):
     for key, outsider in (("gm_office", "clerk"), ("register", "gmo"), ("ledger", "clerk"),
                           ("admin_users", "gmo"), ("admin_calendar", "clerk"), ("case", "admin")):
         at = AppTest.from_file(page_path(key), default_timeout=60)
-        at.session_state["authentication_status"] = True
-        at.session_state["username"] = outsider
+        at.session_state[TOKEN] = session_token(outsider)
         at.run()
         assert "没有访问" in texts(at), key
     at = AppTest.from_file(page_path("gm_office"), default_timeout=60)
@@ -178,8 +178,9 @@ def test_a_disabled_user_is_refused_at_the_next_click(page_db):
     with page_db.read() as session:
         assert session.scalar(select(User.active).where(User.username == "clerk")) is False
     at.run()
-    assert "已被管理员停用" in texts(at)
-    assert not at.session_state["authentication_status"]
+    assert "您的登录已结束" in texts(at)
+    assert TOKEN not in at.session_state
+    assert "投诉登记（客户抱怨处理表）" not in texts(at)
 
 
 def test_admin_adds_a_user_and_bad_input_is_refused(page_db):

@@ -8,7 +8,8 @@ import sys
 from portal.config import ROOT
 from portal.persistence.database import UnitOfWork, make_engine
 from portal.services.actors import load_actor
-from portal.services.users import login_credentials
+from portal.persistence.models import User
+from sqlalchemy import select
 
 
 def cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -22,7 +23,8 @@ def test_users_add_reads_the_password_from_stdin_and_hashes_it(sqlite_url):
     assert done.returncode == 0, done.stderr
     uow = UnitOfWork(make_engine(sqlite_url))
     assert load_actor(uow, "newadmin").roles == {"admin"}
-    stored = login_credentials(uow)["usernames"]["newadmin"]["password"]
+    with uow.read() as session:
+        stored = session.scalar(select(User.password_hash).where(User.username == "newadmin"))
     assert stored.startswith("$2") and "a-long-secret" not in stored
     refused = cli(sqlite_url, "users", "add", "weak", "--role", "admin", stdin="short\n")
     assert refused.returncode == 1 and "password" in refused.stderr

@@ -8,8 +8,8 @@ from portal.domain.errors import NotFound, PermissionDenied, TransitionNotAllowe
 from portal.domain.lifecycle import State
 from portal.domain.validation import Attachment
 from portal.persistence.models import AttachmentRow, Complaint, Event
-from portal.services import complaints, queries, rules, users
-from tests.conftest import T0
+from portal.services import complaints, queries, rules, sessions, users
+from tests.conftest import PASSWORD, T0
 from tests.helpers import a_form
 
 
@@ -125,7 +125,8 @@ def test_a_disabled_user_is_refused_at_the_next_action(uow, people):
     users.set_user_active(uow, actor=people.admin, username="clerk", active=False, now=T0)
     with pytest.raises(PermissionDenied):
         register(uow, clerk)
-    assert "clerk" not in users.login_credentials(uow)["usernames"]
+    with pytest.raises(sessions.LoginRefused):
+        sessions.sign_in(uow, username="clerk", password=PASSWORD, address="", now=T0)
 
 
 def test_major_case_report_stops_its_clock_once(uow, people):

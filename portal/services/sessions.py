@@ -1,0 +1,149 @@
+"""Logging in and out (SPEC §1): server-side sessions and the login throttle.
+
+A login creates a row in `login_sessions`; the browser's re-login cookie holds only a random
+token whose SHA-256 is that row's key. Every run of every page resumes the session from the
+database, so logging out, disabling a user or resetting their password ends the session in every
+process at once, and a copied cookie is worth nothing afterwards. A cookie the portal did not
+issue simply matches no row.
+
+Failed logins are counted per user name typed (whether or not it exists) and per address; past
+the `auth.*` settings the name or address is locked for a while. The messages never say whether
+a user exists.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import bcrypt
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from portal.domain.errors import DomainError
+from portal.domain.passwords import can_be_a_password
+from portal.domain.text import strip_controls
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import LoginFailure, LoginSession, User
+from portal.services import rules
+from portal.services.actors import Actor, to_actor
+from portal.services.audit import record_event
+
+# Checked against when the user name is unknown, so an unknown name costs what a known one does.
+_DUMMY_HASH = bcrypt.hashpw(b"no such user", bcrypt.gensalt()).decode()
+TOKEN_BYTES = 32
+MAX_TOKEN = 200          # longer cookies are not ours
+
+
+class LoginRefused(DomainError):
+    """Wrong name or password, or locked for a while: the message never says whether the user exists."""
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    actor: Actor
+    expires_at: datetime
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def normal_username(typed: object) -> str:
+    """The user name as the login compares it: NFKC, no control characters, trimmed, lower case."""
+    text = unicodedata.normalize("NFKC", typed if isinstance(typed, str) else "")
+    return strip_controls(text).strip().lower()[:40]
+
+
+def _address(address: object) -> str:
+    return strip_controls(address if isinstance(address, str) else "")[:64]
+
+
+def _int_setting(values: dict[str, str], key: str, default: int) -> int:
+    try:
+        return max(1, int(values.get(key, default)))
+    except ValueError:
+        return default
+
+
+def _locked(session: Session, username: str, address: str, now: datetime, values: dict[str, str]) -> bool:
+    since = now - timedelta(minutes=_int_setting(values, "auth.lockout_minutes", 15))
+    by_name = session.scalar(select(func.count()).select_from(LoginFailure)
+                             .where(LoginFailure.username == username, LoginFailure.at > since))
+    by_address = session.scalar(select(func.count()).select_from(LoginFailure)
+                                .where(LoginFailure.address == address, LoginFailure.at > since)) if address else 0
+    return (by_name >= _int_setting(values, "auth.lockout_failures", 5)
+            or by_address >= _int_setting(values, "auth.address_lockout_failures", 20))
+
+
+def sign_in(uow: UnitOfWork, *, username: object, password: object, address: object, now: datetime) -> SignedIn:
+    """Check the password (bcrypt) unless the name or address is locked; open a session."""
+    name, where = normal_username(username), _address(address)
+    secret = password if isinstance(password, str) else ""
+    refusal: LoginRefused | None = None
+    with uow.write() as session:
+        values = rules.settings(session)
+        minutes = _int_setting(values, "auth.lockout_minutes", 15)
+        if _locked(session, name, where, now, values):
+            record_event(session, actor=None, at=now, action="auth.locked", changes={"username": name, "address": where})
+            refusal = LoginRefused("login.locked", minutes=minutes)
+        else:
+            user = session.scalar(select(User).where(User.username == name)) if name else None
+            stored = user.password_hash if user is not None and user.active else _DUMMY_HASH
+            matches = can_be_a_password(secret) and bcrypt.checkpw(secret.encode(), stored.encode())
+            if matches and user is not None and user.active:
+                token, expires = open_session(session, user_id=user.id, address=where, now=now,
+                                              hours=_int_setting(values, "auth.session_hours", 12))
+                session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+                record_event(session, actor=user, at=now, action="auth.login", changes={"address": where})
+                return SignedIn(token, to_actor(user), expires)
+            session.add(LoginFailure(username=name, address=where, at=now))
+            session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+            record_event(session, actor=None, at=now, action="auth.login_failed",
+                         changes={"username": name, "address": where})
+            refusal = LoginRefused("login.failed")
+    raise refusal
+
+
+def open_session(session: Session, *, user_id: int, address: str, now: datetime, hours: int) -> tuple[str, datetime]:
+    """A new session row for a user whose identity is already established; its token."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    expires = now + timedelta(hours=hours)
+    session.add(LoginSession(token_hash=_hash(token), user_id=user_id, address=address,
+                             created_at=now, expires_at=expires))
+    return token, expires
+
+
+def resume(uow: UnitOfWork, *, token: object, now: datetime) -> Actor | None:
+    """The user of a live session, or None: unknown, expired or revoked token, disabled user."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+        return None
+    with uow.read() as session:
+        user = session.scalar(
+            select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == _hash(token), LoginSession.revoked_at.is_(None),
+                   LoginSession.expires_at > now, User.active))
+        return to_actor(user) if user is not None else None
+
+
+def sign_out(uow: UnitOfWork, *, token: object, now: datetime) -> None:
+    """Revoke the session: its cookie, and any copy of it, is refused from now on."""
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN:
+        return
+    with uow.write() as session:
+        row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _hash(token)))
+        if row is None or row.revoked_at is not None:
+            return
+        row.revoked_at, row.revoked_reason = now, "logout"
+        record_event(session, actor=session.get(User, row.user_id), at=now, action="auth.logout")
+
+
+def revoke_user_sessions(session: Session, *, user_id: int, now: datetime, reason: str) -> int:
+    """End every live session of a user (disabled, password reset), inside the caller's transaction."""
+    result = session.execute(update(LoginSession)
+                             .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+                             .values(revoked_at=now, revoked_reason=reason))
+    return int(result.rowcount or 0)
