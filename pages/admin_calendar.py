@@ -39,10 +39,12 @@ st.subheader(t("admin.calendar.set"))
 with st.form("set_day"):
     picked: date = st.date_input(t("admin.calendar.day"), value=today)
     working = st.checkbox(t("admin.calendar.is_working"), key="calendar_working")
-    note = st.text_input(t("admin.calendar.note"))
+    note = st.text_input(t("admin.calendar.note"), max_chars=100)
+    force = st.checkbox(t("admin.calendar.force"), key="calendar_force")
     if st.form_submit_button(t("admin.calendar.save"), type="primary"):
         try:
-            set_calendar_day(uow(), actor=actor, day=picked, is_working=working, note=note, now=now())
+            set_calendar_day(uow(), actor=actor, day=picked, is_working=working, note=note, now=now(),
+                             force=force)
         except DomainError as refused:
             st.error(say(refused.message))
         else:

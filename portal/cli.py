@@ -15,6 +15,29 @@ from portal.i18n import render, translate
 from portal.i18n.format import describe, fmt_day
 
 
+class UsageError(Exception):
+    """A command line argument the command cannot use: one line on standard error, exit code 2."""
+
+
+MAX_DEADLINE = {"working_days": 2000, "days": 3000, "hours": 72000}
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        year, month = (int(p) for p in text.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise UsageError(f"month must be YYYY-MM with a month 01-12, not {text!r}") from None
+    return year, month
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"day must be a real date as YYYY-MM-DD, not {text!r}") from None
+
+
 def _now() -> datetime:
     return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
 
@@ -32,12 +55,24 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_users_add(args: argparse.Namespace) -> int:
     from portal.services import users
-    password = sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else \
-        getpass.getpass(f"password for {args.username}: ")
+    password = _read_password(args.username)
     users.add_user(_uow(), actor=None, username=args.username, display_name=args.name or args.username,
                    password=password, roles=args.role, department=args.department,
                    approval_level=args.approval_level, email=args.email, now=_now())
     print(f"user {args.username} added with roles {', '.join(args.role)}")
+    return 0
+
+
+def _read_password(username: str) -> str:
+    return sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else \
+        getpass.getpass(f"password for {username}: ")
+
+
+def cmd_users_reset_password(args: argparse.Namespace) -> int:
+    from portal.services import users
+    users.reset_password(_uow(), actor=None, username=args.username, password=_read_password(args.username),
+                         now=_now())
+    print(f"password of {args.username} reset; their sessions have ended")
     return 0
 
 
@@ -51,9 +86,15 @@ def cmd_users_active(args: argparse.Namespace) -> int:
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from portal import demo
     uow = _uow()
-    if args.if_empty and demo.has_users(uow):
-        print("database already has users; demo seed skipped")
-        return 0
+    if demo.has_users(uow):
+        if args.if_empty:
+            print("database already has users; demo seed skipped")
+            return 0
+        if not args.append:
+            raise UsageError("the database already has users and data; add --append to add demo cases to it "
+                             "(or --if-empty to skip)")
+    if not 0 <= args.complaints <= 100_000:
+        raise UsageError(f"--complaints must be between 0 and 100000, not {args.complaints}")
     counts = demo.seed(uow, complaints_count=args.complaints, seed_value=args.seed, now=_now())
     print("demo users: " + ", ".join(f"{u.username}/{u.password}" for u in demo.DEMO_USERS))
     print(f"demo complaints: {counts}")
@@ -62,7 +103,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 
 def cmd_calendar_show(args: argparse.Namespace) -> int:
     from portal.services.rules import load_calendar
-    year, month = (int(p) for p in args.month.split("-"))
+    year, month = _month(args.month)
     calendar = load_calendar(_uow())
     day = date(year, month, 1)
     while day.month == month:
@@ -79,21 +120,27 @@ def cmd_calendar_show(args: argparse.Namespace) -> int:
 
 def cmd_calendar_set(args: argparse.Namespace) -> int:
     from portal.services.calendar import set_calendar_day
-    day = date.fromisoformat(args.day)
-    set_calendar_day(_uow(), actor=None, day=day, is_working=args.working, note=args.note, now=_now())
+    day = _day(args.day)
+    set_calendar_day(_uow(), actor=None, day=day, is_working=args.working, note=args.note, now=_now(),
+                     force=args.force)
     print(f"{day} set: {'working' if args.working else 'day off'} {args.note}")
     return 0
 
 
 def cmd_deadline(args: argparse.Namespace) -> int:
     from portal.services.rules import load_calendar
-    start = datetime.strptime(args.start, "%Y-%m-%d %H:%M")
+    try:
+        start = datetime.strptime(args.start, "%Y-%m-%d %H:%M")
+    except ValueError:
+        raise UsageError(f'--from must be "YYYY-MM-DD HH:MM" (a real date and time), not {args.start!r}') from None
     if args.working_days is not None:
-        unit, target = Unit.WORKING_DAYS, args.working_days
+        unit, target, name = Unit.WORKING_DAYS, args.working_days, "working_days"
     elif args.days is not None:
-        unit, target = Unit.DAYS, args.days
+        unit, target, name = Unit.DAYS, args.days, "days"
     else:
-        unit, target = Unit.HOURS, args.hours
+        unit, target, name = Unit.HOURS, args.hours, "hours"
+    if not 0 < target <= MAX_DEADLINE[name]:
+        raise UsageError(f"--{name.replace('_', '-')} must be between 1 and {MAX_DEADLINE[name]}, not {target}")
     explanation = explain(unit, target, start, load_calendar(_uow()))
     for line in describe(explanation, args.lang):
         print(line)
@@ -128,6 +175,10 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--approval-level", choices=["dept_manager", "deputy_gm", "gm"])
     add.add_argument("--email", default="")
     add.set_defaults(func=cmd_users_add)
+    reset = users.add_parser("reset-password", help="set a new password (read from standard input or a "
+                                                   "prompt); ends every session of the user")
+    reset.add_argument("username")
+    reset.set_defaults(func=cmd_users_reset_password)
     for name, active in (("disable", False), ("enable", True)):
         cmd = users.add_parser(name)
         cmd.add_argument("username")
@@ -137,7 +188,9 @@ def parser() -> argparse.ArgumentParser:
     seed = demo.add_parser("seed", help="demo users (one per role) and realistic complaints")
     seed.add_argument("--complaints", type=int, default=60)
     seed.add_argument("--seed", type=int, default=7)
-    seed.add_argument("--if-empty", action="store_true", help="do nothing when users already exist")
+    existing = seed.add_mutually_exclusive_group()
+    existing.add_argument("--if-empty", action="store_true", help="do nothing when users already exist")
+    existing.add_argument("--append", action="store_true", help="add demo cases to a database that has data")
     seed.set_defaults(func=cmd_demo_seed)
 
     cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
@@ -151,6 +204,7 @@ def parser() -> argparse.ArgumentParser:
     kind.add_argument("--working", dest="working", action="store_true")
     kind.add_argument("--off", dest="working", action="store_false")
     setday.add_argument("--note", default="")
+    setday.add_argument("--force", action="store_true", help="override a day the official calendar covers")
     setday.set_defaults(func=cmd_calendar_set)
 
     deadline = sub.add_parser("deadline", help="the due time the portal would show, and why")
@@ -182,6 +236,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
+    except UsageError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`… | head`): stop writing, quietly for the rest of the output.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("error: output closed before the command finished", file=sys.stderr)
+        return 2
     except ValidationFailed as refused:
         for field, message in refused.errors.items():
             print(f"{field}: {render(message, 'en')}", file=sys.stderr)

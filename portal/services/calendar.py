@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.domain.calendar import DayKind, classify
 from portal.domain.errors import DomainError
+from portal.domain.text import clean_text
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import CalendarDayRow
@@ -18,18 +19,15 @@ from portal.services.audit import record_event
 from portal.services import dues, rules
 from portal.services.rules import days_of_year
 
-
 def package_years() -> range:
     """Years the installed package has official data for (it refuses any other year)."""
     years = sorted({d.year for d in chinese_calendar.constants.holidays})
     return range(years[0], years[-1] + 1)
 
-
 def package_day(day: date) -> tuple[bool, DayKind, str]:
     is_working = chinese_calendar.is_workday(day)
     _, name = chinese_calendar.get_holiday_detail(day)
     return is_working, classify(day, is_working, name), name or ""
-
 
 def load_package_calendar(uow: UnitOfWork) -> int:
     """Add every package-covered day the table lacks; never overwrite a row already there.
@@ -58,7 +56,6 @@ def load_package_calendar(uow: UnitOfWork) -> int:
             _calendar_changed(session)
         return added
 
-
 def _calendar_changed(session) -> None:  # noqa: ANN001
     """A changed calendar moves the dues of running working-day clocks: rewrite them now."""
     session.flush()
@@ -66,17 +63,22 @@ def _calendar_changed(session) -> None:  # noqa: ANN001
         select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind, CalendarDayRow.note)).all())
     dues.refresh_all(session, calendar, only_running=True)
 
-
 def set_calendar_day(uow: UnitOfWork, *, actor: Actor | None, day: date, is_working: bool, note: str,
-                     now: datetime) -> None:
+                     now: datetime, force: bool = False) -> None:
     """An administrator records an official day (e.g. next year's 调休 once the State Council
-    publishes it). `actor` None is the command line, run by whoever operates the server."""
-    note = note.strip()
+    publishes it). A day the official package covers is changed only with `force`, and the
+    refusal says what it would replace. `actor` None is the command line."""
+    cleaned = clean_text(note)
+    if cleaned is None or not isinstance(day, date) or isinstance(day, datetime):
+        raise DomainError("form.bad_value")
+    note = cleaned
     if len(note) > 100:
         raise DomainError("form.too_long", max=100)
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
         row = session.get(CalendarDayRow, day)
+        if row is not None and row.source == "package" and not force:
+            raise DomainError("calendar.official_day", day=day.isoformat(), kind=row.kind)
         before = None if row is None else {"is_working": row.is_working, "kind": row.kind, "note": row.note}
         kind = classify(day, is_working, note if not is_working else None)
         if row is None:

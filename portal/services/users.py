@@ -42,6 +42,10 @@ def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_nam
         errors["roles"] = Message("users.bad_roles", {"allowed": ", ".join(sorted(valid_roles))})
     if approval_level is not None and approval_level not in APPROVAL_LEVELS:
         errors["approval_level"] = Message("form.unknown_choice")
+    elif approval_level is None and Role.APPROVER.value in (roles or []):
+        errors["approval_level"] = Message("users.approver_needs_level")
+    if not department and Role.HANDLER.value in (roles or []):
+        errors["department"] = Message("users.handler_needs_department")
     if errors:
         raise ValidationFailed(errors)
     with uow.write() as session:

@@ -4,12 +4,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
 
 from portal.config import ROOT
 from portal.persistence.database import UnitOfWork, make_engine
+from portal.persistence.models import Complaint, User
 from portal.services.actors import load_actor
-from portal.persistence.models import User
-from sqlalchemy import select
 
 
 def cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
@@ -83,3 +86,70 @@ def test_sla_sweep_issues_reminders_once(sqlite_url):
     first = cli(sqlite_url, "sla", "sweep")
     assert first.returncode == 0 and not first.stdout.startswith("0 ")
     assert cli(sqlite_url, "sla", "sweep").stdout.startswith("0 ")
+
+
+@pytest.mark.parametrize("args, says", [
+    (("calendar", "show", "2027-13"), "YYYY-MM"),
+    (("calendar", "show", "2027"), "YYYY-MM"),
+    (("calendar", "show", "x-y"), "YYYY-MM"),
+    (("calendar", "set", "2027-02-30", "--off"), "real date"),
+    (("deadline", "--from", "2025-09-30", "--working-days", "3"), "YYYY-MM-DD HH:MM"),
+    (("deadline", "--from", "2025-02-30 09:00", "--days", "3"), "YYYY-MM-DD HH:MM"),
+    (("deadline", "--from", "2025-09-30 09:00", "--working-days", "-3"), "between 1 and"),
+    (("deadline", "--from", "2025-09-30 09:00", "--hours", "0"), "between 1 and"),
+    (("deadline", "--from", "2025-09-30 09:00", "--days", "99999999"), "between 1 and"),
+])
+def test_bad_arguments_get_one_line_and_exit_code_2(sqlite_url, args, says):
+    done = cli(sqlite_url, *args)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and says in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_overriding_an_official_day_needs_force_and_says_what_it_replaces(sqlite_url):
+    refused = cli(sqlite_url, "calendar", "set", "2025-10-01", "--working")
+    assert refused.returncode == 1 and "2025-10-01" in refused.stderr and "public holiday" in refused.stderr
+    assert "--force" in refused.stderr
+    assert "2025-10-01 周三 节假日" in cli(sqlite_url, "calendar", "show", "2025-10").stdout
+    assert cli(sqlite_url, "calendar", "set", "2025-10-01", "--working", "--force").returncode == 0
+    assert "2025-10-01 周三 工作日" in cli(sqlite_url, "calendar", "show", "2025-10").stdout
+
+
+def test_a_broken_pipe_ends_quietly(sqlite_url):
+    env = {**os.environ, "PORTAL_DATABASE_URL": sqlite_url}
+    done = subprocess.run(f"'{sys.executable}' -m portal calendar show 2025-10 | head -n 1", shell=True,
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert done.stdout.count("\n") == 1 and "Traceback" not in done.stderr
+    piped = subprocess.Popen([sys.executable, "-m", "portal", "calendar", "show", "2025-10"], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    piped.stdout.close()                                     # the reader is gone before anything is written
+    _, err = piped.communicate(timeout=120)
+    assert piped.returncode == 2 and b"Traceback" not in err
+
+
+def test_users_add_refuses_a_handler_without_department_and_an_approver_without_level(sqlite_url):
+    handler = cli(sqlite_url, "users", "add", "newhandler", "--role", "handler", stdin="a-long-secret\n")
+    assert handler.returncode == 1 and "department" in handler.stderr
+    approver = cli(sqlite_url, "users", "add", "newapprover", "--role", "approver", "--department", "operations",
+                   stdin="a-long-secret\n")
+    assert approver.returncode == 1 and "approval_level" in approver.stderr
+    uow = UnitOfWork(make_engine(sqlite_url))
+    assert load_actor(uow, "newhandler") is None and load_actor(uow, "newapprover") is None
+
+
+def test_reset_password_from_the_command_line_ends_the_users_sessions(sqlite_url):
+    from portal.services import sessions
+    from tests.conftest import PASSWORD
+    uow = UnitOfWork(make_engine(sqlite_url))
+    signed = sessions.sign_in(uow, username="clerk", password=PASSWORD, address="", now=datetime(2025, 9, 1))
+    assert cli(sqlite_url, "users", "reset-password", "clerk", stdin="another-secret\n").returncode == 0
+    assert sessions.resume(uow, token=signed.token, now=datetime(2025, 9, 1)) is None
+
+
+def test_demo_seed_on_a_database_with_data_needs_append(sqlite_url):
+    refused = cli(sqlite_url, "demo", "seed", "--complaints", "2")
+    assert refused.returncode == 2 and "--append" in refused.stderr
+    with UnitOfWork(make_engine(sqlite_url)).read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert cli(sqlite_url, "demo", "seed", "--complaints", "2", "--append").returncode == 0
+    assert cli(sqlite_url, "demo", "seed", "--complaints", "-1", "--append").returncode == 2
