@@ -53,6 +53,13 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db_grant(args: argparse.Namespace) -> int:
+    from portal.services.grants import grant_app_role
+    for statement in grant_app_role(_uow(), role=args.role):
+        print(statement)
+    return 0
+
+
 def cmd_users_add(args: argparse.Namespace) -> int:
     from portal.services import users
     password = _read_password(args.username)
@@ -165,6 +172,10 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="create or migrate the database").set_defaults(func=cmd_db_upgrade)
+    grant = db.add_parser("grant-app-role", help="PostgreSQL: let a login role run the portal, with audit "
+                                                 "events append-only for it (run as the owner)")
+    grant.add_argument("role")
+    grant.set_defaults(func=cmd_db_grant)
 
     users = sub.add_parser("users").add_subparsers(dest="users_command", required=True)
     add = users.add_parser("add", help="add a user; the password is read from standard input or a prompt")
