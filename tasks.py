@@ -45,7 +45,7 @@ def run() -> None:
     portal("db", "upgrade")
     portal("demo", "seed", "--if-empty", "--complaints", "80", "--seed", "7")
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "streamlit", "run", "portal/app.py", "--server.port", "8501"])
+    os.execv(PYTHON, [str(PYTHON), "-m", "streamlit", "run", "portal/server.py", "--server.port", "8501"])
 
 
 def test() -> None:

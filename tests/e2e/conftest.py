@@ -35,7 +35,7 @@ def running_portal(database: Path):
     port = _free_port()
     env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}", "PORTAL_COOKIE_KEY": "e2e-test-key"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "server.py"),
          "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
