@@ -11,6 +11,7 @@ from portal.i18n.format import badge_text, describe, fmt_time, unit_text
 from portal.printing.handling_form import handling_form_html
 from portal.services import handling, queries
 from portal.services.complaints import report_major_case
+from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
@@ -80,7 +81,7 @@ with st.expander(t("case.why")):
     for status in case.clocks:
         if status.explanation is None:
             continue
-        st.markdown(f"**{status.info.label(lang())}** · {unit_text(status.info.rule.unit, status.info.rule.target, lang())}")
+        st.markdown(f"**{literal(status.info.label(lang()))}** · {unit_text(status.info.rule.unit, status.info.rule.target, lang())}")
         for line in describe(status.explanation, lang()):
             st.text(line)
 
@@ -153,7 +154,7 @@ if not case.attachments:
     st.text(t("case.no_attachments"))
 for item in case.attachments:
     name, content_type, data = queries.attachment_content(uow(), actor=actor, attachment_id=item.id)
-    st.download_button(f"{t('case.download')} {name} ({item.size // 1024 + 1} KB)", data=data,
+    st.download_button(f"{t('case.download')} {literal(name)} ({item.size // 1024 + 1} KB)", data=data,
                        file_name=name, mime=content_type, key=f"attachment_{item.id}")
 
 st.subheader(t("case.history"))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
+from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
@@ -29,7 +30,7 @@ else:
                  total=reminders.count_reminders(uow(), actor=actor, open_only=True)))
 for item in pending:
     with st.expander(f"{t(f'kind.{item.kind}')} · {case_label(item.number, item.complaint_id)} · "
-                     f"{clock_names.get(item.clock_key, item.clock_key)}"):
+                     f"{literal(clock_names.get(item.clock_key, item.clock_key))}"):
         with st.form(f"answer_{item.id}"):
             answer = st.text_area(t("dept.answer_label"), key=f"answer_text_{item.id}")
             field_error(form_errors(f"answer_{item.id}"), "answer")

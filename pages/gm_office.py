@@ -9,6 +9,7 @@ from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
 from portal.services import complaints, followthrough, handling, queries, reminders, rules, statistics
+from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
@@ -92,7 +93,7 @@ with tab_consolidate:
     case = pick_from_queue(ledger, key="consolidate_pick", actor=actor, with_due=True)
     if case:
         for d in case.departments:
-            st.markdown(f"**{d['name_en'] if lang() == 'en' else d['name_zh']}** · "
+            st.markdown(f"**{literal(d['name_en'] if lang() == 'en' else d['name_zh'])}** · "
                         f"{t('finding.' + d['finding']) if d['finding'] else ''}")
             st.text(f"{t('field.cause')}: {d['cause']}\n{t('field.measures')}: {d['measures']}\n"
                     f"{t('field.proposed_amount')}: {d['proposed_amount'] if d['proposed_amount'] is not None else '—'}")

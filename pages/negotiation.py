@@ -9,6 +9,7 @@ from portal.domain.regulatory import REMEDIES, TOLD_VIA, Decision
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries
+from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, now, reference, t, uow
 from portal.ui.widgets import page_of
@@ -34,7 +35,7 @@ with panes[t("neg.tab.negotiate")]:
     case = pick(State.NEGOTIATING, "neg_pick")
     if case:
         h = case.handling
-        st.info(t("neg.instructions", text=h["approval_instructions"]))
+        st.info(t("neg.instructions", text=literal(h["approval_instructions"])))
         st.caption(t("neg.limit", limit=h["amount_limit"] if h["amount_limit"] is not None else "—"))
         errors = form_errors(f"neg_{case.id}")
         with st.form(f"neg_{case.id}"):

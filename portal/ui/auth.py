@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 
-import extra_streamlit_components as stx
 import streamlit as st
+from extra_streamlit_components.CookieManager import _component_func as cookie_component
 
 from portal.domain.roles import Role
 from portal.services import sessions
@@ -66,8 +66,13 @@ def current_actor() -> Actor | None:
     return None
 
 
-def _cookie_manager() -> stx.CookieManager:
-    return stx.CookieManager(key="portal_cookies")
+# The cookie component itself, called without CookieManager's extra "read every cookie" instance:
+# each call with the same key is one iframe that acts once, so no run triggers another.
+_COOKIE_RUNS = 3        # runs a write or delete stays on the page, in case one is cut short
+
+
+def _cookie_component(**kwargs) -> None:  # noqa: ANN003
+    cookie_component(default=False, **kwargs)
 
 
 def login_page() -> None:
@@ -105,19 +110,20 @@ def _secure() -> bool:
 
 
 def keep_cookie() -> None:
-    """Write the re-login cookie until the browser reports having it (the login run's rerun can
-    cut a component short, so the runs after login write it again, a few at most)."""
+    """Write the re-login cookie in the first runs after login (the same component each time)."""
     pending = st.session_state.get("cookie_pending", 0)
     token = st.session_state.get(TOKEN)
     if not pending or not token:
         return
-    manager = _cookie_manager()
-    if (manager.cookies or {}).get(COOKIE_NAME) == token or pending >= 10:
-        st.session_state.pop("cookie_pending")
-        return
     st.session_state["cookie_pending"] = pending + 1
-    manager.set(COOKIE_NAME, token, key=f"set_cookie_{pending}", expires_at=st.session_state.get("cookie_expires"),
-                same_site="strict", secure=_secure() or None)
+    if pending > _COOKIE_RUNS:
+        st.session_state.pop("cookie_pending")
+    expires = st.session_state.get("cookie_expires")
+    options = {"path": "/", "sameSite": "strict", "expires": expires.isoformat() if expires else None}
+    if _secure():
+        options["secure"] = True
+    _cookie_component(method="set", cookie=COOKIE_NAME, value=token, key=f"set_cookie_{token[:12]}",
+                      options={k: v for k, v in options.items() if v is not None})
 
 
 def log_out() -> None:
@@ -130,16 +136,15 @@ def log_out() -> None:
 
 
 def forget_cookie() -> None:
-    """Delete the re-login cookie on the login page until the browser reports it gone."""
+    """Delete the re-login cookie in the first runs of the login page after logout (or after the
+    cookie was found dead); the server has already revoked it, so this only tidies the browser."""
     pending = st.session_state.get("cookie_forget", 0)
     if not pending:
         return
-    manager = _cookie_manager()
-    if COOKIE_NAME not in (manager.cookies or {}) or pending >= 10:
-        st.session_state.pop("cookie_forget")
-        return
     st.session_state["cookie_forget"] = pending + 1
-    manager.delete(COOKIE_NAME, key=f"forget_cookie_{pending}")
+    if pending > _COOKIE_RUNS:
+        st.session_state.pop("cookie_forget")
+    _cookie_component(method="delete", cookie=COOKIE_NAME, key="forget_cookie")
 
 
 def role_names(roles) -> str:  # noqa: ANN001

@@ -68,8 +68,16 @@ def t(key: str, **params) -> str:  # noqa: ANN003
     return translate(key, lang(), **params)
 
 
+TRANSLATED_PARAMS = ("action", "state", "kind")     # catalogue codes that `render` translates
+
+
 def say(message: Message) -> str:
-    return render(message, lang())
+    """A message for a Markdown element: its parameters (which may hold what a user typed, such
+    as a file name) are shown literally."""
+    from portal.ui.literal import literal
+    params = {k: v if k in TRANSLATED_PARAMS or not isinstance(v, str) else literal(v)
+              for k, v in message.params.items()}
+    return render(Message(message.key, params), lang())
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -12,6 +12,7 @@ from portal.domain.roles import Role
 from portal.i18n.format import fmt_time
 from portal.services import followthrough, regulatory
 from portal.services.actors import Actor
+from portal.ui.literal import literal
 from portal.ui.context import now, reference, t, uow
 from portal.ui.widgets import act, field_error, form_errors, labels, seen_version
 
@@ -27,7 +28,7 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
     if h["outside_process"]:
         st.warning(t("reg.outside_running", kind=t(f"outside.{h['outside_process']}")))
     if h["other_company"]:
-        st.info(t("reg.other_company", company=h["other_company"]))
+        st.info(t("reg.other_company", company=literal(h["other_company"])))
     if h["decision_told_at"]:
         st.text(f"{t('field.decision_checked')}: {h['decision_checked']}\n{t('field.decision_basis')}: "
                 f"{h['decision_basis']}\n{t('field.decision_remedies')}: "

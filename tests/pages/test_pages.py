@@ -219,3 +219,19 @@ def test_the_interface_switches_to_english(page_db):
     at = app_as("clerk")
     at.selectbox(key="lang").select("en").run()
     assert "Welcome, 受理员甲" in texts(at)
+
+
+def test_the_login_form_locks_after_repeated_failures_without_naming_the_user(page_db):
+    for username in ("clerk", "nobody-here"):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        for _ in range(5):
+            at.text_input[0].input(username)
+            at.text_input[1].input("wrong-password")
+            at.button[0].click().run()
+            assert "用户名或密码不正确" in texts(at)
+        at.text_input[0].input(username)
+        at.text_input[1].input(PASSWORD if username == "clerk" else "wrong-password")
+        at.button[0].click().run()
+        assert "登录失败次数过多，请 15 分钟后再试" in texts(at)
+        assert TOKEN not in at.session_state
