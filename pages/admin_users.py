@@ -42,26 +42,6 @@ if names:
             st.session_state["users_notice"] = t("admin.users.changed", username=picked)
             st.rerun()
 
-st.subheader(t("users.reset_password"))
-reset_errors = st.session_state.get("reset_errors", {})
-with st.form("reset_password", enter_to_submit=False):
-    whose = st.selectbox(t("admin.users.pick"), [u.username for u in listing], index=None,
-                         placeholder=t("widget.choose"), key="reset_pick")
-    new_password = st.text_input(t("users.new_password"), type="password", key="reset_password_value")
-    field_error(reset_errors, "password")
-    if st.form_submit_button(t("users.reset_password")) and whose:
-        try:
-            users.reset_password(uow(), actor=actor, username=whose, password=new_password, now=now())
-        except ValidationFailed as refused:
-            st.session_state["reset_errors"] = refused.errors
-            st.rerun()
-        except DomainError as refused:
-            st.error(say(refused.message))
-        else:
-            st.session_state.pop("reset_errors", None)
-            st.session_state["users_notice"] = t("users.password_changed", username=whose)
-            st.rerun()
-
 st.subheader(t("admin.users.add"))
 errors = st.session_state.get("users_errors", {})
 with st.form("add_user"):
@@ -92,4 +72,24 @@ with st.form("add_user"):
             st.session_state.pop("users_errors", None)
             reference_changed()
             st.session_state["users_notice"] = t("admin.users.added", username=username.strip().lower())
+            st.rerun()
+
+st.subheader(t("users.reset_password"))
+reset_errors = st.session_state.get("reset_errors", {})
+with st.form("reset_password", enter_to_submit=False):
+    whose = st.selectbox(t("admin.users.pick"), [u.username for u in listing], index=None,
+                         placeholder=t("widget.choose"), key="reset_pick")
+    new_password = st.text_input(t("users.new_password"), type="password", key="reset_password_value")
+    field_error(reset_errors, "password")
+    if st.form_submit_button(t("users.reset_password")) and whose:
+        try:
+            users.reset_password(uow(), actor=actor, username=whose, password=new_password, now=now())
+        except ValidationFailed as refused:
+            st.session_state["reset_errors"] = refused.errors
+            st.rerun()
+        except DomainError as refused:
+            st.error(say(refused.message))
+        else:
+            st.session_state.pop("reset_errors", None)
+            st.session_state["users_notice"] = t("users.password_changed", username=whose)
             st.rerun()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from portal.domain.validation import text_field
 from portal.domain.errors import Message, TransitionNotAllowed
 
 REMEDIES = ("review", "mediation", "arbitration", "litigation")   # 核查、调解、仲裁、诉讼
@@ -25,19 +26,24 @@ class Decision:
     proof: str = ""                # reference to the letter, SMS, email or call recording
 
 
-def validate_decision(decision: Decision) -> dict[str, Message]:
+def normalise_decision(decision: Decision) -> tuple[Decision, dict[str, Message]]:
+    """The decision as stored (text cleaned) and its problems, keyed by form field."""
     errors: dict[str, Message] = {}
-    for name in ("checked", "basis", "proof"):
-        value = getattr(decision, name).strip()
-        if not value:
-            errors[f"decision_{name}"] = Message("form.required")
-        elif len(value) > (200 if name == "proof" else 4000):
-            errors[f"decision_{name}"] = Message("form.too_long", {"max": 200 if name == "proof" else 4000})
-    if not decision.remedies or any(r not in REMEDIES for r in decision.remedies):
+    texts = {name: text_field(errors, f"decision_{name}", getattr(decision, name),
+                              limit=200 if name == "proof" else 4000, multiline=name != "proof")
+             for name in ("checked", "basis", "proof")}
+    remedies = decision.remedies
+    if not isinstance(remedies, (list, tuple)) or not remedies or any(
+            not isinstance(r, str) or r not in REMEDIES for r in remedies):
         errors["decision_remedies"] = Message("regulatory.remedies_required")
-    if decision.told_via not in TOLD_VIA:
+        remedies = []
+    if not isinstance(decision.told_via, str) or decision.told_via not in TOLD_VIA:
         errors["decision_told_via"] = Message("form.unknown_choice")
-    return errors
+    return Decision(remedies=list(dict.fromkeys(remedies)), told_via=decision.told_via, **texts), errors
+
+
+def validate_decision(decision: Decision) -> dict[str, Message]:
+    return normalise_decision(decision)[1]
 
 
 def next_extension(extension_days: int) -> tuple[int, int, str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.domain.validation import text_field
 from portal.domain.errors import Message
 
 DIMENSIONS = ("process", "attitude", "efficiency", "result", "overall")
@@ -19,9 +20,9 @@ class Survey:
 
 def validate_survey(survey: Survey, outcome: str) -> dict[str, Message]:
     errors = {name: Message("survey.score_range") for name in DIMENSIONS
-              if not isinstance(getattr(survey, name), int) or not 1 <= getattr(survey, name) <= 5}
-    if not outcome.strip():
-        errors["outcome"] = Message("form.required")
+              if not isinstance(getattr(survey, name), int) or isinstance(getattr(survey, name), bool)
+              or not 1 <= getattr(survey, name) <= 5}
+    text_field(errors, "outcome", outcome, limit=2000)
     return errors
 
 

@@ -14,7 +14,7 @@ from portal.domain.errors import Message, NotFound, TransitionNotAllowed, Valida
 from portal.domain.lifecycle import Action, State
 from portal.domain.numbering import format_number, period_of
 from portal.domain.severity import effective_severity, major_reasons
-from portal.domain.validation import (SEVERITIES, Attachment, RegistrationForm, parse_amount,
+from portal.domain.validation import (text_field, SEVERITIES, Attachment, RegistrationForm, clean_attachments, parse_amount,
                                       validate_registration)
 from portal.persistence.counters import next_serial
 from portal.persistence.database import UnitOfWork
@@ -37,7 +37,8 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
                        attachments: list[Attachment], now: datetime,
                        original_id: int | None = None) -> Registered:
     """Intake registers a 客户抱怨处理表; it lands in the GM office queue (待受理)."""
-    form = form.stripped()
+    form, wrong = form.normalised()
+    attachments, wrong_files = clean_attachments(attachments)
     with uow.write() as session:
         user = fresh_actor(session, actor)
         target = lifecycle.next_state(Action.REGISTER, None, actor.roles)
@@ -47,6 +48,9 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
             form, now=now, channels={c.code for c in ref.channels},
             categories={c.code for c in ref.categories}, staff={s.code for s in ref.staff},
             attachments=attachments, limits=rules.attachment_limits(values))
+        errors.update(wrong)
+        if wrong_files:
+            errors["attachments"] = wrong_files
         if errors:
             raise ValidationFailed(errors)
         amount = parse_amount(form.amount_at_stake)
@@ -138,20 +142,28 @@ def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, catego
         source = State(complaint.state)
         target = lifecycle.next_state(Action.ACCEPT, source, actor.roles)
         errors: dict[str, Message] = {}
-        category_id = session.scalar(select(Category.id).where(Category.code == category, Category.active))
+        category_id = session.scalar(select(Category.id).where(Category.code == category, Category.active)) \
+            if isinstance(category, str) else None
         if category_id is None:
             errors["category"] = Message("form.unknown_choice")
-        if severity not in SEVERITIES:
+        if not isinstance(severity, str) or severity not in SEVERITIES:
             errors["severity"] = Message("form.unknown_choice")
-        codes = list(dict.fromkeys(departments))
+        if not isinstance(departments, (list, tuple)) or not all(isinstance(d, str) for d in departments):
+            departments = None
+        codes = list(dict.fromkeys(departments or []))
         routed = session.scalars(select(Department).where(
             Department.code.in_(codes), Department.active, Department.investigates)).all()
-        if not codes:
+        if departments is None:
+            errors["departments"] = Message("form.unknown_choice")
+        elif not codes:
             errors["departments"] = Message("accept.no_department")
         elif len(routed) != len(codes):
             errors["departments"] = Message("form.unknown_choice")
-        if len(comment) > 1000:
-            errors["comment"] = Message("form.too_long", {"max": 1000})
+        for name, flag in (("flag_media", flag_media), ("flag_regulator", flag_regulator),
+                           ("flag_litigation", flag_litigation)):
+            if not isinstance(flag, bool):
+                errors[name] = Message("form.bad_value")
+        comment = text_field(errors, "comment", comment, required=False, limit=1000)
         if errors:
             raise ValidationFailed(errors)
         values = rules.settings(session)
@@ -186,14 +198,15 @@ def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, catego
 def report_major_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str,
                       now: datetime) -> None:
     """The GM office records that a major case was reported upward (stops the 24-hour clock)."""
-    comment = comment.strip()
+    errors: dict[str, Message] = {}
+    comment = text_field(errors, "comment", comment, limit=2000)
     with case_step(uow, actor, complaint_id, Action.REPORT_MAJOR, None) as (session, user, complaint, state):
         if complaint.severity != "major":
             raise TransitionNotAllowed("major.not_major")
         if complaint.major_reported_at is not None:
             raise TransitionNotAllowed("major.already_reported")
-        if not comment:
-            raise ValidationFailed({"comment": Message("form.required")})
+        if errors:
+            raise ValidationFailed(errors)
         complaint.major_reported_at = now
         record_event(session, actor=user, at=now, action=Action.REPORT_MAJOR.value,
                      complaint_id=complaint.id, from_state=state.value, to_state=state.value,

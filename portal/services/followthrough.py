@@ -3,7 +3,7 @@ company's responsibility (002 art.13.13), and rectification items with owner and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
@@ -15,6 +15,7 @@ from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Complaint, Department, Petition, Rectification
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.domain.validation import text_field
 from portal.services.handling import _event, _my_routing, _text
 from portal.services.steps import case_step
 
@@ -61,7 +62,7 @@ def mark_other_company(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comp
                        expected_version: int | None = None, now: datetime) -> None:
     """The complaint involves another company's responsibility; the GM office coordinates."""
     errors: dict[str, Message] = {}
-    company = _text(errors, "other_company", company)[:200]
+    company = text_field(errors, "other_company", company, limit=200, multiline=False)
     with case_step(uow, actor, complaint_id, Action.MARK_OTHER_COMPANY, expected_version) as (session, user, complaint, source):
         if errors:
             raise ValidationFailed(errors)
@@ -76,6 +77,10 @@ def add_rectification(uow: UnitOfWork, *, actor: Actor, complaint_id: int, cause
     description = _text(errors, "description", description)
     if deadline is None:
         errors["deadline"] = Message("form.required")
+    elif not isinstance(deadline, date) or isinstance(deadline, datetime):
+        errors["deadline"] = Message("form.bad_value")
+    elif deadline > now.date() + timedelta(days=3660):
+        errors["deadline"] = Message("rectification.far_deadline")
     elif deadline < now.date():
         errors["deadline"] = Message("rectification.past_deadline")
     with case_step(uow, actor, complaint_id, Action.ADD_RECTIFICATION, None) as (session, user, complaint, source):

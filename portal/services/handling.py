@@ -19,9 +19,9 @@ from portal.domain.authority import AuthorityLevel, check_authority, required_le
 from portal.domain.errors import Message, TransitionNotAllowed, ValidationFailed
 from portal.domain.lifecycle import Action, State
 from portal.domain.recusal import check_not_named
-from portal.domain.regulatory import Decision, validate_decision
+from portal.domain.regulatory import Decision, normalise_decision
 from portal.domain.satisfaction import Survey, dissatisfied, validate_survey
-from portal.domain.validation import Attachment, parse_amount, validate_attachments
+from portal.domain.validation import Attachment, amount_field, clean_attachments, text_field, validate_attachments
 from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint, ComplaintDepartment,
                                        Department, FollowUp, PenaltyStandard, User)
 from portal.persistence.database import UnitOfWork
@@ -48,24 +48,12 @@ def _my_routing(complaint: Complaint, user: User) -> ComplaintDepartment:
     raise TransitionNotAllowed("case.not_yours")
 
 
-def _text(errors: dict[str, Message], name: str, value: str, required: bool = True) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        errors[name] = Message("form.required")
-    elif len(value) > TEXT_LIMIT:
-        errors[name] = Message("form.too_long", {"max": TEXT_LIMIT})
-    return value
+def _text(errors: dict[str, Message], name: str, value: object, required: bool = True) -> str:
+    return text_field(errors, name, value, required=required, limit=TEXT_LIMIT)
 
 
-def _amount(errors: dict[str, Message], name: str, value) -> Decimal | None:  # noqa: ANN001
-    try:
-        amount = parse_amount(value)
-    except ValueError:
-        errors[name] = Message("form.bad_amount")
-        return None
-    if amount is not None and (amount < 0 or amount >= Decimal("1e12")):
-        errors[name] = Message("form.bad_amount")
-    return amount
+def _amount(errors: dict[str, Message], name: str, value: object) -> Decimal | None:
+    return amount_field(errors, name, value)
 
 
 def _touch(complaint: Complaint) -> None:
@@ -137,8 +125,9 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
     evidence = _text(errors, "evidence", report.evidence)
     cause = _text(errors, "cause", report.cause)
     measures = _text(errors, "measures", report.measures)
-    unit = _text(errors, "responsible_unit", report.responsible_unit, required=False)[:100]
-    persons = _text(errors, "responsible_persons", report.responsible_persons, required=False)[:200]
+    unit = text_field(errors, "responsible_unit", report.responsible_unit, required=False, limit=100, multiline=False)
+    persons = text_field(errors, "responsible_persons", report.responsible_persons, required=False, limit=200,
+                         multiline=False)
     if report.finding not in FINDINGS:
         errors["finding"] = Message("form.unknown_choice")
     amount = _amount(errors, "proposed_amount", report.proposed_amount)
@@ -147,7 +136,8 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         check_not_named(user.id, _staff_ids(complaint))
         if routing.report_submitted_at is not None:
             raise TransitionNotAllowed("handling.report_already")
-        file_error = validate_attachments(attachments, rules.attachment_limits(rules.settings(session)))
+        attachments, file_error = clean_attachments(attachments)
+        file_error = file_error or validate_attachments(attachments, rules.attachment_limits(rules.settings(session)))
         if file_error:
             errors["attachments"] = file_error
         if errors:
@@ -168,8 +158,9 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
             complaint.reported_to_gm_at = now
         _touch(complaint)
         _event(session, user, complaint, Action.SUBMIT_REPORT, source, now,
-               changes={"department": routing.department.code, **asdict(report),
-                        "proposed_amount": amount, "remaining_departments": remaining,
+               changes={"department": routing.department.code, "evidence": evidence, "cause": cause,
+                        "finding": report.finding, "measures": measures, "responsible_unit": unit,
+                        "responsible_persons": persons, "proposed_amount": amount, "remaining_departments": remaining,
                         "attachments": [a.filename for a in attachments]})
         return target
 
@@ -245,7 +236,7 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
                        expected_version: int | None = None, now: datetime) -> None:
     """What the customer said to the approved instructions; never beyond the approved limit. The
     decision told to them states what the regulator requires and how it was told (art. 19, 21)."""
-    errors: dict[str, Message] = validate_decision(decision)
+    decision, errors = normalise_decision(decision)
     note = _text(errors, "note", note)
     amount = _amount(errors, "agreed_amount", agreed_amount)
     if result not in NEGOTIATION_RESULTS:
@@ -260,9 +251,9 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
             raise ValidationFailed(errors)
         complaint.negotiation_result, complaint.negotiation_note = result, note
         complaint.negotiated_amount, complaint.state = amount, target.value
-        complaint.decision_checked, complaint.decision_basis = decision.checked.strip(), decision.basis.strip()
+        complaint.decision_checked, complaint.decision_basis = decision.checked, decision.basis
         complaint.decision_remedies = ",".join(decision.remedies)
-        complaint.decision_told_via, complaint.decision_proof = decision.told_via, decision.proof.strip()
+        complaint.decision_told_via, complaint.decision_proof = decision.told_via, decision.proof
         complaint.decision_told_at = complaint.decision_told_at or now
         _event(session, user, complaint, Action.RECORD_NEGOTIATION, source, now, note,
                {"result": result, "agreed_amount": amount, **asdict(decision)})
@@ -291,7 +282,8 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
                expected_version: int | None = None, now: datetime) -> None:
     errors: dict[str, Message] = {}
     final_opinion = _text(errors, "final_opinion", final_opinion)
-    penalty_persons = _text(errors, "penalty_persons", penalty_persons, required=False)[:200]
+    penalty_persons = text_field(errors, "penalty_persons", penalty_persons, required=False, limit=200,
+                                 multiline=False)
     with case_step(uow, actor, complaint_id, Action.CLOSE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
         standard = session.get(PenaltyStandard, responsibility_level)
@@ -324,6 +316,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
 def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str, survey: Survey,
                      expected_version: int | None = None, now: datetime) -> State:
     errors = validate_survey(survey, outcome)
+    outcome = text_field({}, "outcome", outcome)
     with case_step(uow, actor, complaint_id, Action.RECORD_FOLLOW_UP, expected_version) as (session, user, complaint, source):
         if complaint.follow_up_task:
             raise TransitionNotAllowed("follow_up.task_open")
@@ -331,11 +324,11 @@ def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcom
             raise ValidationFailed(errors)
         unhappy = dissatisfied(survey, int(rules.settings(session)["follow_up.dissatisfied_max"]))
         target = lifecycle.after_follow_up(unhappy)
-        session.add(FollowUp(complaint_id=complaint.id, visited_at=now, outcome=outcome.strip(),
+        session.add(FollowUp(complaint_id=complaint.id, visited_at=now, outcome=outcome,
                              by_id=user.id, **asdict(survey)))
         complaint.state, complaint.follow_up_task = target.value, unhappy
         _touch(complaint)
-        _event(session, user, complaint, Action.RECORD_FOLLOW_UP, source, now, outcome.strip(),
+        _event(session, user, complaint, Action.RECORD_FOLLOW_UP, source, now, outcome,
                {**asdict(survey), "dissatisfied": unhappy})
         return target
 
@@ -372,13 +365,17 @@ def hold(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
 
 def resume(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str = "",
            expected_version: int | None = None, now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    comment = _text(errors, "reason", comment, required=False)
+    if errors:
+        raise ValidationFailed(errors)
     with case_step(uow, actor, complaint_id, Action.RESUME, expected_version) as (session, user, complaint, source):
         if not complaint.paused:
             raise TransitionNotAllowed("hold.not_on_hold")
         held = int((now - complaint.paused_since).total_seconds())
         complaint.paused, complaint.paused_since = False, None
         complaint.paused_seconds += max(held, 0)
-        _event(session, user, complaint, Action.RESUME, source, now, comment.strip(),
+        _event(session, user, complaint, Action.RESUME, source, now, comment,
                {"held_seconds": held})
 
 

@@ -21,7 +21,7 @@ def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
     """Grant the next extension (to 30 days, then 30 more) and record that the complainant was told."""
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
-    if told_via not in TOLD_VIA:
+    if not isinstance(told_via, str) or told_via not in TOLD_VIA:
         errors["told_via"] = Message("form.unknown_choice")
     with case_step(uow, actor, complaint_id, Action.EXTEND_REGULATORY, expected_version) as (session, user, complaint, source):
         if complaint.decision_told_at is not None:
@@ -42,17 +42,25 @@ def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
 def start_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, kind: str, note: str,
                           expected_version: int | None = None, now: datetime) -> None:
     """Outside appraisal or mediation begins: its time does not count (art. 23)."""
-    if kind not in OUTSIDE_PROCESSES:
-        raise ValidationFailed({"kind": Message("form.unknown_choice")})
+    errors: dict[str, Message] = {}
+    note = _text(errors, "note", note, required=False)
+    if not isinstance(kind, str) or kind not in OUTSIDE_PROCESSES:
+        errors["kind"] = Message("form.unknown_choice")
+    if errors:
+        raise ValidationFailed(errors)
     with case_step(uow, actor, complaint_id, Action.START_OUTSIDE, expected_version) as (session, user, complaint, source):
         if complaint.outside_process is not None:
             raise TransitionNotAllowed("regulatory.outside_running")
         complaint.outside_process, complaint.outside_since = kind, now
-        _event(session, user, complaint, Action.START_OUTSIDE, source, now, note.strip(), {"kind": kind})
+        _event(session, user, complaint, Action.START_OUTSIDE, source, now, note, {"kind": kind})
 
 
 def end_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, note: str,
                         expected_version: int | None = None, now: datetime) -> None:
+    errors: dict[str, Message] = {}
+    note = _text(errors, "note", note, required=False)
+    if errors:
+        raise ValidationFailed(errors)
     with case_step(uow, actor, complaint_id, Action.END_OUTSIDE, expected_version) as (session, user, complaint, source):
         if complaint.outside_process is None:
             raise TransitionNotAllowed("regulatory.outside_not_running")
@@ -60,7 +68,7 @@ def end_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, not
         kind = complaint.outside_process
         complaint.outside_process, complaint.outside_since = None, None
         complaint.outside_seconds += spent
-        _event(session, user, complaint, Action.END_OUTSIDE, source, now, note.strip(),
+        _event(session, user, complaint, Action.END_OUTSIDE, source, now, note,
                {"kind": kind, "seconds": spent})
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from portal.domain.validation import text_field
 from portal.domain.errors import Message, NotFound, PermissionDenied, ValidationFailed
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.roles import Role
@@ -123,10 +124,10 @@ def count_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = N
 
 def answer_reminder(uow: UnitOfWork, *, actor: Actor, reminder_id: int, answer: str, now: datetime) -> None:
     """The department answers a reminder (what it is doing) or a late-inquiry (why it was late)."""
-    answer = answer.strip()
-    if not answer or len(answer) > 2000:
-        raise ValidationFailed({"answer": Message("form.required" if not answer else "form.too_long",
-                                                  {"max": 2000})})
+    errors: dict[str, Message] = {}
+    answer = text_field(errors, "answer", answer, limit=2000)
+    if errors:
+        raise ValidationFailed(errors)
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.HANDLER)
         reminder = session.get(Reminder, reminder_id, with_for_update=True)

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.passwords import password_problem
+from portal.domain.text import clean_text
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Department, User, UserRole
@@ -29,18 +30,27 @@ def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_nam
              password: str, roles: list[str], department: str | None,
              approval_level: str | None = None, email: str = "", now: datetime) -> int:
     """Create a user. `actor` None means the command line run by whoever operates the server."""
-    username, display_name = username.strip().lower(), display_name.strip()
+    username = username.strip().lower() if isinstance(username, str) else ""
+    display_name = clean_text(display_name) or ""
     errors: dict[str, Message] = {}
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         errors["username"] = Message("users.bad_username")
     if not display_name or len(display_name) > 60:
         errors["display_name"] = Message("form.required")
     if password_problem(password) is not None:
         errors["password"] = password_problem(password)
     valid_roles = {r.value for r in Role}
-    if not roles or any(r not in valid_roles for r in roles):
+    if not isinstance(roles, (list, tuple)) or not roles or any(not isinstance(r, str) or r not in valid_roles
+                                                                for r in roles):
+        roles = []
         errors["roles"] = Message("users.bad_roles", {"allowed": ", ".join(sorted(valid_roles))})
-    if approval_level is not None and approval_level not in APPROVAL_LEVELS:
+    if department is not None and not isinstance(department, str):
+        errors["department"] = Message("form.unknown_choice")
+        department = None
+    email = clean_text(email) or ""
+    if len(email) > 100:
+        errors["email"] = Message("form.too_long", {"max": 100})
+    if approval_level is not None and (not isinstance(approval_level, str) or approval_level not in APPROVAL_LEVELS):
         errors["approval_level"] = Message("form.unknown_choice")
     elif approval_level is None and Role.APPROVER.value in (roles or []):
         errors["approval_level"] = Message("users.approver_needs_level")

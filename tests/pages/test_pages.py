@@ -235,3 +235,18 @@ def test_the_login_form_locks_after_repeated_failures_without_naming_the_user(pa
         at.button[0].click().run()
         assert "登录失败次数过多，请 15 分钟后再试" in texts(at)
         assert TOKEN not in at.session_state
+
+
+def test_the_admin_resets_a_password_and_the_users_open_session_ends(page_db):
+    clerk = app_as("clerk", page_path("register"))
+    admin = app_as("admin", page_path("admin_users"))
+    admin.selectbox(key="reset_pick").select("clerk")
+    admin.text_input(key="reset_password_value").input("short")
+    next(b for b in admin.button if b.label == "重置密码").click().run()
+    assert "密码至少 8 位" in texts(admin)
+    admin.selectbox(key="reset_pick").select("clerk")
+    admin.text_input(key="reset_password_value").input("a-fresh-password")
+    next(b for b in admin.button if b.label == "重置密码").click().run()
+    assert "已重置 clerk 的密码" in texts(admin)
+    clerk.run()
+    assert "您的登录已结束" in texts(clerk) and TOKEN not in clerk.session_state
