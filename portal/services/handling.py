@@ -286,11 +286,13 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
                                  multiline=False)
     with case_step(uow, actor, complaint_id, Action.CLOSE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
-        standard = session.get(PenaltyStandard, responsibility_level)
+        standard = session.get(PenaltyStandard, responsibility_level) if isinstance(responsibility_level, str) else None
         if standard is None:
             errors["responsibility_level"] = Message("form.unknown_choice")
         department_id = None
-        if responsible_department:
+        if responsible_department is not None and not isinstance(responsible_department, str):
+            errors["responsible_department"] = Message("form.unknown_choice")
+        elif responsible_department:
             department_id = session.scalar(select(Department.id).where(Department.code == responsible_department))
             if department_id is None:
                 errors["responsible_department"] = Message("form.unknown_choice")
