@@ -1,11 +1,10 @@
-"""Deployment settings: the database URL and the login-cookie key.
+"""Deployment settings: the database URL.
 
 Read from the environment first, then `.streamlit/secrets.toml`; never from the repository.
 """
 from __future__ import annotations
 
 import os
-import secrets
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -29,12 +28,3 @@ def _setting(name: str) -> str | None:
 
 def database_url() -> str:
     return _setting("PORTAL_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
-
-
-_PROCESS_COOKIE_KEY = secrets.token_hex(32)
-
-
-def cookie_key() -> str:
-    """The signing key of the re-login cookie; without one configured, a per-process random key
-    (logins then last until the server restarts)."""
-    return _setting("PORTAL_COOKIE_KEY") or _PROCESS_COOKIE_KEY

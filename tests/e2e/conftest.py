@@ -33,7 +33,7 @@ def _free_port() -> int:
 def running_portal(database: Path):
     """`streamlit run` on the database file, started anew; yields its address once healthy."""
     port = _free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}", "PORTAL_COOKIE_KEY": "e2e-test-key"}
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}"}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "server.py"),
          "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
