@@ -245,7 +245,8 @@ def validate_registration(form: RegistrationForm, *, now: datetime, channels: se
 def clean_attachment(item: object) -> Attachment | None:
     """The attachment with its file name as stored (controls and folders removed), or None when
     it is not an attachment of file name and bytes at all."""
-    if not isinstance(item, Attachment) or not isinstance(item.data, (bytes, bytearray)):
+    if not isinstance(item, Attachment) or not isinstance(item.data, (bytes, bytearray)) \
+            or not isinstance(item.filename, str):
         return None
     name = clean_text(item.filename)
     if name is None:

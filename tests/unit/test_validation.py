@@ -102,3 +102,83 @@ def test_major_case_criteria():
         "media", "regulator", "litigation"]
     assert effective_severity("general", ["media"]) == "major"
     assert effective_severity("important", []) == "important"
+
+
+def normalised_errors(form, attachments=()):  # noqa: ANN001
+    """What the service does: normalise, then validate; type problems and rule problems together."""
+    cleaned, wrong = form.normalised()
+    return cleaned, {**errors_of(cleaned, list(attachments)), **wrong}
+
+
+@pytest.mark.parametrize("phone, stored", [("１３８１２３４５６７８", "13812345678"), ("138 1234 5678", "13812345678"),
+                                           ("138\u200b1234\u200b5678", "13812345678")])
+def test_full_width_and_spaced_digits_are_normalised(phone, stored):
+    cleaned, errors = normalised_errors(a_form(customer_phone=phone))
+    assert not errors and cleaned.customer_phone == stored
+
+
+@pytest.mark.parametrize("phone", ["١٣٨١٢٣٤٥٦٧٨", "۱۳۸۱۲۳۴۵۶۷۸", "१३८१२३४५६७८"])
+def test_digits_of_other_scripts_are_refused(phone):
+    assert normalised_errors(a_form(customer_phone=phone))[1]["customer_phone"].key == "form.bad_mobile"
+
+
+@pytest.mark.parametrize("number", ["11010520991231001X", "110105189912310015", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"])
+def test_id_numbers_born_in_the_future_or_before_1900_or_in_other_digits_are_refused(number):
+    assert normalised_errors(a_form(customer_id_number=number))[1]["customer_id_number"].key == "form.bad_id_number"
+
+
+def test_a_full_width_id_number_is_normalised():
+    cleaned, errors = normalised_errors(a_form(customer_id_number="１１０１０５１９４９１２３１００２ｘ"))
+    assert not errors and cleaned.customer_id_number == "11010519491231002x"
+
+
+@pytest.mark.parametrize("moment", [datetime(1900, 1, 1), datetime(1, 1, 1), datetime(1999, 12, 31, 23, 59)])
+def test_received_times_before_2000_are_refused(moment):
+    assert normalised_errors(a_form(received_at=moment))[1]["received_at"].key == "form.too_early"
+
+
+def test_a_received_date_without_time_is_refused_and_an_aware_time_becomes_beijing_time():
+    from datetime import date, timezone
+    assert normalised_errors(a_form(received_at=date(2025, 9, 1)))[1]["received_at"].key == "form.bad_value"
+    cleaned, errors = normalised_errors(a_form(received_at=datetime(2025, 9, 1, 1, 0, tzinfo=timezone.utc)))
+    assert not errors and cleaned.received_at == datetime(2025, 9, 1, 9, 0)
+
+
+@pytest.mark.parametrize("text", ["\u200b\u200b", "\ufeff", " \u200d ", "\x00\x1b\x07"])
+def test_text_of_nothing_visible_counts_as_empty(text):
+    assert normalised_errors(a_form(customer_name=text))[1]["customer_name"].key == "form.required"
+
+
+def test_control_characters_and_bidi_overrides_are_removed_but_line_breaks_kept():
+    cleaned, errors = normalised_errors(a_form(customer_name="陈\x00小\x1b明\u202e", description="第一行\r\n第二行\x07"))
+    assert not errors and cleaned.customer_name == "陈小明" and cleaned.description == "第一行\n第二行"
+
+
+@pytest.mark.parametrize("field, value", [("customer_name", 42), ("description", ["a"]), ("complained_staff", None),
+                                          ("complained_staff", "clerk"), ("flag_media", "yes"),
+                                          ("customer_phone", 13812345678), ("channel", None), ("received_at", "2025-09-01")])
+def test_values_of_the_wrong_kind_get_a_message_not_an_exception(field, value):
+    assert field in normalised_errors(a_form(**{field: value}))[1]
+
+
+@pytest.mark.parametrize("amount", ["1e12", "1000000000000", "0.001", "-1", "NaN", "Infinity", 1.5, True, "1e400"])
+def test_amounts_beyond_the_column_or_its_cents_are_refused(amount):
+    assert normalised_errors(a_form(amount_at_stake=amount))[1]["amount_at_stake"].key == "form.bad_amount"
+
+
+@pytest.mark.parametrize("amount, stored", [("999999999999.99", Decimal("999999999999.99")), ("1,000.50", Decimal("1000.50")),
+                                            ("１２３．４５", Decimal("123.45")), (3000, Decimal(3000))])
+def test_amounts_in_range_are_kept(amount, stored):
+    from portal.domain.validation import parse_amount
+    assert not normalised_errors(a_form(amount_at_stake=amount))[1]
+    assert parse_amount(amount) == stored
+
+
+def test_file_names_are_cleaned_and_long_ones_refused():
+    from portal.domain.validation import clean_attachments
+    files, problem = clean_attachments([Attachment("../../etc/报告\x00.pdf", "application/pdf", b"x")])
+    assert problem is None and files[0].filename == "报告.pdf"
+    long = [Attachment("x" * 10_000 + ".pdf", "application/pdf", b"x")]
+    assert normalised_errors(a_form(), clean_attachments(long)[0])[1]["attachments"].key == "form.file_name_too_long"
+    assert clean_attachments("not a list")[1].key == "form.bad_value"
+    assert clean_attachments([Attachment(None, "x", b"x")])[1].key == "form.bad_value"
