@@ -84,7 +84,7 @@ with st.form(f"report_{picked}"):
     cause = st.text_area(t("field.cause"), key=k + "cause")
     field_error(errors, "cause")
     finding = st.radio(t("field.finding"), list(handling.FINDINGS), format_func=lambda v: t(f"finding.{v}"),
-                       horizontal=True, key=k + "finding")
+                       horizontal=True, key=k + "finding", index=None)
     field_error(errors, "finding")
     left, right = st.columns(2)
     unit = left.text_input(t("field.responsible_unit"), key=k + "unit")

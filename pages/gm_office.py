@@ -120,18 +120,21 @@ with tab_close:
         standards = handling.penalty_standards(uow())
         errors = form_errors(f"close_{case.id}")
         # Outside the form, so the penalty preview follows the choice at once.
-        level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards],
-                             format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
+        level = st.selectbox(t("field.responsibility_level"), [s.level for s in standards], index=None,
+                             placeholder=t("widget.choose"), format_func=lambda v: t(f"resp.{v}"), key=f"level_{case.id}")
         field_error(errors, "responsibility_level")
-        chosen = next(s for s in standards if s.level == level)
-        st.caption(t("gm.penalty_preview", loss=chosen.department_loss, penalty=t(f"penalty.{chosen.penalty_type}")))
+        chosen = next((s for s in standards if s.level == level), None)
+        if chosen is not None:
+            st.caption(t("gm.penalty_preview", loss=chosen.department_loss,
+                         penalty=t(f"penalty.{chosen.penalty_type}")))
         with st.form(f"close_{case.id}"):
             final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
             field_error(errors, "final_opinion")
             routed_codes = [d["code"] for d in case.departments]
-            responsible = st.selectbox(t("field.responsible_department"), [None, *departments],
-                                       format_func=lambda c: "—" if c is None else departments[c],
-                                       index=1 + list(departments).index(routed_codes[0]) if routed_codes else 0)
+            responsible = st.selectbox(t("field.responsible_department"),
+                                       routed_codes + [c for c in departments if c not in routed_codes],
+                                       format_func=lambda c: departments.get(c, c), index=None,
+                                       placeholder=t("widget.choose"), key=f"responsible_{case.id}")
             field_error(errors, "responsible_department")
             persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
             if st.form_submit_button(t("gm.close"), type="primary"):

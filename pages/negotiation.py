@@ -39,7 +39,7 @@ with panes[t("neg.tab.negotiate")]:
         st.caption(t("neg.limit", limit=h["amount_limit"] if h["amount_limit"] is not None else "—"))
         errors = form_errors(f"neg_{case.id}")
         with st.form(f"neg_{case.id}"):
-            result = st.radio(t("field.result"), list(handling.NEGOTIATION_RESULTS), horizontal=True,
+            result = st.radio(t("field.result"), list(handling.NEGOTIATION_RESULTS), horizontal=True, index=None,
                               format_func=lambda v: t(f"result.{v}"), key=f"neg_result_{case.id}")
             field_error(errors, "result")
             note = st.text_area(t("field.note"), key=f"neg_note_{case.id}")
@@ -50,12 +50,14 @@ with panes[t("neg.tab.negotiate")]:
             field_error(errors, "decision_checked")
             basis = st.text_area(t("field.decision_basis"), key=f"neg_basis_{case.id}")
             field_error(errors, "decision_basis")
-            remedies = st.multiselect(t("field.decision_remedies"), list(REMEDIES), default=list(REMEDIES),
+            remedies = st.multiselect(t("field.decision_remedies"), list(REMEDIES), default=[],
+                                      placeholder=t("widget.choose"),
                                       format_func=lambda v: t(f"remedy.{v}"), key=f"neg_remedies_{case.id}")
             field_error(errors, "decision_remedies")
             left, right = st.columns(2)
             via = left.selectbox(t("field.decision_told_via"), list(TOLD_VIA), format_func=lambda v: t(f"via.{v}"),
-                                 key=f"neg_via_{case.id}")
+                                 index=None, placeholder=t("widget.choose"), key=f"neg_via_{case.id}")
+            field_error(errors, "decision_told_via")
             proof = right.text_input(t("field.decision_proof"), key=f"neg_proof_{case.id}")
             field_error(errors, "decision_proof")
             if st.form_submit_button(t("neg.record"), type="primary"):
@@ -105,9 +107,15 @@ with panes[t("neg.tab.follow_up")]:
         with st.form(f"follow_{case.id}"):
             outcome = st.text_area(t("field.outcome"), key=f"follow_outcome_{case.id}")
             field_error(errors, "outcome")
+            st.caption(t("survey.scale_help"))
             columns = st.columns(len(DIMENSIONS))
-            scores = {name: column.selectbox(t(f"survey.{name}"), [5, 4, 3, 2, 1], key=f"follow_{name}_{case.id}")
+            scores = {name: column.selectbox(t(f"survey.{name}"), [1, 2, 3, 4, 5], index=None,
+                                             format_func=lambda v: t(f"survey.scale.{v}"),
+                                             placeholder=t("widget.choose"), key=f"follow_{name}_{case.id}")
                       for name, column in zip(DIMENSIONS, columns)}
+            for name, column in zip(DIMENSIONS, columns):
+                with column:
+                    field_error(errors, name)
             if st.form_submit_button(t("neg.follow_up"), type="primary"):
                 act(lambda: handling.record_follow_up(uow(), actor=actor, complaint_id=case.id, outcome=outcome,
                                                       survey=Survey(**scores), expected_version=seen_version(case),

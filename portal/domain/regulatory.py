@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from portal.domain.validation import text_field
+from portal.domain.validation import choice_message, text_field
 from portal.domain.errors import Message, TransitionNotAllowed
 
 REMEDIES = ("review", "mediation", "arbitration", "litigation")   # 核查、调解、仲裁、诉讼
@@ -38,7 +38,7 @@ def normalise_decision(decision: Decision) -> tuple[Decision, dict[str, Message]
         errors["decision_remedies"] = Message("regulatory.remedies_required")
         remedies = []
     if not isinstance(decision.told_via, str) or decision.told_via not in TOLD_VIA:
-        errors["decision_told_via"] = Message("form.unknown_choice")
+        errors["decision_told_via"] = choice_message(decision.told_via)
     return Decision(remedies=list(dict.fromkeys(remedies)), told_via=decision.told_via, **texts), errors
 
 

@@ -164,6 +164,11 @@ def parse_amount(value: object) -> Decimal | None:
     return amount
 
 
+def choice_message(value: object) -> Message:
+    """Nothing chosen yet, or a value that is not one of the choices."""
+    return Message("form.choose_one" if value is None or value == "" else "form.unknown_choice")
+
+
 def text_field(errors: dict[str, Message], name: str, value: object, *, required: bool = True,
                limit: int = 2000, multiline: bool = True) -> str:
     """A free-text field as stored (controls removed, trimmed), with its problem recorded in `errors`."""

@@ -21,7 +21,7 @@ from portal.domain.lifecycle import Action, State
 from portal.domain.recusal import check_not_named
 from portal.domain.regulatory import Decision, normalise_decision
 from portal.domain.satisfaction import Survey, dissatisfied, validate_survey
-from portal.domain.validation import Attachment, amount_field, clean_attachments, text_field, validate_attachments
+from portal.domain.validation import Attachment, amount_field, choice_message, clean_attachments, text_field, validate_attachments
 from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint, ComplaintDepartment,
                                        Department, FollowUp, PenaltyStandard, User)
 from portal.persistence.database import UnitOfWork
@@ -129,7 +129,7 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
     persons = text_field(errors, "responsible_persons", report.responsible_persons, required=False, limit=200,
                          multiline=False)
     if report.finding not in FINDINGS:
-        errors["finding"] = Message("form.unknown_choice")
+        errors["finding"] = choice_message(report.finding)
     amount = _amount(errors, "proposed_amount", report.proposed_amount)
     with case_step(uow, actor, complaint_id, Action.SUBMIT_REPORT, expected_version) as (session, user, complaint, source):
         routing = _my_routing(complaint, user)
@@ -240,7 +240,7 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
     note = _text(errors, "note", note)
     amount = _amount(errors, "agreed_amount", agreed_amount)
     if result not in NEGOTIATION_RESULTS:
-        errors["result"] = Message("form.unknown_choice")
+        errors["result"] = choice_message(result)
     with case_step(uow, actor, complaint_id, Action.RECORD_NEGOTIATION, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.RECORD_NEGOTIATION, source, actor.roles)
         check_not_named(user.id, _staff_ids(complaint))
@@ -288,7 +288,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
         target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
         standard = session.get(PenaltyStandard, responsibility_level) if isinstance(responsibility_level, str) else None
         if standard is None:
-            errors["responsibility_level"] = Message("form.unknown_choice")
+            errors["responsibility_level"] = choice_message(responsibility_level)
         department_id = None
         if responsible_department is not None and not isinstance(responsible_department, str):
             errors["responsible_department"] = Message("form.unknown_choice")

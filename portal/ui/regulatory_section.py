@@ -51,8 +51,8 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
     if actor.has(Role.APPROVER) and case.state in _OPEN and not h["decision_told_at"]:
         form("extend", t("reg.extend"), {
             "reason": lambda k: st.text_input(t("field.reason"), key=k),
-            "told_via": lambda k: st.selectbox(t("field.told_via"), list(TOLD_VIA), key=k,
-                                               format_func=lambda v: t(f"via.{v}")),
+            "told_via": lambda k: st.selectbox(t("field.told_via"), list(TOLD_VIA), key=k, index=None,
+                                               placeholder=t("widget.choose"), format_func=lambda v: t(f"via.{v}")),
         }, lambda reason, told_via: regulatory.extend_regulatory_clock(
             uow(), actor=actor, complaint_id=key, reason=reason, told_via=told_via, expected_version=version,
             now=now()), t("reg.extended", days="≤60"))
@@ -64,8 +64,8 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
                  t("reg.outside_done"))
         else:
             form("outside", t("reg.start_outside"), {
-                "kind": lambda k: st.selectbox(t("field.kind"), list(OUTSIDE_PROCESSES), key=k,
-                                               format_func=lambda v: t(f"outside.{v}")),
+                "kind": lambda k: st.selectbox(t("field.kind"), list(OUTSIDE_PROCESSES), key=k, index=None,
+                                               placeholder=t("widget.choose"), format_func=lambda v: t(f"outside.{v}")),
                 "note": lambda k: st.text_input(t("field.comment"), key=k),
             }, lambda kind, note: regulatory.start_outside_process(
                 uow(), actor=actor, complaint_id=key, kind=kind, note=note, expected_version=version, now=now()),
@@ -116,10 +116,12 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
     if actor.has(Role.GM_OFFICE) and case.state not in {"registered", "investigating"}:
         causes = [d["cause"] for d in case.departments if d["cause"]]
         form("rectify", t("reg.add_rectification"), {
-            "cause": lambda k: st.selectbox(t("field.cause"), causes or [""], key=k),
+            "cause": lambda k: st.selectbox(t("field.cause"), causes, key=k, index=None, accept_new_options=True,
+                                            placeholder=t("widget.choose_or_type")),
             "description": lambda k: st.text_area(t("field.description_rect"), key=k),
             "owner_department": lambda k: st.selectbox(t("field.owner_department"), list(departments), key=k,
-                                                       format_func=departments.get),
+                                                       index=None, placeholder=t("widget.choose"),
+                                                       format_func=lambda c: departments.get(c, c)),
             "deadline": lambda k: st.date_input(t("field.deadline"), value=None, key=k),
         }, lambda cause, description, owner_department, deadline: followthrough.add_rectification(
             uow(), actor=actor, complaint_id=key, cause=cause, description=description,
@@ -149,8 +151,8 @@ def rectification_status_form(items, actor: Actor) -> None:  # noqa: ANN001
         chosen = st.selectbox(t("reg.rectifications"), [i.id for i in items], key="rect_item",
                               format_func=lambda i: next(f"{x.number or '#' + str(x.complaint_id)} · {x.description[:30]}"
                                                          for x in items if x.id == i))
-        status = st.selectbox(t("field.status"), list(RECTIFICATION_STATUSES), key="rect_status",
-                              format_func=lambda v: t(f"rect.status.{v}"))
+        status = st.selectbox(t("field.status"), list(RECTIFICATION_STATUSES), key="rect_status", index=None,
+                              placeholder=t("widget.choose"), format_func=lambda v: t(f"rect.status.{v}"))
         if st.form_submit_button(t("reg.set_status")):
             act(lambda: followthrough.set_rectification_status(uow(), actor=actor, rectification_id=chosen,
                                                                status=status, now=now()),

@@ -145,7 +145,7 @@ def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary:
     ids = [int(i) for i in ledger.frame["id"]]
     numbers = dict(zip(ids, ledger.frame["number"]))
     names = dict(zip(ids, ledger.frame["customer_name"]))
-    chosen = st.selectbox(t("gm.pick"), ids, key=key,
+    chosen = st.selectbox(t(f"pick.{key}"), ids, key=key,     # each queue says what the user is about to do
                           format_func=lambda i: f"{case_label(numbers[i], i)} · {names[i]}")
     try:
         case = queries.case_detail(_uow(), actor=actor, complaint_id=chosen, now=now(), calendar=calendar())

@@ -70,6 +70,28 @@ def open_tab(page: Page, name: str) -> None:
     settle(page)
 
 
+def choose(page: Page, label: str, option: str, multiple: bool = False) -> None:
+    """Pick one option of a select box (or add one to a multiselect), as a person would."""
+    for attempt in range(10):                        # a rerun (e.g. the cookie component's) may close the list
+        field(page, label).click()
+        page.keyboard.type(option)                   # the list filters to the typed option
+        choice = page.get_by_role("option", name=option, exact=True)
+        try:
+            choice.click(timeout=3000)
+            break
+        except PlaywrightError:
+            page.keyboard.press("Escape")
+            if attempt == 9:
+                raise
+    if multiple:
+        page.keyboard.press("Escape")                # a multiselect keeps its list open
+    settle(page)
+
+
+def tick(page: Page, text: str) -> None:
+    retrying(page, lambda: visible(page).get_by_text(text, exact=True), lambda r: r.click())
+
+
 def queue_shows(page: Page, text: str) -> None:
     cells = visible(page).locator("[data-testid='stDataFrame'] td[role='gridcell']")
     try:
@@ -84,6 +106,8 @@ def tell_decision(page: Page) -> None:
     field(page, "核查的事实").fill("核对查勘照片、维修报价与保险条款。")
     field(page, "处理依据和理由").fill("依据家庭财产保险条款第八条。")
     field(page, "告知凭证（函件编号、短信回执、录音编号等）").fill("通话录音 E2E-001")
+    choose(page, "告知客户的救济途径", "申请核查", multiple=True)
+    choose(page, "告知方式", "电话")
 
 
 def register(new_page, server: str, customer: str) -> None:
@@ -101,9 +125,7 @@ def accept(new_page, server: str, customer: str, technical: bool) -> str:
     gm = as_user(new_page, server, "gmo", "gm_office")
     queue_shows(gm, customer)
     if technical:
-        field(gm, "处理部门").click()
-        gm.get_by_role("option", name="技术部").click()
-        gm.keyboard.press("Escape")
+        choose(gm, "处理部门", "技术部", multiple=True)
     retrying(gm, lambda: visible(gm).get_by_role("button", name="受理并分派"), lambda b: b.click())
     notice = gm.get_by_text(re.compile(r"已受理，投诉编号：\d{4}-\d{4}"))
     expect(notice).to_be_visible()
@@ -117,6 +139,7 @@ def report(new_page, server: str, handler: str, number: str) -> None:
     field(page, "原因分析").fill("定损时未计入地板更换费用。")
     field(page, "处理措施与改善对策").fill("补充定损，培训查勘人员。")
     field(page, "建议赔偿 / 让步金额（元）").fill("3000")
+    tick(page, "公司责任")
     submit(page, "提交调查报告", "已提交调查报告")
 
 
@@ -145,6 +168,7 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     field(clerk, "交涉记录").fill("客户接受3000元赔付。")
     tell_decision(clerk)
     field(clerk, "与客户约定金额（元）").fill("3000")
+    tick(clerk, "客户接受")
     submit(clerk, "记录交涉结果", "已记录交涉结果")
 
     lead = as_user(new_page, server, "lead", "negotiation")
@@ -155,6 +179,8 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     gm = as_user(new_page, server, "gmo", "gm_office")
     open_tab(gm, "结案")
     queue_shows(gm, number)
+    choose(gm, "责任程度", "一般责任")
+    choose(gm, "责任部门", "运营部")
     field(gm, "结案综合意见").fill("定损遗漏，按一般责任处理。")
     submit(gm, "结案", "已结案")
 
@@ -162,6 +188,8 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     open_tab(clerk, "待回访")
     queue_shows(clerk, number)
     field(clerk, "回访情况").fill("客户对处理结果满意。")
+    for dimension in ("服务流程", "服务态度", "服务效率", "处理结果", "总体满意度"):
+        choose(clerk, dimension, "5 · 非常满意")
     submit(clerk, "记录回访", "已记录回访：已归档")
 
     case = as_user(new_page, server, "gmo", f"case?case={number}")

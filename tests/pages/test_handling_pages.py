@@ -60,6 +60,10 @@ def test_the_department_submits_its_report(page_db):
     at.text_area(key=key + "evidence").input("通话录音与系统日志")
     at.text_area(key=key + "cause").input("审核积压")
     at.text_area(key=key + "measures").input("增派审核人员")
+    assert at.radio(key=key + "finding").value is None          # the handler decides, not the default
+    next(b for b in at.button if b.label == "提交调查报告").click().run()
+    assert "请选择。" in texts(at) and _state(page_db, case_id) == "investigating"
+    at.radio(key=key + "finding").set_value("company_fault")
     next(b for b in at.button if b.label == "提交调查报告").click().run()
     assert "已提交调查报告" in texts(at)
     assert _state(page_db, case_id) == "awaiting_consolidation"
@@ -104,6 +108,15 @@ def test_intake_records_the_negotiation_within_the_limit_only(page_db):
     at.text_area(key=f"neg_basis_{case_id}").input("合同第五条")
     at.text_input(key=f"neg_proof_{case_id}").input("录音 REC-9")
     at.text_input(key=f"neg_amount_{case_id}").input("5000")
+    assert at.radio(key=f"neg_result_{case_id}").value is None
+    assert at.multiselect(key=f"neg_remedies_{case_id}").value == []
+    assert at.selectbox(key=f"neg_via_{case_id}").value is None
+    next(b for b in at.button if b.label == "记录交涉结果").click().run()
+    assert "请选择。" in texts(at) and "请至少选择一项告知客户的救济途径" in texts(at)
+    assert _state(page_db, case_id) == "negotiating"
+    at.radio(key=f"neg_result_{case_id}").set_value("accepted")
+    at.multiselect(key=f"neg_remedies_{case_id}").select("review")
+    at.selectbox(key=f"neg_via_{case_id}").select("phone")
     next(b for b in at.button if b.label == "记录交涉结果").click().run()
     assert "不得超出核决授权金额" in texts(at)
     at.text_input(key=f"neg_amount_{case_id}").input("3000")
@@ -115,8 +128,12 @@ def test_intake_records_the_negotiation_within_the_limit_only(page_db):
 def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     case_id = _case(page_db, "never")
     at = app_as("gmo", page_path("gm_office"))
+    assert at.selectbox(key=f"level_{case_id}").value is None
+    assert at.selectbox(key=f"responsible_{case_id}").value is None
+    assert "部门损失" not in texts(at)
     at.selectbox(key=f"level_{case_id}").select("general").run()
     assert "部门损失 2000.00 元" in texts(at)
+    at.selectbox(key=f"responsible_{case_id}").select("operations")
     at.text_area(key=f"final_{case_id}").input("按基准处理后结案")
     next(b for b in at.button if b.label == "结案").click().run()
     assert "已结案" in texts(at)
@@ -130,8 +147,12 @@ def test_the_case_page_records_appraisal_and_a_rectification_the_department_comp
         number = session.get(Complaint, case_id).number
     at = app_as("gmo", page_path("case"))
     at.text_input(key="case_ref").input(number).run()
+    assert at.selectbox(key=f"outside_kind_{case_id}").value is None
+    at.selectbox(key=f"outside_kind_{case_id}").select("appraisal")
     next(b for b in at.button if b.label == "开始外部鉴定 / 调解").click().run()
     assert "外部第三方鉴定进行中" in texts(at)
+    assert at.selectbox(key=f"rectify_owner_department_{case_id}").value is None
+    at.selectbox(key=f"rectify_cause_{case_id}").select("审核积压")
     at.text_area(key=f"rectify_description_{case_id}").input("建立审核时效提醒")
     at.selectbox(key=f"rectify_owner_department_{case_id}").select("operations")
     at.date_input(key=f"rectify_deadline_{case_id}").set_value(date.today() + timedelta(days=30))
