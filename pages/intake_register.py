@@ -5,12 +5,14 @@ from datetime import datetime
 
 import streamlit as st
 
-from portal.domain.errors import ConcurrentChange, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import ConcurrentChange, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from portal.domain.validation import AGE_BANDS, GENDERS, SEVERITIES, URGENCIES, Attachment, RegistrationForm
-from portal.services.complaints import register_complaint
+from portal.services.complaints import PossibleDuplicate, register_complaint
 from portal.ui.auth import require_page
 from portal.ui.context import now, reference, say, t, uow
-from portal.ui.widgets import field_error, labels
+from portal.ui.navigation import BY_KEY
+from portal.i18n.format import fmt_time
+from portal.ui.widgets import case_label, field_error, labels
 
 actor = require_page("register")
 ref = reference()
@@ -20,13 +22,32 @@ st.title(t("register.title"))
 if "register_done" in st.session_state:
     done = st.session_state.pop("register_done")
     st.success(t("register.saved", id=done.id, severity=t(f"severity.{done.severity}")))
+    st.page_link(BY_KEY["case"].path, label=t("register.open_new_case", id=done.id), icon="📄",
+                 query_params={"case": str(done.id)})
     if done.major_reasons:
         st.warning(t("register.major_saved",
                      reasons="、".join(t(f"major.reason.{r}") for r in done.major_reasons)))
+similar = st.session_state.get("register_similar")
+if similar:
+    cases, days = similar
+    st.warning(t("register.possible_duplicate", count=len(cases), days=days))
+    for item in cases:
+        left, right = st.columns([3, 2])
+        left.page_link(BY_KEY["case"].path, icon="📄", query_params={"case": item.number or str(item.id)},
+                       label=t("register.similar_case", number=case_label(item.number, item.id),
+                               received=fmt_time(item.received_at), state=t(f"state.{item.state}"),
+                               matched="、".join(t(f"field.{m}") for m in item.matched)))
+        if right.button(t("register.link_to", number=case_label(item.number, item.id)), key=f"link_{item.id}"):
+            st.session_state["register_resolution"] = ("link", item.id)
+    if st.button(t("register.confirm_new"), key="register_confirm_new"):
+        st.session_state["register_resolution"] = ("new", None)
 if errors:
     st.error(t("form.has_errors", count=len(errors)))
 
-K = "reg_"  # widget keys, so a refused form keeps what was typed
+# Widget keys, so a refused form keeps what was typed. After a registration the keys change, so
+# the browser draws an empty form (deleting the old keys would not clear what it shows).
+GENERATION = st.session_state.setdefault("register_generation", 0)
+K = f"reg{GENERATION or ''}_"
 
 
 def text(name: str, area: bool = False, **kwargs) -> None:  # noqa: ANN003
@@ -126,18 +147,26 @@ def collect() -> tuple[RegistrationForm, list[Attachment]]:
     return form, files
 
 
-if submitted:
+resolution = st.session_state.pop("register_resolution", None)
+if submitted or resolution:
     form, files = collect()
+    st.session_state.pop("register_similar", None)
+    kind, original = resolution or ("check", None)
     try:
-        done = register_complaint(uow(), actor=actor, form=form, attachments=files, now=now())
+        done = register_complaint(uow(), actor=actor, form=form, attachments=files, now=now(),
+                                  original_id=original, confirmed_new=kind != "check")
+    except PossibleDuplicate as maybe:     # nothing saved: the clerk links it or confirms a new case
+        st.session_state["register_similar"] = (maybe.cases, maybe.message.params["days"])
+        st.rerun()
     except ValidationFailed as refused:
         st.session_state["register_errors"] = refused.errors
         st.rerun()
-    except (PermissionDenied, TransitionNotAllowed, ConcurrentChange) as refused:
+    except (PermissionDenied, TransitionNotAllowed, ConcurrentChange, NotFound) as refused:
         st.error(say(refused.message))
     else:
         st.session_state.pop("register_errors", None)
         for key in [k for k in st.session_state if str(k).startswith(K)]:
             del st.session_state[key]
+        st.session_state["register_generation"] = GENERATION + 1
         st.session_state["register_done"] = done
         st.rerun()

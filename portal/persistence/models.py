@@ -187,6 +187,9 @@ class Complaint(Base):
         Index("ix_complaints_clerk", "receiving_clerk_id", "received_at"),
         Index("ix_complaints_original", "original_id"),
         Index("ix_complaints_follow_up", "follow_up_task", "state", "received_at"),
+        Index("ix_complaints_phone_created", "customer_phone", "created_at"),
+        Index("ix_complaints_policy_created", "policy_number", "created_at"),
+        Index("ix_complaints_id_number_created", "customer_id_number", "created_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from portal.domain import lifecycle
-from portal.domain.errors import Message, NotFound, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import DomainError, Message, NotFound, TransitionNotAllowed, ValidationFailed
 from portal.domain.lifecycle import Action, State
 from portal.domain.numbering import format_number, period_of
 from portal.domain.severity import effective_severity, major_reasons
@@ -33,10 +33,47 @@ class Registered:
     major_reasons: list[str]
 
 
+@dataclass(frozen=True)
+class SimilarCase:
+    id: int
+    number: str | None
+    customer_name: str
+    received_at: datetime
+    state: str
+    matched: tuple[str, ...]        # which of phone / policy / ID number matched
+
+
+class PossibleDuplicate(DomainError):
+    """Complaints with the same phone, policy or ID number were registered recently (002 art.4:
+    look for a repeat before registering). Nothing was saved; the clerk links or confirms."""
+
+    def __init__(self, cases: list[SimilarCase], days: int) -> None:
+        super().__init__("register.possible_duplicate", count=len(cases), days=days)
+        self.cases = cases
+
+
+def _similar_cases(session, form: RegistrationForm, now: datetime, days: int) -> list[SimilarCase]:  # noqa: ANN001
+    keys = {"customer_phone": form.customer_phone, "policy_number": form.policy_number,
+            "customer_id_number": form.customer_id_number.upper()}
+    keys = {k: v for k, v in keys.items() if v}
+    if not keys:
+        return []
+    rows = session.execute(
+        select(Complaint.id, Complaint.number, Complaint.customer_name, Complaint.received_at, Complaint.state,
+               Complaint.customer_phone, Complaint.policy_number, Complaint.customer_id_number)
+        .where(or_(*[getattr(Complaint, k) == v for k, v in keys.items()]),
+               Complaint.created_at >= now - timedelta(days=days))
+        .order_by(Complaint.created_at.desc()).limit(10)).all()
+    return [SimilarCase(r.id, r.number, r.customer_name, r.received_at, r.state,
+                        tuple(k for k, v in keys.items() if getattr(r, k) == v)) for r in rows]
+
+
 def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
                        attachments: list[Attachment], now: datetime,
-                       original_id: int | None = None) -> Registered:
-    """Intake registers a 客户抱怨处理表; it lands in the GM office queue (待受理)."""
+                       original_id: int | None = None, confirmed_new: bool = True) -> Registered:
+    """Intake registers a 客户抱怨处理表; it lands in the GM office queue (待受理). Unless
+    `confirmed_new` (or linked to an original), a complaint with the same phone, policy or ID
+    number registered within `register.duplicate_window_days` stops it with PossibleDuplicate."""
     form, wrong = form.normalised()
     attachments, wrong_files = clean_attachments(attachments)
     with uow.write() as session:
@@ -53,6 +90,14 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
             errors["attachments"] = wrong_files
         if errors:
             raise ValidationFailed(errors)
+        if original_id is not None and (isinstance(original_id, bool) or not isinstance(original_id, int)
+                                        or session.get(Complaint, original_id) is None):
+            raise NotFound("case.not_found")
+        if not confirmed_new and original_id is None:
+            days = int(values.get("register.duplicate_window_days", "30"))
+            similar = _similar_cases(session, form, now, days)
+            if similar:
+                raise PossibleDuplicate(similar, days)
         amount = parse_amount(form.amount_at_stake)
         reasons = major_reasons(media=form.flag_media, regulator=form.flag_regulator,
                                 litigation=form.flag_litigation, amount=amount,

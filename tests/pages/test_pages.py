@@ -61,6 +61,50 @@ def test_intake_registers_a_complaint_and_sees_it_in_the_queue(page_db):
     assert saved.customer_name == "林晓" and saved.state == "registered"
 
 
+def _prefix(at) -> str:  # noqa: ANN001
+    generation = at.session_state["register_generation"] if "register_generation" in at.session_state else 0
+    return f"reg{generation or ''}_"
+
+
+def _fill_registration(at, name: str = "林晓") -> None:  # noqa: ANN001
+    k = _prefix(at)
+    fields = {"customer_name": name, "customer_phone": "13900001111", "policy_number": "P900001",
+              "product": "意外伤害保险", "description": "理赔材料丢失，多次补交。", "expected_resolution": "尽快赔付"}
+    for name_, value in fields.items():
+        (at.text_area if name_ in ("description", "expected_resolution") else at.text_input)(key=k + name_).input(value)
+
+
+def _count(uow) -> int:  # noqa: ANN001
+    with uow.read() as session:
+        return session.scalar(select(func.count()).select_from(Complaint))
+
+
+def test_a_second_submit_of_the_same_complaint_warns_and_saves_nothing_until_the_clerk_decides(page_db):
+    at = app_as("clerk", page_path("register"))
+    _fill_registration(at)
+    next(b for b in at.button if b.label == "提交登记").click().run()
+    assert "已登记" in texts(at) and _count(page_db) == 1
+    assert _prefix(at) == "reg1_" and at.text_input(key="reg1_customer_name").value == ""   # a fresh, empty form
+    assert any("打开新登记的案件" in link.label for link in at.get("page_link"))
+    _fill_registration(at, "林晓（再次来电）")                            # same phone and policy again
+    next(b for b in at.button if b.label == "提交登记").click().run()
+    shown = texts(at)
+    assert "近 30 天内已登记 1 件手机号、保单号或身份证号相同的投诉" in shown and _count(page_db) == 1
+    assert any("相同：手机号码、保单号" in link.label for link in at.get("page_link"))
+    with page_db.read() as session:
+        first = session.scalar(select(Complaint.id))
+    next(b for b in at.button if b.label.startswith("作为") and "重复投诉登记" in b.label).click().run()
+    assert "已登记" in texts(at) and _count(page_db) == 2
+    with page_db.read() as session:
+        repeat = session.scalars(select(Complaint).order_by(Complaint.id.desc())).first()
+        assert repeat.original_id == first and repeat.customer_name == "林晓（再次来电）"
+    _fill_registration(at, "第三位客户")
+    next(b for b in at.button if b.label == "提交登记").click().run()
+    assert "近 30 天内已登记 2 件" in texts(at) and _count(page_db) == 2
+    next(b for b in at.button if b.label == "不是重复投诉，登记为新投诉").click().run()
+    assert "已登记" in texts(at) and _count(page_db) == 3
+
+
 def test_a_bad_field_gets_its_message_and_nothing_is_saved(page_db):
     at = app_as("clerk", page_path("register"))
     at.text_input(key="reg_customer_name").input("林晓")
