@@ -36,7 +36,7 @@ while day < last:
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 st.subheader(t("admin.calendar.set"))
-with st.form("set_day"):
+with st.form("set_day", enter_to_submit=False):
     picked: date = st.date_input(t("admin.calendar.day"), value=today)
     working = st.checkbox(t("admin.calendar.is_working"), key="calendar_working")
     note = st.text_input(t("admin.calendar.note"), max_chars=100)

@@ -44,14 +44,15 @@ if names:
 
 st.subheader(t("admin.users.add"))
 errors = st.session_state.get("users_errors", {})
-with st.form("add_user"):
+with st.form("add_user", enter_to_submit=False):
     username = st.text_input(t("admin.users.username"))
     field_error(errors, "username")
     display_name = st.text_input(t("admin.users.display_name"))
     field_error(errors, "display_name")
     password = st.text_input(t("admin.users.password"), type="password")
     field_error(errors, "password")
-    roles = st.multiselect(t("admin.users.roles"), [r.value for r in Role], format_func=lambda r: t(f"role.{r}"))
+    roles = st.multiselect(t("admin.users.roles"), [r.value for r in Role], format_func=lambda r: t(f"role.{r}"),
+                           placeholder=t("widget.choose"))
     field_error(errors, "roles")
     department = st.selectbox(t("admin.users.department"), [None, *departments],
                               format_func=lambda d: "—" if d is None else departments[d])

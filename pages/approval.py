@@ -34,7 +34,7 @@ st.dataframe(pd.DataFrame([{
 } for d in case.departments]), hide_index=True, width="stretch")
 
 errors = form_errors(f"approve_{picked}")
-with st.form(f"approve_{picked}"):
+with st.form(f"approve_{picked}", enter_to_submit=False):
     instructions = st.text_area(t("field.instructions"), key=f"appr_instr_{picked}")
     field_error(errors, "instructions")
     limit = st.text_input(t("field.amount_limit"), key=f"appr_limit_{picked}",
@@ -45,7 +45,7 @@ with st.form(f"approve_{picked}"):
                                      amount_limit=limit, expected_version=seen_version(case), now=now()),
             notice=t("appr.approved"), form=f"approve_{picked}")
 errors = form_errors(f"back_{picked}")
-with st.form(f"back_{picked}"):
+with st.form(f"back_{picked}", enter_to_submit=False):
     reason = st.text_input(t("field.reason"), key=f"appr_reason_{picked}")
     field_error(errors, "reason")
     if st.form_submit_button(t("appr.send_back")):

@@ -55,7 +55,7 @@ st.download_button(t("print.download"), file_name=f"complaint-{case.number or ca
 
 if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HOLDABLE:
     errors = form_errors(f"hold_{case.id}")
-    with st.form(f"hold_{case.id}"):
+    with st.form(f"hold_{case.id}", enter_to_submit=False):
         reason = st.text_input(t("field.reason"), key=f"hold_reason_{case.id}")
         field_error(errors, "reason")
         if case.handling["paused"]:
@@ -88,7 +88,7 @@ with st.expander(t("case.why")):
 if (Role.GM_OFFICE in actor.roles and case.fields["severity"] == "major"
         and not any(c.info.rule.key == "major_report" and c.stop for c in case.clocks)):
     errors = form_errors("report_major")
-    with st.form("report_major"):
+    with st.form("report_major", enter_to_submit=False):
         comment = st.text_input(t("case.report_major_comment"))
         field_error(errors, "comment")
         if st.form_submit_button(t("case.report_major")):

@@ -10,7 +10,7 @@ from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
-from portal.ui.widgets import (act, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
+from portal.ui.widgets import (act, attachments_uploader, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
                                seen_version, show_notice)
 
 actor = require_page("department")
@@ -31,7 +31,7 @@ else:
 for item in pending:
     with st.expander(f"{t(f'kind.{item.kind}')} · {case_label(item.number, item.complaint_id)} · "
                      f"{literal(clock_names.get(item.clock_key, item.clock_key))}"):
-        with st.form(f"answer_{item.id}"):
+        with st.form(f"answer_{item.id}", enter_to_submit=False):
             answer = st.text_area(t("dept.answer_label"), key=f"answer_text_{item.id}")
             field_error(form_errors(f"answer_{item.id}"), "answer")
             if st.form_submit_button(t("dept.answer")):
@@ -55,7 +55,7 @@ picked = case.id
 mine = next(d for d in case.departments if d["code"] == actor.department_code)
 
 errors = form_errors(f"plan_{picked}")
-with st.form(f"plan_{picked}"):
+with st.form(f"plan_{picked}", enter_to_submit=False):
     st.markdown(f"**{t('dept.initial_plan')}**")
     plan = st.text_area(t("field.initial_plan"), value=mine["initial_plan"], key=f"plan_text_{picked}")
     field_error(errors, "initial_plan")
@@ -66,7 +66,7 @@ with st.form(f"plan_{picked}"):
 
 if not any(d["code"] == "technical" for d in case.departments):
     errors = form_errors(f"tech_{picked}")
-    with st.form(f"tech_{picked}"):
+    with st.form(f"tech_{picked}", enter_to_submit=False):
         reason = st.text_input(t("dept.technical_reason"), key=f"tech_reason_{picked}")
         field_error(errors, "reason")
         if st.form_submit_button(t("dept.technical")):
@@ -76,7 +76,7 @@ if not any(d["code"] == "technical" for d in case.departments):
                 notice=t("dept.technical_done"), form=f"tech_{picked}")
 
 errors = form_errors(f"report_{picked}")
-with st.form(f"report_{picked}"):
+with st.form(f"report_{picked}", enter_to_submit=False):
     st.markdown(f"**{t('dept.report')}**")
     k = f"report_{picked}_"
     evidence = st.text_area(t("field.evidence"), key=k + "evidence")
@@ -93,7 +93,7 @@ with st.form(f"report_{picked}"):
     field_error(errors, "measures")
     amount = st.text_input(t("field.proposed_amount"), key=k + "amount")
     field_error(errors, "proposed_amount")
-    files = st.file_uploader(t("field.attachments"), accept_multiple_files=True, key=k + "files")
+    files = attachments_uploader(t("field.attachments"), k + "files")
     field_error(errors, "attachments")
     if st.form_submit_button(t("dept.submit"), type="primary"):
         report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)

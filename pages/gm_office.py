@@ -61,7 +61,7 @@ with tab_accept:
         case = pick_from_queue(queue, key="gm_pick", actor=actor, summary=False, show_table=False)
         if case:
             errors = form_errors(f"accept_{case.id}")
-            with st.form(f"accept_{case.id}"):
+            with st.form(f"accept_{case.id}", enter_to_submit=False):
                 category = st.selectbox(t("field.category"), list(categories), format_func=categories.get,
                                         index=list(categories).index(case.category) if case.category in categories else 0)
                 field_error(errors, "category")
@@ -74,6 +74,7 @@ with tab_accept:
                 regulator = mid.checkbox(t("field.flag_regulator"), value=case.fields["flag_regulator"])
                 litigation = right.checkbox(t("field.flag_litigation"), value=case.fields["flag_litigation"])
                 routed = st.multiselect(t("field.departments"), list(investigating), format_func=investigating.get,
+                                        placeholder=t("widget.choose"),
                                         default=[c for c in ("operations",) if c in investigating])
                 field_error(errors, "departments")
                 comment = st.text_area(t("field.comment"))
@@ -98,7 +99,7 @@ with tab_consolidate:
             st.text(f"{t('field.cause')}: {d['cause']}\n{t('field.measures')}: {d['measures']}\n"
                     f"{t('field.proposed_amount')}: {d['proposed_amount'] if d['proposed_amount'] is not None else '—'}")
         errors = form_errors(f"consolidate_{case.id}")
-        with st.form(f"consolidate_{case.id}"):
+        with st.form(f"consolidate_{case.id}", enter_to_submit=False):
             opinion = st.text_area(t("field.opinion"), key=f"opinion_{case.id}")
             field_error(errors, "opinion")
             amount = st.text_input(t("field.proposed_amount"), key=f"opinion_amount_{case.id}")
@@ -127,7 +128,7 @@ with tab_close:
         if chosen is not None:
             st.caption(t("gm.penalty_preview", loss=chosen.department_loss,
                          penalty=t(f"penalty.{chosen.penalty_type}")))
-        with st.form(f"close_{case.id}"):
+        with st.form(f"close_{case.id}", enter_to_submit=False):
             final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
             field_error(errors, "final_opinion")
             routed_codes = [d["code"] for d in case.departments]
@@ -149,7 +150,7 @@ with tab_follow:
     case = pick_from_queue(ledger, key="follow_task_pick", actor=actor, with_due=True)
     if case:
         errors = form_errors(f"resolve_{case.id}")
-        with st.form(f"resolve_{case.id}"):
+        with st.form(f"resolve_{case.id}", enter_to_submit=False):
             comment = st.text_area(t("field.comment"), key=f"resolve_comment_{case.id}")
             field_error(errors, "comment")
             if st.form_submit_button(t("gm.resolve"), type="primary"):

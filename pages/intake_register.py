@@ -12,7 +12,7 @@ from portal.ui.auth import require_page
 from portal.ui.context import now, reference, say, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.i18n.format import fmt_time
-from portal.ui.widgets import case_label, field_error, labels
+from portal.ui.widgets import attachments_uploader, case_label, field_error, labels
 
 actor = require_page("register")
 ref = reference()
@@ -62,7 +62,7 @@ def choose(name: str, options: list[str], label_prefix: str, **kwargs) -> None: 
     field_error(errors, name)
 
 
-with st.form("register", clear_on_submit=False):
+with st.form("register", clear_on_submit=False, enter_to_submit=False):
     st.subheader(t("register.section.customer"))
     left, right = st.columns(2)
     with left:
@@ -101,14 +101,14 @@ with st.form("register", clear_on_submit=False):
         choose("severity", list(SEVERITIES), "severity")
         choose("urgency", list(URGENCIES), "urgency")
         staff = {s.code: f"{s.name_zh} ({s.code})" for s in ref.staff}
-        st.multiselect(t("field.complained_staff"), list(staff), format_func=staff.get,
+        st.multiselect(t("field.complained_staff"), list(staff), format_func=staff.get, placeholder=t("widget.choose"),
                        key=K + "complained_staff")
         field_error(errors, "complained_staff")
         text("complained_staff_other")
     text("description", area=True)
     text("product_involved")
     text("expected_resolution", area=True)
-    st.file_uploader(t("field.attachments"), accept_multiple_files=True, key=K + "attachments")
+    attachments_uploader(t("field.attachments"), K + "attachments")
     field_error(errors, "attachments")
     st.subheader(t("register.section.major"))
     left, right = st.columns(2)

@@ -18,7 +18,7 @@ categories, departments = labels(ref.categories), labels(ref.departments)
 with st.expander(t("ledger.filters"), expanded=True):
     text = st.text_input(t("ledger.search"), key="ledger_text")
     left, mid, right = st.columns(3)
-    states = left.multiselect(t("ledger.states"), [s.value for s in State],
+    states = left.multiselect(t("ledger.states"), placeholder=t("widget.choose"), options=[s.value for s in State],
                               format_func=lambda v: t(f"state.{v}"), key="ledger_states")
     category = mid.selectbox(t("ledger.category"), [None, *categories], key="ledger_category",
                              format_func=lambda v: t("ledger.any") if v is None else categories[v])

@@ -38,7 +38,7 @@ with panes[t("neg.tab.negotiate")]:
         st.info(t("neg.instructions", text=literal(h["approval_instructions"])))
         st.caption(t("neg.limit", limit=h["amount_limit"] if h["amount_limit"] is not None else "—"))
         errors = form_errors(f"neg_{case.id}")
-        with st.form(f"neg_{case.id}"):
+        with st.form(f"neg_{case.id}", enter_to_submit=False):
             result = st.radio(t("field.result"), list(handling.NEGOTIATION_RESULTS), horizontal=True, index=None,
                               format_func=lambda v: t(f"result.{v}"), key=f"neg_result_{case.id}")
             field_error(errors, "result")
@@ -76,7 +76,7 @@ if t("neg.tab.review") in panes:
                     f"{t('field.agreed_amount')}: {h['negotiated_amount'] if h['negotiated_amount'] is not None else '—'}")
             st.text(f"{t('field.note')}: {h['negotiation_note']}")
             errors = form_errors(f"review_{case.id}")
-            with st.form(f"review_{case.id}"):
+            with st.form(f"review_{case.id}", enter_to_submit=False):
                 comment = st.text_input(t("field.comment"), key=f"review_comment_{case.id}")
                 field_error(errors, "comment")
                 left, right = st.columns(2)
@@ -89,7 +89,7 @@ if t("neg.tab.review") in panes:
                         notice=t("neg.reviewed"), form=f"review_{case.id}")
             if h["negotiation_result"] == "rejected" and not case.repeats:
                 errors = form_errors(f"repeat_{case.id}")
-                with st.form(f"repeat_{case.id}"):
+                with st.form(f"repeat_{case.id}", enter_to_submit=False):
                     description = st.text_area(t("field.description"), key=f"repeat_desc_{case.id}")
                     field_error(errors, "description")
                     wish = st.text_input(t("field.expected_resolution"), key=f"repeat_wish_{case.id}")
@@ -104,7 +104,7 @@ with panes[t("neg.tab.follow_up")]:
     case = pick(State.CLOSED, "follow_pick", follow_up_task=False)
     if case:
         errors = form_errors(f"follow_{case.id}")
-        with st.form(f"follow_{case.id}"):
+        with st.form(f"follow_{case.id}", enter_to_submit=False):
             outcome = st.text_area(t("field.outcome"), key=f"follow_outcome_{case.id}")
             field_error(errors, "outcome")
             st.caption(t("survey.scale_help"))

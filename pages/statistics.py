@@ -90,7 +90,11 @@ def live_figures() -> None:
         for column, chart in zip(st.columns(2), (first, second)):
             with column:
                 st.subheader(chart.title)
-                st.altair_chart(chart.chart, width="stretch")
+                numbers = chart.data.select_dtypes("number")
+                if chart.data.empty or numbers.empty or not numbers.notna().any().any() or not numbers.fillna(0).any().any():
+                    st.info(t("stats.no_data"))      # an empty chart would draw axes labelled "NaN"
+                else:
+                    st.altair_chart(chart.chart, width="stretch")
                 with st.expander(t("stats.numbers")):
                     st.dataframe(chart.data, hide_index=True, width="stretch")
     stamp = figures["period"]["label"].replace(" ", "")

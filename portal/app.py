@@ -29,6 +29,26 @@ def _login(key: str):  # noqa: ANN202
     return page
 
 
+def _not_found(home: st.Page):  # noqa: ANN202
+    def page() -> None:
+        st.title(t("notfound.title"))
+        st.write(t("notfound.text"))
+        st.page_link(home, label=t("notfound.home"), icon="🏠")
+    page.__name__ = "not_found"
+    return page
+
+
+def _unknown_address(known: set[str]) -> str | None:
+    """The address typed in the browser when no page has it (Streamlit would otherwise run the
+    home page under an English "Page not found" notice), so that it can get a page of its own."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    name = (getattr(manager, "intended_page_name", None) or "").strip().strip("/")
+    if not name or name in known or "/" in name or getattr(manager, "intended_page_script_hash", None):
+        return None
+    return name
+
+
 def _home(actor):  # noqa: ANN001, ANN202
     def home() -> None:
         st.title(t("home.welcome", name=actor.display_name))
@@ -59,16 +79,26 @@ def main() -> None:
         pages += [st.Page(_login(spec.key), title=t("nav.login"), url_path=spec.key)
                   for spec in PAGES]
         pages.append(st.Page(_login("home"), title=t("nav.login"), url_path="home"))
+        unknown = _unknown_address({p.url_path for p in pages} | {"login"})
+        if unknown:
+            pages.append(st.Page(_not_found(pages[0]), title=t("notfound.title"), url_path=unknown))
         st.navigation(pages, position="hidden").run()
         return
     auth.keep_cookie()
-    home = st.Page(_home(actor), title=t("nav.home"), icon="🏠", url_path="home", default=True)
+    home = st.Page(_home(actor), title=t("nav.home"), icon="🏠", url_path="start", default=True)
+    # The default page is served at the root only; /home (where a login typed there lands) is its twin.
+    twin = _home(actor)
+    twin.__name__ = "home_at_home"
     pages = [home]
     for spec in PAGES:
         if allowed(spec, actor.roles):
             pages.append(st.Page(spec.path, title=t(spec.title_key), icon=spec.icon, url_path=spec.key))
         else:
             pages.append(st.Page(_refusal(spec), title=t(spec.title_key), url_path=spec.key))
+    pages.append(st.Page(twin, title=t("nav.home"), icon="🏠", url_path="home"))
+    unknown = _unknown_address({p.url_path for p in pages} | {"start"})
+    if unknown:
+        pages.append(st.Page(_not_found(home), title=t("notfound.title"), url_path=unknown))
     current = st.navigation(pages, position="hidden")
     with st.sidebar:
         st.caption(t("app.signed_in_as", name=actor.display_name, roles=auth.role_names(actor.roles)))

@@ -56,6 +56,17 @@ def reference() -> rules.ReferenceData:
     return _reference(config.database_url())
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def _attachment_limits(url: str):  # noqa: ANN202
+    with _unit_of_work(url).read() as session:
+        return rules.attachment_limits(rules.settings(session))
+
+
+def attachment_limits():  # noqa: ANN201
+    """Size, count and file types an upload may have (settings), read at most once a minute."""
+    return _attachment_limits(config.database_url())
+
+
 def reference_changed() -> None:
     _reference.clear()
 

@@ -41,7 +41,7 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
 
     def form(name: str, button: str, fields, call, notice: str) -> None:  # noqa: ANN001
         errors = form_errors(f"{name}_{key}")
-        with st.form(f"{name}_{key}"):
+        with st.form(f"{name}_{key}", enter_to_submit=False):
             values = {field: widget(f"{name}_{field}_{key}") for field, widget in fields.items()}
             for field in fields:
                 field_error(errors, field)
@@ -147,7 +147,7 @@ def rectification_status_form(items, actor: Actor) -> None:  # noqa: ANN001
     from portal.services.followthrough import RECTIFICATION_STATUSES
     if not items:
         return
-    with st.form("rectification_status"):
+    with st.form("rectification_status", enter_to_submit=False):
         chosen = st.selectbox(t("reg.rectifications"), [i.id for i in items], key="rect_item",
                               format_func=lambda i: next(f"{x.number or '#' + str(x.complaint_id)} · {x.description[:30]}"
                                                          for x in items if x.id == i))

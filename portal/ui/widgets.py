@@ -10,7 +10,7 @@ from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
 from portal.services import queries
-from portal.ui.context import calendar, lang, now, reference, say, t
+from portal.ui.context import attachment_limits, calendar, lang, now, reference, say, t
 from portal.ui.context import uow as _uow
 from portal.ui.navigation import BY_KEY
 
@@ -156,3 +156,23 @@ def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary:
     if summary:
         case_summary(case)
     return case
+
+
+# Streamlit's upload box writes "Upload" and "… per file" in English with no option to change
+# them: the box's own words are hidden and the limits are said in the portal's language.
+_UPLOAD_STYLE = """<style>
+[data-testid="stFileUploaderDropzoneInstructions"] {display: none;}
+[data-testid="stFileUploaderDropzone"] button p {display: none;}
+[data-testid="stFileUploaderDropzone"] button::after {content: "%s";}
+</style>"""
+
+
+def attachments_uploader(label: str, key: str):  # noqa: ANN201
+    """The attachment picker, limited to what the services accept (type, size), in the UI language."""
+    limits = attachment_limits()
+    st.html(_UPLOAD_STYLE % t("upload.button"))
+    files = st.file_uploader(label, accept_multiple_files=True, key=key, type=list(limits.allowed_extensions),
+                             max_upload_size=max(1, -(-limits.max_bytes // (1024 * 1024))))
+    st.caption(t("upload.limits", max_mb=round(limits.max_bytes / 1048576, 1), count=limits.max_files,
+                 types="、".join(limits.allowed_extensions)))
+    return files

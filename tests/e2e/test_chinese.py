@@ -1,0 +1,56 @@
+"""Chinese mode shows no English: every page each role can open, scanned as a person reads it."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from portal.domain.roles import Role
+from portal.ui.navigation import PAGES, allowed
+from tests.conftest import TEST_USERS
+from tests.e2e.test_browser import log_in, settle
+
+# What may stay Latin: the language switch names English on purpose, units, the attachment file types
+# the upload box lists, date-format codes, and names of formats.
+ALLOWED = {"Language", "English", "MB", "KB", "pdf", "jpg", "jpeg", "png", "gif", "doc", "docx", "xls", "xlsx",
+           "txt", "mp", "wav", "m", "a", "zip", "YYYY", "MM", "DD", "yyyy", "mm", "dd", "CSV", "Excel"}
+# Material icons are drawn from their names (keyboard_arrow_down): text in the page, never on screen.
+ICON_NAMES = re.compile(r"\b[a-z]+(?:_[a-z]+)+\b|\b(?:upload|visibility)\b")
+ROLES = ["clerk", "lead", "gmo", "opshandler", "approver", "boss", "admin", "trainer"]
+
+
+# Streamlit's keyboard-only "skip" link: drawn only when a keyboard user tabs to it, its text fixed.
+SKIP_LINK = "Skip to main content"
+
+
+def english_words(text: str, usernames: set[str]) -> set[str]:
+    words = set(re.findall(r"[A-Za-z][A-Za-z']+", ICON_NAMES.sub(" ", text.replace(SKIP_LINK, ""))))
+    return {w for w in words if w not in ALLOWED and w.lower() not in usernames}
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_of_every_role_reads_in_chinese(server, new_page, username):
+    page = new_page()
+    log_in(page, server, username)
+    roles = {Role(r) for name, _, user_roles, _, _ in TEST_USERS if name == username for r in user_roles}
+    paths = [spec.key for spec in PAGES if allowed(spec, roles)]
+    assert paths or username == "trainer"
+    seen = {}
+    for path in ["home", *paths]:
+        page.goto(f"{server}/{path}")
+        expect(page.get_by_text(re.compile("当前用户："))).to_be_visible()
+        settle(page)
+        seen[path] = english_words(page.inner_text("body"), {username})
+    assert not any(seen.values()), {k: v for k, v in seen.items() if v}
+
+
+def test_an_unknown_address_shows_a_chinese_page_with_a_way_home(server, new_page):
+    page = new_page()
+    log_in(page, server, "clerk")
+    page.goto(f"{server}/no_such_page")
+    expect(page.get_by_role("heading", name="页面不存在")).to_be_visible()
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+    settle(page)
+    page.get_by_role("link", name="返回首页").click()
+    expect(page.get_by_text(re.compile("欢迎"))).to_be_visible()
