@@ -7,7 +7,7 @@ import streamlit as st
 
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.roles import Role
-from portal.i18n.format import badge_text, describe, fmt_time, unit_text
+from portal.i18n.format import badge_text, describe, describe_changes, fmt_time, unit_text
 from portal.printing.handling_form import handling_form_html
 from portal.services import handling, queries
 from portal.services.complaints import report_major_case
@@ -158,6 +158,7 @@ for item in case.attachments:
                        file_name=name, mime=content_type, key=f"attachment_{item.id}")
 
 st.subheader(t("case.history"))
+names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments)}
 st.dataframe(pd.DataFrame({
     t("case.event.at"): [fmt_time(e.at) for e in case.events],
     t("case.event.actor"): [e.actor for e in case.events],
@@ -165,7 +166,7 @@ st.dataframe(pd.DataFrame({
     t("case.event.from"): [t(f"state.{e.from_state or ''}") for e in case.events],
     t("case.event.to"): [t(f"state.{e.to_state or ''}") for e in case.events],
     t("case.event.comment"): [e.comment for e in case.events],
-    t("case.event.changes"): [", ".join(f"{k}={v}" for k, v in e.changes.items()) for e in case.events],
+    t("case.event.changes"): [describe_changes(e.changes, lang(), names) for e in case.events],
 }), hide_index=True, width="stretch")
 
 remember_versions()

@@ -72,3 +72,54 @@ def describe(explanation: Explanation, lang: str) -> list[str]:
     else:
         lines.append(translate("explain.no_makeup", lang))
     return lines + [due]
+
+
+# How the values of an audit event's changed fields are named: a catalogue prefix for codes, or a
+# reference list (categories, channels, departments) the caller passes in.
+_CODE_PREFIX = {"severity": "severity", "urgency": "urgency", "customer_gender": "gender", "customer_age_band": "age",
+                "finding": "finding", "result": "result", "told_via": "via", "customer_told_via": "via",
+                "remedies": "remedy", "kind": "outside", "major_reasons": "major.reason", "level": "level",
+                "required_level": "level", "responsibility_level": "resp", "status": "rect.status",
+                "penalty_type": "penalty", "state": "state"}
+_REFERENCE = {"channel": "channel", "category": "category", "department": "department",
+              "departments": "department", "responsible_department": "department", "owner": "department",
+              "added_department": "department"}
+_LABEL = {"checked": "field.decision_checked", "basis": "field.decision_basis", "proof": "field.decision_proof",
+          "remedies": "field.decision_remedies", "told_via": "field.decision_told_via",
+          "process": "survey.process", "attitude": "survey.attitude", "efficiency": "survey.efficiency",
+          "overall": "survey.overall"}
+_HIDDEN = {"address"}          # kept in the trail, not shown beside the case
+
+
+def change_label(key: str, lang: str) -> str:
+    for candidate in (_LABEL.get(key), f"field.{key}", f"change.{key}"):
+        if candidate and translate(candidate, lang) != candidate:
+            return translate(candidate, lang)
+    return translate("change.other", lang)
+
+
+def change_value(key: str, value: object, lang: str, names: dict[str, dict[str, str]]) -> str:
+    if isinstance(value, bool):
+        return translate("yes" if value else "no", lang)
+    if isinstance(value, (list, tuple)):
+        return "、".join(change_value(key, v, lang, names) for v in value) or "—"
+    if isinstance(value, dict):
+        return "；".join(f"{change_label(k, lang)}：{change_value(k, v, lang, names)}"
+                        for k, v in value.items() if v not in (None, "", [])) or "—"
+    if value is None or value == "":
+        return "—"
+    if key in _REFERENCE:
+        return names.get(_REFERENCE[key], {}).get(str(value), str(value))
+    if key in _CODE_PREFIX:
+        return translate(f"{_CODE_PREFIX[key]}.{value}", lang)
+    if key.endswith("seconds") and isinstance(value, (int, float)):
+        hours, minutes = divmod(int(value) // 60, 60)
+        return translate("change.duration", lang, hours=hours, minutes=minutes)
+    return str(value)
+
+
+def describe_changes(changes: dict, lang: str, names: dict[str, dict[str, str]]) -> str:
+    """An audit event's changed fields in words of the language: labels from the catalogue, codes
+    named, empty values left out."""
+    return "；".join(f"{change_label(k, lang)}：{change_value(k, v, lang, names)}"
+                    for k, v in (changes or {}).items() if k not in _HIDDEN and v not in (None, "", [], {}))

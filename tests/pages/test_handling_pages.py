@@ -205,3 +205,21 @@ def test_two_loads_of_the_department_page_issue_one_reminder(page_db):
     with page_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Reminder)) == first > 0
     assert "催办单" in texts(page)
+
+
+def test_the_history_is_told_in_chinese_words(page_db):
+    import re
+    case_id = _case(page_db, "never")
+    with page_db.read() as session:
+        number = session.get(Complaint, case_id).number
+    at = app_as("gmo", page_path("case"))
+    at.text_input(key="case_ref").input(number).run()
+    history = next(df.value for df in at.dataframe if "变更内容" in df.value.columns)
+    cells = [str(c) for c in history["变更内容"] if c]
+    joined = "\n".join(cells)
+    assert "渠道：电话" in joined and "投诉编号：" in joined and "需核决级别：业务部经理" in joined
+    assert "交涉结果：客户接受" in joined and "告知方式：电话" in joined
+    for cell in cells:
+        words = re.findall(r"[A-Za-z_]{3,}", re.sub(r"\S+@\S+", "", cell))
+        assert not [w for w in words if not w.isupper()], cell          # no field names, codes or dicts
+        assert "=" not in cell and "{" not in cell
