@@ -14,7 +14,7 @@ from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.widgets import (act, case_label, cases_table, field_error, form_errors, labels, page_of, pager,
+from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, page_of, pager,
                                pick_from_queue,
                                remember_versions, seen_version, show_notice)
 
@@ -42,7 +42,7 @@ investigating = labels(ref.investigating)
 def table(ledger, clocks=None) -> None:  # noqa: ANN001
     st.dataframe(cases_table(ledger.frame, clocks if clocks is not None else ledger.clocks,
                              categories=categories, departments=departments),
-                 hide_index=True, width="stretch")
+                 hide_index=True, width="stretch", column_config=case_links())
 
 
 tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(

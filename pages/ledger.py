@@ -8,7 +8,7 @@ from portal.domain.roles import Role
 from portal.services import exports, queries
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, t, uow
-from portal.ui.widgets import cases_table, labels, page_of, pager
+from portal.ui.widgets import case_links, cases_table, labels, page_of, pager
 
 actor = require_page("ledger")
 st.title(t("ledger.title"))
@@ -51,4 +51,4 @@ if ledger.total == 0:
     st.stop()
 pager(ledger, key="ledger")
 st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=categories, departments=departments),
-             hide_index=True, width="stretch")
+             hide_index=True, width="stretch", column_config=case_links())

@@ -6,7 +6,7 @@ import streamlit as st
 from portal.services import queries
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, now, reference, t, uow
-from portal.ui.widgets import case_label, cases_table, labels, open_case, page_of, pager
+from portal.ui.widgets import case_label, case_links, cases_table, labels, open_case, page_of, pager
 
 actor = require_page("my_complaints")
 st.title(t("mine.title"))
@@ -19,7 +19,7 @@ if ledger.frame.empty:
 pager(ledger, key="mine")
 table = cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),
                     departments=labels(ref.departments), with_due=False)
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(table, hide_index=True, width="stretch", column_config=case_links())
 
 options = {case_label(n, i): (n if isinstance(n, str) else str(i))
            for n, i in zip(ledger.frame["number"], ledger.frame["id"])}

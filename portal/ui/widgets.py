@@ -1,6 +1,8 @@
 """Widgets and table formatting shared by the pages. User text is always shown as text."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pandas as pd
 import streamlit as st
 
@@ -37,8 +39,8 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
     severities = {s: tr(f"severity.{s}") for s in frame["severity"].unique()}
     badges = {int(b): badge_text(b, language) for b in Badge}
     out = pd.DataFrame({
-        tr("field.number"): [n if isinstance(n, str) and n else tr("case.unnumbered", id=i)
-                             for n, i in zip(frame["number"], frame["id"])],
+        # A link to the case page; the label after "#" is what the cell shows (see case_links).
+        tr("field.number"): [case_href(n, i) for n, i in zip(frame["number"], frame["id"])],
         tr("field.state"): frame["state"].map(states).to_numpy(),
         tr("field.severity"): frame["severity"].map(severities).to_numpy(),
         tr("field.customer"): frame["customer_name"].astype(str).to_numpy(),
@@ -52,6 +54,16 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
         if with_due:
             out[tr("ledger.due", clock=name)] = fmt_times(frame[f"{key}_due"]).to_numpy()
     return out
+
+
+def case_href(number: str | None, complaint_id: int) -> str:
+    reference = number if isinstance(number, str) and number else str(complaint_id)
+    return f"case?case={quote(reference)}#{case_label(number, complaint_id)}"
+
+
+def case_links() -> dict:
+    """Column settings that show a cases table's number as a link to its case page."""
+    return {t("field.number"): st.column_config.LinkColumn(display_text=r"#(.*)$")}
 
 
 def open_case(reference: str) -> None:
@@ -141,7 +153,7 @@ def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary:
         ref = reference()
         st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=labels(ref.categories),
                                  departments=labels(ref.departments), with_due=with_due),
-                     hide_index=True, width="stretch")
+                     hide_index=True, width="stretch", column_config=case_links())
     ids = [int(i) for i in ledger.frame["id"]]
     numbers = dict(zip(ids, ledger.frame["number"]))
     names = dict(zip(ids, ledger.frame["customer_name"]))
