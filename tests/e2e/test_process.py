@@ -113,12 +113,13 @@ def tell_decision(page: Page) -> None:
 def register(new_page, server: str, customer: str) -> None:
     clerk = as_user(new_page, server, "clerk", "register")
     field(clerk, "客户姓名").fill(customer)
-    field(clerk, "手机号码").fill("13600002222")
-    field(clerk, "保单号").fill("P-FLOW-1")
+    serial = sum(map(ord, customer)) % 10000           # each customer their own phone and policy
+    field(clerk, "手机号码").fill(f"1360000{serial:04d}")
+    field(clerk, "保单号").fill(f"P-FLOW-{serial}")
     field(clerk, "险种 / 产品").fill("家庭财产保险")
     field(clerk, "投诉内容描述").fill("水管爆裂损失定损过低。")
     field(clerk, "客户期望的解决方式").fill("按实际损失赔付。")
-    submit(clerk, "提交登记", "已登记")
+    submit(clerk, "提交登记", "已登记，案件已进入")
 
 
 def accept(new_page, server: str, customer: str, technical: bool) -> str:
