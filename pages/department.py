@@ -8,9 +8,10 @@ from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
+from portal.ui.reminders import answer_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
-from portal.ui.widgets import (act, attachments_uploader, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
+from portal.ui.widgets import (act, labels, attachments_uploader, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
                                seen_version, show_notice)
 
 actor = require_page("department")
@@ -28,16 +29,9 @@ if not pending:
 else:
     st.caption(t("list.newest", shown=len(pending),
                  total=reminders.count_reminders(uow(), actor=actor, open_only=True)))
-for item in pending:
-    with st.expander(f"{t(f'kind.{item.kind}')} · {case_label(item.number, item.complaint_id)} · "
-                     f"{literal(clock_names.get(item.clock_key, item.clock_key))}"):
-        with st.form(f"answer_{item.id}", enter_to_submit=False):
-            answer = st.text_area(t("dept.answer_label"), key=f"answer_text_{item.id}")
-            field_error(form_errors(f"answer_{item.id}"), "answer")
-            if st.form_submit_button(t("dept.answer")):
-                act(lambda: reminders.answer_reminder(uow(), actor=actor, reminder_id=item.id,
-                                                      answer=answer, now=now()),
-                    notice=t("dept.answered"), form=f"answer_{item.id}")
+    with st.expander(t("dept.reminders_open", n=len(pending)), expanded=False):
+        reminder_table(pending, clock_names=clock_names, departments=labels(ref.departments))
+        answer_form(actor, pending, clock_names)
 
 st.subheader(t("dept.rectifications"))
 mine_items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)

@@ -13,6 +13,7 @@ from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
+from portal.ui.reminders import issue_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, page_of, pager,
                                pick_from_queue,
@@ -165,14 +166,8 @@ with tab_reminders:
     if not items:
         st.info(t("gm.nothing"))
     else:
-        st.dataframe(pd.DataFrame({
-            t("field.number"): [case_label(r.number, r.complaint_id) for r in items],
-            t("case.event.action"): [t(f"kind.{r.kind}") for r in items],
-            t("field.departments"): [departments.get(r.department, r.department) for r in items],
-            t("case.clock"): [clock_names.get(r.clock_key, r.clock_key) for r in items],
-            t("case.event.at"): [fmt_time(r.issued_at) for r in items],
-            t("field.answer"): [r.answer for r in items],
-        }), hide_index=True, width="stretch")
+        reminder_table(items, clock_names=clock_names, departments=departments)
+    issue_form(actor, investigating)
 
 with tab_rectify:
     items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)

@@ -42,6 +42,17 @@ class Milestone(StrEnum):
     REVIEW_DECIDED = "review_decided_at"
 
 
+# The steps a routed department itself performs (002 art.13.2-13.3): a clock that stops at one of these
+# is that department's to answer for (its reminders, late-inquiries and SLA compliance); the value is the
+# department's own moment for it on its routing.
+DEPARTMENT_STEPS = {Milestone.INITIAL_PLAN: "initial_plan_at", Milestone.INVESTIGATION_DONE: "report_submitted_at",
+                    Milestone.REPORTED_TO_GM: "report_submitted_at"}
+# Whom a reminder or late-inquiry goes to (002 art.15): the departments whose own part of a step is not
+# done, or was done after its due time. The 13-day closure waits on every department's report too;
+# steps of the GM office and of intake (确认受理, 综合意见, 重大上报, 监管时限, …) go to no department.
+CHASED_DEPARTMENT_STEPS = {**DEPARTMENT_STEPS, Milestone.CLOSED: "report_submitted_at"}
+
+
 class Badge(IntEnum):
     NOT_STARTED = 0
     ON_TRACK = 1          # 正常

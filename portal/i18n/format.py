@@ -41,6 +41,20 @@ def unit_text(unit: Unit | str, target: int, lang: str) -> str:
     return translate(f"unit.{Unit(unit).value}", lang, n=target)
 
 
+def fmt_duration(value: timedelta | None, lang: str) -> str:
+    """A span in days and hours (minutes under an hour); empty for none."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds()) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return translate("duration.days_hours", lang, days=days, hours=hours)
+    if hours:
+        return translate("duration.hours", lang, hours=hours)
+    return translate("duration.minutes", lang, minutes=minutes)
+
+
 def badge_text(code: int, lang: str) -> str:
     return translate(f"badge.{int(code)}", lang)
 

@@ -215,6 +215,7 @@ class Complaint(Base):
     description: Mapped[str] = mapped_column(Text)
     product_involved: Mapped[str] = mapped_column(String(200), default="")
     expected_resolution: Mapped[str] = mapped_column(Text)
+    clerk_opinion: Mapped[str] = mapped_column(Text, default="")        # 签注意见 (002 art.13.1)
     complained_staff_other: Mapped[str] = mapped_column(String(200), default="")
     severity: Mapped[str] = mapped_column(String(12))
     urgency: Mapped[str] = mapped_column(String(12))
@@ -352,17 +353,22 @@ class Event(Base):
 
 class Reminder(Base):
     """催办单 for an overdue open case, or 洽办单 for a case closed late (002 art.15): one per case,
-    clock, department and kind, so issuing twice issues nothing."""
+    clock, department and kind, so issuing twice issues nothing. The GM office may also issue one by
+    hand with its own text and reply deadline (no clock: `clock_key` is NULL, never a duplicate)."""
 
     __tablename__ = "reminders"
     __table_args__ = (UniqueConstraint("complaint_id", "department_id", "clock_key", "kind"),
-                      Index("ix_reminders_issued", "issued_at", "kind"))
+                      Index("ix_reminders_issued", "issued_at", "kind"),
+                      Index("ix_reminders_open", "answered_at", "issued_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
-    clock_key: Mapped[str] = mapped_column(String(40))
+    clock_key: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))          # "reminder" or "late_inquiry"
     issued_at: Mapped[datetime] = mapped_column(DateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))   # None: the sweep
+    content: Mapped[str] = mapped_column(Text, default="")        # a hand-issued item's own text
+    due_at: Mapped[datetime | None] = mapped_column(DateTime)     # the missed due time, or the reply deadline
     answer: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

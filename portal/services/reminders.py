@@ -6,19 +6,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from portal.domain.validation import text_field
+from portal.domain.clocks import CHASED_DEPARTMENT_STEPS
+from portal.domain.validation import choice_message, moment_field, text_field
 from portal.domain.errors import Message, NotFound, PermissionDenied, ValidationFailed
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import CaseClock, Complaint, ComplaintDepartment, Department, Event, Reminder
+from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, Department, Event, Reminder,
+                                       SlaClock, User)
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.queries import running_clock_condition
+
+
+def _owned_by_department(*, late: bool):  # noqa: ANN202
+    """A clock the routed department itself answers for (its own step, `CHASED_DEPARTMENT_STEPS`), and that
+    department's part not done (a reminder) or done after the due time (a late-inquiry). Steps of
+    the GM office (确认受理, 综合意见, 结案, 重大上报, …) are never sent to a department."""
+    parts = []
+    for milestone, column in CHASED_DEPARTMENT_STEPS.items():
+        own = getattr(ComplaintDepartment, column)
+        pending = own.is_(None) | (own > CaseClock.due_at) if late else own.is_(None)
+        parts.append(and_(SlaClock.stop_milestone == milestone.value, pending))
+    return or_(*parts)
 
 
 def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
@@ -26,7 +40,8 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
 
     Read from the stored clock dues (`case_clocks`), so a sweep costs what is overdue, not the
     size of the ledger. Late-inquiries cover clocks that ended late within the last
-    `reminders.late_inquiry_window_days` days (a sweep runs at least that often).
+    `reminders.late_inquiry_window_days` days (a sweep runs at least that often). Each goes only
+    to the departments that own the late step and have not done (or were late with) their part.
     """
     with uow.write() as session:
         window = int(rules.settings(session).get("reminders.late_inquiry_window_days", "90"))
@@ -37,17 +52,19 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
                                    Reminder.clock_key == CaseClock.clock_key, Reminder.kind == kind)
 
         def candidates(kind: str, *conditions):  # noqa: ANN001, ANN202
-            return (select(CaseClock.complaint_id, ComplaintDepartment.department_id, CaseClock.clock_key)
+            return (select(CaseClock.complaint_id, ComplaintDepartment.department_id, CaseClock.clock_key,
+                           CaseClock.due_at)
                     .join(Complaint, Complaint.id == CaseClock.complaint_id)
+                    .join(SlaClock, SlaClock.key == CaseClock.clock_key)
                     .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
                     .where(*conditions, not_issued(kind)))
 
-        wanted = [(c, d, k, "reminder") for c, d, k in session.execute(candidates(
+        wanted = [(c, d, k, due, "reminder") for c, d, k, due in session.execute(candidates(
             "reminder", running_clock_condition("overdue", now), Complaint.state.in_([s.value for s in OPEN_STATES]),
-            Complaint.accepted_at.is_not(None), ComplaintDepartment.report_submitted_at.is_(None)))]
-        wanted += [(c, d, k, "late_inquiry") for c, d, k in session.execute(candidates(
+            Complaint.accepted_at.is_not(None), _owned_by_department(late=False)))]
+        wanted += [(c, d, k, due, "late_inquiry") for c, d, k, due in session.execute(candidates(
             "late_inquiry", CaseClock.late.is_(True), CaseClock.stopped_at >= now - timedelta(days=window),
-            Complaint.state.in_([State.CLOSED.value, State.ARCHIVED.value])))]
+            Complaint.state.in_([State.CLOSED.value, State.ARCHIVED.value]), _owned_by_department(late=True)))]
         if not wanted:
             return 0
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
@@ -57,7 +74,8 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
                      .returning(table.c.complaint_id, table.c.department_id, table.c.clock_key, table.c.kind))
         connection = session.connection()
         inserted = connection.execute(statement, [dict(complaint_id=c, department_id=d, clock_key=k, kind=kind,
-                                                       issued_at=now, answer="") for c, d, k, kind in wanted]).all()
+                                                       issued_at=now, due_at=due, answer="", content="")
+                                                  for c, d, k, due, kind in wanted]).all()
         names = dict(session.execute(select(Department.id, Department.code)).all())
         events = [dict(complaint_id=complaint_id, actor_id=None, actor_label="system", at=now,
                        action=f"{kind}.issue", from_state=None, to_state=None,
@@ -69,17 +87,67 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
         return len(inserted)
 
 
+KINDS = ("reminder", "late_inquiry")
+
+
+def issue_by_hand(uow: UnitOfWork, *, actor: Actor, complaint_id: int, department: str, kind: str,
+                  content: str, reply_by: datetime | None, now: datetime) -> int:
+    """The GM office issues a 催办单 (open case) or 洽办单 (closed case) by hand (002 art.15), to one
+    department the case is routed to, with its own text and the time the answer is due."""
+    errors: dict[str, Message] = {}
+    content = text_field(errors, "content", content, limit=2000)
+    if kind not in KINDS:
+        errors["kind"] = choice_message(kind)
+    reply_by = moment_field(errors, "reply_by", reply_by)
+    if reply_by is None and "reply_by" not in errors:
+        errors["reply_by"] = Message("form.required")
+    elif reply_by is not None and reply_by <= now:
+        errors["reply_by"] = Message("reminder.reply_in_future")
+    with uow.write() as session:
+        user = fresh_actor(session, actor, Role.GM_OFFICE)
+        complaint = session.get(Complaint, complaint_id)
+        if complaint is None:
+            raise NotFound("case.not_found")
+        routed = {r.department.code: r.department_id for r in complaint.departments}
+        if not isinstance(department, str) or department not in routed:
+            errors["department"] = Message("reminder.not_routed")
+        open_case = State(complaint.state) in OPEN_STATES
+        if kind == "reminder" and not open_case:
+            errors["kind"] = Message("reminder.reminder_needs_open")
+        elif kind == "late_inquiry" and complaint.state not in (State.CLOSED.value, State.ARCHIVED.value):
+            errors["kind"] = Message("reminder.inquiry_needs_closed")
+        if errors:
+            raise ValidationFailed(errors)
+        item = Reminder(complaint_id=complaint.id, department_id=routed[department], clock_key=None, kind=kind,
+                        issued_at=now, issued_by_id=user.id, content=content, due_at=reply_by, answer="")
+        session.add(item)
+        session.flush()
+        record_event(session, actor=user, at=now, action=f"{kind}.issue", complaint_id=complaint.id,
+                     comment=content, changes={"department": department, "reply_by": reply_by})
+        return item.id
+
+
 @dataclass(frozen=True)
 class ReminderView:
     id: int
     complaint_id: int
     number: str | None
     department: str
-    clock_key: str
+    clock_key: str | None     # None: issued by hand
     kind: str
     issued_at: datetime
     answer: str
     answered_at: datetime | None
+    issuer: str | None = None  # None: the sweep
+    content: str = ""
+    due_at: datetime | None = None
+
+    def overdue(self, now: datetime) -> timedelta | None:
+        """How far past its deadline: the step's (a sweep's item) or the reply's (by hand), until answered."""
+        if self.due_at is None:
+            return None
+        late = (self.answered_at or now) - self.due_at
+        return late if late > timedelta(0) else None
 
 
 def _reminder_query(actor: Actor, department: str | None, open_only: bool):  # noqa: ANN202
@@ -106,13 +174,15 @@ def list_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = No
     order = (Reminder.issued_at.desc(), Reminder.id.desc())
     # The newest ids from the reminders table alone (its index gives the order), then their details.
     newest = select(Reminder.id).where(*conditions).order_by(*order).limit(limit).subquery()
-    query = (select(Reminder, Complaint.number, Department.code)
+    query = (select(Reminder, Complaint.number, Department.code, User.display_name)
              .join(Complaint, Complaint.id == Reminder.complaint_id)
              .join(Department, Department.id == Reminder.department_id)
+             .outerjoin(User, User.id == Reminder.issued_by_id)
              .where(Reminder.id.in_(select(newest.c.id))).order_by(*order))
     with uow.read() as session:
         return [ReminderView(r.id, r.complaint_id, number, code, r.clock_key, r.kind, r.issued_at,
-                             r.answer, r.answered_at) for r, number, code in session.execute(query)]
+                             r.answer, r.answered_at, issuer, r.content, r.due_at)
+                for r, number, code, issuer in session.execute(query)]
 
 
 def count_reminders(uow: UnitOfWork, *, actor: Actor, department: str | None = None,

@@ -22,6 +22,7 @@ from portal.domain.statistics import (SETTING_OF, CompileStatus, Indicator, Peri
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
                                        FollowUp, Rectification, Reminder, SlaClock, StatsSnapshot, User)
+from portal.domain.clocks import DEPARTMENT_STEPS
 from portal.services import rules
 from portal.services.dues import CLOSURE_CLOCK
 from portal.services.actors import Actor, fresh_actor
@@ -32,7 +33,7 @@ READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
 AGE_BUCKETS = (("0_3", 3), ("4_7", 7), ("8_15", 15), ("16_30", 30), ("31_plus", None))
 # Clocks a department's own work stops: its SLA compliance is measured on these.
-DEPARTMENT_MILESTONES = ("initial_plan_at", "investigation_done_at", "reported_to_gm_at")
+DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)
 
 
 @dataclass(frozen=True)

@@ -223,3 +223,48 @@ def test_the_history_is_told_in_chinese_words(page_db):
         words = re.findall(r"[A-Za-z_]{3,}", re.sub(r"\S+@\S+", "", cell))
         assert not [w for w in words if not w.isupper()], cell          # no field names, codes or dicts
         assert "=" not in cell and "{" not in cell
+
+
+def test_the_gm_office_issues_a_reminder_by_hand_and_the_department_answers_it(page_db):
+    from sqlalchemy import func
+    from portal.persistence.models import Reminder
+    case_id = _case(page_db, "consolidate")
+    with page_db.read() as session:
+        number = session.get(Complaint, case_id).number
+    by_hand = select(func.count()).select_from(Reminder).where(Reminder.issued_by_id.is_not(None))
+    gm = app_as("gmo", page_path("gm_office"))
+    assert gm.selectbox(key="issue_kind").value is None and gm.selectbox(key="issue_department").value is None
+    gm.text_input(key="issue_case").input(number)
+    gm.selectbox(key="issue_kind").set_value("reminder")
+    gm.selectbox(key="issue_department").set_value("operations")
+    gm.text_area(key="issue_content").input("请补充查勘照片后答复")
+    gm.button(key="FormSubmitter:issue_reminder-开立").click().run()
+    # no answer date yet: refused beside the field, nothing saved
+    assert "此项为必填项。" in texts(gm)
+    with page_db.read() as session:
+        assert session.scalar(by_hand) == 0
+    gm.date_input(key="issue_day").set_value(wall_now().date() + timedelta(days=2))
+    gm.button(key="FormSubmitter:issue_reminder-开立").click().run()
+    assert not gm.exception
+    assert "已开立并送达该部门。" in texts(gm)
+    table = next(df.value for df in gm.dataframe if "开立人" in df.value.columns)
+    row = table.iloc[0]
+    assert row["内容"] == "请补充查勘照片后答复" and row["开立人"] == "总经理室丙" and row["类型"] == "催办单"
+    assert row["截止时间"].startswith(str(wall_now().date() + timedelta(days=2)))
+
+    dept = app_as("opshandler", page_path("department"))
+    mine = next(df.value for df in dept.dataframe if "开立人" in df.value.columns)
+    assert "请补充查勘照片后答复" in list(mine["内容"])
+    assert dept.selectbox(key="answer_pick").value is None
+    dept.text_area(key="answer_text").input("照片已补充")
+    dept.button(key="FormSubmitter:answer_reminder-答复").click().run()
+    assert "请选择。" in texts(dept)                                   # which item: the person decides
+    with page_db.read() as session:
+        item = session.scalar(select(Reminder).where(Reminder.content == "请补充查勘照片后答复"))
+        assert item.answered_at is None
+        item_id = item.id
+    dept.selectbox(key="answer_pick").set_value(item_id)
+    dept.button(key="FormSubmitter:answer_reminder-答复").click().run()
+    assert "已答复。" in texts(dept)
+    with page_db.read() as session:
+        assert session.get(Reminder, item_id).answer == "照片已补充"
