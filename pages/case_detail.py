@@ -8,6 +8,7 @@ import streamlit as st
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, describe_changes, fmt_time, unit_text
+from portal.printing.form_sections import EMPTY, handling_form_sections
 from portal.printing.handling_form import handling_form_html
 from portal.services import handling, queries
 from portal.services.complaints import report_major_case
@@ -48,10 +49,9 @@ if case.repeats:
 if case.handling["paused"]:
     st.warning(t("case.on_hold"))
 st.graphviz_chart(process_drawing(case.state, lambda s: t(f"state.{s}")))
+names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments)}
 st.download_button(t("print.download"), file_name=f"complaint-{case.number or case.id}.html", mime="text/html",
-                   data=handling_form_html(case, lang=lang(), printed_at=now(),
-                                           category=labels(ref.categories).get(case.category, case.category),
-                                           channel=labels(ref.channels).get(case.channel, case.channel)))
+                   data=handling_form_html(case, lang=lang(), printed_at=now(), names=names))
 
 if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HOLDABLE:
     errors = form_errors(f"hold_{case.id}")
@@ -96,56 +96,14 @@ if (Role.GM_OFFICE in actor.roles and case.fields["severity"] == "major"
                 notice=t("case.major_reported"), form="report_major")
 
 st.subheader(t("case.form"))
-f = case.fields
-categories, channels = labels(ref.categories), labels(ref.channels)
-choice_fields = {"customer_gender": "gender", "customer_age_band": "age", "severity": "severity",
-                 "urgency": "urgency"}
-rows = []
-for name, value in f.items():
-    if name in choice_fields:
-        value = t(f"{choice_fields[name]}.{value}")
-    elif isinstance(value, bool):
-        value = t("yes") if value else t("no")
-    elif hasattr(value, "strftime"):
-        value = fmt_time(value)
-    rows.append((t(f"field.{name}"), "" if value is None else str(value)))
-rows.insert(0, (t("field.category"), categories.get(case.category, case.category)))
-rows.insert(1, (t("field.channel"), channels.get(case.channel, case.channel)))
-rows.append((t("field.complained_staff"), "、".join(case.complained_staff)))
-st.dataframe(pd.DataFrame(rows, columns=["", " "]), hide_index=True, width="stretch")
-
-st.subheader(t("case.departments"))
-if case.departments:
-    st.dataframe(pd.DataFrame({
-        t("field.departments"): [d["name_en"] if lang() == "en" else d["name_zh"] for d in case.departments],
-        t("case.routed_at"): [fmt_time(d["routed_at"]) for d in case.departments],
-        t("field.initial_plan"): [d["initial_plan"] for d in case.departments],
-        t("case.report_submitted_at"): [fmt_time(d["report_submitted_at"]) for d in case.departments],
-        t("field.finding"): [t(f"finding.{d['finding']}") if d["finding"] else "" for d in case.departments],
-        t("field.cause"): [d["cause"] for d in case.departments],
-        t("field.measures"): [d["measures"] for d in case.departments],
-        t("field.proposed_amount"): ["" if d["proposed_amount"] is None else str(d["proposed_amount"])
-                                     for d in case.departments],
-    }), hide_index=True, width="stretch")
-else:
-    st.text("—")
-
-h = case.handling
-st.subheader(t("case.process"))
-process_rows = [
-    (t("field.opinion"), h["consolidated_opinion"]),
-    (t("appr.level", level=""), t(f"level.{h['required_level']}") if h["required_level"] else ""),
-    (t("field.instructions"), h["approval_instructions"]),
-    (t("field.amount_limit"), "" if h["amount_limit"] is None else str(h["amount_limit"])),
-    (t("field.result"), t(f"result.{h['negotiation_result']}") if h["negotiation_result"] else ""),
-    (t("field.note"), h["negotiation_note"]),
-    (t("field.agreed_amount"), "" if h["negotiated_amount"] is None else str(h["negotiated_amount"])),
-    (t("field.final_opinion"), h["closure_note"]),
-    (t("field.responsibility_level"), t(f"resp.{h['responsibility_level']}") if h["responsibility_level"] else ""),
-    (t("field.penalty_persons"), h["penalty_persons"]),
-]
-st.dataframe(pd.DataFrame([r for r in process_rows if r[1]] or [("—", "")], columns=["", " "]),
-             hide_index=True, width="stretch")
+for section in handling_form_sections(case, lang=lang(), names=names):
+    filled = any(value != EMPTY for _, value in section.rows)     # steps not reached yet stay folded
+    with st.expander(literal(section.title), expanded=filled):
+        st.table(pd.DataFrame([(literal(label), literal(value)) for label, value in section.rows],
+                              columns=["", " "]), hide_index=True, hide_header=True)
+        if section.grid:
+            st.table(pd.DataFrame([{literal(k): literal(v) for k, v in row.items()} for row in section.grid]),
+                     hide_index=True)
 
 regulatory_section(case, actor)
 
@@ -158,7 +116,6 @@ for item in case.attachments:
                        file_name=name, mime=content_type, key=f"attachment_{item.id}")
 
 st.subheader(t("case.history"))
-names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments)}
 st.dataframe(pd.DataFrame({
     t("case.event.at"): [fmt_time(e.at) for e in case.events],
     t("case.event.actor"): [e.actor for e in case.events],

@@ -108,6 +108,7 @@ with st.form("register", clear_on_submit=False, enter_to_submit=False):
     text("description", area=True)
     text("product_involved")
     text("expected_resolution", area=True)
+    text("clerk_opinion", area=True)
     attachments_uploader(t("field.attachments"), K + "attachments")
     field_error(errors, "attachments")
     st.subheader(t("register.section.major"))
@@ -137,7 +138,7 @@ def collect() -> tuple[RegistrationForm, list[Attachment]]:
         insured_name=s[K + "insured_name"], claim_report_number=s[K + "claim_report_number"],
         received_at=received, channel=s[K + "channel"] or "", category=s[K + "category"] or "",
         description=s[K + "description"], product_involved=s[K + "product_involved"],
-        expected_resolution=s[K + "expected_resolution"],
+        expected_resolution=s[K + "expected_resolution"], clerk_opinion=s[K + "clerk_opinion"],
         complained_staff=list(s[K + "complained_staff"]),
         complained_staff_other=s[K + "complained_staff_other"],
         severity=s[K + "severity"], urgency=s[K + "urgency"], flag_media=s[K + "flag_media"],

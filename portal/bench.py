@@ -217,7 +217,7 @@ def _from_stage(engine: Engine, clerk_id: int) -> None:
         "version": "1", "customer_gender": "'female'", "customer_age_band": "'35_44'", "customer_occupation": "''",
         "customer_id_number": "''", "customer_address": "''", "customer_email": "''", "product": "'机动车辆保险'",
         "insured_name": "''", "claim_report_number": "''", "description": "'基准数据：客户反映理赔进度缓慢。'",
-        "product_involved": "''", "expected_resolution": "'尽快处理'", "complained_staff_other": "''",
+        "product_involved": "''", "expected_resolution": "'尽快处理'", "complained_staff_other": "''", "clerk_opinion": "''",
         "urgency": "'normal'", "flag_media": "FALSE" if pg else "0", "flag_regulator": "FALSE" if pg else "0",
         "flag_litigation": "FALSE" if pg else "0", "joint_complainants": "1", "receiving_clerk_id": str(clerk_id),
         "paused_seconds": "0", "consolidated_opinion": "''", "approval_instructions": "''", "negotiation_note": "''",

@@ -29,7 +29,7 @@ MAX_LENGTHS = {
     "customer_name": 50, "customer_occupation": 50,
     "customer_address": 200, "customer_email": 100, "policy_number": 40, "product": 60,
     "insured_name": 50, "claim_report_number": 40, "description": 4000,
-    "product_involved": 200, "expected_resolution": 1000, "complained_staff_other": 200,
+    "product_involved": 200, "expected_resolution": 1000, "complained_staff_other": 200, "clerk_opinion": 1000,
 }
 MAX_AMOUNT = Decimal("1e12")                 # Numeric(14, 2)
 EARLIEST_BIRTH = date(1900, 1, 1)
@@ -38,7 +38,7 @@ MAX_FILE_NAME = 200
 BEIJING = ZoneInfo("Asia/Shanghai")
 CODE_FIELDS = ("customer_phone", "customer_id_number", "policy_number", "claim_report_number", "customer_email")
 MULTILINE_FIELDS = ("description", "expected_resolution", "customer_address", "product_involved",
-                    "complained_staff_other")
+                    "complained_staff_other", "clerk_opinion")
 CHOICE_FIELDS = ("customer_gender", "customer_age_band", "channel", "category", "severity", "urgency")
 FLAG_FIELDS = ("flag_media", "flag_regulator", "flag_litigation")
 REQUIRED = ("customer_name", "customer_phone", "policy_number", "product", "received_at",
@@ -65,6 +65,7 @@ class RegistrationForm:
     description: str = ""
     product_involved: str = ""
     expected_resolution: str = ""
+    clerk_opinion: str = ""                                       # 签注意见: the receiving clerk's view (002 art.13.1)
     complained_staff: list[str] = field(default_factory=list)   # usernames
     complained_staff_other: str = ""                              # names of people not in the system
     severity: str = "general"

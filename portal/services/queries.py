@@ -17,10 +17,11 @@ from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
 from portal.domain.roles import Role
+from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock, Category, Channel, ComplainedStaff,
                                        Complaint,
-                                       ComplaintDepartment, Department, Event, User)
+                                       ComplaintDepartment, Department, Event, FollowUp, Reminder, User)
 from portal.services import rules
 from portal.services.actors import Actor
 from portal.services.rules import ClockInfo
@@ -329,7 +330,7 @@ _PERSONAL = {"customer_phone": mask_phone, "customer_id_number": mask_id_number,
 _FORM_FIELDS = ("customer_name", "customer_gender", "customer_age_band", "customer_occupation",
                 "customer_phone", "customer_id_number", "customer_address", "customer_email",
                 "policy_number", "product", "insured_name", "claim_report_number", "received_at",
-                "description", "product_involved", "expected_resolution", "complained_staff_other",
+                "description", "product_involved", "expected_resolution", "clerk_opinion", "complained_staff_other",
                 "severity", "urgency", "flag_media", "flag_regulator", "flag_litigation",
                 "amount_at_stake", "joint_complainants", "accepted_at", "created_at")
 
@@ -393,6 +394,17 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "outside_process": complaint.outside_process,
             "review_requested_at": complaint.review_requested_at, "review_decision": complaint.review_decision,
             "staff_ids": [link.user_id for link in complaint.staff_links],
+            "accepted_by": _name(session, complaint.accepted_by_id),
+            "approved_by": _name(session, complaint.approved_by_id),
+            "reminders": session.scalar(select(func.count()).select_from(Reminder).where(
+                Reminder.complaint_id == complaint.id, Reminder.kind == "reminder")),
+            "late_inquiries": session.scalar(select(func.count()).select_from(Reminder).where(
+                Reminder.complaint_id == complaint.id, Reminder.kind == "late_inquiry")),
+            "follow_ups": [{"visited_at": f.visited_at, "by": name, "outcome": f.outcome,
+                            **{d: getattr(f, d) for d in DIMENSIONS}}
+                           for f, name in session.execute(
+                               select(FollowUp, User.display_name).join(User, User.id == FollowUp.by_id)
+                               .where(FollowUp.complaint_id == complaint.id).order_by(FollowUp.id))],
         }
         original = (session.scalar(select(Complaint.number).where(Complaint.id == complaint.original_id))
                     if complaint.original_id else None)
@@ -428,6 +440,13 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
                         masked, category.code, channel.code, departments, list(staff), statuses,
                         events, attachments, handling, original, repeats)
+
+
+def _name(session, user_id: int | None) -> str:  # noqa: ANN001
+    if user_id is None:
+        return ""
+    user = session.get(User, user_id)
+    return user.display_name if user else ""
 
 
 def _masked_changes(changes: dict, masked: bool) -> dict:

@@ -31,6 +31,7 @@ def _markdown_texts(at) -> list[str]:  # noqa: ANN001
     out += [b.label for b in at.button] + [e.label for e in at.expander] + [c.label for c in at.checkbox]
     out += [e.proto.label for e in at.get("download_button")]
     out += [str(tab.label) for tab in at.tabs]
+    out += [str(v) for table in at.table for v in [*table.value.columns, *table.value.to_numpy().ravel()]]  # Markdown cells
     return out
 
 
@@ -90,7 +91,7 @@ def test_the_printable_form_escapes_user_text(page_db):
     uow = page_db
     case = queries.case_detail(uow, actor=load_actor(uow, "gmo"), complaint_id=case_id, now=wall_now(),
                                calendar=rules.load_calendar(uow))
-    html = handling_form_html(case, lang="zh", printed_at=wall_now(), category="理赔", channel="电话")
+    html = handling_form_html(case, lang="zh", printed_at=wall_now(), names={})
     assert "<b>标签</b>" not in html and "<i>" not in html and "javascript:alert(1)\">" not in html
     assert "&lt;b&gt;标签&lt;/b&gt;" in html and "**粗体**" in html
 

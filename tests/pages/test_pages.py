@@ -180,9 +180,11 @@ def test_case_detail_shows_form_badges_explanations_and_history(page_db):
     assert not at.exception
     shown = texts(at)
     assert f"案件 {number}" in shown and "个人信息已按权限脱敏显示" in shown
-    clocks, form, departments, process, history = (d.value for d in at.dataframe)
+    clocks, history = (d.value for d in at.dataframe)
     assert "调查处理" in list(clocks["时限"])
-    assert "138****5678" in list(form[" "])
+    form = [cell for table in at.table for cell in table.value.to_numpy().ravel()]   # every field in full
+    assert "138\\*\\*\\*\\*5678" in form                 # masked, and escaped for the table's Markdown
+    assert "签注意见（受理人）" in form and "核决人" in form and "第 1 次回访结果" not in form
     assert list(history["操作"]) == ["登记", "受理并编号"]
     assert any("截止：" in line for line in (t.value for t in at.text))
     assert 'fillcolor="#B22222", fontcolor="white"' in at.get("graphviz_chart")[0].proto.spec

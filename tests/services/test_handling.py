@@ -323,7 +323,7 @@ def test_the_printable_form_has_three_copies_and_escapes_user_text(uow, people):
     from portal.printing.handling_form import handling_form_html
     case_id = accepted(uow, people, description="<script>alert(1)</script> 定损过低")
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0, calendar=rules.load_calendar(uow))
-    html = handling_form_html(view, lang="zh", printed_at=T0, category="理赔投诉", channel="电话热线")
+    html = handling_form_html(view, lang="zh", printed_at=T0, names={})
     assert html.count("class='copy'") == 3 and "第 3 联 / 共 3 联" in html
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; 定损过低" in html
     assert view.number in html
@@ -394,3 +394,37 @@ def test_a_report_carries_evidence_files_within_the_attachment_limits(uow, peopl
     with uow.read() as session:
         files = session.scalars(select(AttachmentRow).where(AttachmentRow.complaint_id == case_id)).all()
     assert [(f.filename, f.size) for f in files] == [("查勘照片.jpg", 6)]
+
+
+def test_the_printable_form_has_the_seeds_fields_from_registration_to_satisfaction(uow, people):
+    """002 art.13: the copies and who keeps each, the clerk's 签注意见, each department's report,
+    responsibility, losses and penalties, the review opinion, follow-up and satisfaction, the approver."""
+    from portal.printing.handling_form import handling_form_html
+    case_id, _ = to_approval(uow, people, clerk_opinion="客户情绪激动，建议优先处理")
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="按3000元赔付",
+                     amount_limit="3000", now=T0 + timedelta(days=2))
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
+                                note="客户接受", agreed_amount="3000", now=T0 + timedelta(days=3))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="交涉记录完整",
+                                now=T0 + timedelta(days=3, hours=1))
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="同意结案",
+                        responsible_department="operations", responsibility_level="general",
+                        penalty_persons="张某", now=T0 + timedelta(days=3, hours=5))
+    handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户认可处理结果",
+                              survey=Survey(5, 4, 3, 4, 4), now=T0 + timedelta(days=5))
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
+                               calendar=rules.load_calendar(uow))
+    html = handling_form_html(view, lang="zh", printed_at=T0, names={"department": {"operations": "运营部"}})
+    for keeper in ("第一联 · 市场部门存", "第二联 · 运营部门存", "第三联 · 总经理室存"):
+        assert html.count(keeper) == 1
+    assert html.count("<section class='copy'") == 3
+    for label, value in [("签注意见（受理人）", "客户情绪激动，建议优先处理"), ("受理人", "受理员甲"),
+                         ("调查报告 · 运营部", None), ("证据（业务记录", "理赔系统记录"), ("原因分析", "审核积压"),
+                         ("责任部门", "运营部"), ("责任程度", None), ("责任部门损失金额", None), ("个人惩处种类", None),
+                         ("受罚人员", "张某"), ("核阅意见", "交涉记录完整"), ("核阅人（受理主管）", "主管乙"),
+                         ("核决人", "核决己"), ("核决指示", "按3000元赔付"), ("回访时间", None),
+                         ("第 1 次回访结果", "客户认可处理结果"), ("服务态度", "4 · 满意"), ("服务效率", "3 · 一般"),
+                         ("催办次数", None), ("结案人", "总经理室丙")]:
+        assert label in html, label
+        if value:
+            assert value in html, value
