@@ -41,14 +41,29 @@ for column, key in zip(columns, ("total", "open", "overdue", "due_soon", "calend
     column.metric(t(f"ledger.metric.{key}"), ledger.counts[key])
 
 unmasked = actor.has(Role.ADMIN) and st.checkbox(t("stats.ledger_csv_unmasked"), key="ledger_unmasked")
-st.download_button(t("stats.ledger_csv_unmasked_button" if unmasked else "stats.ledger_csv"), key="ledger_csv",
-                   file_name=f"complaint-ledger-{now():%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
-                   data=lambda: exports.ledger_csv(uow(), actor=actor, filters=filters, now=now(),
-                                                   calendar=calendar(), lang=lang(), unmasked=unmasked))
+left, right = st.columns(2)
+left.download_button(t("ledger.excel_unmasked" if unmasked else "ledger.excel"), key="ledger_xlsx",
+                     file_name=f"complaint-ledger-{now():%Y%m%d-%H%M}.xlsx", on_click="ignore",
+                     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     data=lambda: exports.ledger_workbook(uow(), actor=actor, filters=filters, now=now(),
+                                                          calendar=calendar(), lang=lang(), unmasked=unmasked))
+right.download_button(t("stats.ledger_csv_unmasked_button" if unmasked else "stats.ledger_csv"), key="ledger_csv",
+                      file_name=f"complaint-ledger-{now():%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
+                      data=lambda: exports.ledger_csv(uow(), actor=actor, filters=filters, now=now(),
+                                                      calendar=calendar(), lang=lang(), unmasked=unmasked))
 
 if ledger.total == 0:
     st.info(t("ledger.empty"))
     st.stop()
+table = cases_table(ledger.frame, ledger.clocks, categories=categories, departments=departments, seed=True)
+# A column chooser keeps the table readable: the seed's columns and the badges of the clocks that
+# decide a case's fate by default; every clock's badge and due time can be added.
+per_clock = {c.label(lang()) for c in ledger.clocks} | {t("ledger.due", clock=c.label(lang())) for c in ledger.clocks}
+default = [c for c in table.columns if c not in per_clock and c not in (t("field.severity"), t("field.received"))]
+default += [c.label(lang()) for c in ledger.clocks if c.rule.key in ("closure", "regulatory")]
+st.session_state.setdefault("ledger_columns", default)
+chosen = st.multiselect(t("ledger.columns"), list(table.columns), key="ledger_columns",
+                        placeholder=t("widget.choose"))
 pager(ledger, key="ledger")
-st.dataframe(cases_table(ledger.frame, ledger.clocks, categories=categories, departments=departments),
-             hide_index=True, width="stretch", column_config=case_links())
+st.dataframe(table, hide_index=True, width="stretch", column_config=case_links(),
+             column_order=[c for c in table.columns if c in chosen] or None)

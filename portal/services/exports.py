@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Iterator
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.errors import PermissionDenied
@@ -21,7 +21,7 @@ from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Category, Channel, Complaint, Department, SlaClock
-from portal.printing import statistics_tables
+from portal.printing import ledger_layout, statistics_tables
 from portal.services import queries, rules, statistics
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
@@ -52,12 +52,38 @@ def statistics_csv(uow: UnitOfWork, *, actor: Actor, figures: dict, lang: str) -
     return statistics_tables.csv_bytes(figures, names(uow, lang), lang)
 
 
-def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime,
-                   calendar: WorkingCalendar) -> Iterator[tuple[pd.DataFrame, list]]:
-    """The whole filtered ledger, newest first, a few thousand cases at a time, with badges."""
+def _export_conditions(filters: queries.LedgerFilter, now: datetime) -> list:
     conditions = queries.filter_conditions(filters)
     if filters.badge in queries.BADGE_FILTERS:
         conditions.append(queries._with_badge(filters.badge, now))
+    return conditions
+
+
+def describe_ledger_filters(filters: queries.LedgerFilter, lang: str, label: statistics_tables.Names) -> str:
+    """The ledger's filters in words of the language (the export says what it holds)."""
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    parts = []
+    if filters.text:
+        parts.append(f"{tr('ledger.search')}：{filters.text}")
+    if filters.states:
+        parts.append(f"{tr('ledger.states')}：" + "、".join(tr(f"state.{s}") for s in filters.states))
+    if filters.category:
+        parts.append(f"{tr('ledger.category')}：{label.categories.get(filters.category, filters.category)}")
+    if filters.department:
+        parts.append(f"{tr('ledger.department')}：{label.departments.get(filters.department, filters.department)}")
+    if filters.badge:
+        parts.append(f"{tr('ledger.badge')}：{tr(f'badge.filter.{filters.badge}')}")
+    if filters.received_from:
+        parts.append(f"{tr('ledger.from')}：{filters.received_from}")
+    if filters.received_to:
+        parts.append(f"{tr('ledger.to')}：{filters.received_to}")
+    return "；".join(parts) or tr("ledger.no_filters")
+
+
+def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime,
+                   calendar: WorkingCalendar) -> Iterator[tuple[pd.DataFrame, list]]:
+    """The whole filtered ledger, newest first, a few thousand cases at a time, with badges."""
+    conditions = _export_conditions(filters, now)
     with uow.read() as session:
         ids = list(session.scalars(select(Complaint.id).where(*conditions)
                                    .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
@@ -76,10 +102,10 @@ def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime
         yield queries.with_badges(frame, clocks, calendar, now, fraction), clocks
 
 
-def ledger_csv(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
-               calendar: WorkingCalendar, lang: str, unmasked: bool = False) -> bytes:
-    """登记追踪表 as CSV (UTF-8 with BOM): every filtered case, personal data masked unless an
-    administrator explicitly asks otherwise (audited)."""
+def _ledger_export(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
+                   calendar: WorkingCalendar, lang: str, unmasked: bool, form: str) -> Iterator[dict[str, list]]:
+    """The filtered ledger in the seed's layout (`ledger_layout`), a chunk of columns at a time:
+    personal data masked unless an administrator explicitly asks otherwise (audited)."""
     if not actor.has(*LEDGER_READERS):
         raise PermissionDenied("auth.missing_role")
     if unmasked:
@@ -88,41 +114,102 @@ def ledger_csv(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, 
         with uow.write() as session:
             user = fresh_actor(session, actor, Role.ADMIN)
             record_event(session, actor=user, at=now, action="export.ledger_unmasked",
-                         changes={"filters": {k: v for k, v in vars(filters).items() if v}})
+                         changes={"filters": {k: v for k, v in vars(filters).items() if v}, "format": form})
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     label = names(uow, lang)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    header_written = False
     for frame, clocks in _ledger_chunks(uow, filters, now, calendar):
         phone = frame["customer_phone"].fillna("")
         id_number = frame["customer_id_number"].fillna("")
         address = frame["customer_address"].fillna("")
         if not unmasked:
             phone, id_number, address = phone.map(mask_phone), id_number.map(mask_id_number), address.map(mask_text)
+        seed = ledger_layout.seed_columns(frame, lang, label.departments)
+        seed_values = list(seed.values())
+        seed_names = list(seed)
         columns = {
             tr("field.number"): [n if isinstance(n, str) and n else tr("case.unnumbered", id=i)
                                  for n, i in zip(frame["number"], frame["id"])],
-            tr("field.state"): [tr(f"state.{s}") for s in frame["state"]],
-            tr("field.received"): fmt_times(frame["received_at"]).to_numpy(),
-            tr("field.customer"): frame["customer_name"].to_numpy(),
-            tr("field.customer_phone"): phone.to_numpy(),
-            tr("field.customer_id_number"): id_number.to_numpy(),
-            tr("field.customer_address"): address.to_numpy(),
-            tr("field.policy_number"): frame["policy_number"].to_numpy(),
-            tr("field.category"): [label.categories.get(c, c) for c in frame["category"]],
+            seed_names[0]: seed_values[0],                                     # 受理日期
+            tr("field.customer"): frame["customer_name"].tolist(),
+            tr("field.customer_phone"): phone.tolist(),
+            tr("field.customer_id_number"): id_number.tolist(),
+            tr("field.customer_address"): address.tolist(),
+            **dict(zip(seed_names[1:4], seed_values[1:4])),                    # 保单号, 受理人, 内容摘要
             tr("field.channel"): [label.channels.get(c, c) for c in frame["channel"]],
+            tr("field.category"): [label.categories.get(c, c) for c in frame["category"]],
             tr("field.severity"): [tr(f"severity.{s}") for s in frame["severity"]],
             tr("field.departments"): ["、".join(label.departments.get(d, d) for d in ds) for ds in frame["departments"]],
+            **dict(zip(seed_names[4:], seed_values[4:])),                      # 责任归属 … 满意度
+            tr("field.state"): [tr(f"state.{s}") for s in frame["state"]],
+            tr("field.received"): fmt_times(frame["received_at"]).tolist(),
         }
         for info in clocks:
             name = info.label(lang)
             columns[name] = [badge_text(b, lang) for b in frame[f"{info.rule.key}_badge"]]
-            columns[tr("ledger.due", clock=name)] = fmt_times(frame[f"{info.rule.key}_due"]).to_numpy()
+            columns[tr("ledger.due", clock=name)] = fmt_times(frame[f"{info.rule.key}_due"]).tolist()
+        yield columns
+
+
+def ledger_csv(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
+               calendar: WorkingCalendar, lang: str, unmasked: bool = False) -> bytes:
+    """登记追踪表 as CSV (UTF-8 with BOM): every filtered case in the seed's layout, personal data
+    masked unless an administrator explicitly asks otherwise (audited)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    header_written = False
+    for columns in _ledger_export(uow, actor=actor, filters=filters, now=now, calendar=calendar, lang=lang,
+                                  unmasked=unmasked, form="csv"):
         if not header_written:
             writer.writerow(list(columns))
             header_written = True
         writer.writerows(zip(*columns.values()))
     if not header_written:
-        writer.writerow([tr("ledger.empty")])
+        writer.writerow([translate("ledger.empty", lang)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def ledger_workbook(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
+                    calendar: WorkingCalendar, lang: str, unmasked: bool = False) -> bytes:
+    """登记追踪表 as an Excel workbook in the seed's layout: the form's title, when it was exported and
+    with which filters, then one row per case under the seed's column heads (streamed, so a large
+    ledger does not sit in memory as cells)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    with uow.read() as session:
+        total = session.scalar(select(func.count()).select_from(Complaint).where(*_export_conditions(filters, now)))
+    chunks = _ledger_export(uow, actor=actor, filters=filters, now=now, calendar=calendar, lang=lang,
+                            unmasked=unmasked, form="xlsx")
+    first = next(chunks, None)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(tr("ledger.sheet"))
+    headers = list(first) if first else [tr("field.number")]
+    wide = {tr("ledger.col.summary"): 40, tr("field.customer_address"): 24, tr("ledger.col.responsibility"): 18,
+            tr("ledger.col.result"): 18}
+    for col, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = wide.get(header, max(10, min(len(header) * 2 + 2, 24)))
+    sheet.freeze_panes = "B4"
+    title = WriteOnlyCell(sheet, value=tr("ledger.sheet_title"))
+    title.font = Font(bold=True, size=14)
+    sheet.append([title])
+    sheet.append([tr("ledger.sheet_meta", at=f"{now:%Y-%m-%d %H:%M}", total=total,
+                     filters=describe_ledger_filters(filters, lang, names(uow, lang)))])
+    head = []
+    for header in headers:
+        cell = WriteOnlyCell(sheet, value=header)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        head.append(cell)
+    sheet.append(head)
+    for columns in ([first] if first else []):
+        for row in zip(*columns.values()):
+            sheet.append(list(row))
+    for columns in chunks:
+        for row in zip(*columns.values()):
+            sheet.append(list(row))
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

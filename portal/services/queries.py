@@ -28,21 +28,38 @@ from portal.services.rules import ClockInfo
 
 MILESTONES = [m.value for m in Milestone]
 _Clerk = aliased(User)
+_Acceptor = aliased(User)
+_Responsible = aliased(Department)
+SUMMARY_CHARS = 60          # 内容摘要: the description's start, as the seed's ledger keeps it
 
 
 def _ledger_select() -> Select:
     # Milestones are fetched as the driver gives them (text on SQLite) and parsed by pandas in
     # one vectorised pass: converting 100,000 × 11 values one by one in Python would dominate.
+    # The seed's 登记追踪表 columns (002 art.13.3) come along: who accepted, a summary, where the
+    # responsibility fell, the result, how often the case was chased, and the customer's satisfaction;
+    # the two counts are correlated subqueries, run only for the rows of the page.
+    reminders = (select(func.count()).where(Reminder.complaint_id == Complaint.id, Reminder.kind == "reminder")
+                 .correlate(Complaint).scalar_subquery())
+    satisfaction = (select(FollowUp.overall).where(FollowUp.complaint_id == Complaint.id)
+                    .order_by(FollowUp.id.desc()).limit(1).correlate(Complaint).scalar_subquery())
     return (select(Complaint.id, Complaint.number, Complaint.state, Complaint.severity,
                    Complaint.urgency, Complaint.customer_name, Complaint.policy_number,
                    Category.code.label("category"), Channel.code.label("channel"),
                    _Clerk.display_name.label("clerk"), Complaint.receiving_clerk_id,
+                   _Acceptor.display_name.label("acceptor"),
+                   func.substr(Complaint.description, 1, SUMMARY_CHARS).label("summary"),
+                   _Responsible.code.label("responsible_department"), Complaint.responsibility_level,
+                   Complaint.negotiation_result, Complaint.negotiated_amount,
+                   reminders.label("reminder_count"), satisfaction.label("satisfaction"),
                    Complaint.paused, Complaint.paused_seconds, Complaint.regulatory_extension_days,
                    Complaint.outside_seconds, Complaint.outside_process.is_not(None).label("outside"),
                    *[type_coerce(getattr(Complaint, m), String).label(m) for m in MILESTONES])
             .join(Category, Category.id == Complaint.category_id)
             .join(Channel, Channel.id == Complaint.channel_id)
-            .join(_Clerk, _Clerk.id == Complaint.receiving_clerk_id))
+            .join(_Clerk, _Clerk.id == Complaint.receiving_clerk_id)
+            .outerjoin(_Acceptor, _Acceptor.id == Complaint.accepted_by_id)
+            .outerjoin(_Responsible, _Responsible.id == Complaint.responsibility_department_id))
 
 
 @dataclass

@@ -9,6 +9,7 @@ import streamlit as st
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.clocks import Badge
 from portal.i18n import translate
+from portal.printing.ledger_layout import seed_columns
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
 from portal.services import queries
@@ -31,8 +32,9 @@ def case_label(number: str | None, complaint_id: int) -> str:
 
 
 def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dict[str, str],
-                departments: dict[str, str], with_due: bool = True) -> pd.DataFrame:
-    """Display columns for a slice of a ledger frame: labels, badges and due times per clock."""
+                departments: dict[str, str], with_due: bool = True, seed: bool = False) -> pd.DataFrame:
+    """Display columns for a slice of a ledger frame: labels, badges and due times per clock; with
+    `seed`, the 登记追踪表's own columns in the seed's order first (see `ledger_layout`)."""
     language = lang()
     tr = lambda key, **kw: translate(key, language, **kw)  # noqa: E731
     states = {s: tr(f"state.{s}") for s in frame["state"].unique()}
@@ -53,6 +55,16 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
         out[name] = frame[f"{key}_badge"].map(badges).to_numpy()
         if with_due:
             out[tr("ledger.due", clock=name)] = fmt_times(frame[f"{key}_due"]).to_numpy()
+    if seed:
+        number, customer, category, routed = (tr("field.number"), tr("field.customer"), tr("field.category"),
+                                              tr("field.departments"))
+        extra = seed_columns(frame, language, departments)
+        labels_ = list(extra)
+        order = {number: 0, labels_[0]: 1, customer: 2, labels_[1]: 3, labels_[2]: 4, labels_[3]: 5, category: 6,
+                 routed: 7, labels_[4]: 8, labels_[5]: 9, labels_[6]: 10, labels_[7]: 11, labels_[8]: 12}
+        for label, values in extra.items():
+            out[label] = values
+        out = out[sorted(out.columns, key=lambda c: (order.get(c, 99), list(out.columns).index(c)))]
     return out
 
 

@@ -296,3 +296,26 @@ def test_the_admin_resets_a_password_and_the_users_open_session_ends(page_db):
     assert "已重置 clerk 的密码" in texts(admin)
     clerk.run()
     assert "您的登录已结束" in texts(clerk) and TOKEN not in clerk.session_state
+
+
+def test_the_ledger_has_the_seeds_columns_and_a_column_chooser(page_db):
+    done = _register(page_db, customer_name="账本客户")
+    complaints.accept_complaint(page_db, actor=load_actor(page_db, "gmo"), complaint_id=done.id,
+                                category="claim", severity="general", departments=["operations"],
+                                now=wall_now())
+    at = app_as("gmo", page_path("ledger"))
+    assert not at.exception
+    table = at.dataframe[0].value
+    seed = ["受理日期", "保单号", "受理人", "内容摘要", "责任归属", "结案日期", "处理结果", "催办次数", "满意度"]
+    for column in seed:
+        assert column in table.columns, column
+    assert list(table.columns[:6]) == ["投诉编号", "受理日期", "客户", "保单号", "受理人", "内容摘要"]
+    row = table[table["客户"] == "账本客户"].iloc[0]
+    assert row["受理人"] == "总经理室丙" and row["受理日期"] == f"{wall_now():%Y-%m-%d}" and row["催办次数"] == 0
+    # the chooser: seed columns and the decisive clocks shown, the rest one choice away
+    shown = at.multiselect(key="ledger_columns").value
+    assert set(seed) <= set(shown) and "结案" in shown and "调查处理截止" not in shown
+    order = at.dataframe[0].proto.column_order
+    assert "内容摘要" in order and "调查处理截止" not in order
+    at.multiselect(key="ledger_columns").set_value(["投诉编号", "满意度"]).run()
+    assert list(at.dataframe[0].proto.column_order) == ["投诉编号", "满意度"]

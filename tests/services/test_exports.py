@@ -75,3 +75,60 @@ def test_the_workbook_has_a_cover_and_a_sheet_per_table_with_the_figures(uow, pe
     assert "接收投诉,2" in csv_text
     with pytest.raises(PermissionDenied):
         exports.statistics_workbook(uow, actor=people.clerk, figures=figures, lang="zh", now=NOW)
+
+
+SEED_COLUMNS = ["投诉编号", "受理日期", "客户", "保单号", "受理人", "内容摘要", "处理部门", "责任归属", "结案日期", "处理结果",
+                "催办次数", "满意度"]
+
+
+def _closed_case(uow, people):
+    """A case walked to archive: every seed column has a value."""
+    from portal.domain.satisfaction import Survey
+    from portal.services import handling, reminders
+    from tests.services.test_handling import DECISION, REPORT, accepted
+    case_id = accepted(uow, people, customer_name="赵结案", policy_number="P-SEED-1",
+                       description="客户反映理赔款迟迟未到账，要求尽快支付并说明原因")
+    start = datetime(2025, 9, 30, 11, 0)
+    reminders.issue_by_hand(uow, actor=people.gmo, complaint_id=case_id, department="operations", kind="reminder",
+                            content="请尽快提交调查报告", reply_by=start + timedelta(days=2), now=start)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=start + timedelta(days=1))
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="3000",
+                         now=start + timedelta(days=1, hours=1))
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="赔付", amount_limit="3000",
+                     now=start + timedelta(days=1, hours=2))
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
+                                note="接受", agreed_amount="3000", now=start + timedelta(days=2))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
+                                now=start + timedelta(days=2, hours=1))
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
+                        responsible_department="operations", responsibility_level="general", penalty_persons="",
+                        now=start + timedelta(days=3))
+    handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
+                              now=start + timedelta(days=5))
+    return case_id
+
+
+def test_the_ledger_workbook_is_in_the_seeds_layout_with_every_seed_column(uow, people):
+    _closed_case(uow, people)
+    data = exports.ledger_workbook(uow, actor=people.gmo, filters=queries.LedgerFilter(text="赵结案"), now=NOW,
+                                   calendar=rules.load_calendar(uow), lang="zh")
+    sheet = load_workbook(io.BytesIO(data))["登记追踪表"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "客户抱怨案件登记追踪表"
+    assert "共 1 件" in rows[1][0] and "赵结案" in rows[1][0]          # what it holds: total and filters
+    header = [h for h in rows[2] if h]
+    positions = [header.index(c) for c in SEED_COLUMNS]
+    assert positions == sorted(positions)                        # in the seed's order
+    record = dict(zip(rows[2], rows[3]))
+    assert record["受理日期"] == "2025-09-30" and record["保单号"] == "P-SEED-1" and record["受理人"] == "总经理室丙"
+    assert record["内容摘要"].startswith("客户反映理赔款迟迟未到账")
+    assert record["责任归属"] == "运营部（一般责任）"
+    assert record["结案日期"] == "2025-10-03" and record["处理结果"] == "客户接受 · 3,000.00"
+    assert record["催办次数"] == 1 and record["满意度"] == "4 · 满意"
+    assert "13812345678" not in str(rows)                         # masked
+
+
+def test_the_ledger_csv_has_the_seed_columns_too(uow, people):
+    _closed_case(uow, people)
+    header = _csv(uow, people.gmo).splitlines()[0].split(",")
+    assert [c for c in header if c in SEED_COLUMNS] == SEED_COLUMNS
