@@ -10,8 +10,9 @@ import streamlit as st
 
 from portal.i18n import LANGUAGES
 from portal.ui import auth
-from portal.ui.context import reference, t, uow
-from portal.ui.navigation import PAGES, PageSpec, allowed
+from portal.services import queries
+from portal.ui.context import now, reference, t, uow
+from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.widgets import labels
 
 
@@ -56,6 +57,14 @@ def _home(actor):  # noqa: ANN001, ANN202
         if actor.department_code:
             names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
+        todo = queries.todo_counts(uow(), actor=actor, now=now())
+        if todo:
+            st.subheader(t("home.todo"))
+            for start in range(0, len(todo), 4):
+                for column, item in zip(st.columns(4), todo[start:start + 4]):
+                    with column.container(border=True):
+                        st.metric(t(f"todo.{item.key}"), item.count)
+                        st.page_link(BY_KEY[item.page].path, label=t(f"nav.{item.page}"), icon=BY_KEY[item.page].icon)
         mine = [spec for spec in PAGES if allowed(spec, actor.roles)]
         if mine:
             st.write(t("home.pages"))

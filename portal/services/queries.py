@@ -294,6 +294,66 @@ def work_queue(uow: UnitOfWork, *, actor: Actor, state: State, now: datetime, ca
 
 
 @dataclass(frozen=True)
+class Todo:
+    key: str        # what waits (catalogue `todo.<key>`)
+    count: int
+    page: str       # the page where it is done
+
+
+def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
+    """The home page's to-do list: for each queue of the actor's roles, how many cases wait there
+    (each the same condition as the queue's own), and the open cases past a deadline for those
+    who watch them. Counted in SQL, one round trip."""
+    def cases(*conditions: ColumnElement[bool]):  # noqa: ANN202
+        return select(func.count()).select_from(Complaint).where(*conditions).scalar_subquery()
+
+    def overdue(*conditions: ColumnElement[bool]):  # noqa: ANN202
+        inner = (select(func.count(distinct(CaseClock.complaint_id)))
+                 .where(running_clock_condition("overdue", now), CaseClock.case_closed_at.is_(None)))
+        if conditions:
+            inner = inner.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
+        return inner.scalar_subquery()
+
+    wanted: list[tuple[str, str, object]] = []
+    if actor.has(Role.INTAKE, Role.INTAKE_LEAD):
+        wanted += [("negotiate", "negotiation", cases(Complaint.state == State.NEGOTIATING.value)),
+                   ("follow_up", "negotiation", cases(Complaint.state == State.CLOSED.value,
+                                                      Complaint.follow_up_task.is_(False))),
+                   ("my_overdue", "my_complaints", overdue(Complaint.receiving_clerk_id == actor.id))]
+    if actor.has(Role.INTAKE_LEAD):
+        wanted.append(("review", "negotiation", cases(Complaint.state == State.AWAITING_REVIEW.value)))
+    if actor.has(Role.GM_OFFICE):
+        wanted += [("accept", "gm_office", cases(Complaint.state == State.REGISTERED.value)),
+                   ("consolidate", "gm_office", cases(Complaint.state == State.AWAITING_CONSOLIDATION.value)),
+                   ("close", "gm_office", cases(Complaint.state == State.AWAITING_CLOSURE.value)),
+                   ("follow_up_task", "gm_office", cases(Complaint.state == State.CLOSED.value,
+                                                        Complaint.follow_up_task.is_(True)))]
+    if actor.has(Role.HANDLER) and actor.department_id is not None:
+        mine = select(ComplaintDepartment.complaint_id).where(ComplaintDepartment.department_id == actor.department_id,
+                                                              ComplaintDepartment.report_submitted_at.is_(None))
+        wanted += [("investigate", "department", cases(Complaint.id.in_(mine),
+                                                       Complaint.state == State.INVESTIGATING.value)),
+                   ("answer", "department", select(func.count()).select_from(Reminder).where(
+                       Reminder.department_id == actor.department_id, Reminder.answered_at.is_(None))
+                    .scalar_subquery()),
+                   ("department_overdue", "department", overdue(Complaint.id.in_(mine),
+                                                                Complaint.state == State.INVESTIGATING.value))]
+    if actor.has(Role.APPROVER):
+        with uow.read() as session:
+            ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
+        covered = [key for key, rank in ranks.items() if rank <= ranks.get(actor.approval_level or "", 0)]
+        wanted.append(("approve", "approval", cases(Complaint.state == State.AWAITING_APPROVAL.value,
+                                                    Complaint.required_level.in_(covered))))
+    if actor.has(Role.GM_OFFICE, Role.MANAGER, Role.ADMIN):
+        wanted.append(("overdue", "ledger", overdue()))
+    if not wanted:
+        return []
+    with uow.read() as session:
+        counts = session.execute(select(*[count.label(f"c{i}") for i, (_, _, count) in enumerate(wanted)])).one()
+    return [Todo(key, int(n), page) for (key, page, _), n in zip(wanted, counts)]
+
+
+@dataclass(frozen=True)
 class ClockStatus:
     info: ClockInfo
     badge: Badge

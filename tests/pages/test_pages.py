@@ -319,3 +319,13 @@ def test_the_ledger_has_the_seeds_columns_and_a_column_chooser(page_db):
     assert "内容摘要" in order and "调查处理截止" not in order
     at.multiselect(key="ledger_columns").set_value(["投诉编号", "满意度"]).run()
     assert list(at.dataframe[0].proto.column_order) == ["投诉编号", "满意度"]
+
+
+def test_the_home_page_counts_what_waits_in_each_queue(page_db):
+    _register(page_db, customer_name="待办客户")
+    at = app_as("gmo")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["待受理"] == "1" and metrics["待汇总"] == "0" and "超期未结案件" in metrics
+    handler = {m.label: m.value for m in app_as("opshandler").metric}
+    assert set(handler) == {"待调查", "待答复催办单 / 洽办单", "本部门超期案件"}

@@ -131,3 +131,32 @@ def test_only_the_gm_office_issues_by_hand(uow, people):
         reminders.issue_by_hand(uow, actor=people.opshandler, complaint_id=case_id, department="operations",
                                 kind="reminder", content="x", reply_by=T0 + timedelta(days=5),
                                 now=T0 + timedelta(days=2))
+
+
+def test_the_home_to_do_counts_match_each_queue(uow, people):
+    from portal.services import complaints, queries
+    from tests.helpers import a_form
+
+    def counts(actor, at=T0 + timedelta(hours=2)):
+        return {t.key: t.count for t in queries.todo_counts(uow, actor=actor, now=at)}
+
+    waiting = complaints.register_complaint(uow, actor=people.clerk, form=a_form(customer_phone="13800000001",
+                                                                                 policy_number="P-TODO-1"),
+                                            attachments=[], now=T0).id
+    routed = accepted(uow, people, customer_phone="13800000002", policy_number="P-TODO-2")
+    assert counts(people.gmo)["accept"] == 1 and counts(people.gmo)["consolidate"] == 0
+    assert counts(people.opshandler)["investigate"] == 1 and counts(people.techhandler)["investigate"] == 0
+    assert counts(people.approver)["approve"] == 0 and "accept" not in counts(people.approver)
+    assert counts(people.gmo)["overdue"] == 0
+    later = T0 + timedelta(days=20)                     # both cases past deadlines
+    assert counts(people.gmo, later)["overdue"] == 2 and counts(people.boss, later)["overdue"] == 2
+    assert counts(people.opshandler, later)["department_overdue"] == 1
+    assert counts(people.clerk, later)["my_overdue"] == 2
+    reminders.issue_reminders(uow, now=later)
+    queue = reminders.count_reminders(uow, actor=people.opshandler, open_only=True)
+    assert counts(people.opshandler, later)["answer"] == queue > 0
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=routed, report=REPORT, now=later)
+    assert counts(people.gmo, later)["consolidate"] == 1 and counts(people.opshandler, later)["investigate"] == 0
+    handling.consolidate(uow, actor=people.gmo, complaint_id=routed, opinion="o", proposed_amount="100", now=later)
+    assert counts(people.approver, later)["approve"] == 1
+    assert waiting and counts(people.admin) == {"overdue": 0}
