@@ -2,11 +2,11 @@
 amount limit, or send back to the GM office with a reason."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from portal.services import handling, queries
 from portal.ui.auth import require_page
+from portal.ui.form_panels import decision_context
 from portal.ui.context import calendar, lang, now, reference, t, uow
 from portal.ui.widgets import page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
@@ -23,22 +23,13 @@ if case is None:
 picked = case.id
 h = case.handling
 st.caption(t("appr.level", level=t(f"level.{h['required_level']}")))
-st.text(f"{t('field.opinion')}: {h['consolidated_opinion']}")
-st.text(f"{t('field.proposed_amount')}: {h['proposed_amount'] if h['proposed_amount'] is not None else '—'}")
-st.markdown(f"**{t('case.reports')}**")
-st.dataframe(pd.DataFrame([{
-    t("field.departments"): d["name_en"] if lang() == "en" else d["name_zh"],
-    t("field.finding"): t(f"finding.{d['finding']}") if d["finding"] else "",
-    t("field.cause"): d["cause"], t("field.measures"): d["measures"],
-    t("field.proposed_amount"): "" if d["proposed_amount"] is None else str(d["proposed_amount"]),
-} for d in case.departments]), hide_index=True, width="stretch")
+decision_context(case, ("department", "approval"))    # the reports and the GM office's opinion and amount
 
 errors = form_errors(f"approve_{picked}")
 with st.form(f"approve_{picked}", enter_to_submit=False):
     instructions = st.text_area(t("field.instructions"), key=f"appr_instr_{picked}")
     field_error(errors, "instructions")
-    limit = st.text_input(t("field.amount_limit"), key=f"appr_limit_{picked}",
-                          value="" if h["proposed_amount"] is None else str(h["proposed_amount"]))
+    limit = st.text_input(t("field.amount_limit"), key=f"appr_limit_{picked}")     # the approver decides it
     field_error(errors, "amount_limit")
     if st.form_submit_button(t("appr.approve"), type="primary"):
         act(lambda: handling.approve(uow(), actor=actor, complaint_id=picked, instructions=instructions,

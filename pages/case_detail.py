@@ -8,7 +8,7 @@ import streamlit as st
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, describe_changes, fmt_time, unit_text
-from portal.printing.form_sections import EMPTY, handling_form_sections
+from portal.ui.form_panels import whole_form
 from portal.printing.handling_form import handling_form_html
 from portal.services import handling, queries
 from portal.services.complaints import report_major_case
@@ -96,14 +96,7 @@ if (Role.GM_OFFICE in actor.roles and case.fields["severity"] == "major"
                 notice=t("case.major_reported"), form="report_major")
 
 st.subheader(t("case.form"))
-for section in handling_form_sections(case, lang=lang(), names=names):
-    filled = any(value != EMPTY for _, value in section.rows)     # steps not reached yet stay folded
-    with st.expander(literal(section.title), expanded=filled):
-        st.table(pd.DataFrame([(literal(label), literal(value)) for label, value in section.rows],
-                              columns=["", " "]), hide_index=True, hide_header=True)
-        if section.grid:
-            st.table(pd.DataFrame([{literal(k): literal(v) for k, v in row.items()} for row in section.grid]),
-                     hide_index=True)
+whole_form(case)
 
 regulatory_section(case, actor)
 

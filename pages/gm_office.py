@@ -13,6 +13,7 @@ from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
+from portal.ui.form_panels import decision_context
 from portal.ui.reminders import issue_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, page_of, pager,
@@ -62,7 +63,10 @@ with tab_accept:
         case = pick_from_queue(queue, key="gm_pick", actor=actor, summary=False, show_table=False)
         if case:
             errors = form_errors(f"accept_{case.id}")
-            with st.form(f"accept_{case.id}", enter_to_submit=False):
+            context, form_column = st.columns([2, 3])
+            with context:
+                decision_context(case, ("complaint",))
+            with form_column, st.form(f"accept_{case.id}", enter_to_submit=False):
                 category = st.selectbox(t("field.category"), list(categories), format_func=categories.get,
                                         index=list(categories).index(case.category) if case.category in categories else 0)
                 field_error(errors, "category")
@@ -94,11 +98,7 @@ with tab_consolidate:
                                page=page_of("consolidate_pick"))
     case = pick_from_queue(ledger, key="consolidate_pick", actor=actor, with_due=True)
     if case:
-        for d in case.departments:
-            st.markdown(f"**{literal(d['name_en'] if lang() == 'en' else d['name_zh'])}** · "
-                        f"{t('finding.' + d['finding']) if d['finding'] else ''}")
-            st.text(f"{t('field.cause')}: {d['cause']}\n{t('field.measures')}: {d['measures']}\n"
-                    f"{t('field.proposed_amount')}: {d['proposed_amount'] if d['proposed_amount'] is not None else '—'}")
+        decision_context(case, ("department",))      # each report: evidence, cause, responsible unit and persons
         errors = form_errors(f"consolidate_{case.id}")
         with st.form(f"consolidate_{case.id}", enter_to_submit=False):
             opinion = st.text_area(t("field.opinion"), key=f"opinion_{case.id}")
@@ -117,8 +117,8 @@ with tab_close:
                                page=page_of("close_pick"))
     case = pick_from_queue(ledger, key="close_pick", actor=actor, with_due=True)
     if case:
-        h = case.handling
-        st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · {h['negotiation_note']}")
+        with st.expander(t("context.title"), expanded=True):
+            decision_context(case, ("department", "approval", "negotiation"))
         standards = handling.penalty_standards(uow())
         errors = form_errors(f"close_{case.id}")
         # Outside the form, so the penalty preview follows the choice at once.
@@ -150,6 +150,7 @@ with tab_follow:
                             follow_up_task=True, page=page_of("follow_task_pick"))
     case = pick_from_queue(ledger, key="follow_task_pick", actor=actor, with_due=True)
     if case:
+        decision_context(case, ("follow_up",), title=t("context.survey"))    # the scores that opened the task
         errors = form_errors(f"resolve_{case.id}")
         with st.form(f"resolve_{case.id}", enter_to_submit=False):
             comment = st.text_area(t("field.comment"), key=f"resolve_comment_{case.id}")

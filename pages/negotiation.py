@@ -10,6 +10,7 @@ from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries
 from portal.ui.literal import literal
+from portal.ui.form_panels import decision_context
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, now, reference, t, uow
 from portal.ui.widgets import page_of
@@ -72,9 +73,8 @@ if t("neg.tab.review") in panes:
         case = pick(State.AWAITING_REVIEW, "review_pick")
         if case:
             h = case.handling
-            st.text(f"{t('field.result')}: {t('result.' + h['negotiation_result'])} · "
-                    f"{t('field.agreed_amount')}: {h['negotiated_amount'] if h['negotiated_amount'] is not None else '—'}")
-            st.text(f"{t('field.note')}: {h['negotiation_note']}")
+            # The approved instructions and limit, and what was told to the customer, how, with its proof.
+            decision_context(case, ("approval", "negotiation"))
             errors = form_errors(f"review_{case.id}")
             with st.form(f"review_{case.id}", enter_to_submit=False):
                 comment = st.text_input(t("field.comment"), key=f"review_comment_{case.id}")
@@ -103,6 +103,7 @@ if t("neg.tab.review") in panes:
 with panes[t("neg.tab.follow_up")]:
     case = pick(State.CLOSED, "follow_pick", follow_up_task=False)
     if case:
+        decision_context(case, ("negotiation", "closure"))      # what the customer was told, how it closed
         errors = form_errors(f"follow_{case.id}")
         with st.form(f"follow_{case.id}", enter_to_submit=False):
             outcome = st.text_area(t("field.outcome"), key=f"follow_outcome_{case.id}")

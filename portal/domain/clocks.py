@@ -48,9 +48,11 @@ class Milestone(StrEnum):
 DEPARTMENT_STEPS = {Milestone.INITIAL_PLAN: "initial_plan_at", Milestone.INVESTIGATION_DONE: "report_submitted_at",
                     Milestone.REPORTED_TO_GM: "report_submitted_at"}
 # Whom a reminder or late-inquiry goes to (002 art.15): the departments whose own part of a step is not
-# done, or was done after its due time. The 13-day closure waits on every department's report too;
-# steps of the GM office and of intake (确认受理, 综合意见, 重大上报, 监管时限, …) go to no department.
-CHASED_DEPARTMENT_STEPS = {**DEPARTMENT_STEPS, Milestone.CLOSED: "report_submitted_at"}
+# done, or was done after its due time. The case's own deadlines - the 13-day closure and the regulator's
+# decision - wait on every department's report too; the GM office's own steps (确认受理, 综合意见,
+# 重大上报, 月度统计) go to no department.
+CHASED_DEPARTMENT_STEPS = {**DEPARTMENT_STEPS, Milestone.CLOSED: "report_submitted_at",
+                           Milestone.DECISION_TOLD: "report_submitted_at"}
 
 
 class Badge(IntEnum):

@@ -825,4 +825,6 @@ EN: dict[str, str] = {
     'todo.department_overdue': 'Department cases overdue',
     'todo.approve': 'To approve',
     'todo.overdue': 'Open cases overdue',
+    'context.title': 'What this decision needs',
+    'context.survey': 'The follow-up and scores that opened this task',
 }

@@ -840,4 +840,6 @@ ZH: dict[str, str] = {
     'todo.department_overdue': '本部门超期案件',
     'todo.approve': '待核决',
     'todo.overdue': '超期未结案件',
+    'context.title': '决定所需信息',
+    'context.survey': '开启此任务的回访与满意度评分',
 }

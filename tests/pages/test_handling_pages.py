@@ -268,3 +268,60 @@ def test_the_gm_office_issues_a_reminder_by_hand_and_the_department_answers_it(p
     assert "已答复。" in texts(dept)
     with page_db.read() as session:
         assert session.get(Reminder, item_id).answer == "照片已补充"
+
+
+def _cells(at) -> list[str]:
+    return [str(v) for table in at.table for v in table.value.to_numpy().ravel()]
+
+
+def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
+    from portal.ui.literal import literal
+    at = wall_now() - timedelta(days=2)
+    who = lambda name: load_actor(page_db, name)  # noqa: E731
+    case_id = complaints.register_complaint(page_db, actor=who("clerk"), attachments=[], now=at, form=a_form(
+        received_at=at, description="客户称定损金额过低", expected_resolution="重新定损", amount_at_stake="8800",
+        clerk_opinion="建议复勘")).id
+    # 受理: the description, expected resolution and amount
+    gm = app_as("gmo", page_path("gm_office"))
+    cells = _cells(gm)
+    for value in ("客户称定损金额过低", "重新定损", literal("8,800.00"), "建议复勘"):
+        assert value in cells, value
+    complaints.accept_complaint(page_db, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
+                                departments=["operations"], now=at)
+    handling.submit_report(page_db, actor=who("opshandler"), complaint_id=case_id, now=at, report=handling.InvestigationReport(
+        evidence="查勘照片与定损单", cause="定损标准理解不一", finding="company_fault", responsible_unit="理赔二科",
+        responsible_persons="李定损", measures="复勘", proposed_amount="3000"))
+    # 汇总: each department's evidence and proposed responsible unit and person
+    gm = app_as("gmo", page_path("gm_office"))
+    cells = _cells(gm)
+    for value in ("查勘照片与定损单", "理赔二科", "李定损", "定损标准理解不一"):
+        assert value in cells, value
+    handling.consolidate(page_db, actor=who("gmo"), complaint_id=case_id, opinion="同意复勘后赔付", proposed_amount="3000",
+                         now=at)
+    approval = app_as("approver", page_path("approval"))
+    assert approval.text_input(key=f"appr_limit_{case_id}").value == ""         # the approver decides the limit
+    assert "同意复勘后赔付" in _cells(approval) and "李定损" in _cells(approval)
+    handling.approve(page_db, actor=who("approver"), complaint_id=case_id, instructions="按3000元赔付",
+                     amount_limit="3000", now=at)
+    handling.record_negotiation(page_db, decision=DECISION, actor=who("clerk"), complaint_id=case_id,
+                                result="accepted", note="客户接受", agreed_amount="3000", now=at)
+    # 核阅: the approved instructions and limit, how the customer was told, with its proof
+    review = app_as("lead", page_path("negotiation"))
+    cells = _cells(review)
+    for value in ("按3000元赔付", literal("3,000.00"), "电话", literal("通话录音 REC-001"), "核决己"):
+        assert value in cells, value
+
+
+def test_a_follow_up_task_shows_the_scores_that_opened_it(page_db):
+    from portal.domain.satisfaction import Survey
+    case_id = _case(page_db, "never")
+    who = lambda name: load_actor(page_db, name)  # noqa: E731
+    at = wall_now() - timedelta(days=1)
+    handling.close_case(page_db, actor=who("gmo"), complaint_id=case_id, final_opinion="结案",
+                        responsible_department=None, responsibility_level="none", penalty_persons="", now=at)
+    handling.record_follow_up(page_db, actor=who("clerk"), complaint_id=case_id, outcome="客户仍不满意",
+                              survey=Survey(2, 1, 2, 1, 1), now=at)
+    gm = app_as("gmo", page_path("gm_office"))
+    grids = [t.value for t in gm.table if "服务态度" in t.value.columns]
+    assert grids and grids[0].iloc[0]["服务态度"] == "1 · 非常不满意" and grids[0].iloc[0]["总体满意度"] == "1 · 非常不满意"
+    assert "客户仍不满意" in _cells(gm)

@@ -7,8 +7,11 @@ November 2025 (no public holiday in it; 2025-10-28 is after the National Day bre
      surveyed 11-21 (2,3,2,2,2); two rectification items, one done by its deadline
   C  received 11-12, a linked repeat of A, never accepted
   D  received 11-10, accepted, on hold since 11-11 (its pausable clocks stopped)
-Reminders swept on 11-25 (B's three late clocks × two departments: six late-inquiries) and 11-27
-(D's regulatory clock, overdue and not paused: one reminder); the table is read on 12-05.
+Reminders swept on 11-25 and 11-27. B ended three clocks late: 调查处理 (due 11-12 24:00), 结案 (due 11-16
+24:00) and 综合意见 (the GM office's own step, asked of no department). A late-inquiry goes only to a
+department whose own part came after the due time: 技术部's report (11-13) for 调查处理 - one late-inquiry
+(运营部 reported 11-05; both reports came before the closure was due). D's regulatory clock is overdue
+on 11-27 and not paused while 运营部's report is pending: one reminder. The table is read on 12-05.
 """
 from __future__ import annotations
 
@@ -137,7 +140,7 @@ def test_the_summary_counts_of_the_month(uow_people):
     summary = table(uow, people)["summary"]
     assert summary == {"received": 4, "accepted": 3, "closed": 3, "closed_on_time": 2, "closed_late": 1,
                        "open_at_end": 2, "overdue_open": 2, "repeats": 1, "previous_received": 1,
-                       "reminders": 1, "late_inquiries": 6, "surveys": 3, "rectifications_due": 2,
+                       "reminders": 1, "late_inquiries": 1, "surveys": 3, "rectifications_due": 2,
                        "rectifications_done": 1}
 
 
@@ -224,7 +227,7 @@ def test_filters_narrow_every_figure(uow_people):
     uow, people = uow_people
     technical = table(uow, people, department="technical")
     assert technical["summary"]["received"] == 1 and technical["summary"]["closed"] == 1
-    assert technical["summary"]["late_inquiries"] == 6 and technical["summary"]["overdue_open"] == 0
+    assert technical["summary"]["late_inquiries"] == 1 and technical["summary"]["overdue_open"] == 0
     phone = table(uow, people, channel="phone", severity="general")
     assert phone["summary"]["received"] == 2 and phone["summary"]["repeats"] == 1
     assert phone["summary"]["closed"] == 2 and phone["summary"]["previous_received"] == 1
