@@ -8,6 +8,7 @@ from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
+from portal.ui.form_panels import decision_context
 from portal.ui.reminders import answer_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
@@ -40,6 +41,22 @@ st.caption(t("list.open_items", shown=len(mine_items),
 rectification_table(mine_items)
 rectification_status_form([i for i in mine_items if i.status != "done"], actor)
 
+reporting = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), to_report=True,
+                                     page=page_of("dept_report_pick"))
+if not reporting.frame.empty:       # 002 art.13.2: the investigation report to the GM office, its own step
+    st.subheader(t("dept.to_report"))
+    done = pick_from_queue(reporting, key="dept_report_pick", actor=actor, with_due=True)
+    if done:
+        decision_context(done, ("department",))
+        errors = form_errors(f"gm_report_{done.id}")
+        with st.form(f"gm_report_{done.id}", enter_to_submit=False):
+            text = st.text_area(t("field.gm_report"), key=f"gm_report_text_{done.id}")
+            field_error(errors, "gm_report")
+            if st.form_submit_button(t("dept.report_to_gm"), type="primary"):
+                act(lambda: handling.report_to_gm(uow(), actor=actor, complaint_id=done.id, report=text,
+                                                  expected_version=seen_version(done), now=now()),
+                    notice=t("dept.reported_to_gm"), form=f"gm_report_{done.id}")
+
 st.subheader(t("dept.queue"))
 queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("dept_pick"))
 case = pick_from_queue(queue, key="dept_pick", actor=actor)
@@ -58,16 +75,7 @@ with st.form(f"plan_{picked}", enter_to_submit=False):
                                                  expected_version=seen_version(case), now=now()),
             notice=t("dept.plan_saved"), form=f"plan_{picked}")
 
-if not any(d["code"] == "technical" for d in case.departments):
-    errors = form_errors(f"tech_{picked}")
-    with st.form(f"tech_{picked}", enter_to_submit=False):
-        reason = st.text_input(t("dept.technical_reason"), key=f"tech_reason_{picked}")
-        field_error(errors, "reason")
-        if st.form_submit_button(t("dept.technical")):
-            act(lambda: handling.request_technical_analysis(uow(), actor=actor, complaint_id=picked,
-                                                            reason=reason, expected_version=seen_version(case),
-                                                            now=now()),
-                notice=t("dept.technical_done"), form=f"tech_{picked}")
+st.caption(t("dept.technical_hint"))       # 技术部 is the GM office's to send (002 art.13.3)
 
 errors = form_errors(f"report_{picked}")
 with st.form(f"report_{picked}", enter_to_submit=False):

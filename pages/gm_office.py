@@ -47,9 +47,23 @@ def table(ledger, clocks=None) -> None:  # noqa: ANN001
                  hide_index=True, width="stretch", column_config=case_links())
 
 
-tab_accept, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
-    [t("gm.tab.accept"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"), t("gm.tab.reminders"),
-     t("gm.tab.rectifications")])
+tab_accept, tab_investigating, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
+    [t("gm.tab.accept"), t("gm.tab.investigating"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"),
+     t("gm.tab.reminders"), t("gm.tab.rectifications")])
+
+
+def technical_form(case) -> None:  # noqa: ANN001
+    """The GM office sends the case to 技术部 as well (002 art.13.3)."""
+    if any(d["code"] == "technical" for d in case.departments):
+        return
+    errors = form_errors(f"tech_{case.id}")
+    with st.form(f"tech_{case.id}", enter_to_submit=False):
+        reason = st.text_input(t("gm.technical_reason"), key=f"tech_reason_{case.id}")
+        field_error(errors, "reason")
+        if st.form_submit_button(t("gm.technical")):
+            act(lambda: handling.request_technical_analysis(uow(), actor=actor, complaint_id=case.id, reason=reason,
+                                                            expected_version=seen_version(case), now=now()),
+                notice=t("dept.technical_done"), form=f"tech_{case.id}")
 
 with tab_accept:
     st.subheader(t("gm.queue"))
@@ -93,12 +107,21 @@ with tab_accept:
                             investigating.get(d, d) for d in done.departments)),
                         form=f"accept_{case.id}")
 
+with tab_investigating:
+    ledger = queries.work_queue(uow(), actor=actor, state=State.INVESTIGATING, now=now(), calendar=calendar(),
+                               page=page_of("investigating_pick"))
+    case = pick_from_queue(ledger, key="investigating_pick", actor=actor, with_due=True)
+    if case:
+        decision_context(case, ("department",))
+        technical_form(case)
+
 with tab_consolidate:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar(),
                                page=page_of("consolidate_pick"))
     case = pick_from_queue(ledger, key="consolidate_pick", actor=actor, with_due=True)
     if case:
-        decision_context(case, ("department",))      # each report: evidence, cause, responsible unit and persons
+        decision_context(case, ("department", "approval"))   # each report: evidence, responsible unit and persons
+        technical_form(case)      # the reports show a technical cause: 技术部 analyses it first
         errors = form_errors(f"consolidate_{case.id}")
         with st.form(f"consolidate_{case.id}", enter_to_submit=False):
             opinion = st.text_area(t("field.opinion"), key=f"opinion_{case.id}")
@@ -129,21 +152,35 @@ with tab_close:
         if chosen is not None:
             st.caption(t("gm.penalty_preview", loss=chosen.department_loss,
                          penalty=t(f"penalty.{chosen.penalty_type}")))
+        # Responsibility may fall on several departments, each with its ratio (002 art.13.9); outside the
+        # form, so a ratio box appears for each department chosen.
+        routed_codes = [d["code"] for d in case.departments]
+        responsible = st.multiselect(t("field.responsible_department"),
+                                     routed_codes + [c for c in departments if c not in routed_codes],
+                                     format_func=lambda c: departments.get(c, c), placeholder=t("widget.choose"),
+                                     key=f"responsible_{case.id}")
+        field_error(errors, "responsible_department")
+        shares = {}
+        if len(responsible) == 1:
+            shares = {responsible[0]: 100}
+        elif responsible:
+            columns = st.columns(len(responsible))
+            for column, code in zip(columns, responsible):
+                shares[code] = int(column.number_input(t("gm.share", department=departments.get(code, code)),
+                                                       min_value=0, max_value=100, step=5, value=None,
+                                                       key=f"share_{case.id}_{code}") or 0)
+        field_error(errors, "shares")
         with st.form(f"close_{case.id}", enter_to_submit=False):
             final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")
             field_error(errors, "final_opinion")
-            routed_codes = [d["code"] for d in case.departments]
-            responsible = st.selectbox(t("field.responsible_department"),
-                                       routed_codes + [c for c in departments if c not in routed_codes],
-                                       format_func=lambda c: departments.get(c, c), index=None,
-                                       placeholder=t("widget.choose"), key=f"responsible_{case.id}")
-            field_error(errors, "responsible_department")
             persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
+            field_error(errors, "penalty_persons")
             if st.form_submit_button(t("gm.close"), type="primary"):
                 act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
-                                                responsible_department=responsible, responsibility_level=level,
+                                                shares=shares, responsibility_level=level,
                                                 penalty_persons=persons, expected_version=seen_version(case), now=now()),
-                    notice=t("gm.closed"), form=f"close_{case.id}")
+                    notice=lambda target: t("gm.closed" if target is State.CLOSED else "gm.penalty_sent"),
+                    form=f"close_{case.id}")
 
 with tab_follow:
     ledger = queries.work_queue(uow(), actor=actor, state=State.CLOSED, now=now(), calendar=calendar(),

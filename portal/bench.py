@@ -221,7 +221,7 @@ def _from_stage(engine: Engine, clerk_id: int) -> None:
         "urgency": "'normal'", "flag_media": "FALSE" if pg else "0", "flag_regulator": "FALSE" if pg else "0",
         "flag_litigation": "FALSE" if pg else "0", "joint_complainants": "1", "receiving_clerk_id": str(clerk_id),
         "paused_seconds": "0", "consolidated_opinion": "''", "approval_instructions": "''", "negotiation_note": "''",
-        "penalty_persons": "''", "closure_note": "''", "follow_up_task": "FALSE" if pg else "0",
+        "penalty_persons": "''", "closure_note": "''", "gm_report": "''", "follow_up_task": "FALSE" if pg else "0",
         "other_company": "''", "decision_checked": "''", "decision_basis": "''", "decision_remedies": "''",
         "decision_proof": "''", "regulatory_extension_days": "0", "outside_seconds": "0", "review_decision": "''",
         "created_at": ts("received_at"),
@@ -234,6 +234,10 @@ def _from_stage(engine: Engine, clerk_id: int) -> None:
         connection.exec_driver_sql(f"INSERT INTO complaints ({', '.join(names)}) "
                                    f"SELECT {', '.join(values)} FROM bench_stage ORDER BY id")
         connection.exec_driver_sql("DROP TABLE bench_stage")
+        # each closed case's responsibility rests with one department, in full
+        connection.exec_driver_sql("INSERT INTO responsibility_shares (complaint_id, department_id, ratio) "
+                                   "SELECT id, responsibility_department_id, 100 FROM complaints "
+                                   "WHERE responsibility_department_id IS NOT NULL")
 
 
 def _milestones(frame: pd.DataFrame) -> pd.DataFrame:

@@ -165,8 +165,9 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
                "deputygm", "generalmgr")}
     handlers = {"operations": people["handler"], "technical": people["techhandler"],
                 "claims": people["claimshandler"]}
-    goal = rng.choice(["investigating", "investigating", "awaiting_consolidation", "awaiting_approval",
-                       "negotiating", "awaiting_review", "awaiting_closure", "closed", "archived", "archived"])
+    goal = rng.choice(["investigating", "investigating", "awaiting_report", "awaiting_consolidation",
+                       "awaiting_approval", "negotiating", "awaiting_review", "awaiting_closure", "awaiting_penalty",
+                       "closed", "archived", "archived"])
     at = start
     state = "investigating"
 
@@ -194,7 +195,13 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     from portal.persistence.models import Complaint
     with uow.read() as session:
         state = session.get(Complaint, case_id).state
-    if state != "awaiting_consolidation" or goal == "awaiting_consolidation" or not later((2, 20)):
+    if state != "awaiting_report" or goal == "awaiting_report" or not later((4, 48)):
+        return state
+    reporter = next(handlers[code] for code in routed if code in handlers)
+    handling.report_to_gm(uow, actor=reporter, complaint_id=case_id, now=at,
+                          report="调查完毕：原因、证据与责任建议见各部门报告，请总经理室综合。")
+    state = "awaiting_consolidation"
+    if goal == "awaiting_consolidation" or not later((2, 20)):
         return state
     amount = rng.choice(["500", "3000", "20000", "90000"])
     level = handling.consolidate(uow, actor=people["gmoffice"], complaint_id=case_id, now=at,
@@ -222,10 +229,19 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     handling.review_negotiation(uow, actor=people["intakelead"], complaint_id=case_id, approve=True, comment="", now=at)
     if goal == "awaiting_closure" or not later((2, 30)):
         return "awaiting_closure"
-    handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, final_opinion="责任明确，按基准处理后结案。",
-                        responsible_department=routed[0], responsibility_level=rng.choice(["none", "minor", "general"]),
-                        penalty_persons="", now=at)
-    if goal == "closed" or not later((24, 72)):
+    level_of_fault = rng.choice(["none", "none", "minor", "general"])
+    staffed = [code for code in routed if code in handlers]
+    shares = ({} if level_of_fault == "none" else {staffed[0]: 70, staffed[1]: 30} if len(staffed) > 1
+              else {staffed[0]: 100})
+    closing = handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, shares=shares,
+                                  final_opinion="责任明确，按基准处理后结案。", responsibility_level=level_of_fault,
+                                  penalty_persons="", now=at)
+    if closing.value == "awaiting_penalty":
+        if goal == "awaiting_penalty" or not later((2, 24)):
+            return "awaiting_penalty"
+        handling.confirm_penalty(uow, actor=approver, complaint_id=case_id, confirm=True,
+                                 comment="同意按罚扣基准处理。", now=at)
+    if goal in ("closed", "awaiting_penalty") or not later((24, 72)):
         return "closed"
     overall = rng.choice([5, 5, 4, 4, 3, 2])
     return handling.record_follow_up(uow, actor=people["intake"], complaint_id=case_id, now=at,

@@ -16,11 +16,13 @@ from portal.domain.roles import Role
 class State(StrEnum):
     REGISTERED = "registered"                         # 待受理
     INVESTIGATING = "investigating"                   # 调查中
+    AWAITING_REPORT = "awaiting_report"               # 待呈报: investigation done, report to the GM office (art.13.2)
     AWAITING_CONSOLIDATION = "awaiting_consolidation" # 待汇总
     AWAITING_APPROVAL = "awaiting_approval"           # 待核决
     NEGOTIATING = "negotiating"                       # 待交涉
     AWAITING_REVIEW = "awaiting_review"               # 待核阅 (supervisor review of the negotiation)
     AWAITING_CLOSURE = "awaiting_closure"             # 待结案
+    AWAITING_PENALTY = "awaiting_penalty"             # 待确认罚扣: the approver confirms the penalties (art.13.6)
     CLOSED = "closed"                                 # 已结案
     ARCHIVED = "archived"                             # 已归档
 
@@ -35,6 +37,7 @@ class Action(StrEnum):
     RECORD_INITIAL_PLAN = "record_initial_plan"
     REQUEST_TECHNICAL_ANALYSIS = "request_technical_analysis"
     SUBMIT_REPORT = "submit_report"
+    REPORT_TO_GM = "report_to_gm"
     CONSOLIDATE = "consolidate"
     APPROVE = "approve"
     SEND_BACK = "send_back"
@@ -42,6 +45,8 @@ class Action(StrEnum):
     REVIEW_NEGOTIATION = "review_negotiation"
     RETURN_NEGOTIATION = "return_negotiation"
     CLOSE = "close"
+    CONFIRM_PENALTY = "confirm_penalty"
+    RETURN_PENALTY = "return_penalty"
     RECORD_FOLLOW_UP = "record_follow_up"
     RESOLVE_FOLLOW_UP = "resolve_follow_up"
     HOLD = "hold"
@@ -73,25 +78,33 @@ def _t(action: Action, source: State | None, target: State, *roles: Role, note: 
 
 S, A, R = State, Action, Role
 _INTAKE = (R.INTAKE, R.INTAKE_LEAD)
-_HOLDABLE = (S.INVESTIGATING, S.AWAITING_CONSOLIDATION, S.NEGOTIATING)
+_HOLDABLE = (S.INVESTIGATING, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION, S.NEGOTIATING)
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t(A.REGISTER, None, S.REGISTERED, *_INTAKE),
     _t(A.ACCEPT, S.REGISTERED, S.INVESTIGATING, R.GM_OFFICE),
     *(_t(A.REPORT_MAJOR, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
     _t(A.RECORD_INITIAL_PLAN, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER),
-    _t(A.REQUEST_TECHNICAL_ANALYSIS, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER),
+    # The GM office, not a department, sends a case to 技术部 (art.13.3); after the reports are in, the
+    # case goes back to investigation until 技术部 has reported too.
+    *(_t(A.REQUEST_TECHNICAL_ANALYSIS, s, S.INVESTIGATING, R.GM_OFFICE)
+      for s in (S.INVESTIGATING, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION)),
     _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER,
        note="other routed departments have not reported yet"),
-    _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.AWAITING_CONSOLIDATION, R.HANDLER,
+    _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.AWAITING_REPORT, R.HANDLER,
        note="the last routed department reports"),
+    _t(A.REPORT_TO_GM, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION, R.HANDLER),
     _t(A.CONSOLIDATE, S.AWAITING_CONSOLIDATION, S.AWAITING_APPROVAL, R.GM_OFFICE),
     _t(A.APPROVE, S.AWAITING_APPROVAL, S.NEGOTIATING, R.APPROVER),
     _t(A.SEND_BACK, S.AWAITING_APPROVAL, S.AWAITING_CONSOLIDATION, R.APPROVER),
     _t(A.RECORD_NEGOTIATION, S.NEGOTIATING, S.AWAITING_REVIEW, *_INTAKE),
     _t(A.REVIEW_NEGOTIATION, S.AWAITING_REVIEW, S.AWAITING_CLOSURE, R.INTAKE_LEAD),
     _t(A.RETURN_NEGOTIATION, S.AWAITING_REVIEW, S.NEGOTIATING, R.INTAKE_LEAD),
-    _t(A.CLOSE, S.AWAITING_CLOSURE, S.CLOSED, R.GM_OFFICE),
+    _t(A.CLOSE, S.AWAITING_CLOSURE, S.CLOSED, R.GM_OFFICE, note="no penalty: closed at once"),
+    _t(A.CLOSE, S.AWAITING_CLOSURE, S.AWAITING_PENALTY, R.GM_OFFICE,
+       note="a loss or penalty is proposed: the approver confirms it first"),
+    _t(A.CONFIRM_PENALTY, S.AWAITING_PENALTY, S.CLOSED, R.APPROVER),
+    _t(A.RETURN_PENALTY, S.AWAITING_PENALTY, S.AWAITING_CLOSURE, R.APPROVER),
     _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.ARCHIVED, *_INTAKE, note="the customer is satisfied"),
     _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.CLOSED, *_INTAKE,
        note="dissatisfied: a follow-up task for the GM office instead of archiving"),
@@ -99,20 +112,21 @@ TRANSITIONS: tuple[Transition, ...] = (
     *(_t(A.HOLD, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.RESUME, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.FILE_PETITION, s, s, R.HANDLER) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
-                                                      S.AWAITING_CLOSURE, S.CLOSED)),
-    *(_t(A.ANSWER_PETITION, s, s, R.GM_OFFICE) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
-                                                          S.AWAITING_CLOSURE, S.CLOSED, S.ARCHIVED)),
+                                                      S.AWAITING_CLOSURE, S.AWAITING_PENALTY, S.CLOSED)),
+    *(_t(A.ANSWER_PETITION, s, s, R.GM_OFFICE) for s in (S.NEGOTIATING, S.AWAITING_REVIEW, S.AWAITING_CLOSURE,
+                                                          S.AWAITING_PENALTY, S.CLOSED, S.ARCHIVED)),
     *(_t(A.MARK_OTHER_COMPANY, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
     *(_t(A.EXTEND_REGULATORY, s, s, R.APPROVER) for s in sorted(OPEN_STATES)),
     *(_t(A.START_OUTSIDE, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
     *(_t(A.END_OUTSIDE, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
-    *(_t(A.REQUEST_REVIEW, s, s, *_INTAKE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.CLOSED,
-                                                      S.ARCHIVED)),
-    *(_t(A.DECIDE_REVIEW, s, s, R.GM_OFFICE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.CLOSED,
-                                                        S.ARCHIVED)),
-    *(_t(A.ADD_RECTIFICATION, s, s, R.GM_OFFICE) for s in (S.AWAITING_CONSOLIDATION, S.AWAITING_APPROVAL,
-                                                            S.NEGOTIATING, S.AWAITING_REVIEW,
-                                                            S.AWAITING_CLOSURE, S.CLOSED, S.ARCHIVED)),
+    *(_t(A.REQUEST_REVIEW, s, s, *_INTAKE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.AWAITING_PENALTY,
+                                                      S.CLOSED, S.ARCHIVED)),
+    *(_t(A.DECIDE_REVIEW, s, s, R.GM_OFFICE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.AWAITING_PENALTY,
+                                                        S.CLOSED, S.ARCHIVED)),
+    *(_t(A.ADD_RECTIFICATION, s, s, R.GM_OFFICE) for s in (S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION,
+                                                            S.AWAITING_APPROVAL, S.NEGOTIATING, S.AWAITING_REVIEW,
+                                                            S.AWAITING_CLOSURE, S.AWAITING_PENALTY, S.CLOSED,
+                                                            S.ARCHIVED)),
     *(_t(A.UPDATE_RECTIFICATION, s, s, R.GM_OFFICE, R.HANDLER) for s in State),
 )
 
@@ -151,5 +165,11 @@ def after_follow_up(dissatisfied: bool) -> State:
 
 
 def after_report(remaining_departments: int) -> State:
-    """A case routed to several departments waits for all of them (SPEC §3)."""
-    return State.INVESTIGATING if remaining_departments > 0 else State.AWAITING_CONSOLIDATION
+    """A case routed to several departments waits for all of them (SPEC §3); then the investigation
+    report goes to the GM office as its own step (002 art.13.2)."""
+    return State.INVESTIGATING if remaining_departments > 0 else State.AWAITING_REPORT
+
+
+def after_closing(penalty_proposed: bool) -> State:
+    """A proposed department loss or individual penalty goes to the approver first (002 art.13.6)."""
+    return State.AWAITING_PENALTY if penalty_proposed else State.CLOSED

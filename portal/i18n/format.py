@@ -117,6 +117,9 @@ def change_value(key: str, value: object, lang: str, names: dict[str, dict[str, 
         return translate("yes" if value else "no", lang)
     if isinstance(value, (list, tuple)):
         return "、".join(change_value(key, v, lang, names) for v in value) or "—"
+    if key == "shares" and isinstance(value, dict):
+        departments = names.get("department", {})
+        return "、".join(f"{departments.get(code, code)} {ratio}%" for code, ratio in value.items()) or "—"
     if isinstance(value, dict):
         return "；".join(f"{change_label(k, lang)}：{change_value(k, v, lang, names)}"
                         for k, v in value.items() if v not in (None, "", [])) or "—"

@@ -246,6 +246,9 @@ class Complaint(Base):
     penalty_type: Mapped[str | None] = mapped_column(String(20))
     penalty_persons: Mapped[str] = mapped_column(String(200), default="")
     closure_note: Mapped[str] = mapped_column(Text, default="")
+    gm_report: Mapped[str] = mapped_column(Text, default="")      # the investigation report to the GM office
+    penalty_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    penalty_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     follow_up_task: Mapped[bool] = mapped_column(Boolean, default=False)
     other_company: Mapped[str] = mapped_column(String(200), default="")   # 002 art.13.13
     # the regulatory decision (CBIRC order 2020 No. 3, art. 18–23)
@@ -307,6 +310,16 @@ class ComplaintDepartment(Base):
     measures: Mapped[str] = mapped_column(Text, default="")
     proposed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     department: Mapped[Department] = relationship(lazy="joined")
+
+
+class ResponsibilityShare(Base):
+    """One department's share of the responsibility for a closed case, in percent (002 art.13.9); the
+    shares of a case add up to 100. `complaints.responsibility_department_id` keeps the largest."""
+
+    __tablename__ = "responsibility_shares"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True, index=True)
+    ratio: Mapped[int] = mapped_column(Integer)
 
 
 class ComplainedStaff(Base):

@@ -99,6 +99,7 @@ def handling_form_sections(case, *, lang: str, names: dict[str, dict[str, str]])
             (t("field.proposed_amount"), d["proposed_amount"]),
             (t("case.report_submitted_at"), d["report_submitted_at"])])))
     sections.append(Section("approval", t("form.section.approval"), rows([
+        (t("field.gm_report"), h.get("gm_report")), (t("form.reported_at"), h.get("reported_to_gm_at")),
         (t("field.opinion"), h["consolidated_opinion"]), (t("form.proposed_amount_gm"), h["proposed_amount"]),
         (t("form.required_level"), code("level", h["required_level"])), (t("form.approver"), h.get("approved_by")),
         (t("field.instructions"), h["approval_instructions"]), (t("field.amount_limit"), h["amount_limit"])])))
@@ -113,12 +114,14 @@ def handling_form_sections(case, *, lang: str, names: dict[str, dict[str, str]])
         (t("form.reviewer"), reviewer), (t("form.reviewed_at"), reviewed_at), (t("form.review_opinion"), review)])))
     sections.append(Section("closure", t("form.section.closure"), rows([
         (t("field.final_opinion"), h["closure_note"]),
-        (t("field.responsible_department"), departments.get(h["responsible_department"] or "",
-                                                           h["responsible_department"])),
+        (t("form.responsibility_shares"), "、".join(f"{departments.get(code, code)} {ratio}%"
+                                                   for code, ratio in h.get("shares", []))),
         (t("field.responsibility_level"), code("resp", h["responsibility_level"])),
         (t("form.department_loss"), h["department_loss"]), (t("form.penalty_type"), code("penalty", h["penalty_type"])),
         (t("field.penalty_persons"), h["penalty_persons"]), (t("field.other_company"), h["other_company"]),
         (t("form.closed_by"), _closer(case)),
+        (t("form.penalty_confirmed_by"), h.get("penalty_confirmed_by")),
+        (t("form.penalty_confirmed_at"), h.get("penalty_confirmed_at")),
         (t("form.reminders"), h.get("reminders", 0)), (t("form.late_inquiries"), h.get("late_inquiries", 0))])))
     visits = h.get("follow_ups", [])
     sections.append(Section("follow_up", t("form.section.follow_up"), rows(

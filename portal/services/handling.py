@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -23,7 +23,7 @@ from portal.domain.regulatory import Decision, normalise_decision
 from portal.domain.satisfaction import Survey, dissatisfied, validate_survey
 from portal.domain.validation import Attachment, amount_field, choice_message, clean_attachments, text_field, validate_attachments
 from portal.persistence.models import (AuthorityLevel as AuthorityRow, Complaint, ComplaintDepartment,
-                                       Department, FollowUp, PenaltyStandard, User)
+                                       Department, FollowUp, PenaltyStandard, ResponsibilityShare, User)
 from portal.persistence.database import UnitOfWork
 from portal.services import rules
 from portal.services.actors import Actor
@@ -88,17 +88,21 @@ def record_initial_plan(uow: UnitOfWork, *, actor: Actor, complaint_id: int, pla
 
 def request_technical_analysis(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
                                expected_version: int | None = None, now: datetime) -> None:
-    """Route the case to 技术部 as well (002 art.13.3); it then waits for that report too."""
+    """The GM office routes the case to 技术部 as well (002 art.13.3): during the investigation, or when
+    the reports show a technical cause; the case then investigates until 技术部 has reported too."""
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
     with case_step(uow, actor, complaint_id, Action.REQUEST_TECHNICAL_ANALYSIS, expected_version) as (session, user, complaint, source):
-        _my_routing(complaint, user)
+        target = lifecycle.next_state(Action.REQUEST_TECHNICAL_ANALYSIS, source, actor.roles)
         if errors:
             raise ValidationFailed(errors)
         technical = session.scalar(select(Department).where(Department.code == "technical"))
         if technical is None or any(r.department_id == technical.id for r in complaint.departments):
             raise TransitionNotAllowed("handling.technical_already")
         complaint.departments.append(ComplaintDepartment(department_id=technical.id, routed_at=now))
+        complaint.state = target.value
+        if source is not State.INVESTIGATING:     # the investigation is not done after all
+            complaint.investigation_done_at = complaint.reported_to_gm_at = None
         _touch(complaint)
         _event(session, user, complaint, Action.REQUEST_TECHNICAL_ANALYSIS, source, now, reason,
                {"added_department": "technical"})
@@ -153,9 +157,8 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         remaining = sum(1 for r in complaint.departments if r.report_submitted_at is None)
         target = lifecycle.after_report(remaining)
         complaint.state = target.value
-        if target is State.AWAITING_CONSOLIDATION:
+        if target is State.AWAITING_REPORT:
             complaint.investigation_done_at = now
-            complaint.reported_to_gm_at = now
         _touch(complaint)
         _event(session, user, complaint, Action.SUBMIT_REPORT, source, now,
                changes={"department": routing.department.code, "evidence": evidence, "cause": cause,
@@ -163,6 +166,23 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
                         "responsible_persons": persons, "proposed_amount": amount, "remaining_departments": remaining,
                         "attachments": [a.filename for a in attachments]})
         return target
+
+
+def report_to_gm(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: str,
+                 expected_version: int | None = None, now: datetime) -> None:
+    """The investigation report to the GM office (002 art.13.2: within 3 days of the investigation),
+    by a handler of a department the case was routed to; the GM office then consolidates."""
+    errors: dict[str, Message] = {}
+    report = _text(errors, "gm_report", report)
+    with case_step(uow, actor, complaint_id, Action.REPORT_TO_GM, expected_version) as (session, user, complaint, source):
+        target = lifecycle.next_state(Action.REPORT_TO_GM, source, actor.roles)
+        _my_routing(complaint, user)
+        check_not_named(user.id, _staff_ids(complaint))
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.gm_report, complaint.reported_to_gm_at = report, now
+        complaint.state = target.value
+        _event(session, user, complaint, Action.REPORT_TO_GM, source, now, report)
 
 
 # -- GM office: consolidation and routing for approval (综合意见) --
@@ -277,40 +297,94 @@ def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, appr
 
 # -- closure: final consolidation, responsibility and penalties (结案) --
 
+def _shares(session: Session, errors: dict[str, Message], shares: object) -> list[tuple[int, str, int]]:
+    """Responsibility shares as (department id, code, percent), largest first; each 1-100, together 100."""
+    if not isinstance(shares, dict) or not all(isinstance(k, str) for k in shares):
+        errors["responsible_department"] = Message("form.bad_value")
+        return []
+    known = dict(session.execute(select(Department.code, Department.id)).all())
+    out = []
+    for code, ratio in shares.items():
+        if code not in known:
+            errors["responsible_department"] = Message("form.unknown_choice")
+            return []
+        if isinstance(ratio, bool) or not isinstance(ratio, int) or not 1 <= ratio <= 100:
+            errors["shares"] = Message("close.share_range")
+            return []
+        out.append((known[code], code, ratio))
+    if out and sum(r for _, _, r in out) != 100:
+        errors["shares"] = Message("close.shares_sum", {"total": sum(r for _, _, r in out)})
+    return sorted(out, key=lambda share: -share[2])
+
+
 def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinion: str,
-               responsible_department: str | None, responsibility_level: str, penalty_persons: str,
-               expected_version: int | None = None, now: datetime) -> None:
+               responsible_department: str | None = None, responsibility_level: str, penalty_persons: str,
+               shares: dict[str, int] | None = None, expected_version: int | None = None,
+               now: datetime) -> State:
+    """The GM office's final opinion: responsibility (one department, or several with a ratio each,
+    002 art.13.9), its level and the penalty standard's loss and penalty. With no loss or penalty the
+    case closes at once; otherwise it waits for the approver to confirm (art.13.6)."""
     errors: dict[str, Message] = {}
     final_opinion = _text(errors, "final_opinion", final_opinion)
     penalty_persons = text_field(errors, "penalty_persons", penalty_persons, required=False, limit=200,
                                  multiline=False)
+    if shares is None:
+        if responsible_department is not None and not isinstance(responsible_department, str):
+            errors["responsible_department"] = Message("form.unknown_choice")
+            responsible_department = None
+        shares = {responsible_department: 100} if responsible_department else {}
     with case_step(uow, actor, complaint_id, Action.CLOSE, expected_version) as (session, user, complaint, source):
-        target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
+        lifecycle.authorize(Action.CLOSE, source, actor.roles)
         standard = session.get(PenaltyStandard, responsibility_level) if isinstance(responsibility_level, str) else None
         if standard is None:
             errors["responsibility_level"] = choice_message(responsibility_level)
-        department_id = None
-        if responsible_department is not None and not isinstance(responsible_department, str):
-            errors["responsible_department"] = Message("form.unknown_choice")
-        elif responsible_department:
-            department_id = session.scalar(select(Department.id).where(Department.code == responsible_department))
-            if department_id is None:
-                errors["responsible_department"] = Message("form.unknown_choice")
-        elif standard is not None and standard.level != "none":
-            errors["responsible_department"] = Message("form.required")
+        parts = _shares(session, errors, shares)
+        if standard is not None and "responsible_department" not in errors and "shares" not in errors:
+            if standard.level != "none" and not parts:
+                errors["responsible_department"] = Message("form.required")
+            elif standard.level == "none" and parts:
+                errors["responsible_department"] = Message("close.none_has_no_department")
         if errors:
             raise ValidationFailed(errors)
+        proposed = bool(standard.department_loss) or standard.penalty_type != "none" or bool(penalty_persons)
+        target = lifecycle.after_closing(proposed)
         complaint.closure_note = final_opinion
-        complaint.responsibility_department_id = department_id
+        complaint.responsibility_department_id = parts[0][0] if parts else None
+        session.execute(delete(ResponsibilityShare).where(ResponsibilityShare.complaint_id == complaint.id))
+        session.add_all([ResponsibilityShare(complaint_id=complaint.id, department_id=d, ratio=r) for d, _, r in parts])
         complaint.responsibility_level = standard.level
         complaint.department_loss, complaint.penalty_type = standard.department_loss, standard.penalty_type
         complaint.penalty_persons = penalty_persons
         complaint.consolidated_at = now
-        complaint.closed_at, complaint.state = now, target.value
+        complaint.state = target.value
+        if target is State.CLOSED:
+            complaint.closed_at = now
         _event(session, user, complaint, Action.CLOSE, source, now, final_opinion,
-               {"responsible_department": responsible_department, "responsibility_level": standard.level,
+               {"responsible_department": parts[0][1] if parts else None,
+                "shares": {code: ratio for _, code, ratio in parts}, "responsibility_level": standard.level,
                 "department_loss": standard.department_loss, "penalty_type": standard.penalty_type,
                 "penalty_persons": penalty_persons})
+        return target
+
+
+def confirm_penalty(uow: UnitOfWork, *, actor: Actor, complaint_id: int, confirm: bool, comment: str,
+                    expected_version: int | None = None, now: datetime) -> None:
+    """The approver whose authority covers the case confirms the proposed responsibility, loss and
+    penalties, and the case is closed; or returns them to the GM office with a reason."""
+    action = Action.CONFIRM_PENALTY if confirm else Action.RETURN_PENALTY
+    errors: dict[str, Message] = {}
+    comment = _text(errors, "comment", comment, required=not confirm)
+    with case_step(uow, actor, complaint_id, action, expected_version) as (session, user, complaint, source):
+        target = lifecycle.next_state(action, source, actor.roles)
+        check_authority(user.approval_level, complaint.required_level, _levels(session))
+        check_not_named(user.id, _staff_ids(complaint))
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.state = target.value
+        if confirm:
+            complaint.penalty_confirmed_at, complaint.penalty_confirmed_by_id = now, user.id
+            complaint.closed_at = now
+        _event(session, user, complaint, action, source, now, comment)
 
 
 # -- follow-up visit and satisfaction (回访) --

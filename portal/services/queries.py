@@ -21,7 +21,7 @@ from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock, Category, Channel, ComplainedStaff,
                                        Complaint,
-                                       ComplaintDepartment, Department, Event, FollowUp, Reminder, User)
+                                       ComplaintDepartment, Department, Event, FollowUp, Reminder, ResponsibilityShare, User)
 from portal.services import rules
 from portal.services.actors import Actor
 from portal.services.rules import ClockInfo
@@ -250,32 +250,39 @@ def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wor
 
 
 def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
-                     page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
-    """部门处理: open cases routed to the handler's department that still await its report."""
+                     page: int = 1, page_size: int = QUEUE_PAGE, to_report: bool = False) -> Ledger:
+    """部门处理: open cases routed to the handler's department that still await its report; with
+    `to_report`, cases whose investigation is done and whose report to the GM office is due
+    (002 art.13.2), for any department the case was routed to."""
     if not actor.has(Role.HANDLER) or actor.department_id is None:
         raise PermissionDenied("auth.missing_role")
-    conditions = [Complaint.id.in_(
-        select(ComplaintDepartment.complaint_id).where(
-            ComplaintDepartment.department_id == actor.department_id,
-            ComplaintDepartment.report_submitted_at.is_(None))),
-        Complaint.state == State.INVESTIGATING.value]
+    routed = ComplaintDepartment.department_id == actor.department_id
+    if to_report:
+        conditions = [Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(routed)),
+                      Complaint.state == State.AWAITING_REPORT.value]
+    else:
+        conditions = [Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(
+            routed, ComplaintDepartment.report_submitted_at.is_(None))),
+            Complaint.state == State.INVESTIGATING.value]
     return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
 def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
-                   page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
-    """核决: cases awaiting approval that the approver's level covers."""
+                   page: int = 1, page_size: int = QUEUE_PAGE, state: State = State.AWAITING_APPROVAL) -> Ledger:
+    """核决: cases awaiting approval (or the confirmation of their penalties, `state`) that the
+    approver's level covers."""
     if not actor.has(Role.APPROVER):
         raise PermissionDenied("auth.missing_role")
     with uow.read() as session:
         ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
     mine = ranks.get(actor.approval_level or "", 0)
     covered = [key for key, rank in ranks.items() if rank <= mine]
-    conditions = [Complaint.state == State.AWAITING_APPROVAL.value, Complaint.required_level.in_(covered)]
+    conditions = [Complaint.state == state.value, Complaint.required_level.in_(covered)]
     return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
 _WORK_ROLES = {
+    State.INVESTIGATING: {Role.GM_OFFICE}, State.AWAITING_REPORT: {Role.GM_OFFICE},
     State.AWAITING_CONSOLIDATION: {Role.GM_OFFICE}, State.AWAITING_CLOSURE: {Role.GM_OFFICE},
     State.NEGOTIATING: {Role.INTAKE, Role.INTAKE_LEAD}, State.AWAITING_REVIEW: {Role.INTAKE_LEAD},
     State.CLOSED: {Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE},
@@ -333,6 +340,10 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
                                                               ComplaintDepartment.report_submitted_at.is_(None))
         wanted += [("investigate", "department", cases(Complaint.id.in_(mine),
                                                        Complaint.state == State.INVESTIGATING.value)),
+                   ("report_to_gm", "department", cases(
+                       Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(
+                           ComplaintDepartment.department_id == actor.department_id)),
+                       Complaint.state == State.AWAITING_REPORT.value)),
                    ("answer", "department", select(func.count()).select_from(Reminder).where(
                        Reminder.department_id == actor.department_id, Reminder.answered_at.is_(None))
                     .scalar_subquery()),
@@ -342,8 +353,10 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
         with uow.read() as session:
             ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
         covered = [key for key, rank in ranks.items() if rank <= ranks.get(actor.approval_level or "", 0)]
-        wanted.append(("approve", "approval", cases(Complaint.state == State.AWAITING_APPROVAL.value,
-                                                    Complaint.required_level.in_(covered))))
+        wanted += [("approve", "approval", cases(Complaint.state == State.AWAITING_APPROVAL.value,
+                                                 Complaint.required_level.in_(covered))),
+                   ("confirm_penalty", "approval", cases(Complaint.state == State.AWAITING_PENALTY.value,
+                                                         Complaint.required_level.in_(covered)))]
     if actor.has(Role.GM_OFFICE, Role.MANAGER, Role.ADMIN):
         wanted.append(("overdue", "ledger", overdue()))
     if not wanted:
@@ -473,6 +486,14 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "staff_ids": [link.user_id for link in complaint.staff_links],
             "accepted_by": _name(session, complaint.accepted_by_id),
             "approved_by": _name(session, complaint.approved_by_id),
+            "gm_report": complaint.gm_report, "reported_to_gm_at": complaint.reported_to_gm_at,
+            "penalty_confirmed_at": complaint.penalty_confirmed_at,
+            "penalty_confirmed_by": _name(session, complaint.penalty_confirmed_by_id),
+            "shares": [(code, ratio) for code, ratio in session.execute(
+                select(Department.code, ResponsibilityShare.ratio)
+                .join(Department, Department.id == ResponsibilityShare.department_id)
+                .where(ResponsibilityShare.complaint_id == complaint.id)
+                .order_by(ResponsibilityShare.ratio.desc(), Department.sort))],
             "reminders": session.scalar(select(func.count()).select_from(Reminder).where(
                 Reminder.complaint_id == complaint.id, Reminder.kind == "reminder")),
             "late_inquiries": session.scalar(select(func.count()).select_from(Reminder).where(

@@ -20,7 +20,7 @@ from portal.domain.satisfaction import DIMENSIONS
 from portal.domain.statistics import (SETTING_OF, CompileStatus, Indicator, Period, compile_status,
                                       early_warnings, nearest_rank_index, rate, trend_months)
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
+from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
                                        FollowUp, Rectification, Reminder, SlaClock, StatsSnapshot, User)
 from portal.domain.clocks import DEPARTMENT_STEPS
 from portal.services import rules
@@ -184,10 +184,15 @@ def _departments(session, conditions, period, codes) -> tuple[list[dict], list[d
         .select_from(Complaint).join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
         .where(_in(Complaint.received_at, period), *conditions)
         .group_by(ComplaintDepartment.department_id, Complaint.category_id)).all()
-    responsible = dict(session.execute(
-        select(Complaint.responsibility_department_id, func.count())
-        .where(_in(Complaint.closed_at, period), Complaint.responsibility_department_id.is_not(None), *conditions)
-        .group_by(Complaint.responsibility_department_id)).all())
+    # Responsibility shared by departments (002 art.13.9): the cases each holds a share of, and its
+    # ratio of all responsibility fixed in the period (a case counts once, split by its shares).
+    shares = session.execute(
+        select(ResponsibilityShare.department_id, func.count(), func.sum(ResponsibilityShare.ratio))
+        .join(Complaint, Complaint.id == ResponsibilityShare.complaint_id)
+        .where(_in(Complaint.closed_at, period), *conditions)
+        .group_by(ResponsibilityShare.department_id)).all()
+    responsible = {d: int(n) for d, n, _ in shares}
+    weight = {d: int(w or 0) for d, _, w in shares}
     own_clocks = list(session.scalars(select(SlaClock.key).where(SlaClock.active,
                                                                   SlaClock.stop_milestone.in_(DEPARTMENT_MILESTONES))))
     sla_query = (select(ComplaintDepartment.department_id, func.count(),
@@ -203,14 +208,14 @@ def _departments(session, conditions, period, codes) -> tuple[list[dict], list[d
     routed_by_department: dict[int, int] = {}
     for department_id, _category, n in routed:
         routed_by_department[department_id] = routed_by_department.get(department_id, 0) + int(n)
-    total_responsible = sum(responsible.values())
+    total_weight = sum(weight.values())
     rows = []
     for department_id in sorted(set(routed_by_department) | set(responsible) | set(sla)):
         n, late = sla.get(department_id, (0, 0))
         rows.append({"department": codes["department"].get(department_id, str(department_id)),
                      "routed": routed_by_department.get(department_id, 0),
                      "responsible": int(responsible.get(department_id, 0)),
-                     "responsibility_ratio": rate(responsible.get(department_id, 0), total_responsible),
+                     "responsibility_ratio": rate(weight.get(department_id, 0), total_weight),
                      "clocks_completed": n, "clocks_met": n - late, "compliance": rate(n - late, n)})
     heat = [{"department": codes["department"].get(d, str(d)), "category": codes["category"].get(c, str(c)),
              "count": int(n)} for d, c, n in routed]

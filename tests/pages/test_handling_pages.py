@@ -30,6 +30,8 @@ def _case(uow, until: str) -> int:
     steps = [
         ("consolidate", lambda: handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id,
                                                         report=REPORT, now=at)),
+        ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
+                                                    report="调查完毕，呈总经理室", now=at)),
         ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
                                                  proposed_amount="3000", now=at)),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
@@ -66,6 +68,15 @@ def test_the_department_submits_its_report(page_db):
     at.radio(key=key + "finding").set_value("company_fault")
     next(b for b in at.button if b.label == "提交调查报告").click().run()
     assert "已提交调查报告" in texts(at)
+    assert _state(page_db, case_id) == "awaiting_report"
+    # the report to the GM office, its own step (002 art.13.2)
+    at = app_as("opshandler", page_path("department"))
+    assert "调查已完成，待呈报总经理室（3 天内）" in texts(at)
+    next(b for b in at.button if b.label == "呈报总经理室").click().run()
+    assert "此项为必填项。" in texts(at) and _state(page_db, case_id) == "awaiting_report"
+    at.text_area(key=f"gm_report_text_{case_id}").input("调查完毕：审核积压，建议赔付并致歉")
+    next(b for b in at.button if b.label == "呈报总经理室").click().run()
+    assert "调查报告已呈报总经理室。" in texts(at)
     assert _state(page_db, case_id) == "awaiting_consolidation"
 
 
@@ -129,14 +140,30 @@ def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     case_id = _case(page_db, "never")
     at = app_as("gmo", page_path("gm_office"))
     assert at.selectbox(key=f"level_{case_id}").value is None
-    assert at.selectbox(key=f"responsible_{case_id}").value is None
+    assert at.multiselect(key=f"responsible_{case_id}").value == []
     assert "部门损失" not in texts(at)
     at.selectbox(key=f"level_{case_id}").select("general").run()
     assert "部门损失 2000.00 元" in texts(at)
-    at.selectbox(key=f"responsible_{case_id}").select("operations")
+    # two departments share the responsibility: a ratio each, starting empty, adding up to 100
+    at.multiselect(key=f"responsible_{case_id}").select("operations").select("technical").run()
+    assert at.number_input(key=f"share_{case_id}_operations").value is None
+    at.number_input(key=f"share_{case_id}_operations").set_value(60).run()
     at.text_area(key=f"final_{case_id}").input("按基准处理后结案")
     next(b for b in at.button if b.label == "结案").click().run()
-    assert "已结案" in texts(at)
+    assert "每个部门的责任比例须为 1 至 100 之间的整数。" in texts(at) and _state(page_db, case_id) == "awaiting_closure"
+    at.number_input(key=f"share_{case_id}_technical").set_value(30).run()
+    next(b for b in at.button if b.label == "结案").click().run()
+    assert "各部门责任比例合计须为 100%，现为 90%。" in texts(at) and _state(page_db, case_id) == "awaiting_closure"
+    at.number_input(key=f"share_{case_id}_technical").set_value(40).run()
+    next(b for b in at.button if b.label == "结案").click().run()
+    assert "已提出责任与罚扣意见，送核决人确认后结案。" in texts(at)
+    assert _state(page_db, case_id) == "awaiting_penalty"
+    # the approver confirms the loss and the penalty (002 art.13.6), seeing the shares
+    approver = app_as("approver", page_path("approval"))
+    from portal.ui.literal import literal
+    assert literal("运营部 60%、技术部 40%") in _cells(approver)
+    next(b for b in approver.button if b.label == "确认罚扣并结案").click().run()
+    assert "已确认罚扣，案件已结案。" in texts(approver)
     assert _state(page_db, case_id) == "closed"
 
 
@@ -291,6 +318,7 @@ def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
     handling.submit_report(page_db, actor=who("opshandler"), complaint_id=case_id, now=at, report=handling.InvestigationReport(
         evidence="查勘照片与定损单", cause="定损标准理解不一", finding="company_fault", responsible_unit="理赔二科",
         responsible_persons="李定损", measures="复勘", proposed_amount="3000"))
+    handling.report_to_gm(page_db, actor=who("opshandler"), complaint_id=case_id, report="调查完毕", now=at)
     # 汇总: each department's evidence and proposed responsible unit and person
     gm = app_as("gmo", page_path("gm_office"))
     cells = _cells(gm)

@@ -57,6 +57,7 @@ def _walk(uow) -> int:  # noqa: ANN001
     handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id, now=at,
                            report=handling.InvestigationReport(evidence=PAYLOAD, cause=PAYLOAD, finding="company_fault",
                                                                measures=PAYLOAD, proposed_amount="3000"))
+    handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id, report=PAYLOAD, now=at)
     handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion=PAYLOAD, proposed_amount="3000", now=at)
     handling.approve(uow, actor=who("approver"), complaint_id=case_id, instructions=PAYLOAD, amount_limit="3000",
                      now=at)

@@ -113,6 +113,8 @@ def _case_at(uow, until: str, **form) -> int:  # noqa: ANN001, ANN003
             uow, actor=who("opshandler"), complaint_id=case_id, now=T0,
             report=handling.InvestigationReport(evidence="录音", cause="积压", finding="company_fault",
                                                 measures="增派人员", proposed_amount="3000"))),
+        ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
+                                                    report="调查完毕", now=T0)),
         ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
                                                  proposed_amount="3000", now=T0)),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
@@ -148,6 +150,8 @@ FORMS = {
         db, actor=load_actor(db, "opshandler"), complaint_id=c, now=T0,
         report=handling.InvestigationReport(evidence=a, cause=b, finding="company_fault", measures=a,
                                             responsible_unit=b, proposed_amount=d))),
+    "gm_report": ("gm_report", lambda db, c, a, b, d: handling.report_to_gm(
+        db, actor=load_actor(db, "opshandler"), complaint_id=c, report=a, now=T0)),
     "consolidate": ("approve", lambda db, c, a, b, d: handling.consolidate(
         db, actor=load_actor(db, "gmo"), complaint_id=c, opinion=a, proposed_amount=d, now=T0)),
     "approve": ("negotiate", lambda db, c, a, b, d: handling.approve(

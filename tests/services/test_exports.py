@@ -92,6 +92,7 @@ def _closed_case(uow, people):
     reminders.issue_by_hand(uow, actor=people.gmo, complaint_id=case_id, department="operations", kind="reminder",
                             content="请尽快提交调查报告", reply_by=start + timedelta(days=2), now=start)
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=start + timedelta(days=1))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=start + timedelta(days=1))
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="3000",
                          now=start + timedelta(days=1, hours=1))
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="赔付", amount_limit="3000",
@@ -103,6 +104,8 @@ def _closed_case(uow, people):
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department="operations", responsibility_level="general", penalty_persons="",
                         now=start + timedelta(days=3))
+    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="",
+                             now=start + timedelta(days=3))
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
                               now=start + timedelta(days=5))
     return case_id

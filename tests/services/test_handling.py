@@ -36,6 +36,8 @@ def state(uow, case_id):
 def to_approval(uow, people, amount="3000", **form):
     case_id = accepted(uow, people, **form)
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕，呈总经理室",
+                          now=T0 + timedelta(days=1, hours=1))
     level = handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意赔付",
                                  proposed_amount=amount, now=T0 + timedelta(days=1, hours=2))
     return case_id, level
@@ -50,17 +52,21 @@ def test_a_complaint_travels_from_registration_to_archive(uow, people):
                                 note="客户接受", agreed_amount="3000", now=T0 + timedelta(days=3))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
                                 now=T0 + timedelta(days=3, hours=1))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
-                        responsible_department="operations", responsibility_level="general",
-                        penalty_persons="张某", now=T0 + timedelta(days=3, hours=5))
+    assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
+                               responsible_department="operations", responsibility_level="general",
+                               penalty_persons="张某", now=T0 + timedelta(days=3, hours=5)).value == "awaiting_penalty"
+    assert state(uow, case_id) == "awaiting_penalty"       # the loss and the warning go to the approver first
+    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="",
+                             now=T0 + timedelta(days=3, hours=6))
     assert handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户满意",
                                      survey=Survey(5, 5, 4, 5, 5), now=T0 + timedelta(days=5)).value == "archived"
     with uow.read() as session:
         case = session.get(Complaint, case_id)
         actions = session.scalars(select(Event.action).where(Event.complaint_id == case_id).order_by(Event.id)).all()
     assert case.department_loss == Decimal("2000") and case.penalty_type == "warning"
-    assert actions == ["register", "accept", "submit_report", "consolidate", "approve", "record_negotiation",
-                       "review_negotiation", "close", "record_follow_up"]
+    assert actions == ["register", "accept", "submit_report", "report_to_gm", "consolidate", "approve",
+                       "record_negotiation", "review_negotiation", "close", "confirm_penalty", "record_follow_up"]
+    assert case.closed_at == T0 + timedelta(days=3, hours=6) and case.penalty_confirmed_by_id is not None
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
                                calendar=rules.load_calendar(uow))
     badges = {c.info.rule.key: c.badge.name for c in view.clocks}
@@ -95,12 +101,18 @@ def test_a_handler_is_refused_on_another_departments_case(uow, people):
 
 def test_a_case_routed_to_several_departments_waits_for_all(uow, people):
     case_id = accepted(uow, people, departments=("operations",))
-    handling.request_technical_analysis(uow, actor=people.opshandler, complaint_id=case_id,
+    with pytest.raises(TransitionNotAllowed):       # a department does not send to 技术部 itself (art.13.3)
+        handling.request_technical_analysis(uow, actor=people.opshandler, complaint_id=case_id,
+                                            reason="需系统日志分析", now=T0 + timedelta(hours=3))
+    handling.request_technical_analysis(uow, actor=people.gmo, complaint_id=case_id,
                                         reason="需系统日志分析", now=T0 + timedelta(hours=3))
     assert handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT,
                                   now=T0 + timedelta(days=1)).value == "investigating"
     assert handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT,
-                                  now=T0 + timedelta(days=2)).value == "awaiting_consolidation"
+                                  now=T0 + timedelta(days=2)).value == "awaiting_report"
+    handling.report_to_gm(uow, actor=people.techhandler, complaint_id=case_id, report="两部门调查完毕",
+                          now=T0 + timedelta(days=3))
+    assert state(uow, case_id) == "awaiting_consolidation"
 
 
 def test_hold_pauses_and_resume_moves_the_resolution_deadline(uow, people):
@@ -134,6 +146,7 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
     with pytest.raises(Exception):
         reminders.answer_reminder(uow, actor=people.techhandler, reminder_id=mine[0].id, answer="x", now=late)
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=late)
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=late)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=late)
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=late)
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted", note="n",
@@ -335,13 +348,14 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     case_id = accepted(uow, people)
     at = T0 + timedelta(hours=2)
     handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=case_id, plan="先调取记录", now=at)
-    handling.request_technical_analysis(uow, actor=people.opshandler, complaint_id=case_id, reason="日志", now=at)
+    handling.request_technical_analysis(uow, actor=people.gmo, complaint_id=case_id, reason="日志", now=at)
     handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="等资料", now=at)
     handling.resume(uow, actor=people.gmo, complaint_id=case_id, now=at + timedelta(hours=5))
     regulatory.start_outside_process(uow, actor=people.gmo, complaint_id=case_id, kind="mediation", note="", now=at)
     regulatory.end_outside_process(uow, actor=people.gmo, complaint_id=case_id, note="", now=at + timedelta(hours=1))
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=at)
     handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT, now=at)
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=at)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at)
     handling.send_back(uow, actor=people.approver, complaint_id=case_id, reason="补充依据", now=at)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o2", proposed_amount="100", now=at)
@@ -374,7 +388,7 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     once = ["register", "accept", "record_initial_plan", "request_technical_analysis", "hold", "resume",
             "start_outside", "end_outside", "send_back", "approve", "return_negotiation", "review_negotiation",
             "mark_other_company", "add_rectification", "update_rectification", "file_petition", "answer_petition",
-            "close", "request_review", "decide_review", "record_follow_up", "resolve_follow_up"]
+            "close", "report_to_gm", "request_review", "decide_review", "record_follow_up", "resolve_follow_up"]
     assert {a: counts.get(a) for a in once} == {a: 1 for a in once}
     assert counts["submit_report"] == 2 and counts["consolidate"] == 2 and counts["record_negotiation"] == 2
     assert events[-1] == ("resolve_follow_up", "closed", "archived")
@@ -408,19 +422,23 @@ def test_the_printable_form_has_the_seeds_fields_from_registration_to_satisfacti
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="交涉记录完整",
                                 now=T0 + timedelta(days=3, hours=1))
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="同意结案",
-                        responsible_department="operations", responsibility_level="general",
+                        shares={"operations": 60, "technical": 40}, responsibility_level="general",
                         penalty_persons="张某", now=T0 + timedelta(days=3, hours=5))
+    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="同意",
+                             now=T0 + timedelta(days=3, hours=6))
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户认可处理结果",
                               survey=Survey(5, 4, 3, 4, 4), now=T0 + timedelta(days=5))
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
                                calendar=rules.load_calendar(uow))
-    html = handling_form_html(view, lang="zh", printed_at=T0, names={"department": {"operations": "运营部"}})
+    html = handling_form_html(view, lang="zh", printed_at=T0,
+                              names={"department": {"operations": "运营部", "technical": "技术部"}})
     for keeper in ("第一联 · 市场部门存", "第二联 · 运营部门存", "第三联 · 总经理室存"):
         assert html.count(keeper) == 1
     assert html.count("<section class='copy'") == 3
     for label, value in [("签注意见（受理人）", "客户情绪激动，建议优先处理"), ("受理人", "受理员甲"),
                          ("调查报告 · 运营部", None), ("证据（业务记录", "理赔系统记录"), ("原因分析", "审核积压"),
-                         ("责任部门", "运营部"), ("责任程度", None), ("责任部门损失金额", None), ("个人惩处种类", None),
+                         ("责任部门及比例", "运营部 60%、技术部 40%"), ("责任程度", None),
+                         ("罚扣确认人（核决）", "核决己"), ("呈总经理室的调查报告", "调查完毕，呈总经理室"), ("责任部门损失金额", None), ("个人惩处种类", None),
                          ("受罚人员", "张某"), ("核阅意见", "交涉记录完整"), ("核阅人（受理主管）", "主管乙"),
                          ("核决人", "核决己"), ("核决指示", "按3000元赔付"), ("回访时间", None),
                          ("第 1 次回访结果", "客户认可处理结果"), ("服务态度", "4 · 满意"), ("服务效率", "3 · 一般"),
@@ -428,3 +446,96 @@ def test_the_printable_form_has_the_seeds_fields_from_registration_to_satisfacti
         assert label in html, label
         if value:
             assert value in html, value
+
+
+def _to_closure(uow, people):
+    case_id, _ = to_approval(uow, people, amount="100")
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100",
+                     now=T0 + timedelta(days=2))
+    handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
+                                note="n", agreed_amount="100", now=T0 + timedelta(days=2))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
+                                now=T0 + timedelta(days=2, hours=1))
+    return case_id
+
+
+@pytest.mark.parametrize("shares, level, field", [
+    ({"operations": 60, "technical": 30}, "general", "shares"),           # adds up to 90
+    ({"operations": 0, "technical": 100}, "general", "shares"),           # a zero share
+    ({"operations": "60", "technical": 40}, "general", "shares"),         # not a whole number
+    ({"nowhere": 100}, "general", "responsible_department"),
+    ({}, "general", "responsible_department"),                             # a fault with nobody responsible
+    ({"operations": 100}, "none", "responsible_department"),              # no fault yet a department
+    ([("operations", 100)], "general", "responsible_department"),
+])
+def test_responsibility_shares_are_refused_unless_they_add_up(uow, people, shares, level, field):
+    case_id = _to_closure(uow, people)
+    with pytest.raises(ValidationFailed) as refused:
+        handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", shares=shares,
+                            responsibility_level=level, penalty_persons="", now=T0 + timedelta(days=3))
+    assert field in refused.value.errors
+    assert state(uow, case_id) == "awaiting_closure"
+
+
+def test_several_departments_share_the_responsibility_and_the_approver_confirms_the_penalty(uow, people):
+    from portal.persistence.models import Department, ResponsibilityShare
+    case_id = _to_closure(uow, people)
+    at = T0 + timedelta(days=3)
+    assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="共同责任",
+                               shares={"technical": 30, "operations": 70}, responsibility_level="minor",
+                               penalty_persons="", now=at).value == "awaiting_penalty"
+    with uow.read() as session:
+        shares = dict(session.execute(select(Department.code, ResponsibilityShare.ratio).join(
+            Department, Department.id == ResponsibilityShare.department_id)
+            .where(ResponsibilityShare.complaint_id == case_id)).all())
+        case = session.get(Complaint, case_id)
+        assert shares == {"operations": 70, "technical": 30} and case.closed_at is None
+        assert session.get(Department, case.responsibility_department_id).code == "operations"   # the largest
+    with pytest.raises(TransitionNotAllowed):              # the GM office proposes; it does not confirm
+        handling.confirm_penalty(uow, actor=people.gmo, complaint_id=case_id, confirm=True, comment="", now=at)
+    with pytest.raises(ValidationFailed):                  # a return says why
+        handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=False, comment=" ", now=at)
+    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=False, comment="比例需复核",
+                             now=at + timedelta(hours=1))
+    assert state(uow, case_id) == "awaiting_closure"
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="复核后", responsibility_level="minor",
+                        shares={"operations": 50, "technical": 50}, penalty_persons="", now=at + timedelta(hours=2))
+    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="",
+                             now=at + timedelta(hours=3))
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        assert case.state == "closed" and case.closed_at == at + timedelta(hours=3)
+        assert session.scalar(select(func.count()).select_from(ResponsibilityShare)
+                              .where(ResponsibilityShare.complaint_id == case_id)) == 2
+
+
+def test_no_penalty_closes_at_once(uow, people):
+    case_id = _to_closure(uow, people)
+    assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="客户误解",
+                               responsible_department=None, responsibility_level="none", penalty_persons="",
+                               now=T0 + timedelta(days=3)).value == "closed"
+
+
+def test_the_gm_office_routes_to_technical_after_the_reports_and_the_investigation_reopens(uow, people):
+    case_id = accepted(uow, people)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
+    with uow.read() as session:
+        assert session.get(Complaint, case_id).investigation_done_at is not None
+    with pytest.raises(TransitionNotAllowed):               # only a routed department reports to the GM office
+        handling.report_to_gm(uow, actor=people.techhandler, complaint_id=case_id, report="r",
+                              now=T0 + timedelta(days=1, hours=1))
+    with pytest.raises(ValidationFailed):
+        handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="  ",
+                              now=T0 + timedelta(days=1, hours=1))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="疑似系统缺陷",
+                          now=T0 + timedelta(days=1, hours=1))
+    handling.request_technical_analysis(uow, actor=people.gmo, complaint_id=case_id, reason="报告显示系统缺陷",
+                                        now=T0 + timedelta(days=1, hours=2))
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        assert case.state == "investigating" and case.investigation_done_at is None and case.reported_to_gm_at is None
+    with pytest.raises(TransitionNotAllowed):
+        handling.request_technical_analysis(uow, actor=people.gmo, complaint_id=case_id, reason="again",
+                                            now=T0 + timedelta(days=1, hours=3))
+    assert handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT,
+                                  now=T0 + timedelta(days=2)).value == "awaiting_report"

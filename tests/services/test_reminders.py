@@ -26,6 +26,7 @@ def _department_ids(uow):
 
 
 def _close(uow, people, case_id, at):
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=at)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at)
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=at)
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
@@ -156,7 +157,9 @@ def test_the_home_to_do_counts_match_each_queue(uow, people):
     queue = reminders.count_reminders(uow, actor=people.opshandler, open_only=True)
     assert counts(people.opshandler, later)["answer"] == queue > 0
     handling.submit_report(uow, actor=people.opshandler, complaint_id=routed, report=REPORT, now=later)
-    assert counts(people.gmo, later)["consolidate"] == 1 and counts(people.opshandler, later)["investigate"] == 0
+    assert counts(people.opshandler, later)["report_to_gm"] == 1 and counts(people.opshandler, later)["investigate"] == 0
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=routed, report="r", now=later)
+    assert counts(people.gmo, later)["consolidate"] == 1 and counts(people.opshandler, later)["report_to_gm"] == 0
     handling.consolidate(uow, actor=people.gmo, complaint_id=routed, opinion="o", proposed_amount="100", now=later)
-    assert counts(people.approver, later)["approve"] == 1
+    assert counts(people.approver, later)["approve"] == 1 and counts(people.approver, later)["confirm_penalty"] == 0
     assert waiting and counts(people.admin) == {"overdue": 0}

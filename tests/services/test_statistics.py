@@ -7,6 +7,8 @@ November 2025 (no public holiday in it; 2025-10-28 is after the National Day bre
      surveyed 11-21 (2,3,2,2,2); two rectification items, one done by its deadline
   C  received 11-12, a linked repeat of A, never accepted
   D  received 11-10, accepted, on hold since 11-11 (its pausable clocks stopped)
+Each investigation report goes to the GM office the minute the last department reports, and the
+approver confirms each closure's penalty the minute it is proposed (so a case closes then).
 Reminders swept on 11-25 and 11-27. B ended three clocks late: 调查处理 (due 11-12 24:00), 结案 (due 11-16
 24:00) and 综合意见 (the GM office's own step, asked of no department). A late-inquiry goes only to a
 department whose own part came after the due time: 技术部's report (11-13) for 调查处理 - one late-inquiry
@@ -62,6 +64,8 @@ def _to_closed(uow, people, case_id, *, consolidate, approve, negotiate, review,
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department=responsible, responsibility_level="general", penalty_persons="",
                         now=close)
+    # the approver confirms the loss and penalty in the same minute: the case closes then
+    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="", now=close)
 
 
 def build_november(uow, people) -> dict[str, int]:
@@ -71,6 +75,7 @@ def build_november(uow, people) -> dict[str, int]:
     _accept(uow, people, e, at(10, 28, 10), category="claim_speed", severity="general", departments=["operations"])
     handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=e, plan="核实", now=at(10, 28, 14))
     handling.submit_report(uow, actor=people.opshandler, complaint_id=e, report=REPORT, now=at(10, 30, 10))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=e, report="呈报", now=at(10, 30, 10))
     _to_closed(uow, people, e, consolidate=at(10, 30, 12), approve=at(10, 31, 10), negotiate=at(11, 3, 10),
                review=at(11, 3, 11), close=at(11, 4, 10), responsible="operations")
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=e, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
@@ -80,6 +85,7 @@ def build_november(uow, people) -> dict[str, int]:
     _accept(uow, people, a, at(11, 3, 10), category="claim_speed", severity="general", departments=["operations"])
     handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=a, plan="核实", now=at(11, 3, 14))
     handling.submit_report(uow, actor=people.opshandler, complaint_id=a, report=REPORT, now=at(11, 4, 10))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=a, report="呈报", now=at(11, 4, 10))
     _to_closed(uow, people, a, consolidate=at(11, 4, 12), approve=at(11, 5, 10), negotiate=at(11, 6, 10),
                review=at(11, 6, 11), close=at(11, 7, 10), responsible="operations")
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=a, outcome="满意", survey=Survey(5, 5, 4, 5, 5),
@@ -91,6 +97,7 @@ def build_november(uow, people) -> dict[str, int]:
     handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=b, plan="核实", now=at(11, 3, 15))
     handling.submit_report(uow, actor=people.opshandler, complaint_id=b, report=REPORT, now=at(11, 5, 10))
     handling.submit_report(uow, actor=people.techhandler, complaint_id=b, report=REPORT, now=at(11, 13, 10))
+    handling.report_to_gm(uow, actor=people.techhandler, complaint_id=b, report="呈报", now=at(11, 13, 10))
     _to_closed(uow, people, b, consolidate=at(11, 13, 12), approve=at(11, 14, 10), negotiate=at(11, 18, 10),
                review=at(11, 18, 11), close=at(11, 20, 10), responsible="technical")
     first = followthrough.add_rectification(uow, actor=people.gmo, complaint_id=b, cause="系统缺陷", description="修复",

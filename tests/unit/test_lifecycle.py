@@ -3,7 +3,7 @@ import itertools
 import pytest
 
 from portal.domain.errors import TransitionNotAllowed
-from portal.domain.lifecycle import TRANSITIONS, Action, State, after_report, authorize, next_state
+from portal.domain.lifecycle import TRANSITIONS, Action, State, after_closing, after_report, authorize, next_state
 from portal.domain.roles import Role
 
 SOURCES = [None, *State]
@@ -27,16 +27,31 @@ def test_every_transition_is_allowed_exactly_as_the_table_says(action, state, ro
 
 def test_the_main_path_runs_from_registration_to_archive():
     path = [(Action.REGISTER, None, Role.INTAKE), (Action.ACCEPT, State.REGISTERED, Role.GM_OFFICE),
+            (Action.REPORT_TO_GM, State.AWAITING_REPORT, Role.HANDLER),
             (Action.CONSOLIDATE, State.AWAITING_CONSOLIDATION, Role.GM_OFFICE),
             (Action.APPROVE, State.AWAITING_APPROVAL, Role.APPROVER),
             (Action.RECORD_NEGOTIATION, State.NEGOTIATING, Role.INTAKE),
             (Action.REVIEW_NEGOTIATION, State.AWAITING_REVIEW, Role.INTAKE_LEAD),
-            (Action.CLOSE, State.AWAITING_CLOSURE, Role.GM_OFFICE),
+            (Action.CONFIRM_PENALTY, State.AWAITING_PENALTY, Role.APPROVER),
             (Action.RESOLVE_FOLLOW_UP, State.CLOSED, Role.GM_OFFICE)]
     targets = [next_state(a, s, [r]) for a, s, r in path]
-    assert targets == [State.REGISTERED, State.INVESTIGATING, State.AWAITING_APPROVAL,
+    assert targets == [State.REGISTERED, State.INVESTIGATING, State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL,
                        State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE,
                        State.CLOSED, State.ARCHIVED]
+
+
+def test_the_investigation_report_and_the_penalty_confirmation_are_steps_of_their_own():
+    assert after_report(remaining_departments=0) is State.AWAITING_REPORT
+    assert after_closing(penalty_proposed=True) is State.AWAITING_PENALTY
+    assert after_closing(penalty_proposed=False) is State.CLOSED
+    assert {t.target for t in authorize(Action.CLOSE, State.AWAITING_CLOSURE, [Role.GM_OFFICE])} == {
+        State.CLOSED, State.AWAITING_PENALTY}
+    assert next_state(Action.RETURN_PENALTY, State.AWAITING_PENALTY, [Role.APPROVER]) is State.AWAITING_CLOSURE
+    for role in (Role.HANDLER, Role.INTAKE):              # 技术部 is the GM office's to send (art.13.3)
+        with pytest.raises(TransitionNotAllowed):
+            authorize(Action.REQUEST_TECHNICAL_ANALYSIS, State.INVESTIGATING, [role])
+    for source in (State.INVESTIGATING, State.AWAITING_REPORT, State.AWAITING_CONSOLIDATION):
+        assert next_state(Action.REQUEST_TECHNICAL_ANALYSIS, source, [Role.GM_OFFICE]) is State.INVESTIGATING
 
 
 def test_gm_office_cannot_accept_a_case_twice():
@@ -52,6 +67,6 @@ def test_an_intake_clerk_cannot_accept():
 
 def test_a_case_routed_to_several_departments_waits_for_all_of_them():
     assert after_report(remaining_departments=1) is State.INVESTIGATING
-    assert after_report(remaining_departments=0) is State.AWAITING_CONSOLIDATION
+    assert after_report(remaining_departments=0) is State.AWAITING_REPORT
     with pytest.raises(ValueError):
         next_state(Action.SUBMIT_REPORT, State.INVESTIGATING, [Role.HANDLER])
