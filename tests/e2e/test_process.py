@@ -144,12 +144,21 @@ def report(new_page, server: str, handler: str, number: str) -> None:
     submit(page, "提交调查报告", "已提交调查报告")
 
 
+def report_to_gm(new_page, server: str, handler: str, number: str) -> None:
+    """The investigation report to the GM office, its own step (002 art.13.2)."""
+    page = as_user(new_page, server, handler, "department")
+    queue_shows(page, number)
+    field(page, "呈总经理室的调查报告").fill("两部门调查完毕：定损遗漏，建议补充赔付。")
+    submit(page, "呈报总经理室", "调查报告已呈报总经理室")
+
+
 def test_one_complaint_through_every_role_from_registration_to_archive(server, new_page):
     customer = "全流程客户"
     register(new_page, server, customer)
     number = accept(new_page, server, customer, technical=True)
     report(new_page, server, "opshandler", number)
     report(new_page, server, "techhandler", number)
+    report_to_gm(new_page, server, "techhandler", number)
 
     gm = as_user(new_page, server, "gmo", "gm_office")
     open_tab(gm, "汇总核决")
@@ -181,9 +190,14 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     open_tab(gm, "结案")
     queue_shows(gm, number)
     choose(gm, "责任程度", "一般责任")
-    choose(gm, "责任部门", "运营部")
+    choose(gm, "责任部门", "运营部", multiple=True)
     field(gm, "结案综合意见").fill("定损遗漏，按一般责任处理。")
-    submit(gm, "结案", "已结案")
+    submit(gm, "结案", "送核决人确认后结案")
+
+    approver = as_user(new_page, server, "approver", "approval")     # the penalty is confirmed (art.13.6)
+    open_tab(approver, "待确认罚扣")
+    queue_shows(approver, number)
+    submit(approver, "确认罚扣并结案", "已确认罚扣，案件已结案")
 
     clerk = as_user(new_page, server, "clerk", "negotiation")
     open_tab(clerk, "待回访")
@@ -202,6 +216,7 @@ def test_a_customer_rejection_becomes_a_linked_new_case(server, new_page):
     register(new_page, server, customer)
     number = accept(new_page, server, customer, technical=False)
     report(new_page, server, "opshandler", number)
+    report_to_gm(new_page, server, "opshandler", number)
     gm = as_user(new_page, server, "gmo", "gm_office")
     open_tab(gm, "汇总核决")
     field(gm, "综合意见").fill("依条款属免责，不予赔付。")

@@ -328,4 +328,4 @@ def test_the_home_page_counts_what_waits_in_each_queue(page_db):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["待受理"] == "1" and metrics["待汇总"] == "0" and "超期未结案件" in metrics
     handler = {m.label: m.value for m in app_as("opshandler").metric}
-    assert set(handler) == {"待调查", "待答复催办单 / 洽办单", "本部门超期案件"}
+    assert set(handler) == {"待调查", "待呈报总经理室", "待答复催办单 / 洽办单", "本部门超期案件"}

@@ -201,7 +201,7 @@ def test_the_follow_up_survey_refuses_or_saves_whole(db, outcome, scores):
     handling.review_negotiation(db, actor=load_actor(db, "lead"), complaint_id=case_id, approve=True, comment="",
                                 now=T0)
     handling.close_case(db, actor=load_actor(db, "gmo"), complaint_id=case_id, final_opinion="结案",
-                        responsible_department="operations", responsibility_level="none", penalty_persons="", now=T0)
+                        responsible_department=None, responsibility_level="none", penalty_persons="", now=T0)
     _attempt(db, lambda: handling.record_follow_up(db, actor=load_actor(db, "clerk"), complaint_id=case_id,
                                                    outcome=outcome, survey=Survey(*scores), now=T0))
 
