@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import uuid
+
 import streamlit as st
 
 from portal.domain.errors import ConcurrentChange, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
@@ -48,6 +50,7 @@ if errors:
 # the browser draws an empty form (deleting the old keys would not clear what it shows).
 GENERATION = st.session_state.setdefault("register_generation", 0)
 K = f"reg{GENERATION or ''}_"
+TOKEN = st.session_state.setdefault(f"register_token_{GENERATION}", uuid.uuid4().hex)
 
 
 def text(name: str, area: bool = False, **kwargs) -> None:  # noqa: ANN003
@@ -155,7 +158,8 @@ if submitted or resolution:
     kind, original = resolution or ("check", None)
     try:
         done = register_complaint(uow(), actor=actor, form=form, attachments=files, now=now(),
-                                  original_id=original, confirmed_new=kind != "check")
+                                  original_id=original, confirmed_new=kind != "check",
+                                  submission_token=TOKEN)     # this filled-in form, however often it is sent
     except PossibleDuplicate as maybe:     # nothing saved: the clerk links it or confirms a new case
         st.session_state["register_similar"] = (maybe.cases, maybe.message.params["days"])
         st.rerun()

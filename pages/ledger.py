@@ -56,11 +56,10 @@ if ledger.total == 0:
     st.info(t("ledger.empty"))
     st.stop()
 table = cases_table(ledger.frame, ledger.clocks, categories=categories, departments=departments, seed=True)
-# A column chooser keeps the table readable: the seed's columns and the badges of the clocks that
-# decide a case's fate by default; every clock's badge and due time can be added.
-per_clock = {c.label(lang()) for c in ledger.clocks} | {t("ledger.due", clock=c.label(lang())) for c in ledger.clocks}
-default = [c for c in table.columns if c not in per_clock and c not in (t("field.severity"), t("field.received"))]
-default += [c.label(lang()) for c in ledger.clocks if c.rule.key in ("closure", "regulatory")]
+# A column chooser keeps the table readable: the seed's columns and every clock's badge by default;
+# the due times (and the severity and receipt time) are one choice away.
+dues = {t("ledger.due", clock=c.label(lang())) for c in ledger.clocks}
+default = [c for c in table.columns if c not in dues and c not in (t("field.severity"), t("field.received"))]
 st.session_state.setdefault("ledger_columns", default)
 chosen = st.multiselect(t("ledger.columns"), list(table.columns), key="ledger_columns",
                         placeholder=t("widget.choose"))

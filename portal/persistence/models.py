@@ -193,6 +193,9 @@ class Complaint(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
+    # The registration form's own token: the same form sent twice (a double click, a retried request)
+    # registers one case.
+    submission_token: Mapped[str | None] = mapped_column(String(40), unique=True)
     state: Mapped[str] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # customer (complainant profile, 001 §1)

@@ -7,10 +7,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.domain import lifecycle
-from portal.domain.errors import DomainError, Message, NotFound, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import DomainError, Message, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from portal.domain.lifecycle import Action, State
 from portal.domain.numbering import format_number, period_of
 from portal.domain.severity import effective_severity, major_reasons
@@ -19,7 +20,7 @@ from portal.domain.validation import (text_field, SEVERITIES, Attachment, Regist
 from portal.persistence.counters import next_serial
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AttachmentRow, Category, Channel, ComplainedStaff, Complaint,
-                                       ComplaintDepartment, Department, User)
+                                       ComplaintDepartment, Department, Event, User)
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
@@ -70,10 +71,46 @@ def _similar_cases(session, form: RegistrationForm, now: datetime, days: int) ->
 
 def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
                        attachments: list[Attachment], now: datetime,
-                       original_id: int | None = None, confirmed_new: bool = True) -> Registered:
+                       original_id: int | None = None, confirmed_new: bool = True,
+                       submission_token: str | None = None) -> Registered:
     """Intake registers a 客户抱怨处理表; it lands in the GM office queue (待受理). Unless
     `confirmed_new` (or linked to an original), a complaint with the same phone, policy or ID
-    number registered within `register.duplicate_window_days` stops it with PossibleDuplicate."""
+    number registered within `register.duplicate_window_days` stops it with PossibleDuplicate.
+
+    `submission_token` names one filled-in form: sent again (a double click, a retried request,
+    concurrently or not) it returns the case it registered, and registers nothing more."""
+    if submission_token is not None and (not isinstance(submission_token, str)
+                                         or not 8 <= len(submission_token) <= 40):
+        raise ValidationFailed({"form": Message("form.bad_value")})
+    if submission_token:
+        done = _already_registered(uow, actor, submission_token)
+        if done is not None:
+            return done
+    try:
+        return _register(uow, actor=actor, form=form, attachments=attachments, now=now, original_id=original_id,
+                         confirmed_new=confirmed_new, submission_token=submission_token)
+    except IntegrityError:
+        done = _already_registered(uow, actor, submission_token) if submission_token else None
+        if done is None:
+            raise
+        return done                     # the same form, saved meanwhile by its twin request
+
+
+def _already_registered(uow: UnitOfWork, actor: Actor, token: str) -> Registered | None:
+    with uow.read() as session:
+        found = session.scalar(select(Complaint).where(Complaint.submission_token == token))
+        if found is None:
+            return None
+        if found.receiving_clerk_id != actor.id:
+            raise PermissionDenied("case.not_yours")
+        reasons = session.scalar(select(Event.changes).where(Event.complaint_id == found.id,
+                                                             Event.action == Action.REGISTER.value))
+        return Registered(found.id, found.severity, list((reasons or {}).get("major_reasons", [])))
+
+
+def _register(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm, attachments: list[Attachment],
+              now: datetime, original_id: int | None, confirmed_new: bool,
+              submission_token: str | None) -> Registered:
     form, wrong = form.normalised()
     attachments, wrong_files = clean_attachments(attachments)
     with uow.write() as session:
@@ -122,6 +159,7 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
             amount_at_stake=amount, joint_complainants=form.joint_complainants,
             receiving_clerk_id=user.id, received_at=form.received_at, created_at=now,
             major_flagged_at=now if reasons else None, original_id=original_id,
+            submission_token=submission_token or None,
         )
         for username in form.complained_staff:
             staff_id = session.scalar(select(User.id).where(User.username == username))

@@ -54,3 +54,19 @@ def test_an_unknown_address_shows_a_chinese_page_with_a_way_home(server, new_pag
     settle(page)
     page.get_by_role("link", name="返回首页").click()
     expect(page.get_by_text(re.compile("欢迎"))).to_be_visible()
+
+
+def test_the_case_history_reads_in_chinese_words(server, new_page):
+    from tests.e2e.test_process import accept, as_user, register
+    register(new_page, server, "历史客户")
+    number = accept(new_page, server, "历史客户", technical=False)
+    page = as_user(new_page, server, "gmo", f"case?case={number}")
+    expect(page.get_by_text(re.compile(f"案件 {number}"))).to_be_visible()
+    settle(page)
+    cells = page.locator("[data-testid='stDataFrame'] td[role='gridcell']")
+    expect(cells.filter(has_text="受理并编号").first).to_be_attached()
+    changes = [c for c in cells.all_inner_texts() if "处理部门" in c]
+    assert changes and any("运营部" in c for c in changes), changes          # the routed department, named
+    history = " ".join(cells.all_inner_texts())
+    assert "=" not in history and "{" not in history and "operations" not in history
+    assert not english_words(page.inner_text("body"), {"gmo"})

@@ -181,3 +181,41 @@ def test_the_ledger_filters_and_counts_overdue_cases(uow, people):
     assert list(by_department.frame["departments"]) == [["claims"]]
     with pytest.raises(PermissionDenied):
         queries.tracking_ledger(uow, actor=people.clerk, filters=queries.LedgerFilter(), now=later, calendar=cal)
+
+
+def test_the_same_form_sent_twice_registers_one_case(uow, people):
+    from sqlalchemy import func, select
+    from portal.persistence.models import Complaint
+    from tests.conftest import T0
+    from tests.helpers import a_form
+    first = complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[], now=T0,
+                                          submission_token="form-token-0001")
+    again = complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[],
+                                          now=T0 + timedelta(seconds=1), confirmed_new=False,
+                                          submission_token="form-token-0001")
+    assert again == first
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 1
+    with pytest.raises(PermissionDenied):            # a token is its clerk's own
+        complaints.register_complaint(uow, actor=people.lead, form=a_form(), attachments=[], now=T0,
+                                      submission_token="form-token-0001")
+    other = complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[], now=T0,
+                                          submission_token="form-token-0002")
+    assert other.id != first.id
+
+
+def test_a_form_sent_four_times_at_once_registers_one_case(uow, people):
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+    start = Barrier(4)
+
+    def send(_):
+        start.wait()
+        return complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[], now=T0,
+                                             submission_token="form-token-race").id
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(send, range(4)))
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 1
+    assert len(ids) == 1

@@ -1,5 +1,6 @@
 """the seeds' steps: the investigation report to the GM office (002 art.13.2), responsibility shared
-by several departments with a ratio each (art.13.9), penalties confirmed by the approver (art.13.6)
+by several departments with a ratio each (art.13.9), penalties confirmed by the approver (art.13.6);
+the registration form's token (a form sent twice registers one case)
 
 Revision ID: 0008
 Revises: 0007
@@ -25,6 +26,8 @@ def upgrade() -> None:
                                               sa.ForeignKey('users.id', name='fk_complaints_penalty_confirmed_by')))
     else:
         op.add_column('complaints', sa.Column('penalty_confirmed_by_id', sa.Integer(), nullable=True))
+    op.add_column('complaints', sa.Column('submission_token', sa.String(40), nullable=True))
+    op.create_index('ix_complaints_submission_token', 'complaints', ['submission_token'], unique=True)
     op.create_table(
         'responsibility_shares',
         sa.Column('complaint_id', sa.Integer(), sa.ForeignKey('complaints.id'), primary_key=True),
@@ -41,5 +44,7 @@ def downgrade() -> None:
     op.drop_index('ix_responsibility_shares_department_id', table_name='responsibility_shares')
     op.drop_table('responsibility_shares')
     op.drop_column('complaints', 'penalty_confirmed_by_id')
+    op.drop_index('ix_complaints_submission_token', table_name='complaints')
+    op.drop_column('complaints', 'submission_token')
     op.drop_column('complaints', 'penalty_confirmed_at')
     op.drop_column('complaints', 'gm_report')
