@@ -1,0 +1,203 @@
+"""Rules an administrator edits as tables (SPEC §8): what makes a row, and a whole table, acceptable.
+
+Each validator takes the rows as the editor gives them (dicts of plain values) and returns the
+reasons to refuse, keyed by the row's position (`TABLE` for the table as a whole). A table with any
+reason is not saved at all. A configuration that would break the process is refused with the reason:
+an authority gap or overlap, a department cases are routed to with nobody to handle them, a table
+left with nothing to choose.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from portal.domain.errors import Message
+from portal.domain.text import clean_text
+
+TABLE = -1                    # a reason about the table as a whole
+CODE = re.compile(r"[a-z][a-z0-9_]{1,39}")
+PENALTY_TYPES = ("none", "criticism", "warning", "fine", "demerit")
+MAX_AMOUNT = Decimal("1e12")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    row: int                  # position in the table (0-based), or TABLE
+    field: str
+    message: Message
+
+
+def _name(row: dict, key: str, limit: int, index: int, out: list[Refusal]) -> str:
+    value = clean_text(row.get(key), multiline=False) if isinstance(row.get(key), str) else None
+    if not value:
+        out.append(Refusal(index, key, Message("form.required")))
+        return ""
+    if len(value) > limit:
+        out.append(Refusal(index, key, Message("form.too_long", {"max": limit})))
+    return value
+
+
+def _codes(rows: list[dict], key: str, out: list[Refusal]) -> None:
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        code = row.get(key)
+        if not isinstance(code, str) or not CODE.fullmatch(code):
+            out.append(Refusal(index, key, Message("config.bad_code")))
+            continue
+        if code in seen:
+            out.append(Refusal(index, key, Message("config.duplicate_code", {"code": code, "row": seen[code] + 1})))
+        seen.setdefault(code, index)
+
+
+def _flag(row: dict, key: str, index: int, out: list[Refusal]) -> bool:
+    value = row.get(key)
+    if not isinstance(value, bool):
+        out.append(Refusal(index, key, Message("form.bad_value")))
+        return False
+    return value
+
+
+def _whole(row: dict, key: str, index: int, out: list[Refusal], low: int = 0, high: int = 10_000) -> int:
+    value = row.get(key)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        out.append(Refusal(index, key, Message("config.whole_number", {"low": low, "high": high})))
+        return low
+    return value
+
+
+def _amount(row: dict, key: str, index: int, out: list[Refusal], *, empty: bool) -> Decimal | None:
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        if not empty:
+            out.append(Refusal(index, key, Message("form.required")))
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        out.append(Refusal(index, key, Message("form.bad_amount")))
+        return None
+    if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        out.append(Refusal(index, key, Message("form.bad_amount")))
+        return None
+    return amount
+
+
+def validate_choices(rows: list[dict], *, in_use: set[str], existing: set[str]) -> list[Refusal]:
+    """Categories and channels: a code (lower-case letters, digits, `_`), two names, active, order.
+    A code is never removed (its cases keep it): it is made inactive instead; one must stay active."""
+    out: list[Refusal] = []
+    _codes(rows, "code", out)
+    for index, row in enumerate(rows):
+        _name(row, "name_zh", 60, index, out)
+        _name(row, "name_en", 60, index, out)
+        _flag(row, "active", index, out)
+        _whole(row, "sort", index, out)
+    codes = {row.get("code") for row in rows}
+    for code in sorted(existing - codes):
+        out.append(Refusal(TABLE, "code", Message("config.never_delete", {"code": code})))
+    if not any(row.get("active") is True for row in rows):
+        out.append(Refusal(TABLE, "active", Message("config.none_active")))
+    del in_use  # a code in use may be renamed or deactivated, never removed (covered by `existing`)
+    return out
+
+
+def validate_departments(rows: list[dict], *, existing: dict[str, dict], handlers: dict[str, int]) -> list[Refusal]:
+    """Departments: as choices, plus whether cases may be routed there. A department this edit opens
+    to routed cases (new, reactivated, or newly routable) needs at least one active handler
+    (`handlers`: code → how many); the GM office needs at least one department to route to."""
+    out = validate_choices([{**r} for r in rows], in_use=set(), existing=set(existing))
+
+    def routable(row: dict | None) -> bool:
+        return bool(row) and row.get("investigates") is True and row.get("active") is True
+
+    for index, row in enumerate(rows):
+        investigates = _flag(row, "investigates", index, out)
+        opened = routable(row) and not routable(existing.get(row.get("code")))
+        if investigates and opened and handlers.get(row.get("code"), 0) == 0:
+            out.append(Refusal(index, "investigates", Message("config.no_handler", {"code": row.get("code")})))
+    if not any(row.get("active") is True and row.get("investigates") is True for row in rows):
+        out.append(Refusal(TABLE, "investigates", Message("config.nowhere_to_route")))
+    return out
+
+
+def validate_authority(rows: list[dict], *, in_use: set[str]) -> list[Refusal]:
+    """核决权限: levels by rank, each covering amounts up to its limit; the limits rise with the rank
+    (two levels with the same or a falling limit overlap), the top level has no limit (else amounts
+    above it have no approver: a gap), and some level covers major cases. A level users or cases
+    hold cannot be removed."""
+    out: list[Refusal] = []
+    _codes(rows, "key", out)
+    parsed = []
+    for index, row in enumerate(rows):
+        _name(row, "name_zh", 40, index, out)
+        _name(row, "name_en", 40, index, out)
+        rank = _whole(row, "rank", index, out, low=1, high=100)
+        limit = _amount(row, "max_amount", index, out, empty=True)
+        major = _flag(row, "covers_major", index, out)
+        parsed.append((rank, limit, major, index))
+    if out:
+        return out
+    for key in sorted(in_use - {row["key"] for row in rows}):
+        out.append(Refusal(TABLE, "key", Message("config.level_in_use", {"key": key})))
+    ordered = sorted(parsed, key=lambda level: (level[0], level[3]))
+    for (rank, limit, _, index), (next_rank, next_limit, _, next_index) in zip(ordered, ordered[1:]):
+        if rank == next_rank:
+            out.append(Refusal(next_index, "rank", Message("config.same_rank", {"rank": rank})))
+        elif limit is None:
+            out.append(Refusal(index, "max_amount", Message("config.unlimited_not_top")))
+        elif next_limit is not None and next_limit <= limit:
+            out.append(Refusal(next_index, "max_amount", Message(
+                "config.authority_overlap", {"amount": f"{next_limit:,.2f}", "lower": f"{limit:,.2f}"})))
+    if ordered and ordered[-1][1] is not None:
+        out.append(Refusal(ordered[-1][3], "max_amount", Message(
+            "config.authority_gap", {"amount": f"{ordered[-1][1]:,.2f}"})))
+    if not ordered:
+        out.append(Refusal(TABLE, "key", Message("config.none_active")))
+    elif not any(major for _, _, major, _ in parsed):
+        out.append(Refusal(TABLE, "covers_major", Message("config.no_major_level")))
+    return out
+
+
+def validate_penalties(rows: list[dict], *, in_use: set[str]) -> list[Refusal]:
+    """罚扣判定基准: each responsibility level's department loss and individual penalty; a "none" level
+    with no loss and no penalty must remain (a case without fault closes at once)."""
+    out: list[Refusal] = []
+    _codes(rows, "level", out)
+    for index, row in enumerate(rows):
+        _name(row, "name_zh", 40, index, out)
+        _name(row, "name_en", 40, index, out)
+        _amount(row, "department_loss", index, out, empty=False)
+        if row.get("penalty_type") not in PENALTY_TYPES:
+            out.append(Refusal(index, "penalty_type", Message("form.choose_one")))
+        _whole(row, "sort", index, out)
+    none = [row for row in rows if row.get("level") == "none"]
+    if not none or str(none[0].get("department_loss")) not in ("0", "0.0", "0.00") \
+            or none[0].get("penalty_type") != "none":
+        out.append(Refusal(TABLE, "level", Message("config.penalty_none_needed")))
+    for level in sorted(in_use - {row.get("level") for row in rows}):
+        out.append(Refusal(TABLE, "level", Message("config.level_in_use", {"key": level})))
+    return out
+
+
+# Early-warning thresholds (SPEC §6): each a rate from 0 to 1.
+WARNING_KEYS = ("warning.satisfaction_min", "warning.overdue_rate_max", "warning.repeat_rate_max",
+                "warning.volume_growth_max")
+
+
+def validate_warnings(rows: list[dict]) -> list[Refusal]:
+    out: list[Refusal] = []
+    keys = [row.get("key") for row in rows]
+    if sorted(keys) != sorted(WARNING_KEYS):
+        out.append(Refusal(TABLE, "key", Message("config.fixed_keys")))
+    for index, row in enumerate(rows):
+        try:
+            value = Decimal(str(row.get("value")))
+        except InvalidOperation:
+            value = Decimal(-1)
+        limit = Decimal(10) if row.get("key") == "warning.volume_growth_max" else Decimal(1)
+        if not value.is_finite() or not 0 <= value <= limit:
+            out.append(Refusal(index, "value", Message("config.rate_range", {"high": str(limit)})))
+    return out

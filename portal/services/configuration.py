@@ -1,0 +1,176 @@
+"""系统配置 (SPEC §8): an administrator edits the business rules as tables. A save validates the
+whole table first (`portal.domain.configuration`), then writes it in one transaction with one audit
+event holding each changed row before and after; nothing is ever deleted."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portal.domain import configuration as rules_of
+from portal.domain.errors import DomainError, Message, PermissionDenied
+from portal.domain.roles import Role
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import (AuthorityLevel, Category, Channel, Complaint, Department, Event,
+                                       PenaltyStandard, Setting, User, UserRole)
+from portal.services.actors import Actor, fresh_actor
+from portal.services.audit import jsonable, record_event
+
+
+class ConfigurationRefused(DomainError):
+    """The table is not saved; `refusals` says which row and field, and why."""
+
+    def __init__(self, refusals: list[rules_of.Refusal]) -> None:
+        super().__init__("config.refused", count=len(refusals))
+        self.refusals = refusals
+
+
+@dataclass(frozen=True)
+class Table:
+    model: Any
+    key: str
+    columns: tuple[str, ...]
+
+
+TABLES = {
+    "categories": Table(Category, "code", ("code", "name_zh", "name_en", "active", "sort")),
+    "channels": Table(Channel, "code", ("code", "name_zh", "name_en", "active", "sort")),
+    "departments": Table(Department, "code", ("code", "name_zh", "name_en", "investigates", "active", "sort")),
+    "authority_levels": Table(AuthorityLevel, "key", ("key", "name_zh", "name_en", "rank", "max_amount",
+                                                      "covers_major")),
+    "penalty_standards": Table(PenaltyStandard, "level", ("level", "name_zh", "name_en", "department_loss",
+                                                          "penalty_type", "sort")),
+    "warnings": Table(Setting, "key", ("key", "value", "description")),
+}
+
+
+def _order(table: Table):  # noqa: ANN202
+    model = table.model
+    if model is AuthorityLevel:
+        return AuthorityLevel.rank
+    return getattr(model, "sort", getattr(model, table.key))
+
+
+def _rows(session, name: str) -> list[dict]:  # noqa: ANN001
+    table = TABLES[name]
+    query = select(table.model).order_by(_order(table))
+    if name == "warnings":
+        query = query.where(Setting.key.in_(rules_of.WARNING_KEYS))
+    return [{c: getattr(row, c) for c in table.columns} for row in session.scalars(query)]
+
+
+def load_table(uow: UnitOfWork, *, actor: Actor, table: str) -> list[dict]:
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        return _rows(session, table)
+
+
+def _refusals(session, name: str, rows: list[dict], current: list[dict]) -> list[rules_of.Refusal]:  # noqa: ANN001
+    existing = {row[TABLES[name].key] for row in current}
+    if name in ("categories", "channels"):
+        return rules_of.validate_choices(rows, in_use=set(), existing=existing)
+    if name == "departments":
+        handlers = dict(session.execute(
+            select(Department.code, func.count(User.id)).join(User, User.department_id == Department.id)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.active, UserRole.role_key == Role.HANDLER.value).group_by(Department.code)).all())
+        return rules_of.validate_departments(rows, existing={r["code"]: r for r in current}, handlers=handlers)
+    if name == "authority_levels":
+        held = set(session.scalars(select(User.approval_level).where(User.approval_level.is_not(None)).distinct()))
+        held |= set(session.scalars(select(Complaint.required_level).where(Complaint.required_level.is_not(None))
+                                    .distinct()))
+        return rules_of.validate_authority(rows, in_use=held)
+    if name == "penalty_standards":
+        used = set(session.scalars(select(Complaint.responsibility_level)
+                                   .where(Complaint.responsibility_level.is_not(None)).distinct()))
+        return rules_of.validate_penalties(rows, in_use=used)
+    return rules_of.validate_warnings(rows)
+
+
+def _clean(name: str, row: dict) -> dict:
+    """A row as stored: names trimmed, amounts exact, whole numbers whole."""
+    out = {}
+    for column in TABLES[name].columns:
+        value = row.get(column)
+        if isinstance(value, str):
+            value = value.strip()
+        if column in ("max_amount", "department_loss") and value is not None and value == value:
+            value = Decimal(str(value))
+        elif column in ("max_amount",):
+            value = None
+        if column in ("sort", "rank") and isinstance(value, float):
+            value = int(value)
+        if name == "warnings" and column == "value":
+            value = str(Decimal(str(value)))
+        out[column] = value
+    return out
+
+
+def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], now: datetime) -> int:
+    """Validate the whole table, then write what changed: one transaction, one audit event with the
+    changed rows before and after. Returns how many rows changed (0: nothing written)."""
+    if table not in TABLES:
+        raise DomainError("config.unknown_table")
+    spec = TABLES[table]
+    with uow.write() as session:
+        user = fresh_actor(session, actor, Role.ADMIN)
+        current = _rows(session, table)
+        refusals = _refusals(session, table, rows, current)
+        if refusals:
+            raise ConfigurationRefused(refusals)
+        wanted = [_clean(table, row) for row in rows]
+        before = {row[spec.key]: row for row in current}
+        changed_before, changed_after = {}, {}
+        for row in wanted:
+            key = row[spec.key]
+            old = before.get(key)
+            if old is not None and all(jsonable(old[c]) == jsonable(row[c]) for c in spec.columns):
+                continue
+            target = session.get(spec.model, key) if spec.key != "code" else session.scalar(
+                select(spec.model).where(spec.model.code == key))
+            if target is None:
+                target = spec.model(**row)
+                session.add(target)
+            else:
+                for column in spec.columns:
+                    setattr(target, column, row[column])
+            changed_before[key], changed_after[key] = old, row
+        if not changed_after:
+            return 0
+        record_event(session, actor=user, at=now, action="config.save", comment=table,
+                     changes={"table": table, "before": changed_before, "after": changed_after})
+        return len(changed_after)
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    actor: str
+    table: str
+    key: str
+    before: dict | None
+    after: dict
+
+
+def change_log(uow: UnitOfWork, *, actor: Actor, table: str | None = None, who: str | None = None,
+               limit: int = 200) -> list[Change]:
+    """Every configuration change, newest first: who changed which row of which table, when, from
+    what to what (the audit events themselves, which nobody can alter)."""
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    query = (select(Event.at, Event.actor_label, Event.comment, Event.changes)
+             .where(Event.action == "config.save").order_by(Event.id.desc()).limit(limit))
+    if table:
+        query = query.where(Event.comment == table)
+    if who:
+        query = query.where(Event.actor_label == who)
+    with uow.read() as session:
+        out = []
+        for at, label, name, changes in session.execute(query):
+            for key, after in (changes or {}).get("after", {}).items():
+                out.append(Change(at, label, name, key, (changes.get("before") or {}).get(key), after))
+        return out

@@ -1,0 +1,112 @@
+"""系统配置: a save validates the whole table, writes it in one transaction with one audit event
+(each changed row before and after), and the change takes effect; a refused table saves nothing."""
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.domain.errors import PermissionDenied
+from portal.persistence.models import AuthorityLevel, Event
+from portal.services import configuration, handling, rules
+from portal.services.configuration import ConfigurationRefused
+from tests.conftest import T0
+from tests.services.test_handling import REPORT, accepted
+
+
+def _events(uow) -> int:
+    with uow.read() as session:
+        return session.scalar(select(func.count()).select_from(Event).where(Event.action == "config.save"))
+
+
+def test_renaming_a_category_is_saved_audited_and_shown(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="categories")
+    claim = next(r for r in rows if r["code"] == "claim")
+    claim["name_zh"] = "理赔争议"
+    assert configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0) == 1
+    names = {c.code: c.name_zh for c in rules.load_reference_data(uow).categories}
+    assert names["claim"] == "理赔争议"
+    log = configuration.change_log(uow, actor=people.admin)
+    assert [(c.table, c.key, c.actor) for c in log] == [("categories", "claim", "admin")]
+    assert log[0].before["name_zh"] != "理赔争议" and log[0].after["name_zh"] == "理赔争议"
+    # saving the same table again changes nothing and records nothing
+    assert configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0) == 0
+    assert _events(uow) == 1
+
+
+def test_a_new_channel_is_added_and_a_removed_one_refused(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="channels")
+    added = rows + [{"code": "app", "name_zh": "手机应用", "name_en": "Mobile app", "active": True, "sort": 99}]
+    configuration.save_table(uow, actor=people.admin, table="channels", rows=added, now=T0)
+    assert "app" in {c.code for c in rules.load_reference_data(uow).channels}
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="channels", rows=added[1:], now=T0)
+    assert {r.message.key for r in refused.value.refusals} == {"config.never_delete"}
+
+
+def test_overlapping_authority_amounts_are_refused_and_nothing_is_saved(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="authority_levels")
+    before = [dict(r) for r in rows]
+    rows[0]["name_zh"] = "部门经理（改）"
+    rows[1]["max_amount"] = rows[0]["max_amount"]            # deputy GM's limit no higher than the manager's
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=rows, now=T0)
+    assert [(r.row, r.field, r.message.key) for r in refused.value.refusals] == [
+        (1, "max_amount", "config.authority_overlap")]
+    assert configuration.load_table(uow, actor=people.admin, table="authority_levels") == before   # not even the name
+    assert _events(uow) == 0
+
+
+def test_a_new_authority_amount_routes_the_next_consolidation(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="authority_levels")
+    manager = next(r for r in rows if r["key"] == "dept_manager")
+    manager["max_amount"] = Decimal("2000")
+    configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=rows, now=T0)
+    case_id = accepted(uow, people)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=T0 + timedelta(days=1))
+    assert handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="3000",
+                                now=T0 + timedelta(days=1)) == "deputy_gm"          # was the manager's under 5,000
+    with uow.read() as session:
+        assert session.get(AuthorityLevel, "dept_manager").max_amount == Decimal("2000")
+
+
+def test_a_department_with_no_handler_cannot_take_cases(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="departments")
+    rows.append({"code": "legal", "name_zh": "法务部", "name_en": "Legal", "investigates": True, "active": True,
+                 "sort": 50})
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="departments", rows=rows, now=T0)
+    assert ("investigates", "config.no_handler") in {(r.field, r.message.key) for r in refused.value.refusals}
+    rows[-1]["investigates"] = False
+    configuration.save_table(uow, actor=people.admin, table="departments", rows=rows, now=T0)
+    assert "legal" in {d.code for d in rules.load_reference_data(uow).departments}
+
+
+def test_penalties_and_warnings_are_edited_with_their_rules(uow, people):
+    penalties = configuration.load_table(uow, actor=people.admin, table="penalty_standards")
+    general = next(r for r in penalties if r["level"] == "general")
+    general["department_loss"] = Decimal("2500")
+    configuration.save_table(uow, actor=people.admin, table="penalty_standards", rows=penalties, now=T0)
+    assert {s.level: s.department_loss for s in handling.penalty_standards(uow)}["general"] == Decimal("2500")
+    warnings = configuration.load_table(uow, actor=people.admin, table="warnings")
+    warnings[0]["value"] = "2"
+    with pytest.raises(ConfigurationRefused):
+        configuration.save_table(uow, actor=people.admin, table="warnings", rows=warnings, now=T0)
+    warnings[0]["value"] = "0.5"
+    configuration.save_table(uow, actor=people.admin, table="warnings", rows=warnings, now=T0)
+    assert rules.load_settings(uow)[warnings[0]["key"]] == "0.5"
+    assert {c.table for c in configuration.change_log(uow, actor=people.admin)} == {"penalty_standards", "warnings"}
+    assert [c.table for c in configuration.change_log(uow, actor=people.admin, table="warnings")] == ["warnings"]
+
+
+def test_only_an_administrator_edits_the_configuration(uow, people):
+    with pytest.raises(PermissionDenied):
+        configuration.load_table(uow, actor=people.gmo, table="categories")
+    rows = configuration.load_table(uow, actor=people.admin, table="categories")
+    with pytest.raises(PermissionDenied):
+        configuration.save_table(uow, actor=people.boss, table="categories", rows=rows, now=T0)
+    with pytest.raises(PermissionDenied):
+        configuration.change_log(uow, actor=people.gmo)
