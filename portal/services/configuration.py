@@ -47,6 +47,11 @@ TABLES = {
 }
 
 
+# Tables whose rows are fixed: the levels are named in the language catalogue and the process refers to
+# them (the GM office's level, the no-fault level); their amounts, ranks and flags are what changes.
+FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings")
+
+
 def _order(table: Table):  # noqa: ANN202
     model = table.model
     if model is AuthorityLevel:
@@ -98,6 +103,8 @@ def _clean(name: str, row: dict) -> dict:
         value = row.get(column)
         if isinstance(value, str):
             value = value.strip()
+        if value == "":
+            value = None
         if column in ("max_amount", "department_loss") and value is not None and value == value:
             value = Decimal(str(value))
         elif column in ("max_amount",):
@@ -120,9 +127,17 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
         user = fresh_actor(session, actor, Role.ADMIN)
         current = _rows(session, table)
         refusals = _refusals(session, table, rows, current)
+        if table in FIXED_ROWS and sorted(str(r.get(spec.key)) for r in rows) != sorted(r[spec.key] for r in current):
+            refusals.append(rules_of.Refusal(rules_of.TABLE, spec.key, Message("config.fixed_keys")))
         if refusals:
             raise ConfigurationRefused(refusals)
+        names = {r[spec.key]: r for r in current}
         wanted = [_clean(table, row) for row in rows]
+        if table in FIXED_ROWS:        # their names are the catalogue's, shown on every page in both languages
+            for row in wanted:
+                for column in ("name_zh", "name_en", "description"):
+                    if column in row:
+                        row[column] = names[row[spec.key]][column]
         before = {row[spec.key]: row for row in current}
         changed_before, changed_after = {}, {}
         for row in wanted:

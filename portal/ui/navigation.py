@@ -40,6 +40,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin_users", "pages/admin_users.py", "nav.admin_users", "👥", frozenset({R.ADMIN})),
     PageSpec("admin_calendar", "pages/admin_calendar.py", "nav.admin_calendar", "📅",
              frozenset({R.ADMIN})),
+    PageSpec("admin_config", "pages/admin_config.py", "nav.admin_config", "⚙️", frozenset({R.ADMIN})),
 )
 BY_KEY = {p.key: p for p in PAGES}
 

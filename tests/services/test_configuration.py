@@ -110,3 +110,17 @@ def test_only_an_administrator_edits_the_configuration(uow, people):
         configuration.save_table(uow, actor=people.boss, table="categories", rows=rows, now=T0)
     with pytest.raises(PermissionDenied):
         configuration.change_log(uow, actor=people.gmo)
+
+
+def test_fixed_tables_keep_their_rows_and_catalogue_names(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="authority_levels")
+    extra = rows + [{"key": "board", "name_zh": "董事会", "name_en": "Board", "rank": 9, "max_amount": None,
+                     "covers_major": True}]
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=extra, now=T0)
+    assert "config.fixed_keys" in {r.message.key for r in refused.value.refusals}
+    rows[0]["name_zh"] = "改名"
+    rows[0]["covers_major"] = True
+    configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=rows, now=T0)
+    saved = {r["key"]: r for r in configuration.load_table(uow, actor=people.admin, table="authority_levels")}
+    assert saved[rows[0]["key"]]["covers_major"] is True and saved[rows[0]["key"]]["name_zh"] != "改名"

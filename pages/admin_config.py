@@ -1,0 +1,126 @@
+"""系统配置: the business rules as tables an administrator edits (SPEC §8). Each table is checked as a
+whole before anything is saved; a refusal names the row, the column and the reason. Every save is
+one audit event; the change log shows who changed what and when."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from portal.domain.configuration import PENALTY_TYPES, TABLE
+from portal.domain.errors import DomainError
+from portal.i18n.format import fmt_time
+from portal.services import configuration
+from portal.services.configuration import ConfigurationRefused
+from portal.ui.auth import require_page
+from portal.ui.context import now, reference_changed, say, t, uow
+from portal.ui.widgets import show_notice
+
+actor = require_page("admin_config")
+st.title(t("config.title"))
+st.caption(t("config.intro"))
+show_notice()
+
+EDITABLE = ("categories", "channels", "departments", "authority_levels", "penalty_standards", "warnings")
+AMOUNTS = ("max_amount", "department_loss")
+KEYS = {"code", "key", "level"}
+
+
+def column_config(table: str, rows: list[dict]) -> dict:
+    config = {}
+    for column in configuration.TABLES[table].columns:
+        label = t(f"config.col.{column}")
+        if column in ("active", "investigates", "covers_major"):
+            config[column] = st.column_config.CheckboxColumn(label, default=True if column == "active" else False)
+        elif column in ("sort", "rank"):
+            config[column] = st.column_config.NumberColumn(label, min_value=0, step=1, format="%d")
+        elif column == "penalty_type":
+            config[column] = st.column_config.SelectboxColumn(label, options=list(PENALTY_TYPES),
+                                                              format_func=lambda v: t(f"penalty.{v}"))
+        elif column == "description":
+            config[column] = st.column_config.TextColumn(label, disabled=True)
+        elif table in configuration.FIXED_ROWS and (column in KEYS or column in ("name_zh", "name_en")):
+            config[column] = st.column_config.TextColumn(label, disabled=True)   # fixed rows, catalogue names
+        else:
+            config[column] = st.column_config.TextColumn(label)
+    return config
+
+
+def as_rows(frame: pd.DataFrame) -> list[dict]:
+    """The edited table as plain values: empty cells as None, amounts as text (kept exact)."""
+    out = []
+    for record in frame.to_dict("records"):
+        row = {}
+        for column, value in record.items():
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            elif isinstance(value, str) and not value.strip() and column in AMOUNTS:
+                value = None
+            row[column] = value
+        if any(v not in (None, "") for v in row.values()):
+            out.append(row)
+    return out
+
+
+def editor(table: str) -> None:
+    rows = configuration.load_table(uow(), actor=actor, table=table)
+    frame = pd.DataFrame(rows, columns=list(configuration.TABLES[table].columns))
+    for column in AMOUNTS:
+        if column in frame:
+            frame[column] = [("" if v is None else str(v)) for v in frame[column]]
+    st.caption(t(f"config.help.{table}"))
+    edited = st.data_editor(frame, key=f"config_{table}", hide_index=True, width="stretch",
+                            num_rows="fixed" if table in configuration.FIXED_ROWS else "dynamic",
+                            column_config=column_config(table, rows))
+    refusals = st.session_state.get(f"config_refusals_{table}")
+    if refusals:
+        st.error(t("config.refused", count=len(refusals)))
+        st.dataframe(pd.DataFrame({
+            t("config.row"): [t("config.whole_table") if r.row == TABLE else str(r.row + 1) for r in refusals],
+            t("config.column"): [t(f"config.col.{r.field}") for r in refusals],
+            t("config.reason"): [say(r.message) for r in refusals],
+        }), hide_index=True, width="stretch")
+    if st.button(t("config.save"), key=f"config_save_{table}", type="primary"):
+        try:
+            changed = configuration.save_table(uow(), actor=actor, table=table, rows=as_rows(edited), now=now())
+        except ConfigurationRefused as refused:
+            st.session_state[f"config_refusals_{table}"] = refused.refusals
+            st.rerun()
+        except DomainError as refused:
+            st.error(say(refused.message))
+        else:
+            st.session_state.pop(f"config_refusals_{table}", None)
+            st.session_state.pop(f"config_{table}", None)          # the editor shows the table as saved
+            reference_changed()                                    # lists of choices read anew here at once
+            st.session_state["notice"] = t("config.saved", count=changed) if changed else t("config.unchanged")
+            st.rerun()
+
+
+tabs = st.tabs([t(f"config.tab.{name}") for name in EDITABLE] + [t("config.tab.log")])
+for name, tab in zip(EDITABLE, tabs):
+    with tab:
+        editor(name)
+
+with tabs[-1]:
+    left, right = st.columns(2)
+    which = left.selectbox(t("config.log.table"), [None, *EDITABLE], key="config_log_table",
+                           format_func=lambda v: t("ledger.any") if v is None else t(f"config.tab.{v}"))
+    who = right.text_input(t("config.log.who"), key="config_log_who")
+    changes = configuration.change_log(uow(), actor=actor, table=which, who=who.strip() or None)
+    if not changes:
+        st.info(t("config.log.empty"))
+    else:
+        def describe(values: dict | None) -> str:
+            if not values:
+                return t("config.log.new")
+            return "；".join(f"{t(f'config.col.{k}')}：{'—' if v in (None, '') else v}" for k, v in values.items())
+
+        st.dataframe(pd.DataFrame({
+            t("case.event.at"): [fmt_time(c.at) for c in changes],
+            t("case.event.actor"): [c.actor for c in changes],
+            t("config.log.table"): [t(f"config.tab.{c.table}") for c in changes],
+            t("config.log.row"): [c.key for c in changes],
+            t("config.log.before"): [describe(c.before) for c in changes],
+            t("config.log.after"): [describe(c.after) for c in changes],
+        }), hide_index=True, width="stretch")
