@@ -11,7 +11,7 @@ import streamlit as st
 from portal.i18n import LANGUAGES
 from portal.ui import auth
 from portal.services import queries
-from portal.ui.context import now, reference, t, uow
+from portal.ui.context import now, open_cases_without_calendar, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.widgets import labels
 
@@ -109,6 +109,9 @@ def main() -> None:
     if unknown:
         pages.append(st.Page(_not_found(home), title=t("notfound.title"), url_path=unknown))
     current = st.navigation(pages, position="hidden")
+    missing = open_cases_without_calendar()
+    if missing:                         # on every page until the administrator adds the year
+        st.warning(t("calendar.missing_open_cases", count=missing), icon="⚠️")
     with st.sidebar:
         st.caption(t("app.signed_in_as", name=actor.display_name, roles=auth.role_names(actor.roles)))
         st.page_link(home, label=t("nav.home"), icon="🏠")

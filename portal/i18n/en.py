@@ -921,4 +921,5 @@ EN: dict[str, str] = {
     'config.log.after': 'After',
     'config.log.new': '(new)',
     'config.log.empty': 'No configuration changes match.',
+    'calendar.missing_open_cases': '{count} open cases have a deadline in a year with no official calendar loaded, so their due times cannot be computed: an administrator must add that year in the working calendar.',
 }

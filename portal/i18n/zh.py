@@ -936,4 +936,5 @@ ZH: dict[str, str] = {
     'config.log.after': '修改后',
     'config.log.new': '（新增）',
     'config.log.empty': '没有符合条件的配置变更。',
+    'calendar.missing_open_cases': '有 {count} 件未结案件的截止日期落在尚未载入官方工作日历的年份，截止时间无法计算：请系统管理员在“工作日历”中补充该年份。',
 }

@@ -300,6 +300,13 @@ def work_queue(uow: UnitOfWork, *, actor: Actor, state: State, now: datetime, ca
     return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
+def open_cases_without_calendar(uow: UnitOfWork) -> int:
+    """Open cases with a working-day deadline in a year no calendar covers (its due time unknown)."""
+    with uow.read() as session:
+        return int(session.scalar(select(func.count(distinct(CaseClock.complaint_id))).where(
+            CaseClock.calendar_missing == true(), CaseClock.case_closed_at.is_(None))))
+
+
 @dataclass(frozen=True)
 class Todo:
     key: str        # what waits (catalogue `todo.<key>`)

@@ -43,6 +43,7 @@ def calendar() -> WorkingCalendar:
 
 def calendar_changed() -> None:
     _calendar.clear()
+    _missing_calendar.clear()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -113,3 +114,14 @@ def month_warnings(actor) -> list[dict]:  # noqa: ANN001
     """This month's early warnings for the GM office banner: computed at most once a minute per
     process (the statistics page itself recomputes its figures every minute)."""
     return _month_warnings(config.database_url(), f"{now():%Y-%m}", actor)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _missing_calendar(url: str) -> int:
+    from portal.services.queries import open_cases_without_calendar
+    return open_cases_without_calendar(_unit_of_work(url))
+
+
+def open_cases_without_calendar() -> int:
+    """Counted at most once a minute per process (and at once after the calendar changes)."""
+    return _missing_calendar(config.database_url())

@@ -329,3 +329,26 @@ def test_the_home_page_counts_what_waits_in_each_queue(page_db):
     assert metrics["待受理"] == "1" and metrics["待汇总"] == "0" and "超期未结案件" in metrics
     handler = {m.label: m.value for m in app_as("opshandler").metric}
     assert set(handler) == {"待调查", "待呈报总经理室", "待答复催办单 / 洽办单", "本部门超期案件"}
+
+
+def test_every_page_warns_while_an_open_case_has_a_deadline_in_a_year_without_calendar(page_db, monkeypatch):
+    from sqlalchemy import delete, extract
+    from portal.persistence.models import CalendarDayRow
+    # an installed package that does not cover this year yet (as each December before its update)
+    monkeypatch.setattr("portal.services.calendar.package_years", lambda: range(2004, wall_now().year))
+    with page_db.write() as session:                      # this year's official calendar is not loaded
+        session.execute(delete(CalendarDayRow).where(extract("year", CalendarDayRow.day) == wall_now().year))
+    done = _register(page_db, customer_name="日历客户")
+    complaints.accept_complaint(page_db, actor=load_actor(page_db, "gmo"), complaint_id=done.id, category="claim",
+                                severity="general", departments=["operations"], now=wall_now())
+    for user, page in (("clerk", None), ("gmo", "ledger"), ("opshandler", "department")):
+        at = app_as(user, page_path(page) if page else None)
+        assert any("尚未载入官方工作日历的年份" in str(w.value) for w in at.warning), (user, page)
+
+
+def test_no_calendar_warning_while_every_deadline_is_known(page_db):
+    done = _register(page_db, customer_name="日历齐全")
+    complaints.accept_complaint(page_db, actor=load_actor(page_db, "gmo"), complaint_id=done.id, category="claim",
+                                severity="general", departments=["operations"], now=wall_now())
+    at = app_as("gmo")
+    assert not any("尚未载入官方工作日历的年份" in str(w.value) for w in at.warning)
