@@ -75,6 +75,43 @@ with st.form("add_user", enter_to_submit=False):
             st.session_state["users_notice"] = t("admin.users.added", username=username.strip().lower())
             st.rerun()
 
+st.subheader(t("admin.users.duties"))
+duty_errors = st.session_state.get("duty_errors", {})
+whose = st.selectbox(t("admin.users.pick"), [u.username for u in listing], index=None, placeholder=t("widget.choose"),
+                     key="duty_pick")
+if whose:
+    current = next(u for u in listing if u.username == whose)
+    with st.form(f"duties_{whose}", enter_to_submit=False):
+        duties = st.multiselect(t("admin.users.roles"), [r.value for r in Role], default=current.roles,
+                                format_func=lambda r: t(f"role.{r}"), placeholder=t("widget.choose"),
+                                key=f"duty_roles_{whose}")
+        field_error(duty_errors, "roles")
+        choices = [None, *departments]
+        home = st.selectbox(t("admin.users.department"), choices, key=f"duty_department_{whose}",
+                            index=choices.index(current.department) if current.department in choices else 0,
+                            format_func=lambda d: "—" if d is None else departments[d])
+        field_error(duty_errors, "department")
+        levels = [None, *users.APPROVAL_LEVELS]
+        authority = st.selectbox(t("admin.users.approval_level"), levels, key=f"duty_level_{whose}",
+                                 index=levels.index(current.approval_level) if current.approval_level in levels else 0,
+                                 format_func=lambda v: t(f"level.{v or 'none'}"))
+        field_error(duty_errors, "approval_level")
+        if st.form_submit_button(t("admin.users.save_duties")):
+            try:
+                changed = users.update_user(uow(), actor=actor, username=whose, roles=duties, department=home,
+                                            approval_level=authority, now=now())
+            except ValidationFailed as refused:
+                st.session_state["duty_errors"] = refused.errors
+                st.rerun()
+            except DomainError as refused:
+                st.error(say(refused.message))
+            else:
+                st.session_state.pop("duty_errors", None)
+                reference_changed()
+                st.session_state["users_notice"] = (t("admin.users.duties_saved", username=whose) if changed
+                                                    else t("config.unchanged"))
+                st.rerun()
+
 st.subheader(t("users.reset_password"))
 reset_errors = st.session_state.get("reset_errors", {})
 with st.form("reset_password", enter_to_submit=False):

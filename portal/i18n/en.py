@@ -922,4 +922,8 @@ EN: dict[str, str] = {
     'config.log.new': '(new)',
     'config.log.empty': 'No configuration changes match.',
     'calendar.missing_open_cases': '{count} open cases have a deadline in a year with no official calendar loaded, so their due times cannot be computed: an administrator must add that year in the working calendar.',
+    'admin.users.duties': 'Change roles, department and approval authority',
+    'admin.users.save_duties': 'Save',
+    'admin.users.duties_saved': "{username}'s roles and department are updated from their next click.",
+    'users.cannot_drop_own_admin': 'You cannot remove your own administrator role.',
 }

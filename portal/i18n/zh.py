@@ -937,4 +937,8 @@ ZH: dict[str, str] = {
     'config.log.new': '（新增）',
     'config.log.empty': '没有符合条件的配置变更。',
     'calendar.missing_open_cases': '有 {count} 件未结案件的截止日期落在尚未载入官方工作日历的年份，截止时间无法计算：请系统管理员在“工作日历”中补充该年份。',
+    'admin.users.duties': '修改角色、部门与核决权限',
+    'admin.users.save_duties': '保存',
+    'admin.users.duties_saved': '已更新 {username} 的角色与部门，下次操作起生效。',
+    'users.cannot_drop_own_admin': '不能取消自己的系统管理员角色。',
 }

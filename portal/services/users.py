@@ -39,23 +39,10 @@ def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_nam
         errors["display_name"] = Message("form.required")
     if password_problem(password) is not None:
         errors["password"] = password_problem(password)
-    valid_roles = {r.value for r in Role}
-    if not isinstance(roles, (list, tuple)) or not roles or any(not isinstance(r, str) or r not in valid_roles
-                                                                for r in roles):
-        roles = []
-        errors["roles"] = Message("users.bad_roles", {"allowed": ", ".join(sorted(valid_roles))})
-    if department is not None and not isinstance(department, str):
-        errors["department"] = Message("form.unknown_choice")
-        department = None
+    roles, department = _check_duties(errors, roles, department, approval_level)
     email = clean_text(email) or ""
     if len(email) > 100:
         errors["email"] = Message("form.too_long", {"max": 100})
-    if approval_level is not None and (not isinstance(approval_level, str) or approval_level not in APPROVAL_LEVELS):
-        errors["approval_level"] = Message("form.unknown_choice")
-    elif approval_level is None and Role.APPROVER.value in (roles or []):
-        errors["approval_level"] = Message("users.approver_needs_level")
-    if not department and Role.HANDLER.value in (roles or []):
-        errors["department"] = Message("users.handler_needs_department")
     if errors:
         raise ValidationFailed(errors)
     with uow.write() as session:
@@ -77,6 +64,63 @@ def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_nam
                      changes={"username": username, "roles": sorted(set(roles)),
                               "department": department, "approval_level": approval_level})
         return user.id
+
+
+def _check_duties(errors: dict[str, Message], roles: object, department: object,
+                  approval_level: object) -> tuple[list[str], str | None]:
+    """Roles, department and approval level that fit together: a handler belongs to a department,
+    an approver has a level."""
+    valid_roles = {r.value for r in Role}
+    if not isinstance(roles, (list, tuple)) or not roles or any(not isinstance(r, str) or r not in valid_roles
+                                                                for r in roles):
+        roles = []
+        errors["roles"] = Message("users.bad_roles", {"allowed": ", ".join(sorted(valid_roles))})
+    if department is not None and not isinstance(department, str):
+        errors["department"] = Message("form.unknown_choice")
+        department = None
+    if approval_level is not None and (not isinstance(approval_level, str) or approval_level not in APPROVAL_LEVELS):
+        errors["approval_level"] = Message("form.unknown_choice")
+    elif approval_level is None and Role.APPROVER.value in roles:
+        errors["approval_level"] = Message("users.approver_needs_level")
+    if not department and Role.HANDLER.value in roles:
+        errors["department"] = Message("users.handler_needs_department")
+    return list(roles), department
+
+
+def update_user(uow: UnitOfWork, *, actor: Actor, username: str, roles: list[str], department: str | None,
+                approval_level: str | None, now: datetime) -> bool:
+    """Change a user's roles, department and approval level (never their history): the user works
+    under them from their next click; the audit event holds the duties before and after. False:
+    nothing to change."""
+    errors: dict[str, Message] = {}
+    roles, department = _check_duties(errors, roles, department, approval_level)
+    if errors:
+        raise ValidationFailed(errors)
+    with uow.write() as session:
+        admin = fresh_actor(session, actor, Role.ADMIN)
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise DomainError("users.not_found", username=username)
+        department_id = None
+        if department:
+            department_id = session.scalar(select(Department.id).where(Department.code == department))
+            if department_id is None:
+                raise ValidationFailed({"department": Message("form.unknown_choice")})
+        if admin.id == user.id and Role.ADMIN.value not in roles:
+            raise ValidationFailed({"roles": Message("users.cannot_drop_own_admin")})
+        before = {"roles": sorted(user.role_keys), "department": user.department.code if user.department else None,
+                  "approval_level": user.approval_level}
+        after = {"roles": sorted(set(roles)), "department": department, "approval_level": approval_level}
+        if before == after:
+            return False
+        for link in [link for link in user.role_links if link.role_key not in after["roles"]]:
+            user.role_links.remove(link)
+        held = {link.role_key for link in user.role_links}
+        user.role_links.extend(UserRole(role_key=r) for r in after["roles"] if r not in held)
+        user.department_id, user.approval_level = department_id, approval_level
+        record_event(session, actor=admin, at=now, action="user.update",
+                     changes={"username": username, "before": before, "after": after})
+        return True
 
 
 def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, active: bool,

@@ -51,3 +51,18 @@ def test_only_the_administrator_opens_the_configuration(page_db):
     at.run()
     assert "您没有访问“系统配置”的权限" in texts(at)
     assert not at.button or all(not str(b.key or "").startswith("config_save") for b in at.button)
+
+
+def test_the_administrator_changes_a_users_roles_in_the_page(page_db):
+    from portal.services.actors import load_actor
+    at = app_as("admin", page_path("admin_users"))
+    assert at.selectbox(key="duty_pick").value is None
+    at.selectbox(key="duty_pick").select("techhandler").run()
+    assert at.multiselect(key="duty_roles_techhandler").value == ["handler"]
+    at.multiselect(key="duty_roles_techhandler").set_value(["handler", "approver"])
+    at.button(key="FormSubmitter:duties_techhandler-保存").click().run()
+    assert "核决人须指定核决权限级别。" in texts(at)
+    at.selectbox(key="duty_level_techhandler").select("dept_manager")
+    at.button(key="FormSubmitter:duties_techhandler-保存").click().run()
+    assert "已更新 techhandler 的角色与部门，下次操作起生效。" in texts(at)
+    assert load_actor(page_db, "techhandler").approval_level == "dept_manager"

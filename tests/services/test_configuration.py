@@ -124,3 +124,26 @@ def test_fixed_tables_keep_their_rows_and_catalogue_names(uow, people):
     configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=rows, now=T0)
     saved = {r["key"]: r for r in configuration.load_table(uow, actor=people.admin, table="authority_levels")}
     assert saved[rows[0]["key"]]["covers_major"] is True and saved[rows[0]["key"]]["name_zh"] != "改名"
+
+
+def test_an_administrator_changes_a_users_duties_and_it_is_audited(uow, people):
+    from portal.domain.errors import ValidationFailed
+    from portal.services import users
+    from portal.services.actors import load_actor
+    users.update_user(uow, actor=people.admin, username="techhandler", roles=["handler", "approver"],
+                      department="technical", approval_level="dept_manager", now=T0)
+    changed = load_actor(uow, "techhandler")
+    assert {r.value for r in changed.roles} == {"handler", "approver"} and changed.approval_level == "dept_manager"
+    with uow.read() as session:
+        event = session.scalars(select(Event).where(Event.action == "user.update")).one()
+    assert event.changes["before"]["roles"] == ["handler"] and event.changes["after"]["approval_level"] == "dept_manager"
+    with pytest.raises(ValidationFailed) as refused:             # a handler belongs to a department
+        users.update_user(uow, actor=people.admin, username="techhandler", roles=["handler"], department=None,
+                          approval_level=None, now=T0)
+    assert "department" in refused.value.errors
+    with pytest.raises(ValidationFailed):                        # an administrator keeps their own role
+        users.update_user(uow, actor=people.admin, username="admin", roles=["manager"], department=None,
+                          approval_level=None, now=T0)
+    with pytest.raises(PermissionDenied):
+        users.update_user(uow, actor=people.gmo, username="clerk", roles=["intake"], department="marketing",
+                          approval_level=None, now=T0)
