@@ -11,7 +11,7 @@ import streamlit as st
 from portal.i18n import LANGUAGES
 from portal.ui import auth
 from portal.services import queries
-from portal.ui.context import now, open_cases_without_calendar, reference, t, uow
+from portal.ui.context import in_sandbox, now, open_cases_without_calendar, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.widgets import labels
 
@@ -109,6 +109,8 @@ def main() -> None:
     if unknown:
         pages.append(st.Page(_not_found(home), title=t("notfound.title"), url_path=unknown))
     current = st.navigation(pages, position="hidden")
+    if in_sandbox():                    # every page says so, with the sandbox's own clock
+        st.info(t("sandbox.banner", at=f"{now():%Y-%m-%d %H:%M}"), icon="🎓")
     missing = open_cases_without_calendar()
     if missing:                         # on every page until the administrator adds the year
         st.warning(t("calendar.missing_open_cases", count=missing), icon="⚠️")
@@ -118,7 +120,7 @@ def main() -> None:
         for spec, page in zip(PAGES, pages[1:]):
             if allowed(spec, actor.roles):
                 st.page_link(page, label=t(spec.title_key), icon=spec.icon)
-        if st.button(t("app.logout"), key="logout_button"):
+        if st.button(t("sandbox.leave") if in_sandbox() else t("app.logout"), key="logout_button"):
             auth.log_out()
     current.run()
 

@@ -19,7 +19,7 @@ from extra_streamlit_components.CookieManager import _component_func as cookie_c
 from portal.domain.roles import Role
 from portal.services import sessions
 from portal.services.actors import Actor
-from portal.ui.context import now, t, uow
+from portal.ui.context import SANDBOX_PREFIX, t, uow, wall_clock
 from portal.ui.navigation import BY_KEY, allowed
 
 COOKIE_NAME = "complaint_portal_auth"
@@ -33,7 +33,8 @@ def client_address() -> str:
         forwarded = (st.context.headers.get("X-Forwarded-For") or "").split(",")[0].strip()
         if forwarded:
             return forwarded
-    return st.context.ip_address or ""
+    address = st.context.ip_address
+    return address if isinstance(address, str) else ""
 
 
 def _cookie_token() -> str | None:
@@ -52,8 +53,11 @@ def current_actor() -> Actor | None:
     if from_cookie:
         token = _cookie_token()
     if not token or (from_cookie and token == st.session_state.get("dead_cookie")):
+        st.session_state.pop("in_sandbox", None)
         return None
-    actor = sessions.resume(uow(), token=token, now=now())
+    # The token says which database the login was made in: the real one, or the trainer's sandbox.
+    st.session_state["in_sandbox"] = token.startswith(SANDBOX_PREFIX)
+    actor = sessions.resume(uow(), token=token.removeprefix(SANDBOX_PREFIX), now=wall_clock())
     if actor is not None:
         st.session_state[TOKEN] = token
         return actor
@@ -82,25 +86,38 @@ def login_page() -> None:
     if notice:
         st.error(t(notice))
     st.caption(t("login.prompt"))
+    from portal.services.sandbox import current_url
     with st.form("login", enter_to_submit=False):
         st.subheader(t("login.form"))
         username = st.text_input(t("login.username"), max_chars=40, autocomplete="username")
         password = st.text_input(t("login.password"), type="password", max_chars=72,
                                  autocomplete="current-password")
+        # trainees log in to the trainer's sandbox with the demo accounts
+        practice = current_url() is not None and st.checkbox(t("sandbox.login"), key="login_sandbox")
         submitted = st.form_submit_button(t("login.submit"), type="primary")
     if not submitted:
         return
+    st.session_state["in_sandbox"] = bool(practice)
     try:
         signed = sessions.sign_in(uow(), username=username, password=password, address=client_address(),
-                                  now=now())
+                                  now=wall_clock())
     except sessions.LoginRefused as refused:
         st.error(t(refused.message.key, **refused.message.params))
         return
     st.session_state.pop("auth_notice", None)
     st.session_state.pop("cookie_forget", None)
-    st.session_state[TOKEN] = signed.token
+    remember_login(signed.token, signed.expires_at, sandbox=bool(practice))
+
+
+def remember_login(token: str, expires_at, *, sandbox: bool) -> None:  # noqa: ANN001
+    """This browser session is signed in with `token` (of the sandbox's database when `sandbox`)."""
+    st.session_state.pop("auth_notice", None)
+    st.session_state.pop("cookie_forget", None)
+    st.session_state.pop("dead_cookie", None)
+    st.session_state["in_sandbox"] = sandbox
+    st.session_state[TOKEN] = (SANDBOX_PREFIX if sandbox else "") + token
     st.session_state["cookie_pending"] = 1
-    st.session_state["cookie_expires"] = signed.expires_at
+    st.session_state["cookie_expires"] = expires_at
     st.rerun()
 
 
@@ -129,7 +146,9 @@ def keep_cookie() -> None:
 def log_out() -> None:
     """End the session on the server (so the cookie and any copy of it are refused), then delete
     the cookie from this browser."""
-    sessions.sign_out(uow(), token=st.session_state.pop(TOKEN, None), now=now())
+    token = st.session_state.pop(TOKEN, None)
+    sessions.sign_out(uow(), token=token.removeprefix(SANDBOX_PREFIX) if token else None, now=wall_clock())
+    st.session_state.pop("in_sandbox", None)
     st.session_state.pop("cookie_pending", None)
     st.session_state["cookie_forget"] = 1
     st.rerun()

@@ -23,13 +23,48 @@ def _unit_of_work(url: str) -> UnitOfWork:
     return open_database(url)
 
 
+SANDBOX_PREFIX = "sb."        # a login token of the trainer's sandbox (the cookie says which database)
+
+
+def in_sandbox() -> bool:
+    """This browser session works in the trainer's sandbox (its login was made there)."""
+    return bool(st.session_state.get("in_sandbox"))
+
+
+def database_url() -> str:
+    """The real database, or the current sandbox for a session that logged in there."""
+    if in_sandbox():
+        from portal.services.sandbox import current_url
+        url = current_url()
+        if url:
+            return url
+    return config.database_url()
+
+
 def uow() -> UnitOfWork:
-    return _unit_of_work(config.database_url())
+    return _unit_of_work(database_url())
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _sandbox_offset(url: str):  # noqa: ANN202
+    from portal.services.sandbox import clock_offset
+    return clock_offset(_unit_of_work(url))
+
+
+def sandbox_clock_moved() -> None:
+    _sandbox_offset.clear()
+
+
+def wall_clock() -> datetime:
+    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
 
 
 def now() -> datetime:
-    """The one place the pages read the wall clock: Beijing local time, naive."""
-    return datetime.now(BEIJING).replace(tzinfo=None, microsecond=0)
+    """The one place the pages read the clock: Beijing local time, naive; in the sandbox, moved
+    forward by the trainer's offset."""
+    if in_sandbox():
+        return wall_clock() + _sandbox_offset(database_url())
+    return wall_clock()
 
 
 @st.cache_resource(ttl=300, show_spinner=False)
@@ -38,7 +73,7 @@ def _calendar(url: str) -> WorkingCalendar:
 
 
 def calendar() -> WorkingCalendar:
-    return _calendar(config.database_url())
+    return _calendar(database_url())
 
 
 def calendar_changed() -> None:
@@ -54,7 +89,7 @@ def _reference(url: str) -> rules.ReferenceData:
 def reference() -> rules.ReferenceData:
     """Categories, channels, departments and staff: read at most once a minute per process, and
     again at once after an administrator changes users."""
-    return _reference(config.database_url())
+    return _reference(database_url())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -65,7 +100,7 @@ def _attachment_limits(url: str):  # noqa: ANN202
 
 def attachment_limits():  # noqa: ANN201
     """Size, count and file types an upload may have (settings), read at most once a minute."""
-    return _attachment_limits(config.database_url())
+    return _attachment_limits(database_url())
 
 
 def reference_changed() -> None:
@@ -101,7 +136,7 @@ def _sweep(url: str) -> int:
 def sweep_reminders() -> None:
     """Issue due reminders and late-inquiries when a GM office or department page loads: at most
     once a minute per server process (issuing is idempotent anyway; this keeps reruns cheap)."""
-    _sweep(config.database_url())
+    _sweep(database_url())
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -113,7 +148,7 @@ def _month_warnings(url: str, month: str, _actor) -> list[dict]:  # noqa: ANN001
 def month_warnings(actor) -> list[dict]:  # noqa: ANN001
     """This month's early warnings for the GM office banner: computed at most once a minute per
     process (the statistics page itself recomputes its figures every minute)."""
-    return _month_warnings(config.database_url(), f"{now():%Y-%m}", actor)
+    return _month_warnings(database_url(), f"{now():%Y-%m}", actor)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -124,4 +159,4 @@ def _missing_calendar(url: str) -> int:
 
 def open_cases_without_calendar() -> int:
     """Counted at most once a minute per process (and at once after the calendar changes)."""
-    return _missing_calendar(config.database_url())
+    return _missing_calendar(database_url())

@@ -41,6 +41,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin_calendar", "pages/admin_calendar.py", "nav.admin_calendar", "📅",
              frozenset({R.ADMIN})),
     PageSpec("admin_config", "pages/admin_config.py", "nav.admin_config", "⚙️", frozenset({R.ADMIN})),
+    PageSpec("training", "pages/training.py", "nav.training", "🎓", frozenset({R.TRAINER})),
 )
 BY_KEY = {p.key: p for p in PAGES}
 

@@ -11,12 +11,14 @@ _MAIN = [State.REGISTERED, State.INVESTIGATING, State.AWAITING_REPORT, State.AWA
          State.AWAITING_PENALTY, State.CLOSED, State.ARCHIVED]
 
 
-def process_drawing(current: str, label: Callable[[str], str]) -> str:
-    """DOT source: every state of the lifecycle table, its transitions, the current one filled."""
+def process_drawing(current: str, label: Callable[[str], str], step: tuple[str, ...] = ()) -> str:
+    """DOT source: every state of the lifecycle table, its transitions, the current one filled
+    (and, in training, the states of the step being taught shaded)."""
     lines = ['digraph process {', 'rankdir=LR; node [shape=box, style="rounded,filled", '
              'fillcolor="#F5F1EB", fontname="sans-serif"]; edge [color="#888888"];']
     for state in _MAIN:
-        fill = ', fillcolor="#B22222", fontcolor="white"' if state.value == current else ""
+        fill = ', fillcolor="#B22222", fontcolor="white"' if state.value == current else (
+            ', fillcolor="#F2C14E"' if state.value in step else "")
         lines.append(f'"{state.value}" [label="{label(state.value)}"{fill}];')
     edges = {(t.source.value, t.target.value) for t in TRANSITIONS if t.source and t.source != t.target}
     lines += [f'"{a}" -> "{b}";' for a, b in sorted(edges)]

@@ -1,0 +1,39 @@
+"""The six steps of complaint handling taught in training (受理、调查、处理、反馈、跟进、总结, 001 §2),
+mapped onto the portal's process: the states each step covers, who acts, what the form needs and
+which clocks run. The trainer's guided walk-through reads this table."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.domain.lifecycle import State
+from portal.domain.roles import Role
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str                       # catalogue: walk.<key>.title / .what / .form
+    states: tuple[State, ...]      # where a case stands during the step
+    roles: tuple[Role, ...]        # who acts
+    clocks: tuple[str, ...]        # the clocks that run (keys of the clock rows)
+
+
+STEPS: tuple[Step, ...] = (
+    Step("accept", (State.REGISTERED,), (Role.INTAKE, Role.GM_OFFICE), ("acknowledge", "regulatory")),
+    Step("investigate", (State.INVESTIGATING, State.AWAITING_REPORT), (Role.HANDLER,),
+         ("initial_plan", "investigation", "investigation_report")),
+    Step("handle", (State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL), (Role.GM_OFFICE, Role.APPROVER),
+         ("closure",)),
+    Step("feedback", (State.NEGOTIATING, State.AWAITING_REVIEW), (Role.INTAKE, Role.INTAKE_LEAD),
+         ("regulatory", "closure")),
+    Step("follow_up", (State.AWAITING_CLOSURE, State.AWAITING_PENALTY, State.CLOSED),
+         (Role.GM_OFFICE, Role.APPROVER, Role.INTAKE), ("consolidation", "closure")),
+    Step("review", (State.ARCHIVED,), (Role.GM_OFFICE, Role.MANAGER), ()),     # the month is compiled by the 10th
+)
+
+
+def step_of(state: str) -> Step:
+    """The training step a case in `state` is in."""
+    for step in STEPS:
+        if any(s.value == state for s in step.states):
+            return step
+    raise ValueError(f"no training step covers {state}")

@@ -1,0 +1,127 @@
+"""The trainer's sandbox: a separate database from a fixed seed (building it anew never touches the real
+one), its own clock moved by hours or working days, reminders that the new time makes due, and the
+guided walk-through of one prepared case through the six steps."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, inspect, select
+
+from portal.domain.errors import DomainError, PermissionDenied, ValidationFailed
+from portal.persistence.database import UnitOfWork, make_engine
+from portal.persistence.models import Complaint, Reminder
+from portal.services import reminders, rules, sandbox, sessions, walkthrough
+from portal.services.actors import load_actor
+
+NOW = datetime(2025, 11, 3, 9, 0)          # a Monday
+
+
+def _counts(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {table: connection.exec_driver_sql(f'SELECT COUNT(*) FROM "{table}"').scalar()
+                    for table in inspect(engine).get_table_names()}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def real(sqlite_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("PORTAL_DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("PORTAL_SANDBOX_DIR", str(tmp_path / "sandboxes"))
+    monkeypatch.setattr(sandbox, "COMPLAINTS", 8)              # a small sandbox: the same code, less waiting
+    unit = UnitOfWork(make_engine(sqlite_url))
+    yield unit
+    unit.engine.dispose()
+
+
+@pytest.fixture
+def built(real):
+    trainer = load_actor(real, "trainer")
+    sandbox.build(actor=trainer, now=NOW)
+    unit = UnitOfWork(make_engine(sandbox.current_url()))
+    yield unit
+    unit.engine.dispose()
+
+
+def test_building_the_sandbox_never_touches_the_real_database(real, sqlite_url):
+    before = _counts(sqlite_url)
+    trainer = load_actor(real, "trainer")
+    counts = sandbox.build(actor=trainer, now=NOW)
+    first = sandbox.current_url()
+    assert first and first != sqlite_url and sum(counts.values()) > 0
+    sandbox.build(actor=trainer, now=NOW + timedelta(hours=1))        # rebuilt: a fresh file, the same seed
+    second = sandbox.current_url()
+    assert second != first and _counts(sqlite_url) == before
+    assert _counts(first)["complaints"] == _counts(second)["complaints"] > 0
+    sandbox.build(actor=trainer, now=NOW + timedelta(hours=2))
+    assert not Path(first.removeprefix("sqlite:///")).exists()          # older files are tidied away
+    with pytest.raises(PermissionDenied):
+        sandbox.build(actor=load_actor(real, "clerk"), now=NOW)
+
+
+def test_the_trainer_enters_the_sandbox_as_its_trainer(real, built):
+    token, _ = sandbox.enter(actor=load_actor(real, "trainer"), address="", now=NOW)
+    assert sessions.resume(built, token=token, now=NOW).username == "trainer"
+    assert sessions.resume(real, token=token, now=NOW) is None          # not a login of the real portal
+    with pytest.raises(PermissionDenied):
+        sandbox.enter(actor=load_actor(real, "gmo"), address="", now=NOW)
+
+
+def test_the_sandbox_clock_moves_by_hours_and_working_days(built):
+    trainer = load_actor(built, "trainer")
+    cal = rules.load_calendar(built)
+    moved = sandbox.move_clock(built, actor=trainer, hours=5, wall=NOW, calendar=cal)
+    assert moved == NOW + timedelta(hours=5) and sandbox.clock_offset(built) == timedelta(hours=5)
+    # Friday 14:00 + 3 working days = Wednesday 14:00 (the weekend is not counted)
+    friday = datetime(2025, 11, 7, 14, 0)
+    moved = sandbox.move_clock(built, actor=trainer, working_days=3, wall=friday - timedelta(hours=5), calendar=cal)
+    assert moved == datetime(2025, 11, 12, 14, 0)
+    with pytest.raises(ValidationFailed):
+        sandbox.move_clock(built, actor=trainer, hours=-1, wall=NOW, calendar=cal)
+    with pytest.raises(PermissionDenied):
+        sandbox.move_clock(built, actor=load_actor(built, "gmoffice"), hours=1, wall=NOW, calendar=cal)
+
+
+def test_moving_the_clock_turns_a_case_overdue_and_issues_its_reminder(built):
+    trainer = load_actor(built, "trainer")
+    case_id = walkthrough.start(built, actor=trainer, now=NOW)
+    walkthrough.advance(built, actor=trainer, complaint_id=case_id, now=NOW)             # accepted, routed
+    from portal.services import queries
+    view = lambda at: queries.case_detail(built, actor=load_actor(built, "gmoffice"), complaint_id=case_id,  # noqa: E731
+                                          now=at, calendar=rules.load_calendar(built))
+    assert {c.info.rule.key: c.badge.name for c in view(NOW).clocks}["investigation"] == "ON_TRACK"
+    later = sandbox.move_clock(built, actor=trainer, working_days=8, wall=NOW, calendar=rules.load_calendar(built))
+    assert {c.info.rule.key: c.badge.name for c in view(later).clocks}["investigation"] == "OVERDUE"
+    assert reminders.issue_reminders(built, now=later) > 0
+    with built.read() as session:
+        assert session.scalar(select(func.count()).select_from(Reminder).where(Reminder.complaint_id == case_id,
+                                                                               Reminder.clock_key == "investigation"))
+
+
+def test_the_walk_through_takes_one_case_through_the_six_steps(built):
+    trainer = load_actor(built, "trainer")
+    case_id = walkthrough.start(built, actor=trainer, now=NOW)
+    assert walkthrough.guide_case(built) == case_id
+    states = []
+    at = NOW
+    while True:
+        at += timedelta(hours=1)
+        try:
+            states.append(walkthrough.advance(built, actor=trainer, complaint_id=case_id, now=at))
+        except DomainError as done:
+            assert done.message.key == "walk.done"
+            break
+    assert states == ["investigating", "awaiting_report", "awaiting_consolidation", "awaiting_approval",
+                      "negotiating", "awaiting_review", "awaiting_closure", "awaiting_penalty", "closed", "archived"]
+
+
+def test_the_walk_through_runs_only_in_the_sandbox(real):
+    with pytest.raises(DomainError) as refused:
+        walkthrough.start(real, actor=load_actor(real, "trainer"), now=NOW)
+    assert refused.value.message.key == "walk.sandbox_only"
+    with real.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 0
