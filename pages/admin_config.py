@@ -14,7 +14,7 @@ from portal.i18n.format import fmt_time
 from portal.services import configuration
 from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
-from portal.ui.context import now, reference_changed, say, t, uow
+from portal.ui.context import lang, now, reference_changed, say, t, uow
 from portal.ui.widgets import show_notice
 
 actor = require_page("admin_config")
@@ -22,7 +22,8 @@ st.title(t("config.title"))
 st.caption(t("config.intro"))
 show_notice()
 
-EDITABLE = ("categories", "channels", "departments", "authority_levels", "penalty_standards", "warnings")
+EDITABLE = ("categories", "channels", "departments", "authority_levels", "penalty_standards", "warnings",
+            "parameters")
 AMOUNTS = ("max_amount", "department_loss")
 KEYS = {"code", "key", "level"}
 
@@ -69,8 +70,12 @@ def editor(table: str) -> None:
     for column in AMOUNTS:
         if column in frame:
             frame[column] = [("" if v is None else str(v)) for v in frame[column]]
+    if "description" in frame:                 # what each value means, in the reader's language
+        frame["description"] = [t(f"param.{key}") for key in frame["key"]]
     st.caption(t(f"config.help.{table}"))
-    edited = st.data_editor(frame, key=f"config_{table}", hide_index=True, width="stretch",
+    # Codes are the portal's identifiers, not words to read: hidden, and given to new rows by the service.
+    shown = [c for c in frame.columns if c not in KEYS]
+    edited = st.data_editor(frame, key=f"config_{table}", hide_index=True, width="stretch", column_order=shown,
                             num_rows="fixed" if table in configuration.FIXED_ROWS else "dynamic",
                             column_config=column_config(table, rows))
     refusals = st.session_state.get(f"config_refusals_{table}")
@@ -111,16 +116,31 @@ with tabs[-1]:
     if not changes:
         st.info(t("config.log.empty"))
     else:
+        def shown_value(column: str, value: object) -> str:
+            if value in (None, ""):
+                return "—"
+            if isinstance(value, bool):
+                return t("yes") if value else t("no")
+            if column == "penalty_type":
+                return t(f"penalty.{value}")
+            return str(value)
+
         def describe(values: dict | None) -> str:
             if not values:
                 return t("config.log.new")
-            return "；".join(f"{t(f'config.col.{k}')}：{'—' if v in (None, '') else v}" for k, v in values.items())
+            return "；".join(f"{t(f'config.col.{k}')}：{shown_value(k, v)}" for k, v in values.items()
+                            if k not in KEYS and k != "description")
+
+        def row_name(change) -> str:  # noqa: ANN001
+            if change.table in ("warnings", "parameters"):
+                return t(f"param.{change.key}")
+            return str(change.after.get("name_en" if lang() == "en" else "name_zh") or change.key)
 
         st.dataframe(pd.DataFrame({
             t("case.event.at"): [fmt_time(c.at) for c in changes],
             t("case.event.actor"): [c.actor for c in changes],
             t("config.log.table"): [t(f"config.tab.{c.table}") for c in changes],
-            t("config.log.row"): [c.key for c in changes],
+            t("config.log.row"): [row_name(c) for c in changes],
             t("config.log.before"): [describe(c.before) for c in changes],
             t("config.log.after"): [describe(c.after) for c in changes],
         }), hide_index=True, width="stretch")

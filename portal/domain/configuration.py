@@ -201,3 +201,41 @@ def validate_warnings(rows: list[dict]) -> list[Refusal]:
         if not value.is_finite() or not 0 <= value <= limit:
             out.append(Refusal(index, "value", Message("config.rate_range", {"high": str(limit)})))
     return out
+
+
+# Business parameters (SPEC §8): each key's kind and range. The upload limit cannot exceed what the
+# server accepts (`server.maxUploadSize` = 10 MB in .streamlit/config.toml).
+PARAMETERS: dict[str, tuple[str, Decimal, Decimal]] = {
+    "badge.due_soon_fraction": ("number", Decimal("0.01"), Decimal("0.99")),
+    "major.amount_threshold": ("number", Decimal(0), Decimal("1e12")),
+    "major.joint_complainants": ("whole", Decimal(2), Decimal(100000)),
+    "attachments.max_mb": ("number", Decimal("0.1"), Decimal(10)),
+    "attachments.max_files": ("whole", Decimal(1), Decimal(50)),
+    "follow_up.dissatisfied_max": ("whole", Decimal(1), Decimal(4)),
+    "stats.satisfied_min_score": ("whole", Decimal(1), Decimal(5)),
+    "stats.compile_day": ("whole", Decimal(1), Decimal(28)),
+    "reminders.late_inquiry_window_days": ("whole", Decimal(1), Decimal(3650)),
+    "register.duplicate_window_days": ("whole", Decimal(0), Decimal(3650)),
+    "auth.lockout_failures": ("whole", Decimal(3), Decimal(100)),
+    "auth.address_lockout_failures": ("whole", Decimal(5), Decimal(1000)),
+    "auth.lockout_minutes": ("whole", Decimal(1), Decimal(1440)),
+    "auth.session_hours": ("whole", Decimal(1), Decimal(168)),
+}
+
+
+def validate_parameters(rows: list[dict]) -> list[Refusal]:
+    out: list[Refusal] = []
+    if sorted(str(row.get("key")) for row in rows) != sorted(PARAMETERS):
+        out.append(Refusal(TABLE, "key", Message("config.fixed_keys")))
+        return out
+    for index, row in enumerate(rows):
+        kind, low, high = PARAMETERS[row["key"]]
+        try:
+            value = Decimal(str(row.get("value")).strip())
+        except InvalidOperation:
+            value = Decimal("NaN")
+        if not value.is_finite() or not low <= value <= high or (kind == "whole" and value != value.to_integral()):
+            key = "config.whole_number" if kind == "whole" else "config.number_range"
+            out.append(Refusal(index, "value", Message(key, {"low": f"{low.normalize():f}",
+                                                            "high": f"{high.normalize():f}"})))
+    return out

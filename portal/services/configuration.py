@@ -14,7 +14,7 @@ from portal.domain import configuration as rules_of
 from portal.domain.errors import DomainError, Message, PermissionDenied
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (AuthorityLevel, Category, Channel, Complaint, Department, Event,
+from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, Department, Event,
                                        PenaltyStandard, Setting, User, UserRole)
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import jsonable, record_event
@@ -44,12 +44,13 @@ TABLES = {
     "penalty_standards": Table(PenaltyStandard, "level", ("level", "name_zh", "name_en", "department_loss",
                                                           "penalty_type", "sort")),
     "warnings": Table(Setting, "key", ("key", "value", "description")),
+    "parameters": Table(Setting, "key", ("key", "value", "description")),
 }
 
 
 # Tables whose rows are fixed: the levels are named in the language catalogue and the process refers to
 # them (the GM office's level, the no-fault level); their amounts, ranks and flags are what changes.
-FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings")
+FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "parameters")
 
 
 def _order(table: Table):  # noqa: ANN202
@@ -64,6 +65,8 @@ def _rows(session, name: str) -> list[dict]:  # noqa: ANN001
     query = select(table.model).order_by(_order(table))
     if name == "warnings":
         query = query.where(Setting.key.in_(rules_of.WARNING_KEYS))
+    if name == "parameters":
+        query = query.where(Setting.key.in_(list(rules_of.PARAMETERS)))
     return [{c: getattr(row, c) for c in table.columns} for row in session.scalars(query)]
 
 
@@ -93,6 +96,8 @@ def _refusals(session, name: str, rows: list[dict], current: list[dict]) -> list
         used = set(session.scalars(select(Complaint.responsibility_level)
                                    .where(Complaint.responsibility_level.is_not(None)).distinct()))
         return rules_of.validate_penalties(rows, in_use=used)
+    if name == "parameters":
+        return rules_of.validate_parameters(rows)
     return rules_of.validate_warnings(rows)
 
 
@@ -111,9 +116,29 @@ def _clean(name: str, row: dict) -> dict:
             value = None
         if column in ("sort", "rank") and isinstance(value, float):
             value = int(value)
-        if name == "warnings" and column == "value":
-            value = str(Decimal(str(value)))
+        if name in ("warnings", "parameters") and column == "value":
+            value = f"{Decimal(str(value).strip()).normalize():f}"
         out[column] = value
+    return out
+
+
+_NEW_CODE = {"categories": "category", "channels": "channel", "departments": "department"}
+
+
+def _with_codes(table: str, rows: list[dict], current: list[dict]) -> list[dict]:
+    """A new row of a list of choices gets a code of its own (codes are identifiers nobody types)."""
+    if table not in _NEW_CODE:
+        return rows
+    taken = {r["code"] for r in current} | {r.get("code") for r in rows}
+    out, n = [], len(current)
+    for row in rows:
+        if row.get("code") in (None, ""):
+            n += 1
+            while f"{_NEW_CODE[table]}_{n}" in taken:
+                n += 1
+            row = {**row, "code": f"{_NEW_CODE[table]}_{n}"}
+            taken.add(row["code"])
+        out.append(row)
     return out
 
 
@@ -126,6 +151,7 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.ADMIN)
         current = _rows(session, table)
+        rows = _with_codes(table, rows, current)
         refusals = _refusals(session, table, rows, current)
         if table in FIXED_ROWS and sorted(str(r.get(spec.key)) for r in rows) != sorted(r[spec.key] for r in current):
             refusals.append(rules_of.Refusal(rules_of.TABLE, spec.key, Message("config.fixed_keys")))
@@ -156,6 +182,12 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
             changed_before[key], changed_after[key] = old, row
         if not changed_after:
             return 0
+        if table == "parameters" and "badge.due_soon_fraction" in changed_after:
+            session.flush()                 # the stored 临期 instants of running clocks follow the new threshold
+            from portal.services import dues, rules
+            dues.refresh_all(session, rules.calendar_from_rows(session.execute(
+                select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind,
+                       CalendarDayRow.note)).all()), only_running=True)
         record_event(session, actor=user, at=now, action="config.save", comment=table,
                      changes={"table": table, "before": changed_before, "after": changed_after})
         return len(changed_after)

@@ -147,3 +147,36 @@ def test_an_administrator_changes_a_users_duties_and_it_is_audited(uow, people):
     with pytest.raises(PermissionDenied):
         users.update_user(uow, actor=people.gmo, username="clerk", roles=["intake"], department="marketing",
                           approval_level=None, now=T0)
+
+
+def test_business_parameters_are_checked_and_the_due_soon_threshold_re_times_running_clocks(uow, people):
+    from portal.persistence.models import CaseClock
+    case_id = accepted(uow, people)
+    with uow.read() as session:
+        soon_before = session.scalar(select(CaseClock.soon_at).where(CaseClock.complaint_id == case_id,
+                                                                     CaseClock.clock_key == "closure"))
+    rows = configuration.load_table(uow, actor=people.admin, table="parameters")
+    by_key = {r["key"]: r for r in rows}
+    by_key["attachments.max_mb"]["value"] = "50"                  # more than the server accepts
+    by_key["major.joint_complainants"]["value"] = "2.5"
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="parameters", rows=rows, now=T0)
+    assert {r.message.key for r in refused.value.refusals} == {"config.number_range", "config.whole_number"}
+    by_key["attachments.max_mb"]["value"] = "8"
+    by_key["major.joint_complainants"]["value"] = "10"
+    by_key["badge.due_soon_fraction"]["value"] = "0.5"
+    assert configuration.save_table(uow, actor=people.admin, table="parameters", rows=rows, now=T0) == 3
+    values = rules.load_settings(uow)
+    assert values["attachments.max_mb"] == "8" and values["badge.due_soon_fraction"] == "0.5"
+    with uow.read() as session:
+        soon_after = session.scalar(select(CaseClock.soon_at).where(CaseClock.complaint_id == case_id,
+                                                                    CaseClock.clock_key == "closure"))
+    assert soon_after < soon_before                               # half the target left, not a quarter
+
+
+def test_a_new_category_gets_a_code_of_its_own(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="categories")
+    rows.append({"code": None, "name_zh": "保全服务", "name_en": "Policy services", "active": True, "sort": 30})
+    configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0)
+    added = [c for c in rules.load_reference_data(uow).categories if c.name_zh == "保全服务"]
+    assert len(added) == 1 and added[0].code.startswith("category_")

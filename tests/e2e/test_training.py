@@ -1,0 +1,71 @@
+"""The trainer's workshop in a real browser: rebuild the sandbox, enter it, walk the prepared case in,
+move the sandbox clock three working days forward and see a clock turn 超期 and reminders issued,
+while the real database keeps every row count; a trainee logs in to the sandbox with a demo account."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import inspect
+
+from portal.persistence.database import make_engine
+from tests.e2e.conftest import running_portal
+from tests.e2e.test_browser import log_in, settle
+from tests.e2e.test_process import field, submit
+
+
+def _counts(path) -> dict[str, int]:  # noqa: ANN001
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            return {table: connection.exec_driver_sql(f'SELECT COUNT(*) FROM "{table}"').scalar()
+                    for table in inspect(engine).get_table_names()}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def portal(sqlite_template, tmp_path_factory):
+    path = tmp_path_factory.mktemp("training") / "portal.sqlite3"
+    shutil.copy(sqlite_template, path)
+    with running_portal(path) as url:
+        yield url, path
+
+
+def test_a_workshop_in_the_sandbox_leaves_the_real_database_as_it_was(portal, new_page):
+    url, path = portal
+    trainer = new_page()
+    log_in(trainer, url, "trainer", "training")
+    before = _counts(path)                                   # the trainer's own login included
+    trainer.get_by_role("button", name="重建沙盒（固定种子）").click()
+    expect(trainer.get_by_text(re.compile("沙盒已重建："))).to_be_visible(timeout=90_000)
+    settle(trainer)
+    trainer.get_by_role("button", name="进入沙盒").click()
+    expect(trainer.get_by_text(re.compile("培训沙盒：此处全部为模拟数据"))).to_be_visible()
+    settle(trainer)
+    trainer.get_by_role("button", name="开始演示（登记演示投诉）").click()
+    settle(trainer)
+    trainer.get_by_role("button", name=re.compile("由演示角色完成“受理”中的下一步")).click()
+    expect(trainer.get_by_text("演示案件已进入：调查中")).to_be_visible()
+    settle(trainer)
+    field(trainer, "拨快工作日数").fill("3")
+    submit(trainer, "拨快时钟", "沙盒时间已拨至")
+    notice = trainer.get_by_text(re.compile("新开立催办单 / 洽办单 \\d+ 件")).inner_text()
+    assert int(re.search(r"(\d+) 件", notice).group(1)) > 0              # reminders appeared
+    cells = trainer.locator("[data-testid='stDataFrame'] td[role='gridcell']")
+    expect(cells.filter(has_text="超期").first).to_be_attached()          # 初步方案 48 hours have passed
+    assert _counts(path) == before
+
+    trainee = new_page()                                      # a trainee on their own device
+    trainee.goto(url)
+    expect(trainee.get_by_label("用户名")).to_be_visible()
+    settle(trainee)
+    trainee.get_by_label("用户名").fill("gmoffice")
+    trainee.get_by_label("密码").fill("gmoffice-demo")
+    trainee.get_by_text("登录培训沙盒（练习用模拟数据，使用演示账号）").click()
+    trainee.get_by_role("button", name="登录").click()
+    expect(trainee.get_by_text(re.compile("培训沙盒：此处全部为模拟数据"))).to_be_visible()
+    expect(trainee.get_by_text(re.compile("当前用户：李娜"))).to_be_visible()
+    assert _counts(path) == before                            # the trainee's login is the sandbox's too
