@@ -28,23 +28,28 @@ AMOUNTS = ("max_amount", "department_loss")
 KEYS = {"code", "key", "level"}
 
 
+WIDE = ("name_zh", "name_en", "max_amount", "department_loss", "penalty_type", "value")
+
+
 def column_config(table: str, rows: list[dict]) -> dict:
     config = {}
     for column in configuration.TABLES[table].columns:
         label = t(f"config.col.{column}")
+        width = 400 if column == "description" else 200 if column in WIDE else 100    # fixed: a steady layout
         if column in ("active", "investigates", "covers_major"):
-            config[column] = st.column_config.CheckboxColumn(label, default=True if column == "active" else False)
+            config[column] = st.column_config.CheckboxColumn(label, width=width,
+                                                             default=True if column == "active" else False)
         elif column in ("sort", "rank"):
-            config[column] = st.column_config.NumberColumn(label, min_value=0, step=1, format="%d")
+            config[column] = st.column_config.NumberColumn(label, width=width, min_value=0, step=1, format="%d")
         elif column == "penalty_type":
-            config[column] = st.column_config.SelectboxColumn(label, options=list(PENALTY_TYPES),
+            config[column] = st.column_config.SelectboxColumn(label, width=width, options=list(PENALTY_TYPES),
                                                               format_func=lambda v: t(f"penalty.{v}"))
         elif column == "description":
-            config[column] = st.column_config.TextColumn(label, disabled=True)
+            config[column] = st.column_config.TextColumn(label, width=width, disabled=True)
         elif table in configuration.FIXED_ROWS and (column in KEYS or column in ("name_zh", "name_en")):
-            config[column] = st.column_config.TextColumn(label, disabled=True)   # fixed rows, catalogue names
+            config[column] = st.column_config.TextColumn(label, width=width, disabled=True)   # catalogue names
         else:
-            config[column] = st.column_config.TextColumn(label)
+            config[column] = st.column_config.TextColumn(label, width=width)
     return config
 
 
@@ -102,7 +107,8 @@ def editor(table: str) -> None:
             st.rerun()
 
 
-tabs = st.tabs([t(f"config.tab.{name}") for name in EDITABLE] + [t("config.tab.log")])
+# A key keeps the open tab when a notice above it comes and goes between runs.
+tabs = st.tabs([t(f"config.tab.{name}") for name in EDITABLE] + [t("config.tab.log")], key="config_tabs")
 for name, tab in zip(EDITABLE, tabs):
     with tab:
         editor(name)

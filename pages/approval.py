@@ -16,7 +16,7 @@ from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, re
 actor = require_page("approval")
 st.title(t("appr.title"))
 show_notice()
-tab_approve, tab_penalty = st.tabs([t("appr.queue"), t("appr.penalty_queue")])
+tab_approve, tab_penalty = st.tabs([t("appr.queue"), t("appr.penalty_queue")], key="approval_tabs")
 
 with tab_approve:
     queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("appr_pick"))

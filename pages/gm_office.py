@@ -49,7 +49,7 @@ def table(ledger, clocks=None) -> None:  # noqa: ANN001
 
 tab_accept, tab_investigating, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
     [t("gm.tab.accept"), t("gm.tab.investigating"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"),
-     t("gm.tab.reminders"), t("gm.tab.rectifications")])
+     t("gm.tab.reminders"), t("gm.tab.rectifications")], key="gm_tabs")   # the open tab survives a notice
 
 
 def technical_form(case) -> None:  # noqa: ANN001

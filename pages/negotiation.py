@@ -30,7 +30,7 @@ def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
 
 tabs = [t("neg.tab.negotiate")] + ([t("neg.tab.review")] if actor.has(Role.INTAKE_LEAD) else []) \
     + [t("neg.tab.follow_up")]
-panes = dict(zip(tabs, st.tabs(tabs)))
+panes = dict(zip(tabs, st.tabs(tabs, key="negotiation_tabs")))
 
 with panes[t("neg.tab.negotiate")]:
     case = pick(State.NEGOTIATING, "neg_pick")

@@ -111,7 +111,7 @@ def _clean(name: str, row: dict) -> dict:
         if value == "":
             value = None
         if column in ("max_amount", "department_loss") and value is not None and value == value:
-            value = Decimal(str(value))
+            value = Decimal(str(value)).quantize(Decimal("0.01"))     # 50000 and 50000.00 are one amount
         elif column in ("max_amount",):
             value = None
         if column in ("sort", "rank") and isinstance(value, float):
