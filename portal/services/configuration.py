@@ -169,7 +169,7 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
         for row in wanted:
             key = row[spec.key]
             old = before.get(key)
-            if old is not None and all(jsonable(old[c]) == jsonable(row[c]) for c in spec.columns):
+            if old is not None and all(jsonable(_clean(table, old)[c]) == jsonable(row[c]) for c in spec.columns):
                 continue
             target = session.get(spec.model, key) if spec.key != "code" else session.scalar(
                 select(spec.model).where(spec.model.code == key))
