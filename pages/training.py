@@ -9,7 +9,7 @@ import streamlit as st
 from portal.domain.errors import DomainError, ValidationFailed
 from portal.domain.walkthrough import STEPS, step_of
 from portal.i18n.format import badge_text, fmt_time
-from portal.services import reminders, sandbox, walkthrough
+from portal.services import reminders, sandbox, sessions, walkthrough
 from portal.ui import auth
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, in_sandbox, lang, now, sandbox_clock_moved, say, t, uow, wall_clock
@@ -38,6 +38,8 @@ if not in_sandbox():
                 st.rerun()
     if built and right.button(t("sandbox.enter"), key="sandbox_enter"):
         token, expires = sandbox.enter(actor=actor, address=auth.client_address(), now=wall_clock())
+        # this browser leaves the real portal: its real login ends (no session outlives its cookie)
+        sessions.sign_out(uow(), token=st.session_state.get(auth.TOKEN), now=wall_clock())
         auth.remember_login(token, expires, sandbox=True)
     st.stop()
 

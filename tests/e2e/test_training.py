@@ -42,9 +42,11 @@ def test_a_workshop_in_the_sandbox_leaves_the_real_database_as_it_was(portal, ne
     trainer.get_by_role("button", name="重建沙盒（固定种子）").click()
     expect(trainer.get_by_text(re.compile("沙盒已重建："))).to_be_visible(timeout=90_000)
     settle(trainer)
+    assert _counts(path) == before                            # building the sandbox wrote nothing here
     trainer.get_by_role("button", name="进入沙盒").click()
     expect(trainer.get_by_text(re.compile("培训沙盒：此处全部为模拟数据"))).to_be_visible()
     settle(trainer)
+    before = _counts(path)                                   # leaving the real portal ended its login
     trainer.get_by_role("button", name="开始演示（登记演示投诉）").click()
     settle(trainer)
     trainer.get_by_role("button", name=re.compile("由演示角色完成“受理”中的下一步")).click()

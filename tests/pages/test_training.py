@@ -29,8 +29,10 @@ def test_the_trainer_runs_a_workshop_in_the_sandbox(page_db, sqlite_url, tmp_pat
     assert "尚未建立沙盒。" in texts(at)
     at.button(key="sandbox_build").click().run()
     assert "沙盒已重建" in texts(at)
+    assert _counts(sqlite_url) == before                       # building the sandbox wrote nothing here
     at.button(key="sandbox_enter").click().run()
     at.run()
+    before = _counts(sqlite_url)                               # leaving the real portal ended its login
     assert not at.exception, at.exception
     assert any("培训沙盒：此处全部为模拟数据" in str(i.value) for i in at.info)       # the banner
     # the walk-through's prepared case, accepted: its investigation clock is on track
