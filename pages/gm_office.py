@@ -160,15 +160,12 @@ with tab_close:
                                      format_func=lambda c: departments.get(c, c), placeholder=t("widget.choose"),
                                      key=f"responsible_{case.id}")
         field_error(errors, "responsible_department")
-        shares = {}
-        if len(responsible) == 1:
-            shares = {responsible[0]: 100}
-        elif responsible:
-            columns = st.columns(len(responsible))
-            for column, code in zip(columns, responsible):
-                shares[code] = int(column.number_input(t("gm.share", department=departments.get(code, code)),
-                                                       min_value=0, max_value=100, step=5, value=None,
-                                                       key=f"share_{case.id}_{code}") or 0)
+        shares = {code: None for code in responsible}      # one department alone bears it all (the service)
+        if len(responsible) > 1:
+            for column, code in zip(st.columns(len(responsible)), responsible):
+                shares[code] = column.number_input(t("gm.share", department=departments.get(code, code)),
+                                                   min_value=0, max_value=100, step=5, value=None,
+                                                   key=f"share_{case.id}_{code}")
         field_error(errors, "shares")
         with st.form(f"close_{case.id}", enter_to_submit=False):
             final = st.text_area(t("field.final_opinion"), key=f"final_{case.id}")

@@ -16,3 +16,16 @@ def a_form(**overrides) -> RegistrationForm:  # noqa: ANN003
                   severity="general", urgency="normal")
     values.update(overrides)
     return RegistrationForm(**values)
+
+
+def row_counts(url: str) -> dict[str, int]:
+    """How many rows each table of the database at `url` holds (to show a database was left alone)."""
+    from sqlalchemy import inspect
+    from portal.persistence.database import make_engine
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return {table: connection.exec_driver_sql(f'SELECT COUNT(*) FROM "{table}"').scalar()
+                    for table in inspect(engine).get_table_names()}
+    finally:
+        engine.dispose()

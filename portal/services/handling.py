@@ -298,10 +298,13 @@ def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, appr
 # -- closure: final consolidation, responsibility and penalties (结案) --
 
 def _shares(session: Session, errors: dict[str, Message], shares: object) -> list[tuple[int, str, int]]:
-    """Responsibility shares as (department id, code, percent), largest first; each 1-100, together 100."""
+    """Responsibility shares as (department id, code, percent), largest first; each 1-100, together 100.
+    A department named alone, with no ratio given, bears the whole responsibility."""
     if not isinstance(shares, dict) or not all(isinstance(k, str) for k in shares):
         errors["responsible_department"] = Message("form.bad_value")
         return []
+    if len(shares) == 1 and next(iter(shares.values())) is None:
+        shares = {next(iter(shares)): 100}
     known = dict(session.execute(select(Department.code, Department.id)).all())
     out = []
     for code, ratio in shares.items():

@@ -8,22 +8,12 @@ import shutil
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import inspect
-
-from portal.persistence.database import make_engine
 from tests.e2e.conftest import running_portal
 from tests.e2e.test_browser import log_in, settle
 from tests.e2e.test_process import field, submit
+from tests.helpers import row_counts
 
 
-def _counts(path) -> dict[str, int]:  # noqa: ANN001
-    engine = make_engine(f"sqlite:///{path}")
-    try:
-        with engine.connect() as connection:
-            return {table: connection.exec_driver_sql(f'SELECT COUNT(*) FROM "{table}"').scalar()
-                    for table in inspect(engine).get_table_names()}
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +28,15 @@ def test_a_workshop_in_the_sandbox_leaves_the_real_database_as_it_was(portal, ne
     url, path = portal
     trainer = new_page()
     log_in(trainer, url, "trainer", "training")
-    before = _counts(path)                                   # the trainer's own login included
+    before = row_counts(f"sqlite:///{path}")                                   # the trainer's own login included
     trainer.get_by_role("button", name="重建沙盒（固定种子）").click()
     expect(trainer.get_by_text(re.compile("沙盒已重建："))).to_be_visible(timeout=90_000)
     settle(trainer)
-    assert _counts(path) == before                            # building the sandbox wrote nothing here
+    assert row_counts(f"sqlite:///{path}") == before                            # building the sandbox wrote nothing here
     trainer.get_by_role("button", name="进入沙盒").click()
     expect(trainer.get_by_text(re.compile("培训沙盒：此处全部为模拟数据"))).to_be_visible()
     settle(trainer)
-    before = _counts(path)                                   # leaving the real portal ended its login
+    before = row_counts(f"sqlite:///{path}")                                   # leaving the real portal ended its login
     trainer.get_by_role("button", name="开始演示（登记演示投诉）").click()
     settle(trainer)
     trainer.get_by_role("button", name=re.compile("由演示角色完成“受理”中的下一步")).click()
@@ -58,7 +48,7 @@ def test_a_workshop_in_the_sandbox_leaves_the_real_database_as_it_was(portal, ne
     assert int(re.search(r"(\d+) 件", notice).group(1)) > 0              # reminders appeared
     cells = trainer.locator("[data-testid='stDataFrame'] td[role='gridcell']")
     expect(cells.filter(has_text="超期").first).to_be_attached()          # 初步方案 48 hours have passed
-    assert _counts(path) == before
+    assert row_counts(f"sqlite:///{path}") == before
 
     trainee = new_page()                                      # a trainee on their own device
     trainee.goto(url)
@@ -70,4 +60,4 @@ def test_a_workshop_in_the_sandbox_leaves_the_real_database_as_it_was(portal, ne
     trainee.get_by_role("button", name="登录").click()
     expect(trainee.get_by_text(re.compile("培训沙盒：此处全部为模拟数据"))).to_be_visible()
     expect(trainee.get_by_text(re.compile("当前用户：李娜"))).to_be_visible()
-    assert _counts(path) == before                            # the trainee's login is the sandbox's too
+    assert row_counts(f"sqlite:///{path}") == before                            # the trainee's login is the sandbox's too

@@ -3,21 +3,11 @@ moves its clock forward three working days and sees a case turn 超期 and a rem
 the prepared case forward; the real database keeps its row counts throughout."""
 from __future__ import annotations
 
-from sqlalchemy import inspect
-
-from portal.persistence.database import make_engine
 from portal.services import sandbox
+from tests.helpers import row_counts
 from tests.pages.conftest import app_as, page_path, texts
 
 
-def _counts(url: str) -> dict[str, int]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return {table: connection.exec_driver_sql(f'SELECT COUNT(*) FROM "{table}"').scalar()
-                    for table in inspect(engine).get_table_names()}
-    finally:
-        engine.dispose()
 
 
 def test_the_trainer_runs_a_workshop_in_the_sandbox(page_db, sqlite_url, tmp_path, monkeypatch):
@@ -25,14 +15,14 @@ def test_the_trainer_runs_a_workshop_in_the_sandbox(page_db, sqlite_url, tmp_pat
     monkeypatch.setattr(sandbox, "COMPLAINTS", 8)
     at = app_as("trainer", page_path("training"))
     assert not at.exception
-    before = _counts(sqlite_url)                               # the trainer's own login is already in
+    before = row_counts(sqlite_url)                               # the trainer's own login is already in
     assert "尚未建立沙盒。" in texts(at)
     at.button(key="sandbox_build").click().run()
     assert "沙盒已重建" in texts(at)
-    assert _counts(sqlite_url) == before                       # building the sandbox wrote nothing here
+    assert row_counts(sqlite_url) == before                       # building the sandbox wrote nothing here
     at.button(key="sandbox_enter").click().run()
     at.run()
-    before = _counts(sqlite_url)                               # leaving the real portal ended its login
+    before = row_counts(sqlite_url)                               # leaving the real portal ended its login
     assert not at.exception, at.exception
     assert any("培训沙盒：此处全部为模拟数据" in str(i.value) for i in at.info)       # the banner
     # the walk-through's prepared case, accepted: its investigation clock is on track
@@ -50,4 +40,4 @@ def test_the_trainer_runs_a_workshop_in_the_sandbox(page_db, sqlite_url, tmp_pat
     assert issued > 0
     clocks = next(df.value for df in at.dataframe if "时限" in df.value.columns)
     assert any("超期" in b for b in clocks["标记"])
-    assert _counts(sqlite_url) == before                       # the real database is untouched
+    assert row_counts(sqlite_url) == before                       # the real database is untouched

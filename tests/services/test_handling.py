@@ -509,6 +509,20 @@ def test_several_departments_share_the_responsibility_and_the_approver_confirms_
                               .where(ResponsibilityShare.complaint_id == case_id)) == 2
 
 
+def test_a_department_named_alone_bears_the_whole_responsibility(uow, people):
+    from portal.persistence.models import ResponsibilityShare
+    case_id = _to_closure(uow, people)
+    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", shares={"operations": None},
+                        responsibility_level="minor", penalty_persons="", now=T0 + timedelta(days=3))
+    with uow.read() as session:
+        assert session.scalars(select(ResponsibilityShare.ratio)
+                               .where(ResponsibilityShare.complaint_id == case_id)).all() == [100]
+    with pytest.raises(ValidationFailed):               # among several, each needs its ratio
+        handling.close_case(uow, actor=people.gmo, complaint_id=_to_closure(uow, people), final_opinion="f",
+                            shares={"operations": None, "technical": 100}, responsibility_level="minor",
+                            penalty_persons="", now=T0 + timedelta(days=3))
+
+
 def test_no_penalty_closes_at_once(uow, people):
     case_id = _to_closure(uow, people)
     assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="客户误解",

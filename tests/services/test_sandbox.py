@@ -7,25 +7,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from portal.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from portal.persistence.database import UnitOfWork, make_engine
 from portal.persistence.models import Complaint, Reminder
 from portal.services import reminders, rules, sandbox, sessions, walkthrough
 from portal.services.actors import load_actor
+from tests.helpers import row_counts
 
 NOW = datetime(2025, 11, 3, 9, 0)          # a Monday
 
 
-def _counts(url: str) -> dict[str, int]:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as connection:
-            return {table: connection.exec_driver_sql(f'SELECT COUNT(*) FROM "{table}"').scalar()
-                    for table in inspect(engine).get_table_names()}
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture
@@ -48,15 +41,15 @@ def built(real):
 
 
 def test_building_the_sandbox_never_touches_the_real_database(real, sqlite_url):
-    before = _counts(sqlite_url)
+    before = row_counts(sqlite_url)
     trainer = load_actor(real, "trainer")
     counts = sandbox.build(actor=trainer, now=NOW)
     first = sandbox.current_url()
     assert first and first != sqlite_url and sum(counts.values()) > 0
     sandbox.build(actor=trainer, now=NOW + timedelta(hours=1))        # rebuilt: a fresh file, the same seed
     second = sandbox.current_url()
-    assert second != first and _counts(sqlite_url) == before
-    assert _counts(first)["complaints"] == _counts(second)["complaints"] > 0
+    assert second != first and row_counts(sqlite_url) == before
+    assert row_counts(first)["complaints"] == row_counts(second)["complaints"] > 0
     sandbox.build(actor=trainer, now=NOW + timedelta(hours=2))
     assert not Path(first.removeprefix("sqlite:///")).exists()          # older files are tidied away
     with pytest.raises(PermissionDenied):
