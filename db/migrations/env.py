@@ -28,8 +28,11 @@ def run_migrations_online() -> None:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
             connection.commit()
         try:
+            # One transaction for the whole run, on SQLite too (whose DDL is transactional, though
+            # Alembic assumes not): a process starting meanwhile waits at BEGIN IMMEDIATE and then
+            # finds the schema at head, never half-way.
             context.configure(connection=connection, target_metadata=Base.metadata,
-                              render_as_batch=True)
+                              render_as_batch=True, transactional_ddl=True)
             with context.begin_transaction():
                 context.run_migrations()
         finally:

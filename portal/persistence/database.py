@@ -7,6 +7,8 @@ processes never both read a counter and then race to write it. PostgreSQL: row l
 from __future__ import annotations
 
 from contextlib import contextmanager
+import sqlite3
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +18,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.domain.errors import ConcurrentChange
+
+
+def _wal(cursor, seconds: float = 60.0) -> None:  # noqa: ANN001
+    """Put the file in WAL mode. Switching needs the file to itself and SQLite answers "locked" at
+    once, without waiting, while another process is creating the same new database: try again."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def make_engine(url: str) -> Engine:
@@ -30,7 +46,7 @@ def make_engine(url: str) -> Engine:
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
         dbapi_connection.isolation_level = None   # let SQLAlchemy's BEGIN below take over
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _wal(cursor)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
