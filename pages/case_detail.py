@@ -71,7 +71,7 @@ if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HO
 st.subheader(t("case.clocks"))
 st.dataframe(pd.DataFrame({
     t("case.clock"): [c.info.label(lang()) for c in case.clocks],
-    t("case.target"): [unit_text(c.info.rule.unit, c.info.rule.target, lang()) for c in case.clocks],
+    t("case.target"): [unit_text(c.rule.unit, c.rule.target, lang()) for c in case.clocks],
     t("case.badge"): [badge_text(c.badge, lang()) for c in case.clocks],
     t("case.start"): [fmt_time(c.start) for c in case.clocks],
     t("case.due"): [fmt_time(c.due) for c in case.clocks],
@@ -81,7 +81,7 @@ with st.expander(t("case.why")):
     for status in case.clocks:
         if status.explanation is None:
             continue
-        st.markdown(f"**{literal(status.info.label(lang()))}** · {unit_text(status.info.rule.unit, status.info.rule.target, lang())}")
+        st.markdown(f"**{literal(status.info.label(lang()))}** · {unit_text(status.rule.unit, status.rule.target, lang())}")
         for line in describe(status.explanation, lang()):
             st.text(line)
 

@@ -66,8 +66,32 @@ class Badge(IntEnum):
     CALENDAR_MISSING = 7  # 日历缺失
 
 
+# The process line: every case passes these milestones in this order (002 art.13). A clock stops at a
+# milestone that comes after its start, or it would never stop; the two side branches (a major case's
+# report, a review of a decision) stop only at their own ends (and a major case also at closure).
+PROCESS_LINE = (Milestone.RECEIVED, Milestone.ACCEPTED, Milestone.INITIAL_PLAN, Milestone.INVESTIGATION_DONE,
+                Milestone.REPORTED_TO_GM, Milestone.DECISION_TOLD, Milestone.NEGOTIATION_RETURNED,
+                Milestone.CONSOLIDATED, Milestone.CLOSED)
+_BRANCHES = {Milestone.MAJOR_FLAGGED: (Milestone.MAJOR_REPORTED, Milestone.CLOSED),
+             Milestone.REVIEW_REQUESTED: (Milestone.REVIEW_DECIDED,)}
+EARLIEST = datetime(2000, 1, 1)     # no case is received before 2000
+
+
+def stops_after(start: Milestone) -> tuple[Milestone, ...]:
+    """The milestones a clock started at `start` can stop at: those every such case reaches later."""
+    if start in _BRANCHES:
+        return _BRANCHES[start]
+    if start in PROCESS_LINE:
+        return PROCESS_LINE[PROCESS_LINE.index(start) + 1:]
+    return ()
+
+
 @dataclass(frozen=True)
 class ClockRule:
+    """A clock's rule as in force for the cases received from `effective_from`; `later` holds the
+    versions that take over for cases received from their own `effective_from` (SPEC §8: a change
+    never rewrites the deadlines of cases already running)."""
+
     key: str
     unit: Unit
     target: int
@@ -75,9 +99,27 @@ class ClockRule:
     stop: Milestone
     pausable: bool = False      # waiting for the customer's material stops this clock
     regulatory: bool = False    # the regulator's clock: extensions; appraisal and mediation stop it
+    due_soon: float | None = None           # this clock's own 临期 fraction; None: the portal's
+    effective_from: datetime = EARLIEST
+    later: tuple[ClockRule, ...] = ()
 
     def describe_target(self) -> tuple[int, str]:
         return self.target, self.unit.value
+
+    @property
+    def versions(self) -> tuple[ClockRule, ...]:
+        return (self, *self.later)
+
+    def for_received(self, received: datetime | None) -> ClockRule:
+        """The version that governs a case received at `received` (the first one when unknown)."""
+        chosen = self
+        for version in self.later:
+            if received is not None and received >= version.effective_from:
+                chosen = version
+        return chosen
+
+    def fraction(self, default: float) -> float:
+        return default if self.due_soon is None else self.due_soon
 
 
 _NAT = np.iinfo(np.int64).min      # datetime64's NaT, seen as int64
@@ -172,6 +214,15 @@ def _badges(rule: ClockRule, columns: _Columns, paused: np.ndarray, now_ns: int,
     return codes, due
 
 
+def _later_versions(rule: ClockRule, columns: _Columns):  # noqa: ANN202
+    """Each later version of a rule with the rows it governs (received from its effective instant)."""
+    if not rule.later:
+        return
+    received = columns.ns(Milestone.RECEIVED.value)
+    for version in rule.later:
+        yield version, (received != _NAT) & (received >= np.datetime64(version.effective_from, "ns").astype(np.int64))
+
+
 def evaluate(rules: list[ClockRule], frame: pd.DataFrame, now: datetime, calendar: WorkingCalendar,
              due_soon_fraction: float) -> pd.DataFrame:
     """Badge and due time of every clock for every row of `frame` (milestone columns, `paused`):
@@ -181,7 +232,11 @@ def evaluate(rules: list[ClockRule], frame: pd.DataFrame, now: datetime, calenda
     paused = frame["paused"].to_numpy(dtype=bool) if "paused" in frame else np.zeros(len(frame), bool)
     out = {}
     for rule in rules:
-        codes, due = _badges(rule, columns, paused, now_ns, calendar, due_soon_fraction)
+        codes, due = _badges(rule, columns, paused, now_ns, calendar, rule.fraction(due_soon_fraction))
+        for version, takes in _later_versions(rule, columns):
+            later_codes, later_due = _badges(version, columns, paused, now_ns, calendar,
+                                             version.fraction(due_soon_fraction))
+            codes, due = np.where(takes, later_codes, codes), np.where(takes, later_due, due)
         out[f"{rule.key}_badge"] = codes
         out[f"{rule.key}_due"] = due.view("datetime64[ns]")
     return pd.DataFrame(out, index=frame.index, copy=False)
@@ -240,7 +295,7 @@ def badge_one(rule: ClockRule, start: datetime | None, stop: datetime | None, no
     left = (due - now).total_seconds()
     if left < 0:
         return Badge.OVERDUE, due
-    if left < (due - start).total_seconds() * due_soon_fraction:
+    if left < (due - start).total_seconds() * rule.fraction(due_soon_fraction):
         return Badge.DUE_SOON, due
     return Badge.ON_TRACK, due
 
@@ -321,18 +376,31 @@ def clock_states(rules: list[ClockRule], frame: pd.DataFrame, calendar: WorkingC
     paused_now = frame["paused"].to_numpy(dtype=bool) if "paused" in frame else np.zeros(len(frame), bool)
     out = []
     for rule in rules:
-        due, missing = _due(rule, columns, calendar)
-        due, paused = _holds(rule, columns.frame, due, paused_now)
-        starts, stops = columns.ns(rule.start.value), columns.ns(rule.stop.value)
-        if rule.unit is Unit.HOURS and not (rule.pausable or rule.regulatory):
-            soon = due - int(rule.target * 3600 * _S * due_soon_fraction)
-        else:
-            soon = due - ((due - starts) * due_soon_fraction).astype(np.int64)
-        missing = np.zeros(len(frame), bool) if missing is None else missing
-        started = ~columns.unset(rule.start.value)
-        stopped = ~columns.unset(rule.stop.value)
-        due = np.where(missing, _NAT, due)
-        soon = np.where(missing, _NAT, soon)
-        out.append(ClockState(rule.key, started, starts, due, soon, stops, paused & ~stopped,
-                              stopped & ~missing & (stops > due), missing))
+        state = _state(rule, columns, calendar, paused_now, rule.fraction(due_soon_fraction))
+        for version, takes in _later_versions(rule, columns):
+            later = _state(version, columns, calendar, paused_now, version.fraction(due_soon_fraction))
+            state = ClockState(rule.key, *(np.where(takes, getattr(later, f), getattr(state, f))
+                                           for f in _STATE_ARRAYS))
+        out.append(state)
     return out
+
+
+_STATE_ARRAYS = ("started", "start", "due", "soon", "stop", "paused", "late", "missing")
+
+
+def _state(rule: ClockRule, columns: _Columns, calendar: WorkingCalendar, paused_now: np.ndarray,
+           fraction: float) -> ClockState:
+    due, missing = _due(rule, columns, calendar)
+    due, paused = _holds(rule, columns.frame, due, paused_now)
+    starts, stops = columns.ns(rule.start.value), columns.ns(rule.stop.value)
+    if rule.unit is Unit.HOURS and not (rule.pausable or rule.regulatory):
+        soon = due - int(rule.target * 3600 * _S * fraction)
+    else:
+        soon = due - ((due - starts) * fraction).astype(np.int64)
+    missing = np.zeros(len(columns.frame), bool) if missing is None else missing
+    started = ~columns.unset(rule.start.value)
+    stopped = ~columns.unset(rule.stop.value)
+    due = np.where(missing, _NAT, due)
+    soon = np.where(missing, _NAT, soon)
+    return ClockState(rule.key, started, starts, due, soon, stops, paused & ~stopped,
+                      stopped & ~missing & (stops > due), missing)

@@ -106,20 +106,38 @@ class Channel(Base):
 
 
 class SlaClock(Base):
-    """A deadline clock (SPEC §4): which milestone starts and stops it, its unit and target."""
+    """A deadline clock (SPEC §4): its name and nature; what starts and stops it, its unit and target
+    are its versions (`SlaClockVersion`)."""
 
     __tablename__ = "sla_clocks"
     key: Mapped[str] = mapped_column(String(40), primary_key=True)
     name_zh: Mapped[str] = mapped_column(String(60))
     name_en: Mapped[str] = mapped_column(String(60))
-    unit: Mapped[str] = mapped_column(String(20))
-    target: Mapped[int] = mapped_column(Integer)
-    start_milestone: Mapped[str] = mapped_column(String(40))
-    stop_milestone: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
     pausable: Mapped[bool] = mapped_column(Boolean, default=False)  # stops while waiting for the customer
     regulatory: Mapped[bool] = mapped_column(Boolean, default=False)  # extensions, appraisal/mediation pauses
+
+
+class SlaClockVersion(Base):
+    """One version of a clock's rule: it applies to the cases received from `effective_from` until
+    the next version's (`effective_until`, kept so that SQL can pick a case's version by its
+    received time). A change is a new version from now or a later date; a version in force is never
+    edited, so a running case keeps the deadlines it was received under."""
+
+    __tablename__ = "sla_clock_versions"
+    __table_args__ = (UniqueConstraint("clock_key", "effective_from", name="uq_sla_clock_versions_from"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clock_key: Mapped[str] = mapped_column(ForeignKey("sla_clocks.key"))
+    effective_from: Mapped[datetime] = mapped_column(DateTime)
+    effective_until: Mapped[datetime | None] = mapped_column(DateTime)
+    unit: Mapped[str] = mapped_column(String(20))
+    target: Mapped[int] = mapped_column(Integer)
+    start_milestone: Mapped[str] = mapped_column(String(40))
+    stop_milestone: Mapped[str] = mapped_column(String(40))
+    due_soon_percent: Mapped[int | None] = mapped_column(Integer)   # None: the portal's 临期 threshold
+    created_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str | None] = mapped_column(String(80))
 
 
 class AuthorityLevel(Base):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portal.domain import clocks as clock_rules
 from portal.domain.calendar import WorkingCalendar
-from portal.domain.clocks import Badge, Explanation, Milestone
+from portal.domain.clocks import Badge, ClockRule, Explanation, Milestone
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
@@ -21,7 +21,8 @@ from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock, Category, Channel, ComplainedStaff,
                                        Complaint,
-                                       ComplaintDepartment, Department, Event, FollowUp, Reminder, ResponsibilityShare, User)
+                                       ComplaintDepartment, Department, Event, FollowUp, Reminder, ResponsibilityShare,
+                                       SlaClockVersion, User)
 from portal.services import rules
 from portal.services.actors import Actor
 from portal.services.rules import ClockInfo
@@ -76,6 +77,14 @@ class LedgerFilter:
 
 _OPEN = [s.value for s in OPEN_STATES]
 BADGE_FILTERS = ("overdue", "due_soon", "paused", "calendar_missing")
+
+
+def case_clock_version() -> ColumnElement[bool]:
+    """Join condition: the version of its clock's rule a stored clock is governed by (the one in force
+    when its case was received)."""
+    return and_(SlaClockVersion.clock_key == CaseClock.clock_key,
+                SlaClockVersion.effective_from <= CaseClock.case_received_at,
+                or_(SlaClockVersion.effective_until.is_(None), CaseClock.case_received_at < SlaClockVersion.effective_until))
 
 
 def running_clock_condition(badge: str, now: datetime) -> ColumnElement[bool]:
@@ -376,6 +385,7 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
 @dataclass(frozen=True)
 class ClockStatus:
     info: ClockInfo
+    rule: ClockRule             # the version the case is governed by
     badge: Badge
     start: datetime | None
     stop: datetime | None
@@ -534,14 +544,15 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
                                   complaint.regulatory_extension_days)
         statuses = []
         for info in clocks:
-            start = getattr(complaint, info.rule.start.value)
-            stop = getattr(complaint, info.rule.stop.value)
-            badge, due = clock_rules.badge_one(info.rule, start, stop, now, calendar, fraction, holds)
-            explanation = (clock_rules.explain(info.rule.unit, info.rule.target, start, calendar)
+            rule = info.rule.for_received(complaint.received_at)     # the version the case was received under
+            start = getattr(complaint, rule.start.value)
+            stop = getattr(complaint, rule.stop.value)
+            badge, due = clock_rules.badge_one(rule, start, stop, now, calendar, fraction, holds)
+            explanation = (clock_rules.explain(rule.unit, rule.target, start, calendar)
                            if start is not None else None)
-            if explanation is not None and explanation.due is not None and holds.shift(info.rule):
-                explanation = replace(explanation, due=due, shifted=holds.shift(info.rule))
-            statuses.append(ClockStatus(info, badge, start, stop, due, explanation))
+            if explanation is not None and explanation.due is not None and holds.shift(rule):
+                explanation = replace(explanation, due=due, shifted=holds.shift(rule))
+            statuses.append(ClockStatus(info, rule, badge, start, stop, due, explanation))
         return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
                         masked, category.code, channel.code, departments, list(staff), statuses,
                         events, attachments, handling, original, repeats)

@@ -16,11 +16,11 @@ from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, Department, Event, Reminder,
-                                       SlaClock, User)
+                                       SlaClockVersion, User)
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.queries import running_clock_condition
+from portal.services.queries import case_clock_version, running_clock_condition
 
 
 def _owned_by_department(*, late: bool):  # noqa: ANN202
@@ -31,7 +31,7 @@ def _owned_by_department(*, late: bool):  # noqa: ANN202
     for milestone, column in CHASED_DEPARTMENT_STEPS.items():
         own = getattr(ComplaintDepartment, column)
         pending = own.is_(None) | (own > CaseClock.due_at) if late else own.is_(None)
-        parts.append(and_(SlaClock.stop_milestone == milestone.value, pending))
+        parts.append(and_(SlaClockVersion.stop_milestone == milestone.value, pending))
     return or_(*parts)
 
 
@@ -55,7 +55,7 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
             return (select(CaseClock.complaint_id, ComplaintDepartment.department_id, CaseClock.clock_key,
                            CaseClock.due_at)
                     .join(Complaint, Complaint.id == CaseClock.complaint_id)
-                    .join(SlaClock, SlaClock.key == CaseClock.clock_key)
+                    .join(SlaClockVersion, case_clock_version())
                     .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
                     .where(*conditions, not_issued(kind)))
 

@@ -1,7 +1,7 @@
 """Business rules stored as rows: clocks, thresholds, limits, reference lists, the calendar."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
@@ -14,7 +14,7 @@ from portal.domain.severity import MajorThresholds
 from portal.domain.validation import AttachmentLimits
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CalendarDayRow, Category, Channel, Department, Setting,
-                                       SlaClock, User)
+                                       SlaClock, SlaClockVersion, User)
 
 
 @dataclass(frozen=True)
@@ -68,10 +68,21 @@ def attachment_limits(values: dict[str, str]) -> AttachmentLimits:
 
 
 def clock_infos(session: Session) -> list[ClockInfo]:
-    rows = session.scalars(select(SlaClock).where(SlaClock.active).order_by(SlaClock.sort))
-    return [ClockInfo(ClockRule(r.key, Unit(r.unit), r.target, Milestone(r.start_milestone),
-                                Milestone(r.stop_milestone), r.pausable, r.regulatory), r.name_zh, r.name_en)
-            for r in rows]
+    """Every active clock with its versions (the first in force, then those taking over later)."""
+    clocks = session.scalars(select(SlaClock).where(SlaClock.active).order_by(SlaClock.sort)).all()
+    versions: dict[str, list[SlaClockVersion]] = {}
+    for row in session.scalars(select(SlaClockVersion).order_by(SlaClockVersion.clock_key,
+                                                                SlaClockVersion.effective_from)):
+        versions.setdefault(row.clock_key, []).append(row)
+    out = []
+    for clock in clocks:
+        rules = [ClockRule(clock.key, Unit(v.unit), v.target, Milestone(v.start_milestone), Milestone(v.stop_milestone),
+                           clock.pausable, clock.regulatory,
+                           None if v.due_soon_percent is None else v.due_soon_percent / 100, v.effective_from)
+                 for v in versions.get(clock.key, [])]
+        if rules:
+            out.append(ClockInfo(replace(rules[0], later=tuple(rules[1:])), clock.name_zh, clock.name_en))
+    return out
 
 
 def load_clocks(uow: UnitOfWork) -> list[ClockInfo]:

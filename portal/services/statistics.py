@@ -21,13 +21,13 @@ from portal.domain.statistics import (SETTING_OF, CompileStatus, Indicator, Peri
                                       early_warnings, nearest_rank_index, rate, trend_months)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
-                                       FollowUp, Rectification, Reminder, SlaClock, StatsSnapshot, User)
+                                       FollowUp, Rectification, Reminder, SlaClockVersion, StatsSnapshot, User)
 from portal.domain.clocks import DEPARTMENT_STEPS
 from portal.services import rules
 from portal.services.dues import CLOSURE_CLOCK
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.queries import running_clock_condition
+from portal.services.queries import case_clock_version, running_clock_condition
 
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
@@ -193,13 +193,14 @@ def _departments(session, conditions, period, codes) -> tuple[list[dict], list[d
         .group_by(ResponsibilityShare.department_id)).all()
     responsible = {d: int(n) for d, n, _ in shares}
     weight = {d: int(w or 0) for d, _, w in shares}
-    own_clocks = list(session.scalars(select(SlaClock.key).where(SlaClock.active,
-                                                                  SlaClock.stop_milestone.in_(DEPARTMENT_MILESTONES))))
+    # The clocks a department answers for: those stopping at its own step, under the version of the
+    # rule each case was received under.
     sla_query = (select(ComplaintDepartment.department_id, func.count(),
                         func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
                  .select_from(CaseClock)
+                 .join(SlaClockVersion, case_clock_version())
                  .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
-                 .where(CaseClock.clock_key.in_(own_clocks), _in(CaseClock.stopped_at, period),
+                 .where(SlaClockVersion.stop_milestone.in_(DEPARTMENT_MILESTONES), _in(CaseClock.stopped_at, period),
                         CaseClock.late.is_not(None)))
     if conditions:
         sla_query = sla_query.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
