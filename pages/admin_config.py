@@ -10,8 +10,9 @@ import streamlit as st
 
 from portal.domain.configuration import PENALTY_TYPES, TABLE
 from portal.domain.errors import DomainError
-from portal.i18n.format import fmt_time
-from portal.services import configuration
+from portal.domain.clocks import Milestone
+from portal.i18n.format import fmt_time, unit_text
+from portal.services import configuration, rules
 from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, reference_changed, say, t, uow
@@ -107,15 +108,101 @@ def editor(table: str) -> None:
             st.rerun()
 
 
+UNITS = ("hours", "days", "working_days")
+MILESTONES = [m.value for m in Milestone]
+
+
+def clock_editor() -> None:
+    """时限规则: a change takes effect for complaints received from its date; running cases keep theirs."""
+    rows = configuration.load_clocks(uow(), actor=actor, now=now())
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "clock", [r["name_en" if lang() == "en" else "name_zh"] for r in rows])
+    frame["target"] = frame["target"].astype("Int64")
+    frame["due_soon_percent"] = frame["due_soon_percent"].astype("Int64")
+    st.caption(t("config.help.clocks"))
+    edited = st.data_editor(
+        frame, key="config_clocks", hide_index=True, width="stretch", num_rows="fixed",
+        column_order=["clock", "unit", "target", "start_milestone", "stop_milestone", "due_soon_percent",
+                      "effective_date"],
+        column_config={
+            "clock": st.column_config.TextColumn(t("config.col.clock"), width=120, disabled=True),
+            "unit": st.column_config.SelectboxColumn(t("config.col.unit"), width=100, options=list(UNITS),
+                                                     required=True,
+                                                     format_func=lambda v: t(f"config.clock.unit.{v}")),
+            "target": st.column_config.NumberColumn(t("config.col.target"), width=80, min_value=1, step=1,
+                                                    format="%d", required=True),
+            "start_milestone": st.column_config.SelectboxColumn(
+                t("config.col.start_milestone"), width=200, options=MILESTONES, required=True,
+                format_func=lambda v: t(f"milestone.{v}")),
+            "stop_milestone": st.column_config.SelectboxColumn(
+                t("config.col.stop_milestone"), width=200, options=MILESTONES, required=True,
+                format_func=lambda v: t(f"milestone.{v}")),
+            "due_soon_percent": st.column_config.NumberColumn(t("config.col.due_soon_percent"), width=120,
+                                                              min_value=1, max_value=99, step=1, format="%d"),
+            "effective_date": st.column_config.DateColumn(t("config.col.effective_date"), width=160,
+                                                          format="YYYY-MM-DD"),
+        })
+    refused = st.session_state.get("config_refusals_clocks")
+    if refused:
+        st.error(t("config.refused", count=len(refused)))
+        st.dataframe(pd.DataFrame({
+            t("config.row"): [t("config.whole_table") if r.row == TABLE else rows[r.row]["name_en" if lang() == "en"
+                                                                                      else "name_zh"] for r in refused],
+            t("config.column"): [t(f"config.col.{r.field}") for r in refused],
+            t("config.reason"): [say(r.message) for r in refused],
+        }), hide_index=True, width="stretch")
+    if st.button(t("config.save"), key="config_save_clocks", type="primary"):
+        wanted = []
+        for record in edited.drop(columns=["clock"]).to_dict("records"):
+            row = {k: (None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+                       else v) for k, v in record.items()}
+            if isinstance(row.get("effective_date"), pd.Timestamp):
+                row["effective_date"] = row["effective_date"].date()
+            for column in ("target", "due_soon_percent"):
+                if row.get(column) is not None:
+                    row[column] = int(row[column])
+            wanted.append(row)
+        try:
+            changed = configuration.save_clocks(uow(), actor=actor, rows=wanted, now=now())
+        except ConfigurationRefused as refusal:
+            st.session_state["config_refusals_clocks"] = refusal.refusals
+            st.rerun()
+        except DomainError as refusal:
+            st.error(say(refusal.message))
+        else:
+            st.session_state.pop("config_refusals_clocks", None)
+            st.session_state.pop("config_clocks", None)
+            reference_changed()
+            st.session_state["notice"] = t("config.saved", count=changed) if changed else t("config.unchanged")
+            st.rerun()
+    st.markdown(f"**{t('config.clock.history')}**")
+    history = configuration.clock_history(uow(), actor=actor, now=now())
+    st.dataframe(pd.DataFrame({
+        t("config.col.clock"): [v.name_en if lang() == "en" else v.name_zh for v in history],
+        t("config.clock.status"): [t("config.clock.pending") if v.pending else t("config.clock.in_force")
+                                   for v in history],
+        t("config.clock.for_cases"): [fmt_time(v.effective_from) if v.created_by else t("config.clock.seeded")
+                                      for v in history],
+        t("config.clock.until"): [fmt_time(v.effective_until) if v.effective_until else "—" for v in history],
+        t("config.col.target"): [unit_text(v.unit, v.target, lang()) for v in history],
+        t("config.col.start_milestone"): [t(f"milestone.{v.start_milestone}") for v in history],
+        t("config.col.stop_milestone"): [t(f"milestone.{v.stop_milestone}") for v in history],
+        t("config.col.due_soon_percent"): ["—" if v.due_soon_percent is None else f"{v.due_soon_percent}%"
+                                           for v in history],
+        t("config.clock.by"): [v.created_by or "—" for v in history],
+    }), hide_index=True, width="stretch")
+
+
 # A key keeps the open tab when a notice above it comes and goes between runs.
-tabs = st.tabs([t(f"config.tab.{name}") for name in EDITABLE] + [t("config.tab.log")], key="config_tabs")
-for name, tab in zip(EDITABLE, tabs):
+TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:])
+tabs = st.tabs([t(f"config.tab.{name}") for name in TABS] + [t("config.tab.log")], key="config_tabs")
+for name, tab in zip(TABS, tabs):
     with tab:
-        editor(name)
+        clock_editor() if name == "clocks" else editor(name)
 
 with tabs[-1]:
     left, right = st.columns(2)
-    which = left.selectbox(t("config.log.table"), [None, *EDITABLE], key="config_log_table",
+    which = left.selectbox(t("config.log.table"), [None, *TABS], key="config_log_table",
                            format_func=lambda v: t("ledger.any") if v is None else t(f"config.tab.{v}"))
     who = right.text_input(t("config.log.who"), key="config_log_who")
     changes = configuration.change_log(uow(), actor=actor, table=which, who=who.strip() or None)
@@ -129,6 +216,10 @@ with tabs[-1]:
                 return t("yes") if value else t("no")
             if column == "penalty_type":
                 return t(f"penalty.{value}")
+            if column == "unit":
+                return t(f"config.clock.unit.{value}")
+            if column in ("start_milestone", "stop_milestone"):
+                return t(f"milestone.{value}")
             return str(value)
 
         def describe(values: dict | None) -> str:
@@ -140,8 +231,11 @@ with tabs[-1]:
         def row_name(change) -> str:  # noqa: ANN001
             if change.table in ("warnings", "parameters"):
                 return t(f"param.{change.key}")
+            if change.table == "clocks":
+                return clock_names.get(change.key, change.key)
             return str(change.after.get("name_en" if lang() == "en" else "name_zh") or change.key)
 
+        clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
         st.dataframe(pd.DataFrame({
             t("case.event.at"): [fmt_time(c.at) for c in changes],
             t("case.event.actor"): [c.actor for c in changes],

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from portal.domain.clocks import Milestone, stops_after
 from portal.domain.errors import Message
 from portal.domain.text import clean_text
 
@@ -238,4 +240,43 @@ def validate_parameters(rows: list[dict]) -> list[Refusal]:
             key = "config.whole_number" if kind == "whole" else "config.number_range"
             out.append(Refusal(index, "value", Message(key, {"low": f"{low.normalize():f}",
                                                             "high": f"{high.normalize():f}"})))
+    return out
+
+
+# -- clock rules (SPEC §4, §8) --
+
+CLOCK_TARGET_LIMITS = {"hours": 8760, "days": 366, "working_days": 250}   # at most about a year
+
+
+def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) -> list[Refusal]:
+    """时限规则: for each clock its unit, target, start and stop events, its own 临期 percentage (empty:
+    the portal's) and the date the change takes effect (empty: at once; never before today, so a case
+    already received keeps its rule). A clock must stop after it starts on the process (else it never
+    stops); the regulator's clock keeps the regulation's events and calendar days (CBIRC 2020 No.3
+    art.18, 43). `current`: key → the clock's nature (`regulatory`)."""
+    out: list[Refusal] = []
+    for index, row in enumerate(rows):
+        unit = row.get("unit")
+        if unit not in CLOCK_TARGET_LIMITS:
+            out.append(Refusal(index, "unit", Message("form.bad_value")))
+        else:
+            _whole(row, "target", index, out, low=1, high=CLOCK_TARGET_LIMITS[unit])
+        start, stop = row.get("start_milestone"), row.get("stop_milestone")
+        known = {m.value for m in Milestone}
+        for field, value in (("start_milestone", start), ("stop_milestone", stop)):
+            if value not in known:
+                out.append(Refusal(index, field, Message("form.bad_value")))
+        if start in known and stop in known and Milestone(stop) not in stops_after(Milestone(start)):
+            out.append(Refusal(index, "stop_milestone", Message("config.clock.never_stops",
+                                                                {"start": start, "stop": stop})))
+        if row.get("due_soon_percent") is not None:
+            _whole(row, "due_soon_percent", index, out, low=1, high=99)
+        effective = row.get("effective_date")
+        if effective is not None and (not isinstance(effective, date) or isinstance(effective, datetime)):
+            out.append(Refusal(index, "effective_date", Message("form.bad_value")))
+        elif effective is not None and effective < today:
+            out.append(Refusal(index, "effective_date", Message("config.clock.past_date")))
+        if (current.get(row.get("key")) or {}).get("regulatory") and (
+                unit != "days" or start != Milestone.RECEIVED.value or stop != Milestone.DECISION_TOLD.value):
+            out.append(Refusal(index, "unit", Message("config.clock.regulatory_fixed")))
     return out

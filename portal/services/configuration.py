@@ -4,7 +4,7 @@ event holding each changed row before and after; nothing is ever deleted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,7 @@ from portal.domain.errors import DomainError, Message, PermissionDenied
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, Department, Event,
-                                       PenaltyStandard, Setting, User, UserRole)
+                                       PenaltyStandard, Setting, SlaClock, SlaClockVersion, User, UserRole)
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import jsonable, record_event
 
@@ -221,3 +221,130 @@ def change_log(uow: UnitOfWork, *, actor: Actor, table: str | None = None, who: 
             for key, after in (changes or {}).get("after", {}).items():
                 out.append(Change(at, label, name, key, (changes.get("before") or {}).get(key), after))
         return out
+
+
+# -- 时限规则: clock rules with effective dates --
+
+CLOCK_FIELDS = ("unit", "target", "start_milestone", "stop_milestone", "due_soon_percent")
+
+
+@dataclass(frozen=True)
+class ClockVersionView:
+    key: str
+    name_zh: str
+    name_en: str
+    effective_from: datetime
+    effective_until: datetime | None
+    unit: str
+    target: int
+    start_milestone: str
+    stop_milestone: str
+    due_soon_percent: int | None
+    created_by: str | None
+    pending: bool                   # takes effect later
+
+
+def _versions(session) -> dict[str, list[SlaClockVersion]]:  # noqa: ANN001
+    out: dict[str, list[SlaClockVersion]] = {}
+    for row in session.scalars(select(SlaClockVersion).order_by(SlaClockVersion.clock_key,
+                                                                SlaClockVersion.effective_from)):
+        out.setdefault(row.clock_key, []).append(row)
+    return out
+
+
+def _values(version: SlaClockVersion) -> dict:
+    return {f: getattr(version, f) for f in CLOCK_FIELDS}
+
+
+def load_clocks(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[dict]:
+    """One row per clock, as the editor shows it: the newest version's values; its effective date
+    when it takes effect later (empty when it is in force)."""
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        versions = _versions(session)
+        out = []
+        for clock in session.scalars(select(SlaClock).where(SlaClock.active).order_by(SlaClock.sort)):
+            newest = versions[clock.key][-1]
+            out.append({"key": clock.key, "name_zh": clock.name_zh, "name_en": clock.name_en,
+                        "regulatory": clock.regulatory, **_values(newest),
+                        "effective_date": newest.effective_from.date() if newest.effective_from > now else None})
+        return out
+
+
+def clock_history(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[ClockVersionView]:
+    """Every version of every clock, newest first within a clock: what governs which cases."""
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        versions = _versions(session)
+        out = []
+        for clock in session.scalars(select(SlaClock).order_by(SlaClock.sort)):
+            for v in reversed(versions.get(clock.key, [])):
+                out.append(ClockVersionView(clock.key, clock.name_zh, clock.name_en, v.effective_from,
+                                            v.effective_until, v.unit, v.target, v.start_milestone,
+                                            v.stop_milestone, v.due_soon_percent, v.created_by,
+                                            v.effective_from > now))
+        return out
+
+
+def _clock_row(row: dict) -> dict:
+    """An edited clock row as plain values (whole numbers whole, an empty percentage None)."""
+    out = dict(row)
+    for field in ("target", "due_soon_percent"):
+        value = out.get(field)
+        if isinstance(value, float) and value.is_integer():
+            out[field] = int(value)
+        elif isinstance(value, float) and value != value:
+            out[field] = None
+    if isinstance(out.get("effective_date"), datetime):
+        out["effective_date"] = out["effective_date"].date()
+    return out
+
+
+def save_clocks(uow: UnitOfWork, *, actor: Actor, rows: list[dict], now: datetime) -> int:
+    """Save changed clock rules as versions (SPEC §8): a change to a rule in force is a new version
+    from `now` (or from 00:00 of a later effective date); a version not yet in force is edited in
+    place. A version in force is never changed, so cases received under it keep their deadlines.
+    One transaction, one audit event. Returns how many clocks changed."""
+    rows = [_clock_row(r) for r in rows]
+    with uow.write() as session:
+        user = fresh_actor(session, actor, Role.ADMIN)
+        clocks = {c.key: c for c in session.scalars(select(SlaClock).where(SlaClock.active))}
+        refusals = rules_of.validate_clocks(rows, current={k: {"regulatory": c.regulatory} for k, c in clocks.items()},
+                                            today=now.date())
+        if sorted(str(r.get("key")) for r in rows) != sorted(clocks):
+            refusals.append(rules_of.Refusal(rules_of.TABLE, "key", Message("config.fixed_keys")))
+        if refusals:
+            raise ConfigurationRefused(refusals)
+        versions = _versions(session)
+        before, after = {}, {}
+        for row in rows:
+            key, wanted = row["key"], {f: row.get(f) for f in CLOCK_FIELDS}
+            effective = row.get("effective_date")
+            starts = now if effective is None or effective <= now.date() else datetime.combine(effective, time())
+            newest = versions[key][-1]
+            # Not yet in force (or set this very instant with no case received since): nothing is governed by it.
+            pending = newest.effective_from > now or (newest.effective_from == now and session.scalar(
+                select(func.count()).select_from(Complaint).where(Complaint.received_at >= now)) == 0)
+            if _values(newest) == wanted and (not pending or newest.effective_from == starts):
+                continue
+            old = {**_values(newest), "effective_from": newest.effective_from}
+            if pending:                                   # not yet in force: no case is governed by it
+                target = newest
+            else:
+                target = SlaClockVersion(clock_key=key)
+                session.add(target)
+                versions[key].append(target)
+            for field, value in wanted.items():
+                setattr(target, field, value)
+            target.effective_from, target.created_at, target.created_by = starts, now, user.username
+            before[key], after[key] = old, {**wanted, "effective_from": starts}
+            chain = sorted(versions[key], key=lambda v: v.effective_from)
+            for version, following in zip(chain, [*chain[1:], None]):
+                version.effective_until = following.effective_from if following else None
+        if not after:
+            return 0
+        record_event(session, actor=user, at=now, action="config.save", comment="clocks",
+                     changes={"table": "clocks", "before": jsonable(before), "after": jsonable(after)})
+        return len(after)

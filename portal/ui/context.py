@@ -115,7 +115,7 @@ def t(key: str, **params) -> str:  # noqa: ANN003
     return translate(key, lang(), **params)
 
 
-TRANSLATED_PARAMS = ("action", "state", "kind")     # catalogue codes that `render` translates
+TRANSLATED_PARAMS = ("action", "state", "kind", "start", "stop")   # catalogue codes that `render` translates
 
 
 def say(message: Message) -> str:

@@ -66,3 +66,42 @@ def test_the_administrator_changes_a_users_roles_in_the_page(page_db):
     at.button(key="FormSubmitter:duties_techhandler-保存").click().run()
     assert "已更新 techhandler 的角色与部门，下次操作起生效。" in texts(at)
     assert load_actor(page_db, "techhandler").approval_level == "dept_manager"
+
+
+def _versions(page_db) -> list[tuple[str, int]]:
+    from portal.persistence.models import SlaClockVersion
+    with page_db.read() as session:
+        return sorted(session.execute(select(SlaClockVersion.clock_key, SlaClockVersion.target)).all())
+
+
+def test_the_administrator_sets_a_new_clock_target_as_a_version_from_now(page_db):
+    at = app_as("admin", page_path("admin_config"))
+    assert not at.exception, at.exception
+    assert "每条时限的计时单位、目标、起止事件" in texts(at)
+    at.session_state["config_clocks"] = {"edited_rows": {"0": {"target": 8}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_clocks").click().run()
+    assert not at.exception, at.exception
+    assert "已保存 1 行修改，并记入变更记录。" in texts(at)
+    assert ("acknowledge", 8) in _versions(page_db) and ("acknowledge", 24) in _versions(page_db)
+    history = next(df.value for df in at.dataframe if "适用于此时间起收到的投诉" in df.value.columns)
+    ack = history[history["时限"] == "确认受理"]
+    assert list(ack["目标"]) == ["8 小时", "24 小时"] and list(ack["状态"]) == ["适用中", "适用中"]
+    assert list(ack["设置人"]) == ["admin", "—"]
+    log = next(df.value for df in at.dataframe if "修改后" in df.value.columns)
+    assert log.iloc[0]["配置表"] == "时限规则" and log.iloc[0]["行"] == "确认受理"
+    assert "目标：8" in log.iloc[0]["修改后"] and "计时单位：小时" in log.iloc[0]["修改后"]
+
+
+def test_a_clock_that_would_never_stop_is_refused_with_its_reason(page_db):
+    at = app_as("admin", page_path("admin_config"))
+    closure = 5                       # 结案: received order of the seeded clocks
+    at.session_state["config_clocks"] = {"edited_rows": {str(closure): {"stop_milestone": "accepted_at"}},
+                                         "added_rows": [], "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_clocks").click().run()
+    assert "配置未保存：有 1 处需要修改（见下表）。" in texts(at)
+    refusal = next(df.value for df in at.dataframe if "原因" in df.value.columns)
+    assert list(refusal["行"]) == ["结案"] and list(refusal["列"]) == ["停止于"]
+    assert "时限从“总经理室受理”开始、在“总经理室受理”停止" in refusal.iloc[0]["原因"]
+    assert len(_versions(page_db)) == 9

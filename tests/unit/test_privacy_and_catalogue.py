@@ -1,4 +1,4 @@
-from portal.domain.clocks import Badge
+from portal.domain.clocks import Badge, Milestone
 from portal.domain.lifecycle import Action, State
 from portal.domain.privacy import mask_id_number, mask_phone, may_see_personal_data, may_view_case
 from portal.domain.roles import Role
@@ -23,11 +23,12 @@ def test_handlers_read_only_their_departments_cases():
     assert not may_view_case([Role.ADMIN], None, [3])
 
 
-def test_both_catalogues_have_the_same_keys_and_name_every_state_action_role_and_badge():
+def test_both_catalogues_have_the_same_keys_and_name_every_state_action_role_badge_and_milestone():
     zh, en = CATALOGUES["zh"], CATALOGUES["en"]
     assert set(zh) == set(en)
     needed = ([f"state.{s.value}" for s in State] + [f"action.{a.value}" for a in Action]
-              + [f"role.{r.value}" for r in Role] + [f"badge.{int(b)}" for b in Badge])
+              + [f"role.{r.value}" for r in Role] + [f"badge.{int(b)}" for b in Badge]
+              + [f"milestone.{m.value}" for m in Milestone])
     assert [k for k in needed if k not in zh] == []
 
 
