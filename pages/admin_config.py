@@ -15,7 +15,7 @@ from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
-from portal.ui.context import lang, now, reference_changed, say, t, uow
+from portal.ui.context import lang, now, reference_changed, said, say, t, uow
 from portal.ui.widgets import show_notice
 
 actor = require_page("admin_config")
@@ -90,7 +90,7 @@ def editor(table: str) -> None:
         st.dataframe(pd.DataFrame({
             t("config.row"): [t("config.whole_table") if r.row == TABLE else str(r.row + 1) for r in refusals],
             t("config.column"): [t(f"config.col.{r.field}") for r in refusals],
-            t("config.reason"): [say(r.message) for r in refusals],
+            t("config.reason"): [said(r.message) for r in refusals],
         }), hide_index=True, width="stretch")
     if st.button(t("config.save"), key=f"config_save_{table}", type="primary"):
         try:
@@ -149,7 +149,7 @@ def clock_editor() -> None:
             t("config.row"): [t("config.whole_table") if r.row == TABLE else rows[r.row]["name_en" if lang() == "en"
                                                                                       else "name_zh"] for r in refused],
             t("config.column"): [t(f"config.col.{r.field}") for r in refused],
-            t("config.reason"): [say(r.message) for r in refused],
+            t("config.reason"): [said(r.message) for r in refused],
         }), hide_index=True, width="stretch")
     if st.button(t("config.save"), key="config_save_clocks", type="primary"):
         wanted = []

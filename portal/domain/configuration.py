@@ -280,3 +280,32 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
                 unit != "days" or start != Milestone.RECEIVED.value or stop != Milestone.DECISION_TOLD.value):
             out.append(Refusal(index, "unit", Message("config.clock.regulatory_fixed")))
     return out
+
+
+# -- a year's calendar set by an administrator (SPEC §4: years the package does not cover yet) --
+
+def validate_year_days(year: int, rows: list[dict]) -> list[Refusal]:
+    """The days of `year` that differ from the ordinary week (Monday–Friday worked): holidays off,
+    with their name, and weekend days worked in exchange (调休上班), with their reason. Each day once,
+    inside the year; a day listed as what it ordinarily is (a weekday worked) is not an exception."""
+    out: list[Refusal] = []
+    seen: dict[date, int] = {}
+    for index, row in enumerate(rows):
+        day = row.get("day")
+        if isinstance(day, datetime):
+            day = day.date()
+        if not isinstance(day, date):
+            out.append(Refusal(index, "day", Message("form.required")))
+            continue
+        if day.year != year:
+            out.append(Refusal(index, "day", Message("config.calendar.other_year", {"year": year})))
+            continue
+        if day in seen:
+            out.append(Refusal(index, "day", Message("config.calendar.duplicate_day",
+                                                     {"day": day.isoformat(), "row": seen[day] + 1})))
+        seen.setdefault(day, index)
+        working = _flag(row, "is_working", index, out)
+        _name(row, "note", 100, index, out)
+        if working and day.weekday() < 5:
+            out.append(Refusal(index, "is_working", Message("config.calendar.ordinary", {"day": day.isoformat()})))
+    return out

@@ -28,11 +28,15 @@ def fmt_times(values: pd.Series) -> pd.Series:
     return text.fillna("—").where(values.notna(), "—")
 
 
+def day_note(note: str, lang: str) -> str:
+    """A calendar day's note: the package's holiday names translated, an administrator's as written."""
+    shown = translate(f"holiday.{note}", lang) if note else ""
+    return note if shown.startswith("holiday.") else shown
+
+
 def fmt_day(day: CalendarDay, lang: str) -> str:
     label = f"{day.day:%Y-%m-%d} {translate(f'weekday.{day.day.weekday()}', lang)}"
-    note = translate(f"holiday.{day.note}", lang) if day.note else ""
-    if note.startswith("holiday."):
-        note = day.note
+    note = day_note(day.note, lang)
     kind = translate(f"day.{day.kind.value}", lang)
     return f"{label} {kind}" + (f"（{note}）" if note else "")
 

@@ -91,3 +91,62 @@ def set_calendar_day(uow: UnitOfWork, *, actor: Actor | None, day: date, is_work
                      changes={"day": day, "before": before,
                               "after": {"is_working": is_working, "kind": kind.value, "note": note}})
         _calendar_changed(session)
+
+
+# -- a year at a time: the year view, and the administrator's days for a year the package lacks --
+
+def calendar_year(uow: UnitOfWork, *, year: int) -> list[dict]:
+    """The loaded days of a year (day, is_working, kind, note, source), in order."""
+    with uow.read() as session:
+        rows = session.execute(select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind,
+                                      CalendarDayRow.note, CalendarDayRow.source)
+                               .where(CalendarDayRow.day.between(date(year, 1, 1), date(year, 12, 31)))
+                               .order_by(CalendarDayRow.day)).all()
+    return [dict(day=d, is_working=w, kind=k, note=n, source=s) for d, w, k, n, s in rows]
+
+
+def set_year(uow: UnitOfWork, *, actor: Actor | None, year: int, exceptions: list[dict], now: datetime) -> int:
+    """Load a whole year the official package does not cover (e.g. once the State Council publishes
+    next year's arrangement): every day is an ordinary weekday or weekend except the listed ones
+    (holidays off, weekend days worked). Refused with reasons per row, nothing saved, if a row is
+    bad or the package covers the year (change an official day one at a time, with `force`).
+    One transaction and one audit event; running working-day deadlines are recomputed. Returns how
+    many days changed."""
+    from portal.domain import configuration as rules_of
+    from portal.services.configuration import ConfigurationRefused
+    if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= now.year + 5:
+        raise DomainError("config.calendar.bad_year", last=now.year + 5)
+    refusals = rules_of.validate_year_days(year, exceptions)
+    if refusals:
+        raise ConfigurationRefused(refusals)
+    listed = {}
+    for row in exceptions:
+        day = row["day"].date() if isinstance(row["day"], datetime) else row["day"]
+        listed[day] = (row["is_working"], clean_text(row["note"]))
+    with uow.write() as session:
+        user = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
+        current = {r.day: r for r in session.scalars(select(CalendarDayRow).where(
+            CalendarDayRow.day.between(date(year, 1, 1), date(year, 12, 31))))}
+        if any(r.source == "package" for r in current.values()):
+            raise DomainError("config.calendar.official_year", year=year)
+        before, after = {}, {}
+        for day in days_of_year(year):
+            is_working, note = listed.get(day, (day.weekday() < 5, ""))
+            kind = classify(day, is_working, note or None).value
+            row = current.get(day)
+            if row is not None and (row.is_working, row.kind, row.note) == (is_working, kind, note):
+                continue
+            if row is None:
+                session.add(CalendarDayRow(day=day, is_working=is_working, kind=kind, note=note, source="admin"))
+            else:
+                before[day] = {"is_working": row.is_working, "kind": row.kind, "note": row.note}
+                row.is_working, row.kind, row.note, row.source = is_working, kind, note, "admin"
+            after[day] = {"is_working": is_working, "kind": kind, "note": note}
+        if not after:
+            return 0
+        special = {d.isoformat(): v for d, v in after.items() if v["kind"] in ("holiday", "makeup")}
+        record_event(session, actor=user, at=now, action="calendar.set_year",
+                     changes={"year": year, "days": len(after), "special": special,
+                              "before": {d.isoformat(): v for d, v in before.items()}})
+        _calendar_changed(session)
+        return len(after)

@@ -118,6 +118,11 @@ def t(key: str, **params) -> str:  # noqa: ANN003
 TRANSLATED_PARAMS = ("action", "state", "kind", "start", "stop")   # catalogue codes that `render` translates
 
 
+def said(message: Message) -> str:
+    """A message for a grid or text cell, which shows text as it is (nothing to escape)."""
+    return render(message, lang())
+
+
 def say(message: Message) -> str:
     """A message for a Markdown element: its parameters (which may hold what a user typed, such
     as a file name) are shown literally."""

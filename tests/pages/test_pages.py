@@ -251,10 +251,10 @@ def test_admin_sets_a_day_of_a_year_the_package_does_not_cover(page_db):
     at = app_as("admin", page_path("admin_calendar"))
     assert not at.exception
     from datetime import date
-    at.date_input[1].set_value(date(2027, 1, 1))
-    at.checkbox[0].uncheck()
-    at.text_input[0].input("2027年元旦")
-    at.button[0].click().run()
+    at.date_input(key="calendar_day").set_value(date(2027, 1, 1))
+    at.checkbox(key="calendar_working").uncheck()
+    at.text_input(key="calendar_note").input("2027年元旦")
+    at.button(key="FormSubmitter:set_day-保存").click().run()
     assert "已保存 2027-01-01" in texts(at)
     with page_db.read() as session:
         row = session.get(CalendarDayRow, date(2027, 1, 1))
@@ -352,3 +352,46 @@ def test_no_calendar_warning_while_every_deadline_is_known(page_db):
                                 severity="general", departments=["operations"], now=wall_now())
     at = app_as("gmo")
     assert not any("尚未载入官方工作日历的年份" in str(w.value) for w in at.warning)
+
+
+def test_the_calendar_shows_a_year_and_takes_a_missing_years_holidays_as_a_table(page_db):
+    from datetime import date
+    from portal.services.calendar import package_years
+    official, missing = package_years()[-1], package_years()[-1] + 1
+    at = app_as("admin", page_path("admin_calendar"))
+    assert not at.exception, at.exception
+    at.selectbox(key="calendar_year").select(official).run()
+    assert f"{official} 年：官方日历" in texts(at)
+    with page_db.read() as session:
+        holidays = session.scalar(select(func.count()).select_from(CalendarDayRow).where(
+            CalendarDayRow.kind == "holiday", CalendarDayRow.day.between(date(official, 1, 1), date(official, 12, 31))))
+    assert next(m for m in at.metric if m.label == "节假日").value == str(holidays)
+    special = next(df.value for df in at.dataframe if "来源" in df.value.columns)
+    assert f"{official}-10-01" in special.iloc[:, 0].str.cat() and set(special["来源"]) == {"官方数据包"}
+    assert "国庆节" in set(special["说明"])
+    assert not any(b.key == "calendar_save_year" for b in at.button)   # an official year: one day at a time
+
+    at.selectbox(key="calendar_year").select(missing).run()
+    assert f"{missing} 年的日历尚未载入" in texts(at)
+    assert next(m for m in at.metric if m.label == "未载入").value == str((date(missing + 1, 1, 1) - date(missing, 1, 1)).days)
+    at.session_state[f"calendar_year_editor_{missing}"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"day": f"{missing}-01-01", "is_working": False, "note": "元旦"},
+        {"day": f"{missing}-01-04", "is_working": True, "note": "上班"}]}      # a Monday: ordinary, refused
+    at.run()
+    at.button(key="calendar_save_year").click().run()
+    assert "配置未保存：有 1 处需要修改（见下表）。" in texts(at)
+    refusal = next(df.value for df in at.dataframe if "原因" in df.value.columns)
+    assert list(refusal["行"]) == ["2"] and "平常的工作日" in refusal.iloc[0]["原因"]
+    with page_db.read() as session:
+        assert session.get(CalendarDayRow, date(missing, 1, 1)) is None
+
+    at.session_state[f"calendar_year_editor_{missing}"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"day": f"{missing}-01-01", "is_working": False, "note": "元旦"}]}
+    at.run()
+    at.button(key="calendar_save_year").click().run()
+    assert not at.exception, at.exception
+    assert f"已保存 {missing} 年日历" in texts(at)
+    assert f"{missing} 年：由系统管理员设置。" in texts(at)
+    with page_db.read() as session:
+        day = session.get(CalendarDayRow, date(missing, 1, 1))
+        assert (day.kind, day.source, day.note) == ("holiday", "admin", "元旦")
