@@ -118,7 +118,9 @@ def clock_editor() -> None:
     frame = pd.DataFrame(rows)
     frame.insert(0, "clock", [r["name_en" if lang() == "en" else "name_zh"] for r in rows])
     frame["target"] = frame["target"].astype("Int64")
-    frame["due_soon_percent"] = frame["due_soon_percent"].astype("Int64")
+    # Empty cells as empty text (a grid shows a missing value as "None"): typed, checked by the service.
+    frame["due_soon_percent"] = ["" if v is None else str(v) for v in frame["due_soon_percent"]]
+    frame["effective_date"] = ["" if v is None else v.isoformat() for v in frame["effective_date"]]
     st.caption(t("config.help.clocks"))
     edited = st.data_editor(
         frame, key="config_clocks", hide_index=True, width="stretch", num_rows="fixed",
@@ -137,10 +139,10 @@ def clock_editor() -> None:
             "stop_milestone": st.column_config.SelectboxColumn(
                 t("config.col.stop_milestone"), width=200, options=MILESTONES, required=True,
                 format_func=lambda v: t(f"milestone.{v}")),
-            "due_soon_percent": st.column_config.NumberColumn(t("config.col.due_soon_percent"), width=120,
-                                                              min_value=1, max_value=99, step=1, format="%d"),
-            "effective_date": st.column_config.DateColumn(t("config.col.effective_date"), width=160,
-                                                          format="YYYY-MM-DD"),
+            "due_soon_percent": st.column_config.TextColumn(t("config.col.due_soon_percent"), width=120,
+                                                            max_chars=3),
+            "effective_date": st.column_config.TextColumn(t("config.col.effective_date"), width=180,
+                                                          max_chars=10),
         })
     refused = st.session_state.get("config_refusals_clocks")
     if refused:
@@ -154,13 +156,10 @@ def clock_editor() -> None:
     if st.button(t("config.save"), key="config_save_clocks", type="primary"):
         wanted = []
         for record in edited.drop(columns=["clock"]).to_dict("records"):
-            row = {k: (None if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
-                       else v) for k, v in record.items()}
-            if isinstance(row.get("effective_date"), pd.Timestamp):
-                row["effective_date"] = row["effective_date"].date()
-            for column in ("target", "due_soon_percent"):
-                if row.get(column) is not None:
-                    row[column] = int(row[column])
+            row = {k: (None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v)
+                   for k, v in record.items()}
+            if row.get("target") is not None:
+                row["target"] = int(row["target"])
             wanted.append(row)
         try:
             changed = configuration.save_clocks(uow(), actor=actor, rows=wanted, now=now())
@@ -198,7 +197,10 @@ TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:])
 tabs = st.tabs([t(f"config.tab.{name}") for name in TABS] + [t("config.tab.log")], key="config_tabs")
 for name, tab in zip(TABS, tabs):
     with tab:
-        clock_editor() if name == "clocks" else editor(name)
+        if name == "clocks":
+            clock_editor()
+        else:
+            editor(name)
 
 with tabs[-1]:
     left, right = st.columns(2)

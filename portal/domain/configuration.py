@@ -273,7 +273,7 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
             _whole(row, "due_soon_percent", index, out, low=1, high=99)
         effective = row.get("effective_date")
         if effective is not None and (not isinstance(effective, date) or isinstance(effective, datetime)):
-            out.append(Refusal(index, "effective_date", Message("form.bad_value")))
+            out.append(Refusal(index, "effective_date", Message("config.clock.bad_date")))
         elif effective is not None and effective < today:
             out.append(Refusal(index, "effective_date", Message("config.clock.past_date")))
         if (current.get(row.get("key")) or {}).get("regulatory") and (

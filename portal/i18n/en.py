@@ -1073,4 +1073,5 @@ EN: dict[str, str] = {
     'config.calendar.official_year': '{year} has the official calendar: override its days one at a time below.',
     'config.calendar.bad_year': 'The year must be between 2000 and {last}.',
     'action.calendar.set_year': 'Set a year of the calendar',
+    'config.clock.bad_date': 'Write the date as 2027-01-01, or leave it empty for at once.',
 }

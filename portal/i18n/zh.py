@@ -1088,4 +1088,5 @@ ZH: dict[str, str] = {
     'config.calendar.official_year': '{year} 年已有官方日历：请用下方“设置某一天”逐日覆盖。',
     'config.calendar.bad_year': '年份须在 2000 至 {last} 之间。',
     'action.calendar.set_year': '设置全年日历',
+    'config.clock.bad_date': '日期格式应为“2027-01-01”，或留空表示立即生效。',
 }

@@ -4,7 +4,7 @@ event holding each changed row before and after; nothing is ever deleted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal.domain import configuration as rules_of
 from portal.domain.errors import DomainError, Message, PermissionDenied
 from portal.domain.roles import Role
+from portal.domain.text import clean_code
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, Department, Event,
                                        PenaltyStandard, Setting, SlaClock, SlaClockVersion, User, UserRole)
@@ -289,17 +290,30 @@ def clock_history(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Clock
 
 
 def _clock_row(row: dict) -> dict:
-    """An edited clock row as plain values (whole numbers whole, an empty percentage None)."""
+    """An edited clock row as plain values: whole numbers whole, empty text None, typed numbers and
+    dates (2027-01-01) read; what cannot be read is left for the validator to refuse."""
     out = dict(row)
-    for field in ("target", "due_soon_percent"):
+    for field in ("target", "due_soon_percent", "effective_date"):
         value = out.get(field)
+        if isinstance(value, str):
+            value = clean_code(value) or None         # full-width digits are digits; blank is empty
+            if value is not None:
+                try:
+                    value = date.fromisoformat(value) if field == "effective_date" else int(value)
+                except ValueError:
+                    pass
         if isinstance(value, float) and value.is_integer():
-            out[field] = int(value)
+            value = int(value)
         elif isinstance(value, float) and value != value:
-            out[field] = None
-    if isinstance(out.get("effective_date"), datetime):
-        out["effective_date"] = out["effective_date"].date()
+            value = None
+        if isinstance(value, datetime):
+            value = value.date()
+        out[field] = value
     return out
+
+
+def _received_since(session, instant: datetime) -> bool:  # noqa: ANN001
+    return session.scalar(select(Complaint.id).where(Complaint.received_at >= instant).limit(1)) is not None
 
 
 def save_clocks(uow: UnitOfWork, *, actor: Actor, rows: list[dict], now: datetime) -> int:
@@ -318,15 +332,20 @@ def save_clocks(uow: UnitOfWork, *, actor: Actor, rows: list[dict], now: datetim
         if refusals:
             raise ConfigurationRefused(refusals)
         versions = _versions(session)
+        # "At once" is this minute (received times are kept to the minute, so a complaint registered
+        # after the change in the same minute follows it), or the next one if a complaint received
+        # in this minute is already registered (it keeps the rule it was registered under).
+        minute = now.replace(second=0, microsecond=0)
+        at_once = minute if not _received_since(session, minute) else minute + timedelta(minutes=1)
         before, after = {}, {}
         for row in rows:
             key, wanted = row["key"], {f: row.get(f) for f in CLOCK_FIELDS}
             effective = row.get("effective_date")
-            starts = now if effective is None or effective <= now.date() else datetime.combine(effective, time())
+            starts = at_once if effective is None or effective <= now.date() else datetime.combine(effective, time())
             newest = versions[key][-1]
-            # Not yet in force (or set this very instant with no case received since): nothing is governed by it.
-            pending = newest.effective_from > now or (newest.effective_from == now and session.scalar(
-                select(func.count()).select_from(Complaint).where(Complaint.received_at >= now)) == 0)
+            # Not yet in force, or set within this minute with no case received since: nothing is governed by it.
+            pending = newest.effective_from > now or (newest.effective_from >= minute and not _received_since(
+                session, newest.effective_from))
             if _values(newest) == wanted and (not pending or newest.effective_from == starts):
                 continue
             old = {**_values(newest), "effective_from": newest.effective_from}

@@ -149,6 +149,10 @@ def test_every_clock_change_is_one_audited_event_and_an_unchanged_save_writes_no
     ("closure", {"due_soon_percent": 100}, "due_soon_percent", "config.whole_number"),
     ("closure", {"unit": "weeks"}, "unit", "form.bad_value"),
     ("closure", {"start_milestone": "whenever"}, "start_milestone", "form.bad_value"),
+    ("closure", {"effective_date": "2025-13-01"}, "effective_date", "config.clock.bad_date"),
+    ("closure", {"effective_date": "下周一"}, "effective_date", "config.clock.bad_date"),
+    ("closure", {"due_soon_percent": "一半"}, "due_soon_percent", "config.whole_number"),
+    ("closure", {"target": "-3"}, "target", "config.whole_number"),
 ])
 def test_a_bad_clock_rule_is_refused_with_its_reason_and_nothing_is_saved(uow, people, key, values, field, reason):
     rows = _set(_rows(uow, people), "acknowledge", target=10)       # a good change in the same save
@@ -168,3 +172,31 @@ def test_clock_rows_are_fixed_and_only_an_administrator_changes_them(uow, people
     from portal.domain.errors import PermissionDenied
     with pytest.raises(PermissionDenied):
         configuration.save_clocks(uow, actor=people.gmo, rows=rows, now=CHANGE_AT)
+
+
+def test_typed_text_is_read_as_numbers_and_dates(uow, people):
+    """The editor's cells are text: full-width digits, blanks and ISO dates are what they look like."""
+    rows = _set(_rows(uow, people), "closure", target="１２", due_soon_percent="  ", effective_date="2025-10-08")
+    rows = _set(rows, "acknowledge", due_soon_percent="30", effective_date="")
+    assert configuration.save_clocks(uow, actor=people.admin, rows=rows, now=CHANGE_AT) == 2
+    shown = {r["key"]: r for r in _rows(uow, people)}
+    assert (shown["closure"]["target"], shown["closure"]["due_soon_percent"], shown["closure"]["effective_date"]) == (
+        12, None, date(2025, 10, 8))
+    assert (shown["acknowledge"]["due_soon_percent"], shown["acknowledge"]["effective_date"]) == (30, None)
+
+
+def test_at_once_is_this_minute_unless_a_complaint_of_this_minute_is_already_in(uow, people):
+    """Received times are kept to the minute: a complaint registered after the change in the same
+    minute follows the new rule; one already registered in that minute keeps the old."""
+    change = CHANGE_AT + timedelta(seconds=27)
+    configuration.save_clocks(uow, actor=people.admin, rows=_set(_rows(uow, people, change), "acknowledge", target=8),
+                              now=change)
+    after = _register(uow, people, CHANGE_AT, change + timedelta(seconds=10))     # received 12:00, the form's minute
+    assert _clock(uow, people, after, "acknowledge", change + timedelta(minutes=1)).rule.target == 8
+    later = CHANGE_AT + timedelta(minutes=5, seconds=30)
+    registered = _register(uow, people, CHANGE_AT + timedelta(minutes=5), later)
+    configuration.save_clocks(uow, actor=people.admin, rows=_set(_rows(uow, people, later), "acknowledge", target=6),
+                              now=later + timedelta(seconds=5))
+    assert _clock(uow, people, registered, "acknowledge", later + timedelta(minutes=1)).rule.target == 8
+    newer = _register(uow, people, CHANGE_AT + timedelta(minutes=6), CHANGE_AT + timedelta(minutes=6))
+    assert _clock(uow, people, newer, "acknowledge", later + timedelta(minutes=1)).rule.target == 6
