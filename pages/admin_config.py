@@ -15,8 +15,8 @@ from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
-from portal.ui.context import lang, now, reference_changed, said, say, t, uow
-from portal.ui.widgets import show_notice
+from portal.ui.context import lang, now, reference, reference_changed, said, say, t, uow
+from portal.ui.widgets import labels, show_notice
 
 actor = require_page("admin_config")
 st.title(t("config.title"))
@@ -45,6 +45,10 @@ def column_config(table: str, rows: list[dict]) -> dict:
         elif column == "penalty_type":
             config[column] = st.column_config.SelectboxColumn(label, width=width, options=list(PENALTY_TYPES),
                                                               format_func=lambda v: t(f"penalty.{v}"))
+        elif column == "default_departments":
+            routable = labels(reference().investigating)
+            config[column] = st.column_config.MultiselectColumn(label, width=200, options=list(routable),
+                                                                format_func=lambda v: routable.get(v, v))
         elif column == "description":
             config[column] = st.column_config.TextColumn(label, width=width, disabled=True)
         elif table in configuration.FIXED_ROWS and (column in KEYS or column in ("name_zh", "name_en")):
@@ -60,12 +64,14 @@ def as_rows(frame: pd.DataFrame) -> list[dict]:
     for record in frame.to_dict("records"):
         row = {}
         for column, value in record.items():
-            if value is None or (isinstance(value, float) and math.isnan(value)):
+            if column == "default_departments":
+                value = [] if value is None or (isinstance(value, float) and math.isnan(value)) else list(value)
+            elif value is None or (isinstance(value, float) and math.isnan(value)):
                 value = None
             elif isinstance(value, str) and not value.strip() and column in AMOUNTS:
                 value = None
             row[column] = value
-        if any(v not in (None, "") for v in row.values()):
+        if any(v not in (None, "", []) for v in row.values()):
             out.append(row)
     return out
 
@@ -220,6 +226,9 @@ with tabs[-1]:
                 return t(f"penalty.{value}")
             if column == "unit":
                 return t(f"config.clock.unit.{value}")
+            if column == "default_departments":
+                names = labels(reference().departments)
+                return "、".join(names.get(code, code) for code in value) if value else "—"
             if column in ("start_milestone", "stop_milestone"):
                 return t(f"milestone.{value}")
             return str(value)

@@ -94,7 +94,10 @@ with tab_accept:
                 litigation = right.checkbox(t("field.flag_litigation"), value=case.fields["flag_litigation"])
                 routed = st.multiselect(t("field.departments"), list(investigating), format_func=investigating.get,
                                         placeholder=t("widget.choose"),
-                                        default=[c for c in ("operations",) if c in investigating])
+                                        # the default routing configured for the category proposed above
+                                        default=[c for c in ref.default_routes.get(
+                                            case.category if case.category in categories else next(iter(categories)),
+                                            []) if c in investigating])
                 field_error(errors, "departments")
                 comment = st.text_area(t("field.comment"))
                 field_error(errors, "comment")

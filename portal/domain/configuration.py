@@ -106,6 +106,22 @@ def validate_choices(rows: list[dict], *, in_use: set[str], existing: set[str]) 
     return out
 
 
+def validate_categories(rows: list[dict], *, existing: set[str], routable: set[str]) -> list[Refusal]:
+    """Categories: as choices, plus their default routing: departments cases may be routed to (active
+    and taking cases), each named once; empty is allowed (the GM office then chooses every time)."""
+    out = validate_choices(rows, in_use=set(), existing=existing)
+    for index, row in enumerate(rows):
+        routes = row.get("default_departments")
+        if routes is None:
+            continue
+        if not isinstance(routes, (list, tuple)) or not all(isinstance(r, str) for r in routes):
+            out.append(Refusal(index, "default_departments", Message("form.bad_value")))
+            continue
+        if set(routes) - routable:
+            out.append(Refusal(index, "default_departments", Message("config.not_routable")))
+    return out
+
+
 def validate_departments(rows: list[dict], *, existing: dict[str, dict], handlers: dict[str, int]) -> list[Refusal]:
     """Departments: as choices, plus whether cases may be routed there. A department this edit opens
     to routed cases (new, reactivated, or newly routable) needs at least one active handler
@@ -211,6 +227,9 @@ PARAMETERS: dict[str, tuple[str, Decimal, Decimal]] = {
     "badge.due_soon_fraction": ("number", Decimal("0.01"), Decimal("0.99")),
     "major.amount_threshold": ("number", Decimal(0), Decimal("1e12")),
     "major.joint_complainants": ("whole", Decimal(2), Decimal(100000)),
+    "major.flag_media": ("whole", Decimal(0), Decimal(1)),
+    "major.flag_regulator": ("whole", Decimal(0), Decimal(1)),
+    "major.flag_litigation": ("whole", Decimal(0), Decimal(1)),
     "attachments.max_mb": ("number", Decimal("0.1"), Decimal(10)),
     "attachments.max_files": ("whole", Decimal(1), Decimal(50)),
     "follow_up.dissatisfied_max": ("whole", Decimal(1), Decimal(4)),

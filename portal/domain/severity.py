@@ -1,7 +1,8 @@
 """Major-case criteria (重大案件, 002 art.4.6 adapted by SPEC §2).
 
-A case with any flag is 重大 whatever severity the clerk chose, and must be reported upward within
-24 hours. The amount and head-count thresholds are configuration rows.
+A case with any flag the configuration counts (by default every one) is 重大 whatever severity the
+clerk chose, and must be reported upward within 24 hours. The thresholds and flags are configuration
+rows.
 """
 from __future__ import annotations
 
@@ -9,21 +10,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 
+ALL_FLAGS = frozenset({"media", "regulator", "litigation"})
+
+
 @dataclass(frozen=True)
 class MajorThresholds:
     amount: Decimal           # amount at stake strictly above this is major (default 500,000 CNY)
     joint_complainants: int   # this many complainants or more is a major joint complaint (default 20)
+    flags: frozenset[str] = ALL_FLAGS   # the flags that make a case major (configuration; default all)
 
 
 def major_reasons(*, media: bool, regulator: bool, litigation: bool, amount: Decimal | None,
                   joint_complainants: int, thresholds: MajorThresholds) -> list[str]:
     reasons = []
-    if media:
-        reasons.append("media")
-    if regulator:
-        reasons.append("regulator")
-    if litigation:
-        reasons.append("litigation")
+    for flag, raised in (("media", media), ("regulator", regulator), ("litigation", litigation)):
+        if raised and flag in thresholds.flags:
+            reasons.append(flag)
     if amount is not None and amount > thresholds.amount:
         reasons.append("amount")
     if joint_complainants >= thresholds.joint_complainants:

@@ -886,7 +886,7 @@ EN: dict[str, str] = {
     'config.tab.penalty_standards': 'Penalty standard',
     'config.tab.warnings': 'Warning thresholds',
     'config.tab.log': 'Change log',
-    'config.help.categories': 'The complaint categories offered at registration and acceptance.',
+    'config.help.categories': 'The complaint categories offered at registration and acceptance; the default routing is the departments the acceptance form proposes for the category (the GM office can change them).',
     'config.help.channels': 'The channels complaints arrive by.',
     'config.help.departments': 'Departments marked routable are offered when routing; each needs at least one handler.',
     'config.help.authority_levels': 'From the lowest rank up, each level approves up to its limit; the top level has none; major cases only by the levels ticked. A change applies to cases consolidated afterwards.',
@@ -1074,4 +1074,9 @@ EN: dict[str, str] = {
     'config.calendar.bad_year': 'The year must be between 2000 and {last}.',
     'action.calendar.set_year': 'Set a year of the calendar',
     'config.clock.bad_date': 'Write the date as 2027-01-01, or leave it empty for at once.',
+    'config.col.default_departments': 'Default routing',
+    'config.not_routable': 'A default department takes no cases now (inactive, or not open to routing): choose again from the list.',
+    'param.major.flag_media': 'Major case: media exposure makes it major (1 yes, 0 no)',
+    'param.major.flag_regulator': "Major case: a regulator's referral makes it major (1 yes, 0 no)",
+    'param.major.flag_litigation': 'Major case: litigation or arbitration makes it major (1 yes, 0 no)',
 }

@@ -901,7 +901,7 @@ ZH: dict[str, str] = {
     'config.tab.penalty_standards': '罚扣判定基准',
     'config.tab.warnings': '预警阈值',
     'config.tab.log': '变更记录',
-    'config.help.categories': '登记和受理时可选的投诉类别。',
+    'config.help.categories': '登记和受理时可选的投诉类别；“默认分派部门”是受理时为此类别预先选好的处理部门（总经理室可改）。',
     'config.help.channels': '客户投诉的渠道。',
     'config.help.departments': '“可分派”的部门出现在受理分派中，须至少有一名部门处理人。',
     'config.help.authority_levels': '按级别从低到高，每级核决至其金额上限；最高一级不设上限；重大案件只能由勾选的级别核决。修改只影响之后汇总的案件。',
@@ -1089,4 +1089,9 @@ ZH: dict[str, str] = {
     'config.calendar.bad_year': '年份须在 2000 至 {last} 之间。',
     'action.calendar.set_year': '设置全年日历',
     'config.clock.bad_date': '日期格式应为“2027-01-01”，或留空表示立即生效。',
+    'config.col.default_departments': '默认分派部门',
+    'config.not_routable': '默认分派中有部门现不可分派（已停用或未勾选“可分派”）：请从列表中重新选择。',
+    'param.major.flag_media': '重大案件：媒体曝光即为重大（1 是，0 否）',
+    'param.major.flag_regulator': '重大案件：监管转办即为重大（1 是，0 否）',
+    'param.major.flag_litigation': '重大案件：诉讼或仲裁即为重大（1 是，0 否）',
 }

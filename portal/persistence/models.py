@@ -93,6 +93,8 @@ class Category(Base):
     name_en: Mapped[str] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
+    # department codes the acceptance form proposes for this category (its default routing)
+    default_departments: Mapped[list | None] = mapped_column(JSON, default=list)
 
 
 class Channel(Base):

@@ -37,7 +37,7 @@ class Table:
 
 
 TABLES = {
-    "categories": Table(Category, "code", ("code", "name_zh", "name_en", "active", "sort")),
+    "categories": Table(Category, "code", ("code", "name_zh", "name_en", "default_departments", "active", "sort")),
     "channels": Table(Channel, "code", ("code", "name_zh", "name_en", "active", "sort")),
     "departments": Table(Department, "code", ("code", "name_zh", "name_en", "investigates", "active", "sort")),
     "authority_levels": Table(AuthorityLevel, "key", ("key", "name_zh", "name_en", "rank", "max_amount",
@@ -80,7 +80,10 @@ def load_table(uow: UnitOfWork, *, actor: Actor, table: str) -> list[dict]:
 
 def _refusals(session, name: str, rows: list[dict], current: list[dict]) -> list[rules_of.Refusal]:  # noqa: ANN001
     existing = {row[TABLES[name].key] for row in current}
-    if name in ("categories", "channels"):
+    if name == "categories":
+        routable = set(session.scalars(select(Department.code).where(Department.active, Department.investigates)))
+        return rules_of.validate_categories(rows, existing=existing, routable=routable)
+    if name == "channels":
         return rules_of.validate_choices(rows, in_use=set(), existing=existing)
     if name == "departments":
         handlers = dict(session.execute(
@@ -117,6 +120,8 @@ def _clean(name: str, row: dict) -> dict:
             value = None
         if column in ("sort", "rank") and isinstance(value, float):
             value = int(value)
+        if column == "default_departments":
+            value = sorted(set(value or []))           # a set of departments: order and repeats mean nothing
         if name in ("warnings", "parameters") and column == "value":
             value = f"{Decimal(str(value).strip()).normalize():f}"
         out[column] = value

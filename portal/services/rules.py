@@ -1,7 +1,7 @@
 """Business rules stored as rows: clocks, thresholds, limits, reference lists, the calendar."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -44,6 +44,7 @@ class ReferenceData:
     departments: list[Choice]           # every active department
     investigating: list[Choice]         # those a case may be routed to
     staff: list[Choice]                 # active users (username, display name)
+    default_routes: dict[str, list[str]] = field(default_factory=dict)   # category → departments proposed
 
 
 def settings(session: Session) -> dict[str, str]:
@@ -55,8 +56,8 @@ def due_soon_fraction(values: dict[str, str]) -> float:
 
 
 def major_thresholds(values: dict[str, str]) -> MajorThresholds:
-    return MajorThresholds(Decimal(values["major.amount_threshold"]),
-                           int(values["major.joint_complainants"]))
+    flags = frozenset(f for f in ("media", "regulator", "litigation") if values.get(f"major.flag_{f}", "1") != "0")
+    return MajorThresholds(Decimal(values["major.amount_threshold"]), int(values["major.joint_complainants"]), flags)
 
 
 def attachment_limits(values: dict[str, str]) -> AttachmentLimits:
@@ -101,12 +102,16 @@ def reference_data(session: Session) -> ReferenceData:
         return [Choice(r.code, r.name_zh, r.name_en) for r in rows]
 
     departments = session.scalars(select(Department).where(Department.active).order_by(Department.sort)).all()
+    routable = {d.code for d in departments if d.investigates}
+    routes = {code: [d for d in (chosen or []) if d in routable]
+              for code, chosen in session.execute(select(Category.code, Category.default_departments)
+                                                  .where(Category.active))}
     staff = session.scalars(select(User).where(User.active).order_by(User.username))
     return ReferenceData(
         categories=choices(Category), channels=choices(Channel),
         departments=[Choice(d.code, d.name_zh, d.name_en) for d in departments],
         investigating=[Choice(d.code, d.name_zh, d.name_en) for d in departments if d.investigates],
-        staff=[Choice(u.username, u.display_name, u.display_name) for u in staff])
+        staff=[Choice(u.username, u.display_name, u.display_name) for u in staff], default_routes=routes)
 
 
 def load_reference_data(uow: UnitOfWork) -> ReferenceData:

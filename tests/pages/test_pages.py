@@ -395,3 +395,17 @@ def test_the_calendar_shows_a_year_and_takes_a_missing_years_holidays_as_a_table
     with page_db.read() as session:
         day = session.get(CalendarDayRow, date(missing, 1, 1))
         assert (day.kind, day.source, day.note) == ("holiday", "admin", "元旦")
+
+
+def test_the_acceptance_form_proposes_the_categorys_configured_routing(page_db):
+    from portal.services import configuration
+    admin = load_actor(page_db, "admin")
+    rows = configuration.load_table(page_db, actor=admin, table="categories")
+    for row in rows:                                     # the case's category (claim_speed) and the first
+        row["default_departments"] = {"claim_speed": ["claims", "technical"], "claim": []}.get(
+            row["code"], row["default_departments"])
+    configuration.save_table(page_db, actor=admin, table="categories", rows=rows, now=wall_now())
+    _register(page_db)                                  # registered as 理赔时效投诉
+    at = app_as("gmo", page_path("gm_office"))
+    assert not at.exception
+    assert at.multiselect[0].value == ["claims", "technical"]

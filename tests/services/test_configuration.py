@@ -180,3 +180,46 @@ def test_a_new_category_gets_a_code_of_its_own(uow, people):
     configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0)
     added = [c for c in rules.load_reference_data(uow).categories if c.name_zh == "保全服务"]
     assert len(added) == 1 and added[0].code.startswith("category_")
+
+
+def test_a_categorys_default_routing_is_saved_checked_and_offered(uow, people):
+    rows = configuration.load_table(uow, actor=people.admin, table="categories")
+    speed = next(r for r in rows if r["code"] == "claim_speed")
+    assert speed["default_departments"] == ["operations"]                 # seeded
+    speed["default_departments"] = ["technical", "claims", "claims"]
+    assert configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0) == 1
+    assert rules.load_reference_data(uow).default_routes["claim_speed"] == ["claims", "technical"]
+    [change] = configuration.change_log(uow, actor=people.admin, table="categories")
+    assert (change.before["default_departments"], change.after["default_departments"]) == (
+        ["operations"], ["claims", "technical"])
+    # the same set in another order is no change
+    speed["default_departments"] = ["technical", "claims"]
+    assert configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0) == 0
+    for wrong in (["marketing"], ["no_such_department"], "claims", [3]):   # not open to routing; not a list
+        speed["default_departments"] = wrong
+        with pytest.raises(ConfigurationRefused) as refused:
+            configuration.save_table(uow, actor=people.admin, table="categories", rows=rows, now=T0)
+        index = rows.index(speed)
+        assert [(r.row, r.field) for r in refused.value.refusals] == [(index, "default_departments")]
+    assert _events(uow) == 1
+
+
+def test_which_flags_make_a_case_major_is_a_parameter(uow, people):
+    from portal.services import complaints
+    from tests.helpers import a_form
+    rows = configuration.load_table(uow, actor=people.admin, table="parameters")
+    media = next(r for r in rows if r["key"] == "major.flag_media")
+    assert media["value"] == "1"
+    media["value"] = "2"
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="parameters", rows=rows, now=T0)
+    assert [r.message.key for r in refused.value.refusals] == ["config.whole_number"]
+    media["value"] = "0"
+    configuration.save_table(uow, actor=people.admin, table="parameters", rows=rows, now=T0)
+    exposed = complaints.register_complaint(uow, actor=people.clerk, form=a_form(flag_media=True), attachments=[],
+                                            now=T0)
+    assert exposed.severity == "general" and exposed.major_reasons == []
+    referred = complaints.register_complaint(
+        uow, actor=people.clerk, attachments=[], now=T0,
+        form=a_form(flag_media=True, flag_regulator=True, customer_phone="13900000000", policy_number="P-2"))
+    assert referred.severity == "major" and referred.major_reasons == ["regulator"]
