@@ -54,12 +54,12 @@ frame = pd.DataFrame({
     "date": [f"{d:%Y-%m-%d}" for d in days],
     "month": [t("admin.calendar.month_label", month=d.month) for d in days],
     "week": [(d.day + date(d.year, d.month, 1).weekday() - 1) // 7 for d in days],
-    "weekday": [t(f"weekday.{d.weekday()}") for d in days],
+    "weekday": [t(f"weekday.short.{d.weekday()}") for d in days],
     "day": [d.day for d in days],
     "kind": [t(f"admin.calendar.kind.{k}") for k in kinds],
     "note": [day_note(loaded[d]["note"], lang()) if d in loaded else "" for d in days],
 })
-weekdays = [t(f"weekday.{i}") for i in range(7)]
+weekdays = [t(f"weekday.short.{i}") for i in range(7)]
 colour = alt.Color("kind:N", title=t("admin.calendar.kind"),
                    scale=alt.Scale(domain=[t(f"admin.calendar.kind.{k}") for k in KIND_COLOURS],
                                    range=list(KIND_COLOURS.values())),

@@ -274,14 +274,18 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
     stops); the regulator's clock keeps the regulation's events and calendar days (CBIRC 2020 No.3
     art.18, 43). `current`: key → the clock's nature (`regulatory`)."""
     out: list[Refusal] = []
+    known = {m.value for m in Milestone}
     for index, row in enumerate(rows):
-        unit = row.get("unit")
+        if not isinstance(row, dict):
+            out.append(Refusal(index, "key", Message("form.bad_value")))
+            continue
+        # Only text can name a unit, an event or a clock: anything else is refused, never looked up.
+        unit, start, stop, key = (v if isinstance(v, str) else None for v in (
+            row.get("unit"), row.get("start_milestone"), row.get("stop_milestone"), row.get("key")))
         if unit not in CLOCK_TARGET_LIMITS:
             out.append(Refusal(index, "unit", Message("form.bad_value")))
         else:
             _whole(row, "target", index, out, low=1, high=CLOCK_TARGET_LIMITS[unit])
-        start, stop = row.get("start_milestone"), row.get("stop_milestone")
-        known = {m.value for m in Milestone}
         for field, value in (("start_milestone", start), ("stop_milestone", stop)):
             if value not in known:
                 out.append(Refusal(index, field, Message("form.bad_value")))
@@ -295,7 +299,7 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
             out.append(Refusal(index, "effective_date", Message("config.clock.bad_date")))
         elif effective is not None and effective < today:
             out.append(Refusal(index, "effective_date", Message("config.clock.past_date")))
-        if (current.get(row.get("key")) or {}).get("regulatory") and (
+        if (current.get(key) or {}).get("regulatory") and (
                 unit != "days" or start != Milestone.RECEIVED.value or stop != Milestone.DECISION_TOLD.value):
             out.append(Refusal(index, "unit", Message("config.clock.regulatory_fixed")))
     return out
@@ -310,6 +314,9 @@ def validate_year_days(year: int, rows: list[dict]) -> list[Refusal]:
     out: list[Refusal] = []
     seen: dict[date, int] = {}
     for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            out.append(Refusal(index, "day", Message("form.bad_value")))
+            continue
         day = row.get("day")
         if isinstance(day, datetime):
             day = day.date()

@@ -1079,4 +1079,11 @@ EN: dict[str, str] = {
     'param.major.flag_media': 'Major case: media exposure makes it major (1 yes, 0 no)',
     'param.major.flag_regulator': "Major case: a regulator's referral makes it major (1 yes, 0 no)",
     'param.major.flag_litigation': 'Major case: litigation or arbitration makes it major (1 yes, 0 no)',
+    'weekday.short.0': 'Mo',
+    'weekday.short.1': 'Tu',
+    'weekday.short.2': 'We',
+    'weekday.short.3': 'Th',
+    'weekday.short.4': 'Fr',
+    'weekday.short.5': 'Sa',
+    'weekday.short.6': 'Su',
 }

@@ -1094,4 +1094,11 @@ ZH: dict[str, str] = {
     'param.major.flag_media': '重大案件：媒体曝光即为重大（1 是，0 否）',
     'param.major.flag_regulator': '重大案件：监管转办即为重大（1 是，0 否）',
     'param.major.flag_litigation': '重大案件：诉讼或仲裁即为重大（1 是，0 否）',
+    'weekday.short.0': '一',
+    'weekday.short.1': '二',
+    'weekday.short.2': '三',
+    'weekday.short.3': '四',
+    'weekday.short.4': '五',
+    'weekday.short.5': '六',
+    'weekday.short.6': '日',
 }

@@ -326,13 +326,13 @@ def save_clocks(uow: UnitOfWork, *, actor: Actor, rows: list[dict], now: datetim
     from `now` (or from 00:00 of a later effective date); a version not yet in force is edited in
     place. A version in force is never changed, so cases received under it keep their deadlines.
     One transaction, one audit event. Returns how many clocks changed."""
-    rows = [_clock_row(r) for r in rows]
+    rows = [_clock_row(r) if isinstance(r, dict) else r for r in rows]
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.ADMIN)
         clocks = {c.key: c for c in session.scalars(select(SlaClock).where(SlaClock.active))}
         refusals = rules_of.validate_clocks(rows, current={k: {"regulatory": c.regulatory} for k, c in clocks.items()},
                                             today=now.date())
-        if sorted(str(r.get("key")) for r in rows) != sorted(clocks):
+        if sorted(str(r.get("key")) if isinstance(r, dict) else "" for r in rows) != sorted(clocks):
             refusals.append(rules_of.Refusal(rules_of.TABLE, "key", Message("config.fixed_keys")))
         if refusals:
             raise ConfigurationRefused(refusals)

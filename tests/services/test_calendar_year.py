@@ -99,3 +99,12 @@ def test_an_official_year_and_an_unlikely_year_are_refused(uow, people):
     from portal.domain.errors import PermissionDenied
     with pytest.raises(PermissionDenied):
         set_year(uow, actor=people.gmo, year=YEAR, exceptions=NEW_YEAR, now=NOW)
+
+
+@pytest.mark.parametrize("rows", [[None], ["2027-01-01"], [{"day": "2027-01-01", "is_working": False, "note": "元旦"}],
+                                  [{"day": date(YEAR, 1, 1), "is_working": None, "note": ["元旦"]}],
+                                  [{"day": [date(YEAR, 1, 1)], "is_working": False, "note": "元旦"}]])
+def test_malformed_rows_are_refused_never_a_crash(uow, people, rows):
+    with pytest.raises(ConfigurationRefused) as refused:
+        set_year(uow, actor=people.admin, year=YEAR, exceptions=rows, now=NOW)
+    assert refused.value.refusals and _count(uow, CalendarDayRow.day >= date(YEAR, 1, 1)) == 0

@@ -200,3 +200,21 @@ def test_at_once_is_this_minute_unless_a_complaint_of_this_minute_is_already_in(
     assert _clock(uow, people, registered, "acknowledge", later + timedelta(minutes=1)).rule.target == 8
     newer = _register(uow, people, CHANGE_AT + timedelta(minutes=6), CHANGE_AT + timedelta(minutes=6))
     assert _clock(uow, people, newer, "acknowledge", later + timedelta(minutes=1)).rule.target == 6
+
+
+WEIRD = [None, True, [], ["days"], {"a": 1}, -1, 10**30, 1.5, float("nan"), "", "\u202e24", "２４", "24\x00",
+         "2027-02-30", datetime(2030, 1, 1)]
+
+
+@pytest.mark.parametrize("field", ["unit", "target", "start_milestone", "stop_milestone", "due_soon_percent",
+                                   "effective_date", "key"])
+def test_any_value_in_any_clock_field_is_saved_or_refused_never_a_crash(uow, people, field):
+    for value in WEIRD:
+        rows = _rows(uow, people)
+        next(r for r in rows if r["key"] == "closure")[field] = value
+        try:
+            configuration.save_clocks(uow, actor=people.admin, rows=rows, now=CHANGE_AT)
+        except ConfigurationRefused as refused:
+            assert refused.refusals                      # refused with reasons, as a person reads them
+    shown = {r["key"]: r for r in _rows(uow, people)}["closure"]
+    assert isinstance(shown["target"], int) and shown["unit"] in ("hours", "days", "working_days")
