@@ -10,13 +10,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from portal.domain.configuration import TABLE
 from portal.domain.errors import DomainError
 from portal.i18n.format import day_note
 from portal.services.calendar import calendar_year, set_calendar_day, set_year
 from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, calendar_changed, lang, now, said, say, t, uow
+from portal.ui.context import calendar, calendar_changed, lang, now, say, t, uow
+from portal.ui.widgets import refusal_table
 
 KIND_COLOURS = {"workday": "#e3ecf5", "weekend": "#b0bec5", "holiday": "#d62728", "makeup": "#ff7f0e",
                 "unknown": "#ffffff"}
@@ -106,12 +106,7 @@ if not official:
                                                                     width=400)})
     refused = st.session_state.get("calendar_year_refusals")
     if refused:
-        st.error(t("config.refused", count=len(refused)))
-        st.dataframe(pd.DataFrame({
-            t("config.row"): [t("config.whole_table") if r.row == TABLE else str(r.row + 1) for r in refused],
-            t("config.column"): [t(f"admin.calendar.col.{r.field}") for r in refused],
-            t("config.reason"): [said(r.message) for r in refused],
-        }), hide_index=True, width="stretch")
+        refusal_table(refused, column_prefix="admin.calendar.col")
     if st.button(t("admin.calendar.save_year", year=year), key="calendar_save_year", type="primary"):
         rows = []
         for record in edited.to_dict("records"):

@@ -8,15 +8,15 @@ import math
 import pandas as pd
 import streamlit as st
 
-from portal.domain.configuration import PENALTY_TYPES, TABLE
+from portal.domain.configuration import PENALTY_TYPES
 from portal.domain.errors import DomainError
 from portal.domain.clocks import Milestone
 from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
-from portal.ui.context import lang, now, reference, reference_changed, said, say, t, uow
-from portal.ui.widgets import labels, show_notice
+from portal.ui.context import lang, now, reference, reference_changed, say, t, uow
+from portal.ui.widgets import labels, refusal_table, show_notice
 
 actor = require_page("admin_config")
 st.title(t("config.title"))
@@ -92,12 +92,7 @@ def editor(table: str) -> None:
                             column_config=column_config(table, rows))
     refusals = st.session_state.get(f"config_refusals_{table}")
     if refusals:
-        st.error(t("config.refused", count=len(refusals)))
-        st.dataframe(pd.DataFrame({
-            t("config.row"): [t("config.whole_table") if r.row == TABLE else str(r.row + 1) for r in refusals],
-            t("config.column"): [t(f"config.col.{r.field}") for r in refusals],
-            t("config.reason"): [said(r.message) for r in refusals],
-        }), hide_index=True, width="stretch")
+        refusal_table(refusals)
     if st.button(t("config.save"), key=f"config_save_{table}", type="primary"):
         try:
             changed = configuration.save_table(uow(), actor=actor, table=table, rows=as_rows(edited), now=now())
@@ -152,13 +147,7 @@ def clock_editor() -> None:
         })
     refused = st.session_state.get("config_refusals_clocks")
     if refused:
-        st.error(t("config.refused", count=len(refused)))
-        st.dataframe(pd.DataFrame({
-            t("config.row"): [t("config.whole_table") if r.row == TABLE else rows[r.row]["name_en" if lang() == "en"
-                                                                                      else "name_zh"] for r in refused],
-            t("config.column"): [t(f"config.col.{r.field}") for r in refused],
-            t("config.reason"): [said(r.message) for r in refused],
-        }), hide_index=True, width="stretch")
+        refusal_table(refused, row_name=lambda i: rows[i]["name_en" if lang() == "en" else "name_zh"])
     if st.button(t("config.save"), key="config_save_clocks", type="primary"):
         wanted = []
         for record in edited.drop(columns=["clock"]).to_dict("records"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, case, distinct, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, String, and_, case, distinct, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
@@ -194,14 +194,22 @@ def _departments(session, conditions, period, codes) -> tuple[list[dict], list[d
     responsible = {d: int(n) for d, n, _ in shares}
     weight = {d: int(w or 0) for d, _, w in shares}
     # The clocks a department answers for: those stopping at its own step, under the version of the
-    # rule each case was received under.
+    # rule each case was received under. A clock whose versions all agree is picked by its key (an
+    # index range); only one whose versions disagree looks up each case's version.
+    stops: dict[str, set[bool]] = {}
+    for key, stop in session.execute(select(SlaClockVersion.clock_key, SlaClockVersion.stop_milestone)):
+        stops.setdefault(key, set()).add(stop in DEPARTMENT_MILESTONES)
+    own = [k for k, kinds in stops.items() if kinds == {True}]
+    mixed = [k for k, kinds in stops.items() if len(kinds) > 1]
+    owned = CaseClock.clock_key.in_(own)
+    if mixed:
+        owned = or_(owned, and_(CaseClock.clock_key.in_(mixed), exists().where(
+            case_clock_version(), SlaClockVersion.stop_milestone.in_(DEPARTMENT_MILESTONES))))
     sla_query = (select(ComplaintDepartment.department_id, func.count(),
                         func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
                  .select_from(CaseClock)
-                 .join(SlaClockVersion, case_clock_version())
                  .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
-                 .where(SlaClockVersion.stop_milestone.in_(DEPARTMENT_MILESTONES), _in(CaseClock.stopped_at, period),
-                        CaseClock.late.is_not(None)))
+                 .where(owned, _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None)))
     if conditions:
         sla_query = sla_query.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
     sla = {d: (int(n), int(late or 0)) for d, n, late in

@@ -8,12 +8,13 @@ import streamlit as st
 
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.clocks import Badge
+from portal.domain.configuration import TABLE
 from portal.i18n import translate
 from portal.printing.ledger_layout import seed_columns
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
 from portal.services import queries
-from portal.ui.context import attachment_limits, calendar, lang, now, reference, say, t
+from portal.ui.context import attachment_limits, calendar, lang, now, reference, said, say, t
 from portal.ui.context import uow as _uow
 from portal.ui.navigation import BY_KEY
 
@@ -200,3 +201,15 @@ def attachments_uploader(label: str, key: str):  # noqa: ANN201
     st.caption(t("upload.limits", max_mb=round(limits.max_bytes / 1048576, 1), count=limits.max_files,
                  types="、".join(limits.allowed_extensions)))
     return files
+
+
+def refusal_table(refusals, *, row_name=None, column_prefix: str = "config.col") -> None:  # noqa: ANN001
+    """A refused table editor's reasons: which row (its number, or `row_name(index)`), which column,
+    why. Shown as text in a grid (nothing to escape)."""
+    st.error(t("config.refused", count=len(refusals)))
+    st.dataframe(pd.DataFrame({
+        t("config.row"): [t("config.whole_table") if r.row == TABLE else row_name(r.row) if row_name else str(r.row + 1)
+                          for r in refusals],
+        t("config.column"): [t(f"{column_prefix}.{r.field}") for r in refusals],
+        t("config.reason"): [said(r.message) for r in refusals],
+    }), hide_index=True, width="stretch")

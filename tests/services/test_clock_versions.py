@@ -218,3 +218,26 @@ def test_any_value_in_any_clock_field_is_saved_or_refused_never_a_crash(uow, peo
             assert refused.refusals                      # refused with reasons, as a person reads them
     shown = {r["key"]: r for r in _rows(uow, people)}["closure"]
     assert isinstance(shown["target"], int) and shown["unit"] in ("hours", "days", "working_days")
+
+
+def test_department_compliance_counts_each_case_under_its_own_version(uow, people):
+    """调查处理 stops at the last report (a department's own step). A version that makes it stop at the
+    GM office's acceptance instead (not a department's step) applies to new cases only: the case
+    investigated under the old version still counts for its department."""
+    from portal.services import handling, statistics
+    from tests.services.test_handling import REPORT
+    old = _register(uow, people, T0, T0)
+    complaints.accept_complaint(uow, actor=people.gmo, complaint_id=old, category="claim", severity="general",
+                                departments=["operations"], now=T0 + timedelta(minutes=30))
+    rows = _set(_rows(uow, people), "investigation", start_milestone="received_at", stop_milestone="accepted_at")
+    configuration.save_clocks(uow, actor=people.admin, rows=rows, now=CHANGE_AT)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=old, report=REPORT, now=CHANGE_AT + timedelta(hours=1))
+    new = _register(uow, people, CHANGE_AT + timedelta(hours=1), CHANGE_AT + timedelta(hours=1))
+    complaints.accept_complaint(uow, actor=people.gmo, complaint_id=new, category="claim", severity="general",
+                                departments=["operations"], now=CHANGE_AT + timedelta(hours=2))
+    from portal.domain.statistics import Period
+    figures = statistics.monthly_table(uow, actor=people.gmo, now=CHANGE_AT + timedelta(hours=3),
+                                       filters=statistics.StatsFilter(Period(date(2025, 9, 1), date(2025, 10, 31))))
+    operations = next(r for r in figures["by_department"] if r["department"] == "operations")
+    # the old case's investigation and initial plan count; the new case's (stopped at acceptance) does not
+    assert operations["clocks_completed"] == 2
