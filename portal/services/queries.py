@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, Select, String, and_, distinct, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session, aliased

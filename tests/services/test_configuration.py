@@ -223,3 +223,28 @@ def test_which_flags_make_a_case_major_is_a_parameter(uow, people):
         uow, actor=people.clerk, attachments=[], now=T0,
         form=a_form(flag_media=True, flag_regulator=True, customer_phone="13900000000", policy_number="P-2"))
     assert referred.severity == "major" and referred.major_reasons == ["regulator"]
+
+
+@pytest.mark.parametrize("table, key, column, value", [
+    ("categories", "other", "name_zh", "其他投诉"),
+    ("channels", "email", "name_en", "E-mail"),
+    ("departments", "quality", "name_zh", "质量部"),
+    ("authority_levels", "dept_manager", "max_amount", Decimal("4000.00")),
+    ("penalty_standards", "general", "department_loss", Decimal("2500.00")),
+    ("warnings", "warning.overdue_rate_max", "value", "0.2"),
+    ("parameters", "attachments.max_files", "value", "6"),
+])
+def test_every_tables_change_is_one_audited_event_with_before_and_after(uow, people, table, key, column, value):
+    spec = configuration.TABLES[table]
+    rows = configuration.load_table(uow, actor=people.admin, table=table)
+    row = next(r for r in rows if r[spec.key] == key)
+    old = row[column]
+    row[column] = value
+    later = T0 + timedelta(minutes=7)
+    assert configuration.save_table(uow, actor=people.admin, table=table, rows=rows, now=later) == 1
+    [change] = configuration.change_log(uow, actor=people.admin)
+    assert (change.table, change.key, change.actor, change.at) == (table, key, "admin", later)
+    assert str(change.before[column]) == str(old) and str(change.after[column]) == str(value)
+    assert {k for k in change.after if change.after[k] != change.before.get(k)} == {column}
+    assert _events(uow) == 1
+    assert configuration.change_log(uow, actor=people.admin, who="someone_else") == []

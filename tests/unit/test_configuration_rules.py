@@ -112,3 +112,84 @@ def test_warning_thresholds_are_rates_and_their_set_is_fixed():
     assert validate_warnings(rows) == []
     assert (0, "value", "config.rate_range") in keys(validate_warnings([{**rows[0], "value": "1.5"}, *rows[1:]]))
     assert (TABLE, "key", "config.fixed_keys") in keys(validate_warnings(rows[1:]))
+
+
+# -- clock rules, a year of the calendar, default routing --
+
+from datetime import date  # noqa: E402
+
+from portal.domain.clocks import PROCESS_LINE, Milestone, stops_after  # noqa: E402
+from portal.domain.configuration import validate_categories, validate_clocks, validate_year_days  # noqa: E402
+
+TODAY = date(2026, 11, 23)
+
+
+def clock(**values):
+    row = {"key": "closure", "unit": "days", "target": 13, "start_milestone": "accepted_at",
+           "stop_milestone": "closed_at", "due_soon_percent": None, "effective_date": None}
+    return {**row, **values}
+
+
+def test_every_milestone_on_the_process_line_stops_only_later_ones():
+    for index, start in enumerate(PROCESS_LINE):
+        assert stops_after(start) == PROCESS_LINE[index + 1:]
+    assert stops_after(Milestone.MAJOR_FLAGGED) == (Milestone.MAJOR_REPORTED, Milestone.CLOSED)
+    assert stops_after(Milestone.REVIEW_REQUESTED) == (Milestone.REVIEW_DECIDED,)
+    assert stops_after(Milestone.MAJOR_REPORTED) == ()            # a clock cannot start at an end
+    assert all(Milestone.MAJOR_REPORTED not in stops_after(m) for m in PROCESS_LINE)
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({}, set()),
+    ({"due_soon_percent": 40, "effective_date": TODAY}, set()),
+    ({"unit": "hours", "target": 8760}, set()),
+    ({"stop_milestone": "received_at"}, {(0, "stop_milestone", "config.clock.never_stops")}),
+    ({"start_milestone": "major_reported_at"}, {(0, "stop_milestone", "config.clock.never_stops")}),
+    ({"effective_date": date(2026, 11, 22)}, {(0, "effective_date", "config.clock.past_date")}),
+    ({"effective_date": "2026-12-01"}, {(0, "effective_date", "config.clock.bad_date")}),
+    ({"unit": "weeks"}, {(0, "unit", "form.bad_value")}),
+    ({"unit": ["days"]}, {(0, "unit", "form.bad_value")}),
+    ({"target": 367}, {(0, "target", "config.whole_number")}),
+    ({"target": True}, {(0, "target", "config.whole_number")}),
+    ({"due_soon_percent": 0}, {(0, "due_soon_percent", "config.whole_number")}),
+    ({"start_milestone": None}, {(0, "start_milestone", "form.bad_value")}),
+])
+def test_a_clock_row_is_checked(values, expected):
+    assert keys(validate_clocks([clock(**values)], current={"closure": {"regulatory": False}}, today=TODAY)) == expected
+
+
+def test_the_regulators_clock_changes_only_its_days():
+    regulatory = {"regulatory": {"regulatory": True}}
+    row = clock(key="regulatory", start_milestone="received_at", stop_milestone="decision_told_at", target=15)
+    assert validate_clocks([{**row, "target": 10}], current=regulatory, today=TODAY) == []
+    for change in ({"unit": "working_days"}, {"start_milestone": "accepted_at"}, {"stop_milestone": "closed_at"}):
+        assert (0, "unit", "config.clock.regulatory_fixed") in keys(
+            validate_clocks([{**row, **change}], current=regulatory, today=TODAY))
+
+
+@pytest.mark.parametrize("row, expected", [
+    ({"day": date(2027, 10, 1), "is_working": False, "note": "国庆节"}, set()),
+    ({"day": date(2027, 9, 25), "is_working": True, "note": "调休上班"}, set()),        # a Saturday
+    ({"day": date(2027, 9, 24), "is_working": True, "note": "上班"}, {(0, "is_working", "config.calendar.ordinary")}),
+    ({"day": date(2028, 1, 1), "is_working": False, "note": "元旦"}, {(0, "day", "config.calendar.other_year")}),
+    ({"day": date(2027, 10, 1), "is_working": False, "note": ""}, {(0, "note", "form.required")}),
+    ({"day": None, "is_working": False, "note": "假"}, {(0, "day", "form.required")}),
+    ({"day": date(2027, 10, 1), "is_working": 0, "note": "假"}, {(0, "is_working", "form.bad_value")}),
+])
+def test_a_row_of_a_years_holidays_is_checked(row, expected):
+    assert keys(validate_year_days(2027, [row])) == expected
+
+
+def test_a_day_listed_twice_is_refused_with_the_first_row():
+    day = {"day": date(2027, 10, 1), "is_working": False, "note": "国庆节"}
+    assert keys(validate_year_days(2027, [day, dict(day)])) == {(1, "day", "config.calendar.duplicate_day")}
+
+
+def test_a_category_routes_by_default_only_to_departments_that_take_cases():
+    row = {**choice(), "default_departments": ["operations", "claims"]}
+    assert validate_categories([row], existing={"claim"}, routable={"operations", "claims"}) == []
+    assert validate_categories([{**row, "default_departments": []}], existing={"claim"}, routable=set()) == []
+    assert keys(validate_categories([row], existing={"claim"}, routable={"operations"})) == {
+        (0, "default_departments", "config.not_routable")}
+    assert keys(validate_categories([{**row, "default_departments": "operations"}], existing={"claim"},
+                                    routable={"operations"})) == {(0, "default_departments", "form.bad_value")}
