@@ -128,21 +128,21 @@ def clock_editor() -> None:
         column_order=["clock", "unit", "target", "start_milestone", "stop_milestone", "due_soon_percent",
                       "effective_date"],
         column_config={
-            "clock": st.column_config.TextColumn(t("config.col.clock"), width=120, disabled=True),
-            "unit": st.column_config.SelectboxColumn(t("config.col.unit"), width=100, options=list(UNITS),
+            "clock": st.column_config.TextColumn(t("config.col.clock"), width=100, disabled=True),
+            "unit": st.column_config.SelectboxColumn(t("config.col.unit"), width=90, options=list(UNITS),
                                                      required=True,
                                                      format_func=lambda v: t(f"config.clock.unit.{v}")),
-            "target": st.column_config.NumberColumn(t("config.col.target"), width=80, min_value=1, step=1,
+            "target": st.column_config.NumberColumn(t("config.col.target"), width=70, min_value=1, step=1,
                                                     format="%d", required=True),
             "start_milestone": st.column_config.SelectboxColumn(
-                t("config.col.start_milestone"), width=200, options=MILESTONES, required=True,
+                t("config.col.start_milestone"), width=170, options=MILESTONES, required=True,
                 format_func=lambda v: t(f"milestone.{v}")),
             "stop_milestone": st.column_config.SelectboxColumn(
-                t("config.col.stop_milestone"), width=200, options=MILESTONES, required=True,
+                t("config.col.stop_milestone"), width=170, options=MILESTONES, required=True,
                 format_func=lambda v: t(f"milestone.{v}")),
-            "due_soon_percent": st.column_config.TextColumn(t("config.col.due_soon_percent"), width=120,
+            "due_soon_percent": st.column_config.TextColumn(t("config.col.due_soon_percent"), width=130,
                                                             max_chars=3),
-            "effective_date": st.column_config.TextColumn(t("config.col.effective_date"), width=180,
+            "effective_date": st.column_config.TextColumn(t("config.col.effective_date"), width=170,
                                                           max_chars=10),
         })
     refused = st.session_state.get("config_refusals_clocks")
