@@ -241,3 +241,25 @@ def test_department_compliance_counts_each_case_under_its_own_version(uow, peopl
     operations = next(r for r in figures["by_department"] if r["department"] == "operations")
     # the old case's investigation and initial plan count; the new case's (stopped at acceptance) does not
     assert operations["clocks_completed"] == 2
+
+
+def test_reminders_go_where_each_cases_own_version_stops(uow, people):
+    """结案 waits on the departments' reports (a reminder to them when overdue). A version that stops
+    it at the GM office's consolidation instead is the GM office's own step: a new case overdue under
+    it sends no 结案 reminder to a department, while the case received before still does."""
+    from portal.persistence.models import Reminder
+    from portal.services.reminders import issue_reminders
+    old = _register(uow, people, T0, T0)
+    complaints.accept_complaint(uow, actor=people.gmo, complaint_id=old, category="claim", severity="general",
+                                departments=["operations"], now=T0 + timedelta(minutes=30))
+    rows = _set(_rows(uow, people), "closure", start_milestone="accepted_at", stop_milestone="consolidated_at")
+    configuration.save_clocks(uow, actor=people.admin, rows=rows, now=CHANGE_AT)
+    new = _register(uow, people, CHANGE_AT + timedelta(hours=1), CHANGE_AT + timedelta(hours=1))
+    complaints.accept_complaint(uow, actor=people.gmo, complaint_id=new, category="claim", severity="general",
+                                departments=["operations"], now=CHANGE_AT + timedelta(hours=2))
+    issue_reminders(uow, now=T0 + timedelta(days=20))                   # both are past 13 days, no report
+    with uow.read() as session:
+        closure = set(session.scalars(select(Reminder.complaint_id).where(Reminder.clock_key == "closure")))
+        investigation = set(session.scalars(select(Reminder.complaint_id).where(
+            Reminder.clock_key == "investigation")))
+    assert closure == {old} and investigation == {old, new}
