@@ -166,7 +166,9 @@ def test_an_administrator_changes_the_rules_and_only_new_cases_follow_them(porta
     open_tab(admin, "时限规则")
     edit_cell(admin, "确认受理", "目标", "8")
     submit(admin, "校验并保存", "已保存 1 行修改，并记入变更记录。")
+    open_tab(admin, "时限规则")          # (a no-op unless a reconnect under load brought back the first tab)
     history = visible(admin).locator("[data-testid='stDataFrame']").nth(1)
+    history.scroll_into_view_if_needed()
     expect(history.locator("td[role='gridcell']").filter(has_text="8 小时").first).to_be_attached()
 
     # 核决权限: overlapping amounts are refused with the reason, and nothing is saved
