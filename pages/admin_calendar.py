@@ -3,7 +3,6 @@ official package; for a year the package does not cover yet the administrator en
 make-up days as a table, and any single day can be set (an official one only when overriding)."""
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import altair as alt
@@ -13,10 +12,9 @@ import streamlit as st
 from portal.domain.errors import DomainError
 from portal.i18n.format import day_note
 from portal.services.calendar import calendar_year, set_calendar_day, set_year
-from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, calendar_changed, lang, now, say, t, uow
-from portal.ui.widgets import refusal_table
+from portal.ui.widgets import empty_cell, table_save
 
 KIND_COLOURS = {"workday": "#e3ecf5", "weekend": "#b0bec5", "holiday": "#d62728", "makeup": "#ff7f0e",
                 "unknown": "#ffffff"}
@@ -104,32 +102,21 @@ if not official:
                                                                               default=False, width=100),
                                 "note": st.column_config.TextColumn(t("admin.calendar.note"), max_chars=100,
                                                                     width=400)})
-    refused = st.session_state.get("calendar_year_refusals")
-    if refused:
-        refusal_table(refused, column_prefix="admin.calendar.col")
-    if st.button(t("admin.calendar.save_year", year=year), key="calendar_save_year", type="primary"):
+    def save() -> int:
         rows = []
         for record in edited.to_dict("records"):
-            row = {k: (None if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v)) else v)
-                   for k, v in record.items()}
+            row = {k: None if empty_cell(v) else v for k, v in record.items()}
             if isinstance(row.get("day"), (pd.Timestamp, str)):
                 row["day"] = pd.Timestamp(row["day"]).date()
             row["is_working"] = bool(row.get("is_working"))
             if any(row.get(k) not in (None, "") for k in ("day", "note")):
                 rows.append(row)
-        try:
-            changed = set_year(uow(), actor=actor, year=year, exceptions=rows, now=now())
-        except ConfigurationRefused as refusal:
-            st.session_state["calendar_year_refusals"] = refusal.refusals
-            st.rerun()
-        except DomainError as refusal:
-            st.error(say(refusal.message))
-        else:
-            st.session_state.pop("calendar_year_refusals", None)
-            st.session_state.pop(f"calendar_year_editor_{year}", None)
-            calendar_changed()
-            st.session_state["calendar_notice"] = t("admin.calendar.year_saved", year=year, count=changed)
-            st.rerun()
+        return set_year(uow(), actor=actor, year=year, exceptions=rows, now=now())
+
+    table_save(save, label=t("admin.calendar.save_year", year=year), button_key="calendar_save_year",
+               refusals_key="calendar_year_refusals", editor_key=f"calendar_year_editor_{year}",
+               after=calendar_changed, notice="calendar_notice", column_prefix="admin.calendar.col",
+               saved_text=lambda changed: t("admin.calendar.year_saved", year=year, count=changed))
 
 st.subheader(t("admin.calendar.set"))
 with st.form("set_day", enter_to_submit=False):

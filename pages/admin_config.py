@@ -3,20 +3,17 @@ whole before anything is saved; a refusal names the row, the column and the reas
 one audit event; the change log shows who changed what and when."""
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 import streamlit as st
 
 from portal.domain.configuration import PENALTY_TYPES
-from portal.domain.errors import DomainError
 from portal.domain.clocks import Milestone
 from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
-from portal.services.configuration import ConfigurationRefused
 from portal.ui.auth import require_page
-from portal.ui.context import lang, now, reference, reference_changed, say, t, uow
-from portal.ui.widgets import labels, refusal_table, show_notice
+from portal.ui.context import lang, now, reference, reference_changed, t, uow
+from portal.ui.widgets import empty_cell, labels, show_notice, table_save
 
 actor = require_page("admin_config")
 st.title(t("config.title"))
@@ -65,8 +62,8 @@ def as_rows(frame: pd.DataFrame) -> list[dict]:
         row = {}
         for column, value in record.items():
             if column == "default_departments":
-                value = [] if value is None or (isinstance(value, float) and math.isnan(value)) else list(value)
-            elif value is None or (isinstance(value, float) and math.isnan(value)):
+                value = [] if empty_cell(value) else list(value)
+            elif empty_cell(value):
                 value = None
             elif isinstance(value, str) and not value.strip() and column in AMOUNTS:
                 value = None
@@ -90,23 +87,13 @@ def editor(table: str) -> None:
     edited = st.data_editor(frame, key=f"config_{table}", hide_index=True, width="stretch", column_order=shown,
                             num_rows="fixed" if table in configuration.FIXED_ROWS else "dynamic",
                             column_config=column_config(table, rows))
-    refusals = st.session_state.get(f"config_refusals_{table}")
-    if refusals:
-        refusal_table(refusals)
-    if st.button(t("config.save"), key=f"config_save_{table}", type="primary"):
-        try:
-            changed = configuration.save_table(uow(), actor=actor, table=table, rows=as_rows(edited), now=now())
-        except ConfigurationRefused as refused:
-            st.session_state[f"config_refusals_{table}"] = refused.refusals
-            st.rerun()
-        except DomainError as refused:
-            st.error(say(refused.message))
-        else:
-            st.session_state.pop(f"config_refusals_{table}", None)
-            st.session_state.pop(f"config_{table}", None)          # the editor shows the table as saved
-            reference_changed()                                    # lists of choices read anew here at once
-            st.session_state["notice"] = t("config.saved", count=changed) if changed else t("config.unchanged")
-            st.rerun()
+    table_save(lambda: configuration.save_table(uow(), actor=actor, table=table, rows=as_rows(edited), now=now()),
+               label=t("config.save"), button_key=f"config_save_{table}", refusals_key=f"config_refusals_{table}",
+               editor_key=f"config_{table}", after=reference_changed, notice="notice", saved_text=saved_text)
+
+
+def saved_text(changed: int) -> str:
+    return t("config.saved", count=changed) if changed else t("config.unchanged")
 
 
 UNITS = ("hours", "days", "working_days")
@@ -145,30 +132,18 @@ def clock_editor() -> None:
             "effective_date": st.column_config.TextColumn(t("config.col.effective_date"), width=170,
                                                           max_chars=10),
         })
-    refused = st.session_state.get("config_refusals_clocks")
-    if refused:
-        refusal_table(refused, row_name=lambda i: rows[i]["name_en" if lang() == "en" else "name_zh"])
-    if st.button(t("config.save"), key="config_save_clocks", type="primary"):
+    def save() -> int:
         wanted = []
         for record in edited.drop(columns=["clock"]).to_dict("records"):
-            row = {k: (None if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) else v)
-                   for k, v in record.items()}
+            row = {k: None if empty_cell(v) else v for k, v in record.items()}
             if row.get("target") is not None:
                 row["target"] = int(row["target"])
             wanted.append(row)
-        try:
-            changed = configuration.save_clocks(uow(), actor=actor, rows=wanted, now=now())
-        except ConfigurationRefused as refusal:
-            st.session_state["config_refusals_clocks"] = refusal.refusals
-            st.rerun()
-        except DomainError as refusal:
-            st.error(say(refusal.message))
-        else:
-            st.session_state.pop("config_refusals_clocks", None)
-            st.session_state.pop("config_clocks", None)
-            reference_changed()
-            st.session_state["notice"] = t("config.saved", count=changed) if changed else t("config.unchanged")
-            st.rerun()
+        return configuration.save_clocks(uow(), actor=actor, rows=wanted, now=now())
+
+    table_save(save, label=t("config.save"), button_key="config_save_clocks", refusals_key="config_refusals_clocks",
+               editor_key="config_clocks", after=reference_changed, notice="notice", saved_text=saved_text,
+               row_name=lambda i: rows[i]["name_en" if lang() == "en" else "name_zh"])
     st.markdown(f"**{t('config.clock.history')}**")
     history = configuration.clock_history(uow(), actor=actor, now=now())
     st.dataframe(pd.DataFrame({

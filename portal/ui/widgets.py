@@ -203,6 +203,11 @@ def attachments_uploader(label: str, key: str):  # noqa: ANN201
     return files
 
 
+def empty_cell(value: object) -> bool:
+    """A table editor's empty cell: None, or pandas' missing values (NaN, NA, NaT)."""
+    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
 def refusal_table(refusals, *, row_name=None, column_prefix: str = "config.col") -> None:  # noqa: ANN001
     """A refused table editor's reasons: which row (its number, or `row_name(index)`), which column,
     why. Shown as text in a grid (nothing to escape)."""
@@ -213,3 +218,31 @@ def refusal_table(refusals, *, row_name=None, column_prefix: str = "config.col")
         t("config.column"): [t(f"{column_prefix}.{r.field}") for r in refusals],
         t("config.reason"): [said(r.message) for r in refusals],
     }), hide_index=True, width="stretch")
+
+
+def table_save(save, *, label: str, button_key: str, refusals_key: str, editor_key: str, notice: str,  # noqa: ANN001
+               saved_text, after=None, row_name=None, column_prefix: str = "config.col") -> None:  # noqa: ANN001
+    """The save of a table editor: the reasons a last attempt was refused, then the button. `save()`
+    writes and returns how many rows changed; a refusal is kept for the next run and shown as a table;
+    a save clears it, drops the editor's edits (it then shows the table as stored), runs `after`
+    (caches read anew) and leaves `saved_text(changed)` as the notice in `notice`."""
+    from portal.services.configuration import ConfigurationRefused
+    refused = st.session_state.get(refusals_key)
+    if refused:
+        refusal_table(refused, row_name=row_name, column_prefix=column_prefix)
+    if not st.button(label, key=button_key, type="primary"):
+        return
+    try:
+        changed = save()
+    except ConfigurationRefused as refusal:
+        st.session_state[refusals_key] = refusal.refusals
+        st.rerun()
+    except DomainError as refusal:
+        st.error(say(refusal.message))
+    else:
+        st.session_state.pop(refusals_key, None)
+        st.session_state.pop(editor_key, None)
+        if after is not None:
+            after()
+        st.session_state[notice] = saved_text(changed)
+        st.rerun()
