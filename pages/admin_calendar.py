@@ -14,15 +14,14 @@ from portal.i18n.format import day_note
 from portal.services.calendar import calendar_year, set_calendar_day, set_year
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, calendar_changed, lang, now, say, t, uow
-from portal.ui.widgets import empty_cell, table_save
+from portal.ui.widgets import empty_cell, show_notice, table_save
 
 KIND_COLOURS = {"workday": "#e3ecf5", "weekend": "#b0bec5", "holiday": "#d62728", "makeup": "#ff7f0e",
                 "unknown": "#ffffff"}
 
 actor = require_page("admin_calendar")
 st.title(t("admin.calendar.title"))
-if "calendar_notice" in st.session_state:
-    st.success(st.session_state.pop("calendar_notice"))
+show_notice("calendar_notice")
 cal = calendar()
 years = cal.years()
 st.caption(t("admin.calendar.years", years=f"{years[0]}–{years[-1]}" if years else "—"))

@@ -9,12 +9,11 @@ from portal.domain.roles import Role
 from portal.services import users
 from portal.ui.auth import require_page
 from portal.ui.context import now, reference, reference_changed, say, t, uow
-from portal.ui.widgets import field_error, labels
+from portal.ui.widgets import field_error, labels, show_notice
 
 actor = require_page("admin_users")
 st.title(t("admin.users.title"))
-if "users_notice" in st.session_state:
-    st.success(st.session_state.pop("users_notice"))
+show_notice("users_notice")
 departments = labels(reference().departments)
 listing = users.list_users(uow())
 st.dataframe(pd.DataFrame({

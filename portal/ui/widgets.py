@@ -105,9 +105,12 @@ def form_errors(form: str) -> dict[str, Message]:
     return st.session_state.get(f"errors_{form}", {})
 
 
-def show_notice() -> None:
-    if "notice" in st.session_state:
-        st.success(st.session_state.pop("notice"))
+def show_notice(key: str = "notice") -> None:
+    """The notice a last action left (once). Its place is taken on every run, notice or not, so what
+    follows keeps its position between runs: tabs further down stay on the tab the person opened."""
+    slot = st.empty()
+    if key in st.session_state:
+        slot.success(st.session_state.pop(key))
 
 
 def case_summary(case) -> None:  # noqa: ANN001
