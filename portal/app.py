@@ -112,8 +112,9 @@ def main() -> None:
     if in_sandbox():                    # every page says so, with the sandbox's own clock
         st.info(t("sandbox.banner", at=f"{now():%Y-%m-%d %H:%M}"), icon="🎓")
     missing = open_cases_without_calendar()
+    slot = st.empty()                   # its place kept either way: the page below keeps its open tab
     if missing:                         # on every page until the administrator adds the year
-        st.warning(t("calendar.missing_open_cases", count=missing), icon="⚠️")
+        slot.warning(t("calendar.missing_open_cases", count=missing), icon="⚠️")
     with st.sidebar:
         st.caption(t("app.signed_in_as", name=actor.display_name, roles=auth.role_names(actor.roles)))
         st.page_link(home, label=t("nav.home"), icon="🏠")
