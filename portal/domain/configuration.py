@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from portal.domain.clocks import Milestone, stops_after
 from portal.domain.errors import Message
+from portal.domain.regulatory import DECISION_DAYS
 from portal.domain.text import clean_text
 
 TABLE = -1                    # a reason about the table as a whole
@@ -282,10 +283,11 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
         # Only text can name a unit, an event or a clock: anything else is refused, never looked up.
         unit, start, stop, key = (v if isinstance(v, str) else None for v in (
             row.get("unit"), row.get("start_milestone"), row.get("stop_milestone"), row.get("key")))
+        target = None
         if unit not in CLOCK_TARGET_LIMITS:
             out.append(Refusal(index, "unit", Message("form.bad_value")))
         else:
-            _whole(row, "target", index, out, low=1, high=CLOCK_TARGET_LIMITS[unit])
+            target = _whole(row, "target", index, out, low=1, high=CLOCK_TARGET_LIMITS[unit])
         for field, value in (("start_milestone", start), ("stop_milestone", stop)):
             if value not in known:
                 out.append(Refusal(index, field, Message("form.bad_value")))
@@ -302,6 +304,8 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
         if (current.get(key) or {}).get("regulatory") and (
                 unit != "days" or start != Milestone.RECEIVED.value or stop != Milestone.DECISION_TOLD.value):
             out.append(Refusal(index, "unit", Message("config.clock.regulatory_fixed")))
+        elif (current.get(key) or {}).get("regulatory") and target is not None and target > DECISION_DAYS:
+            out.append(Refusal(index, "target", Message("config.clock.regulatory_limit", {"days": DECISION_DAYS})))
     return out
 
 

@@ -12,6 +12,7 @@ from portal.domain.errors import Message, TransitionNotAllowed
 REMEDIES = ("review", "mediation", "arbitration", "litigation")   # 核查、调解、仲裁、诉讼
 TOLD_VIA = ("written", "sms", "email", "phone")
 OUTSIDE_PROCESSES = ("appraisal", "mediation")                    # art. 23: time not counted
+DECISION_DAYS = 15          # art. 18: the decision told within 15 days of receipt (a firm may be quicker)
 REVIEW_WINDOW_DAYS = 30
 # (extension number) → (days added, lowest approver level that may grant it)
 EXTENSIONS = {1: (15, "deputy_gm"), 2: (30, "gm")}   # 15 → 30 days, then 30 more: 60 at most

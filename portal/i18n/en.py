@@ -1016,7 +1016,7 @@ EN: dict[str, str] = {
     'milestone.review_requested_at': 'Review requested',
     'milestone.review_decided_at': 'Review decided',
     'config.tab.clocks': 'Deadline rules',
-    'config.help.clocks': "Each clock's unit, target, start and stop events and its due-soon percentage (empty: the portal's threshold in the parameters). A change applies to complaints received from its effective date (empty: at once); cases already received keep their rule, so their deadlines are never rewritten. A change not yet in force can be edited again.",
+    'config.help.clocks': "Each clock's unit, target, start and stop events and its due-soon percentage (empty: the portal's threshold in the parameters). A change applies to complaints received from its effective date (empty: at once); cases already received keep their rule, so their deadlines are never rewritten. A change not yet in force can be edited again. The regulator's clock changes only its number of days, at most 15.",
     'config.col.clock': 'Clock',
     'config.col.unit': 'Unit',
     'config.col.target': 'Target',
@@ -1086,4 +1086,5 @@ EN: dict[str, str] = {
     'weekday.short.4': 'Fr',
     'weekday.short.5': 'Sa',
     'weekday.short.6': 'Su',
+    'config.clock.regulatory_limit': "The regulator's clock may not be longer than the regulation's {days} days from receipt; it may be shorter.",
 }

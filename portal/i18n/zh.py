@@ -1031,7 +1031,7 @@ ZH: dict[str, str] = {
     'milestone.review_requested_at': '客户申请核查',
     'milestone.review_decided_at': '核查作出决定',
     'config.tab.clocks': '时限规则',
-    'config.help.clocks': '每条时限的计时单位、目标、起止事件和临期百分比（空为业务参数中的临期阈值）。修改自“生效日期”起（空为立即）对此后收到的投诉生效；已收到的案件仍按原规则计算，期限不会被改写。尚未生效的修改可以再改。',
+    'config.help.clocks': '每条时限的计时单位、目标、起止事件和临期百分比（空为业务参数中的临期阈值）。修改自“生效日期”起（空为立即）对此后收到的投诉生效；已收到的案件仍按原规则计算，期限不会被改写。尚未生效的修改可以再改。监管时限只能改天数，且不长于 15 天。',
     'config.col.clock': '时限',
     'config.col.unit': '计时单位',
     'config.col.target': '目标',
@@ -1101,4 +1101,5 @@ ZH: dict[str, str] = {
     'weekday.short.4': '五',
     'weekday.short.5': '六',
     'weekday.short.6': '日',
+    'config.clock.regulatory_limit': '监管时限不得长于办法规定的 {days} 天（自收到投诉起，自然日）；可以设得更短。',
 }

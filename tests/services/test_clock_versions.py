@@ -141,6 +141,7 @@ def test_every_clock_change_is_one_audited_event_and_an_unchanged_save_writes_no
     ("closure", {"effective_date": date(2025, 9, 29)}, "effective_date", "config.clock.past_date"),
     ("regulatory", {"unit": "working_days"}, "unit", "config.clock.regulatory_fixed"),
     ("regulatory", {"stop_milestone": "closed_at"}, "unit", "config.clock.regulatory_fixed"),
+    ("regulatory", {"target": 20}, "target", "config.clock.regulatory_limit"),
     ("closure", {"target": 0}, "target", "config.whole_number"),
     ("closure", {"target": 367}, "target", "config.whole_number"),
     ("acknowledge", {"target": 8761}, "target", "config.whole_number"),

@@ -158,10 +158,16 @@ def test_a_clock_row_is_checked(values, expected):
     assert keys(validate_clocks([clock(**values)], current={"closure": {"regulatory": False}}, today=TODAY)) == expected
 
 
-def test_the_regulators_clock_changes_only_its_days():
+def test_the_regulators_clock_changes_only_its_days_and_never_past_the_regulations_fifteen():
     regulatory = {"regulatory": {"regulatory": True}}
     row = clock(key="regulatory", start_milestone="received_at", stop_milestone="decision_told_at", target=15)
+    assert validate_clocks([row], current=regulatory, today=TODAY) == []
     assert validate_clocks([{**row, "target": 10}], current=regulatory, today=TODAY) == []
+    assert keys(validate_clocks([{**row, "target": 16}], current=regulatory, today=TODAY)) == {
+        (0, "target", "config.clock.regulatory_limit")}
+    # any other clock may be longer than fifteen days
+    assert validate_clocks([{**row, "key": "closure", "target": 16}], current={"closure": {"regulatory": False}},
+                           today=TODAY) == []
     for change in ({"unit": "working_days"}, {"start_milestone": "accepted_at"}, {"stop_milestone": "closed_at"}):
         assert (0, "unit", "config.clock.regulatory_fixed") in keys(
             validate_clocks([{**row, **change}], current=regulatory, today=TODAY))
