@@ -198,6 +198,7 @@ class Complaint(Base):
     __tablename__ = "complaints"
     __table_args__ = (
         Index("ix_complaints_state", "state"),
+        Index("ix_complaints_submission_token", "submission_token", unique=True),   # one case per form sent
         Index("ix_complaints_received", "received_at", "id"),
         Index("ix_complaints_received_facts", "received_at", "category_id", "channel_id", "severity", "original_id"),
         Index("ix_complaints_accepted", "accepted_at"),
@@ -215,7 +216,7 @@ class Complaint(Base):
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
     # The registration form's own token: the same form sent twice (a double click, a retried request)
     # registers one case.
-    submission_token: Mapped[str | None] = mapped_column(String(40), unique=True)
+    submission_token: Mapped[str | None] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(30))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # customer (complainant profile, 001 §1)
@@ -374,7 +375,7 @@ class Event(Base):
     """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_complaint", "complaint_id", "id"),)
+    __table_args__ = (Index("ix_events_complaint", "complaint_id", "id"), Index("ix_events_action", "action", "id"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
