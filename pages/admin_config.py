@@ -32,7 +32,7 @@ WIDE = ("name_zh", "name_en", "max_amount", "department_loss", "penalty_type", "
 def column_config(table: str, rows: list[dict]) -> dict:
     config = {}
     for column in configuration.TABLES[table].columns:
-        label = t(f"config.col.{column}")
+        label = t("config.col.setting") if (table, column) == ("parameters", "value") else t(f"config.col.{column}")
         width = 400 if column == "description" else 200 if column in WIDE else 100    # fixed: a steady layout
         if column in ("active", "investigates", "covers_major"):
             config[column] = st.column_config.CheckboxColumn(label, width=width,
@@ -84,6 +84,9 @@ def editor(table: str) -> None:
     st.caption(t(f"config.help.{table}"))
     # Codes are the portal's identifiers, not words to read: hidden, and given to new rows by the service.
     shown = [c for c in frame.columns if c not in KEYS]
+    if "description" in shown:                 # what a value means, read before the value
+        shown.remove("description")
+        shown.insert(0, "description")
     edited = st.data_editor(frame, key=f"config_{table}", hide_index=True, width="stretch", column_order=shown,
                             num_rows="fixed" if table in configuration.FIXED_ROWS else "dynamic",
                             column_config=column_config(table, rows))

@@ -27,8 +27,8 @@ st.dataframe(pd.DataFrame({
 
 st.subheader(t("admin.users.toggle"))
 names = [u.username for u in listing if u.username != actor.username]
-if names:
-    picked = st.selectbox(t("admin.users.pick"), names, key="users_pick")
+picked = st.selectbox(t("admin.users.pick"), names, key="users_pick", index=None, placeholder=t("widget.choose"))
+if picked:                                     # nobody is picked for the admin: they choose whom
     current = next(u for u in listing if u.username == picked)
     label = t("admin.users.disable") if current.active else t("admin.users.enable")
     if st.button(label, key="users_toggle"):
@@ -116,9 +116,10 @@ reset_errors = st.session_state.get("reset_errors", {})
 with st.form("reset_password", enter_to_submit=False):
     whose = st.selectbox(t("admin.users.pick"), [u.username for u in listing], index=None,
                          placeholder=t("widget.choose"), key="reset_pick")
+    field_error(reset_errors, "username")
     new_password = st.text_input(t("users.new_password"), type="password", key="reset_password_value")
     field_error(reset_errors, "password")
-    if st.form_submit_button(t("users.reset_password")) and whose:
+    if st.form_submit_button(t("users.reset_password")):
         try:
             users.reset_password(uow(), actor=actor, username=whose, password=new_password, now=now())
         except ValidationFailed as refused:

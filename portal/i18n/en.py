@@ -1087,4 +1087,5 @@ EN: dict[str, str] = {
     'weekday.short.5': 'Sa',
     'weekday.short.6': 'Su',
     'config.clock.regulatory_limit': "The regulator's clock may not be longer than the regulation's {days} days from receipt; it may be shorter.",
+    'config.col.setting': 'Value',
 }

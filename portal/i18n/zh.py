@@ -1102,4 +1102,5 @@ ZH: dict[str, str] = {
     'weekday.short.5': '六',
     'weekday.short.6': '日',
     'config.clock.regulatory_limit': '监管时限不得长于办法规定的 {days} 天（自收到投诉起，自然日）；可以设得更短。',
+    'config.col.setting': '取值',
 }

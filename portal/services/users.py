@@ -139,10 +139,16 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, acti
                      changes={"username": username, "active": active, "sessions_ended": ended})
 
 
-def reset_password(uow: UnitOfWork, *, actor: Actor | None, username: str, password: str, now: datetime) -> None:
+def reset_password(uow: UnitOfWork, *, actor: Actor | None, username: str | None, password: str,
+                   now: datetime) -> None:
     """Set a new password; every session of the user ends (their cookies are refused from now on)."""
+    problems = {}
+    if not username:
+        problems["username"] = Message("form.choose_one")
     if password_problem(password) is not None:
-        raise ValidationFailed({"password": password_problem(password)})
+        problems["password"] = password_problem(password)
+    if problems:
+        raise ValidationFailed(problems)
     with uow.write() as session:
         admin = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
         user = session.scalar(select(User).where(User.username == username))

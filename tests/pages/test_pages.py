@@ -409,3 +409,16 @@ def test_the_acceptance_form_proposes_the_categorys_configured_routing(page_db):
     at = app_as("gmo", page_path("gm_office"))
     assert not at.exception
     assert at.multiselect[0].value == ["claims", "technical"]
+
+
+def test_the_users_page_picks_nobody_for_the_admin(page_db):
+    admin = app_as("admin", page_path("admin_users"))
+    assert admin.selectbox(key="users_pick").value is None and admin.selectbox(key="reset_pick").value is None
+    assert not [b for b in admin.button if b.key == "users_toggle"]         # nothing to disable until chosen
+    with page_db.read() as session:
+        before = session.scalar(select(User.password_hash).where(User.username == "clerk"))
+    admin.text_input(key="reset_password_value").input("a-fresh-password")
+    next(b for b in admin.button if b.label == "重置密码").click().run()
+    assert "请选择。" in texts(admin) and "已重置" not in texts(admin)
+    with page_db.read() as session:
+        assert session.scalar(select(User.password_hash).where(User.username == "clerk")) == before

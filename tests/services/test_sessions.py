@@ -118,3 +118,10 @@ def test_a_password_bcrypt_cannot_keep_whole_is_refused_with_a_message(uow, peop
     with pytest.raises(ValidationFailed):
         users.add_user(uow, actor=people.admin, username="newbie", display_name="新人", password=password,
                        roles=["intake"], department="market", now=T0)
+
+
+def test_a_password_reset_names_whose_password_or_is_refused(uow, people):
+    with pytest.raises(ValidationFailed) as refused:
+        users.reset_password(uow, actor=people.admin, username=None, password="short", now=T0)
+    assert {k: m.key for k, m in refused.value.errors.items()} == {"username": "form.choose_one",
+                                                                    "password": "users.short_password"}
