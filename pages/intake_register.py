@@ -96,13 +96,16 @@ with st.form("register", clear_on_submit=False, enter_to_submit=False):
         st.time_input(t("field.received_time"), value=current.time().replace(second=0),
                       key=K + "received_time", step=60)
         field_error(errors, "received_at")
-        st.selectbox(t("field.channel"), list(channels), format_func=channels.get, key=K + "channel")
+        # How it came in, what it is about, how serious and how urgent: the clerk decides, nothing preset.
+        st.selectbox(t("field.channel"), list(channels), format_func=channels.get, key=K + "channel",
+                     index=None, placeholder=t("widget.choose"))
         field_error(errors, "channel")
-        st.selectbox(t("field.category"), list(categories), format_func=categories.get, key=K + "category")
+        st.selectbox(t("field.category"), list(categories), format_func=categories.get, key=K + "category",
+                     index=None, placeholder=t("widget.choose"))
         field_error(errors, "category")
     with right:
-        choose("severity", list(SEVERITIES), "severity")
-        choose("urgency", list(URGENCIES), "urgency")
+        choose("severity", list(SEVERITIES), "severity", index=None, placeholder=t("widget.choose"))
+        choose("urgency", list(URGENCIES), "urgency", index=None, placeholder=t("widget.choose"))
         staff = {s.code: f"{s.name_zh} ({s.code})" for s in ref.staff}
         st.multiselect(t("field.complained_staff"), list(staff), format_func=staff.get, placeholder=t("widget.choose"),
                        key=K + "complained_staff")
@@ -144,7 +147,7 @@ def collect() -> tuple[RegistrationForm, list[Attachment]]:
         expected_resolution=s[K + "expected_resolution"], clerk_opinion=s[K + "clerk_opinion"],
         complained_staff=list(s[K + "complained_staff"]),
         complained_staff_other=s[K + "complained_staff_other"],
-        severity=s[K + "severity"], urgency=s[K + "urgency"], flag_media=s[K + "flag_media"],
+        severity=s[K + "severity"] or "", urgency=s[K + "urgency"] or "", flag_media=s[K + "flag_media"],
         flag_regulator=s[K + "flag_regulator"], flag_litigation=s[K + "flag_litigation"],
         amount_at_stake=s[K + "amount_at_stake"], joint_complainants=int(s[K + "joint_complainants"]))
     files = [Attachment(f.name, f.type or "", f.getvalue()) for f in (s[K + "attachments"] or [])]

@@ -216,7 +216,7 @@ def validate_registration(form: RegistrationForm, *, now: datetime, channels: se
     for name in REQUIRED:
         value = getattr(form, name)
         if value is None or (isinstance(value, str) and not value):
-            errors[name] = Message("form.required")
+            errors[name] = Message("form.choose_one" if name in CHOICE_FIELDS else "form.required")
     for name, limit in MAX_LENGTHS.items():
         value = getattr(form, name)
         if name not in errors and isinstance(value, str) and len(value) > limit:

@@ -82,6 +82,8 @@ def test_intake_registers_and_the_gm_office_accepts_and_reads_number_and_badges(
     clerk.get_by_label("险种 / 产品").fill("百万医疗险")
     clerk.get_by_label("投诉内容描述").fill("住院费用报销被拒，理由不明确。")
     clerk.get_by_label("客户期望的解决方式").fill("说明拒赔依据并重新审核。")
+    from tests.e2e.test_process import choose_registration
+    choose_registration(clerk)
     clerk.get_by_role("button", name="提交登记").click()
     expect(clerk.get_by_text(re.compile("已登记，案件已进入总经理室待受理队列"))).to_be_visible()
 

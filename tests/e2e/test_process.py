@@ -119,7 +119,14 @@ def register(new_page, server: str, customer: str) -> None:
     field(clerk, "险种 / 产品").fill("家庭财产保险")
     field(clerk, "投诉内容描述").fill("水管爆裂损失定损过低。")
     field(clerk, "客户期望的解决方式").fill("按实际损失赔付。")
+    choose_registration(clerk)
     submit(clerk, "提交登记", "已登记，案件已进入")
+
+
+def choose_registration(page: Page) -> None:
+    """The registration form's choices, none of them preset: the clerk picks each."""
+    for label, option in (("投诉渠道", "电话热线"), ("投诉类别", "理赔投诉"), ("严重程度", "一般"), ("紧急程度", "普通")):
+        choose(page, label, option)
 
 
 def accept(new_page, server: str, customer: str, technical: bool) -> str:

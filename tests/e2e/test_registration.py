@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.e2e.test_browser import settle
-from tests.e2e.test_process import as_user, field, visible
+from tests.e2e.test_process import as_user, choose_registration, field, visible
 
 
 def fill(page, name: str) -> None:  # noqa: ANN001
@@ -16,6 +16,7 @@ def fill(page, name: str) -> None:  # noqa: ANN001
     field(page, "险种 / 产品").fill("健康保险")
     field(page, "投诉内容描述").fill("住院费用报销被拒。")
     field(page, "客户期望的解决方式").fill("按合同报销。")
+    choose_registration(page)
 
 
 def cases_listed(page, server: str) -> int:  # noqa: ANN001

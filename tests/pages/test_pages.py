@@ -53,6 +53,7 @@ def test_intake_registers_a_complaint_and_sees_it_in_the_queue(page_db):
     for key, value in fields.items():
         at.text_input(key=key).input(value) if key not in ("reg_description", "reg_expected_resolution") \
             else at.text_area(key=key).input(value)
+    _choose_registration(at, "reg_")
     at.button[0].click().run()
     assert not at.exception
     assert "已登记" in texts(at)
@@ -72,6 +73,15 @@ def _fill_registration(at, name: str = "林晓") -> None:  # noqa: ANN001
               "product": "意外伤害保险", "description": "理赔材料丢失，多次补交。", "expected_resolution": "尽快赔付"}
     for name_, value in fields.items():
         (at.text_area if name_ in ("description", "expected_resolution") else at.text_input)(key=k + name_).input(value)
+    _choose_registration(at, k)
+
+
+def _choose_registration(at, k: str) -> None:  # noqa: ANN001
+    """The choices a clerk makes: none of them is preset."""
+    for name, value in (("channel", "phone"), ("category", "claim_speed"), ("severity", "general"),
+                        ("urgency", "normal")):
+        assert at.selectbox(key=k + name).value is None, name
+        at.selectbox(key=k + name).select(value)
 
 
 def _count(uow) -> int:  # noqa: ANN001
@@ -115,6 +125,7 @@ def test_a_bad_field_gets_its_message_and_nothing_is_saved(page_db):
     assert "请输入11位中国大陆手机号码" in shown
     assert "身份证号码无效" in shown
     assert "此项为必填项" in shown
+    assert shown.count("请选择。") == 4                # channel, category, severity and urgency, each chosen by the clerk
     assert at.text_input(key="reg_customer_name").value == "林晓"     # what was typed is kept
     with page_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Complaint)) == 0

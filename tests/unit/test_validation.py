@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from portal.domain.severity import MajorThresholds, effective_severity, major_reasons
-from portal.domain.validation import (MAX_LENGTHS, REQUIRED, Attachment, AttachmentLimits,
+from portal.domain.validation import (CHOICE_FIELDS, MAX_LENGTHS, REQUIRED, Attachment, AttachmentLimits,
                                       id_number_is_valid, validate_registration)
 from tests.helpers import a_form
 
@@ -24,7 +24,9 @@ def test_a_good_form_has_no_errors():
 @pytest.mark.parametrize("field", REQUIRED)
 def test_each_required_field(field):
     value = None if field == "received_at" else ""
-    assert errors_of(a_form(**{field: value}))[field].key == "form.required"
+    expected = "form.choose_one" if field in CHOICE_FIELDS else "form.required"     # a list left unchosen
+    assert errors_of(a_form(**{field: value}))[field].key == expected
+    assert errors_of(a_form(**{field: None}))[field].key == expected
 
 
 @pytest.mark.parametrize("field, limit", sorted(MAX_LENGTHS.items()))
