@@ -13,7 +13,7 @@ from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, reference, reference_changed, t, uow
-from portal.ui.widgets import empty_cell, labels, show_notice, table_save
+from portal.ui.widgets import editor_basis, empty_cell, labels, show_notice, table_save
 
 actor = require_page("admin_config")
 st.title(t("config.title"))
@@ -74,6 +74,7 @@ def as_rows(frame: pd.DataFrame) -> list[dict]:
 
 
 def editor(table: str) -> None:
+    basis = editor_basis(f"config_{table}", lambda: configuration.table_version(uow(), actor=actor, table=table))
     rows = configuration.load_table(uow(), actor=actor, table=table)
     frame = pd.DataFrame(rows, columns=list(configuration.TABLES[table].columns))
     for column in AMOUNTS:
@@ -90,7 +91,8 @@ def editor(table: str) -> None:
     edited = st.data_editor(frame, key=f"config_{table}", hide_index=True, width="stretch", column_order=shown,
                             num_rows="fixed" if table in configuration.FIXED_ROWS else "dynamic",
                             column_config=column_config(table, rows))
-    table_save(lambda: configuration.save_table(uow(), actor=actor, table=table, rows=as_rows(edited), now=now()),
+    table_save(lambda: configuration.save_table(uow(), actor=actor, table=table, rows=as_rows(edited), now=now(),
+                                                basis=basis),
                label=t("config.save"), button_key=f"config_save_{table}", refusals_key=f"config_refusals_{table}",
                editor_key=f"config_{table}", after=reference_changed, notice="notice", saved_text=saved_text)
 
@@ -105,6 +107,7 @@ MILESTONES = [m.value for m in Milestone]
 
 def clock_editor() -> None:
     """时限规则: a change takes effect for complaints received from its date; running cases keep theirs."""
+    basis = editor_basis("config_clocks", lambda: configuration.table_version(uow(), actor=actor, table="clocks"))
     rows = configuration.load_clocks(uow(), actor=actor, now=now())
     frame = pd.DataFrame(rows)
     frame.insert(0, "clock", [r["name_en" if lang() == "en" else "name_zh"] for r in rows])
@@ -142,7 +145,7 @@ def clock_editor() -> None:
             if row.get("target") is not None:
                 row["target"] = int(row["target"])
             wanted.append(row)
-        return configuration.save_clocks(uow(), actor=actor, rows=wanted, now=now())
+        return configuration.save_clocks(uow(), actor=actor, rows=wanted, now=now(), basis=basis)
 
     table_save(save, label=t("config.save"), button_key="config_save_clocks", refusals_key="config_refusals_clocks",
                editor_key="config_clocks", after=reference_changed, notice="notice", saved_text=saved_text,

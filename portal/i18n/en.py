@@ -1088,4 +1088,5 @@ EN: dict[str, str] = {
     'weekday.short.6': 'Su',
     'config.clock.regulatory_limit': "The regulator's clock may not be longer than the regulation's {days} days from receipt; it may be shorter.",
     'config.col.setting': 'Value',
+    'config.stale': 'This table was saved by {who} at {at} after you opened it; to avoid undoing that change, your edits were not saved. The table below is the latest; please make your changes again.',
 }

@@ -29,6 +29,14 @@ class ConfigurationRefused(DomainError):
         self.refusals = refusals
 
 
+class ConfigurationStale(DomainError):
+    """Another save of the same table came in after this editor was opened: nothing is saved, since
+    writing the editor's rows would silently undo that change. Says who saved it and when."""
+
+    def __init__(self, who: str, at: datetime) -> None:
+        super().__init__("config.stale", who=who, at=f"{at:%Y-%m-%d %H:%M}")
+
+
 @dataclass(frozen=True)
 class Table:
     model: Any
@@ -69,6 +77,32 @@ def _rows(session, name: str) -> list[dict]:  # noqa: ANN001
     if name == "parameters":
         query = query.where(Setting.key.in_(list(rules_of.PARAMETERS)))
     return [{c: getattr(row, c) for c in table.columns} for row in session.scalars(query)]
+
+
+def table_version(uow: UnitOfWork, *, actor: Actor, table: str) -> int:
+    """Where a configuration table stands: the audit event of its last save (0: as seeded). An editor
+    notes it when it opens and hands it back with its save (`basis`)."""
+    if not actor.has(Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        return _version(session, table)
+
+
+def _version(session, table: str) -> int:  # noqa: ANN001
+    return session.scalar(select(func.max(Event.id)).where(Event.action == "config.save",
+                                                           Event.comment == table)) or 0
+
+
+def _refuse_if_stale(session, table: str, model: Any, basis: int | None) -> None:  # noqa: ANN001, ANN401
+    """Saves of one table take turns (its rows locked on PostgreSQL; SQLite writes one at a time), and a
+    save made on an older version of the table than the stored one is refused."""
+    session.execute(select(model).with_for_update()).all()
+    if basis is None:
+        return
+    latest = _version(session, table)
+    if latest != basis:
+        who, at = session.execute(select(Event.actor_label, Event.at).where(Event.id == latest)).one()
+        raise ConfigurationStale(who or "—", at)
 
 
 def load_table(uow: UnitOfWork, *, actor: Actor, table: str) -> list[dict]:
@@ -148,14 +182,17 @@ def _with_codes(table: str, rows: list[dict], current: list[dict]) -> list[dict]
     return out
 
 
-def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], now: datetime) -> int:
+def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], now: datetime,
+               basis: int | None = None) -> int:
     """Validate the whole table, then write what changed: one transaction, one audit event with the
-    changed rows before and after. Returns how many rows changed (0: nothing written)."""
+    changed rows before and after. Returns how many rows changed (0: nothing written). `basis`: the
+    `table_version` the editor opened on; the save is refused if the table was saved since."""
     if table not in TABLES:
         raise DomainError("config.unknown_table")
     spec = TABLES[table]
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.ADMIN)
+        _refuse_if_stale(session, table, spec.model, basis)
         current = _rows(session, table)
         rows = _with_codes(table, rows, current)
         refusals = _refusals(session, table, rows, current)
@@ -321,14 +358,16 @@ def _received_since(session, instant: datetime) -> bool:  # noqa: ANN001
     return session.scalar(select(Complaint.id).where(Complaint.received_at >= instant).limit(1)) is not None
 
 
-def save_clocks(uow: UnitOfWork, *, actor: Actor, rows: list[dict], now: datetime) -> int:
+def save_clocks(uow: UnitOfWork, *, actor: Actor, rows: list[dict], now: datetime, basis: int | None = None) -> int:
     """Save changed clock rules as versions (SPEC §8): a change to a rule in force is a new version
     from `now` (or from 00:00 of a later effective date); a version not yet in force is edited in
     place. A version in force is never changed, so cases received under it keep their deadlines.
-    One transaction, one audit event. Returns how many clocks changed."""
+    One transaction, one audit event. Returns how many clocks changed. `basis`: as for `save_table`
+    (the table `clocks`)."""
     rows = [_clock_row(r) if isinstance(r, dict) else r for r in rows]
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.ADMIN)
+        _refuse_if_stale(session, "clocks", SlaClock, basis)
         clocks = {c.key: c for c in session.scalars(select(SlaClock).where(SlaClock.active))}
         refusals = rules_of.validate_clocks(rows, current={k: {"regulatory": c.regulatory} for k, c in clocks.items()},
                                             today=now.date())

@@ -223,13 +223,29 @@ def refusal_table(refusals, *, row_name=None, column_prefix: str = "config.col")
     }), hide_index=True, width="stretch")
 
 
+def editor_basis(editor_key: str, read):  # noqa: ANN001, ANN201
+    """The version of the stored table a table editor's edits are made on: read anew while the editor
+    holds no edits, kept from the first edit until the edits are saved or dropped."""
+    edits = st.session_state.get(editor_key) or {}
+    basis_key = f"{editor_key}__basis"
+    if basis_key not in st.session_state or not any(edits.get(kind) for kind in
+                                                     ("edited_rows", "added_rows", "deleted_rows")):
+        st.session_state[basis_key] = read()
+    return st.session_state[basis_key]
+
+
 def table_save(save, *, label: str, button_key: str, refusals_key: str, editor_key: str, notice: str,  # noqa: ANN001
                saved_text, after=None, row_name=None, column_prefix: str = "config.col") -> None:  # noqa: ANN001
     """The save of a table editor: the reasons a last attempt was refused, then the button. `save()`
     writes and returns how many rows changed; a refusal is kept for the next run and shown as a table;
     a save clears it, drops the editor's edits (it then shows the table as stored), runs `after`
-    (caches read anew) and leaves `saved_text(changed)` as the notice in `notice`."""
-    from portal.services.configuration import ConfigurationRefused
+    (caches read anew) and leaves `saved_text(changed)` as the notice in `notice`. A save refused
+    because someone saved the table meanwhile drops the edits too (they were made on the old table)
+    and says so."""
+    from portal.services.configuration import ConfigurationRefused, ConfigurationStale
+    stale_key = f"{editor_key}__stale"
+    if stale_key in st.session_state:
+        st.error(st.session_state.pop(stale_key))
     refused = st.session_state.get(refusals_key)
     if refused:
         refusal_table(refused, row_name=row_name, column_prefix=column_prefix)
@@ -239,6 +255,11 @@ def table_save(save, *, label: str, button_key: str, refusals_key: str, editor_k
         changed = save()
     except ConfigurationRefused as refusal:
         st.session_state[refusals_key] = refusal.refusals
+        st.rerun()
+    except ConfigurationStale as stale:
+        for key in (refusals_key, editor_key, f"{editor_key}__basis"):
+            st.session_state.pop(key, None)
+        st.session_state[stale_key] = say(stale.message)
         st.rerun()
     except DomainError as refusal:
         st.error(say(refusal.message))

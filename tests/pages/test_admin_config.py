@@ -7,6 +7,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from portal.persistence.models import AuthorityLevel, Category, Event
+from tests.conftest import T0
 from tests.pages.conftest import app_as, page_path, texts
 
 
@@ -105,3 +106,32 @@ def test_a_clock_that_would_never_stop_is_refused_with_its_reason(page_db):
     assert list(refusal["行"]) == ["结案"] and list(refusal["列"]) == ["停止于"]
     assert "时限从“总经理室受理”开始、在“总经理室受理”停止" in refusal.iloc[0]["原因"]
     assert len(_versions(page_db)) == 9
+
+
+def test_a_table_saved_by_someone_else_meanwhile_is_not_overwritten(page_db):
+    from portal.services import configuration
+    from portal.services.actors import load_actor
+    at = app_as("admin", page_path("admin_config"))
+    at.session_state["config_categories"] = {"edited_rows": {"0": {"name_zh": "我的改名"}}, "added_rows": [],
+                                             "deleted_rows": []}
+    at.run()
+    # another administrator saves the same table while these edits wait
+    admin = load_actor(page_db, "admin")
+    theirs = configuration.load_table(page_db, actor=admin, table="categories")
+    theirs[1]["name_zh"] = "他人的改名"
+    configuration.save_table(page_db, actor=admin, table="categories", rows=theirs, now=T0)
+    next(b for b in at.button if b.key == "config_save_categories").click().run()
+    assert not at.exception, at.exception
+    assert "此表在您打开后已由 admin 于" in texts(at) and "您的修改未保存" in texts(at)
+    with page_db.read() as session:
+        names = set(session.scalars(select(Category.name_zh)))
+        assert "他人的改名" in names and "我的改名" not in names
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "config.save")) == 1
+    # the editor now shows the table as stored; a change made on it is saved
+    at.session_state["config_categories"] = {"edited_rows": {"0": {"name_zh": "我的改名"}}, "added_rows": [],
+                                             "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_categories").click().run()
+    assert "已保存 1 行修改，并记入变更记录。" in texts(at)
+    with page_db.read() as session:
+        assert {"他人的改名", "我的改名"} <= set(session.scalars(select(Category.name_zh)))

@@ -248,3 +248,71 @@ def test_every_tables_change_is_one_audited_event_with_before_and_after(uow, peo
     assert {k for k in change.after if change.after[k] != change.before.get(k)} == {column}
     assert _events(uow) == 1
     assert configuration.change_log(uow, actor=people.admin, who="someone_else") == []
+
+
+def test_a_save_on_a_table_someone_saved_meanwhile_is_refused_and_undoes_nothing(uow, people):
+    from portal.services.configuration import ConfigurationStale
+    opened = configuration.table_version(uow, actor=people.admin, table="categories")
+    mine = configuration.load_table(uow, actor=people.admin, table="categories")
+    theirs = configuration.load_table(uow, actor=people.admin, table="categories")
+    next(r for r in theirs if r["code"] == "claim")["name_zh"] = "理赔争议"
+    configuration.save_table(uow, actor=people.admin, table="categories", rows=theirs, now=T0, basis=opened)
+    next(r for r in mine if r["code"] == "other")["name_zh"] = "其他投诉"     # made on the table before theirs
+    with pytest.raises(ConfigurationStale) as stale:
+        configuration.save_table(uow, actor=people.admin, table="categories", rows=mine, now=T0, basis=opened)
+    assert stale.value.message.key == "config.stale" and stale.value.message.params["who"] == "admin"
+    names = {c.code: c.name_zh for c in rules.load_reference_data(uow).categories}
+    assert names["claim"] == "理赔争议" and names["other"] == "其他"             # theirs kept, mine not written
+    assert _events(uow) == 1
+    # made on the table as it now stands, the same change is saved; another table's save is no conflict
+    now_at = configuration.table_version(uow, actor=people.admin, table="categories")
+    channels = configuration.load_table(uow, actor=people.admin, table="channels")
+    channels[0]["name_en"] = "Hotline"
+    configuration.save_table(uow, actor=people.admin, table="channels", rows=channels, now=T0,
+                             basis=configuration.table_version(uow, actor=people.admin, table="channels"))
+    fresh = configuration.load_table(uow, actor=people.admin, table="categories")
+    next(r for r in fresh if r["code"] == "other")["name_zh"] = "其他投诉"
+    assert configuration.save_table(uow, actor=people.admin, table="categories", rows=fresh, now=T0,
+                                    basis=now_at) == 1
+    with pytest.raises(PermissionDenied):
+        configuration.table_version(uow, actor=people.gmo, table="categories")
+
+
+def test_clock_rules_saved_meanwhile_refuse_a_save_made_on_the_old_rules(uow, people):
+    from portal.services.configuration import ConfigurationStale
+    opened = configuration.table_version(uow, actor=people.admin, table="clocks")
+    rows = configuration.load_clocks(uow, actor=people.admin, now=T0)
+    first = [dict(r, target=12) if r["key"] == "acknowledge" else r for r in rows]
+    configuration.save_clocks(uow, actor=people.admin, rows=first, now=T0, basis=opened)
+    second = [dict(r, target=10) if r["key"] == "closure" else r for r in rows]
+    with pytest.raises(ConfigurationStale):
+        configuration.save_clocks(uow, actor=people.admin, rows=second, now=T0, basis=opened)
+    targets = {r["key"]: r["target"] for r in configuration.load_clocks(uow, actor=people.admin, now=T0)}
+    assert targets["acknowledge"] == 12 and targets["closure"] == 13
+
+
+def test_two_administrators_saving_the_same_table_at_once_do_not_undo_each_other(uow, people):
+    """Both opened the table at the same version and press save together: the saves take turns, one is
+    written and the other refused as stale, never both (which would silently undo the first)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from portal.services.configuration import ConfigurationStale
+    opened = configuration.table_version(uow, actor=people.admin, table="authority_levels")
+    start = Barrier(4)
+
+    def save(amount: str) -> str:
+        rows = configuration.load_table(uow, actor=people.admin, table="authority_levels")
+        rows[0]["max_amount"] = amount
+        start.wait()
+        try:
+            configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=rows,
+                                     now=T0, basis=opened)
+            return "saved"
+        except ConfigurationStale:
+            return "stale"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(save, ["1000", "2000", "3000", "4000"]))
+    assert sorted(outcomes) == ["saved", "stale", "stale", "stale"]
+    assert _events(uow) == 1
