@@ -11,10 +11,10 @@ import streamlit as st
 
 from portal.domain.errors import DomainError
 from portal.i18n.format import day_note
-from portal.services.calendar import calendar_year, set_calendar_day, set_year
+from portal.services.calendar import calendar_version, calendar_year, set_calendar_day, set_year
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, calendar_changed, lang, now, say, t, uow
-from portal.ui.widgets import empty_cell, show_notice, table_save
+from portal.ui.widgets import editor_basis, empty_cell, show_notice, table_save
 
 KIND_COLOURS = {"workday": "#e3ecf5", "weekend": "#b0bec5", "holiday": "#d62728", "makeup": "#ff7f0e",
                 "unknown": "#ffffff"}
@@ -92,6 +92,7 @@ if not official:
     current = pd.DataFrame({"day": pd.Series(pd.to_datetime(special), dtype="datetime64[ns]"),
                             "is_working": pd.Series([loaded[d]["is_working"] for d in special], dtype=bool),
                             "note": pd.Series([loaded[d]["note"] for d in special], dtype="object")})
+    basis = editor_basis(f"calendar_year_editor_{year}", lambda: calendar_version(uow(), actor=actor))
     edited = st.data_editor(current, key=f"calendar_year_editor_{year}", num_rows="dynamic", hide_index=True,
                             width="stretch", column_config={
                                 "day": st.column_config.DateColumn(t("admin.calendar.day"), format="YYYY-MM-DD",
@@ -110,7 +111,7 @@ if not official:
             row["is_working"] = bool(row.get("is_working"))
             if any(row.get(k) not in (None, "") for k in ("day", "note")):
                 rows.append(row)
-        return set_year(uow(), actor=actor, year=year, exceptions=rows, now=now())
+        return set_year(uow(), actor=actor, year=year, exceptions=rows, now=now(), basis=basis)
 
     table_save(save, label=t("admin.calendar.save_year", year=year), button_key="calendar_save_year",
                refusals_key="calendar_year_refusals", editor_key=f"calendar_year_editor_{year}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import chinese_calendar
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.domain.calendar import DayKind, classify
@@ -105,15 +105,30 @@ def calendar_year(uow: UnitOfWork, *, year: int) -> list[dict]:
     return [dict(day=d, is_working=w, kind=k, note=n, source=s) for d, w, k, n, s in rows]
 
 
-def set_year(uow: UnitOfWork, *, actor: Actor | None, year: int, exceptions: list[dict], now: datetime) -> int:
+CALENDAR_ACTIONS = ("calendar.set_day", "calendar.set_year")
+CALENDAR_LOCK = 72_010_000          # + the year: the PostgreSQL advisory lock a year's save holds
+
+
+def calendar_version(uow: UnitOfWork, *, actor: Actor) -> int:
+    """Where the calendar stands (its last change by an administrator): the year editor notes it when
+    it opens and hands it back with its save."""
+    from portal.services.configuration import latest_change
+    with uow.read() as session:
+        fresh_actor(session, actor, Role.ADMIN)
+        return latest_change(session, CALENDAR_ACTIONS)
+
+
+def set_year(uow: UnitOfWork, *, actor: Actor | None, year: int, exceptions: list[dict], now: datetime,
+             basis: int | None = None) -> int:
     """Load a whole year the official package does not cover (e.g. once the State Council publishes
     next year's arrangement): every day is an ordinary weekday or weekend except the listed ones
     (holidays off, weekend days worked). Refused with reasons per row, nothing saved, if a row is
     bad or the package covers the year (change an official day one at a time, with `force`).
     One transaction and one audit event; running working-day deadlines are recomputed. Returns how
-    many days changed."""
+    many days changed. `basis`: the `calendar_version` the editor opened on; refused (nothing saved)
+    if the calendar was changed since. Saves of a year take turns."""
     from portal.domain import configuration as rules_of
-    from portal.services.configuration import ConfigurationRefused
+    from portal.services.configuration import ConfigurationRefused, latest_change, refuse_if_saved_since
     if not isinstance(year, int) or isinstance(year, bool) or not 2000 <= year <= now.year + 5:
         raise DomainError("config.calendar.bad_year", last=now.year + 5)
     refusals = rules_of.validate_year_days(year, exceptions)
@@ -125,6 +140,9 @@ def set_year(uow: UnitOfWork, *, actor: Actor | None, year: int, exceptions: lis
         listed[day] = (row["is_working"], clean_text(row["note"]))
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
+        if session.get_bind().dialect.name == "postgresql":   # (SQLite writes one transaction at a time)
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CALENDAR_LOCK + year})
+        refuse_if_saved_since(session, basis, latest_change(session, CALENDAR_ACTIONS))
         current = {r.day: r for r in session.scalars(select(CalendarDayRow).where(
             CalendarDayRow.day.between(date(year, 1, 1), date(year, 12, 31))))}
         if any(r.source == "package" for r in current.values()):

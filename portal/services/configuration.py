@@ -89,20 +89,29 @@ def table_version(uow: UnitOfWork, *, actor: Actor, table: str) -> int:
 
 
 def _version(session, table: str) -> int:  # noqa: ANN001
-    return session.scalar(select(func.max(Event.id)).where(Event.action == "config.save",
-                                                           Event.comment == table)) or 0
+    return latest_change(session, ("config.save",), comment=table)
+
+
+def latest_change(session, actions: tuple[str, ...], comment: str | None = None) -> int:  # noqa: ANN001
+    """The newest audit event of these actions (0: none): the version an editor opens on."""
+    query = select(func.max(Event.id)).where(Event.action.in_(actions))
+    if comment is not None:
+        query = query.where(Event.comment == comment)
+    return session.scalar(query) or 0
+
+
+def refuse_if_saved_since(session, basis: int | None, latest: int) -> None:  # noqa: ANN001
+    """A save made on an older version than the stored one is refused, naming who saved and when."""
+    if basis is not None and latest != basis:
+        who, at = session.execute(select(Event.actor_label, Event.at).where(Event.id == latest)).one()
+        raise ConfigurationStale(who or "—", at)
 
 
 def _refuse_if_stale(session, table: str, model: Any, basis: int | None) -> None:  # noqa: ANN001, ANN401
     """Saves of one table take turns (its rows locked on PostgreSQL; SQLite writes one at a time), and a
     save made on an older version of the table than the stored one is refused."""
     session.execute(select(model).with_for_update()).all()
-    if basis is None:
-        return
-    latest = _version(session, table)
-    if latest != basis:
-        who, at = session.execute(select(Event.actor_label, Event.at).where(Event.id == latest)).one()
-        raise ConfigurationStale(who or "—", at)
+    refuse_if_saved_since(session, basis, _version(session, table))
 
 
 def load_table(uow: UnitOfWork, *, actor: Actor, table: str) -> list[dict]:

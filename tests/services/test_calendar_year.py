@@ -108,3 +108,40 @@ def test_malformed_rows_are_refused_never_a_crash(uow, people, rows):
     with pytest.raises(ConfigurationRefused) as refused:
         set_year(uow, actor=people.admin, year=YEAR, exceptions=rows, now=NOW)
     assert refused.value.refusals and _count(uow, CalendarDayRow.day >= date(YEAR, 1, 1)) == 0
+
+
+def test_a_year_saved_by_someone_else_meanwhile_refuses_a_save_made_before_it(uow, people):
+    from portal.services.calendar import calendar_version
+    from portal.services.configuration import ConfigurationStale
+    opened = calendar_version(uow, actor=people.admin)
+    set_year(uow, actor=people.admin, year=YEAR, exceptions=NEW_YEAR, now=NOW, basis=opened)
+    with pytest.raises(ConfigurationStale):
+        set_year(uow, actor=people.admin, year=YEAR, exceptions=NEW_YEAR[:1], now=NOW, basis=opened)
+    assert _count(uow, CalendarDayRow.day == date(YEAR, 2, 6), CalendarDayRow.kind == "holiday") == 1
+    assert set_year(uow, actor=people.admin, year=YEAR, exceptions=NEW_YEAR[:1], now=NOW,
+                    basis=calendar_version(uow, actor=people.admin)) == 1
+
+
+def test_two_administrators_entering_a_new_year_at_once_take_turns(uow, people):
+    """Neither crashes on the other's rows, and the second is told the year was just entered."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from portal.services.calendar import calendar_version
+    from portal.services.configuration import ConfigurationStale
+    opened = calendar_version(uow, actor=people.admin)
+    start = Barrier(3)
+
+    def enter(rows: list[dict]) -> str:
+        start.wait()
+        try:
+            set_year(uow, actor=people.admin, year=YEAR, exceptions=rows, now=NOW, basis=opened)
+            return "saved"
+        except ConfigurationStale:
+            return "stale"
+
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = list(pool.map(enter, [NEW_YEAR, NEW_YEAR[:1], NEW_YEAR[1:]]))
+    assert sorted(outcomes) == ["saved", "stale", "stale"]
+    assert _count(uow, CalendarDayRow.day.between(date(YEAR, 1, 1), date(YEAR, 12, 31))) == \
+        (date(YEAR, 12, 31) - date(YEAR, 1, 1)).days + 1
