@@ -30,8 +30,9 @@ names = [u.username for u in listing if u.username != actor.username]
 picked = st.selectbox(t("admin.users.pick"), names, key="users_pick", index=None, placeholder=t("widget.choose"))
 if picked:                                     # nobody is picked for the admin: they choose whom
     current = next(u for u in listing if u.username == picked)
+    # One key per action: a click on 停用 never re-enables a user someone else disabled meanwhile.
     label = t("admin.users.disable") if current.active else t("admin.users.enable")
-    if st.button(label, key="users_toggle"):
+    if st.button(label, key="users_disable" if current.active else "users_enable"):
         try:
             users.set_user_active(uow(), actor=actor, username=picked, active=not current.active, now=now())
         except DomainError as refused:
@@ -80,6 +81,14 @@ whose = st.selectbox(t("admin.users.pick"), [u.username for u in listing], index
                      key="duty_pick")
 if whose:
     current = next(u for u in listing if u.username == whose)
+    # The duties the form opened on: a save on them is refused if someone changed them since.
+    # (read anew whenever the form is drawn afresh: its widgets' state is gone once it was not shown)
+    if f"duty_roles_{whose}" not in st.session_state or f"duty_seen_{whose}" not in st.session_state:
+        st.session_state[f"duty_seen_{whose}"] = users.duties_of(current)
+    seen = st.session_state[f"duty_seen_{whose}"]
+    form_keys = [f"duty_seen_{whose}", f"duty_roles_{whose}", f"duty_department_{whose}", f"duty_level_{whose}"]
+    if "duty_stale" in st.session_state:
+        st.error(st.session_state.pop("duty_stale"))
     with st.form(f"duties_{whose}", enter_to_submit=False):
         duties = st.multiselect(t("admin.users.roles"), [r.value for r in Role], default=current.roles,
                                 format_func=lambda r: t(f"role.{r}"), placeholder=t("widget.choose"),
@@ -98,14 +107,21 @@ if whose:
         if st.form_submit_button(t("admin.users.save_duties")):
             try:
                 changed = users.update_user(uow(), actor=actor, username=whose, roles=duties, department=home,
-                                            approval_level=authority, now=now())
+                                            approval_level=authority, now=now(), seen=seen)
             except ValidationFailed as refused:
                 st.session_state["duty_errors"] = refused.errors
                 st.rerun()
             except DomainError as refused:
-                st.error(say(refused.message))
+                if refused.message.key != "users.changed_meanwhile":
+                    st.error(say(refused.message))
+                else:                           # the form opens again on the duties as they now are
+                    for key in [*form_keys, "duty_errors"]:
+                        st.session_state.pop(key, None)
+                    st.session_state["duty_stale"] = say(refused.message)
+                    st.rerun()
             else:
-                st.session_state.pop("duty_errors", None)
+                for key in [*form_keys, "duty_errors"]:
+                    st.session_state.pop(key, None)
                 reference_changed()
                 st.session_state["users_notice"] = (t("admin.users.duties_saved", username=whose) if changed
                                                     else t("config.unchanged"))

@@ -1089,4 +1089,5 @@ EN: dict[str, str] = {
     'config.clock.regulatory_limit': "The regulator's clock may not be longer than the regulation's {days} days from receipt; it may be shorter.",
     'config.col.setting': 'Value',
     'config.stale': 'This table was saved by {who} at {at} after you opened it; to avoid undoing that change, your edits were not saved. The table below is the latest; please make your changes again.',
+    'users.changed_meanwhile': "{username}'s roles, department or approval level were changed by someone else after you opened them; your changes were not saved. Their current duties are shown below: please make your change again.",
 }

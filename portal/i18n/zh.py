@@ -1104,4 +1104,5 @@ ZH: dict[str, str] = {
     'config.clock.regulatory_limit': '监管时限不得长于办法规定的 {days} 天（自收到投诉起，自然日）；可以设得更短。',
     'config.col.setting': '取值',
     'config.stale': '此表在您打开后已由 {who} 于 {at} 保存过；为免覆盖其修改，您的修改未保存。下表已是最新配置，请在其上重新修改。',
+    'users.changed_meanwhile': '用户 {username} 的角色、部门或核决权限在您打开后已被他人修改，您的修改未保存。下方已显示其当前设置，请在其上重新修改。',
 }

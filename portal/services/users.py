@@ -88,19 +88,22 @@ def _check_duties(errors: dict[str, Message], roles: object, department: object,
 
 
 def update_user(uow: UnitOfWork, *, actor: Actor, username: str, roles: list[str], department: str | None,
-                approval_level: str | None, now: datetime) -> bool:
+                approval_level: str | None, now: datetime, seen: dict | None = None) -> bool:
     """Change a user's roles, department and approval level (never their history): the user works
     under them from their next click; the audit event holds the duties before and after. False:
-    nothing to change."""
+    nothing to change. `seen`: the duties the form showed when it opened (`duties_of`); if another
+    administrator changed them since, nothing is saved (their change would be undone)."""
     errors: dict[str, Message] = {}
     roles, department = _check_duties(errors, roles, department, approval_level)
     if errors:
         raise ValidationFailed(errors)
     with uow.write() as session:
         admin = fresh_actor(session, actor, Role.ADMIN)
-        user = session.scalar(select(User).where(User.username == username))
+        user = session.scalar(select(User).where(User.username == username).with_for_update(of=User))
         if user is None:
             raise DomainError("users.not_found", username=username)
+        if seen is not None and _duties(user) != _duties_seen(seen):
+            raise DomainError("users.changed_meanwhile", username=username)
         department_id = None
         if department:
             department_id = session.scalar(select(Department.id).where(Department.code == department))
@@ -108,8 +111,7 @@ def update_user(uow: UnitOfWork, *, actor: Actor, username: str, roles: list[str
                 raise ValidationFailed({"department": Message("form.unknown_choice")})
         if admin.id == user.id and Role.ADMIN.value not in roles:
             raise ValidationFailed({"roles": Message("users.cannot_drop_own_admin")})
-        before = {"roles": sorted(user.role_keys), "department": user.department.code if user.department else None,
-                  "approval_level": user.approval_level}
+        before = _duties(user)
         after = {"roles": sorted(set(roles)), "department": department, "approval_level": approval_level}
         if before == after:
             return False
@@ -121,6 +123,21 @@ def update_user(uow: UnitOfWork, *, actor: Actor, username: str, roles: list[str
         record_event(session, actor=admin, at=now, action="user.update",
                      changes={"username": username, "before": before, "after": after})
         return True
+
+
+def _duties(user: User) -> dict:
+    return {"roles": sorted(user.role_keys), "department": user.department.code if user.department else None,
+            "approval_level": user.approval_level}
+
+
+def _duties_seen(seen: dict) -> dict:
+    return {"roles": sorted(seen.get("roles") or []), "department": seen.get("department"),
+            "approval_level": seen.get("approval_level")}
+
+
+def duties_of(row: "UserRow") -> dict:
+    """A user's duties as a form shows them (handed back to `update_user` as `seen`)."""
+    return _duties_seen({"roles": row.roles, "department": row.department, "approval_level": row.approval_level})
 
 
 def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, active: bool,

@@ -135,3 +135,23 @@ def test_a_table_saved_by_someone_else_meanwhile_is_not_overwritten(page_db):
     assert "已保存 1 行修改，并记入变更记录。" in texts(at)
     with page_db.read() as session:
         assert {"他人的改名", "我的改名"} <= set(session.scalars(select(Category.name_zh)))
+
+
+def test_a_users_duties_changed_by_someone_else_meanwhile_are_not_overwritten(page_db):
+    from portal.services import users
+    from portal.services.actors import load_actor
+    at = app_as("admin", page_path("admin_users"))
+    at.selectbox(key="duty_pick").select("techhandler").run()
+    at.multiselect(key="duty_roles_techhandler").set_value(["handler", "manager"])
+    users.update_user(page_db, actor=load_actor(page_db, "admin"), username="techhandler",
+                      roles=["handler", "approver"], department="technical", approval_level="dept_manager", now=T0)
+    at.button(key="FormSubmitter:duties_techhandler-保存").click().run()
+    assert not at.exception, at.exception
+    assert "的角色、部门或核决权限在您打开后已被他人修改" in texts(at)
+    kept = load_actor(page_db, "techhandler")
+    assert {r.value for r in kept.roles} == {"handler", "approver"}
+    assert set(at.multiselect(key="duty_roles_techhandler").value) == {"handler", "approver"}   # the form as it now is
+    at.multiselect(key="duty_roles_techhandler").set_value(["handler", "approver", "manager"])
+    at.button(key="FormSubmitter:duties_techhandler-保存").click().run()
+    assert "已更新 techhandler 的角色与部门" in texts(at)
+    assert {r.value for r in load_actor(page_db, "techhandler").roles} == {"handler", "approver", "manager"}

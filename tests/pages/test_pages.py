@@ -230,7 +230,7 @@ def test_a_disabled_user_is_refused_at_the_next_click(page_db):
     admin = app_as("admin", page_path("admin_users"))
     admin.selectbox(key="users_pick").select("clerk")
     admin.run()
-    admin.button(key="users_toggle").click().run()
+    admin.button(key="users_disable").click().run()
     assert "已更新用户 clerk" in texts(admin)
     with page_db.read() as session:
         assert session.scalar(select(User.active).where(User.username == "clerk")) is False
@@ -425,7 +425,7 @@ def test_the_acceptance_form_proposes_the_categorys_configured_routing(page_db):
 def test_the_users_page_picks_nobody_for_the_admin(page_db):
     admin = app_as("admin", page_path("admin_users"))
     assert admin.selectbox(key="users_pick").value is None and admin.selectbox(key="reset_pick").value is None
-    assert not [b for b in admin.button if b.key == "users_toggle"]         # nothing to disable until chosen
+    assert not [b for b in admin.button if b.key in ("users_disable", "users_enable")]         # nothing to disable until chosen
     with page_db.read() as session:
         before = session.scalar(select(User.password_hash).where(User.username == "clerk"))
     admin.text_input(key="reset_password_value").input("a-fresh-password")

@@ -316,3 +316,21 @@ def test_two_administrators_saving_the_same_table_at_once_do_not_undo_each_other
         outcomes = list(pool.map(save, ["1000", "2000", "3000", "4000"]))
     assert sorted(outcomes) == ["saved", "stale", "stale", "stale"]
     assert _events(uow) == 1
+
+
+def test_a_users_duties_changed_meanwhile_are_not_overwritten(uow, people):
+    from portal.domain.errors import DomainError
+    from portal.services import users
+    from portal.services.actors import load_actor
+    opened = users.duties_of(next(u for u in users.list_users(uow) if u.username == "techhandler"))
+    assert opened == {"roles": ["handler"], "department": "technical", "approval_level": None}
+    users.update_user(uow, actor=people.admin, username="techhandler", roles=["handler", "approver"],
+                      department="technical", approval_level="dept_manager", now=T0, seen=opened)
+    with pytest.raises(DomainError) as stale:                  # a second form opened on the old duties
+        users.update_user(uow, actor=people.admin, username="techhandler", roles=["handler", "manager"],
+                          department="technical", approval_level=None, now=T0, seen=opened)
+    assert stale.value.message.key == "users.changed_meanwhile"
+    kept = load_actor(uow, "techhandler")
+    assert {r.value for r in kept.roles} == {"handler", "approver"} and kept.approval_level == "dept_manager"
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "user.update")) == 1
