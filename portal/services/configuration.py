@@ -110,7 +110,7 @@ def refuse_if_saved_since(session, basis: int | None, latest: int) -> None:  # n
 def _refuse_if_stale(session, table: str, model: Any, basis: int | None) -> None:  # noqa: ANN001, ANN401
     """Saves of one table take turns (its rows locked on PostgreSQL; SQLite writes one at a time), and a
     save made on an older version of the table than the stored one is refused."""
-    session.execute(select(model).with_for_update()).all()
+    session.execute(select(model).with_for_update(of=model)).all()
     refuse_if_saved_since(session, basis, _version(session, table))
 
 
