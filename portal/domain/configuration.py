@@ -301,10 +301,11 @@ def validate_clocks(rows: list[dict], *, current: dict[str, dict], today: date) 
             out.append(Refusal(index, "effective_date", Message("config.clock.bad_date")))
         elif effective is not None and effective < today:
             out.append(Refusal(index, "effective_date", Message("config.clock.past_date")))
-        if (current.get(key) or {}).get("regulatory") and (
-                unit != "days" or start != Milestone.RECEIVED.value or stop != Milestone.DECISION_TOLD.value):
+        if not (current.get(key) or {}).get("regulatory"):
+            continue
+        if unit != "days" or start != Milestone.RECEIVED.value or stop != Milestone.DECISION_TOLD.value:
             out.append(Refusal(index, "unit", Message("config.clock.regulatory_fixed")))
-        elif (current.get(key) or {}).get("regulatory") and target is not None and target > DECISION_DAYS:
+        elif target is not None and target > DECISION_DAYS:
             out.append(Refusal(index, "target", Message("config.clock.regulatory_limit", {"days": DECISION_DAYS})))
     return out
 
