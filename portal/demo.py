@@ -38,6 +38,8 @@ DEMO_USERS: tuple[DemoUser, ...] = (
     DemoUser("handler", "陈静", ("handler",), "operations"),
     DemoUser("techhandler", "赵磊", ("handler",), "technical"),
     DemoUser("claimshandler", "何欣", ("handler",), "claims"),
+    DemoUser("techlead", "钱伟", ("handler", "dept_lead"), "technical"),
+    DemoUser("opslead", "冯洁", ("handler", "dept_lead"), "operations"),
     DemoUser("gmoffice", "李娜", ("gm_office",), "gm_office"),
     DemoUser("approver", "张伟", ("approver",), "operations", "dept_manager"),
     DemoUser("deputygm", "孙敏", ("approver",), "gm_office", "deputy_gm"),

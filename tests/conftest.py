@@ -38,6 +38,11 @@ TEST_USERS = [
     ("boss", "管理庚", ["manager"], "gm_office", None),
     ("admin", "管理员辛", ["admin"], None, None),
     ("trainer", "培训壬", ["trainer"], None, None),
+    ("techlead", "技术主管癸", ["handler", "dept_lead"], "technical", None),
+    ("opslead", "运营主管子", ["handler", "dept_lead"], "operations", None),
+    ("vicegm", "副总丑", ["approver"], "gm_office", "deputy_gm"),
+    ("genmgr", "总经理寅", ["approver"], "gm_office", "gm"),
+    ("lead2", "主管卯", ["intake_lead"], "marketing", None),
 ]
 PASSWORD = "correct-horse"
 

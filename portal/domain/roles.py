@@ -10,6 +10,7 @@ class Role(StrEnum):
     HANDLER = "handler"          # 部门处理人
     GM_OFFICE = "gm_office"      # 总经理室
     APPROVER = "approver"        # 核决人
+    DEPT_LEAD = "dept_lead"      # 部门主管: a duty held with the user's own department (SPEC §1)
     MANAGER = "manager"          # 管理层
     ADMIN = "admin"              # 系统管理员
     TRAINER = "trainer"          # 培训师

@@ -43,6 +43,7 @@ ZH: dict[str, str] = {
     "role.manager": "管理层",
     "role.admin": "系统管理员",
     "role.trainer": "培训师",
+    "role.dept_lead": "部门主管",
     # states
     "state.registered": "待受理",
     "state.investigating": "调查中",
@@ -377,6 +378,7 @@ ZH: dict[str, str] = {
     "users.cannot_disable_self": "不能停用自己的账号。",
     "users.approver_needs_level": "核决人须指定核决权限级别。",
     "users.handler_needs_department": "部门经办人须指定所属部门。",
+    "users.lead_needs_department": "部门主管须属于一个部门（其所领导的部门）。",
     "users.bad_password": "密码不能含空字符，且不超过 72 字节（约 24 个汉字或 72 个字母）。",
     "users.reset_password": "重置密码",
     "users.new_password": "新密码",

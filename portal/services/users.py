@@ -84,6 +84,8 @@ def _check_duties(errors: dict[str, Message], roles: object, department: object,
         errors["approval_level"] = Message("users.approver_needs_level")
     if not department and Role.HANDLER.value in roles:
         errors["department"] = Message("users.handler_needs_department")
+    elif not department and Role.DEPT_LEAD.value in roles:
+        errors["department"] = Message("users.lead_needs_department")
     return list(roles), department
 
 
