@@ -304,6 +304,12 @@ class Complaint(Base):
     major_flagged_at: Mapped[datetime | None] = mapped_column(DateTime)
     major_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_told_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # customer contact (SPEC §11): how the customer wants to be told, whether they take notices that
+    # are not required, and the moments the required contacts were made (contact clocks)
+    preferred_contact: Mapped[str] = mapped_column(String(20), default="phone")
+    optional_notices: Mapped[bool] = mapped_column(Boolean, default=True)
+    customer_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closure_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     departments: Mapped[list["ComplaintDepartment"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ComplaintDepartment.department_id")
@@ -500,3 +506,47 @@ class StatsSnapshot(Base):
     compiled_at: Mapped[datetime] = mapped_column(DateTime)
     compiled_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Notice(Base):
+    """A notice to the customer in the outbox (SPEC §11): queued in the transaction of the act that
+    causes it, delivered at least once by the sender. `key` is its Message-ID, the same on every
+    attempt, so a resend after a crash is recognisably the same message."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_due", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))          # acknowledgement / progress / decision / …
+    channel: Mapped[str] = mapped_column(String(10))       # email / sms
+    recipient: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)   # an SMS template's parameters
+    state: Mapped[str] = mapped_column(String(20))          # queued / sending / sent / failed / unconfirmed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    queued_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    transport_id: Mapped[str] = mapped_column(String(200), default="")   # the gateway's id, or the file written
+
+
+class ContactLog(Base):
+    """One contact with the customer (SPEC §11): when, how, by whom, what was said or sent, the proof,
+    and the step of the process it serves. A notice sent by the outbox is a contact too."""
+
+    __tablename__ = "contact_log"
+    __table_args__ = (Index("ix_contact_log_complaint", "complaint_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(20))       # phone / sms / letter / email / visit / wechat
+    step: Mapped[str] = mapped_column(String(30))          # acknowledgement / progress / decision / closure / …
+    content: Mapped[str] = mapped_column(Text)
+    proof: Mapped[str] = mapped_column(String(200), default="")
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))    # None: sent by the outbox
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
