@@ -1,12 +1,14 @@
-"""核决: cases awaiting approval within the approver's authority; approve with instructions and an
-amount limit, or send back to the GM office with a reason. And the penalties the GM office proposed
-at closure, confirmed (the case closes) or returned (002 art.13.6)."""
+"""核决: the first 核决 of the consolidated opinion (instructions and an amount limit, or sent back);
+the general manager's 批示 of investigation reports (002 art.13.2); and the final 核决 of the GM
+office's final opinion, which closes the case and confirms any penalty in it (art.13.5-13.7). Each
+queue holds only what this approver may decide: their level, not recused, not their own work."""
 from __future__ import annotations
 
 import streamlit as st
 
 from portal.domain.lifecycle import State
 from portal.services import handling, queries
+from portal.services.eligibility import gm_level_of
 from portal.ui.auth import require_page
 from portal.ui.form_panels import decision_context
 from portal.ui.context import calendar, now, t, uow
@@ -16,16 +18,19 @@ from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, re
 actor = require_page("approval")
 st.title(t("appr.title"))
 show_notice()
-tab_approve, tab_penalty = st.tabs([t("appr.queue"), t("appr.penalty_queue")], key="approval_tabs")
+the_gm = gm_level_of(uow(), actor)
+names = [t("appr.queue"), t("appr.final_queue")] + ([t("appr.instruct_queue")] if the_gm else [])
+tabs = st.tabs(names, key="approval_tabs")
+st.caption(t("appr.four_eyes"))
 
-with tab_approve:
+with tabs[0]:
     queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("appr_pick"))
     case = pick_from_queue(queue, key="appr_pick", actor=actor)
     if case is not None:
         picked = case.id
         h = case.handling
         st.caption(t("appr.level", level=t(f"level.{h['required_level']}")))
-        decision_context(case, ("department", "approval"))    # the reports and the GM office's opinion and amount
+        decision_context(case, ("department", "approval"))    # the reports, the GM's 批示, the opinion and amount
         errors = form_errors(f"approve_{picked}")
         with st.form(f"approve_{picked}", enter_to_submit=False):
             instructions = st.text_area(t("field.instructions"), key=f"appr_instr_{picked}")
@@ -45,23 +50,44 @@ with tab_approve:
                                                expected_version=seen_version(case), now=now()),
                     notice=t("appr.sent_back"), form=f"back_{picked}")
 
-with tab_penalty:
-    queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(), state=State.AWAITING_PENALTY,
-                                   page=page_of("penalty_pick"))
-    case = pick_from_queue(queue, key="penalty_pick", actor=actor, with_due=True)
+with tabs[1]:
+    queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(),
+                                   state=State.AWAITING_FINAL_APPROVAL, page=page_of("final_pick"))
+    case = pick_from_queue(queue, key="final_pick", actor=actor, with_due=True)
     if case is not None:
-        # what the GM office proposes: responsibility with its shares, the loss and the penalties
-        decision_context(case, ("closure", "department"))
-        errors = form_errors(f"penalty_{case.id}")
-        with st.form(f"penalty_{case.id}", enter_to_submit=False):
-            comment = st.text_area(t("field.comment"), key=f"penalty_comment_{case.id}")
+        h = case.handling
+        st.caption(t("appr.final_level", level=t(f"level.{h['final_required_level'] or h['required_level']}"),
+                     amount=h["negotiated_amount"] if h["negotiated_amount"] is not None else "0"))
+        # what the customer agreed, the GM office's final opinion, responsibility, loss and penalties
+        decision_context(case, ("negotiation", "closure", "approval", "department"))
+        errors = form_errors(f"final_{case.id}")
+        with st.form(f"final_{case.id}", enter_to_submit=False):
+            comment = st.text_area(t("appr.final_comment"), key=f"final_comment_{case.id}")
             field_error(errors, "comment")
+            field_error(errors, "reason")
             left, right = st.columns(2)
-            confirm = left.form_submit_button(t("appr.confirm"), type="primary")
-            back = right.form_submit_button(t("appr.return_penalty"))
-            if confirm or back:
-                act(lambda: handling.confirm_penalty(uow(), actor=actor, complaint_id=case.id, confirm=confirm,
-                                                     comment=comment, expected_version=seen_version(case), now=now()),
-                    notice=t("appr.confirmed" if confirm else "appr.penalty_returned"), form=f"penalty_{case.id}")
+            sign = left.form_submit_button(t("appr.final_approve"), type="primary")
+            back = right.form_submit_button(t("appr.final_return"))
+            if sign or back:
+                act(lambda: handling.final_approve(uow(), actor=actor, complaint_id=case.id, approve=sign,
+                                                   comment=comment, expected_version=seen_version(case), now=now()),
+                    notice=t("appr.final_approved" if sign else "appr.final_returned"), form=f"final_{case.id}")
+
+if the_gm:
+    with tabs[2]:
+        queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(),
+                                       state=State.AWAITING_GM_INSTRUCTION, page=page_of("instruct_pick"))
+        case = pick_from_queue(queue, key="instruct_pick", actor=actor, with_due=True)
+        if case is not None:
+            decision_context(case, ("department", "approval"))      # each department's report and the 3-day report
+            errors = form_errors(f"instruct_{case.id}")
+            with st.form(f"instruct_{case.id}", enter_to_submit=False):
+                instruction = st.text_area(t("field.instruction"), key=f"instruction_{case.id}")
+                field_error(errors, "instruction")
+                if st.form_submit_button(t("appr.instruct"), type="primary"):
+                    act(lambda: handling.instruct_report(uow(), actor=actor, complaint_id=case.id,
+                                                         instruction=instruction,
+                                                         expected_version=seen_version(case), now=now()),
+                        notice=t("appr.instructed"), form=f"instruct_{case.id}")
 
 remember_versions()

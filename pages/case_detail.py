@@ -10,13 +10,15 @@ from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, describe_changes, fmt_time, unit_text
 from portal.ui.form_panels import whole_form
 from portal.printing.handling_form import handling_form_html
-from portal.services import handling, queries
+from portal.services import contacts, handling, queries
 from portal.services.complaints import report_major_case
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
+from portal.ui.contacts import contact_section
 from portal.ui.regulatory_section import regulatory_section
+from portal.ui.assignment_section import case_people_section
 from portal.ui.widgets import act, case_label, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
 actor = require_page("case")
@@ -48,10 +50,18 @@ if case.repeats:
     st.warning(t("case.repeats", numbers="、".join(case.repeats)))
 if case.handling["paused"]:
     st.warning(t("case.on_hold"))
+for waiting in case.handling["waiting"]:      # the decision the case waits for, and who may take it (four eyes)
+    decision = t(f"four_eyes.decision.{waiting['decision']}")
+    if waiting["eligible"]:
+        st.text(t("case.who_may", decision=decision, names="、".join(waiting["eligible"])))
+    else:
+        st.error(t("case.nobody_may", decision=decision, reason=t(f"four_eyes.reason.{waiting['reason']}")))
 st.graphviz_chart(process_drawing(case.state, lambda s: t(f"state.{s}")))
-names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments)}
+names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments),
+         "clock": {c.info.rule.key: c.info.label(lang()) for c in case.clocks}}
+contact_log = contacts.contact_timeline(uow(), actor=actor, complaint_id=case.id, page_size=None, newest_first=False)
 st.download_button(t("print.download"), file_name=f"complaint-{case.number or case.id}.html", mime="text/html",
-                   data=handling_form_html(case, lang=lang(), printed_at=now(), names=names))
+                   data=handling_form_html(case, lang=lang(), printed_at=now(), names=names, contacts=contact_log))
 
 if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HOLDABLE:
     errors = form_errors(f"hold_{case.id}")
@@ -98,7 +108,11 @@ if (Role.GM_OFFICE in actor.roles and case.fields["severity"] == "major"
 st.subheader(t("case.form"))
 whole_form(case)
 
+case_people_section(case, actor)      # named handlers per department, the working group (000 §5, §8)
+
 regulatory_section(case, actor)
+
+contact_section(case, actor)
 
 st.subheader(t("case.attachments"))
 if not case.attachments:

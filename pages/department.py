@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from portal.domain.roles import Role
 from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.form_panels import decision_context
+from portal.ui.assignment_section import department_assignment, unassigned_notice
 from portal.ui.reminders import answer_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
@@ -57,13 +59,33 @@ if not reporting.frame.empty:       # 002 art.13.2: the investigation report to 
                                                   expected_version=seen_version(done), now=now()),
                     notice=t("dept.reported_to_gm"), form=f"gm_report_{done.id}")
 
+if actor.has(Role.DEPT_LEAD):        # 002 art.13.3: the department's analysis goes to its lead for 批示
+    to_instruct = queries.analyses_to_instruct(uow(), actor=actor, now=now(), calendar=calendar(),
+                                               page=page_of("dept_instruct_pick"))
+    if not to_instruct.frame.empty:
+        st.subheader(t("dept.to_instruct"))
+        waiting = pick_from_queue(to_instruct, key="dept_instruct_pick", actor=actor, with_due=True)
+        if waiting:
+            decision_context(waiting, ("department",))
+            errors = form_errors(f"instruct_{waiting.id}")
+            with st.form(f"instruct_{waiting.id}", enter_to_submit=False):
+                instruction = st.text_area(t("field.instruction"), key=f"lead_instruction_{waiting.id}")
+                field_error(errors, "instruction")
+                if st.form_submit_button(t("dept.instruct"), type="primary"):
+                    act(lambda: handling.instruct_analysis(uow(), actor=actor, complaint_id=waiting.id,
+                                                           instruction=instruction,
+                                                           expected_version=seen_version(waiting), now=now()),
+                        notice=t("dept.instructed"), form=f"instruct_{waiting.id}")
+
 st.subheader(t("dept.queue"))
+unassigned_notice(actor)          # 待指派超时: the lead's own department
 queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("dept_pick"))
 case = pick_from_queue(queue, key="dept_pick", actor=actor)
 if case is None:
     st.stop()
 picked = case.id
 mine = next(d for d in case.departments if d["code"] == actor.department_code)
+department_assignment(case, actor)     # the named handlers; the lead assigns (000 §5)
 
 errors = form_errors(f"plan_{picked}")
 with st.form(f"plan_{picked}", enter_to_submit=False):

@@ -8,12 +8,13 @@ import streamlit as st
 from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
-from portal.services import complaints, followthrough, handling, queries, reminders, rules, statistics
+from portal.services import assignment, complaints, followthrough, handling, queries, reminders, rules, statistics
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.form_panels import decision_context
+from portal.ui.assignment_section import unassigned_notice
 from portal.ui.reminders import issue_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, page_of, pager,
@@ -47,9 +48,11 @@ def table(ledger, clocks=None) -> None:  # noqa: ANN001
                  hide_index=True, width="stretch", column_config=case_links())
 
 
-tab_accept, tab_investigating, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify = st.tabs(
+(tab_accept, tab_investigating, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify, tab_stuck,
+ tab_sanctions) = st.tabs(
     [t("gm.tab.accept"), t("gm.tab.investigating"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"),
-     t("gm.tab.reminders"), t("gm.tab.rectifications")], key="gm_tabs")   # the open tab survives a notice
+     t("gm.tab.reminders"), t("gm.tab.rectifications"), t("gm.tab.stuck"), t("gm.tab.sanctions")],
+    key="gm_tabs")   # the open tab survives a notice
 
 
 def technical_form(case) -> None:  # noqa: ANN001
@@ -92,6 +95,9 @@ with tab_accept:
                 media = left.checkbox(t("field.flag_media"), value=case.fields["flag_media"])
                 regulator = mid.checkbox(t("field.flag_regulator"), value=case.fields["flag_regulator"])
                 litigation = right.checkbox(t("field.flag_litigation"), value=case.fields["flag_litigation"])
+                left, right = st.columns(2)       # the other major-case criteria (002 ch.2 4.(二)6)
+                deaths = left.checkbox(t("field.flag_deaths"), value=case.fields["flag_deaths"])
+                association = right.checkbox(t("field.flag_association"), value=case.fields["flag_association"])
                 routed = st.multiselect(t("field.departments"), list(investigating), format_func=investigating.get,
                                         placeholder=t("widget.choose"),
                                         # the default routing configured for the category proposed above
@@ -105,12 +111,17 @@ with tab_accept:
                     act(lambda: complaints.accept_complaint(
                             uow(), actor=actor, complaint_id=case.id, category=category, severity=severity,
                             departments=routed, flag_media=media, flag_regulator=regulator,
-                            flag_litigation=litigation, comment=comment, now=now()),
+                            flag_litigation=litigation, flag_deaths=deaths, flag_association=association,
+                            comment=comment, now=now()),
                         notice=lambda done: t("gm.accepted", number=done.number, departments="、".join(
                             investigating.get(d, d) for d in done.departments)),
                         form=f"accept_{case.id}")
 
 with tab_investigating:
+    unassigned_notice(actor)      # departments nobody was named in within the set time (待指派超时)
+    leaderless = assignment.leaderless_departments(uow())
+    if leaderless:                # the fallback: the GM office names the handlers there (案件详情)
+        st.caption(t("people.gm_assigns", departments="、".join(departments.get(c, c) for c in leaderless)))
     ledger = queries.work_queue(uow(), actor=actor, state=State.INVESTIGATING, now=now(), calendar=calendar(),
                                page=page_of("investigating_pick"))
     case = pick_from_queue(ledger, key="investigating_pick", actor=actor, with_due=True)
@@ -179,7 +190,7 @@ with tab_close:
                 act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
                                                 shares=shares, responsibility_level=level,
                                                 penalty_persons=persons, expected_version=seen_version(case), now=now()),
-                    notice=lambda target: t("gm.closed" if target is State.CLOSED else "gm.penalty_sent"),
+                    notice=lambda level: t("gm.final_sent", level=t(f"level.{level}")),
                     form=f"close_{case.id}")
 
 with tab_follow:
@@ -213,5 +224,47 @@ with tab_rectify:
                  total=followthrough.count_rectifications(uow(), actor=actor, open_only=True)))
     rectification_table(items)
     rectification_status_form([i for i in items if i.status != "done"], actor)
+
+with tab_stuck:
+    st.caption(t("gm.stuck_help"))
+    ledger = queries.stuck_cases(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("stuck_pick"))
+    if ledger.frame.empty:
+        st.info(t("gm.nothing"))
+    else:
+        pager(ledger, key="stuck_pick")
+        st.dataframe(pd.DataFrame({
+            t("field.number"): [case_label(n, i) for n, i in zip(ledger.frame["number"], ledger.frame["id"])],
+            t("field.state"): [t(f"state.{s}") for s in ledger.frame["state"]],
+            t("gm.stuck_decision"): [t(f"four_eyes.decision.{d}") for d in ledger.frame["stuck_decision"]],
+            t("gm.stuck_reason"): [t(f"four_eyes.reason.{r}") for r in ledger.frame["stuck_reason"]]}),
+            hide_index=True, width="stretch")
+
+with tab_sanctions:
+    st.caption(t("gm.sanctions_help"))
+    ledger = queries.sanction_cases(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("sanction_pick"))
+    case = pick_from_queue(ledger, key="sanction_pick", actor=actor)
+    if case:
+        decision_context(case, ("closure",))
+        if case.handling["sanction_referred_at"] is None:
+            errors = form_errors(f"refer_{case.id}")
+            with st.form(f"refer_{case.id}", enter_to_submit=False):
+                referred_to = st.text_input(t("field.referred_to"), key=f"referred_to_{case.id}")
+                field_error(errors, "referred_to")
+                field_error(errors, "referred_at")
+                if st.form_submit_button(t("gm.refer"), type="primary"):
+                    act(lambda: handling.refer_sanction(uow(), actor=actor, complaint_id=case.id,
+                                                        referred_to=referred_to, expected_version=seen_version(case),
+                                                        now=now()),
+                        notice=t("gm.referred"), form=f"refer_{case.id}")
+        else:
+            errors = form_errors(f"outcome_{case.id}")
+            with st.form(f"outcome_{case.id}", enter_to_submit=False):
+                outcome = st.text_area(t("field.outcome"), key=f"sanction_outcome_{case.id}")
+                field_error(errors, "outcome")
+                if st.form_submit_button(t("gm.sanction_outcome"), type="primary"):
+                    act(lambda: handling.record_sanction_outcome(uow(), actor=actor, complaint_id=case.id,
+                                                                 outcome=outcome, expected_version=seen_version(case),
+                                                                 now=now()),
+                        notice=t("gm.outcome_recorded"), form=f"outcome_{case.id}")
 
 remember_versions()

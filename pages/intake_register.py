@@ -7,6 +7,7 @@ import uuid
 
 import streamlit as st
 
+from portal.domain.contacts import ContactChannel
 from portal.domain.errors import ConcurrentChange, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
 from portal.domain.validation import AGE_BANDS, GENDERS, SEVERITIES, URGENCIES, Attachment, RegistrationForm
 from portal.services.complaints import PossibleDuplicate, register_complaint
@@ -17,6 +18,7 @@ from portal.i18n.format import fmt_time
 from portal.ui.widgets import attachments_uploader, case_label, field_error, labels
 
 actor = require_page("register")
+CONTACT_CHANNELS = [c.value for c in ContactChannel]
 ref = reference()
 errors = st.session_state.get("register_errors", {})
 
@@ -78,6 +80,12 @@ with st.form("register", clear_on_submit=False, enter_to_submit=False):
         text("customer_id_number")
         text("customer_address")
         text("customer_email")
+    # How the customer wants to be told (SPEC §11): the clerk asks, nothing is preset.
+    left, right = st.columns(2)
+    with left:
+        choose("preferred_contact", CONTACT_CHANNELS, "contact.channel", index=None, placeholder=t("widget.choose"))
+    with right:
+        st.checkbox(t("field.optional_notices"), value=True, key=K + "optional_notices")
     st.subheader(t("register.section.policy"))
     left, right = st.columns(2)
     with left:
@@ -114,14 +122,16 @@ with st.form("register", clear_on_submit=False, enter_to_submit=False):
     text("description", area=True)
     text("product_involved")
     text("expected_resolution", area=True)
-    text("clerk_opinion", area=True)
+    text("clerk_opinion", area=True, help=t("register.clerk_opinion_help"))     # required (002 art.13.1)
     attachments_uploader(t("field.attachments"), K + "attachments")
     field_error(errors, "attachments")
     st.subheader(t("register.section.major"))
     left, right = st.columns(2)
     with left:
+        st.checkbox(t("field.flag_deaths"), key=K + "flag_deaths")
         st.checkbox(t("field.flag_media"), key=K + "flag_media")
         st.checkbox(t("field.flag_regulator"), key=K + "flag_regulator")
+        st.checkbox(t("field.flag_association"), key=K + "flag_association")
         st.checkbox(t("field.flag_litigation"), key=K + "flag_litigation")
     with right:
         text("amount_at_stake")
@@ -149,7 +159,9 @@ def collect() -> tuple[RegistrationForm, list[Attachment]]:
         complained_staff_other=s[K + "complained_staff_other"],
         severity=s[K + "severity"] or "", urgency=s[K + "urgency"] or "", flag_media=s[K + "flag_media"],
         flag_regulator=s[K + "flag_regulator"], flag_litigation=s[K + "flag_litigation"],
-        amount_at_stake=s[K + "amount_at_stake"], joint_complainants=int(s[K + "joint_complainants"]))
+        flag_deaths=s[K + "flag_deaths"], flag_association=s[K + "flag_association"],
+        amount_at_stake=s[K + "amount_at_stake"], joint_complainants=int(s[K + "joint_complainants"]),
+        preferred_contact=s[K + "preferred_contact"] or "", optional_notices=s[K + "optional_notices"])
     files = [Attachment(f.name, f.type or "", f.getvalue()) for f in (s[K + "attachments"] or [])]
     return form, files
 

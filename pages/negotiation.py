@@ -5,13 +5,14 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.domain.lifecycle import State
-from portal.domain.regulatory import REMEDIES, TOLD_VIA, Decision
+from portal.domain.regulatory import DECISION_VIA, REMEDIES, Decision
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries
 from portal.ui.literal import literal
 from portal.ui.form_panels import decision_context
 from portal.ui.auth import require_page
+from portal.ui.contacts import due_contacts
 from portal.ui.context import calendar, now, reference, t, uow
 from portal.ui.widgets import page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
@@ -29,7 +30,7 @@ def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
 
 
 tabs = [t("neg.tab.negotiate")] + ([t("neg.tab.review")] if actor.has(Role.INTAKE_LEAD) else []) \
-    + [t("neg.tab.follow_up")]
+    + [t("neg.tab.follow_up")] + [t("neg.tab.contacts")]
 panes = dict(zip(tabs, st.tabs(tabs, key="negotiation_tabs")))
 
 with panes[t("neg.tab.negotiate")]:
@@ -56,7 +57,7 @@ with panes[t("neg.tab.negotiate")]:
                                       format_func=lambda v: t(f"remedy.{v}"), key=f"neg_remedies_{case.id}")
             field_error(errors, "decision_remedies")
             left, right = st.columns(2)
-            via = left.selectbox(t("field.decision_told_via"), list(TOLD_VIA), format_func=lambda v: t(f"via.{v}"),
+            via = left.selectbox(t("field.decision_told_via"), list(DECISION_VIA), format_func=lambda v: t(f"via.{v}"),
                                  index=None, placeholder=t("widget.choose"), key=f"neg_via_{case.id}")
             field_error(errors, "decision_told_via")
             proof = right.text_input(t("field.decision_proof"), key=f"neg_proof_{case.id}")
@@ -94,10 +95,12 @@ if t("neg.tab.review") in panes:
                     field_error(errors, "description")
                     wish = st.text_input(t("field.expected_resolution"), key=f"repeat_wish_{case.id}")
                     field_error(errors, "expected_resolution")
+                    opinion = st.text_area(t("field.clerk_opinion"), key=f"repeat_opinion_{case.id}")
+                    field_error(errors, "clerk_opinion")
                     if st.form_submit_button(t("neg.repeat")):
                         act(lambda: complaints.register_repeat(uow(), actor=actor, original_id=case.id,
                                                                description=description, expected_resolution=wish,
-                                                               now=now()),
+                                                               clerk_opinion=opinion, now=now()),
                             notice=lambda done: t("neg.repeat_done", id=done.id), form=f"repeat_{case.id}")
 
 with panes[t("neg.tab.follow_up")]:
@@ -123,5 +126,8 @@ with panes[t("neg.tab.follow_up")]:
                                                       now=now()),
                     notice=lambda target: t("neg.followed_up", state=t(f"state.{target.value}")),
                     form=f"follow_{case.id}")
+
+with panes[t("neg.tab.contacts")]:
+    due_contacts(actor)         # acknowledgements, progress and closure notices due (SPEC §11)
 
 remember_versions()

@@ -33,13 +33,14 @@ from portal.config import ROOT
 from portal.domain import clocks as clock_rules
 from portal.domain.lifecycle import State
 from portal.persistence.models import Category, Channel, Complaint, Department, User
-from portal.services import dues, rules, users
+from portal.services import dues, priority, rules, users
 from portal.services.setup import open_database
 
 YEARS = 3
 BENCH_USERS = [  # username, roles, department, approval level
     ("benchgm", ["gm_office"], "gm_office", None), ("benchmanager", ["manager"], None, None),
-    ("benchclerk", ["intake", "intake_lead"], "marketing", None), ("benchhandler", ["handler"], "operations", None),
+    ("benchclerk", ["intake", "intake_lead"], "marketing", None),
+    ("benchhandler", ["handler", "dept_lead"], "operations", None),     # the lead: the assignment form too
     ("benchapprover", ["approver"], "operations", "gm"),
 ]
 S = 1_000_000_000
@@ -127,6 +128,7 @@ def _case_columns(n: int, now_ns: int, rng: np.random.Generator, refs: dict) -> 
     frame["number"] = np.where(accepted == nat, None, numbers.astype(object))
     severity = rng.choice(np.array(["general", "important", "major"], dtype=object), n, p=[0.7, 0.25, 0.05])
     frame["severity"] = severity
+    frame["urgency"] = rng.choice(np.array(["normal", "urgent", "very_urgent"], dtype=object), n, p=[0.85, 0.12, 0.03])
     major = severity == "major"
     frame["major_flagged_at"] = np.where(major, frame["received_at"], nat)
     frame["major_reported_at"] = np.where(major & (accepted != nat), accepted + HOUR, nat)
@@ -148,7 +150,7 @@ def _case_columns(n: int, now_ns: int, rng: np.random.Generator, refs: dict) -> 
     return frame
 
 
-_STAGE_COLUMNS = ["id", "number", "state", "severity", "category_id", "channel_id", "original_id", "paused",
+_STAGE_COLUMNS = ["id", "number", "state", "severity", "urgency", "category_id", "channel_id", "original_id", "paused",
                   "responsibility_department_id", "negotiation_result", "required_level", "closed_late", "customer_name", "policy_number", "customer_phone",
                   "received_at", "accepted_at", "initial_plan_at", "investigation_done_at", "reported_to_gm_at",
                   "decision_told_at", "negotiation_returned_at", "consolidated_at", "closed_at", "major_flagged_at",
@@ -197,7 +199,7 @@ def _bulk(engine: Engine, table: str, rows: pd.DataFrame) -> None:
 
 
 def _stage_table(engine: Engine) -> None:
-    types = {c: "TEXT" if c in _TIMES or c in ("number", "state", "severity", "customer_name", "policy_number",
+    types = {c: "TEXT" if c in _TIMES or c in ("number", "state", "severity", "urgency", "customer_name", "policy_number",
                                               "customer_phone", "negotiation_result", "required_level") else "BIGINT" for c in _STAGE_COLUMNS}
     types["paused"] = "BOOLEAN"
     types["closed_late"] = "BOOLEAN"
@@ -217,8 +219,8 @@ def _from_stage(engine: Engine, clerk_id: int) -> None:
         "version": "1", "customer_gender": "'female'", "customer_age_band": "'35_44'", "customer_occupation": "''",
         "customer_id_number": "''", "customer_address": "''", "customer_email": "''", "product": "'机动车辆保险'",
         "insured_name": "''", "claim_report_number": "''", "description": "'基准数据：客户反映理赔进度缓慢。'",
-        "product_involved": "''", "expected_resolution": "'尽快处理'", "complained_staff_other": "''", "clerk_opinion": "''",
-        "urgency": "'normal'", "flag_media": "FALSE" if pg else "0", "flag_regulator": "FALSE" if pg else "0",
+        "product_involved": "''", "expected_resolution": "'尽快处理'", "complained_staff_other": "''",
+        "clerk_opinion": "'基准数据：建议核实理赔进度并尽快答复客户。'", "flag_media": "FALSE" if pg else "0", "flag_regulator": "FALSE" if pg else "0",
         "flag_litigation": "FALSE" if pg else "0", "joint_complainants": "1", "receiving_clerk_id": str(clerk_id),
         "paused_seconds": "0", "consolidated_opinion": "''", "approval_instructions": "''", "negotiation_note": "''",
         "penalty_persons": "''", "closure_note": "''", "gm_report": "''", "follow_up_task": "FALSE" if pg else "0",
@@ -367,6 +369,9 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             clock_count += len(cc)
             _bulk(engine, "case_clocks", cc)
         lap("stored clocks")
+        with engine.begin() as connection:       # each case's place in the queues, from its stored clocks
+            priority.refill(connection)
+        lap("queue order")
         # follow-up surveys of archived cases, rectification items of a few closed ones
         archived = frame["state"].to_numpy() == State.ARCHIVED.value
         visited = frame["closed_at"].to_numpy()[archived] + rng.integers(HOUR, 4 * DAY, int(archived.sum()))
@@ -473,6 +478,7 @@ PAGES = [
     PageCase("approval", "approval", "benchapprover"),
     PageCase("negotiation", "negotiation", "benchclerk"),
     PageCase("my complaints", "my_complaints", "benchclerk"),
+    PageCase("my cases (handler)", "my_complaints", "benchhandler"),
     PageCase("case page", "case", "benchgm", _one_case),
 ]
 

@@ -154,6 +154,29 @@ def cmd_deadline(args: argparse.Namespace) -> int:
     return 0 if explanation.missing_year is None else 2
 
 
+def cmd_notices_send(args: argparse.Namespace) -> int:
+    """Deliver the notices due (once, or every --loop seconds until interrupted); see the README,
+    "Notices to the customer". Safe to run beside the app's own background sender."""
+    import logging
+    from portal.adapters.notices import configured_transports
+    from portal.services.notices_outbox import run_sender, send_due
+    if args.limit < 1 or (args.loop is not None and args.loop <= 0):
+        raise UsageError("--limit and --loop must be positive")
+    uow = _uow()
+    transport = configured_transports()
+    email, sms = transport.email, transport.sms
+    print(f"notices: e-mail via {email.name} {email.where()}, SMS via {sms.name} {sms.where()}", flush=True)
+    if args.loop is None:
+        print(f"notices: {send_due(uow, now=_now(), transport=transport, limit=args.limit)}")
+        return 0
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        run_sender(uow, clock=_now, transport=transport, interval=args.loop)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_sla_sweep(args: argparse.Namespace) -> int:
     from portal.services.reminders import issue_reminders
     uow = _uow()
@@ -226,6 +249,12 @@ def parser() -> argparse.ArgumentParser:
     amount.add_argument("--hours", type=int)
     deadline.add_argument("--lang", default="zh", choices=["zh", "en"])
     deadline.set_defaults(func=cmd_deadline)
+
+    notices = sub.add_parser("notices").add_subparsers(dest="notices_command", required=True)
+    send = notices.add_parser("send", help="deliver the notices to customers that are due (for a scheduler)")
+    send.add_argument("--loop", type=float, metavar="SECONDS", help="keep sending, a round every SECONDS")
+    send.add_argument("--limit", type=int, default=100, help="at most this many notices a round")
+    send.set_defaults(func=cmd_notices_send)
 
     sla = sub.add_parser("sla").add_subparsers(dest="sla_command", required=True)
     sla.add_parser("sweep", help="issue due reminders and late-inquiries (idempotent; for a scheduler)") \

@@ -28,3 +28,27 @@ def _setting(name: str) -> str | None:
 
 def database_url() -> str:
     return _setting("PORTAL_DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
+
+
+def secret(env: str, *path: str) -> str | None:
+    """A deployment setting that has a table of its own in the secrets file: the environment variable
+    `env` first, then the value at `path` (("notices", "smtp", "host") is `host` under
+    `[notices.smtp]`); None when neither is set. Numbers and true/false come back as text."""
+    value: object = os.environ.get(env)
+    if not value:
+        value = _secrets_file()
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+    if value is None or value == "" or isinstance(value, dict):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def secret_table(*path: str) -> dict[str, str]:
+    """A table of the secrets file as text values ({} when absent), e.g. `[notices.sms.templates]`."""
+    value: object = _secrets_file()
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return {str(k): str(v) for k, v in value.items() if not isinstance(v, dict)} if isinstance(value, dict) else {}

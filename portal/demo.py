@@ -118,10 +118,13 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
                                                       "website", "letter", "regulator"]),
             category=category, description=story, product_involved=rng.choice(PRODUCTS),
             expected_resolution=wish, severity=rng.choice(["general", "general", "important"]),
+            clerk_opinion=CLERK_OPINIONS[category],
             urgency=rng.choice(["normal", "normal", "urgent"]),
             flag_media=major and rng.random() < 0.5, flag_regulator=major,
             amount_at_stake=str(rng.choice([2000, 8000, 30000, 120000, 600000])) if category.startswith("claim") else "",
         )
+        # the customer's preferred channel follows the way they came in (no draw: the seed's cases stay as they were)
+        form.preferred_contact = {"email": "email", "wechat": "wechat", "letter": "letter"}.get(form.channel, "phone")
         registered_at = received + timedelta(minutes=rng.randint(5, 90))
         actor = clerk if rng.random() < 0.8 else lead
         done = complaints.register_complaint(uow, actor=actor, form=form, attachments=[],
@@ -133,9 +136,10 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
         routed = [rng.choice(departments)]
         if rng.random() < 0.25:
             routed.append("technical")
-        complaints.accept_complaint(uow, actor=gm, complaint_id=done.id, category=category,
-                                    severity=done.severity, departments=routed, now=accept_at,
-                                    comment="请按时限调查并提交报告。")
+        accepted = complaints.accept_complaint(uow, actor=gm, complaint_id=done.id, category=category,
+                                               severity=done.severity, departments=routed, now=accept_at,
+                                               comment="请按时限调查并提交报告。")
+        _name_people(uow, done.id, routed, accepted.severity, accept_at + timedelta(hours=1), now)
         if done.severity == "major" and rng.random() < 0.6:
             complaints.report_major_case(uow, actor=gm, complaint_id=done.id,
                                          comment="已电话并书面报告总部客户服务管理部。",
@@ -146,6 +150,42 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
     from portal.services.reminders import issue_reminders
     counts["reminders"] = issue_reminders(uow, now=now)
     return counts
+
+
+# the receiving clerk's 签注意见 (002 art.13.1), by kind of complaint
+CLERK_OPINIONS = {
+    "claim": "客户材料基本齐全，建议理赔部门核实补充材料要求是否必要。",
+    "claim_speed": "已超出理赔时效，建议优先调查延误原因并尽快答复客户。",
+    "claim_amount": "客户对定损结果有异议，建议复核定损依据。",
+    "service_attitude": "建议调取通话录音核实服务过程。",
+    "product_quality": "建议核对产品说明与条款表述是否一致。",
+    "process": "建议技术部门排查线上系统故障。",
+    "sales_dispute": "涉及销售承诺，建议调取销售录音录像核实。",
+    "other": "建议核实对账单寄送记录。",
+}
+# who names the handlers of each department: its lead; 理赔部 has no lead in the demo, so the GM office
+# does (the fallback), with the department's handler
+DEMO_ASSIGNERS = {"operations": ("opslead", "handler"), "technical": ("techlead", "techhandler"),
+                  "claims": ("gmoffice", "claimshandler")}
+
+
+def _name_people(uow: UnitOfWork, case_id: int, routed: list[str], severity: str, at: datetime,
+                 now: datetime) -> None:
+    """An hour after routing each department's handler is named (one case in five is left without,
+    so the 超时未指派 flag shows), and a major case gets its working group (000 §5, §8). No random
+    draw: the seed's cases stay as they were."""
+    from portal.services import assignment
+    if at >= now:
+        return
+    if case_id % 5:
+        for code in routed:
+            lead, handler = DEMO_ASSIGNERS[code]
+            assignment.assign_handlers(uow, actor=load_actor(uow, lead), complaint_id=case_id, department=code,
+                                       handlers=[handler], now=at)
+    if severity == "major":
+        assignment.set_working_group(uow, actor=load_actor(uow, "gmoffice"), complaint_id=case_id, leader="deputygm",
+                                     members=["opslead", "techlead", "intakelead"], now=at,
+                                     comment="重大案件成立专项工作组，统一指挥处理。")
 
 
 REPORT_TEXT = {
@@ -164,11 +204,12 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     from portal.services import handling
     people = {name: load_actor(uow, name) for name in
               ("intake", "intakelead", "handler", "techhandler", "claimshandler", "gmoffice", "approver",
-               "deputygm", "generalmgr")}
+               "deputygm", "generalmgr", "techlead")}
     handlers = {"operations": people["handler"], "technical": people["techhandler"],
                 "claims": people["claimshandler"]}
     goal = rng.choice(["investigating", "investigating", "awaiting_report", "awaiting_consolidation",
-                       "awaiting_approval", "negotiating", "awaiting_review", "awaiting_closure", "awaiting_penalty",
+                       "awaiting_gm_instruction", "awaiting_approval", "negotiating", "awaiting_review",
+                       "awaiting_closure", "awaiting_penalty",
                        "closed", "archived", "archived"])
     at = start
     state = "investigating"
@@ -194,6 +235,9 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         handling.submit_report(uow, actor=actor, complaint_id=case_id, now=at, report=handling.InvestigationReport(
             finding=rng.choice(["company_fault", "misunderstanding"]), responsible_unit="理赔部",
             proposed_amount=str(rng.choice([0, 800, 3000, 12000, 80000])), **REPORT_TEXT))
+        if code == "technical" and people["techlead"] is not None:     # 技术部's analysis instructed (13.3)
+            handling.instruct_analysis(uow, actor=people["techlead"], complaint_id=case_id, now=at,
+                                       instruction="同意分析结论，请总经理室综合。")
     from portal.persistence.models import Complaint
     with uow.read() as session:
         state = session.get(Complaint, case_id).state
@@ -201,7 +245,11 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         return state
     reporter = next(handlers[code] for code in routed if code in handlers)
     handling.report_to_gm(uow, actor=reporter, complaint_id=case_id, now=at,
-                          report="调查完毕：原因、证据与责任建议见各部门报告，请总经理室综合。")
+                          report="调查完毕：原因、证据与责任建议见各部门报告，呈总经理批示。")
+    if goal == "awaiting_gm_instruction" or not later((2, 20)):
+        return "awaiting_gm_instruction"
+    handling.instruct_report(uow, actor=people["generalmgr"], complaint_id=case_id, now=at,
+                             instruction="同意调查结论，请总经理室综合意见后按权限核决。")
     state = "awaiting_consolidation"
     if goal == "awaiting_consolidation" or not later((2, 20)):
         return state
@@ -218,7 +266,7 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     result = rng.choice(["accepted", "accepted", "partly", "rejected"])
     handling.record_negotiation(uow, decision=Decision(
         checked="核对保单、报案及查勘记录。", basis="依据保险合同条款及核决意见。", remedies=["review", "mediation", "litigation"],
-        told_via=rng.choice(["phone", "sms", "written"]), proof=f"回执 {case_id:06d}"), actor=people["intake"], complaint_id=case_id, result=result,
+        told_via=rng.choice(["phone", "email", "written"]), proof=f"回执 {case_id:06d}"), actor=people["intake"], complaint_id=case_id, result=result,
                                 note="已电话告知客户核决结论及依据。", agreed_amount=amount if result != "rejected" else None,
                                 now=at)
     if result == "rejected":
@@ -235,14 +283,15 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     staffed = [code for code in routed if code in handlers]
     shares = ({} if level_of_fault == "none" else {staffed[0]: 70, staffed[1]: 30} if len(staffed) > 1
               else {staffed[0]: 100})
-    closing = handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, shares=shares,
-                                  final_opinion="责任明确，按基准处理后结案。", responsibility_level=level_of_fault,
-                                  penalty_persons="", now=at)
-    if closing.value == "awaiting_penalty":
-        if goal == "awaiting_penalty" or not later((2, 24)):
-            return "awaiting_penalty"
-        handling.confirm_penalty(uow, actor=approver, complaint_id=case_id, confirm=True,
-                                 comment="同意按罚扣基准处理。", now=at)
+    final_level = handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, shares=shares,
+                                      final_opinion="责任明确，按基准处理后结案。", responsibility_level=level_of_fault,
+                                      penalty_persons="", now=at)
+    if goal == "awaiting_penalty" or not later((2, 24)):
+        return "awaiting_penalty"
+    final_approver = {"dept_manager": people["approver"], "deputy_gm": people["deputygm"]}.get(
+        final_level, people["generalmgr"])
+    handling.final_approve(uow, actor=final_approver, complaint_id=case_id, approve=True,
+                           comment="同意综合意见，核签结案。", now=at)
     if goal in ("closed", "awaiting_penalty") or not later((24, 72)):
         return "closed"
     overall = rng.choice([5, 5, 4, 4, 3, 2])

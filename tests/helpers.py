@@ -13,7 +13,8 @@ def a_form(**overrides) -> RegistrationForm:  # noqa: ANN003
                   policy_number="P2025000123", product="机动车辆保险", insured_name="陈小明",
                   received_at=datetime(2025, 9, 30, 9, 0), channel="phone", category="claim_speed",
                   description="报案一个月仍未赔付。", expected_resolution="尽快赔付。",
-                  severity="general", urgency="normal")
+                  clerk_opinion="属实，建议理赔部门尽快核实并答复。",     # 签注意见, required (002 art.13.1)
+                  severity="general", urgency="normal", preferred_contact="phone")
     values.update(overrides)
     return RegistrationForm(**values)
 
@@ -29,3 +30,23 @@ def row_counts(url: str) -> dict[str, int]:
                     for table in inspect(engine).get_table_names()}
     finally:
         engine.dispose()
+
+
+def instruct_report(uow, people, case_id, now):  # noqa: ANN001, ANN201
+    """The general manager's 批示 on the investigation report (002 art.13.2), after `report_to_gm`."""
+    from portal.services import handling
+    handling.instruct_report(uow, actor=people.genmgr, complaint_id=case_id, instruction="同意调查结论，请综合意见。",
+                             now=now)
+
+
+def instruct_analysis(uow, people, case_id, now):  # noqa: ANN001, ANN201
+    """技术部's lead instructs its analysis (002 art.13.3), after 技术部's report."""
+    from portal.services import handling
+    handling.instruct_analysis(uow, actor=people.techlead, complaint_id=case_id, instruction="同意分析结论。", now=now)
+
+
+def final_approve(uow, people, case_id, now, approver="approver"):  # noqa: ANN001, ANN201
+    """The final 核决 that closes the case (002 art.13.5, 13.7)."""
+    from portal.services import handling
+    return handling.final_approve(uow, actor=getattr(people, approver), complaint_id=case_id, approve=True,
+                                  comment="同意，核签结案。", now=now)

@@ -40,6 +40,9 @@ class Milestone(StrEnum):
     DECISION_TOLD = "decision_told_at"
     REVIEW_REQUESTED = "review_requested_at"
     REVIEW_DECIDED = "review_decided_at"
+    # contact with the customer (SPEC §11): the first contact of a step sets it (services.contacts)
+    CUSTOMER_ACKNOWLEDGED = "customer_acknowledged_at"
+    CLOSURE_NOTIFIED = "closure_notified_at"
 
 
 # The steps a routed department itself performs (002 art.13.2-13.3): a clock that stops at one of these
@@ -74,6 +77,10 @@ PROCESS_LINE = (Milestone.RECEIVED, Milestone.ACCEPTED, Milestone.INITIAL_PLAN, 
                 Milestone.CONSOLIDATED, Milestone.CLOSED)
 _BRANCHES = {Milestone.MAJOR_FLAGGED: (Milestone.MAJOR_REPORTED, Milestone.CLOSED),
              Milestone.REVIEW_REQUESTED: (Milestone.REVIEW_DECIDED,)}
+# Contacts with the customer the process requires beside its line (000 §6, SPEC §11): the acknowledgement
+# after receipt, the closure notice after closure. Only these ends; no process step waits for them.
+CONTACT_STOPS = {Milestone.RECEIVED: (Milestone.CUSTOMER_ACKNOWLEDGED,),
+                 Milestone.CLOSED: (Milestone.CLOSURE_NOTIFIED,)}
 EARLIEST = datetime(2000, 1, 1)     # no case is received before 2000
 
 
@@ -82,7 +89,7 @@ def stops_after(start: Milestone) -> tuple[Milestone, ...]:
     if start in _BRANCHES:
         return _BRANCHES[start]
     if start in PROCESS_LINE:
-        return PROCESS_LINE[PROCESS_LINE.index(start) + 1:]
+        return PROCESS_LINE[PROCESS_LINE.index(start) + 1:] + CONTACT_STOPS.get(start, ())
     return ()
 
 

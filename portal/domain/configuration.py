@@ -231,6 +231,9 @@ PARAMETERS: dict[str, tuple[str, Decimal, Decimal]] = {
     "major.flag_media": ("whole", Decimal(0), Decimal(1)),
     "major.flag_regulator": ("whole", Decimal(0), Decimal(1)),
     "major.flag_litigation": ("whole", Decimal(0), Decimal(1)),
+    "major.flag_deaths": ("whole", Decimal(0), Decimal(1)),
+    "major.flag_association": ("whole", Decimal(0), Decimal(1)),
+    "assignment.flag_hours": ("whole", Decimal(1), Decimal(720)),
     "attachments.max_mb": ("number", Decimal("0.1"), Decimal(10)),
     "attachments.max_files": ("whole", Decimal(1), Decimal(50)),
     "follow_up.dissatisfied_max": ("whole", Decimal(1), Decimal(4)),
@@ -242,6 +245,14 @@ PARAMETERS: dict[str, tuple[str, Decimal, Decimal]] = {
     "auth.address_lockout_failures": ("whole", Decimal(5), Decimal(1000)),
     "auth.lockout_minutes": ("whole", Decimal(1), Decimal(1440)),
     "auth.session_hours": ("whole", Decimal(1), Decimal(168)),
+    # the notices outbox (SPEC §11): SMS quiet hours, attempts and backoff, the sending lease (which must
+    # outlast one attempt: a transport gives up on a server after 30 seconds)
+    "notices.quiet_start_hour": ("whole", Decimal(0), Decimal(23)),
+    "notices.quiet_end_hour": ("whole", Decimal(0), Decimal(23)),
+    "notices.max_attempts": ("whole", Decimal(1), Decimal(50)),
+    "notices.retry_minutes": ("whole", Decimal(1), Decimal(1440)),
+    "notices.retry_max_minutes": ("whole", Decimal(1), Decimal(10080)),
+    "notices.lease_minutes": ("whole", Decimal(2), Decimal(1440)),
 }
 
 

@@ -16,13 +16,16 @@ from portal.domain.roles import Role
 class State(StrEnum):
     REGISTERED = "registered"                         # 待受理
     INVESTIGATING = "investigating"                   # 调查中
-    AWAITING_REPORT = "awaiting_report"               # 待呈报: investigation done, report to the GM office (art.13.2)
+    AWAITING_REPORT = "awaiting_report"               # 待呈报: investigation done, report to the GM (art.13.2)
+    AWAITING_GM_INSTRUCTION = "awaiting_gm_instruction"  # 待总经理批示: the report awaits the GM's 批示 (art.13.2)
     AWAITING_CONSOLIDATION = "awaiting_consolidation" # 待汇总
     AWAITING_APPROVAL = "awaiting_approval"           # 待核决
     NEGOTIATING = "negotiating"                       # 待交涉
     AWAITING_REVIEW = "awaiting_review"               # 待核阅 (supervisor review of the negotiation)
-    AWAITING_CLOSURE = "awaiting_closure"             # 待结案
-    AWAITING_PENALTY = "awaiting_penalty"             # 待确认罚扣: the approver confirms the penalties (art.13.6)
+    AWAITING_CLOSURE = "awaiting_closure"             # 待综合意见: the GM office's final opinion (art.13.5)
+    # 待最终核决: the approver's final 核决, penalties confirmed in it (art.13.5-13.7). The stored value is the
+    # old flow's (where this step confirmed penalties only), so cases open at the change went on from it.
+    AWAITING_FINAL_APPROVAL = "awaiting_penalty"
     CLOSED = "closed"                                 # 已结案
     ARCHIVED = "archived"                             # 已归档
 
@@ -38,15 +41,21 @@ class Action(StrEnum):
     REQUEST_TECHNICAL_ANALYSIS = "request_technical_analysis"
     SUBMIT_REPORT = "submit_report"
     REPORT_TO_GM = "report_to_gm"
+    INSTRUCT_REPORT = "instruct_report"          # the GM's 批示 on the investigation report (art.13.2)
+    INSTRUCT_ANALYSIS = "instruct_analysis"      # a department lead's 批示 on its analysis (art.13.3)
     CONSOLIDATE = "consolidate"
     APPROVE = "approve"
     SEND_BACK = "send_back"
     RECORD_NEGOTIATION = "record_negotiation"
     REVIEW_NEGOTIATION = "review_negotiation"
     RETURN_NEGOTIATION = "return_negotiation"
-    CLOSE = "close"
-    CONFIRM_PENALTY = "confirm_penalty"
-    RETURN_PENALTY = "return_penalty"
+    CLOSE = "close"                              # the GM office's final consolidated opinion (art.13.5-13.6)
+    FINAL_APPROVE = "final_approve"              # 最终核决: 经核签结案 (art.13.5, 13.7)
+    RETURN_FINAL = "return_final"                # the final opinion returned with a reason
+    CONFIRM_PENALTY = "confirm_penalty"          # old flow only (history): penalties confirmed, case closed
+    RETURN_PENALTY = "return_penalty"            # old flow only (history)
+    REFER_SANCTION = "refer_sanction"            # an administrative sanction referred (行政处理原则, art.13.6)
+    RECORD_SANCTION_OUTCOME = "record_sanction_outcome"
     RECORD_FOLLOW_UP = "record_follow_up"
     RESOLVE_FOLLOW_UP = "resolve_follow_up"
     HOLD = "hold"
@@ -78,7 +87,8 @@ def _t(action: Action, source: State | None, target: State, *roles: Role, note: 
 
 S, A, R = State, Action, Role
 _INTAKE = (R.INTAKE, R.INTAKE_LEAD)
-_HOLDABLE = (S.INVESTIGATING, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION, S.NEGOTIATING)
+_HOLDABLE = (S.INVESTIGATING, S.AWAITING_REPORT, S.AWAITING_GM_INSTRUCTION, S.AWAITING_CONSOLIDATION,
+             S.NEGOTIATING)
 
 TRANSITIONS: tuple[Transition, ...] = (
     _t(A.REGISTER, None, S.REGISTERED, *_INTAKE),
@@ -88,44 +98,52 @@ TRANSITIONS: tuple[Transition, ...] = (
     # The GM office, not a department, sends a case to 技术部 (art.13.3); after the reports are in, the
     # case goes back to investigation until 技术部 has reported too.
     *(_t(A.REQUEST_TECHNICAL_ANALYSIS, s, S.INVESTIGATING, R.GM_OFFICE)
-      for s in (S.INVESTIGATING, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION)),
+      for s in (S.INVESTIGATING, S.AWAITING_REPORT, S.AWAITING_GM_INSTRUCTION, S.AWAITING_CONSOLIDATION)),
     _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.INVESTIGATING, R.HANDLER,
        note="other routed departments have not reported yet"),
     _t(A.SUBMIT_REPORT, S.INVESTIGATING, S.AWAITING_REPORT, R.HANDLER,
        note="the last routed department reports"),
-    _t(A.REPORT_TO_GM, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION, R.HANDLER),
+    _t(A.REPORT_TO_GM, S.AWAITING_REPORT, S.AWAITING_GM_INSTRUCTION, R.HANDLER,
+       note="the general manager instructs the report (the default)"),
+    _t(A.REPORT_TO_GM, S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION, R.HANDLER,
+       note="an administrator switched the GM's instruction off (setting process.gm_instructs_report)"),
+    _t(A.INSTRUCT_REPORT, S.AWAITING_GM_INSTRUCTION, S.AWAITING_CONSOLIDATION, R.APPROVER),
+    *(_t(A.INSTRUCT_ANALYSIS, s, s, R.DEPT_LEAD) for s in (S.INVESTIGATING, S.AWAITING_REPORT,
+                                                          S.AWAITING_GM_INSTRUCTION, S.AWAITING_CONSOLIDATION)),
     _t(A.CONSOLIDATE, S.AWAITING_CONSOLIDATION, S.AWAITING_APPROVAL, R.GM_OFFICE),
     _t(A.APPROVE, S.AWAITING_APPROVAL, S.NEGOTIATING, R.APPROVER),
     _t(A.SEND_BACK, S.AWAITING_APPROVAL, S.AWAITING_CONSOLIDATION, R.APPROVER),
     _t(A.RECORD_NEGOTIATION, S.NEGOTIATING, S.AWAITING_REVIEW, *_INTAKE),
     _t(A.REVIEW_NEGOTIATION, S.AWAITING_REVIEW, S.AWAITING_CLOSURE, R.INTAKE_LEAD),
     _t(A.RETURN_NEGOTIATION, S.AWAITING_REVIEW, S.NEGOTIATING, R.INTAKE_LEAD),
-    _t(A.CLOSE, S.AWAITING_CLOSURE, S.CLOSED, R.GM_OFFICE, note="no penalty: closed at once"),
-    _t(A.CLOSE, S.AWAITING_CLOSURE, S.AWAITING_PENALTY, R.GM_OFFICE,
-       note="a loss or penalty is proposed: the approver confirms it first"),
-    _t(A.CONFIRM_PENALTY, S.AWAITING_PENALTY, S.CLOSED, R.APPROVER),
-    _t(A.RETURN_PENALTY, S.AWAITING_PENALTY, S.AWAITING_CLOSURE, R.APPROVER),
+    # Every case, with or without a penalty, is closed only by the final 核决 (002 art.13.5, 13.7).
+    _t(A.CLOSE, S.AWAITING_CLOSURE, S.AWAITING_FINAL_APPROVAL, R.GM_OFFICE),
+    _t(A.FINAL_APPROVE, S.AWAITING_FINAL_APPROVAL, S.CLOSED, R.APPROVER),
+    _t(A.RETURN_FINAL, S.AWAITING_FINAL_APPROVAL, S.AWAITING_CLOSURE, R.APPROVER),
+    *(_t(A.REFER_SANCTION, s, s, R.GM_OFFICE) for s in (S.CLOSED, S.ARCHIVED)),
+    *(_t(A.RECORD_SANCTION_OUTCOME, s, s, R.GM_OFFICE) for s in (S.CLOSED, S.ARCHIVED)),
     _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.ARCHIVED, *_INTAKE, note="the customer is satisfied"),
     _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.CLOSED, *_INTAKE,
        note="dissatisfied: a follow-up task for the GM office instead of archiving"),
     _t(A.RESOLVE_FOLLOW_UP, S.CLOSED, S.ARCHIVED, R.GM_OFFICE),
     *(_t(A.HOLD, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.RESUME, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
-    *(_t(A.FILE_PETITION, s, s, R.HANDLER) for s in (S.NEGOTIATING, S.AWAITING_REVIEW,
-                                                      S.AWAITING_CLOSURE, S.AWAITING_PENALTY, S.CLOSED)),
-    *(_t(A.ANSWER_PETITION, s, s, R.GM_OFFICE) for s in (S.NEGOTIATING, S.AWAITING_REVIEW, S.AWAITING_CLOSURE,
-                                                          S.AWAITING_PENALTY, S.CLOSED, S.ARCHIVED)),
+    # 签呈 (002 art.13.12): any department involved, 市场部 included, at any stage after acceptance; the GM
+    # office answers it (which departments are involved: services.followthrough.file_petition)
+    *(_t(A.FILE_PETITION, s, s, R.HANDLER, *_INTAKE) for s in State if s is not S.REGISTERED),
+    *(_t(A.ANSWER_PETITION, s, s, R.GM_OFFICE) for s in State if s is not S.REGISTERED),
     *(_t(A.MARK_OTHER_COMPANY, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
     *(_t(A.EXTEND_REGULATORY, s, s, R.APPROVER) for s in sorted(OPEN_STATES)),
     *(_t(A.START_OUTSIDE, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
     *(_t(A.END_OUTSIDE, s, s, R.GM_OFFICE) for s in sorted(OPEN_STATES)),
-    *(_t(A.REQUEST_REVIEW, s, s, *_INTAKE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.AWAITING_PENALTY,
+    *(_t(A.REQUEST_REVIEW, s, s, *_INTAKE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.AWAITING_FINAL_APPROVAL,
                                                       S.CLOSED, S.ARCHIVED)),
-    *(_t(A.DECIDE_REVIEW, s, s, R.GM_OFFICE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.AWAITING_PENALTY,
+    *(_t(A.DECIDE_REVIEW, s, s, R.GM_OFFICE) for s in (S.AWAITING_REVIEW, S.AWAITING_CLOSURE, S.AWAITING_FINAL_APPROVAL,
                                                         S.CLOSED, S.ARCHIVED)),
-    *(_t(A.ADD_RECTIFICATION, s, s, R.GM_OFFICE) for s in (S.AWAITING_REPORT, S.AWAITING_CONSOLIDATION,
+    *(_t(A.ADD_RECTIFICATION, s, s, R.GM_OFFICE) for s in (S.AWAITING_REPORT, S.AWAITING_GM_INSTRUCTION,
+                                                            S.AWAITING_CONSOLIDATION,
                                                             S.AWAITING_APPROVAL, S.NEGOTIATING, S.AWAITING_REVIEW,
-                                                            S.AWAITING_CLOSURE, S.AWAITING_PENALTY, S.CLOSED,
+                                                            S.AWAITING_CLOSURE, S.AWAITING_FINAL_APPROVAL, S.CLOSED,
                                                             S.ARCHIVED)),
     *(_t(A.UPDATE_RECTIFICATION, s, s, R.GM_OFFICE, R.HANDLER) for s in State),
 )
@@ -170,6 +188,7 @@ def after_report(remaining_departments: int) -> State:
     return State.INVESTIGATING if remaining_departments > 0 else State.AWAITING_REPORT
 
 
-def after_closing(penalty_proposed: bool) -> State:
-    """A proposed department loss or individual penalty goes to the approver first (002 art.13.6)."""
-    return State.AWAITING_PENALTY if penalty_proposed else State.CLOSED
+def after_gm_report(gm_instructs: bool) -> State:
+    """The 3-day investigation report goes to the general manager for 批示 (002 art.13.2) unless an
+    administrator switched that off; the GM office consolidates once it is written."""
+    return State.AWAITING_GM_INSTRUCTION if gm_instructs else State.AWAITING_CONSOLIDATION

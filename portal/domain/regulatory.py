@@ -10,7 +10,11 @@ from portal.domain.validation import choice_message, text_field
 from portal.domain.errors import Message, TransitionNotAllowed
 
 REMEDIES = ("review", "mediation", "arbitration", "litigation")   # 核查、调解、仲裁、诉讼
+# How the complainant is told of an extension (art. 18, 21): any of these, SMS included.
 TOLD_VIA = ("written", "sms", "email", "phone")
+# A decision is told by letter (or an e-mail carrying the letter) or by a recorded call (art. 21; 002
+# art.13.10); an SMS can only say that a letter was sent or ask the customer to call.
+DECISION_VIA = ("written", "email", "phone")
 OUTSIDE_PROCESSES = ("appraisal", "mediation")                    # art. 23: time not counted
 DECISION_DAYS = 15          # art. 18: the decision told within 15 days of receipt (a firm may be quicker)
 REVIEW_WINDOW_DAYS = 30
@@ -38,7 +42,9 @@ def normalise_decision(decision: Decision) -> tuple[Decision, dict[str, Message]
             not isinstance(r, str) or r not in REMEDIES for r in remedies):
         errors["decision_remedies"] = Message("regulatory.remedies_required")
         remedies = []
-    if not isinstance(decision.told_via, str) or decision.told_via not in TOLD_VIA:
+    if decision.told_via == "sms":
+        errors["decision_told_via"] = Message("regulatory.sms_not_a_decision")
+    elif not isinstance(decision.told_via, str) or decision.told_via not in DECISION_VIA:
         errors["decision_told_via"] = choice_message(decision.told_via)
     return Decision(remedies=list(dict.fromkeys(remedies)), told_via=decision.told_via, **texts), errors
 

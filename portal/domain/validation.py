@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from portal.domain.contacts import preference_errors
 from portal.domain.errors import Message
 from portal.domain.text import clean_code, clean_text
 
@@ -39,10 +40,12 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 CODE_FIELDS = ("customer_phone", "customer_id_number", "policy_number", "claim_report_number", "customer_email")
 MULTILINE_FIELDS = ("description", "expected_resolution", "customer_address", "product_involved",
                     "complained_staff_other", "clerk_opinion")
-CHOICE_FIELDS = ("customer_gender", "customer_age_band", "channel", "category", "severity", "urgency")
-FLAG_FIELDS = ("flag_media", "flag_regulator", "flag_litigation")
+CHOICE_FIELDS = ("customer_gender", "customer_age_band", "channel", "category", "severity", "urgency",
+                 "preferred_contact")
+FLAG_FIELDS = ("flag_media", "flag_regulator", "flag_litigation", "flag_deaths", "flag_association")
+# the clerk's 签注意见 is required: the form goes to the GM office signed with it (002 art.13.1)
 REQUIRED = ("customer_name", "customer_phone", "policy_number", "product", "received_at",
-            "channel", "category", "description", "expected_resolution", "severity", "urgency")
+            "channel", "category", "description", "expected_resolution", "clerk_opinion", "severity", "urgency")
 
 
 @dataclass
@@ -73,8 +76,14 @@ class RegistrationForm:
     flag_media: bool = False
     flag_regulator: bool = False
     flag_litigation: bool = False
+    flag_deaths: bool = False                 # two or more deaths in one accident (002 ch.2 4.(二)6)
+    flag_association: bool = False            # a complaint to the insurers' association (同业公会)
     amount_at_stake: str | Decimal | None = None
     joint_complainants: int = 1
+    # how the customer wants to be told (SPEC §11: chosen at intake, nothing preset), and whether they take
+    # the notices that are not required (progress, follow-up invitation)
+    preferred_contact: str = ""
+    optional_notices: bool = True
 
     def normalised(self) -> tuple["RegistrationForm", dict[str, Message]]:
         """The form as it would be stored, and the fields whose values are of the wrong kind.
@@ -104,6 +113,9 @@ class RegistrationForm:
             if not isinstance(values[name], bool):
                 errors[name] = Message("form.bad_value")
                 values[name] = False
+        if not isinstance(values["optional_notices"], bool):
+            errors["optional_notices"] = Message("form.bad_value")
+            values["optional_notices"] = True
         if isinstance(values["joint_complainants"], bool):
             values["joint_complainants"] = 0          # refused below as a count
         if values["amount_at_stake"] is not None and not isinstance(values["amount_at_stake"], (str, Decimal, int)):
@@ -242,6 +254,9 @@ def validate_registration(form: RegistrationForm, *, now: datetime, channels: se
         amount_field(errors, "amount_at_stake", form.amount_at_stake)
     if not isinstance(form.joint_complainants, int) or not 1 <= form.joint_complainants <= 100000:
         errors["joint_complainants"] = Message("form.bad_joint_count")
+    for name, message in preference_errors(form.preferred_contact, email=form.customer_email,
+                                           address=form.customer_address).items():
+        errors.setdefault(name, message)
     attachment_error = validate_attachments(attachments, limits)
     if attachment_error:
         errors["attachments"] = attachment_error

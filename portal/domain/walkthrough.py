@@ -19,13 +19,14 @@ class Step:
 
 STEPS: tuple[Step, ...] = (
     Step("accept", (State.REGISTERED,), (Role.INTAKE, Role.GM_OFFICE), ("acknowledge", "regulatory")),
-    Step("investigate", (State.INVESTIGATING, State.AWAITING_REPORT), (Role.HANDLER,),
+    Step("investigate", (State.INVESTIGATING, State.AWAITING_REPORT, State.AWAITING_GM_INSTRUCTION),
+         (Role.HANDLER, Role.APPROVER),
          ("initial_plan", "investigation", "investigation_report")),
     Step("handle", (State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL), (Role.GM_OFFICE, Role.APPROVER),
          ("closure",)),
     Step("feedback", (State.NEGOTIATING, State.AWAITING_REVIEW), (Role.INTAKE, Role.INTAKE_LEAD),
          ("regulatory", "closure")),
-    Step("follow_up", (State.AWAITING_CLOSURE, State.AWAITING_PENALTY, State.CLOSED),
+    Step("follow_up", (State.AWAITING_CLOSURE, State.AWAITING_FINAL_APPROVAL, State.CLOSED),
          (Role.GM_OFFICE, Role.APPROVER, Role.INTAKE), ("consolidation", "closure")),
     Step("review", (State.ARCHIVED,), (Role.GM_OFFICE, Role.MANAGER), ()),     # the month is compiled by the 10th
 )

@@ -98,10 +98,11 @@ _CODE_PREFIX = {"severity": "severity", "urgency": "urgency", "customer_gender":
                 "finding": "finding", "result": "result", "told_via": "via", "customer_told_via": "via",
                 "remedies": "remedy", "kind": "outside", "major_reasons": "major.reason", "level": "level",
                 "required_level": "level", "responsibility_level": "resp", "status": "rect.status",
-                "penalty_type": "penalty", "state": "state"}
+                "penalty_type": "penalty", "state": "state", "contact_step": "contact.step",
+                "contact_channel": "contact.channel", "preferred_contact": "contact.channel"}
 _REFERENCE = {"channel": "channel", "category": "category", "department": "department",
               "departments": "department", "responsible_department": "department", "owner": "department",
-              "added_department": "department"}
+              "added_department": "department", "clock": "clock", "clocks": "clock"}
 _LABEL = {"checked": "field.decision_checked", "basis": "field.decision_basis", "proof": "field.decision_proof",
           "remedies": "field.decision_remedies", "told_via": "field.decision_told_via",
           "process": "survey.process", "attitude": "survey.attitude", "efficiency": "survey.efficiency",

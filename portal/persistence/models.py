@@ -21,6 +21,8 @@ class Department(Base):
     name_zh: Mapped[str] = mapped_column(String(60))
     name_en: Mapped[str] = mapped_column(String(60))
     investigates: Mapped[bool] = mapped_column(Boolean, default=False)  # may be routed a case
+    # its analysis goes to its lead for 批示 before the GM office consolidates (技术部, 002 art.13.3)
+    lead_instructs: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -211,6 +213,10 @@ class Complaint(Base):
         Index("ix_complaints_phone_created", "customer_phone", "created_at"),
         Index("ix_complaints_policy_created", "policy_number", "created_at"),
         Index("ix_complaints_id_number_created", "customer_id_number", "created_at"),
+        Index("ix_complaints_stuck", "stuck_decision"),
+        # queue order (issue 15 §4): 重大, urgency, earliest running due time, oldest — per state, per clerk
+        Index("ix_complaints_queue", "state", "queue_rank", "next_due_at", "received_at", "id"),
+        Index("ix_complaints_clerk_queue", "receiving_clerk_id", "queue_rank", "next_due_at", "received_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
@@ -246,6 +252,8 @@ class Complaint(Base):
     flag_media: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_regulator: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_litigation: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_deaths: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))  # 2+ deaths in one accident
+    flag_association: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))  # 同业公会
     amount_at_stake: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     joint_complainants: Mapped[int] = mapped_column(Integer, default=1)
     receiving_clerk_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -271,6 +279,24 @@ class Complaint(Base):
     penalty_persons: Mapped[str] = mapped_column(String(200), default="")
     closure_note: Mapped[str] = mapped_column(Text, default="")
     gm_report: Mapped[str] = mapped_column(Text, default="")      # the investigation report to the GM office
+    # the general manager's 批示 on that report (002 art.13.2)
+    gm_instruction: Mapped[str] = mapped_column(Text, default="")
+    gm_instructed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    gm_instructed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # the final 核决 (002 art.13.5-13.7): the level the agreed amount and severity need, who signed, when
+    final_required_level: Mapped[str | None] = mapped_column(String(20))
+    final_approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    final_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    final_comment: Mapped[str] = mapped_column(Text, default="")
+    # an administrative sanction referred under the 行政处理原则 (002 art.13.6)
+    sanction_referred_to: Mapped[str] = mapped_column(String(200), default="")
+    sanction_referred_at: Mapped[datetime | None] = mapped_column(DateTime)
+    sanction_outcome: Mapped[str] = mapped_column(Text, default="")
+    sanction_outcome_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # 无可处理人: the decision the case waits for that no active user may take (four eyes, recusal,
+    # nobody holding the duty), and why; kept by every step and every change of users' duties
+    stuck_decision: Mapped[str | None] = mapped_column(String(30))
+    stuck_reason: Mapped[str | None] = mapped_column(String(30))
     penalty_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
     penalty_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     follow_up_task: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -301,6 +327,10 @@ class Complaint(Base):
     # Whether the closure clock (结案) was met: kept with its stored clock by `services.dues`, so
     # "closed on time" is read from one index.
     closed_late: Mapped[bool | None] = mapped_column(Boolean)
+    # The case's place in every queue (`portal.domain.priority`), kept with its stored clocks by
+    # `services.dues`: the earliest due time of its running, unheld clocks, and its rank.
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    queue_rank: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     major_flagged_at: Mapped[datetime | None] = mapped_column(DateTime)
     major_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_told_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -324,10 +354,14 @@ class ComplaintDepartment(Base):
 
     __tablename__ = "complaint_departments"
     __table_args__ = (Index("ix_complaint_departments_department", "department_id", "complaint_id",
-                            "report_submitted_at"),)
+                            "report_submitted_at"),
+                      # routed departments nobody has been assigned to yet (待指派), by routing time
+                      Index("ix_complaint_departments_unassigned", "report_submitted_at", "assigned_at",
+                            "routed_at"))
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
     routed_at: Mapped[datetime] = mapped_column(DateTime)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime)   # when the lead first named a handler
     initial_plan_at: Mapped[datetime | None] = mapped_column(DateTime)
     report_submitted_at: Mapped[datetime | None] = mapped_column(DateTime)
     # the investigation report (调查报告)
@@ -339,6 +373,10 @@ class ComplaintDepartment(Base):
     responsible_persons: Mapped[str] = mapped_column(String(200), default="")
     measures: Mapped[str] = mapped_column(Text, default="")
     proposed_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # the department lead's 批示 on the analysis (002 art.13.3), where the department's rule asks for it
+    lead_instruction: Mapped[str] = mapped_column(Text, default="")
+    lead_instructed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    lead_instructed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     department: Mapped[Department] = relationship(lazy="joined")
 
 
@@ -358,6 +396,32 @@ class ComplainedStaff(Base):
     __tablename__ = "complained_staff"
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+
+
+class CaseAssignment(Base):
+    """A named handler investigating a routed department's part of a case (指定责任人员, 000 §5),
+    named by the department's lead. Reassigning replaces the rows; the audit event keeps before/after."""
+
+    __tablename__ = "case_assignments"
+    __table_args__ = (Index("ix_case_assignments_user", "user_id", "complaint_id"),)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime)
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class WorkingGroupMember(Base):
+    """A member of the working group of a 重大 case (专项工作组, 000 §8), set by the GM office; one of
+    them leads it."""
+
+    __tablename__ = "working_group_members"
+    __table_args__ = (Index("ix_working_group_members_user", "user_id", "complaint_id"),)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    leader: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(DateTime)
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class AttachmentRow(Base):
@@ -534,6 +598,21 @@ class Notice(Base):
     transport_id: Mapped[str] = mapped_column(String(200), default="")   # the gateway's id, or the file written
 
 
+class NoticeTemplate(Base):
+    """通知模板: the text of one kind of notice on one channel (SPEC §11), edited in 系统配置. E-mail:
+    subject and body; SMS: the text registered with the gateway, its template id and which placeholder
+    fills each of its parameters; letter: the decision letter's title and body; (signature, text): the
+    company's sign-off, what {company_contact} stands for. The rows are fixed (`domain.notices.SLOTS`)."""
+
+    __tablename__ = "notice_templates"
+    kind: Mapped[str] = mapped_column(String(30), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    gateway_template: Mapped[str] = mapped_column(String(60), default="")
+    gateway_params: Mapped[str] = mapped_column(String(500), default="")
+
+
 class ContactLog(Base):
     """One contact with the customer (SPEC §11): when, how, by whom, what was said or sent, the proof,
     and the step of the process it serves. A notice sent by the outbox is a contact too."""
@@ -550,3 +629,16 @@ class ContactLog(Base):
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))    # None: sent by the outbox
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+
+
+class ContactPrompt(Base):
+    """A running clock of a case that turned 临期 and for which the reminder sweep asked for a progress
+    contact (000 §6: tell the customer the expected completion date): one per case and clock, so the
+    sweep queues its notice once however often it runs."""
+
+    __tablename__ = "contact_prompts"
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
+    clock_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    due_soon_at: Mapped[datetime] = mapped_column(DateTime)     # when the clock turned 临期
+    prompted_at: Mapped[datetime] = mapped_column(DateTime)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))    # None: no notice could go

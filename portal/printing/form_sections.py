@@ -85,10 +85,21 @@ def handling_form_sections(case, *, lang: str, names: dict[str, dict[str, str]])
         (t("field.amount_at_stake"), f["amount_at_stake"]), (t("field.joint_complainants"), f["joint_complainants"]),
         (t("field.flag_media"), yes_no(f["flag_media"])), (t("field.flag_regulator"), yes_no(f["flag_regulator"])),
         (t("field.flag_litigation"), yes_no(f["flag_litigation"])),
+        (t("field.flag_deaths"), yes_no(f.get("flag_deaths"))),
+        (t("field.flag_association"), yes_no(f.get("flag_association"))),
         (t("field.receiving_clerk"), f["receiving_clerk"]), (t("field.clerk_opinion"), f["clerk_opinion"])])))
     sections.append(Section("acceptance", t("form.section.acceptance"), rows([
         (t("field.accepted_at"), f["accepted_at"]), (t("form.accepted_by"), h.get("accepted_by")),
         (t("field.departments"), "、".join(departments.get(d["code"], d["code"]) for d in case.departments))])))
+    # who works on the case by name: each department's handlers (000 §5), the working group (000 §8)
+    group = h.get("working_group", [])
+    sections.append(Section("people", t("form.section.people"), rows(
+        [(t("form.assignees_of", department=departments.get(d["code"], d["code"])),
+          "、".join(h.get("assignees", {}).get(d["code"], []))) for d in case.departments]
+        + [(t("form.group_leader"), "、".join(m["name"] for m in group if m["leader"])),
+           (t("form.group_members"), "、".join(m["name"] for m in group if not m["leader"]))]),
+        [{t("field.member"): m["name"], t("field.departments"): departments.get(m["department"], m["department"] or ""),
+          t("field.role_in_group"): t("people.leader") if m["leader"] else t("people.member")} for m in group]))
     for d in case.departments:
         sections.append(Section(f"department.{d['code']}",
                                 t("form.section.department", department=departments.get(d["code"], d["code"])), rows([
@@ -97,9 +108,15 @@ def handling_form_sections(case, *, lang: str, names: dict[str, dict[str, str]])
             (t("field.finding"), code("finding", d["finding"])), (t("field.responsible_unit"), d["responsible_unit"]),
             (t("field.responsible_persons"), d["responsible_persons"]), (t("field.measures"), d["measures"]),
             (t("field.proposed_amount"), d["proposed_amount"]),
-            (t("case.report_submitted_at"), d["report_submitted_at"])])))
+            (t("case.report_submitted_at"), d["report_submitted_at"])] +
+            # the department lead's 批示 on the analysis (技术部, 002 art.13.3)
+            ([(t("form.lead_instruction"), d.get("lead_instruction")),
+              (t("form.lead_instructed_by"), d.get("lead_instructed_by")),
+              (t("form.lead_instructed_at"), d.get("lead_instructed_at"))] if d.get("lead_instructs") else []))))
     sections.append(Section("approval", t("form.section.approval"), rows([
         (t("field.gm_report"), h.get("gm_report")), (t("form.reported_at"), h.get("reported_to_gm_at")),
+        (t("form.gm_instruction"), h.get("gm_instruction")), (t("form.gm_instructed_by"), h.get("gm_instructed_by")),
+        (t("form.gm_instructed_at"), h.get("gm_instructed_at")),
         (t("field.opinion"), h["consolidated_opinion"]), (t("form.proposed_amount_gm"), h["proposed_amount"]),
         (t("form.required_level"), code("level", h["required_level"])), (t("form.approver"), h.get("approved_by")),
         (t("field.instructions"), h["approval_instructions"]), (t("field.amount_limit"), h["amount_limit"])])))
@@ -120,8 +137,14 @@ def handling_form_sections(case, *, lang: str, names: dict[str, dict[str, str]])
         (t("form.department_loss"), h["department_loss"]), (t("form.penalty_type"), code("penalty", h["penalty_type"])),
         (t("field.penalty_persons"), h["penalty_persons"]), (t("field.other_company"), h["other_company"]),
         (t("form.closed_by"), _closer(case)),
+        (t("form.final_required_level"), code("level", h.get("final_required_level"))),
+        (t("form.final_approved_by"), h.get("final_approved_by")),
+        (t("form.final_approved_at"), h.get("final_approved_at")), (t("form.final_comment"), h.get("final_comment")),
         (t("form.penalty_confirmed_by"), h.get("penalty_confirmed_by")),
         (t("form.penalty_confirmed_at"), h.get("penalty_confirmed_at")),
+        (t("form.sanction_referred_to"), h.get("sanction_referred_to")),
+        (t("form.sanction_referred_at"), h.get("sanction_referred_at")),
+        (t("form.sanction_outcome"), h.get("sanction_outcome")),
         (t("form.reminders"), h.get("reminders", 0)), (t("form.late_inquiries"), h.get("late_inquiries", 0))])))
     visits = h.get("follow_ups", [])
     sections.append(Section("follow_up", t("form.section.follow_up"), rows(

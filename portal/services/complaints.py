@@ -137,7 +137,8 @@ def _register(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm, attachme
                 raise PossibleDuplicate(similar, days)
         amount = parse_amount(form.amount_at_stake)
         reasons = major_reasons(media=form.flag_media, regulator=form.flag_regulator,
-                                litigation=form.flag_litigation, amount=amount,
+                                litigation=form.flag_litigation, deaths=form.flag_deaths,
+                                association=form.flag_association, amount=amount,
                                 joint_complainants=form.joint_complainants,
                                 thresholds=rules.major_thresholds(values))
         severity = effective_severity(form.severity, reasons)
@@ -156,10 +157,12 @@ def _register(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm, attachme
             complained_staff_other=form.complained_staff_other, clerk_opinion=form.clerk_opinion,
             severity=severity, urgency=form.urgency, flag_media=form.flag_media,
             flag_regulator=form.flag_regulator, flag_litigation=form.flag_litigation,
+            flag_deaths=form.flag_deaths, flag_association=form.flag_association,
             amount_at_stake=amount, joint_complainants=form.joint_complainants,
             receiving_clerk_id=user.id, received_at=form.received_at, created_at=now,
             major_flagged_at=now if reasons else None, original_id=original_id,
             submission_token=submission_token or None,
+            preferred_contact=form.preferred_contact, optional_notices=form.optional_notices,
         )
         for username in form.complained_staff:
             staff_id = session.scalar(select(User.id).where(User.username == username))
@@ -173,6 +176,10 @@ def _register(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm, attachme
                        attachments=[a.filename for a in attachments])
         record_event(session, actor=user, at=now, action=Action.REGISTER.value,
                      complaint_id=complaint.id, to_state=target.value, changes=changes)
+        # The acknowledgement to the customer is due from receipt (000 §6: within 24 hours): queued with
+        # the registration, sent by the outbox, logged by it as the acknowledgement contact.
+        from portal.services.notices_outbox import queue_notice
+        queue_notice(session, complaint=complaint, kind="acknowledgement", now=now, by=user)
         return Registered(complaint.id, severity, reasons)
 
 
@@ -180,9 +187,10 @@ REPEATABLE = (State.AWAITING_REVIEW, State.AWAITING_CLOSURE, State.CLOSED, State
 
 
 def register_repeat(uow: UnitOfWork, *, actor: Actor, original_id: int, description: str,
-                    expected_resolution: str, now: datetime) -> Registered:
+                    expected_resolution: str, now: datetime, clerk_opinion: str = "") -> Registered:
     """The customer does not accept the conclusion (002 art.13.8): a new form, linked to the
-    original, which keeps its own record. Customer and policy are carried over."""
+    original, which keeps its own record. Customer and policy are carried over; the clerk signs the
+    new form with their own 签注意见 (the original's when none is given)."""
     with uow.read() as session:
         original = session.get(Complaint, original_id)
         if original is None:
@@ -203,7 +211,11 @@ def register_repeat(uow: UnitOfWork, *, actor: Actor, original_id: int, descript
             complained_staff_other=original.complained_staff_other, severity=original.severity,
             urgency=original.urgency, flag_media=original.flag_media,
             flag_regulator=original.flag_regulator, flag_litigation=original.flag_litigation,
-            amount_at_stake=original.amount_at_stake, joint_complainants=original.joint_complainants)
+            flag_deaths=original.flag_deaths, flag_association=original.flag_association,
+            clerk_opinion=clerk_opinion if isinstance(clerk_opinion, str) and clerk_opinion.strip()
+            else original.clerk_opinion,
+            amount_at_stake=original.amount_at_stake, joint_complainants=original.joint_complainants,
+            preferred_contact=original.preferred_contact, optional_notices=original.optional_notices)
     return register_complaint(uow, actor=actor, form=form, attachments=[], now=now, original_id=original_id)
 
 
@@ -217,6 +229,7 @@ class Accepted:
 def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, category: str,
                      severity: str, departments: list[str], flag_media: bool = False,
                      flag_regulator: bool = False, flag_litigation: bool = False,
+                     flag_deaths: bool = False, flag_association: bool = False,
                      comment: str = "", now: datetime) -> Accepted:
     """GM office accepts (受理): confirms category and severity, numbers the case, routes it."""
     with uow.write() as session:
@@ -243,7 +256,8 @@ def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, catego
         elif len(routed) != len(codes):
             errors["departments"] = Message("form.unknown_choice")
         for name, flag in (("flag_media", flag_media), ("flag_regulator", flag_regulator),
-                           ("flag_litigation", flag_litigation)):
+                           ("flag_litigation", flag_litigation), ("flag_deaths", flag_deaths),
+                           ("flag_association", flag_association)):
             if not isinstance(flag, bool):
                 errors[name] = Message("form.bad_value")
         comment = text_field(errors, "comment", comment, required=False, limit=1000)
@@ -253,8 +267,11 @@ def accept_complaint(uow: UnitOfWork, *, actor: Actor, complaint_id: int, catego
         complaint.flag_media = complaint.flag_media or flag_media
         complaint.flag_regulator = complaint.flag_regulator or flag_regulator
         complaint.flag_litigation = complaint.flag_litigation or flag_litigation
+        complaint.flag_deaths = complaint.flag_deaths or flag_deaths
+        complaint.flag_association = complaint.flag_association or flag_association
         reasons = major_reasons(media=complaint.flag_media, regulator=complaint.flag_regulator,
-                                litigation=complaint.flag_litigation,
+                                litigation=complaint.flag_litigation, deaths=complaint.flag_deaths,
+                                association=complaint.flag_association,
                                 amount=complaint.amount_at_stake,
                                 joint_complainants=complaint.joint_complainants,
                                 thresholds=rules.major_thresholds(values))

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.clocks import NAT, Milestone, clock_states
 from portal.persistence.models import CalendarDayRow, CaseClock, Complaint, Setting
-from portal.services import rules
+from portal.services import priority, rules
 
 MILESTONES = [m.value for m in Milestone]
 _HOLD_COLUMNS = ("paused", "paused_seconds", "regulatory_extension_days", "outside_seconds")
@@ -147,6 +147,7 @@ def _write(session: Session, ids: list[int], rows: list[dict]) -> None:
     connection.execute(update(complaints).where(complaints.c.id == bindparam("case_id"))
                        .values(closed_late=bindparam("late")),
                        [{"case_id": i, "late": late.get(i)} for i in ids])
+    priority.write(connection, ids, rows)      # the case's place in the queues (next due time, rank)
 
 
 def refresh_cases(session: Session, complaint_ids: Iterable[int],

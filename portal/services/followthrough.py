@@ -16,25 +16,32 @@ from portal.persistence.models import Complaint, Department, Petition, Rectifica
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.domain.validation import text_field
-from portal.services.handling import _event, _my_routing, _text
+from portal.services.handling import _event, _text
 from portal.services.steps import case_step
+from portal.services.assignment import in_working_group
 
 RECTIFICATION_STATUSES = ("open", "in_progress", "done")
 
 
 def file_petition(uow: UnitOfWork, *, actor: Actor, complaint_id: int, text: str, now: datetime) -> int:
+    """签呈 (002 art.13.12): a department involved in the case objects to a decision on it, at any stage
+    after acceptance. Involved: a department the case is routed to, 市场部 (it registers every case and
+    negotiates with the customer: its intake staff), and the departments of the case's working group."""
     errors: dict[str, Message] = {}
     text = _text(errors, "petition", text)
     with case_step(uow, actor, complaint_id, Action.FILE_PETITION, None) as (session, user, complaint, source):
-        routing = _my_routing(complaint, user)
+        routed = any(r.department_id == user.department_id for r in complaint.departments)
+        intake = bool({Role.INTAKE.value, Role.INTAKE_LEAD.value} & set(user.role_keys))
+        if user.department_id is None or not (routed or intake or in_working_group(session, complaint.id, user.id)):
+            raise TransitionNotAllowed("petition.not_involved")
         if errors:
             raise ValidationFailed(errors)
-        petition = Petition(complaint_id=complaint.id, department_id=routing.department_id, text=text,
+        petition = Petition(complaint_id=complaint.id, department_id=user.department_id, text=text,
                             filed_at=now, filed_by_id=user.id, answer="")
         session.add(petition)
         session.flush()
         _event(session, user, complaint, Action.FILE_PETITION, source, now, text,
-               {"department": routing.department.code})
+               {"department": user.department.code})
         return petition.id
 
 

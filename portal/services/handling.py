@@ -16,7 +16,9 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain import lifecycle
 from portal.domain.authority import AuthorityLevel, check_authority, required_level
+from portal.domain.contacts import ContactChannel, ContactStep
 from portal.domain.errors import Message, TransitionNotAllowed, ValidationFailed
+from portal.domain.four_eyes import Decision as FourEyes
 from portal.domain.lifecycle import Action, State
 from portal.domain.recusal import check_not_named
 from portal.domain.regulatory import Decision, normalise_decision
@@ -29,9 +31,14 @@ from portal.services import rules
 from portal.services.actors import Actor
 from portal.services.audit import record_event
 from portal.services.complaints import attachment_row
+from portal.services.contacts import log_contact
+from portal.services.eligibility import check_decision, gm_level, pending_analysis
 from portal.services.steps import case_step
 
 FINDINGS = ("company_fault", "misunderstanding", "other_company", "undetermined")
+# How the decision was told → the contact log's channel (a letter, or an e-mail carrying it, or a call)
+DECISION_CHANNEL = {"written": ContactChannel.LETTER, "email": ContactChannel.EMAIL, "phone": ContactChannel.PHONE,
+                    "sms": ContactChannel.SMS}
 NEGOTIATION_RESULTS = ("accepted", "partly", "rejected")
 TEXT_LIMIT = 4000
 
@@ -169,13 +176,14 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
 
 
 def report_to_gm(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: str,
-                 expected_version: int | None = None, now: datetime) -> None:
-    """The investigation report to the GM office (002 art.13.2: within 3 days of the investigation),
-    by a handler of a department the case was routed to; the GM office then consolidates."""
+                 expected_version: int | None = None, now: datetime) -> State:
+    """The investigation report (002 art.13.2: within 3 days of the investigation), by a handler of a
+    department the case was routed to, to the general manager for 批示 (then the GM office
+    consolidates); straight to the GM office if an administrator switched the 批示 off."""
     errors: dict[str, Message] = {}
     report = _text(errors, "gm_report", report)
     with case_step(uow, actor, complaint_id, Action.REPORT_TO_GM, expected_version) as (session, user, complaint, source):
-        target = lifecycle.next_state(Action.REPORT_TO_GM, source, actor.roles)
+        target = lifecycle.after_gm_report(rules.settings(session).get("process.gm_instructs_report", "1") != "0")
         _my_routing(complaint, user)
         check_not_named(user.id, _staff_ids(complaint))
         if errors:
@@ -183,6 +191,45 @@ def report_to_gm(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: st
         complaint.gm_report, complaint.reported_to_gm_at = report, now
         complaint.state = target.value
         _event(session, user, complaint, Action.REPORT_TO_GM, source, now, report)
+        return target
+
+
+def instruct_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instruction: str,
+                    expected_version: int | None = None, now: datetime) -> None:
+    """The general manager's 批示 on the investigation report (002 art.13.2); the GM office may then
+    consolidate. Only an approver at the GM's level, never on a report they wrote."""
+    errors: dict[str, Message] = {}
+    instruction = _text(errors, "instruction", instruction)
+    with case_step(uow, actor, complaint_id, Action.INSTRUCT_REPORT, expected_version) as (session, user, complaint, source):
+        target = lifecycle.next_state(Action.INSTRUCT_REPORT, source, actor.roles)
+        if user.approval_level != gm_level(session):
+            raise TransitionNotAllowed("instruct.gm_only")
+        check_decision(session, user, complaint, FourEyes.INSTRUCT_REPORT)
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.gm_instruction, complaint.gm_instructed_at, complaint.gm_instructed_by_id = instruction, now, user.id
+        complaint.state = target.value
+        _event(session, user, complaint, Action.INSTRUCT_REPORT, source, now, instruction)
+
+
+def instruct_analysis(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instruction: str,
+                      expected_version: int | None = None, now: datetime) -> None:
+    """A department lead's 批示 on their department's analysis (技术部, 002 art.13.3: 送经理室批示),
+    required before the GM office consolidates; never by the lead who wrote the analysis."""
+    errors: dict[str, Message] = {}
+    instruction = _text(errors, "instruction", instruction)
+    with case_step(uow, actor, complaint_id, Action.INSTRUCT_ANALYSIS, expected_version) as (session, user, complaint, source):
+        routing = _my_routing(complaint, user)
+        if routing not in pending_analysis(complaint):
+            raise TransitionNotAllowed("instruct.nothing_to_instruct")
+        check_decision(session, user, complaint, FourEyes.INSTRUCT_ANALYSIS, routing.department.code)
+        if errors:
+            raise ValidationFailed(errors)
+        routing.lead_instruction, routing.lead_instructed_at = instruction, now
+        routing.lead_instructed_by_id = user.id
+        _touch(complaint)
+        _event(session, user, complaint, Action.INSTRUCT_ANALYSIS, source, now, instruction,
+               {"department": routing.department.code})
 
 
 # -- GM office: consolidation and routing for approval (综合意见) --
@@ -201,6 +248,9 @@ def consolidate(uow: UnitOfWork, *, actor: Actor, complaint_id: int, opinion: st
     amount = _amount(errors, "proposed_amount", proposed_amount)
     with case_step(uow, actor, complaint_id, Action.CONSOLIDATE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.CONSOLIDATE, source, actor.roles)
+        waiting = pending_analysis(complaint)
+        if waiting:
+            raise TransitionNotAllowed("handling.analysis_not_instructed", department=waiting[0].department.code)
         if errors:
             raise ValidationFailed(errors)
         level = required_level(amount, complaint.severity, _levels(session))
@@ -222,7 +272,7 @@ def approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instructions: s
     with case_step(uow, actor, complaint_id, Action.APPROVE, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.APPROVE, source, actor.roles)
         check_authority(user.approval_level, complaint.required_level, _levels(session))
-        check_not_named(user.id, _staff_ids(complaint))
+        check_decision(session, user, complaint, FourEyes.APPROVE)
         if limit is not None:
             levels = _levels(session)
             ranks = {l.key: l.rank for l in levels}
@@ -243,6 +293,7 @@ def send_back(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
     with case_step(uow, actor, complaint_id, Action.SEND_BACK, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.SEND_BACK, source, actor.roles)
         check_authority(user.approval_level, complaint.required_level, _levels(session))
+        check_decision(session, user, complaint, FourEyes.APPROVE)
         if errors:
             raise ValidationFailed(errors)
         complaint.state = target.value
@@ -275,6 +326,8 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
         complaint.decision_remedies = ",".join(decision.remedies)
         complaint.decision_told_via, complaint.decision_proof = decision.told_via, decision.proof
         complaint.decision_told_at = complaint.decision_told_at or now
+        log_contact(session, complaint=complaint, step=ContactStep.DECISION, channel=DECISION_CHANNEL[decision.told_via],
+                    content=note, proof=decision.proof, by=user, now=now)
         _event(session, user, complaint, Action.RECORD_NEGOTIATION, source, now, note,
                {"result": result, "agreed_amount": amount, **asdict(decision)})
 
@@ -287,6 +340,7 @@ def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, appr
     comment = _text(errors, "comment", comment, required=not approve)
     with case_step(uow, actor, complaint_id, action, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(action, source, actor.roles)
+        check_decision(session, user, complaint, FourEyes.REVIEW_NEGOTIATION)
         if errors:
             raise ValidationFailed(errors)
         complaint.state = target.value
@@ -323,10 +377,12 @@ def _shares(session: Session, errors: dict[str, Message], shares: object) -> lis
 def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinion: str,
                responsible_department: str | None = None, responsibility_level: str, penalty_persons: str,
                shares: dict[str, int] | None = None, expected_version: int | None = None,
-               now: datetime) -> State:
-    """The GM office's final opinion: responsibility (one department, or several with a ratio each,
-    002 art.13.9), its level and the penalty standard's loss and penalty. With no loss or penalty the
-    case closes at once; otherwise it waits for the approver to confirm (art.13.6)."""
+               now: datetime) -> str:
+    """The GM office's consolidated opinion on the negotiation result (002 art.13.5, within the 1-day
+    综合意见 clock): responsibility (one department, or several with a ratio each, 13.9), its level and
+    the penalty standard's loss and penalty (13.6). Every case then goes to the final 核决 of the
+    approver whose authority covers the amount agreed with the customer and the severity; nothing
+    closes here. Returns that level."""
     errors: dict[str, Message] = {}
     final_opinion = _text(errors, "final_opinion", final_opinion)
     penalty_persons = text_field(errors, "penalty_persons", penalty_persons, required=False, limit=200,
@@ -349,8 +405,9 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
                 errors["responsible_department"] = Message("close.none_has_no_department")
         if errors:
             raise ValidationFailed(errors)
-        proposed = bool(standard.department_loss) or standard.penalty_type != "none" or bool(penalty_persons)
-        target = lifecycle.after_closing(proposed)
+        target = lifecycle.next_state(Action.CLOSE, source, actor.roles)
+        level = required_level(complaint.negotiated_amount, complaint.severity, _levels(session))
+        complaint.final_required_level = level.key
         complaint.closure_note = final_opinion
         complaint.responsibility_department_id = parts[0][0] if parts else None
         session.execute(delete(ResponsibilityShare).where(ResponsibilityShare.complaint_id == complaint.id))
@@ -360,34 +417,98 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
         complaint.penalty_persons = penalty_persons
         complaint.consolidated_at = now
         complaint.state = target.value
-        if target is State.CLOSED:
-            complaint.closed_at = now
         _event(session, user, complaint, Action.CLOSE, source, now, final_opinion,
                {"responsible_department": parts[0][1] if parts else None,
                 "shares": {code: ratio for _, code, ratio in parts}, "responsibility_level": standard.level,
                 "department_loss": standard.department_loss, "penalty_type": standard.penalty_type,
-                "penalty_persons": penalty_persons})
-        return target
+                "penalty_persons": penalty_persons, "final_required_level": level.key})
+        return level.key
 
 
-def confirm_penalty(uow: UnitOfWork, *, actor: Actor, complaint_id: int, confirm: bool, comment: str,
-                    expected_version: int | None = None, now: datetime) -> None:
-    """The approver whose authority covers the case confirms the proposed responsibility, loss and
-    penalties, and the case is closed; or returns them to the GM office with a reason."""
-    action = Action.CONFIRM_PENALTY if confirm else Action.RETURN_PENALTY
+def penalty_proposed(complaint: Complaint) -> bool:
+    return bool(complaint.department_loss) or (complaint.penalty_type or "none") != "none" or bool(
+        complaint.penalty_persons)
+
+
+def final_approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, approve: bool, comment: str,
+                  expected_version: int | None = None, now: datetime) -> State:
+    """最终核决 (002 art.13.5-13.7): the approver whose authority covers the agreed amount and the
+    severity signs the GM office's final opinion — the case is closed by that act (经核签结案), the
+    proposed loss and penalties confirmed in it (13.6) — or returns it with a reason. Never by one
+    who wrote a report, an opinion or the negotiation on the case. The customer is then told."""
+    action = Action.FINAL_APPROVE if approve else Action.RETURN_FINAL
     errors: dict[str, Message] = {}
-    comment = _text(errors, "comment", comment, required=not confirm)
+    comment = _text(errors, "comment" if approve else "reason", comment, required=not approve)
     with case_step(uow, actor, complaint_id, action, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(action, source, actor.roles)
-        check_authority(user.approval_level, complaint.required_level, _levels(session))
-        check_not_named(user.id, _staff_ids(complaint))
+        check_authority(user.approval_level, complaint.final_required_level or complaint.required_level,
+                        _levels(session))
+        check_decision(session, user, complaint, FourEyes.FINAL_APPROVE)
         if errors:
             raise ValidationFailed(errors)
         complaint.state = target.value
-        if confirm:
-            complaint.penalty_confirmed_at, complaint.penalty_confirmed_by_id = now, user.id
+        penalty = penalty_proposed(complaint)
+        if approve:
+            complaint.final_approved_at, complaint.final_approved_by_id, complaint.final_comment = now, user.id, comment
+            if penalty:
+                complaint.penalty_confirmed_at, complaint.penalty_confirmed_by_id = now, user.id
             complaint.closed_at = now
-        _event(session, user, complaint, action, source, now, comment)
+        _event(session, user, complaint, action, source, now, comment,
+               {"level": user.approval_level, "required_level": complaint.final_required_level,
+                "penalty_confirmed": approve and penalty})
+        if approve:
+            _queue_notice(session, complaint, "closure", now, user)
+        return target
+
+
+def _queue_notice(session: Session, complaint: Complaint, kind: str, now: datetime, user: User) -> None:
+    """A notice caused by this act, queued in its transaction (the outbox delivers it)."""
+    from portal.services.notices_outbox import queue_notice
+    queue_notice(session, complaint=complaint, kind=kind, now=now, by=user)
+
+
+def administrative_sanction(session: Session, complaint: Complaint) -> bool:
+    """Whether the confirmed individual penalty is an administrative sanction (行政处分), referred under
+    the 行政处理原则 (002 art.13.6); which penalty types are is a setting."""
+    kinds = {k.strip() for k in rules.settings(session).get("penalty.administrative_types", "").split(",")}
+    return complaint.final_approved_at is not None and (complaint.penalty_type or "none") in kinds
+
+
+def refer_sanction(uow: UnitOfWork, *, actor: Actor, complaint_id: int, referred_to: str,
+                   referred_at: datetime | None = None, expected_version: int | None = None,
+                   now: datetime) -> None:
+    """Record that a confirmed administrative sanction was referred (to whom, when)."""
+    errors: dict[str, Message] = {}
+    referred_to = text_field(errors, "referred_to", referred_to, limit=200, multiline=False)
+    when = referred_at or now
+    if not isinstance(when, datetime) or when > now:
+        errors["referred_at"] = Message("form.not_in_future")
+    with case_step(uow, actor, complaint_id, Action.REFER_SANCTION, expected_version) as (session, user, complaint, source):
+        if not administrative_sanction(session, complaint):
+            raise TransitionNotAllowed("sanction.not_administrative")
+        if complaint.sanction_referred_at is not None:
+            raise TransitionNotAllowed("sanction.already_referred")
+        if isinstance(when, datetime) and complaint.final_approved_at and when < complaint.final_approved_at:
+            errors["referred_at"] = Message("sanction.before_approval")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.sanction_referred_to, complaint.sanction_referred_at = referred_to, when
+        _event(session, user, complaint, Action.REFER_SANCTION, source, now, referred_to,
+               {"referred_to": referred_to, "referred_at": when})
+
+
+def record_sanction_outcome(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str,
+                            expected_version: int | None = None, now: datetime) -> None:
+    """The outcome of a referred administrative sanction, once known."""
+    errors: dict[str, Message] = {}
+    outcome = _text(errors, "outcome", outcome)
+    with case_step(uow, actor, complaint_id, Action.RECORD_SANCTION_OUTCOME, expected_version) as (session, user, complaint, source):
+        if complaint.sanction_referred_at is None:
+            raise TransitionNotAllowed("sanction.not_referred")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.sanction_outcome, complaint.sanction_outcome_at = outcome, now
+        _event(session, user, complaint, Action.RECORD_SANCTION_OUTCOME, source, now, outcome)
 
 
 # -- follow-up visit and satisfaction (回访) --

@@ -6,13 +6,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, and_, distinct, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, distinct, false, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain import clocks as clock_rules
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.clocks import Badge, ClockRule, Explanation, Milestone
 from portal.domain.errors import NotFound, PermissionDenied
+from portal.domain.four_eyes import WAITING_DECISION, Decision
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
 from portal.domain.roles import Role
@@ -22,8 +23,9 @@ from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock,
                                        Complaint,
                                        ComplaintDepartment, Department, Event, FollowUp, Reminder, ResponsibilityShare,
                                        SlaClockVersion, User)
-from portal.services import rules
+from portal.services import priority, rules
 from portal.services.actors import Actor
+from portal.services.eligibility import ANALYSIS_STATES, gm_level, not_excluded, waiting
 from portal.services.rules import ClockInfo
 
 MILESTONES = [m.value for m in Milestone]
@@ -168,6 +170,7 @@ class Ledger:
     page: int = 1
     page_size: int = 50
     counts: dict[str, int] = field(default_factory=dict)   # total, open, overdue, due_soon, calendar_missing
+    order: str = "priority"      # how the cases are ordered (ORDERS): pages say so
 
     @property
     def pages(self) -> int:
@@ -199,14 +202,28 @@ def count_statement(conditions: list[ColumnElement[bool]], now: datetime) -> Sel
                   flagged("calendar_missing", open_only=False).label("calendar_missing"))
 
 
+# How a list of cases is ordered: a queue by priority (重大, urgency, the earliest running due time,
+# the oldest: `portal.domain.priority`, an index scan), a register by receipt.
+ORDERS = {"priority": priority.QUEUE_ORDER,
+          "newest": (Complaint.received_at.desc(), Complaint.id.desc()),
+          "oldest": (Complaint.received_at.asc(), Complaint.id.asc())}
+
+
+def queue_ids_statement(conditions: list[ColumnElement[bool]], order: str = "priority") -> Select:
+    """The ids of the cases matching `conditions` in the list's order (paged by the caller)."""
+    return select(Complaint.id).where(*conditions).order_by(*ORDERS[order])
+
+
 def _ledger(uow: UnitOfWork, conditions: list[ColumnElement[bool]], now: datetime, calendar: WorkingCalendar,
-            *, page: int, page_size: int, oldest_first: bool, badge: str | None = None,
-            with_counts: bool = False) -> Ledger:
-    """One page of cases matching `conditions` (newest or oldest first), the number matching,
-    and (for the ledger) its metrics: all filtered, counted and paged in SQL."""
+            *, page: int, page_size: int, oldest_first: bool | None = None, order: str | None = None,
+            badge: str | None = None, with_counts: bool = False, decorate=None) -> Ledger:  # noqa: ANN001
+    """One page of cases matching `conditions` in `order` (ORDERS; a queue — `oldest_first` — is in
+    priority order, the register newest first), the number matching, and (for the ledger) its
+    metrics: all filtered, counted and paged in SQL. `decorate(session, frame)` adds columns for the
+    page's cases (who is assigned)."""
+    order = order or ("priority" if oldest_first or oldest_first is None else "newest")
     where = [*conditions, *([_with_badge(badge, now)] if badge in BADGE_FILTERS else [])]
-    order = ((Complaint.received_at.asc(), Complaint.id.asc()) if oldest_first
-             else (Complaint.received_at.desc(), Complaint.id.desc()))
+    order_by = ORDERS[order]
     with uow.read() as session:
         counts: dict[str, int] = {}
         if with_counts:
@@ -217,13 +234,15 @@ def _ledger(uow: UnitOfWork, conditions: list[ColumnElement[bool]], now: datetim
         page = min(max(1, page), pages)
         # The page's ids first, from the complaints table alone (its index gives the order), then
         # their display columns: a join never decides the plan of the ordered scan.
-        ids = list(session.scalars(select(Complaint.id).where(*where).order_by(*order).limit(page_size)
+        ids = list(session.scalars(queue_ids_statement(where, order).limit(page_size)
                                    .offset((page - 1) * page_size)))
-        frame = ledger_rows(session, _ledger_select().where(Complaint.id.in_(ids)).order_by(*order))
+        frame = ledger_rows(session, _ledger_select().where(Complaint.id.in_(ids)).order_by(*order_by))
+        if decorate is not None:
+            frame = decorate(session, frame)
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
     frame = with_badges(frame, clocks, calendar, now, fraction)
-    return Ledger(frame.reset_index(drop=True), clocks, int(total), page, page_size, counts)
+    return Ledger(frame.reset_index(drop=True), clocks, int(total), page, page_size, counts, order)
 
 
 LEDGER_PAGE = 200
@@ -241,7 +260,7 @@ def tracking_ledger(uow: UnitOfWork, *, actor: Actor, filters: LedgerFilter, now
 
 def acceptance_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
                      page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
-    """Cases waiting for the GM office to accept them (待受理), oldest first."""
+    """Cases waiting for the GM office to accept them (待受理), in queue order."""
     if not actor.has(Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
     return _ledger(uow, [Complaint.state == State.REGISTERED.value], now, calendar, page=page,
@@ -249,12 +268,16 @@ def acceptance_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: 
 
 
 def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
-                  page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
-    """The cases this intake clerk registered, newest first."""
+                  page: int = 1, page_size: int = QUEUE_PAGE, open_only: bool = True) -> Ledger:
+    """The cases this intake clerk registered: the open ones in queue order, or (`open_only` False)
+    all of them, newest first."""
     if not actor.has(Role.INTAKE, Role.INTAKE_LEAD):
         raise PermissionDenied("auth.missing_role")
-    return _ledger(uow, [Complaint.receiving_clerk_id == actor.id], now, calendar, page=page,
-                   page_size=page_size, oldest_first=False)
+    mine = [Complaint.receiving_clerk_id == actor.id]
+    if open_only:
+        return _ledger(uow, [*mine, Complaint.state.in_(_OPEN)], now, calendar, page=page, page_size=page_size,
+                       order="priority")
+    return _ledger(uow, mine, now, calendar, page=page, page_size=page_size, order="newest")
 
 
 def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
@@ -272,20 +295,81 @@ def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: 
         conditions = [Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(
             routed, ComplaintDepartment.report_submitted_at.is_(None))),
             Complaint.state == State.INVESTIGATING.value]
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+    from portal.services.assignment import with_assignments     # who of the department works on each case
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, order="priority",
+                   decorate=lambda session, frame: with_assignments(session, frame, now, actor.department_id))
+
+
+def _approval_conditions(session: Session, actor: Actor, state: State) -> list[ColumnElement[bool]]:
+    """The cases in `state` this approver may decide: within their level (the first 核决 by the
+    consolidated amount, the final one by the amount agreed with the customer; the GM's 批示 by the
+    GM alone), and none they are recused from or whose work they did (four eyes)."""
+    ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
+    mine = ranks.get(actor.approval_level or "", 0)
+    covered = [key for key, rank in ranks.items() if rank <= mine]
+    decision = WAITING_DECISION[state]
+    if state is State.AWAITING_GM_INSTRUCTION:
+        the_gm = actor.approval_level is not None and actor.approval_level == gm_level(session)
+        return [Complaint.state == state.value, true() if the_gm else false(), not_excluded(actor.id, decision)]
+    column = Complaint.final_required_level if state is State.AWAITING_FINAL_APPROVAL else Complaint.required_level
+    return [Complaint.state == state.value, column.in_(covered), not_excluded(actor.id, decision)]
 
 
 def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
                    page: int = 1, page_size: int = QUEUE_PAGE, state: State = State.AWAITING_APPROVAL) -> Ledger:
-    """核决: cases awaiting approval (or the confirmation of their penalties, `state`) that the
-    approver's level covers."""
-    if not actor.has(Role.APPROVER):
+    """核决: cases awaiting this approver's first 核决, final 核决 or (the GM) 批示 of the investigation
+    report (`state`); only the ones they may take (authority, recusal, four eyes)."""
+    if not actor.has(Role.APPROVER) or state not in WAITING_DECISION or state is State.AWAITING_REVIEW:
         raise PermissionDenied("auth.missing_role")
     with uow.read() as session:
-        ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
-    mine = ranks.get(actor.approval_level or "", 0)
-    covered = [key for key, rank in ranks.items() if rank <= mine]
-    conditions = [Complaint.state == state.value, Complaint.required_level.in_(covered)]
+        conditions = _approval_conditions(session, actor, state)
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+
+
+def stuck_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
+    """无可处理人: cases whose next decision no active user may take (four eyes, recusal, nobody holding
+    the duty); the frame's `stuck_decision` and `stuck_reason` say which and why."""
+    if not actor.has(Role.GM_OFFICE, Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    ledger = _ledger(uow, [Complaint.stuck_decision.is_not(None)], now, calendar, page=page, page_size=page_size,
+                     oldest_first=True)
+    with uow.read() as session:
+        why = {i: (d, r) for i, d, r in session.execute(
+            select(Complaint.id, Complaint.stuck_decision, Complaint.stuck_reason)
+            .where(Complaint.id.in_([int(i) for i in ledger.frame["id"]])))}
+    frame = ledger.frame.assign(stuck_decision=[why.get(int(i), (None, None))[0] for i in ledger.frame["id"]],
+                                stuck_reason=[why.get(int(i), (None, None))[1] for i in ledger.frame["id"]])
+    return replace(ledger, frame=frame)
+
+
+def analyses_to_instruct(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                         page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
+    """A department lead's queue: their department's reported analyses awaiting their 批示 (002
+    art.13.3), none they wrote themselves."""
+    if not actor.has(Role.DEPT_LEAD) or actor.department_id is None:
+        raise PermissionDenied("auth.missing_role")
+    waiting_routing = select(ComplaintDepartment.complaint_id).join(
+        Department, Department.id == ComplaintDepartment.department_id).where(
+        ComplaintDepartment.department_id == actor.department_id, Department.lead_instructs.is_(True),
+        ComplaintDepartment.report_submitted_at.is_not(None), ComplaintDepartment.lead_instructed_at.is_(None))
+    conditions = [Complaint.id.in_(waiting_routing), Complaint.state.in_([s.value for s in ANALYSIS_STATES]),
+                  not_excluded(actor.id, Decision.INSTRUCT_ANALYSIS)]
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+
+
+def sanction_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
+                   page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
+    """Confirmed administrative sanctions (002 art.13.6) not yet referred, or whose outcome is not yet
+    recorded."""
+    if not actor.has(Role.GM_OFFICE):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        kinds = [k.strip() for k in rules.settings(session).get("penalty.administrative_types", "").split(",")
+                 if k.strip()]
+    conditions = [Complaint.state.in_([State.CLOSED.value, State.ARCHIVED.value]),
+                  Complaint.final_approved_at.is_not(None), Complaint.penalty_type.in_(kinds),
+                  Complaint.sanction_outcome_at.is_(None)]
     return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 
@@ -299,13 +383,21 @@ _WORK_ROLES = {
 
 def work_queue(uow: UnitOfWork, *, actor: Actor, state: State, now: datetime, calendar: WorkingCalendar,
                follow_up_task: bool | None = None, page: int = 1, page_size: int = QUEUE_PAGE) -> Ledger:
-    """Cases waiting in one state for the role that acts next (oldest first)."""
+    """Cases waiting in one state for the role that acts next, in queue order; under investigation,
+    with who is assigned in each department and whether one waits past the time to name someone."""
     if not actor.has(*_WORK_ROLES.get(state, set())):
         raise PermissionDenied("auth.missing_role")
     conditions = [Complaint.state == state.value]
+    if state in WAITING_DECISION:        # the supervisor's 核阅: not their own negotiation (four eyes)
+        conditions.append(not_excluded(actor.id, WAITING_DECISION[state]))
     if follow_up_task is not None:
         conditions.append(Complaint.follow_up_task.is_(follow_up_task))
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+    decorate = None
+    if state is State.INVESTIGATING:
+        from portal.services.assignment import with_assignments
+        decorate = lambda session, frame: with_assignments(session, frame, now)  # noqa: E731
+    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, order="priority",
+                   decorate=decorate)
 
 
 def open_cases_without_calendar(uow: UnitOfWork) -> int:
@@ -342,12 +434,16 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
                    ("follow_up", "negotiation", cases(Complaint.state == State.CLOSED.value,
                                                       Complaint.follow_up_task.is_(False))),
                    ("my_overdue", "my_complaints", overdue(Complaint.receiving_clerk_id == actor.id))]
+        from portal.services.contacts import due_count_statement       # 待联系客户 (SPEC §11)
+        wanted.append(("contact_due", "negotiation", due_count_statement(now)))
     if actor.has(Role.INTAKE_LEAD):
-        wanted.append(("review", "negotiation", cases(Complaint.state == State.AWAITING_REVIEW.value)))
+        wanted.append(("review", "negotiation", cases(Complaint.state == State.AWAITING_REVIEW.value,
+                                                      not_excluded(actor.id, WAITING_DECISION[State.AWAITING_REVIEW]))))
     if actor.has(Role.GM_OFFICE):
         wanted += [("accept", "gm_office", cases(Complaint.state == State.REGISTERED.value)),
                    ("consolidate", "gm_office", cases(Complaint.state == State.AWAITING_CONSOLIDATION.value)),
                    ("close", "gm_office", cases(Complaint.state == State.AWAITING_CLOSURE.value)),
+                   ("stuck", "gm_office", cases(Complaint.stuck_decision.is_not(None))),
                    ("follow_up_task", "gm_office", cases(Complaint.state == State.CLOSED.value,
                                                         Complaint.follow_up_task.is_(True)))]
     if actor.has(Role.HANDLER) and actor.department_id is not None:
@@ -366,12 +462,15 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
                                                                 Complaint.state == State.INVESTIGATING.value))]
     if actor.has(Role.APPROVER):
         with uow.read() as session:
-            ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
-        covered = [key for key, rank in ranks.items() if rank <= ranks.get(actor.approval_level or "", 0)]
-        wanted += [("approve", "approval", cases(Complaint.state == State.AWAITING_APPROVAL.value,
-                                                 Complaint.required_level.in_(covered))),
-                   ("confirm_penalty", "approval", cases(Complaint.state == State.AWAITING_PENALTY.value,
-                                                         Complaint.required_level.in_(covered)))]
+            the_gm = actor.approval_level is not None and actor.approval_level == gm_level(session)
+            wanted += [(key, "approval", cases(*_approval_conditions(session, actor, state))) for key, state in
+                       (("approve", State.AWAITING_APPROVAL), ("final_approve", State.AWAITING_FINAL_APPROVAL),
+                        *([("instruct_report", State.AWAITING_GM_INSTRUCTION)] if the_gm else []))]
+    if actor.has(Role.DEPT_LEAD) and actor.department_id is not None:     # 待指派: nobody named yet (000 §5)
+        wanted.append(("assign", "department", cases(Complaint.state.in_(_OPEN), Complaint.id.in_(
+            select(ComplaintDepartment.complaint_id).where(ComplaintDepartment.department_id == actor.department_id,
+                                                          ComplaintDepartment.report_submitted_at.is_(None),
+                                                          ComplaintDepartment.assigned_at.is_(None))))))
     if actor.has(Role.GM_OFFICE, Role.MANAGER, Role.ADMIN):
         wanted.append(("overdue", "ledger", overdue()))
     if not wanted:
@@ -437,7 +536,8 @@ _FORM_FIELDS = ("customer_name", "customer_gender", "customer_age_band", "custom
                 "customer_phone", "customer_id_number", "customer_address", "customer_email",
                 "policy_number", "product", "insured_name", "claim_report_number", "received_at",
                 "description", "product_involved", "expected_resolution", "clerk_opinion", "complained_staff_other",
-                "severity", "urgency", "flag_media", "flag_regulator", "flag_litigation",
+                "severity", "urgency", "flag_media", "flag_regulator", "flag_litigation", "flag_deaths",
+                "flag_association",
                 "amount_at_stake", "joint_complainants", "accepted_at", "created_at")
 
 
@@ -458,9 +558,11 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         if complaint is None:
             raise NotFound("case.not_found")
         department_ids = [d.department_id for d in complaint.departments]
-        if not may_view_case(actor.roles, actor.department_id, department_ids):
+        from portal.services.assignment import case_people, in_working_group
+        member = in_working_group(session, complaint.id, actor.id)     # 专项工作组: reads the case in full
+        if not may_view_case(actor.roles, actor.department_id, department_ids) and not member:
             raise PermissionDenied("case.not_yours")
-        masked = not may_see_personal_data(actor.roles, actor.department_id, department_ids)
+        masked = not may_see_personal_data(actor.roles, actor.department_id, department_ids) and not member
         fields = {name: getattr(complaint, name) for name in _FORM_FIELDS}
         if masked:
             for name, mask in _PERSONAL.items():
@@ -476,10 +578,14 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
                         "report_submitted_at": d.report_submitted_at, "evidence": d.evidence,
                         "cause": d.cause, "finding": d.finding, "responsible_unit": d.responsible_unit,
                         "responsible_persons": d.responsible_persons, "measures": d.measures,
-                        "proposed_amount": d.proposed_amount} for d in complaint.departments]
+                        "proposed_amount": d.proposed_amount, "lead_instructs": d.department.lead_instructs,
+                        "lead_instruction": d.lead_instruction, "lead_instructed_at": d.lead_instructed_at,
+                        "lead_instructed_by": _name(session, d.lead_instructed_by_id)}
+                       for d in complaint.departments]
         responsible = (session.get(Department, complaint.responsibility_department_id)
                        if complaint.responsibility_department_id else None)
         handling = {
+            **case_people(session, complaint.id),       # assignees per department, the working group
             "consolidated_opinion": complaint.consolidated_opinion,
             "proposed_amount": complaint.proposed_amount, "required_level": complaint.required_level,
             "approval_instructions": complaint.approval_instructions,
@@ -505,6 +611,18 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "gm_report": complaint.gm_report, "reported_to_gm_at": complaint.reported_to_gm_at,
             "penalty_confirmed_at": complaint.penalty_confirmed_at,
             "penalty_confirmed_by": _name(session, complaint.penalty_confirmed_by_id),
+            "gm_instruction": complaint.gm_instruction, "gm_instructed_at": complaint.gm_instructed_at,
+            "gm_instructed_by": _name(session, complaint.gm_instructed_by_id),
+            "final_required_level": complaint.final_required_level,
+            "final_approved_at": complaint.final_approved_at, "final_comment": complaint.final_comment,
+            "final_approved_by": _name(session, complaint.final_approved_by_id),
+            "sanction_referred_to": complaint.sanction_referred_to,
+            "sanction_referred_at": complaint.sanction_referred_at,
+            "sanction_outcome": complaint.sanction_outcome, "sanction_outcome_at": complaint.sanction_outcome_at,
+            # the decisions the case waits for and who may take them (four eyes, recusal, duties)
+            "waiting": [{"decision": w.decision.value, "department": w.department, "reason": w.reason,
+                         "eligible": [u.display_name for u in w.eligible]}
+                        for w in waiting(session, complaint)],
             "shares": [(code, ratio) for code, ratio in session.execute(
                 select(Department.code, ResponsibilityShare.ratio)
                 .join(Department, Department.id == ResponsibilityShare.department_id)
@@ -577,7 +695,8 @@ def attachment_content(uow: UnitOfWork, *, actor: Actor, attachment_id: int) -> 
         if row is None:
             raise NotFound("case.not_found")
         complaint = session.get(Complaint, row.complaint_id)
-        if not may_view_case(actor.roles, actor.department_id,
-                             [d.department_id for d in complaint.departments]):
+        from portal.services.assignment import in_working_group
+        if not may_view_case(actor.roles, actor.department_id, [d.department_id for d in complaint.departments]) \
+                and not in_working_group(session, complaint.id, actor.id):
             raise PermissionDenied("case.not_yours")
         return row.filename, row.content_type, row.data

@@ -36,6 +36,17 @@ def _owned_by_department(*, late: bool):  # noqa: ANN202
 
 
 def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
+    """The sweep: due reminders and late-inquiries (`_issue_reminders`), then the progress contacts due
+    when a clock turned 临期 (`contacts.queue_progress_notices`: the GM office's own clocks and the
+    contact clocks belong to no department, so they prompt the intake clerks in 待联系客户 instead).
+    Returns how many reminders and late-inquiries were issued (0 on a second call)."""
+    from portal.services.contacts import queue_progress_notices
+    issued = _issue_reminders(uow, now=now)
+    queue_progress_notices(uow, now=now)
+    return issued
+
+
+def _issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
     """Issue what is due and not yet issued; returns how many new ones (0 on a second call).
 
     Read from the stored clock dues (`case_clocks`), so a sweep costs what is overdue, not the

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from portal.domain.calendar import CalendarDay, DayKind, WorkingCalendar
 from portal.domain.clocks import ClockRule, Milestone, Unit
-from portal.domain.severity import MajorThresholds
+from portal.domain.severity import FLAGS as MAJOR_FLAGS, MajorThresholds
 from portal.domain.validation import AttachmentLimits
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CalendarDayRow, Category, Channel, Department, Setting,
@@ -56,7 +56,7 @@ def due_soon_fraction(values: dict[str, str]) -> float:
 
 
 def major_thresholds(values: dict[str, str]) -> MajorThresholds:
-    flags = frozenset(f for f in ("media", "regulator", "litigation") if values.get(f"major.flag_{f}", "1") != "0")
+    flags = frozenset(f for f in MAJOR_FLAGS if values.get(f"major.flag_{f}", "1") != "0")
     return MajorThresholds(Decimal(values["major.amount_threshold"]), int(values["major.joint_complainants"]), flags)
 
 

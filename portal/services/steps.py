@@ -1,6 +1,6 @@
 """The frame every use case on an existing case shares: one transaction, the acting user re-read
 (still active), the case row locked and compared with the version the user saw, the action
-allowed in the case's state."""
+allowed in the case's state; afterwards, whether anyone may take the decision it now waits for."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -14,6 +14,7 @@ from portal.domain.lifecycle import Action, State
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Complaint, User
 from portal.services.actors import Actor, fresh_actor
+from portal.services.eligibility import refresh_stuck
 
 
 def locked_case(session: Session, complaint_id: int, expected_version: int | None = None) -> Complaint:
@@ -34,3 +35,4 @@ def case_step(uow: UnitOfWork, actor: Actor, complaint_id: int, action: Action,
         source = State(complaint.state)
         lifecycle.authorize(action, source, actor.roles)
         yield session, user, complaint, source
+        refresh_stuck(session, complaint)      # who may take the decision the case now waits for

@@ -16,6 +16,7 @@ from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Department, User, UserRole
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services.eligibility import refresh_all_stuck
 from portal.services.sessions import revoke_user_sessions
 
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,39}$")
@@ -63,6 +64,7 @@ def add_user(uow: UnitOfWork, *, actor: Actor | None, username: str, display_nam
         record_event(session, actor=admin, at=now, action="user.add",
                      changes={"username": username, "roles": sorted(set(roles)),
                               "department": department, "approval_level": approval_level})
+        refresh_all_stuck(session)
         return user.id
 
 
@@ -124,6 +126,7 @@ def update_user(uow: UnitOfWork, *, actor: Actor, username: str, roles: list[str
         user.department_id, user.approval_level = department_id, approval_level
         record_event(session, actor=admin, at=now, action="user.update",
                      changes={"username": username, "before": before, "after": after})
+        refresh_all_stuck(session)      # a duty given or taken may free or strand a case (无可处理人)
         return True
 
 
@@ -156,6 +159,7 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, acti
         ended = 0 if active else revoke_user_sessions(session, user_id=user.id, now=now, reason="disabled")
         record_event(session, actor=admin, at=now, action="user.enable" if active else "user.disable",
                      changes={"username": username, "active": active, "sessions_ended": ended})
+        refresh_all_stuck(session)
 
 
 def reset_password(uow: UnitOfWork, *, actor: Actor | None, username: str | None, password: str,

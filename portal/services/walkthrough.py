@@ -52,7 +52,8 @@ def start(uow: UnitOfWork, *, actor: Actor, now: datetime) -> int:
         customer_name="演示客户", customer_gender="female", customer_age_band="35_44", customer_phone="13900001111",
         policy_number="P-TRAIN-0001", product="家庭财产保险", received_at=now, channel="phone", category="claim",
         description="暴雨致屋内进水，家具受损；查勘员承诺三日内定损，至今未联系。",
-        expected_resolution="尽快定损并按实际损失赔付。", clerk_opinion="客户情绪焦虑，建议优先安排复勘。")
+        expected_resolution="尽快定损并按实际损失赔付。", clerk_opinion="客户情绪焦虑，建议优先安排复勘。",
+        preferred_contact="phone")
     done = complaints.register_complaint(uow, actor=clerk, form=form, attachments=[], now=now)
     with uow.write() as session:
         record_event(session, actor=None, at=now, action=GUIDE, complaint_id=done.id, comment=actor.username)
@@ -82,6 +83,9 @@ def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) 
                                                             report=report, now=now),
         State.AWAITING_REPORT: lambda: handling.report_to_gm(uow, actor=who("handler"), complaint_id=complaint_id,
                                                              report="调查完毕：查勘延误属实，建议赔付并致歉。", now=now),
+        State.AWAITING_GM_INSTRUCTION: lambda: handling.instruct_report(
+            uow, actor=who("generalmgr"), complaint_id=complaint_id, instruction="同意调查结论，按权限核决后答复客户。",
+            now=now),
         State.AWAITING_CONSOLIDATION: lambda: handling.consolidate(
             uow, actor=who("gmoffice"), complaint_id=complaint_id, opinion="同意按3000元赔付并致歉。",
             proposed_amount="3000", now=now),
@@ -96,8 +100,8 @@ def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) 
         State.AWAITING_CLOSURE: lambda: handling.close_case(
             uow, actor=who("gmoffice"), complaint_id=complaint_id, final_opinion="查勘延误，按一般责任处理。",
             shares={"operations": 100}, responsibility_level="general", penalty_persons="", now=now),
-        State.AWAITING_PENALTY: lambda: handling.confirm_penalty(
-            uow, actor=who("approver"), complaint_id=complaint_id, confirm=True, comment="同意。", now=now),
+        State.AWAITING_FINAL_APPROVAL: lambda: handling.final_approve(
+            uow, actor=who("approver"), complaint_id=complaint_id, approve=True, comment="同意，核签结案。", now=now),
         State.CLOSED: lambda: handling.record_follow_up(
             uow, actor=who("intake"), complaint_id=complaint_id, outcome="客户对处理结果满意。",
             survey=Survey(5, 5, 4, 5, 5), now=now),

@@ -25,8 +25,9 @@ class PageSpec:
 PAGES: tuple[PageSpec, ...] = (
     PageSpec("register", "pages/intake_register.py", "nav.register", "📝",
              frozenset({R.INTAKE, R.INTAKE_LEAD})),
+    # 我的案件: what a clerk registered, what a handler is assigned, the working groups one sits on
     PageSpec("my_complaints", "pages/my_complaints.py", "nav.my_complaints", "📋",
-             frozenset({R.INTAKE, R.INTAKE_LEAD})),
+             frozenset({R.INTAKE, R.INTAKE_LEAD, R.HANDLER, R.GM_OFFICE, R.APPROVER})),
     PageSpec("gm_office", "pages/gm_office.py", "nav.gm_office", "🏢", frozenset({R.GM_OFFICE})),
     PageSpec("department", "pages/department.py", "nav.department", "🔧", frozenset({R.HANDLER})),
     PageSpec("approval", "pages/approval.py", "nav.approval", "✍️", frozenset({R.APPROVER})),

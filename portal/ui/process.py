@@ -6,9 +6,9 @@ from typing import Callable
 from portal.domain.lifecycle import TRANSITIONS, State
 
 HOLDABLE = {t.source.value for t in TRANSITIONS if t.action.value == "hold" and t.source}
-_MAIN = [State.REGISTERED, State.INVESTIGATING, State.AWAITING_REPORT, State.AWAITING_CONSOLIDATION,
-         State.AWAITING_APPROVAL, State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE,
-         State.AWAITING_PENALTY, State.CLOSED, State.ARCHIVED]
+_MAIN = [State.REGISTERED, State.INVESTIGATING, State.AWAITING_REPORT, State.AWAITING_GM_INSTRUCTION,
+         State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL, State.NEGOTIATING, State.AWAITING_REVIEW,
+         State.AWAITING_CLOSURE, State.AWAITING_FINAL_APPROVAL, State.CLOSED, State.ARCHIVED]
 
 
 def process_drawing(current: str, label: Callable[[str], str], step: tuple[str, ...] = ()) -> str:

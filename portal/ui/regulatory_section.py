@@ -98,11 +98,12 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
                      hide_index=True, width="stretch")
     else:
         st.caption(t("reg.none"))
-    if actor.has(Role.HANDLER) and case.state in {"negotiating", "awaiting_review", "awaiting_closure", "closed"}:
+    # 签呈 (002 art.13.12): any department involved, 市场部 included, at any stage after acceptance
+    if actor.has(Role.HANDLER, Role.INTAKE, Role.INTAKE_LEAD) and case.state != State.REGISTERED.value:
         form("petition", t("reg.file_petition"), {"text": lambda k: st.text_area(t("field.petition"), key=k)},
              lambda text: followthrough.file_petition(uow(), actor=actor, complaint_id=key, text=text, now=now()),
              t("reg.filed"))
-    if actor.has(Role.GM_OFFICE):
+    if actor.has(Role.GM_OFFICE) and case.state != State.REGISTERED.value:
         for petition in [p for p in petitions if not p.answer]:
             form(f"answer_petition_{petition.id}", t("reg.answer_petition"),
                  {"answer": lambda k: st.text_input(t("field.answer"), key=k)},

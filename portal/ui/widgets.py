@@ -51,6 +51,12 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
         tr("field.departments"): ["、".join(departments.get(d, d) for d in ds) for ds in frame["departments"]],
         tr("field.received"): fmt_times(frame["received_at"]).to_numpy(),
     })
+    if "urgency" in frame:
+        out.insert(3, tr("field.urgency"), [tr(f"urgency.{u}") for u in frame["urgency"]])
+    if "assignees" in frame:         # who of the department(s) investigates, and a late assignment
+        out[tr("field.assignees")] = ["、".join(names) or tr("people.none") for names in frame["assignees"]]
+        out[tr("field.unassigned_late")] = ["⚠️ " + tr("people.unassigned_late") if late else ""
+                                           for late in frame["unassigned_late"]]
     for info in clocks:
         key, name = info.rule.key, info.label(language)
         out[name] = frame[f"{key}_badge"].map(badges).to_numpy()
@@ -153,7 +159,7 @@ def pager(ledger, *, key: str) -> None:  # noqa: ANN001
         st.number_input(t("ledger.page"), min_value=1, max_value=ledger.pages, step=1, key=f"{key}_page")
     first = (ledger.page - 1) * ledger.page_size
     st.caption(t("ledger.showing", first=first + 1 if ledger.total else 0, last=first + len(ledger.frame),
-                 total=ledger.total))
+                 total=ledger.total) + " " + t(f"queue.order.{getattr(ledger, 'order', 'priority')}"))
 
 
 def pick_from_queue(ledger, *, key: str, actor, with_due: bool = False, summary: bool = True,  # noqa: ANN001, ANN201
@@ -195,11 +201,12 @@ _UPLOAD_STYLE = """<style>
 </style>"""
 
 
-def attachments_uploader(label: str, key: str):  # noqa: ANN201
-    """The attachment picker, limited to what the services accept (type, size), in the UI language."""
+def attachments_uploader(label: str, key: str, *, multiple: bool = True):  # noqa: ANN201
+    """The attachment picker, limited to what the services accept (type, size), in the UI language;
+    with `multiple` False, one file (or None)."""
     limits = attachment_limits()
     st.html(_UPLOAD_STYLE % t("upload.button"))
-    files = st.file_uploader(label, accept_multiple_files=True, key=key, type=list(limits.allowed_extensions),
+    files = st.file_uploader(label, accept_multiple_files=multiple, key=key, type=list(limits.allowed_extensions),
                              max_upload_size=max(1, -(-limits.max_bytes // (1024 * 1024))))
     st.caption(t("upload.limits", max_mb=round(limits.max_bytes / 1048576, 1), count=limits.max_files,
                  types="、".join(limits.allowed_extensions)))

@@ -125,7 +125,8 @@ def register(new_page, server: str, customer: str) -> None:
 
 def choose_registration(page: Page) -> None:
     """The registration form's choices, none of them preset: the clerk picks each."""
-    for label, option in (("投诉渠道", "电话热线"), ("投诉类别", "理赔投诉"), ("严重程度", "一般"), ("紧急程度", "普通")):
+    for label, option in (("投诉渠道", "电话热线"), ("投诉类别", "理赔投诉"), ("严重程度", "一般"), ("紧急程度", "普通"),
+                          ("客户希望的联系方式", "电话")):
         choose(page, label, option)
 
 

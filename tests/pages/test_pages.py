@@ -79,7 +79,7 @@ def _fill_registration(at, name: str = "林晓") -> None:  # noqa: ANN001
 def _choose_registration(at, k: str) -> None:  # noqa: ANN001
     """The choices a clerk makes: none of them is preset."""
     for name, value in (("channel", "phone"), ("category", "claim_speed"), ("severity", "general"),
-                        ("urgency", "normal")):
+                        ("urgency", "normal"), ("preferred_contact", "phone")):
         assert at.selectbox(key=k + name).value is None, name
         at.selectbox(key=k + name).select(value)
 
@@ -125,7 +125,7 @@ def test_a_bad_field_gets_its_message_and_nothing_is_saved(page_db):
     assert "请输入11位中国大陆手机号码" in shown
     assert "身份证号码无效" in shown
     assert "此项为必填项" in shown
-    assert shown.count("请选择。") == 4                # channel, category, severity and urgency, each chosen by the clerk
+    assert shown.count("请选择。") == 5       # channel, category, severity, urgency, preferred contact: the clerk's choices
     assert at.text_input(key="reg_customer_name").value == "林晓"     # what was typed is kept
     with page_db.read() as session:
         assert session.scalar(select(func.count()).select_from(Complaint)) == 0

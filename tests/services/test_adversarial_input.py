@@ -115,6 +115,8 @@ def _case_at(uow, until: str, **form) -> int:  # noqa: ANN001, ANN003
                                                 measures="增派人员", proposed_amount="3000"))),
         ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
                                                     report="调查完毕", now=T0)),
+        ("instruct", lambda: handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id,
+                                                      instruction="同意", now=T0)),
         ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
                                                  proposed_amount="3000", now=T0)),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
@@ -152,6 +154,8 @@ FORMS = {
                                             responsible_unit=b, proposed_amount=d))),
     "gm_report": ("gm_report", lambda db, c, a, b, d: handling.report_to_gm(
         db, actor=load_actor(db, "opshandler"), complaint_id=c, report=a, now=T0)),
+    "instruct": ("instruct", lambda db, c, a, b, d: handling.instruct_report(
+        db, actor=load_actor(db, "genmgr"), complaint_id=c, instruction=a, now=T0)),
     "consolidate": ("approve", lambda db, c, a, b, d: handling.consolidate(
         db, actor=load_actor(db, "gmo"), complaint_id=c, opinion=a, proposed_amount=d, now=T0)),
     "approve": ("negotiate", lambda db, c, a, b, d: handling.approve(
@@ -202,6 +206,8 @@ def test_the_follow_up_survey_refuses_or_saves_whole(db, outcome, scores):
                                 now=T0)
     handling.close_case(db, actor=load_actor(db, "gmo"), complaint_id=case_id, final_opinion="结案",
                         responsible_department=None, responsibility_level="none", penalty_persons="", now=T0)
+    handling.final_approve(db, actor=load_actor(db, "approver"), complaint_id=case_id, approve=True, comment="",
+                           now=T0)
     _attempt(db, lambda: handling.record_follow_up(db, actor=load_actor(db, "clerk"), complaint_id=case_id,
                                                    outcome=outcome, survey=Survey(*scores), now=T0))
 

@@ -12,6 +12,7 @@ from portal.domain.errors import PermissionDenied
 from portal.persistence.models import AuthorityLevel, Event
 from portal.services import configuration, handling, rules
 from portal.services.configuration import ConfigurationRefused
+from tests.helpers import instruct_report
 from tests.conftest import T0
 from tests.services.test_handling import REPORT, accepted
 
@@ -67,6 +68,7 @@ def test_a_new_authority_amount_routes_the_next_consolidation(uow, people):
     case_id = accepted(uow, people)
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=T0 + timedelta(days=1))
+    instruct_report(uow, people, case_id, T0 + timedelta(days=1))
     assert handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="3000",
                                 now=T0 + timedelta(days=1)) == "deputy_gm"          # was the manager's under 5,000
     with uow.read() as session:

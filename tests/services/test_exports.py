@@ -13,6 +13,7 @@ from portal.domain.errors import PermissionDenied
 from portal.domain.statistics import Period
 from portal.persistence.models import Event
 from portal.services import complaints, exports, queries, rules, statistics
+from tests.helpers import final_approve, instruct_report
 from tests.helpers import a_form
 
 NOW = datetime(2025, 11, 20, 10, 0)
@@ -93,6 +94,7 @@ def _closed_case(uow, people):
                             content="请尽快提交调查报告", reply_by=start + timedelta(days=2), now=start)
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=start + timedelta(days=1))
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=start + timedelta(days=1))
+    instruct_report(uow, people, case_id, start + timedelta(days=1))
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="3000",
                          now=start + timedelta(days=1, hours=1))
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="赔付", amount_limit="3000",
@@ -104,8 +106,7 @@ def _closed_case(uow, people):
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department="operations", responsibility_level="general", penalty_persons="",
                         now=start + timedelta(days=3))
-    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="",
-                             now=start + timedelta(days=3))
+    final_approve(uow, people, case_id, start + timedelta(days=3))
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
                               now=start + timedelta(days=5))
     return case_id

@@ -11,7 +11,7 @@ from portal.persistence.models import Complaint, Event, Reminder
 from portal.services import complaints, handling, queries, reminders, rules, users
 from portal.services.handling import InvestigationReport
 from tests.conftest import T0
-from tests.helpers import a_form
+from tests.helpers import a_form, final_approve, instruct_analysis, instruct_report
 
 
 DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
@@ -38,6 +38,7 @@ def to_approval(uow, people, amount="3000", **form):
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕，呈总经理室",
                           now=T0 + timedelta(days=1, hours=1))
+    instruct_report(uow, people, case_id, T0 + timedelta(days=1, hours=1, minutes=30))
     level = handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意赔付",
                                  proposed_amount=amount, now=T0 + timedelta(days=1, hours=2))
     return case_id, level
@@ -54,18 +55,18 @@ def test_a_complaint_travels_from_registration_to_archive(uow, people):
                                 now=T0 + timedelta(days=3, hours=1))
     assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                                responsible_department="operations", responsibility_level="general",
-                               penalty_persons="张某", now=T0 + timedelta(days=3, hours=5)).value == "awaiting_penalty"
-    assert state(uow, case_id) == "awaiting_penalty"       # the loss and the warning go to the approver first
-    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="",
-                             now=T0 + timedelta(days=3, hours=6))
+                               penalty_persons="张某", now=T0 + timedelta(days=3, hours=5)) == "dept_manager"
+    assert state(uow, case_id) == "awaiting_penalty"       # the final 核决, the loss and the warning confirmed in it
+    final_approve(uow, people, case_id, T0 + timedelta(days=3, hours=6))
     assert handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户满意",
                                      survey=Survey(5, 5, 4, 5, 5), now=T0 + timedelta(days=5)).value == "archived"
     with uow.read() as session:
         case = session.get(Complaint, case_id)
         actions = session.scalars(select(Event.action).where(Event.complaint_id == case_id).order_by(Event.id)).all()
     assert case.department_loss == Decimal("2000") and case.penalty_type == "warning"
-    assert actions == ["register", "accept", "submit_report", "report_to_gm", "consolidate", "approve",
-                       "record_negotiation", "review_negotiation", "close", "confirm_penalty", "record_follow_up"]
+    assert actions == ["register", "accept", "submit_report", "report_to_gm", "instruct_report", "consolidate",
+                       "approve", "record_negotiation", "review_negotiation", "close", "final_approve",
+                       "record_follow_up"]
     assert case.closed_at == T0 + timedelta(days=3, hours=6) and case.penalty_confirmed_by_id is not None
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
                                calendar=rules.load_calendar(uow))
@@ -112,7 +113,7 @@ def test_a_case_routed_to_several_departments_waits_for_all(uow, people):
                                   now=T0 + timedelta(days=2)).value == "awaiting_report"
     handling.report_to_gm(uow, actor=people.techhandler, complaint_id=case_id, report="两部门调查完毕",
                           now=T0 + timedelta(days=3))
-    assert state(uow, case_id) == "awaiting_consolidation"
+    assert state(uow, case_id) == "awaiting_gm_instruction"
 
 
 def test_hold_pauses_and_resume_moves_the_resolution_deadline(uow, people):
@@ -147,6 +148,7 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
         reminders.answer_reminder(uow, actor=people.techhandler, reminder_id=mine[0].id, answer="x", now=late)
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=late)
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=late)
+    instruct_report(uow, people, case_id, late)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=late)
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=late)
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted", note="n",
@@ -154,6 +156,7 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=late)
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=late)
+    final_approve(uow, people, case_id, late)
     assert reminders.issue_reminders(uow, now=late + timedelta(hours=1)) > 0
     assert reminders.issue_reminders(uow, now=late + timedelta(hours=2)) == 0
     with uow.read() as session:
@@ -189,7 +192,8 @@ def test_a_dissatisfied_customer_opens_a_follow_up_task_instead_of_archiving(uow
                                                      comment="", now=T0 + timedelta(days=2)),
                  lambda: handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f",
                                              responsible_department=None, responsibility_level="none",
-                                             penalty_persons="", now=T0 + timedelta(days=2))):
+                                             penalty_persons="", now=T0 + timedelta(days=2)),
+                 lambda: final_approve(uow, people, case_id, T0 + timedelta(days=2))):
         step()
     target = handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="不满意",
                                        survey=Survey(2, 3, 2, 1, 2), now=T0 + timedelta(days=4))
@@ -356,6 +360,8 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=at)
     handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT, now=at)
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=at)
+    instruct_analysis(uow, people, case_id, at)
+    instruct_report(uow, people, case_id, at)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at)
     handling.send_back(uow, actor=people.approver, complaint_id=case_id, reason="补充依据", now=at)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o2", proposed_amount="100", now=at)
@@ -374,6 +380,7 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     followthrough.answer_petition(uow, actor=people.gmo, petition_id=petition, answer="维持", now=at)
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=at)
+    final_approve(uow, people, case_id, at)
     regulatory.request_review(uow, actor=people.clerk, complaint_id=case_id, reason="核查", now=at)
     regulatory.decide_review(uow, actor=people.gmo, complaint_id=case_id, decision="维持", now=at)
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="不满意",
@@ -388,7 +395,8 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     once = ["register", "accept", "record_initial_plan", "request_technical_analysis", "hold", "resume",
             "start_outside", "end_outside", "send_back", "approve", "return_negotiation", "review_negotiation",
             "mark_other_company", "add_rectification", "update_rectification", "file_petition", "answer_petition",
-            "close", "report_to_gm", "request_review", "decide_review", "record_follow_up", "resolve_follow_up"]
+            "close", "report_to_gm", "request_review", "decide_review", "record_follow_up", "resolve_follow_up",
+            "instruct_analysis", "instruct_report", "final_approve"]
     assert {a: counts.get(a) for a in once} == {a: 1 for a in once}
     assert counts["submit_report"] == 2 and counts["consolidate"] == 2 and counts["record_negotiation"] == 2
     assert events[-1] == ("resolve_follow_up", "closed", "archived")
@@ -424,8 +432,7 @@ def test_the_printable_form_has_the_seeds_fields_from_registration_to_satisfacti
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="同意结案",
                         shares={"operations": 60, "technical": 40}, responsibility_level="general",
                         penalty_persons="张某", now=T0 + timedelta(days=3, hours=5))
-    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="同意",
-                             now=T0 + timedelta(days=3, hours=6))
+    final_approve(uow, people, case_id, T0 + timedelta(days=3, hours=6))
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户认可处理结果",
                               survey=Survey(5, 4, 3, 4, 4), now=T0 + timedelta(days=5))
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
@@ -442,7 +449,10 @@ def test_the_printable_form_has_the_seeds_fields_from_registration_to_satisfacti
                          ("受罚人员", "张某"), ("核阅意见", "交涉记录完整"), ("核阅人（受理主管）", "主管乙"),
                          ("核决人", "核决己"), ("核决指示", "按3000元赔付"), ("回访时间", None),
                          ("第 1 次回访结果", "客户认可处理结果"), ("服务态度", "4 · 满意"), ("服务效率", "3 · 一般"),
-                         ("催办次数", None), ("结案人", "总经理室丙")]:
+                         ("催办次数", None), ("综合意见人（总经理室）", "总经理室丙"),
+                         ("总经理批示", "同意调查结论，请综合意见。"), ("批示人（总经理）", "总经理寅"),
+                         ("最终核决人（核签结案）", "核决己"), ("最终核决级别", "业务部经理"),
+                         ("内部资料 · 不得交付客户", None)]:
         assert label in html, label
         if value:
             assert value in html, value
@@ -483,7 +493,7 @@ def test_several_departments_share_the_responsibility_and_the_approver_confirms_
     at = T0 + timedelta(days=3)
     assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="共同责任",
                                shares={"technical": 30, "operations": 70}, responsibility_level="minor",
-                               penalty_persons="", now=at).value == "awaiting_penalty"
+                               penalty_persons="", now=at) == "dept_manager"
     with uow.read() as session:
         shares = dict(session.execute(select(Department.code, ResponsibilityShare.ratio).join(
             Department, Department.id == ResponsibilityShare.department_id)
@@ -492,16 +502,16 @@ def test_several_departments_share_the_responsibility_and_the_approver_confirms_
         assert shares == {"operations": 70, "technical": 30} and case.closed_at is None
         assert session.get(Department, case.responsibility_department_id).code == "operations"   # the largest
     with pytest.raises(TransitionNotAllowed):              # the GM office proposes; it does not confirm
-        handling.confirm_penalty(uow, actor=people.gmo, complaint_id=case_id, confirm=True, comment="", now=at)
+        handling.final_approve(uow, actor=people.gmo, complaint_id=case_id, approve=True, comment="", now=at)
     with pytest.raises(ValidationFailed):                  # a return says why
-        handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=False, comment=" ", now=at)
-    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=False, comment="比例需复核",
-                             now=at + timedelta(hours=1))
+        handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=False, comment=" ", now=at)
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=False, comment="比例需复核",
+                           now=at + timedelta(hours=1))
     assert state(uow, case_id) == "awaiting_closure"
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="复核后", responsibility_level="minor",
                         shares={"operations": 50, "technical": 50}, penalty_persons="", now=at + timedelta(hours=2))
-    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="",
-                             now=at + timedelta(hours=3))
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="",
+                           now=at + timedelta(hours=3))
     with uow.read() as session:
         case = session.get(Complaint, case_id)
         assert case.state == "closed" and case.closed_at == at + timedelta(hours=3)
@@ -523,11 +533,19 @@ def test_a_department_named_alone_bears_the_whole_responsibility(uow, people):
                             penalty_persons="", now=T0 + timedelta(days=3))
 
 
-def test_no_penalty_closes_at_once(uow, people):
+def test_a_case_without_a_penalty_is_closed_only_by_the_final_approval(uow, people):
     case_id = _to_closure(uow, people)
     assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="客户误解",
                                responsible_department=None, responsibility_level="none", penalty_persons="",
-                               now=T0 + timedelta(days=3)).value == "closed"
+                               now=T0 + timedelta(days=3)) == "dept_manager"
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        assert case.state == "awaiting_penalty" and case.closed_at is None
+    assert final_approve(uow, people, case_id, T0 + timedelta(days=3, hours=1)).value == "closed"
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        assert case.closed_at == T0 + timedelta(days=3, hours=1) and case.penalty_confirmed_at is None
+        assert case.final_approved_by_id == people.approver.id
 
 
 def test_the_gm_office_routes_to_technical_after_the_reports_and_the_investigation_reopens(uow, people):

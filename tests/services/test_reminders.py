@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.domain.errors import PermissionDenied, ValidationFailed
 from portal.persistence.models import Event, Reminder
 from portal.services import handling, reminders
+from tests.helpers import final_approve, instruct_analysis, instruct_report
 from tests.conftest import T0
 from tests.services.test_handling import DECISION, REPORT, accepted
 
@@ -27,6 +28,7 @@ def _department_ids(uow):
 
 def _close(uow, people, case_id, at):
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=at)
+    instruct_report(uow, people, case_id, at)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at)
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=at)
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
@@ -34,6 +36,7 @@ def _close(uow, people, case_id, at):
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at)
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=at)
+    final_approve(uow, people, case_id, at)
 
 
 def test_steps_of_the_gm_office_go_to_no_department(uow, people):
@@ -65,6 +68,7 @@ def test_only_the_department_that_was_late_is_asked_why(uow, people):
     reminded = {(k, d) for k, kind, d in _items(uow, case_id) if kind == "reminder"}
     assert ("investigation", ids["technical"]) in reminded and ("investigation", ids["operations"]) not in reminded
     handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT, now=late)
+    instruct_analysis(uow, people, case_id, late)
     _close(uow, people, case_id, late + timedelta(hours=1))
     reminders.issue_reminders(uow, now=late + timedelta(hours=2))
     asked = {(k, d) for k, kind, d in _items(uow, case_id) if kind == "late_inquiry"}
@@ -159,7 +163,10 @@ def test_the_home_to_do_counts_match_each_queue(uow, people):
     handling.submit_report(uow, actor=people.opshandler, complaint_id=routed, report=REPORT, now=later)
     assert counts(people.opshandler, later)["report_to_gm"] == 1 and counts(people.opshandler, later)["investigate"] == 0
     handling.report_to_gm(uow, actor=people.opshandler, complaint_id=routed, report="r", now=later)
-    assert counts(people.gmo, later)["consolidate"] == 1 and counts(people.opshandler, later)["report_to_gm"] == 0
+    assert counts(people.genmgr, later)["instruct_report"] == 1 and counts(people.opshandler, later)["report_to_gm"] == 0
+    assert "instruct_report" not in counts(people.approver, later)      # the GM's alone (002 art.13.2)
+    instruct_report(uow, people, routed, later)
+    assert counts(people.gmo, later)["consolidate"] == 1
     handling.consolidate(uow, actor=people.gmo, complaint_id=routed, opinion="o", proposed_amount="100", now=later)
-    assert counts(people.approver, later)["approve"] == 1 and counts(people.approver, later)["confirm_penalty"] == 0
+    assert counts(people.approver, later)["approve"] == 1 and counts(people.approver, later)["final_approve"] == 0
     assert waiting and counts(people.admin) == {"overdue": 0}

@@ -26,7 +26,9 @@ from portal.domain.regulatory import Decision
 from portal.domain.satisfaction import Survey
 from portal.domain.statistics import Period
 from portal.services import complaints, followthrough, handling, reminders, statistics
+from portal.persistence.models import Complaint
 from portal.services.handling import InvestigationReport
+from tests.helpers import final_approve, instruct_analysis, instruct_report
 from tests.conftest import BACKENDS, People, module_database
 from tests.helpers import a_form
 
@@ -54,6 +56,11 @@ def _accept(uow, people, case_id, when, *, category, severity, departments):
 
 
 def _to_closed(uow, people, case_id, *, consolidate, approve, negotiate, review, close, responsible):
+    with uow.read() as session:
+        technical = any(r.department.code == "technical" for r in session.get(Complaint, case_id).departments)
+    if technical:                          # 技术部's analysis is instructed by its lead (002 art.13.3)
+        instruct_analysis(uow, people, case_id, consolidate)
+    instruct_report(uow, people, case_id, consolidate)      # the GM's 批示 on the report (13.2)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="3000",
                          now=consolidate)
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="按3000元", amount_limit="3000",
@@ -64,8 +71,8 @@ def _to_closed(uow, people, case_id, *, consolidate, approve, negotiate, review,
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department=responsible, responsibility_level="general", penalty_persons="",
                         now=close)
-    # the approver confirms the loss and penalty in the same minute: the case closes then
-    handling.confirm_penalty(uow, actor=people.approver, complaint_id=case_id, confirm=True, comment="", now=close)
+    # the final 核决 (with the loss and penalty) in the same minute: the case closes then
+    final_approve(uow, people, case_id, close)
 
 
 def build_november(uow, people) -> dict[str, int]:

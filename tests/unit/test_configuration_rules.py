@@ -131,12 +131,16 @@ def clock(**values):
 
 
 def test_every_milestone_on_the_process_line_stops_only_later_ones():
+    contact = {Milestone.RECEIVED: (Milestone.CUSTOMER_ACKNOWLEDGED,), Milestone.CLOSED: (Milestone.CLOSURE_NOTIFIED,)}
     for index, start in enumerate(PROCESS_LINE):
-        assert stops_after(start) == PROCESS_LINE[index + 1:]
+        assert stops_after(start) == PROCESS_LINE[index + 1:] + contact.get(start, ())
     assert stops_after(Milestone.MAJOR_FLAGGED) == (Milestone.MAJOR_REPORTED, Milestone.CLOSED)
     assert stops_after(Milestone.REVIEW_REQUESTED) == (Milestone.REVIEW_DECIDED,)
     assert stops_after(Milestone.MAJOR_REPORTED) == ()            # a clock cannot start at an end
     assert all(Milestone.MAJOR_REPORTED not in stops_after(m) for m in PROCESS_LINE)
+    # a contact with the customer ends only its own clock (from receipt, from closure), never a process step's
+    assert stops_after(Milestone.CUSTOMER_ACKNOWLEDGED) == () and stops_after(Milestone.CLOSURE_NOTIFIED) == ()
+    assert Milestone.CUSTOMER_ACKNOWLEDGED not in stops_after(Milestone.ACCEPTED)
 
 
 @pytest.mark.parametrize("values, expected", [

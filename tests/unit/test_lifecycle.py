@@ -3,7 +3,8 @@ import itertools
 import pytest
 
 from portal.domain.errors import TransitionNotAllowed
-from portal.domain.lifecycle import TRANSITIONS, Action, State, after_closing, after_report, authorize, next_state
+from portal.domain.lifecycle import (TRANSITIONS, Action, State, after_gm_report, after_report, authorize,
+                                     next_state)
 from portal.domain.roles import Role
 
 SOURCES = [None, *State]
@@ -27,26 +28,34 @@ def test_every_transition_is_allowed_exactly_as_the_table_says(action, state, ro
 
 def test_the_main_path_runs_from_registration_to_archive():
     path = [(Action.REGISTER, None, Role.INTAKE), (Action.ACCEPT, State.REGISTERED, Role.GM_OFFICE),
-            (Action.REPORT_TO_GM, State.AWAITING_REPORT, Role.HANDLER),
+            (Action.INSTRUCT_REPORT, State.AWAITING_GM_INSTRUCTION, Role.APPROVER),
             (Action.CONSOLIDATE, State.AWAITING_CONSOLIDATION, Role.GM_OFFICE),
             (Action.APPROVE, State.AWAITING_APPROVAL, Role.APPROVER),
             (Action.RECORD_NEGOTIATION, State.NEGOTIATING, Role.INTAKE),
             (Action.REVIEW_NEGOTIATION, State.AWAITING_REVIEW, Role.INTAKE_LEAD),
-            (Action.CONFIRM_PENALTY, State.AWAITING_PENALTY, Role.APPROVER),
+            (Action.CLOSE, State.AWAITING_CLOSURE, Role.GM_OFFICE),
+            (Action.FINAL_APPROVE, State.AWAITING_FINAL_APPROVAL, Role.APPROVER),
             (Action.RESOLVE_FOLLOW_UP, State.CLOSED, Role.GM_OFFICE)]
     targets = [next_state(a, s, [r]) for a, s, r in path]
     assert targets == [State.REGISTERED, State.INVESTIGATING, State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL,
                        State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE,
-                       State.CLOSED, State.ARCHIVED]
+                       State.AWAITING_FINAL_APPROVAL, State.CLOSED, State.ARCHIVED]
 
 
-def test_the_investigation_report_and_the_penalty_confirmation_are_steps_of_their_own():
+def test_the_report_instruction_and_the_final_approval_are_steps_of_their_own():
     assert after_report(remaining_departments=0) is State.AWAITING_REPORT
-    assert after_closing(penalty_proposed=True) is State.AWAITING_PENALTY
-    assert after_closing(penalty_proposed=False) is State.CLOSED
+    assert after_gm_report(gm_instructs=True) is State.AWAITING_GM_INSTRUCTION
+    assert after_gm_report(gm_instructs=False) is State.AWAITING_CONSOLIDATION
+    # every case, with or without a penalty, goes from the GM office's final opinion to the final 核决
     assert {t.target for t in authorize(Action.CLOSE, State.AWAITING_CLOSURE, [Role.GM_OFFICE])} == {
-        State.CLOSED, State.AWAITING_PENALTY}
-    assert next_state(Action.RETURN_PENALTY, State.AWAITING_PENALTY, [Role.APPROVER]) is State.AWAITING_CLOSURE
+        State.AWAITING_FINAL_APPROVAL}
+    assert [t for t in TRANSITIONS if t.target is State.CLOSED and t.source is not State.CLOSED] == [
+        t for t in TRANSITIONS if t.action is Action.FINAL_APPROVE]
+    assert next_state(Action.RETURN_FINAL, State.AWAITING_FINAL_APPROVAL, [Role.APPROVER]) is State.AWAITING_CLOSURE
+    assert next_state(Action.INSTRUCT_REPORT, State.AWAITING_GM_INSTRUCTION, [Role.APPROVER]) is \
+        State.AWAITING_CONSOLIDATION
+    with pytest.raises(TransitionNotAllowed):
+        authorize(Action.INSTRUCT_ANALYSIS, State.INVESTIGATING, [Role.HANDLER])
     for role in (Role.HANDLER, Role.INTAKE):              # 技术部 is the GM office's to send (art.13.3)
         with pytest.raises(TransitionNotAllowed):
             authorize(Action.REQUEST_TECHNICAL_ANALYSIS, State.INVESTIGATING, [role])

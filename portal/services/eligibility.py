@@ -1,0 +1,141 @@
+"""Who may take the decision a case waits for (SPEC §3 four eyes; 002 art.13.2-13.7), enforced in the
+services and kept on the case: a case whose decision no active user may take is 无可处理人 on the GM
+office's page, with the decision and the reason, until an administrator gives the duty to someone."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from portal.domain import four_eyes
+from portal.domain.errors import TransitionNotAllowed
+from portal.domain.four_eyes import CONFLICTS, WAITING_DECISION, Decision, Work
+from portal.domain.lifecycle import Action, State
+from portal.domain.recusal import check_not_named
+from portal.domain.roles import Role
+from portal.persistence.models import (AuthorityLevel, ComplainedStaff, Complaint, ComplaintDepartment, Department,
+                                       Event, User, UserRole)
+
+_WORK_ACTIONS = sorted({a.value for actions in CONFLICTS.values() for a in actions})
+# The states in which a department lead's instruction of its analysis may be given (and is awaited).
+ANALYSIS_STATES = (State.INVESTIGATING, State.AWAITING_REPORT, State.AWAITING_GM_INSTRUCTION,
+                   State.AWAITING_CONSOLIDATION)
+
+
+def case_history(session: Session, complaint_id: int) -> list[Work]:
+    """The earlier acts on the case that can rule a person out of a decision (from the audit trail,
+    so cases handled before this rule was enforced are judged by what really happened)."""
+    rows = session.execute(select(Event.action, Event.actor_id, Event.changes)
+                           .where(Event.complaint_id == complaint_id, Event.action.in_(_WORK_ACTIONS)))
+    return [Work(action, actor_id, (changes or {}).get("department")) for action, actor_id, changes in rows]
+
+
+def check_decision(session: Session, user: User, complaint: Complaint, decision: Decision,
+                   department: str | None = None) -> None:
+    """Refuse a user named in the complaint, or one whose own work the decision would judge."""
+    check_not_named(user.id, [link.user_id for link in complaint.staff_links])
+    four_eyes.check_four_eyes(decision, user.id, case_history(session, complaint.id), department)
+
+
+def gm_level(session: Session) -> str | None:
+    """The general manager's level: the highest authority level (the GM instructs reports, 13.2)."""
+    return session.scalar(select(AuthorityLevel.key).order_by(AuthorityLevel.rank.desc()).limit(1))
+
+
+def pending_analysis(complaint: Complaint) -> list[ComplaintDepartment]:
+    """Reported analyses whose department's lead must still instruct them (002 art.13.3)."""
+    if State(complaint.state) not in ANALYSIS_STATES:
+        return []
+    return [r for r in complaint.departments
+            if r.report_submitted_at is not None and r.lead_instructed_at is None and r.department.lead_instructs]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    decision: Decision
+    department: str | None      # the department whose lead must instruct (INSTRUCT_ANALYSIS)
+    eligible: list[User]
+    reason: str | None          # why nobody may: "nobody_holds" the duty, or "all_excluded"
+
+
+def _candidates(session: Session, complaint: Complaint, decision: Decision, department: str | None) -> list[User]:
+    users = select(User).where(User.active.is_(True))
+    def with_role(role: Role):  # noqa: ANN202
+        return users.where(exists().where(UserRole.user_id == User.id, UserRole.role_key == role.value))
+    if decision is Decision.REVIEW_NEGOTIATION:
+        query = with_role(Role.INTAKE_LEAD)
+    elif decision is Decision.INSTRUCT_ANALYSIS:
+        query = with_role(Role.DEPT_LEAD).join(Department, Department.id == User.department_id).where(
+            Department.code == department)
+    else:
+        ranks = dict(session.execute(select(AuthorityLevel.key, AuthorityLevel.rank)).all())
+        needed = {Decision.INSTRUCT_REPORT: gm_level(session), Decision.APPROVE: complaint.required_level,
+                  Decision.FINAL_APPROVE: complaint.final_required_level}[decision]
+        levels = [key for key, rank in ranks.items() if rank >= ranks.get(needed or "", 0)]
+        query = with_role(Role.APPROVER).where(User.approval_level.in_(levels))
+    return list(session.scalars(query.order_by(User.id)).unique())
+
+
+def waiting(session: Session, complaint: Complaint) -> list[Waiting]:
+    """Each decision the case now waits for, who may take it, and if nobody, why."""
+    wanted: list[tuple[Decision, str | None]] = []
+    decision = WAITING_DECISION.get(State(complaint.state))
+    if decision is not None:
+        wanted.append((decision, None))
+    wanted += [(Decision.INSTRUCT_ANALYSIS, r.department.code) for r in pending_analysis(complaint)]
+    if not wanted:
+        return []
+    history = case_history(session, complaint.id)
+    named = {link.user_id for link in complaint.staff_links}
+    out = []
+    for decision, department in wanted:
+        candidates = _candidates(session, complaint, decision, department)
+        eligible = [u for u in candidates if u.id not in named
+                    and four_eyes.conflicting_work(decision, u.id, history, department) is None]
+        reason = None if eligible else ("all_excluded" if candidates else "nobody_holds")
+        out.append(Waiting(decision, department, eligible, reason))
+    return out
+
+
+def refresh_stuck(session: Session, complaint: Complaint) -> None:
+    """Keep the case's 无可处理人 mark true after a step changed it."""
+    stuck = next((w for w in waiting(session, complaint) if not w.eligible), None)
+    decision = stuck.decision.value if stuck else None
+    reason = stuck.reason if stuck else None
+    if (complaint.stuck_decision, complaint.stuck_reason) != (decision, reason):
+        complaint.stuck_decision, complaint.stuck_reason = decision, reason
+
+
+def refresh_all_stuck(session: Session) -> None:
+    """After users' duties changed: every case waiting for a person's decision is judged again."""
+    session.flush()
+    waiting_states = [s.value for s in WAITING_DECISION] + [s.value for s in ANALYSIS_STATES]
+    pending = select(ComplaintDepartment.complaint_id).join(Department).where(
+        Department.lead_instructs.is_(True), ComplaintDepartment.report_submitted_at.is_not(None),
+        ComplaintDepartment.lead_instructed_at.is_(None))
+    query = select(Complaint).where(Complaint.state.in_(waiting_states), or_(
+        Complaint.state.in_([s.value for s in WAITING_DECISION]), Complaint.id.in_(pending),
+        Complaint.stuck_decision.is_not(None)))
+    for complaint in session.scalars(query.execution_options(yield_per=500)):
+        refresh_stuck(session, complaint)
+    # a case that left the waiting states keeps no stale mark
+    for complaint in session.scalars(select(Complaint).where(Complaint.stuck_decision.is_not(None),
+                                                             Complaint.state.not_in(waiting_states))):
+        refresh_stuck(session, complaint)
+
+
+def not_excluded(user_id: int, decision: Decision):  # noqa: ANN201
+    """SQL: the case is one `user_id` may decide (not named in it, none of their own work judged). For
+    a lead's instruction, any report they wrote on the case is their own department's (a handler
+    reports only for their department)."""
+    actions = [a.value for a in CONFLICTS[decision]]
+    named = exists().where(ComplainedStaff.complaint_id == Complaint.id, ComplainedStaff.user_id == user_id)
+    own = exists().where(Event.complaint_id == Complaint.id, Event.actor_id == user_id, Event.action.in_(actions))
+    return and_(~named, ~own) if actions else ~named
+
+
+def gm_level_of(uow, actor) -> bool:  # noqa: ANN001
+    """Whether `actor` is an approver at the general manager's level (who instructs reports, 13.2)."""
+    with uow.read() as session:
+        return actor.approval_level is not None and actor.approval_level == gm_level(session)

@@ -1,0 +1,63 @@
+"""Keeping every case's place in the queues (`portal.domain.priority`): `next_due_at` and `queue_rank`
+are written with the case's stored clocks (`services.dues`, the same statement and transaction), so
+any write to a case, a calendar change or a clock-rule change moves it; the bench's bulk loader fills
+them with `refill`. Queues order by `QUEUE_ORDER`, an index scan (`ix_complaints_queue`)."""
+from __future__ import annotations
+
+from sqlalchemy import Connection, ColumnElement, bindparam, case, func, literal, select, update
+
+from portal.domain import priority
+from portal.domain.lifecycle import State
+from portal.persistence.models import CaseClock, Complaint
+
+CLOSED_STATES = (State.CLOSED.value, State.ARCHIVED.value)
+QUEUE_ORDER = (Complaint.queue_rank.asc(), Complaint.next_due_at.asc(), Complaint.received_at.asc(),
+               Complaint.id.asc())
+
+
+def rank_expression(state, severity, urgency, no_due) -> ColumnElement[int]:  # noqa: ANN001
+    """`priority.queue_rank` in SQL over the given columns; `no_due` is 1 when the case has no due time."""
+    return (case((state.in_(CLOSED_STATES), literal(priority.CLOSED_WEIGHT)), else_=literal(0))
+            + case(*[(severity == value, literal(rank * priority.SEVERITY_WEIGHT))
+                     for value, rank in priority.SEVERITY_RANK.items()],
+                   else_=literal(priority.OTHER_SEVERITY * priority.SEVERITY_WEIGHT))
+            + case(*[(urgency == value, literal(rank * priority.URGENCY_WEIGHT))
+                     for value, rank in priority.URGENCY_RANK.items()],
+                   else_=literal(priority.OTHER_URGENCY * priority.URGENCY_WEIGHT))
+            + no_due * priority.NO_DUE_WEIGHT)
+
+
+def write(connection: Connection, ids: list[int], clock_rows: list[dict]) -> None:
+    """Set the place of these cases from their freshly written stored clocks (rows of `case_clocks`)."""
+    dues: dict[int, list] = {}
+    for row in clock_rows:
+        dues.setdefault(row["complaint_id"], []).append((row["due_at"], row["stopped_at"], row["held_since"]))
+    table = Complaint.__table__
+    c = table.c
+    statement = (update(table).where(c.id == bindparam("case_id"))
+                 .values(next_due_at=bindparam("next_due"),
+                         queue_rank=rank_expression(c.state, c.severity, c.urgency, bindparam("no_due"))))
+    params = []
+    for case_id in ids:
+        due = priority.next_due(dues.get(case_id, ()))
+        params.append({"case_id": case_id, "next_due": due, "no_due": 0 if due is not None else 1})
+    for start in range(0, len(params), 5000):
+        connection.execute(statement, params[start:start + 5000])
+
+
+def _running_due(complaint_id) -> ColumnElement:  # noqa: ANN001
+    return (select(func.min(CaseClock.due_at))
+            .where(CaseClock.complaint_id == complaint_id, CaseClock.stopped_at.is_(None),
+                   CaseClock.held_since.is_(None))
+            .scalar_subquery())
+
+
+def refill(connection: Connection) -> None:
+    """Fill the place of every case from its stored clocks in two statements (bulk loads): the due
+    time only where a clock runs, then every rank."""
+    table = Complaint.__table__
+    c = table.c
+    running = select(CaseClock.complaint_id).where(CaseClock.stopped_at.is_(None))
+    connection.execute(update(table).where(c.id.in_(running)).values(next_due_at=_running_due(c.id)))
+    no_due = case((c.next_due_at.is_(None), literal(1)), else_=literal(0))
+    connection.execute(update(table).values(queue_rank=rank_expression(c.state, c.severity, c.urgency, no_due)))
