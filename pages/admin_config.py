@@ -13,6 +13,7 @@ from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, reference, reference_changed, t, uow
+from portal.ui.notices import template_editor
 from portal.ui.widgets import editor_basis, empty_cell, labels, show_notice, table_save
 
 actor = require_page("admin_config")
@@ -169,12 +170,14 @@ def clock_editor() -> None:
 
 
 # A key keeps the open tab when a notice above it comes and goes between runs.
-TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:])
+TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:], "notice_templates")
 tabs = st.tabs([t(f"config.tab.{name}") for name in TABS] + [t("config.tab.log")], key="config_tabs")
 for name, tab in zip(TABS, tabs):
     with tab:
         if name == "clocks":
             clock_editor()
+        elif name == "notice_templates":        # 通知模板 (portal/ui/notices.py)
+            template_editor(actor)
         else:
             editor(name)
 
@@ -214,6 +217,9 @@ with tabs[-1]:
                 return t(f"param.{change.key}")
             if change.table == "clocks":
                 return clock_names.get(change.key, change.key)
+            if change.table == "notice_templates":
+                kind, _, channel = change.key.partition(".")
+                return f"{t(f'notices.kind.{kind}')} · {t(f'notices.channel.{channel}')}"
             return str(change.after.get("name_en" if lang() == "en" else "name_zh") or change.key)
 
         clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}

@@ -13,6 +13,7 @@ from portal.ui import auth
 from portal.services import queries
 from portal.ui.context import in_sandbox, now, open_cases_without_calendar, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
+from portal.ui.notices import start_background_sender
 from portal.ui.widgets import labels
 
 
@@ -78,6 +79,7 @@ def _home(actor):  # noqa: ANN001, ANN202
 def main() -> None:
     st.set_page_config(page_title=t("app.title"), page_icon="📮", layout="wide")
     uow()  # creates and migrates the database on the first request of this process
+    start_background_sender()  # the notices outbox: one sender thread per process (the wall clock, real DB)
     with st.sidebar:
         st.selectbox(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
     actor = auth.current_actor()

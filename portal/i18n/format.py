@@ -97,7 +97,7 @@ def describe(explanation: Explanation, lang: str) -> list[str]:
 _CODE_PREFIX = {"severity": "severity", "urgency": "urgency", "customer_gender": "gender", "customer_age_band": "age",
                 "finding": "finding", "result": "result", "told_via": "via", "customer_told_via": "via",
                 "remedies": "remedy", "kind": "outside", "major_reasons": "major.reason", "level": "level",
-                "required_level": "level", "responsibility_level": "resp", "status": "rect.status",
+                "required_level": "level", "final_required_level": "level", "responsibility_level": "resp", "status": "rect.status",
                 "penalty_type": "penalty", "state": "state", "contact_step": "contact.step",
                 "contact_channel": "contact.channel", "preferred_contact": "contact.channel"}
 _REFERENCE = {"channel": "channel", "category": "category", "department": "department",

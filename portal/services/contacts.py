@@ -165,7 +165,9 @@ def _readable_case(session: Session, actor: Actor, complaint_id: int) -> Complai
         raise NotFound("case.not_found")
     routed = session.scalars(select(ComplaintDepartment.department_id)
                              .where(ComplaintDepartment.complaint_id == complaint_id)).all()
-    if not may_view_case(actor.roles, actor.department_id, routed):
+    from portal.services.assignment import in_working_group     # the case's working group reads it too (000 §8)
+    if not may_view_case(actor.roles, actor.department_id, routed) and not in_working_group(session, complaint_id,
+                                                                                            actor.id):
         raise PermissionDenied("case.not_yours")
     return complaint
 

@@ -55,13 +55,16 @@ class NoticePage:
         return max(1, -(-self.total // self.page_size))
 
 
-def list_notices(uow: UnitOfWork, *, actor: Actor, state: str | None = None, kind: str | None = None,
-                 channel: str | None = None, page: int = 1, page_size: int = OUTBOX_PAGE) -> NoticePage:
-    """The notices, newest first, with their case; filters and paging in SQL. Unknown filter values
-    match nothing rather than everything."""
+def list_notices(uow: UnitOfWork, *, actor: Actor, state: str | tuple[str, ...] | None = None,
+                 kind: str | None = None, channel: str | None = None, page: int = 1,
+                 page_size: int = OUTBOX_PAGE) -> NoticePage:
+    """The notices, newest first, with their case; filters (`state`: one or several) and paging in
+    SQL. Unknown filter values match nothing rather than everything."""
     _require(actor)
     where = []
-    if state:
+    if isinstance(state, (tuple, list)):
+        where.append(Notice.state.in_([str(s) for s in state]))
+    elif state:
         where.append(Notice.state == str(state))
     if kind:
         where.append(Notice.kind == str(kind))

@@ -29,6 +29,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("my_complaints", "pages/my_complaints.py", "nav.my_complaints", "📋",
              frozenset({R.INTAKE, R.INTAKE_LEAD, R.HANDLER, R.GM_OFFICE, R.APPROVER})),
     PageSpec("gm_office", "pages/gm_office.py", "nav.gm_office", "🏢", frozenset({R.GM_OFFICE})),
+    PageSpec("outbox", "pages/outbox.py", "nav.outbox", "📮", frozenset({R.GM_OFFICE})),
     PageSpec("department", "pages/department.py", "nav.department", "🔧", frozenset({R.HANDLER})),
     PageSpec("approval", "pages/approval.py", "nav.approval", "✍️", frozenset({R.APPROVER})),
     PageSpec("negotiation", "pages/negotiation.py", "nav.negotiation", "🤝",

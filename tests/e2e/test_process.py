@@ -128,6 +128,7 @@ def choose_registration(page: Page) -> None:
     for label, option in (("投诉渠道", "电话热线"), ("投诉类别", "理赔投诉"), ("严重程度", "一般"), ("紧急程度", "普通"),
                           ("客户希望的联系方式", "电话")):
         choose(page, label, option)
+    field(page, "签注意见（受理人）").fill("情况属实，建议尽快核实处理。")     # required (002 art.13.1)
 
 
 def accept(new_page, server: str, customer: str, technical: bool) -> str:

@@ -32,6 +32,8 @@ def _case(uow, until: str) -> int:
                                                         report=REPORT, now=at)),
         ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
                                                     report="调查完毕，呈总经理室", now=at)),
+        ("instruct", lambda: handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id,
+                                                      instruction="同意调查结论", now=at)),
         ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
                                                  proposed_amount="3000", now=at)),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
@@ -41,6 +43,8 @@ def _case(uow, until: str) -> int:
                                                        now=at)),
         ("close", lambda: handling.review_negotiation(uow, actor=who("lead"), complaint_id=case_id, approve=True,
                                                       comment="", now=at)),
+        ("final", lambda: handling.close_case(uow, actor=who("gmo"), complaint_id=case_id, final_opinion="结案",
+                                              shares={}, responsibility_level="none", penalty_persons="", now=at)),
     ]
     for name, step in steps:
         if name == until:
@@ -76,8 +80,40 @@ def test_the_department_submits_its_report(page_db):
     assert "此项为必填项。" in texts(at) and _state(page_db, case_id) == "awaiting_report"
     at.text_area(key=f"gm_report_text_{case_id}").input("调查完毕：审核积压，建议赔付并致歉")
     next(b for b in at.button if b.label == "呈报总经理室").click().run()
-    assert "调查报告已呈报总经理室。" in texts(at)
+    assert "调查报告已呈报，待总经理批示。" in texts(at)
+    assert _state(page_db, case_id) == "awaiting_gm_instruction"
+
+
+def test_the_general_manager_instructs_the_report_and_only_the_gm_sees_it(page_db):
+    case_id = _case(page_db, "instruct")
+    deputy = app_as("vicegm", page_path("approval"))
+    assert "待批示调查报告" not in [tab.label for tab in deputy.tabs]
+    gm = app_as("genmgr", page_path("approval"))
+    assert "调查完毕，呈总经理室" in _cells(gm)                 # the 3-day report beside the form
+    next(b for b in gm.button if b.label == "批示").click().run()
+    assert "此项为必填项。" in texts(gm) and _state(page_db, case_id) == "awaiting_gm_instruction"
+    gm.text_area(key=f"instruction_{case_id}").input("同意，请总经理室综合意见")
+    next(b for b in gm.button if b.label == "批示").click().run()
+    assert "已批示，总经理室可汇总综合意见。" in texts(gm)
     assert _state(page_db, case_id) == "awaiting_consolidation"
+
+
+def test_the_technical_lead_instructs_the_analysis_before_consolidation(page_db):
+    at = wall_now() - timedelta(days=2)
+    who = lambda name: load_actor(page_db, name)  # noqa: E731
+    case_id = complaints.register_complaint(page_db, actor=who("clerk"), form=a_form(received_at=at), attachments=[],
+                                            now=at).id
+    complaints.accept_complaint(page_db, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
+                                departments=["technical"], now=at)
+    handling.submit_report(page_db, actor=who("techhandler"), complaint_id=case_id, report=REPORT, now=at)
+    lead = app_as("techlead", page_path("department"))
+    assert "待我批示的本部门分析" in texts(lead)
+    lead.text_area(key=f"lead_instruction_{case_id}").input("同意技术分析结论")
+    next(b for b in lead.button if b.label == "批示").click().run()
+    assert "已批示，总经理室可据此汇总综合意见。" in texts(lead)
+    with page_db.read() as session:
+        routing = session.get(Complaint, case_id).departments[0]
+        assert routing.lead_instruction == "同意技术分析结论"
 
 
 def test_a_report_missing_its_cause_is_refused_beside_the_field(page_db):
@@ -137,7 +173,7 @@ def test_intake_records_the_negotiation_within_the_limit_only(page_db):
 
 
 def test_the_gm_office_closes_with_the_penalty_standard(page_db):
-    case_id = _case(page_db, "never")
+    case_id = _case(page_db, "final")
     at = app_as("gmo", page_path("gm_office"))
     assert at.selectbox(key=f"level_{case_id}").value is None
     assert at.multiselect(key=f"responsible_{case_id}").value == []
@@ -149,22 +185,45 @@ def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     assert at.number_input(key=f"share_{case_id}_operations").value is None
     at.number_input(key=f"share_{case_id}_operations").set_value(60).run()
     at.text_area(key=f"final_{case_id}").input("按基准处理后结案")
-    next(b for b in at.button if b.label == "结案").click().run()
+    close = "作出综合意见并送最终核决"
+    next(b for b in at.button if b.label == close).click().run()
     assert "每个部门的责任比例须为 1 至 100 之间的整数。" in texts(at) and _state(page_db, case_id) == "awaiting_closure"
     at.number_input(key=f"share_{case_id}_technical").set_value(30).run()
-    next(b for b in at.button if b.label == "结案").click().run()
+    next(b for b in at.button if b.label == close).click().run()
     assert "各部门责任比例合计须为 100%，现为 90%。" in texts(at) and _state(page_db, case_id) == "awaiting_closure"
     at.number_input(key=f"share_{case_id}_technical").set_value(40).run()
-    next(b for b in at.button if b.label == "结案").click().run()
-    assert "已提出责任与罚扣意见，送核决人确认后结案。" in texts(at)
+    next(b for b in at.button if b.label == close).click().run()
+    assert "已作出综合意见，送“业务部经理”最终核决；核签后结案。" in texts(at)
     assert _state(page_db, case_id) == "awaiting_penalty"
-    # the approver confirms the loss and the penalty (002 art.13.6), seeing the shares
+    # the final 核决 (002 art.13.5-13.7) confirms the loss and the penalty, seeing the shares; a return needs a reason
     approver = app_as("approver", page_path("approval"))
     from portal.ui.literal import literal
     assert literal("运营部 60%、技术部 40%") in _cells(approver)
-    next(b for b in approver.button if b.label == "确认罚扣并结案").click().run()
-    assert "已确认罚扣，案件已结案。" in texts(approver)
+    next(b for b in approver.button if b.label == "退回总经理室重拟").click().run()
+    assert "此项为必填项。" in texts(approver) and _state(page_db, case_id) == "awaiting_penalty"
+    next(b for b in approver.button if b.label == "核签结案").click().run()
+    assert "已核签，案件已结案；结案通知已排入发送。" in texts(approver)
     assert _state(page_db, case_id) == "closed"
+
+
+def test_a_case_nobody_may_decide_shows_on_the_gm_office_page(page_db):
+    from portal.services import users
+    case_id = _case(page_db, "review")
+    who = lambda name: load_actor(page_db, name)  # noqa: E731
+    users.set_user_active(page_db, actor=who("admin"), username="lead2", active=False, now=wall_now())
+    handling.record_negotiation(page_db, decision=DECISION, actor=who("lead"), complaint_id=case_id,
+                                result="accepted", note="主管亲自交涉", agreed_amount="3000", now=wall_now())
+    gm = app_as("gmo", page_path("gm_office"))
+    table = next(df.value for df in gm.dataframe if "等待的决定" in df.value.columns)
+    assert list(table["等待的决定"]) == ["核阅交涉结果"]
+    assert list(table["原因"]) == ["有此职责的用户都因四眼原则或被投诉回避而不能处理"]
+    lead = app_as("lead", page_path("negotiation"))        # not offered to the negotiator
+    assert not any(case_id in list(df.value.get("编号", [])) for df in lead.dataframe)
+    with page_db.read() as session:
+        number = session.get(Complaint, case_id).number
+    page = app_as("gmo", page_path("case"))
+    page.text_input(key="case_ref").input(number).run()
+    assert "当前等待：核阅交涉结果。无可处理人：有此职责的用户都因四眼原则或被投诉回避而不能处理。" in texts(page)
 
 
 def test_the_case_page_records_appraisal_and_a_rectification_the_department_completes(page_db):
@@ -319,6 +378,7 @@ def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
         evidence="查勘照片与定损单", cause="定损标准理解不一", finding="company_fault", responsible_unit="理赔二科",
         responsible_persons="李定损", measures="复勘", proposed_amount="3000"))
     handling.report_to_gm(page_db, actor=who("opshandler"), complaint_id=case_id, report="调查完毕", now=at)
+    handling.instruct_report(page_db, actor=who("genmgr"), complaint_id=case_id, instruction="同意", now=at)
     # 汇总: each department's evidence and proposed responsible unit and person
     gm = app_as("gmo", page_path("gm_office"))
     cells = _cells(gm)
@@ -345,8 +405,7 @@ def test_a_follow_up_task_shows_the_scores_that_opened_it(page_db):
     case_id = _case(page_db, "never")
     who = lambda name: load_actor(page_db, name)  # noqa: E731
     at = wall_now() - timedelta(days=1)
-    handling.close_case(page_db, actor=who("gmo"), complaint_id=case_id, final_opinion="结案",
-                        responsible_department=None, responsibility_level="none", penalty_persons="", now=at)
+    handling.final_approve(page_db, actor=who("approver"), complaint_id=case_id, approve=True, comment="", now=at)
     handling.record_follow_up(page_db, actor=who("clerk"), complaint_id=case_id, outcome="客户仍不满意",
                               survey=Survey(2, 1, 2, 1, 1), now=at)
     gm = app_as("gmo", page_path("gm_office"))

@@ -58,6 +58,7 @@ def _walk(uow) -> int:  # noqa: ANN001
                            report=handling.InvestigationReport(evidence=PAYLOAD, cause=PAYLOAD, finding="company_fault",
                                                                measures=PAYLOAD, proposed_amount="3000"))
     handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id, report=PAYLOAD, now=at)
+    handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id, instruction=PAYLOAD, now=at)
     handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion=PAYLOAD, proposed_amount="3000", now=at)
     handling.approve(uow, actor=who("approver"), complaint_id=case_id, instructions=PAYLOAD, amount_limit="3000",
                      now=at)

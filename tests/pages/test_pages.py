@@ -49,9 +49,11 @@ def test_intake_registers_a_complaint_and_sees_it_in_the_queue(page_db):
     at = app_as("clerk", page_path("register"))
     fields = {"reg_customer_name": "林晓", "reg_customer_phone": "13900001111",
               "reg_policy_number": "P900001", "reg_product": "意外伤害保险",
-              "reg_description": "理赔材料丢失，多次补交。", "reg_expected_resolution": "尽快赔付"}
+              "reg_description": "理赔材料丢失，多次补交。", "reg_expected_resolution": "尽快赔付",
+              "reg_clerk_opinion": "材料确有遗失，建议尽快核实。"}
     for key, value in fields.items():
-        at.text_input(key=key).input(value) if key not in ("reg_description", "reg_expected_resolution") \
+        at.text_input(key=key).input(value) if key not in ("reg_description", "reg_expected_resolution",
+                                                           "reg_clerk_opinion") \
             else at.text_area(key=key).input(value)
     _choose_registration(at, "reg_")
     at.button[0].click().run()
@@ -70,9 +72,11 @@ def _prefix(at) -> str:  # noqa: ANN001
 def _fill_registration(at, name: str = "林晓") -> None:  # noqa: ANN001
     k = _prefix(at)
     fields = {"customer_name": name, "customer_phone": "13900001111", "policy_number": "P900001",
-              "product": "意外伤害保险", "description": "理赔材料丢失，多次补交。", "expected_resolution": "尽快赔付"}
+              "product": "意外伤害保险", "description": "理赔材料丢失，多次补交。", "expected_resolution": "尽快赔付",
+              "clerk_opinion": "材料确有遗失，建议尽快核实。"}
     for name_, value in fields.items():
-        (at.text_area if name_ in ("description", "expected_resolution") else at.text_input)(key=k + name_).input(value)
+        (at.text_area if name_ in ("description", "expected_resolution", "clerk_opinion")
+         else at.text_input)(key=k + name_).input(value)
     _choose_registration(at, k)
 
 

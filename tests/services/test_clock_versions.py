@@ -156,13 +156,14 @@ def test_every_clock_change_is_one_audited_event_and_an_unchanged_save_writes_no
     ("closure", {"target": "-3"}, "target", "config.whole_number"),
 ])
 def test_a_bad_clock_rule_is_refused_with_its_reason_and_nothing_is_saved(uow, people, key, values, field, reason):
+    versions = _count(uow, SlaClockVersion)
     rows = _set(_rows(uow, people), "acknowledge", target=10)       # a good change in the same save
     rows = _set(rows, key, **values)
     with pytest.raises(ConfigurationRefused) as refused:
         configuration.save_clocks(uow, actor=people.admin, rows=rows, now=CHANGE_AT)
     index = next(i for i, r in enumerate(rows) if r["key"] == key)
     assert (index, field, reason) in [(r.row, r.field, r.message.key) for r in refused.value.refusals]
-    assert _count(uow, SlaClockVersion) == 9 and _count(uow, Event, Event.action == "config.save") == 0
+    assert _count(uow, SlaClockVersion) == versions and _count(uow, Event, Event.action == "config.save") == 0
 
 
 def test_clock_rows_are_fixed_and_only_an_administrator_changes_them(uow, people):
