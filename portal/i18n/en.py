@@ -1395,6 +1395,7 @@ EN: dict[str, str] = {
     'param.notices.lease_minutes': 'A notice still being sent after (minutes) was interrupted',
     'action.notice_confirm_sent': 'Notice confirmed delivered',
     'action.notice_resend': 'Notice sent again',
+    'todo.notices_attention': 'Notices failed or unconfirmed',
     'outbox.title': 'Notices outbox',
     'outbox.intro': 'A notice to the customer is queued by the act that causes it and delivered by the background sender; failures are retried after a while. A notice whose sender was interrupted without knowing whether it was received is "unconfirmed": check the mail server or SMS gateway records for its key, then confirm it delivered or send it again. A resend has the same content and Message-ID.',
     'outbox.where': 'Where notices go — e-mail: {email}; SMS: {sms}',

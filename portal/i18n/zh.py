@@ -1410,6 +1410,7 @@ ZH: dict[str, str] = {
     'param.notices.lease_minutes': '通知发送中超过此分钟数视为中断',
     'action.notice_confirm_sent': '确认通知已送达',
     'action.notice_resend': '重新发送通知',
+    'todo.notices_attention': '失败或待确认的通知',
     'outbox.title': '通知发件箱',
     'outbox.intro': '给客户的通知在引起它的操作中入队，由后台发送程序投递；失败会按间隔重试。发送程序中断、无法确定对方是否已收到的通知标为“待确认”：请按通知编号核对邮件服务器或短信网关的记录，再确认已送达或重新发送。重新发送的内容与通知编号不变。',
     'outbox.where': '通知去向 — 邮件：{email}；短信：{sms}',

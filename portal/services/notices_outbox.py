@@ -76,6 +76,7 @@ def queue_notice(session: Session, *, complaint: Complaint, kind: NoticeKind | s
         session.flush()
     template = template_rows(session)[(kind.value, channel)]
     subject, body, params = fill(template, notice_values(session, complaint, kind, now=now, extra=extra))
+    subject = " ".join(subject.split())[:200]       # a header: one line, whatever the values held
     outbox_rules = OutboxRules.from_settings(rules.settings(session))
     due = now
     if channel == "sms":
@@ -138,9 +139,13 @@ def recover_interrupted(uow: UnitOfWork, *, now: datetime, transport: Transports
     outbox_rules = outbox_rules or _outbox_rules(uow)
     cutoff = now - timedelta(minutes=outbox_rules.lease_minutes)
     summary = SendSummary()
+    stuck_where = (Notice.state == NoticeState.SENDING.value, Notice.claimed_at < cutoff)
+    with uow.read() as session:         # the usual answer, without taking the write lock (SQLite)
+        if session.scalar(select(Notice.id).where(*stuck_where).limit(1)) is None:
+            return summary
     with uow.write() as session:
-        stuck = session.scalars(_locking(uow, select(Notice).where(
-            Notice.state == NoticeState.SENDING.value, Notice.claimed_at < cutoff).order_by(Notice.id).limit(200))).all()
+        stuck = session.scalars(_locking(uow, select(Notice).where(*stuck_where).order_by(Notice.id)
+                                         .limit(200))).all()
         for notice in stuck:
             adapter = transport.for_channel(notice.channel)
             values: dict = {}
@@ -209,6 +214,11 @@ def send_due(uow: UnitOfWork, *, now: datetime, transport: Transports | None = N
     summary = recover_interrupted(uow, now=now, transport=transport, outbox_rules=outbox_rules)
     channels = ("email",) if rules_of.is_quiet(now, outbox_rules.quiet_start, outbox_rules.quiet_end) \
         else ("email", "sms")
+    with uow.read() as session:
+        if session.scalar(select(Notice.id).where(Notice.state == NoticeState.QUEUED.value,
+                                                  Notice.next_attempt_at <= now,
+                                                  Notice.channel.in_(channels)).limit(1)) is None:
+            return summary
     with ExitStack() as stack:
         opened: dict[int, Callable[[Outgoing], str]] = {}
         for _ in range(limit):

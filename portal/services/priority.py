@@ -17,7 +17,8 @@ QUEUE_ORDER = (Complaint.queue_rank.asc(), Complaint.next_due_at.asc(), Complain
 
 def rank_expression(state, severity, urgency, no_due) -> ColumnElement[int]:  # noqa: ANN001
     """`priority.queue_rank` in SQL over the given columns; `no_due` is 1 when the case has no due time."""
-    return (case((state.in_(CLOSED_STATES), literal(priority.CLOSED_WEIGHT)), else_=literal(0))
+    # each closed state compared in turn, not IN (…): an expanding IN cannot run in an executemany
+    return (case(*[(state == value, literal(priority.CLOSED_WEIGHT)) for value in CLOSED_STATES], else_=literal(0))
             + case(*[(severity == value, literal(rank * priority.SEVERITY_WEIGHT))
                      for value, rank in priority.SEVERITY_RANK.items()],
                    else_=literal(priority.OTHER_SEVERITY * priority.SEVERITY_WEIGHT))

@@ -446,6 +446,9 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
                    ("stuck", "gm_office", cases(Complaint.stuck_decision.is_not(None))),
                    ("follow_up_task", "gm_office", cases(Complaint.state == State.CLOSED.value,
                                                         Complaint.follow_up_task.is_(True)))]
+        from portal.persistence.models import Notice       # 通知发件箱: failed and 待确认 notices (SPEC §11)
+        wanted.append(("notices_attention", "outbox", select(func.count()).select_from(Notice).where(
+            Notice.state.in_(("failed", "unconfirmed"))).scalar_subquery()))
     if actor.has(Role.HANDLER) and actor.department_id is not None:
         mine = select(ComplaintDepartment.complaint_id).where(ComplaintDepartment.department_id == actor.department_id,
                                                               ComplaintDepartment.report_submitted_at.is_(None))

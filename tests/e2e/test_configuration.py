@@ -44,6 +44,8 @@ def _prepare(url: str) -> dict[str, int]:
         handling.submit_report(uow, actor=ops, complaint_id=case_id, report=REPORT, now=start + timedelta(minutes=30))
         handling.report_to_gm(uow, actor=ops, complaint_id=case_id, report="调查完毕。",
                               now=start + timedelta(minutes=40))
+        handling.instruct_report(uow, actor=load_actor(uow, "genmgr"), complaint_id=case_id, instruction="同意。",
+                                 now=start + timedelta(minutes=45))
     assert handling.consolidate(uow, actor=gmo, complaint_id=ids["已送核决客户"], opinion="同意赔付。",
                                 proposed_amount="3000", now=start + timedelta(minutes=50)) == "dept_manager"
     uow.engine.dispose()

@@ -158,7 +158,24 @@ def report_to_gm(new_page, server: str, handler: str, number: str) -> None:
     page = as_user(new_page, server, handler, "department")
     queue_shows(page, number)
     field(page, "呈总经理室的调查报告").fill("两部门调查完毕：定损遗漏，建议补充赔付。")
-    submit(page, "呈报总经理室", "调查报告已呈报总经理室")
+    submit(page, "呈报总经理室", "调查报告已呈报，待总经理批示")
+
+
+def instruct_report(new_page, server: str, number: str) -> None:
+    """The general manager's 批示 on the investigation report (002 art.13.2)."""
+    gm = as_user(new_page, server, "genmgr", "approval")
+    open_tab(gm, "待批示调查报告")
+    queue_shows(gm, number)
+    field(gm, "批示意见").fill("同意调查结论，请总经理室综合意见。")
+    submit(gm, "批示", "已批示，总经理室可汇总综合意见")
+
+
+def instruct_analysis(new_page, server: str, number: str) -> None:
+    """技术部's lead instructs its analysis (002 art.13.3)."""
+    lead = as_user(new_page, server, "techlead", "department")
+    queue_shows(lead, number)
+    field(lead, "批示意见").fill("同意技术分析结论。")
+    submit(lead, "批示", "已批示，总经理室可据此汇总综合意见")
 
 
 def test_one_complaint_through_every_role_from_registration_to_archive(server, new_page):
@@ -168,6 +185,8 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     report(new_page, server, "opshandler", number)
     report(new_page, server, "techhandler", number)
     report_to_gm(new_page, server, "techhandler", number)
+    instruct_analysis(new_page, server, number)
+    instruct_report(new_page, server, number)
 
     gm = as_user(new_page, server, "gmo", "gm_office")
     open_tab(gm, "汇总核决")
@@ -196,17 +215,17 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     submit(lead, "核阅通过，送总经理室", "已核阅")
 
     gm = as_user(new_page, server, "gmo", "gm_office")
-    open_tab(gm, "结案")
+    open_tab(gm, "综合意见（结案前）")
     queue_shows(gm, number)
     choose(gm, "责任程度", "一般责任")
     choose(gm, "责任部门", "运营部", multiple=True)
     field(gm, "结案综合意见").fill("定损遗漏，按一般责任处理。")
-    submit(gm, "结案", "送核决人确认后结案")
+    submit(gm, "作出综合意见并送最终核决", "最终核决；核签后结案")
 
-    approver = as_user(new_page, server, "approver", "approval")     # the penalty is confirmed (art.13.6)
-    open_tab(approver, "待确认罚扣")
+    approver = as_user(new_page, server, "approver", "approval")     # the final 核决, the penalty in it (13.5-13.7)
+    open_tab(approver, "待最终核决")
     queue_shows(approver, number)
-    submit(approver, "确认罚扣并结案", "已确认罚扣，案件已结案")
+    submit(approver, "核签结案", "已核签，案件已结案")
 
     clerk = as_user(new_page, server, "clerk", "negotiation")
     open_tab(clerk, "待回访")
@@ -226,6 +245,7 @@ def test_a_customer_rejection_becomes_a_linked_new_case(server, new_page):
     number = accept(new_page, server, customer, technical=False)
     report(new_page, server, "opshandler", number)
     report_to_gm(new_page, server, "opshandler", number)
+    instruct_report(new_page, server, number)
     gm = as_user(new_page, server, "gmo", "gm_office")
     open_tab(gm, "汇总核决")
     field(gm, "综合意见").fill("依条款属免责，不予赔付。")

@@ -195,7 +195,8 @@ def test_case_detail_shows_form_badges_explanations_and_history(page_db):
     assert not at.exception
     shown = texts(at)
     assert f"案件 {number}" in shown and "个人信息已按权限脱敏显示" in shown
-    clocks, history = (d.value for d in at.dataframe)
+    clocks = next(d.value for d in at.dataframe if "时限" in d.value.columns)
+    history = next(d.value for d in at.dataframe if "操作" in d.value.columns)
     assert "调查处理" in list(clocks["时限"])
     form = [cell for table in at.table for cell in table.value.to_numpy().ravel()]   # every field in full
     assert "138\\*\\*\\*\\*5678" in form                 # masked, and escaped for the table's Markdown

@@ -267,3 +267,22 @@ def test_registration_without_a_preferred_channel_is_refused_and_saves_nothing(u
         _registered(uow, people, preferred_contact="letter", customer_address="")
     assert refused.value.errors["customer_address"].key == "contact.address_needed"
     assert _count(uow, Complaint) == 0 and _count(uow, Notice) == 0 and _count(uow, ContactLog) == 0
+
+
+def test_the_printed_form_lists_every_contact_with_its_text_escaped(uow, people):
+    from portal.printing.handling_form import handling_form_html
+    from portal.services import queries, rules
+    case_id = _registered(uow, people, preferred_contact="sms")          # the outbox's acknowledgement first
+    _record(uow, people.clerk, case_id, step="progress", content="<script>alert(1)</script>告知调查进展",
+            proof="录音 <REC-2>", at=T0 + timedelta(minutes=30))
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(hours=2),
+                               calendar=rules.load_calendar(uow))
+    log = contacts.contact_timeline(uow, actor=people.gmo, complaint_id=case_id, page_size=None, newest_first=False)
+    html = handling_form_html(view, lang="zh", printed_at=T0 + timedelta(hours=2), names={}, contacts=log)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;告知调查进展" in html
+    assert "录音 &lt;REC-2&gt;" in html
+    assert html.count("data-section='contacts'") == 3                   # on each of the three copies
+    copy = html.split("data-copy='2'")[0]
+    for shown in ("客户联系记录", "客户希望的联系方式", "短信", "确认受理告知", "进度告知", "受理员甲", "待发送"):
+        assert shown in copy, shown
+    assert copy.index("确认受理告知") < copy.index("进度告知")             # in the order they happened

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from portal.domain.errors import ConcurrentChange, DomainError, PermissionDenied, TransitionNotAllowed
 from portal.domain.regulatory import Decision
 from portal.persistence.models import ComplainedStaff, Complaint, Event, Notice, NoticeTemplate, User
-from portal.services import notices_office, notices_templates
+from portal.services import notices_office, notices_templates, queries
 from portal.services.configuration import ConfigurationRefused, ConfigurationStale, change_log
 from portal.services.notices_outbox import queue_notice
 from tests.services.notices_servers import registered_case
@@ -55,6 +55,8 @@ def test_an_unconfirmed_notice_is_confirmed_sent_and_a_failed_one_resent_both_au
     unconfirmed, failed = queued(uow, case_id), queued(uow, case_id, "closure")
     set_state(uow, unconfirmed, "unconfirmed", attempts=1)
     set_state(uow, failed, "failed", attempts=6)
+    todo = {item.key: (item.count, item.page) for item in queries.todo_counts(uow, actor=people.gmo, now=MORNING)}
+    assert todo["notices_attention"] == (2, "outbox")                  # on the GM office's home page
     with pytest.raises(PermissionDenied):
         notices_office.confirm_sent(uow, actor=people.clerk, notice_id=unconfirmed, now=MORNING)
     with pytest.raises(ConcurrentChange):           # only a 待确认 notice can be confirmed
@@ -72,6 +74,7 @@ def test_an_unconfirmed_notice_is_confirmed_sent_and_a_failed_one_resent_both_au
         ("notice_confirm_sent", case_id, "gmo"), ("notice_resend", case_id, "gmo")]
     assert events[0].comment == "网关记录显示已送达" and events[1].changes["state"] == ["failed", "queued"]
     assert events[1].changes["attempts_before"] == 6 and events[1].changes["notice"] == again.key
+    assert {i.key: i.count for i in queries.todo_counts(uow, actor=people.gmo, now=MORNING)}["notices_attention"] == 0
     with pytest.raises(ConcurrentChange):           # queued again: nothing left to resend
         notices_office.resend_notice(uow, actor=people.gmo, notice_id=failed, now=evening)
 

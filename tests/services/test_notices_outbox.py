@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 from portal.adapters.notices import (DeliveryError, FolderAdapter, SmsGatewayAdapter, SmsSettings, SmtpAdapter,
                                      SmtpSettings, Transports, configured_transports)
 from portal.domain.errors import DomainError
-from portal.persistence.models import ContactLog, Complaint, Notice, Setting
+from portal.persistence.models import ContactLog, Complaint, Notice, NoticeTemplate, Setting
 from portal.services import complaints
 from portal.services.notices_outbox import queue_notice, recover_interrupted, send_due
 from tests.conftest import T0
@@ -49,14 +49,12 @@ def test_a_notice_is_queued_in_the_transaction_of_its_act_and_logged_as_a_contac
     with uow.read() as session:
         queued = session.get(Notice, notice_id)
         contact = session.scalar(select(ContactLog).where(ContactLog.notice_id == notice_id))
-        complaint = session.get(Complaint, case_id)
     assert queued.state == "queued" and queued.channel == "email" and queued.recipient == "chen@example.com"
     assert queued.key.startswith("<notice-") and queued.next_attempt_at == MORNING and queued.attempts == 0
     assert queued.subject == f"您的投诉已受理登记（登记号 {case_id}）"
     assert "尊敬的陈小明" in queued.body and "2025年9月30日" in queued.body and "客户服务中心" in queued.body
     assert (contact.step, contact.channel, contact.proof, contact.by_id) == ("acknowledgement", "email", queued.key, None)
     assert queued.subject in contact.content
-    assert complaint.customer_acknowledged_at == MORNING
 
     # An act that fails after queueing leaves no notice and no contact behind.
     with pytest.raises(RuntimeError):
@@ -337,3 +335,41 @@ def test_the_decision_email_carries_the_letter_and_the_decision_sms_only_points_
         assert internal not in mail.body and internal not in sms.body
     assert "保险合同第五条" not in sms.body and "核查" not in json.dumps(sms.params, ensure_ascii=False)
     assert sms.params == {"template_id": "", "params": {"name": "陈小明", "code": f"登记号 {case_id}"}}
+
+
+class BrokenOnce(FolderAdapter):
+    """A folder whose first write fails with an error no adapter should raise."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.failures = 1
+
+    def send(self, message):  # noqa: ANN001, ANN201
+        if self.failures:
+            self.failures -= 1
+            raise ValueError("disk controller confused")
+        return super().send(message)
+
+
+def test_the_sender_loop_keeps_going_past_an_adapters_own_fault(uow, people, tmp_path):
+    from portal.services.notices_outbox import run_sender
+    case_id = registered_case(uow, people)
+    notice_id = queue(uow, case_id)
+    adapter = BrokenOnce(tmp_path / "outbox")
+    moments = iter([MORNING, MORNING + timedelta(minutes=5)])
+    run_sender(uow, clock=lambda: next(moments), transport=Transports(email=adapter, sms=adapter), interval=0,
+               rounds=2)
+    sent = notice(uow, notice_id)
+    assert (sent.state, sent.attempts, sent.last_error) == ("sent", 2, "")
+    assert [p.name for p in (tmp_path / "outbox").iterdir()] == [sent.transport_id]
+
+
+def test_a_header_never_breaks_on_what_a_value_holds(uow, people):
+    case_id = registered_case(uow, people)
+    with uow.write() as session:
+        session.execute(update(Complaint).where(Complaint.id == case_id).values(
+            approval_instructions="第一行\n第二行" + "很长" * 200).execution_options(synchronize_session=False))
+        template = session.get(NoticeTemplate, ("decision", "email"))
+        template.subject = "决定：{approved_instructions}"
+    subject = notice(uow, queue(uow, case_id, "decision")).subject
+    assert "\n" not in subject and subject.startswith("决定：第一行 第二行") and len(subject) == 200

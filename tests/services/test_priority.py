@@ -127,3 +127,17 @@ def test_a_queue_page_is_read_in_order_from_the_queue_index(uow, people):
     plan = _plan(uow, mine)
     assert "ix_complaints_clerk_queue" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+
+
+def test_many_cases_rewritten_at_once_keep_their_places(uow, people):
+    """The calendar or clock-rule rewrite of every running case (one statement for many rows)."""
+    from portal.services import dues
+    ids = [register(uow, people, T0 - timedelta(hours=n + 1), n, urgency=("normal", "very_urgent")[n % 2])
+           for n in range(6)]
+    with uow.engine.begin() as connection:
+        connection.execute(Complaint.__table__.update().values(next_due_at=None, queue_rank=0))
+    with uow.write() as session:
+        dues.refresh_all(session, rules.load_calendar(uow))
+    assert_places_agree_with_the_rule(uow)
+    ranks = {i: c["queue_rank"] for i, c in stored(uow).items()}
+    assert {ranks[i] for i in ids[1::2]} == {6} and {ranks[i] for i in ids[::2]} == {10}   # very urgent, normal

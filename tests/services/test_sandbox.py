@@ -108,7 +108,8 @@ def test_the_walk_through_takes_one_case_through_the_six_steps(built):
         except DomainError as done:
             assert done.message.key == "walk.done"
             break
-    assert states == ["investigating", "awaiting_report", "awaiting_consolidation", "awaiting_approval",
+    assert states == ["investigating", "awaiting_report", "awaiting_gm_instruction", "awaiting_consolidation",
+                      "awaiting_approval",
                       "negotiating", "awaiting_review", "awaiting_closure", "awaiting_penalty", "closed", "archived"]
 
 
