@@ -34,8 +34,10 @@ class Decision:
 def normalise_decision(decision: Decision) -> tuple[Decision, dict[str, Message]]:
     """The decision as stored (text cleaned) and its problems, keyed by form field."""
     errors: dict[str, Message] = {}
+    # an e-mail's proof is its Message-ID, which the outbox gives it
     texts = {name: text_field(errors, f"decision_{name}", getattr(decision, name),
-                              limit=200 if name == "proof" else 4000, multiline=name != "proof")
+                              limit=200 if name == "proof" else 4000, multiline=name != "proof",
+                              required=not (name == "proof" and decision.told_via == "email"))
              for name in ("checked", "basis", "proof")}
     remedies = decision.remedies
     if not isinstance(remedies, (list, tuple)) or not remedies or any(

@@ -1446,4 +1446,6 @@ EN: dict[str, str] = {
     "change.penalty_confirmed": "Penalty confirmed",
     "change.referred_to": "Referred to",
     "change.referred_at": "Referred at",
+    # negotiation (issue 15)
+    "negotiation.no_email": "The customer has no e-mail address on file: send the decision letter by post or tell it by phone.",
 }

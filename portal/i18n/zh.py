@@ -1461,4 +1461,6 @@ ZH: dict[str, str] = {
     "change.penalty_confirmed": "确认罚扣",
     "change.referred_to": "移送至",
     "change.referred_at": "移送时间",
+    # negotiation (issue 15)
+    "negotiation.no_email": "客户没有登记电子邮箱，无法以电子邮件寄送决定书；请选择书面信函或电话。",
 }

@@ -326,8 +326,16 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
         complaint.decision_remedies = ",".join(decision.remedies)
         complaint.decision_told_via, complaint.decision_proof = decision.told_via, decision.proof
         complaint.decision_told_at = complaint.decision_told_at or now
-        log_contact(session, complaint=complaint, step=ContactStep.DECISION, channel=DECISION_CHANNEL[decision.told_via],
-                    content=note, proof=decision.proof, by=user, now=now)
+        if decision.told_via == "email":       # the e-mail carries the decision letter; it is its contact row
+            from portal.services.notices_outbox import queue_notice
+            letter = queue_notice(session, complaint=complaint, kind="decision", channel="email", now=now, by=user)
+            if letter is None:
+                raise ValidationFailed({"decision_told_via": Message("negotiation.no_email")})
+            complaint.decision_proof = complaint.decision_proof or letter.key
+        else:
+            log_contact(session, complaint=complaint, step=ContactStep.DECISION,
+                        channel=DECISION_CHANNEL[decision.told_via], content=note, proof=decision.proof, by=user,
+                        now=now)
         _event(session, user, complaint, Action.RECORD_NEGOTIATION, source, now, note,
                {"result": result, "agreed_amount": amount, **asdict(decision)})
 

@@ -306,3 +306,34 @@ def test_a_decision_cannot_be_told_by_sms_alone(uow, people):
                                     agreed_amount="3000", now=AT)
     assert refused.value.errors["decision_told_via"].key == "regulatory.sms_not_a_decision"
     assert _state(uow, case_id).state == "negotiating"
+
+
+def test_the_decision_told_by_phone_and_the_closure_are_in_the_contact_log(uow, people):
+    from portal.persistence.models import ContactLog, Notice
+    case_id = _case(uow, people, preferred_contact="email")
+    _to_final(uow, people, case_id)
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT)
+    with uow.read() as session:
+        steps = [(c.step, c.channel) for c in session.scalars(
+            select(ContactLog).where(ContactLog.complaint_id == case_id).order_by(ContactLog.id))]
+        closure = session.scalar(select(Notice).where(Notice.complaint_id == case_id, Notice.kind == "closure"))
+    assert ("decision", "phone") in steps and ("closure", "email") in steps
+    assert closure is not None and closure.state == "queued" and closure.recipient == "chen@example.com"
+
+
+def test_a_decision_by_email_sends_the_letter_and_needs_an_address(uow, people):
+    from portal.persistence.models import Notice
+    case_id = _case(uow, people, customer_email="")
+    _to_negotiation(uow, people, case_id)
+    by_email = Decision(checked="核对记录", basis="合同条款", remedies=["review"], told_via="email", proof="")
+    with pytest.raises(ValidationFailed) as refused:
+        handling.record_negotiation(uow, decision=by_email, actor=people.clerk, complaint_id=case_id,
+                                    result="accepted", note="n", agreed_amount="3000", now=AT)
+    assert refused.value.errors["decision_told_via"].key == "negotiation.no_email"
+    other = _case(uow, people, customer_phone="13900001111", policy_number="P-MAIL-2")
+    _to_negotiation(uow, people, other)
+    handling.record_negotiation(uow, decision=by_email, actor=people.clerk, complaint_id=other, result="accepted",
+                                note="n", agreed_amount="3000", now=AT)
+    with uow.read() as session:
+        letter = session.scalar(select(Notice).where(Notice.complaint_id == other, Notice.kind == "decision"))
+    assert letter.channel == "email" and "核对记录" in letter.body and "合同条款" in letter.body
