@@ -6,6 +6,7 @@ import streamlit as st
 
 from portal.domain.lifecycle import State
 from portal.domain.regulatory import DECISION_VIA, REMEDIES, Decision
+from portal.ui.notices import decision_letter_download
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
 from portal.services import complaints, handling, queries
@@ -62,12 +63,17 @@ with panes[t("neg.tab.negotiate")]:
             field_error(errors, "decision_told_via")
             proof = right.text_input(t("field.decision_proof"), key=f"neg_proof_{case.id}")
             field_error(errors, "decision_proof")
-            if st.form_submit_button(t("neg.record"), type="primary"):
+            left, right = st.columns(2)
+            # the decision letter is built from what is typed here (a second button: nothing is recorded)
+            right.form_submit_button(t("neg.letter_preview"))
+            if left.form_submit_button(t("neg.record"), type="primary"):
                 decision = Decision(checked, basis, list(remedies), via, proof)
                 act(lambda: handling.record_negotiation(uow(), actor=actor, complaint_id=case.id, result=result,
                                                         note=note, agreed_amount=amount, decision=decision,
                                                         expected_version=seen_version(case), now=now()),
                     notice=t("neg.recorded"), form=f"neg_{case.id}")
+        # 002 art.13.10: the customer gets a letter built from the template (or a call), never the internal form
+        decision_letter_download(uow(), actor, case.id, decision=Decision(checked, basis, list(remedies), via, proof))
 
 if t("neg.tab.review") in panes:
     with panes[t("neg.tab.review")]:

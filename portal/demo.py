@@ -129,6 +129,7 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
         actor = clerk if rng.random() < 0.8 else lead
         done = complaints.register_complaint(uow, actor=actor, form=form, attachments=[],
                                              now=min(registered_at, now))
+        _acknowledge(uow, actor, done.id, form.preferred_contact, min(registered_at + timedelta(minutes=20), now))
         accept_at = registered_at + timedelta(hours=rng.choice([2, 5, 20, 30, 60]))
         if accept_at >= now or rng.random() < 0.15:
             counts["registered"] += 1
@@ -193,6 +194,28 @@ REPORT_TEXT = {
     "cause": "审核环节积压，未按时效提醒客户补充材料。",
     "measures": "增派审核人员，建立材料缺失一次性告知机制。",
 }
+
+
+def _acknowledge(uow: UnitOfWork, clerk, case_id: int, preferred: str, at: datetime) -> None:  # noqa: ANN001
+    """Most customers are told at once that their complaint is in hand (000 §6): by the outbox when they
+    prefer e-mail, else by the clerk (one case in eight is left for the 待联系客户 list)."""
+    from portal.services.contacts import record_contact
+    if preferred == "email" or case_id % 8 == 0:
+        return
+    proof = {"letter": f"挂号信 XA{case_id:06d}", "wechat": f"微信消息 W{case_id:06d}"}.get(preferred, f"录音 A{case_id:06d}")
+    record_contact(uow, actor=clerk, complaint_id=case_id, channel=preferred, step="acknowledgement",
+                   content="告知客户投诉已登记受理，将在 15 日内答复处理结果。", proof=proof, at=at, now=at)
+
+
+def _tell_closure(uow: UnitOfWork, clerk, case_id: int, at: datetime) -> None:  # noqa: ANN001
+    """The closure told by phone unless the outbox already told it."""
+    from portal.persistence.models import Complaint
+    from portal.services.contacts import record_contact
+    with uow.read() as session:
+        if session.get(Complaint, case_id).closure_notified_at is not None:
+            return
+    record_contact(uow, actor=clerk, complaint_id=case_id, channel="phone", step="closure",
+                   content="电话告知客户案件已结案及处理结果。", proof=f"录音 C{case_id:06d}", at=at, now=at)
 
 
 def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str], start: datetime,
@@ -292,8 +315,10 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         final_level, people["generalmgr"])
     handling.final_approve(uow, actor=final_approver, complaint_id=case_id, approve=True,
                            comment="同意综合意见，核签结案。", now=at)
+    closed_at = at
     if goal in ("closed", "awaiting_penalty") or not later((24, 72)):
         return "closed"
+    _tell_closure(uow, people["intake"], case_id, closed_at + timedelta(hours=3))
     overall = rng.choice([5, 5, 4, 4, 3, 2])
     return handling.record_follow_up(uow, actor=people["intake"], complaint_id=case_id, now=at,
                                      outcome="回访客户，了解处理结果满意度。",

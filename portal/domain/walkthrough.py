@@ -18,7 +18,8 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("accept", (State.REGISTERED,), (Role.INTAKE, Role.GM_OFFICE), ("acknowledge", "regulatory")),
+    Step("accept", (State.REGISTERED,), (Role.INTAKE, Role.GM_OFFICE),
+         ("acknowledge", "customer_acknowledgement", "regulatory")),
     Step("investigate", (State.INVESTIGATING, State.AWAITING_REPORT, State.AWAITING_GM_INSTRUCTION),
          (Role.HANDLER, Role.APPROVER),
          ("initial_plan", "investigation", "investigation_report")),
@@ -27,7 +28,7 @@ STEPS: tuple[Step, ...] = (
     Step("feedback", (State.NEGOTIATING, State.AWAITING_REVIEW), (Role.INTAKE, Role.INTAKE_LEAD),
          ("regulatory", "closure")),
     Step("follow_up", (State.AWAITING_CLOSURE, State.AWAITING_FINAL_APPROVAL, State.CLOSED),
-         (Role.GM_OFFICE, Role.APPROVER, Role.INTAKE), ("consolidation", "closure")),
+         (Role.GM_OFFICE, Role.APPROVER, Role.INTAKE), ("consolidation", "closure", "closure_notice")),
     Step("review", (State.ARCHIVED,), (Role.GM_OFFICE, Role.MANAGER), ()),     # the month is compiled by the 10th
 )
 

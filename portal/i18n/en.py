@@ -1074,7 +1074,7 @@ EN: dict[str, str] = {
     'field.preferred_contact': "Customer's preferred channel",
     'field.optional_notices': 'Takes notices that are not required (progress, follow-up invitation)',
     'neg.tab.contacts': 'Customers to contact',
-    'due.help': 'The acknowledgement (after receipt) and the closure notice (after closure) have their own clocks; when any clock of a case turns due-soon with no progress told since, tell the customer how far the case has got and the expected completion date. The decision is told from "To negotiate".',
+    'due.help': 'The acknowledgement (after receipt) and the closure notice (after closure) have their own clocks; when any clock of a case turns due-soon with no progress told since, tell the customer how far the case has got and the expected completion date. The decision is told from "To negotiate". Order: major cases first, then by urgency, then by when the contact is due.',
     'due.empty': 'No customer needs to be contacted now.',
     'due.col.step': 'Contact due',
     'due.col.due': 'Due by',
@@ -1396,6 +1396,7 @@ EN: dict[str, str] = {
     'action.notice_confirm_sent': 'Notice confirmed delivered',
     'action.notice_resend': 'Notice sent again',
     'todo.notices_attention': 'Notices failed or unconfirmed',
+    'queue.order.outbox_newest': 'Order: by time queued, newest first.',
     'outbox.title': 'Notices outbox',
     'outbox.intro': 'A notice to the customer is queued by the act that causes it and delivered by the background sender; failures are retried after a while. A notice whose sender was interrupted without knowing whether it was received is "unconfirmed": check the mail server or SMS gateway records for its key, then confirm it delivered or send it again. A resend has the same content and Message-ID.',
     'outbox.where': 'Where notices go — e-mail: {email}; SMS: {sms}',
@@ -1448,4 +1449,6 @@ EN: dict[str, str] = {
     "change.referred_at": "Referred at",
     # negotiation (issue 15)
     "negotiation.no_email": "The customer has no e-mail address on file: send the decision letter by post or tell it by phone.",
+    # negotiation (issue 15)
+    "neg.letter_preview": "Build the decision letter from the above",
 }

@@ -1089,7 +1089,7 @@ ZH: dict[str, str] = {
     'field.preferred_contact': '客户希望的联系方式',
     'field.optional_notices': '接收非必需通知（进度、回访邀请）',
     'neg.tab.contacts': '待联系客户',
-    'due.help': '确认受理告知（收到投诉后）和结案通知（结案后）各有时限；案件任一时限临期而此后尚未告知进度时，请告知客户进度和预计完成时间。处理决定的告知见“待交涉”。',
+    'due.help': '确认受理告知（收到投诉后）和结案通知（结案后）各有时限；案件任一时限临期而此后尚未告知进度时，请告知客户进度和预计完成时间。处理决定的告知见“待交涉”。排序：重大案件在前，其次按紧急程度，再按应联系时限。',
     'due.empty': '目前没有需要联系的客户。',
     'due.col.step': '需联系事项',
     'due.col.due': '应联系时限',
@@ -1411,6 +1411,7 @@ ZH: dict[str, str] = {
     'action.notice_confirm_sent': '确认通知已送达',
     'action.notice_resend': '重新发送通知',
     'todo.notices_attention': '失败或待确认的通知',
+    'queue.order.outbox_newest': '排序：按入队时间，最新的在前。',
     'outbox.title': '通知发件箱',
     'outbox.intro': '给客户的通知在引起它的操作中入队，由后台发送程序投递；失败会按间隔重试。发送程序中断、无法确定对方是否已收到的通知标为“待确认”：请按通知编号核对邮件服务器或短信网关的记录，再确认已送达或重新发送。重新发送的内容与通知编号不变。',
     'outbox.where': '通知去向 — 邮件：{email}；短信：{sms}',
@@ -1463,4 +1464,6 @@ ZH: dict[str, str] = {
     "change.referred_at": "移送时间",
     # negotiation (issue 15)
     "negotiation.no_email": "客户没有登记电子邮箱，无法以电子邮件寄送决定书；请选择书面信函或电话。",
+    # negotiation (issue 15)
+    "neg.letter_preview": "按以上内容生成决定书",
 }

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, String, exists, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Select, String, case, exists, func, literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from portal.domain.contacts import (CONTACT_MILESTONES, MILESTONE_OF_STEP, PROGR
                                     ContactChannel, ContactStep, channel_refusal, may_record_contact)
 from portal.domain.errors import DomainError, Message, NotFound, PermissionDenied, ValidationFailed
 from portal.domain.lifecycle import OPEN_STATES
+from portal.domain.priority import OTHER_SEVERITY, OTHER_URGENCY, SEVERITY_RANK, URGENCY_RANK
 from portal.domain.privacy import may_view_case
 from portal.domain.recusal import check_not_named
 from portal.domain.roles import Role
@@ -287,7 +288,8 @@ class DuePage:
 def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
                  page_size: int = DUE_PAGE) -> DuePage:
     """待联系客户: the acknowledgements and closure notices whose clocks run, and the cases a clock of
-    which turned 临期 with no progress contact since, most urgent first; counted and paged in SQL."""
+    which turned 临期 with no progress contact since: 重大 first, then by urgency, then the earliest
+    due; counted and paged in SQL."""
     if not actor.has(Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
     due = _due_union(now)
@@ -297,7 +299,8 @@ def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
         page = min(max(1, page), pages)
         rows = session.execute(
             select(due.c.complaint_id, due.c.step, due.c.clock_key, due.c.due_at, due.c.soon_at)
-            .order_by(due.c.due_at.is_(None), due.c.due_at, due.c.complaint_id, due.c.step)
+            .join(Complaint, Complaint.id == due.c.complaint_id)
+            .order_by(*_queue_order(), due.c.due_at.is_(None), due.c.due_at, due.c.complaint_id, due.c.step)
             .limit(page_size).offset((page - 1) * page_size)).all()
         ids = sorted({r.complaint_id for r in rows})
         cases = {c.id: (c, clerk) for c, clerk in session.execute(
@@ -312,6 +315,12 @@ def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
                               _moment(r.due_at), _moment(r.soon_at),
                               expected.get(r.complaint_id) if r.step == ContactStep.PROGRESS.value else None, clerk))
     return DuePage(out, total, page, page_size)
+
+
+def _queue_order() -> tuple:
+    """重大 first, then urgency (`domain.priority`, as every queue), then the contact's own due time."""
+    return (case(*[(Complaint.severity == k, v) for k, v in SEVERITY_RANK.items()], else_=OTHER_SEVERITY),
+            case(*[(Complaint.urgency == k, v) for k, v in URGENCY_RANK.items()], else_=OTHER_URGENCY))
 
 
 def _last_day(due: datetime) -> date:

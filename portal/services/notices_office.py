@@ -49,6 +49,7 @@ class NoticePage:
     page: int = 1
     page_size: int = OUTBOX_PAGE
     counts: dict[str, int] = field(default_factory=dict)       # every notice by state, unfiltered
+    order: str = "outbox_newest"                                # how the pager describes the order
 
     @property
     def pages(self) -> int:

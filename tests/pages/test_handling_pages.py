@@ -412,3 +412,15 @@ def test_a_follow_up_task_shows_the_scores_that_opened_it(page_db):
     grids = [t.value for t in gm.table if "服务态度" in t.value.columns]
     assert grids and grids[0].iloc[0]["服务态度"] == "1 · 非常不满意" and grids[0].iloc[0]["总体满意度"] == "1 · 非常不满意"
     assert "客户仍不满意" in _cells(gm)
+
+
+def test_the_negotiator_builds_the_decision_letter_from_the_form(page_db):
+    case_id = _case(page_db, "review")
+    at = app_as("clerk", page_path("negotiation"))
+    assert not at.get("download_button")                      # nothing to build a letter from yet
+    at.text_area(key=f"neg_checked_{case_id}").input("核对理赔记录与查勘照片")
+    at.text_area(key=f"neg_basis_{case_id}").input("保险合同第五条")
+    at.multiselect(key=f"neg_remedies_{case_id}").select("review")
+    next(b for b in at.button if b.label == "按以上内容生成决定书").click().run()
+    assert not at.exception and _state(page_db, case_id) == "negotiating"     # nothing recorded
+    assert [b.proto.label for b in at.get("download_button")] == ["下载决定告知书（可打印）"]

@@ -39,7 +39,7 @@ def test_the_gm_office_sees_the_outbox_and_resends_a_failed_notice(page_db):
     shown = texts(at)
     assert "通知去向 — 邮件：文件夹（未配置服务器，通知写为文件）" in shown
     assert str(page_db.engine.url.database).rsplit("/", 1)[0] + "/outbox" in at.code[0].value
-    assert "需要处理：待确认 1 条，失败 1 条。" in shown
+    assert "需要处理：待确认 1 条，失败 1 条。" in shown and "排序：按入队时间，最新的在前。" in shown
     table = next(df.value for df in at.dataframe if "最近错误" in df.value.columns)
     assert set(table["状态"]) == {"失败", "待确认"}
     assert "SMTP 550 5.1.1 no such user" in set(table["最近错误"])

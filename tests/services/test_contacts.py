@@ -286,3 +286,17 @@ def test_the_printed_form_lists_every_contact_with_its_text_escaped(uow, people)
     for shown in ("客户联系记录", "客户希望的联系方式", "短信", "确认受理告知", "进度告知", "受理员甲", "待发送"):
         assert shown in copy, shown
     assert copy.index("确认受理告知") < copy.index("进度告知")             # in the order they happened
+
+
+def test_the_contacts_due_put_major_cases_first_then_urgency_then_the_earliest_due(uow, people):
+    general = _registered(uow, people)
+    urgent = _registered(uow, people, customer_phone="13900000001", policy_number="P2", urgency="urgent",
+                         received_at=RECEIVED + timedelta(minutes=20))
+    major = _registered(uow, people, customer_phone="13900000002", policy_number="P3", severity="major",
+                        received_at=RECEIVED + timedelta(minutes=40))
+    later = _registered(uow, people, customer_phone="13900000003", policy_number="P4",
+                        received_at=RECEIVED + timedelta(minutes=10))
+    rows = contacts.contacts_due(uow, actor=people.clerk, now=T0).rows
+    assert [r.complaint_id for r in rows if r.step == "acknowledgement"] == [major, urgent, general, later]
+    page = contacts.contacts_due(uow, actor=people.clerk, now=T0, page=2, page_size=3)
+    assert page.total == len(rows) and page.page == 2 and [r.complaint_id for r in page.rows] == [later]
