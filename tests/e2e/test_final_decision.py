@@ -145,7 +145,8 @@ def _accept(gm: Page, customer: str) -> str:
             gm.keyboard.press("Escape")
             if attempt == 9:
                 raise
-    expect(visible(gm).get_by_text(customer).first).to_be_visible()
+    # the chosen case's complaint is shown beside the form (a plain table)
+    expect(visible(gm).locator("[data-testid='stTable']").get_by_text("理赔款迟迟未到账。").first).to_be_visible()
     retrying(gm, lambda: visible(gm).get_by_role("button", name="受理并分派"), lambda b: b.click())
     notice = gm.get_by_text(re.compile(r"已受理，投诉编号：\d{4}-\d{4}"))
     expect(notice).to_be_visible()
