@@ -259,7 +259,7 @@ with tab_sanctions:
         else:
             errors = form_errors(f"outcome_{case.id}")
             with st.form(f"outcome_{case.id}", enter_to_submit=False):
-                outcome = st.text_area(t("field.outcome"), key=f"sanction_outcome_{case.id}")
+                outcome = st.text_area(t("field.sanction_outcome"), key=f"sanction_outcome_{case.id}")
                 field_error(errors, "outcome")
                 if st.form_submit_button(t("gm.sanction_outcome"), type="primary"):
                     act(lambda: handling.record_sanction_outcome(uow(), actor=actor, complaint_id=case.id,

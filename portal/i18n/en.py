@@ -457,7 +457,7 @@ EN: dict[str, str] = {
     'field.responsible_department': 'Responsible department',
     'field.responsibility_level': 'Responsibility',
     'field.penalty_persons': 'Persons penalised',
-    "field.outcome": "Outcome",
+    "field.outcome": "Follow-up outcome",
     'field.answer': 'Answer',
     'survey.process': 'Process',
     'survey.attitude': 'Attitude',
@@ -1451,4 +1451,6 @@ EN: dict[str, str] = {
     "negotiation.no_email": "The customer has no e-mail address on file: send the decision letter by post or tell it by phone.",
     # negotiation (issue 15)
     "neg.letter_preview": "Build the decision letter from the above",
+    # administrative referral outcome (issue 15)
+    "field.sanction_outcome": "Outcome of the referral",
 }

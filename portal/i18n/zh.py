@@ -472,7 +472,7 @@ ZH: dict[str, str] = {
     'field.responsible_department': '责任部门',
     'field.responsibility_level': '责任程度',
     'field.penalty_persons': '受罚人员',
-    "field.outcome": "处理结果",
+    "field.outcome": "回访情况",
     'field.answer': '答复',
     'survey.process': '服务流程',
     'survey.attitude': '服务态度',
@@ -1466,4 +1466,6 @@ ZH: dict[str, str] = {
     "negotiation.no_email": "客户没有登记电子邮箱，无法以电子邮件寄送决定书；请选择书面信函或电话。",
     # negotiation (issue 15)
     "neg.letter_preview": "按以上内容生成决定书",
+    # administrative referral outcome (issue 15)
+    "field.sanction_outcome": "行政处理结果",
 }

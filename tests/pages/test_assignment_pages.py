@@ -149,3 +149,10 @@ def test_marketing_files_a_petition_during_the_investigation_and_the_gm_office_a
     assert not gm.exception
     with page_db.read() as session:
         assert session.scalar(select(Petition.answer)) == "维持分派"
+
+
+def test_an_administrator_can_give_the_department_lead_duty(page_db):
+    at = app_as("admin", page_path("admin_users"))
+    assert not at.exception
+    roles = next(m for m in at.multiselect if m.label == "角色")
+    assert "部门主管" in roles.options
