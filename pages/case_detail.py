@@ -125,7 +125,8 @@ for item in case.attachments:
 st.subheader(t("case.history"))
 st.dataframe(pd.DataFrame({
     t("case.event.at"): [fmt_time(e.at) for e in case.events],
-    t("case.event.actor"): [e.actor for e in case.events],
+    # the reminder sweep and the command line act as no user: named in the reader's language
+    t("case.event.actor"): [t("case.event.system") if e.actor in ("system", "cli") else e.actor for e in case.events],
     t("case.event.action"): [t(f"action.{e.action}") for e in case.events],
     t("case.event.from"): [t(f"state.{e.from_state or ''}") for e in case.events],
     t("case.event.to"): [t(f"state.{e.to_state or ''}") for e in case.events],

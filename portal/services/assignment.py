@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from portal.domain.assignment import (MAX_ASSIGNEES, MAX_GROUP, MEMBER_ROLES, Person, assignee_problem,
@@ -145,47 +145,53 @@ class Candidate:
         return f"{self.display_name} ({self.username})"
 
 
-def assignable_handlers(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
-                        department: str | None = None) -> list[Candidate]:
-    """Who the actor may name for the department's part of the case (active handlers of that
-    department, none named in the complaint), with those named now marked; empty when the actor may
-    not assign there."""
-    with uow.read() as session:
-        complaint = session.get(Complaint, complaint_id)
-        code = department if department is not None else actor.department_code
-        routing = next((r for r in complaint.departments if r.department.code == code), None) if complaint else None
-        if routing is None or not may_assign(roles=actor.roles, department_id=actor.department_id,
-                                             routed_department_id=routing.department_id,
-                                             department_has_lead=has_lead(session, routing.department_id)):
-            return []
-        assigned = set(session.scalars(select(CaseAssignment.user_id).where(
-            CaseAssignment.complaint_id == complaint_id, CaseAssignment.department_id == routing.department_id)))
-        recused = _recused(complaint)
-        handlers = session.scalars(select(User).where(
-            User.active.is_(True), User.department_id == routing.department_id,
-            exists().where(UserRole.user_id == User.id, UserRole.role_key == Role.HANDLER.value))
-            .order_by(User.username)).unique()
-        return [Candidate(u.username, u.display_name, code, u.id in assigned) for u in handlers if u.id not in recused]
-
-
-def departments_to_assign(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> list[str]:
-    """The routed departments of the case whose handlers the actor may name now (their lead; the GM
-    office for a department with no lead), in routing order."""
+def assignment_choices(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> dict[str, list[Candidate]]:
+    """For each routed department of the case whose handlers the actor may name now (its lead; the GM
+    office for a department with no lead; not once the department has reported or the case is closed),
+    in routing order: who may be named (its active handlers, none named in the complaint), those named
+    now marked. A handful of queries, however many departments."""
     with uow.read() as session:
         complaint = session.get(Complaint, complaint_id)
         if complaint is None or complaint.state not in _OPEN:
-            return []
-        return [r.department.code for r in complaint.departments if r.report_submitted_at is None and may_assign(
-            roles=actor.roles, department_id=actor.department_id, routed_department_id=r.department_id,
-            department_has_lead=has_lead(session, r.department_id))]
+            return {}
+        waiting = [r for r in complaint.departments if r.report_submitted_at is None]
+        led = _led(session, [r.department_id for r in waiting])
+        mine = [r for r in waiting if may_assign(roles=actor.roles, department_id=actor.department_id,
+                                                 routed_department_id=r.department_id,
+                                                 department_has_lead=r.department_id in led)]
+        if not mine:
+            return {}
+        ids = [r.department_id for r in mine]
+        assigned = {(department, user) for department, user in session.execute(
+            select(CaseAssignment.department_id, CaseAssignment.user_id).where(
+                CaseAssignment.complaint_id == complaint_id, CaseAssignment.department_id.in_(ids)))}
+        recused = _recused(complaint)
+        handlers = session.scalars(select(User).where(
+            User.active.is_(True), User.department_id.in_(ids),
+            exists().where(UserRole.user_id == User.id, UserRole.role_key == Role.HANDLER.value))
+            .order_by(User.username)).unique().all()
+        return {r.department.code: [Candidate(u.username, u.display_name, r.department.code,
+                                              (r.department_id, u.id) in assigned)
+                                    for u in handlers if u.department_id == r.department_id and u.id not in recused]
+                for r in mine}
+
+
+def _led(session: Session, department_ids: list[int]) -> set[int]:
+    """Which of these departments have an active lead."""
+    if not department_ids:
+        return set()
+    return set(session.scalars(select(User.department_id).where(
+        User.active.is_(True), User.department_id.in_(department_ids),
+        exists().where(UserRole.user_id == User.id, UserRole.role_key == Role.DEPT_LEAD.value))))
 
 
 def leaderless_departments(uow: UnitOfWork) -> list[str]:
     """Departments that take cases but have no active lead: the GM office assigns for them."""
+    lead = exists().where(User.department_id == Department.id, User.active.is_(True),
+                          UserRole.user_id == User.id, UserRole.role_key == Role.DEPT_LEAD.value)
     with uow.read() as session:
-        rows = session.scalars(select(Department).where(Department.active, Department.investigates)
-                               .order_by(Department.sort)).all()
-        return [d.code for d in rows if not has_lead(session, d.id)]
+        return list(session.scalars(select(Department.code).where(Department.active, Department.investigates, ~lead)
+                                    .order_by(Department.sort)))
 
 
 # -- the working group of a major case (专项工作组) --
@@ -261,16 +267,17 @@ def in_working_group(session: Session, complaint_id: int, user_id: int) -> bool:
 
 def case_people(session: Session, complaint_id: int) -> dict:
     """Who works on the case by name, for its page and its printed form: the handlers assigned per
-    department (code → [names]) and the working group ([{name, department, leader}], leader first)."""
+    department (code → [names]) and the working group ([{name, username, user_id, department, leader}],
+    leader first). Two queries."""
     assignees: dict[str, list[str]] = {}
     for code, name in session.execute(
             select(Department.code, User.display_name).join(CaseAssignment, CaseAssignment.department_id == Department.id)
             .join(User, User.id == CaseAssignment.user_id).where(CaseAssignment.complaint_id == complaint_id)
             .order_by(Department.sort, CaseAssignment.assigned_at, User.username)):
         assignees.setdefault(code, []).append(name)
-    group = [{"name": name, "username": username, "department": code, "leader": leader}
-             for name, username, code, leader in session.execute(
-                 select(User.display_name, User.username, Department.code, WorkingGroupMember.leader)
+    group = [{"name": name, "username": username, "user_id": user_id, "department": code, "leader": leader}
+             for name, username, user_id, code, leader in session.execute(
+                 select(User.display_name, User.username, User.id, Department.code, WorkingGroupMember.leader)
                  .join(WorkingGroupMember, WorkingGroupMember.user_id == User.id)
                  .outerjoin(Department, Department.id == User.department_id)
                  .where(WorkingGroupMember.complaint_id == complaint_id)
@@ -289,19 +296,23 @@ def with_assignments(session: Session, frame: pd.DataFrame, now: datetime,
     names: dict[int, list[str]] = {}
     late: set[int] = set()
     if ids:
-        query = (select(CaseAssignment.complaint_id, User.display_name).join(User, User.id == CaseAssignment.user_id)
-                 .where(CaseAssignment.complaint_id.in_(ids)).order_by(CaseAssignment.assigned_at, User.username))
-        routed = select(ComplaintDepartment.complaint_id, ComplaintDepartment.routed_at, ComplaintDepartment.assigned_at,
-                        ComplaintDepartment.report_submitted_at).where(ComplaintDepartment.complaint_id.in_(ids))
-        if department_id is not None:
-            query = query.where(CaseAssignment.department_id == department_id)
-            routed = routed.where(ComplaintDepartment.department_id == department_id)
-        for case_id, name in session.execute(query):
-            names.setdefault(case_id, []).append(name)
         hours = flag_hours(session)
-        late = {case_id for case_id, routed_at, assigned_at, reported in session.execute(routed)
-                if unassigned_late(routed_at=routed_at, assigned_at=assigned_at, report_submitted_at=reported,
-                                   now=now, hours=hours)}
+        query = (select(ComplaintDepartment.complaint_id, ComplaintDepartment.routed_at,
+                        ComplaintDepartment.assigned_at, ComplaintDepartment.report_submitted_at, User.display_name)
+                 .outerjoin(CaseAssignment, and_(CaseAssignment.complaint_id == ComplaintDepartment.complaint_id,
+                                                 CaseAssignment.department_id == ComplaintDepartment.department_id))
+                 .outerjoin(User, User.id == CaseAssignment.user_id)
+                 .where(ComplaintDepartment.complaint_id.in_(ids))
+                 .order_by(ComplaintDepartment.complaint_id, ComplaintDepartment.department_id,
+                           CaseAssignment.assigned_at, User.username))
+        if department_id is not None:
+            query = query.where(ComplaintDepartment.department_id == department_id)
+        for case_id, routed_at, assigned_at, reported, name in session.execute(query):
+            if name is not None:
+                names.setdefault(case_id, []).append(name)
+            if unassigned_late(routed_at=routed_at, assigned_at=assigned_at, report_submitted_at=reported,
+                               now=now, hours=hours):
+                late.add(case_id)
     out = frame.copy()
     out["assignees"] = [names.get(i, []) for i in ids]
     out["unassigned_late"] = [i in late and s in _OPEN for i, s in zip(ids, frame["state"])]

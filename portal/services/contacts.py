@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, String, case, exists, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Select, String, case, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,7 @@ CLOSURE_CLOCK = "closure"  # the 13-day closure clock: its due is the expected c
 # Notice states (the outbox's) as the timeline names them: 待发送 / 已发送 / 失败 / 待确认.
 NOTICE_STATES = {"queued": "queued", "sending": "queued", "sent": "sent", "failed": "failed",
                  "unconfirmed": "unconfirmed"}
+FAILED = "failed"           # a notice refused for good or out of attempts: the customer was not told
 
 
 def log_contact(session: Session, *, complaint: Complaint, step: ContactStep, channel: ContactChannel,
@@ -210,16 +211,22 @@ def contact_timeline(uow: UnitOfWork, *, actor: Actor, complaint_id: int, page: 
 # -- contacts due (待联系客户) --
 
 def _contact_clocks() -> list[Select]:
-    """Running contact clocks (acknowledgement, closure notice) with the step they wait for."""
+    """Contact clocks (acknowledgement, closure notice) asking for their contact: running, or stopped
+    only by notices of the outbox that failed (the customer was not told; `failed` 1)."""
     parts = []
     for step, milestone in MILESTONE_OF_STEP.items():
+        told = exists().where(ContactLog.complaint_id == CaseClock.complaint_id, ContactLog.step == step.value,
+                              or_(ContactLog.notice_id.is_(None),
+                                  ContactLog.notice_id.in_(select(Notice.id).where(Notice.state != FAILED))))
         parts.append(select(CaseClock.complaint_id.label("complaint_id"), literal(step.value, String).label("step"),
                             CaseClock.clock_key.label("clock_key"), CaseClock.due_at.label("due_at"),
-                            CaseClock.soon_at.label("soon_at"))
+                            CaseClock.soon_at.label("soon_at"),
+                            case((CaseClock.stopped_at.is_(None), 0), else_=1).label("failed"))
                      .join(SlaClockVersion, _version())
                      .join(Complaint, Complaint.id == CaseClock.complaint_id)
-                     .where(CaseClock.stopped_at.is_(None), SlaClockVersion.stop_milestone == milestone,
-                            Complaint.state.in_([s.value for s in PROMPT_STATES[step]])))
+                     .where(SlaClockVersion.stop_milestone == milestone,
+                            Complaint.state.in_([s.value for s in PROMPT_STATES[step]]),
+                            or_(CaseClock.stopped_at.is_(None), ~told)))
     return parts
 
 
@@ -247,7 +254,8 @@ def _due_union(now: datetime):  # noqa: ANN202
     progress = _progress_clocks(now).subquery()
     by_case = select(progress.c.complaint_id, literal(ContactStep.PROGRESS.value, String).label("step"),
                      null().label("clock_key"), func.min(progress.c.due_at).label("due_at"),
-                     func.min(progress.c.soon_at).label("soon_at")).group_by(progress.c.complaint_id)
+                     func.min(progress.c.soon_at).label("soon_at"), literal(0).label("failed")
+                     ).group_by(progress.c.complaint_id)
     return union_all(*_contact_clocks(), by_case).subquery("due_contacts")
 
 
@@ -271,6 +279,7 @@ class DueContact:
     soon_at: datetime | None
     expected_completion: datetime | None   # for a progress contact: the date to tell the customer
     clerk: str
+    notice_failed: bool = False     # its clock was stopped only by a notice that failed to go out
 
 
 @dataclass(frozen=True)
@@ -298,7 +307,7 @@ def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
         rows = session.execute(
-            select(due.c.complaint_id, due.c.step, due.c.clock_key, due.c.due_at, due.c.soon_at)
+            select(due.c.complaint_id, due.c.step, due.c.clock_key, due.c.due_at, due.c.soon_at, due.c.failed)
             .join(Complaint, Complaint.id == due.c.complaint_id)
             .order_by(*_queue_order(), due.c.due_at.is_(None), due.c.due_at, due.c.complaint_id, due.c.step)
             .limit(page_size).offset((page - 1) * page_size)).all()
@@ -313,7 +322,8 @@ def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
         out.append(DueContact(r.complaint_id, complaint.number, complaint.customer_name, complaint.customer_phone,
                               complaint.preferred_contact, complaint.optional_notices, r.step, r.clock_key,
                               _moment(r.due_at), _moment(r.soon_at),
-                              expected.get(r.complaint_id) if r.step == ContactStep.PROGRESS.value else None, clerk))
+                              expected.get(r.complaint_id) if r.step == ContactStep.PROGRESS.value else None, clerk,
+                              bool(r.failed)))
     return DuePage(out, total, page, page_size)
 
 

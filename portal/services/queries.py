@@ -561,8 +561,9 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         if complaint is None:
             raise NotFound("case.not_found")
         department_ids = [d.department_id for d in complaint.departments]
-        from portal.services.assignment import case_people, in_working_group
-        member = in_working_group(session, complaint.id, actor.id)     # 专项工作组: reads the case in full
+        from portal.services.assignment import case_people
+        people = case_people(session, complaint.id)       # assignees per department, the working group
+        member = any(m["user_id"] == actor.id for m in people["working_group"])    # 专项工作组: reads it in full
         if not may_view_case(actor.roles, actor.department_id, department_ids) and not member:
             raise PermissionDenied("case.not_yours")
         masked = not may_see_personal_data(actor.roles, actor.department_id, department_ids) and not member
@@ -588,7 +589,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         responsible = (session.get(Department, complaint.responsibility_department_id)
                        if complaint.responsibility_department_id else None)
         handling = {
-            **case_people(session, complaint.id),       # assignees per department, the working group
+            **people,
             "consolidated_opinion": complaint.consolidated_opinion,
             "proposed_amount": complaint.proposed_amount, "required_level": complaint.required_level,
             "approval_instructions": complaint.approval_instructions,

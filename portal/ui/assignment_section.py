@@ -37,8 +37,7 @@ def unassigned_notice(actor: Actor) -> None:
     }), hide_index=True, width="stretch")
 
 
-def _assign_form(case, actor: Actor, department: str, *, key: str) -> None:  # noqa: ANN001
-    candidates = assignment.assignable_handlers(uow(), actor=actor, complaint_id=case.id, department=department)
+def _assign_form(case, actor: Actor, department: str, candidates, *, key: str) -> None:  # noqa: ANN001
     if not candidates:
         st.caption(t("people.no_candidates"))
         return
@@ -64,8 +63,9 @@ def department_assignment(case, actor: Actor) -> None:  # noqa: ANN001
     code = actor.department_code
     named = case.handling.get("assignees", {}).get(code, [])
     st.text(t("people.department_now", names="、".join(named) if named else t("people.none")))
-    if code in assignment.departments_to_assign(uow(), actor=actor, complaint_id=case.id):
-        _assign_form(case, actor, code, key=f"assign_{case.id}_{code}")
+    choices = assignment.assignment_choices(uow(), actor=actor, complaint_id=case.id)
+    if code in choices:
+        _assign_form(case, actor, code, choices[code], key=f"assign_{case.id}_{code}")
     elif not actor.has(Role.DEPT_LEAD) and code in assignment.leaderless_departments(uow()):
         st.caption(t("people.no_lead"))
 
@@ -82,8 +82,8 @@ def case_people_section(case, actor: Actor) -> None:  # noqa: ANN001
             t("field.assignees"): ["、".join(h.get("assignees", {}).get(d["code"], [])) or t("people.none")
                                    for d in case.departments],
         }), hide_index=True, width="stretch")
-    for code in assignment.departments_to_assign(uow(), actor=actor, complaint_id=case.id):
-        _assign_form(case, actor, code, key=f"assign_{case.id}_{code}")
+    for code, candidates in assignment.assignment_choices(uow(), actor=actor, complaint_id=case.id).items():
+        _assign_form(case, actor, code, candidates, key=f"assign_{case.id}_{code}")
     group = h.get("working_group", [])
     st.markdown(f"**{t('people.group')}**")
     if group:

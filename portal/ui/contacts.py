@@ -122,7 +122,8 @@ def due_contacts(actor: Actor) -> None:
     _pager(due.total, due.page, due.page_size, len(due.rows), key=key)
     st.dataframe(pd.DataFrame({
         t("field.number"): [case_href(r.number, r.complaint_id) for r in due.rows],
-        t("due.col.step"): [t("due.progress") if r.step == ContactStep.PROGRESS else t(f"contact.step.{r.step}")
+        t("due.col.step"): [t("due.progress") if r.step == ContactStep.PROGRESS else
+                            t(f"contact.step.{r.step}") + (t("due.notice_failed") if r.notice_failed else "")
                             for r in due.rows],
         t("due.col.due"): [fmt_time(r.due_at) for r in due.rows],
         t("due.col.badge"): [_badge(r, at) for r in due.rows],

@@ -121,3 +121,21 @@ def test_the_registration_form_asks_for_the_preferred_channel_and_saves_nothing_
     with page_db.read() as session:
         saved = session.scalars(select(Complaint)).one()
     assert (saved.preferred_contact, saved.optional_notices) == ("email", False)
+
+
+def test_the_sweeps_progress_prompt_reads_in_chinese_in_the_case_history(page_db):
+    from portal.services import reminders
+    received = wall_now() - timedelta(hours=40)          # 初步方案 (48 h) turned 临期 at 36 h
+    case_id = complaints.register_complaint(page_db, actor=load_actor(page_db, "clerk"),
+                                            form=a_form(received_at=received), attachments=[], now=received).id
+    reminders.issue_reminders(page_db, now=wall_now())
+    at = app_as("clerk", page_path("negotiation"))
+    due = next(d.value for d in at.dataframe if "需联系事项" in d.value.columns)
+    assert "进度告知（时限临期）" in list(due["需联系事项"])
+    at = app_as("clerk", page_path("case"))
+    at.text_input(key="case_ref").input(str(case_id)).run()
+    history = next(d.value for d in at.dataframe if "操作" in d.value.columns)
+    prompt = history[history["操作"] == "时限临期，提示告知客户进度"]
+    assert list(prompt["操作人"]) == ["系统"]
+    changes = prompt.iloc[0]["变更内容"]
+    assert "初步方案" in changes and "initial_plan" not in changes

@@ -87,7 +87,8 @@ def test_a_handler_who_is_not_the_lead_cannot_assign_nor_a_lead_of_another_depar
         assignment.assign_handlers(uow, actor=people.opslead, complaint_id=case_id, department="claims",
                                    handlers=["opshandler"], now=ROUTED)
     assert rows(uow, CaseAssignment) == [] and events(uow, case_id, "assign_handlers") == []
-    assert assignment.assignable_handlers(uow, actor=people.opshandler, complaint_id=case_id) == []
+    assert assignment.assignment_choices(uow, actor=people.opshandler, complaint_id=case_id) == {}
+    assert list(assignment.assignment_choices(uow, actor=people.techlead, complaint_id=case_id)) == ["technical"]
 
 
 def test_only_handlers_of_that_department_who_are_not_recused_may_be_assigned(uow, people):
@@ -104,8 +105,9 @@ def test_only_handlers_of_that_department_who_are_not_recused_may_be_assigned(uo
             assignment.assign_handlers(uow, actor=people.opslead, complaint_id=case_id, handlers=bad, now=ROUTED)
         assert "handlers" in refused.value.errors
     assert rows(uow, CaseAssignment) == []
-    offered = assignment.assignable_handlers(uow, actor=people.opslead, complaint_id=case_id)
-    assert [c.username for c in offered] == ["opslead"]          # 运营丁 recused; no other department's staff
+    offered = assignment.assignment_choices(uow, actor=people.opslead, complaint_id=case_id)
+    assert {code: [c.username for c in people_] for code, people_ in offered.items()} == {"operations": ["opslead"]}
+    # 运营丁 is recused; nobody of another department is offered
 
 
 def test_the_gm_office_assigns_only_for_a_department_that_has_no_lead(uow, people):
@@ -115,9 +117,11 @@ def test_the_gm_office_assigns_only_for_a_department_that_has_no_lead(uow, peopl
                                    handlers=["opshandler"], now=ROUTED)
     assert refused.value.message.key == "assign.lead_assigns"
     assert "operations" not in assignment.leaderless_departments(uow)
-    users.set_user_active(uow, actor=people.admin, username="opslead", active=False, now=ROUTED)
+    assert assignment.assignment_choices(uow, actor=people.gmo, complaint_id=case_id) == {}
+    users.set_user_active(uow, actor=people.admin, username="opslead", active=False, now=ROUTED)   # no lead now
     assert "operations" in assignment.leaderless_departments(uow)
-    assert assignment.departments_to_assign(uow, actor=people.gmo, complaint_id=case_id) == ["operations"]
+    offered = assignment.assignment_choices(uow, actor=people.gmo, complaint_id=case_id)
+    assert [(c.username, c.chosen) for c in offered["operations"]] == [("opshandler", False)]
     assignment.assign_handlers(uow, actor=people.gmo, complaint_id=case_id, department="operations",
                                handlers=["opshandler"], now=ROUTED + timedelta(hours=1))
     assert view(uow, people.gmo, case_id).handling["assignees"] == {"operations": ["运营丁"]}

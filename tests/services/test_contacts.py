@@ -168,7 +168,9 @@ def test_a_clock_turning_due_soon_asks_for_a_progress_contact_until_one_is_logge
     # later the investigation (7 working days from acceptance) turns 临期 too: asked again
     later = _clock(uow, case_id, "investigation").soon_at + timedelta(minutes=1)
     assert (case_id, "progress") in _due(uow, people, later)
-    assert contacts.due_count_statement is not None
+    from portal.services import queries
+    todo = {item.key: item.count for item in queries.todo_counts(uow, actor=people.clerk, now=later)}
+    assert todo["contact_due"] == contacts.contacts_due(uow, actor=people.clerk, now=later).total >= 1
     reminders.issue_reminders(uow, now=later)
     reminders.issue_reminders(uow, now=later + timedelta(minutes=1))      # idempotent: once per case and clock
     with uow.read() as session:
@@ -300,3 +302,18 @@ def test_the_contacts_due_put_major_cases_first_then_urgency_then_the_earliest_d
     assert [r.complaint_id for r in rows if r.step == "acknowledgement"] == [major, urgent, general, later]
     page = contacts.contacts_due(uow, actor=people.clerk, now=T0, page=2, page_size=3)
     assert page.total == len(rows) and page.page == 2 and [r.complaint_id for r in page.rows] == [later]
+
+
+def test_an_acknowledgement_whose_notice_failed_is_asked_for_again(uow, people):
+    case_id = _registered(uow, people, preferred_contact="sms")         # acknowledged by the queued SMS
+    assert (case_id, "acknowledgement") not in _due(uow, people, T0)
+    with uow.write() as session:                                          # the gateway refused it for good
+        notice = session.scalars(select(Notice).where(Notice.complaint_id == case_id)).one()
+        notice.state, notice.last_error = "failed", "400 bad number"
+    due = _due(uow, people, T0 + timedelta(hours=1))[(case_id, "acknowledgement")]
+    assert due.notice_failed is True and due.due_at == RECEIVED + timedelta(hours=24)
+    shown = contacts.contact_timeline(uow, actor=people.clerk, complaint_id=case_id).rows
+    assert [c.notice_state for c in shown] == ["failed"]
+    _record(uow, people.clerk, case_id, step="acknowledgement", content="短信未送达，改为电话确认受理。",
+            now=T0 + timedelta(hours=2))
+    assert (case_id, "acknowledgement") not in _due(uow, people, T0 + timedelta(hours=2))
