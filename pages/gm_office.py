@@ -121,7 +121,7 @@ with tab_investigating:
     unassigned_notice(actor)      # departments nobody was named in within the set time (待指派超时)
     leaderless = assignment.leaderless_departments(uow())
     if leaderless:                # the fallback: the GM office names the handlers there (案件详情)
-        st.caption(t("people.gm_assigns", departments="、".join(departments.get(c, c) for c in leaderless)))
+        st.caption(t("people.gm_assigns", departments=literal("、".join(departments.get(c, c) for c in leaderless))))
     ledger = queries.work_queue(uow(), actor=actor, state=State.INVESTIGATING, now=now(), calendar=calendar(),
                                page=page_of("investigating_pick"))
     case = pick_from_queue(ledger, key="investigating_pick", actor=actor, with_due=True)

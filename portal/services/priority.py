@@ -15,6 +15,12 @@ QUEUE_ORDER = (Complaint.queue_rank.asc(), Complaint.next_due_at.asc(), Complain
                Complaint.id.asc())
 
 
+def still_open() -> ColumnElement[bool]:
+    """An open case, as its stored rank says (every closed case ranks from CLOSED_WEIGHT on): with the
+    clerk's queue index, a person's open cases are one index range, counted without reading a row."""
+    return Complaint.queue_rank < priority.CLOSED_WEIGHT
+
+
 def rank_expression(state, severity, urgency, no_due) -> ColumnElement[int]:  # noqa: ANN001
     """`priority.queue_rank` in SQL over the given columns; `no_due` is 1 when the case has no due time."""
     # each closed state compared in turn, not IN (…): an expanding IN cannot run in an executemany

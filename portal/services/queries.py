@@ -275,7 +275,7 @@ def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wor
         raise PermissionDenied("auth.missing_role")
     mine = [Complaint.receiving_clerk_id == actor.id]
     if open_only:
-        return _ledger(uow, [*mine, Complaint.state.in_(_OPEN)], now, calendar, page=page, page_size=page_size,
+        return _ledger(uow, [*mine, priority.still_open()], now, calendar, page=page, page_size=page_size,
                        order="priority")
     return _ledger(uow, mine, now, calendar, page=page, page_size=page_size, order="newest")
 

@@ -12,6 +12,7 @@ from portal.i18n.format import fmt_time
 from portal.services import assignment
 from portal.services.actors import Actor
 from portal.ui.context import now, reference, t, uow
+from portal.ui.literal import literal
 from portal.ui.widgets import act, case_label, field_error, form_errors, labels
 
 _OPEN = {s.value for s in OPEN_STATES}
@@ -44,7 +45,7 @@ def _assign_form(case, actor: Actor, department: str, candidates, *, key: str) -
     names = {c.username: c.label for c in candidates}
     errors = form_errors(key)
     with st.form(key, enter_to_submit=False):
-        chosen = st.multiselect(t("people.assign_for", department=_departments().get(department, department)),
+        chosen = st.multiselect(t("people.assign_for", department=literal(_departments().get(department, department))),
                                 list(names), default=[c.username for c in candidates if c.chosen],
                                 format_func=names.get, placeholder=t("widget.choose"), key=f"{key}_handlers")
         field_error(errors, "handlers")
@@ -54,7 +55,8 @@ def _assign_form(case, actor: Actor, department: str, candidates, *, key: str) -
         if st.form_submit_button(t("people.assign")):
             act(lambda: assignment.assign_handlers(uow(), actor=actor, complaint_id=case.id, department=department,
                                                    handlers=chosen, comment=comment, now=now()),
-                notice=lambda done: t("people.assigned", names="、".join(names.get(n, n) for n in done)), form=key)
+                notice=lambda done: t("people.assigned", names=literal("、".join(names.get(n, n) for n in done))),
+                form=key)
 
 
 def department_assignment(case, actor: Actor) -> None:  # noqa: ANN001

@@ -337,3 +337,16 @@ def test_a_decision_by_email_sends_the_letter_and_needs_an_address(uow, people):
     with uow.read() as session:
         letter = session.scalar(select(Notice).where(Notice.complaint_id == other, Notice.kind == "decision"))
     assert letter.channel == "email" and "核对记录" in letter.body and "合同条款" in letter.body
+
+
+def test_a_report_waits_with_nobody_to_instruct_it_while_the_general_manager_is_disabled(uow, people):
+    case_id = _case(uow, people)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT)
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT)
+    assert _state(uow, case_id).stuck_decision is None
+    users.set_user_active(uow, actor=people.admin, username="genmgr", active=False, now=AT)
+    case = _state(uow, case_id)
+    assert (case.stuck_decision, case.stuck_reason) == ("instruct_report", "nobody_holds")
+    # the duty given to another user (the deputy raised to the GM's level) frees the case
+    _grant(uow, people, "vicegm", ["approver"], "gm_office", "gm")
+    assert _state(uow, case_id).stuck_decision is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from portal.domain import priority as rules_of_priority
 from portal.domain.lifecycle import OPEN_STATES, State
@@ -122,11 +122,23 @@ def test_a_queue_page_is_read_in_order_from_the_queue_index(uow, people):
     plan = _plan(uow, page)
     assert "ix_complaints_queue" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan           # no sort: the index gives the order
-    mine = queries.queue_ids_statement([Complaint.receiving_clerk_id == people.clerk.id,
-                                        Complaint.state.in_([s.value for s in OPEN_STATES])]).limit(50)
-    plan = _plan(uow, mine)
+    mine = [Complaint.receiving_clerk_id == people.clerk.id, priority.still_open()]
+    plan = _plan(uow, queries.queue_ids_statement(mine).limit(50))
     assert "ix_complaints_clerk_queue" in plan, plan
     assert "TEMP B-TREE" not in plan and "Sort" not in plan, plan
+    counted = _plan(uow, select(func.count()).select_from(Complaint).where(*mine))     # the open cases, counted
+    assert "ix_complaints_clerk_queue" in counted and ("COVERING" in counted or "Index Only" in counted), counted
+
+
+def test_the_stored_rank_tells_open_from_closed(uow, people):
+    case_id = register(uow, people, T0 - timedelta(hours=1), 1)
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint).where(priority.still_open())) == 1
+    with uow.write() as session:          # closing writes the case, so its place is rewritten with it
+        session.get(Complaint, case_id).state = State.CLOSED.value
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint).where(priority.still_open())) == 0
+    assert_places_agree_with_the_rule(uow)
 
 
 def test_many_cases_rewritten_at_once_keep_their_places(uow, people):
