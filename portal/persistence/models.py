@@ -395,7 +395,7 @@ class ComplainedStaff(Base):
 
     __tablename__ = "complained_staff"
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
 
 
 class CaseAssignment(Base):
@@ -445,7 +445,8 @@ class Event(Base):
     """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_complaint", "complaint_id", "id"), Index("ix_events_action", "action", "id"))
+    __table_args__ = (Index("ix_events_complaint", "complaint_id", "id"), Index("ix_events_action", "action", "id"),
+                      Index("ix_events_actor", "actor_id", "action", "complaint_id"))   # a person's own acts (four eyes)
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

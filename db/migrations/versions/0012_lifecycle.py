@@ -54,6 +54,8 @@ def upgrade() -> None:
         batch_op.create_foreign_key('fk_complaints_gm_instructed_by', 'users', ['gm_instructed_by_id'], ['id'])
         batch_op.create_foreign_key('fk_complaints_final_approved_by', 'users', ['final_approved_by_id'], ['id'])
         batch_op.create_index('ix_complaints_stuck', ['stuck_decision'])
+    op.create_index('ix_events_actor', 'events', ['actor_id', 'action', 'complaint_id'])
+    op.create_index(op.f('ix_complained_staff_user_id'), 'complained_staff', ['user_id'])
     _route_open_cases_to_the_final_decision()
 
 
@@ -77,6 +79,8 @@ def _route_open_cases_to_the_final_decision() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_complained_staff_user_id'), table_name='complained_staff')
+    op.drop_index('ix_events_actor', table_name='events')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_index('ix_complaints_stuck')
         batch_op.drop_constraint('fk_complaints_final_approved_by', type_='foreignkey')
