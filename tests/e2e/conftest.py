@@ -17,7 +17,9 @@ from playwright.sync_api import expect
 from portal.config import ROOT
 from tests.conftest import IN_CI
 
-expect.set_options(timeout=30_000)   # a page's first run on a fresh server imports pandas etc.
+# A page's first run on a fresh server imports pandas etc.; with the whole suite on two busy cores a
+# page may take longer than half a minute to answer.
+expect.set_options(timeout=60_000)
 CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -87,7 +89,7 @@ def new_page(browser):
 
     def make():
         context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
-        context.set_default_timeout(30_000)
+        context.set_default_timeout(60_000)
         contexts.append(context)
         return context.new_page()
 

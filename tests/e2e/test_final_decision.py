@@ -86,8 +86,7 @@ def test_a_case_without_a_penalty_closes_only_by_the_final_decision_and_the_cust
     instruct_report(new_page, server, number)
 
     gm = as_user(new_page, server, "gmo", "gm_office")
-    open_tab(gm, "汇总核决")
-    queue_shows(gm, number)
+    queue_shows(gm, number, tab="汇总核决")
     field(gm, "综合意见").fill("同意按3000元赔付并说明延误原因。")
     field(gm, "建议赔偿 / 让步金额（元）").fill("3000")
     submit(gm, "汇总并送核决", "送“业务部经理”核决")
@@ -106,13 +105,11 @@ def test_a_case_without_a_penalty_closes_only_by_the_final_decision_and_the_cust
     submit(clerk, "记录交涉结果", "已记录交涉结果")
 
     lead = as_user(new_page, server, "lead", "negotiation")
-    open_tab(lead, "待核阅")
-    queue_shows(lead, number)
+    queue_shows(lead, number, tab="待核阅")
     submit(lead, "核阅通过，送总经理室", "已核阅")
 
     gm = as_user(new_page, server, "gmo", "gm_office")
-    open_tab(gm, "综合意见（结案前）")
-    queue_shows(gm, number)
+    queue_shows(gm, number, tab="综合意见（结案前）")
     choose(gm, "责任程度", "无责")
     field(gm, "结案综合意见").fill("系客户对到账时间误解，无责任，说明后结案。")
     submit(gm, "作出综合意见并送最终核决", "最终核决；核签后结案")
@@ -121,8 +118,7 @@ def test_a_case_without_a_penalty_closes_only_by_the_final_decision_and_the_cust
     expect(case.get_by_text(re.compile(f"案件 {number} · 待最终核决"))).to_be_visible()    # not closed yet
 
     approver = as_user(new_page, server, "approver", "approval")
-    open_tab(approver, "待最终核决")
-    queue_shows(approver, number)
+    queue_shows(approver, number, tab="待最终核决")
     submit(approver, "核签结案", "已核签，案件已结案")
 
     case = as_user(new_page, server, "gmo", f"case?case={number}")
