@@ -20,6 +20,9 @@ def log_in(page: Page, url: str, username: str, path: str = "") -> None:
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_text(re.compile("当前用户："))).to_be_visible()
     settle(page)
+    # The re-login cookie is written by a component a moment after the run (longer on a busy machine):
+    # a person who opens another address before it is stored meets the login form again.
+    wait_for_login_cookie(page)
 
 
 def settle(page: Page) -> None:
@@ -37,7 +40,7 @@ def settle(page: Page) -> None:
 
 def wait_for_login_cookie(page: Page, present: bool = True) -> None:
     """The cookie is written (and deleted) by a component in the page, a moment after the run."""
-    for _ in range(100):
+    for _ in range(600):
         if any(c["name"] == COOKIE_NAME for c in page.context.cookies()) == present:
             return
         page.wait_for_timeout(100)
