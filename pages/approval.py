@@ -12,18 +12,17 @@ from portal.services.eligibility import gm_level_of
 from portal.ui.auth import require_page
 from portal.ui.form_panels import decision_context
 from portal.ui.context import calendar, now, t, uow
-from portal.ui.widgets import page_of
+from portal.ui.widgets import lazy_tabs, page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("approval")
 st.title(t("appr.title"))
 show_notice()
 the_gm = gm_level_of(uow(), actor)
-names = [t("appr.queue"), t("appr.final_queue")] + ([t("appr.instruct_queue")] if the_gm else [])
-tabs = st.tabs(names, key="approval_tabs")
 st.caption(t("appr.four_eyes"))
 
-with tabs[0]:
+
+def first_tab() -> None:
     queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("appr_pick"))
     case = pick_from_queue(queue, key="appr_pick", actor=actor)
     if case is not None:
@@ -50,7 +49,8 @@ with tabs[0]:
                                                expected_version=seen_version(case), now=now()),
                     notice=t("appr.sent_back"), form=f"back_{picked}")
 
-with tabs[1]:
+
+def final_tab() -> None:
     queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(),
                                    state=State.AWAITING_FINAL_APPROVAL, page=page_of("final_pick"))
     case = pick_from_queue(queue, key="final_pick", actor=actor, with_due=True)
@@ -73,21 +73,25 @@ with tabs[1]:
                                                    comment=comment, expected_version=seen_version(case), now=now()),
                     notice=t("appr.final_approved" if sign else "appr.final_returned"), form=f"final_{case.id}")
 
-if the_gm:
-    with tabs[2]:
-        queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(),
-                                       state=State.AWAITING_GM_INSTRUCTION, page=page_of("instruct_pick"))
-        case = pick_from_queue(queue, key="instruct_pick", actor=actor, with_due=True)
-        if case is not None:
-            decision_context(case, ("department", "approval"))      # each department's report and the 3-day report
-            errors = form_errors(f"instruct_{case.id}")
-            with st.form(f"instruct_{case.id}", enter_to_submit=False):
-                instruction = st.text_area(t("field.instruction"), key=f"instruction_{case.id}")
-                field_error(errors, "instruction")
-                if st.form_submit_button(t("appr.instruct"), type="primary"):
-                    act(lambda: handling.instruct_report(uow(), actor=actor, complaint_id=case.id,
-                                                         instruction=instruction,
-                                                         expected_version=seen_version(case), now=now()),
-                        notice=t("appr.instructed"), form=f"instruct_{case.id}")
 
+def instruct_tab() -> None:
+    queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(),
+                                   state=State.AWAITING_GM_INSTRUCTION, page=page_of("instruct_pick"))
+    case = pick_from_queue(queue, key="instruct_pick", actor=actor, with_due=True)
+    if case is not None:
+        decision_context(case, ("department", "approval"))      # each department's report and the 3-day report
+        errors = form_errors(f"instruct_{case.id}")
+        with st.form(f"instruct_{case.id}", enter_to_submit=False):
+            instruction = st.text_area(t("field.instruction"), key=f"instruction_{case.id}")
+            field_error(errors, "instruction")
+            if st.form_submit_button(t("appr.instruct"), type="primary"):
+                act(lambda: handling.instruct_report(uow(), actor=actor, complaint_id=case.id,
+                                                     instruction=instruction,
+                                                     expected_version=seen_version(case), now=now()),
+                    notice=t("appr.instructed"), form=f"instruct_{case.id}")
+
+
+# Only the open tab runs (its queue alone is read); the 批示 of reports is the general manager's alone.
+lazy_tabs({t("appr.queue"): first_tab, t("appr.final_queue"): final_tab}
+          | ({t("appr.instruct_queue"): instruct_tab} if the_gm else {}), key="approval_tabs")
 remember_versions()

@@ -17,7 +17,8 @@ from portal.ui.form_panels import decision_context
 from portal.ui.assignment_section import unassigned_notice
 from portal.ui.reminders import issue_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
-from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, page_of, pager,
+from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, lazy_tabs,
+                               page_of, pager,
                                pick_from_queue,
                                remember_versions, seen_version, show_notice)
 
@@ -48,13 +49,6 @@ def table(ledger, clocks=None) -> None:  # noqa: ANN001
                  hide_index=True, width="stretch", column_config=case_links())
 
 
-(tab_accept, tab_investigating, tab_consolidate, tab_close, tab_follow, tab_reminders, tab_rectify, tab_stuck,
- tab_sanctions) = st.tabs(
-    [t("gm.tab.accept"), t("gm.tab.investigating"), t("gm.tab.consolidate"), t("gm.tab.close"), t("gm.tab.follow_up"),
-     t("gm.tab.reminders"), t("gm.tab.rectifications"), t("gm.tab.stuck"), t("gm.tab.sanctions")],
-    key="gm_tabs")   # the open tab survives a notice
-
-
 def technical_form(case) -> None:  # noqa: ANN001
     """The GM office sends the case to 技术部 as well (002 art.13.3)."""
     if any(d["code"] == "technical" for d in case.departments):
@@ -68,7 +62,8 @@ def technical_form(case) -> None:  # noqa: ANN001
                                                             expected_version=seen_version(case), now=now()),
                 notice=t("dept.technical_done"), form=f"tech_{case.id}")
 
-with tab_accept:
+
+def accept_tab() -> None:
     st.subheader(t("gm.queue"))
     queue = queries.acceptance_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("gm_pick"))
     if queue.frame.empty:
@@ -117,7 +112,8 @@ with tab_accept:
                             investigating.get(d, d) for d in done.departments)),
                         form=f"accept_{case.id}")
 
-with tab_investigating:
+
+def investigating_tab() -> None:
     unassigned_notice(actor)      # departments nobody was named in within the set time (待指派超时)
     leaderless = assignment.leaderless_departments(uow())
     if leaderless:                # the fallback: the GM office names the handlers there (案件详情)
@@ -129,7 +125,8 @@ with tab_investigating:
         decision_context(case, ("department",))
         technical_form(case)
 
-with tab_consolidate:
+
+def consolidate_tab() -> None:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CONSOLIDATION, now=now(), calendar=calendar(),
                                page=page_of("consolidate_pick"))
     case = pick_from_queue(ledger, key="consolidate_pick", actor=actor, with_due=True)
@@ -149,7 +146,8 @@ with tab_consolidate:
                     notice=lambda level: t("gm.consolidated", level=t(f"level.{level}")),
                     form=f"consolidate_{case.id}")
 
-with tab_close:
+
+def close_tab() -> None:
     ledger = queries.work_queue(uow(), actor=actor, state=State.AWAITING_CLOSURE, now=now(), calendar=calendar(),
                                page=page_of("close_pick"))
     case = pick_from_queue(ledger, key="close_pick", actor=actor, with_due=True)
@@ -193,7 +191,8 @@ with tab_close:
                     notice=lambda level: t("gm.final_sent", level=t(f"level.{level}")),
                     form=f"close_{case.id}")
 
-with tab_follow:
+
+def follow_tab() -> None:
     ledger = queries.work_queue(uow(), actor=actor, state=State.CLOSED, now=now(), calendar=calendar(),
                             follow_up_task=True, page=page_of("follow_task_pick"))
     case = pick_from_queue(ledger, key="follow_task_pick", actor=actor, with_due=True)
@@ -208,7 +207,8 @@ with tab_follow:
                                                        expected_version=seen_version(case), now=now()),
                     notice=t("gm.resolved"), form=f"resolve_{case.id}")
 
-with tab_reminders:
+
+def reminders_tab() -> None:
     clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
     items = reminders.list_reminders(uow(), actor=actor, limit=LIST_LIMIT)
     st.caption(t("list.newest", shown=len(items), total=reminders.count_reminders(uow(), actor=actor)))
@@ -218,14 +218,16 @@ with tab_reminders:
         reminder_table(items, clock_names=clock_names, departments=departments)
     issue_form(actor, investigating)
 
-with tab_rectify:
+
+def rectify_tab() -> None:
     items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)
     st.caption(t("list.open_items", shown=len(items),
                  total=followthrough.count_rectifications(uow(), actor=actor, open_only=True)))
     rectification_table(items)
     rectification_status_form([i for i in items if i.status != "done"], actor)
 
-with tab_stuck:
+
+def stuck_tab() -> None:
     st.caption(t("gm.stuck_help"))
     ledger = queries.stuck_cases(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("stuck_pick"))
     if ledger.frame.empty:
@@ -239,7 +241,8 @@ with tab_stuck:
             t("gm.stuck_reason"): [t(f"four_eyes.reason.{r}") for r in ledger.frame["stuck_reason"]]}),
             hide_index=True, width="stretch")
 
-with tab_sanctions:
+
+def sanctions_tab() -> None:
     st.caption(t("gm.sanctions_help"))
     ledger = queries.sanction_cases(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("sanction_pick"))
     case = pick_from_queue(ledger, key="sanction_pick", actor=actor)
@@ -267,4 +270,10 @@ with tab_sanctions:
                                                                  now=now()),
                         notice=t("gm.outcome_recorded"), form=f"outcome_{case.id}")
 
+
+# Only the open tab runs, so only its queue is read; the key keeps it open when a notice comes and goes.
+lazy_tabs({t("gm.tab.accept"): accept_tab, t("gm.tab.investigating"): investigating_tab,
+           t("gm.tab.consolidate"): consolidate_tab, t("gm.tab.close"): close_tab, t("gm.tab.follow_up"): follow_tab,
+           t("gm.tab.reminders"): reminders_tab, t("gm.tab.rectifications"): rectify_tab,
+           t("gm.tab.stuck"): stuck_tab, t("gm.tab.sanctions"): sanctions_tab}, key="gm_tabs")
 remember_versions()

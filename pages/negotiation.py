@@ -15,7 +15,7 @@ from portal.ui.form_panels import decision_context
 from portal.ui.auth import require_page
 from portal.ui.contacts import due_contacts
 from portal.ui.context import calendar, now, reference, t, uow
-from portal.ui.widgets import page_of
+from portal.ui.widgets import lazy_tabs, page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
 
 actor = require_page("negotiation")
@@ -30,11 +30,7 @@ def pick(state: State, key: str, **kwargs):  # noqa: ANN003, ANN202
     return pick_from_queue(queue, key=key, actor=actor)
 
 
-tabs = [t("neg.tab.negotiate")] + ([t("neg.tab.review")] if actor.has(Role.INTAKE_LEAD) else []) \
-    + [t("neg.tab.follow_up")] + [t("neg.tab.contacts")]
-panes = dict(zip(tabs, st.tabs(tabs, key="negotiation_tabs")))
-
-with panes[t("neg.tab.negotiate")]:
+def negotiate_tab() -> None:
     case = pick(State.NEGOTIATING, "neg_pick")
     if case:
         h = case.handling
@@ -75,41 +71,42 @@ with panes[t("neg.tab.negotiate")]:
         # 002 art.13.10: the customer gets a letter built from the template (or a call), never the internal form
         decision_letter_download(uow(), actor, case.id, decision=Decision(checked, basis, list(remedies), via, proof))
 
-if t("neg.tab.review") in panes:
-    with panes[t("neg.tab.review")]:
-        case = pick(State.AWAITING_REVIEW, "review_pick")
-        if case:
-            h = case.handling
-            # The approved instructions and limit, and what was told to the customer, how, with its proof.
-            decision_context(case, ("approval", "negotiation"))
-            errors = form_errors(f"review_{case.id}")
-            with st.form(f"review_{case.id}", enter_to_submit=False):
-                comment = st.text_input(t("field.comment"), key=f"review_comment_{case.id}")
-                field_error(errors, "comment")
-                left, right = st.columns(2)
-                ok = left.form_submit_button(t("neg.review_ok"), type="primary")
-                back = right.form_submit_button(t("neg.review_back"))
-                if ok or back:
-                    act(lambda: handling.review_negotiation(uow(), actor=actor, complaint_id=case.id,
-                                                            approve=ok, comment=comment,
-                                                            expected_version=seen_version(case), now=now()),
-                        notice=t("neg.reviewed"), form=f"review_{case.id}")
-            if h["negotiation_result"] == "rejected" and not case.repeats:
-                errors = form_errors(f"repeat_{case.id}")
-                with st.form(f"repeat_{case.id}", enter_to_submit=False):
-                    description = st.text_area(t("field.description"), key=f"repeat_desc_{case.id}")
-                    field_error(errors, "description")
-                    wish = st.text_input(t("field.expected_resolution"), key=f"repeat_wish_{case.id}")
-                    field_error(errors, "expected_resolution")
-                    opinion = st.text_area(t("field.clerk_opinion"), key=f"repeat_opinion_{case.id}")
-                    field_error(errors, "clerk_opinion")
-                    if st.form_submit_button(t("neg.repeat")):
-                        act(lambda: complaints.register_repeat(uow(), actor=actor, original_id=case.id,
-                                                               description=description, expected_resolution=wish,
-                                                               clerk_opinion=opinion, now=now()),
-                            notice=lambda done: t("neg.repeat_done", id=done.id), form=f"repeat_{case.id}")
 
-with panes[t("neg.tab.follow_up")]:
+def review_tab() -> None:
+    case = pick(State.AWAITING_REVIEW, "review_pick")
+    if case:
+        h = case.handling
+        # The approved instructions and limit, and what was told to the customer, how, with its proof.
+        decision_context(case, ("approval", "negotiation"))
+        errors = form_errors(f"review_{case.id}")
+        with st.form(f"review_{case.id}", enter_to_submit=False):
+            comment = st.text_input(t("field.comment"), key=f"review_comment_{case.id}")
+            field_error(errors, "comment")
+            left, right = st.columns(2)
+            ok = left.form_submit_button(t("neg.review_ok"), type="primary")
+            back = right.form_submit_button(t("neg.review_back"))
+            if ok or back:
+                act(lambda: handling.review_negotiation(uow(), actor=actor, complaint_id=case.id,
+                                                        approve=ok, comment=comment,
+                                                        expected_version=seen_version(case), now=now()),
+                    notice=t("neg.reviewed"), form=f"review_{case.id}")
+        if h["negotiation_result"] == "rejected" and not case.repeats:
+            errors = form_errors(f"repeat_{case.id}")
+            with st.form(f"repeat_{case.id}", enter_to_submit=False):
+                description = st.text_area(t("field.description"), key=f"repeat_desc_{case.id}")
+                field_error(errors, "description")
+                wish = st.text_input(t("field.expected_resolution"), key=f"repeat_wish_{case.id}")
+                field_error(errors, "expected_resolution")
+                opinion = st.text_area(t("field.clerk_opinion"), key=f"repeat_opinion_{case.id}")
+                field_error(errors, "clerk_opinion")
+                if st.form_submit_button(t("neg.repeat")):
+                    act(lambda: complaints.register_repeat(uow(), actor=actor, original_id=case.id,
+                                                           description=description, expected_resolution=wish,
+                                                           clerk_opinion=opinion, now=now()),
+                        notice=lambda done: t("neg.repeat_done", id=done.id), form=f"repeat_{case.id}")
+
+
+def follow_up_tab() -> None:
     case = pick(State.CLOSED, "follow_pick", follow_up_task=False)
     if case:
         decision_context(case, ("negotiation", "closure"))      # what the customer was told, how it closed
@@ -133,7 +130,13 @@ with panes[t("neg.tab.follow_up")]:
                     notice=lambda target: t("neg.followed_up", state=t(f"state.{target.value}")),
                     form=f"follow_{case.id}")
 
-with panes[t("neg.tab.contacts")]:
+
+def contacts_tab() -> None:
     due_contacts(actor)         # acknowledgements, progress and closure notices due (SPEC §11)
 
+
+# Only the open tab runs (its queue alone is read); the review is the 市场部主管's.
+lazy_tabs({t("neg.tab.negotiate"): negotiate_tab}
+          | ({t("neg.tab.review"): review_tab} if actor.has(Role.INTAKE_LEAD) else {})
+          | {t("neg.tab.follow_up"): follow_up_tab, t("neg.tab.contacts"): contacts_tab}, key="negotiation_tabs")
 remember_versions()

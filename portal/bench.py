@@ -467,6 +467,15 @@ def _one_case(at) -> None:  # noqa: ANN001
     at.text_input(key="case_ref").input(_one_case.number)
 
 
+def _tab(tabs_key: str, label_key: str):  # noqa: ANN202
+    """Open one tab of a page's lazy tabs (only the open tab runs), as a click on it would."""
+    def prepare(at) -> None:  # noqa: ANN001
+        from portal.i18n import translate
+        at.session_state[tabs_key] = translate(label_key, "zh")
+    return prepare
+
+
+GM_TABS = ("investigating", "consolidate", "close", "follow_up", "reminders", "rectifications", "stuck", "sanctions")
 PAGES = [
     PageCase("home (GM office)", None, "benchgm"),
     PageCase("statistics, month", "statistics", "benchmanager"),
@@ -474,9 +483,15 @@ PAGES = [
     PageCase("ledger", "ledger", "benchgm"),
     PageCase("ledger, overdue filter", "ledger", "benchgm", _overdue),
     PageCase("GM office", "gm_office", "benchgm"),
+    *[PageCase(f"GM office, {name}", "gm_office", "benchgm", _tab("gm_tabs", f"gm.tab.{name}")) for name in GM_TABS],
     PageCase("department", "department", "benchhandler"),
     PageCase("approval", "approval", "benchapprover"),
+    PageCase("approval, final", "approval", "benchapprover", _tab("approval_tabs", "appr.final_queue")),
+    PageCase("approval, GM instruction", "approval", "benchapprover", _tab("approval_tabs", "appr.instruct_queue")),
     PageCase("negotiation", "negotiation", "benchclerk"),
+    PageCase("negotiation, review", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.review")),
+    PageCase("negotiation, follow-up", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.follow_up")),
+    PageCase("negotiation, contacts", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.contacts")),
     PageCase("my complaints", "my_complaints", "benchclerk"),
     PageCase("my cases (handler)", "my_complaints", "benchhandler"),
     PageCase("case page", "case", "benchgm", _one_case),
@@ -599,9 +614,9 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                     rows = measure_pages(url, repeat, recorder)
                 finally:
                     recorder.close()
-                print(f"{'page':<26} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}")
+                print(f"{'page':<34} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}")
                 for label, page, sql, count in rows:
-                    print(f"{label:<26} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms {page / sql if sql else 0:>8.2f}x"
+                    print(f"{label:<34} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms {page / sql if sql else 0:>8.2f}x"
                           f" {count:>8}")
     print(f"\nmedian of {repeat} warm reruns per page (Streamlit AppTest, server side); bare SQL: the SELECTs the "
           "page issued in one rerun, replayed on a plain connection")

@@ -217,6 +217,11 @@ class Complaint(Base):
         # queue order (issue 15 §4): 重大, urgency, earliest running due time, oldest — per state, per clerk
         Index("ix_complaints_queue", "state", "queue_rank", "next_due_at", "received_at", "id"),
         Index("ix_complaints_clerk_queue", "receiving_clerk_id", "queue_rank", "next_due_at", "received_at", "id"),
+        Index("ix_complaints_contact_due", "contact_due_at"),     # 待联系客户: one range against now
+        # 行政处理 not yet concluded: the few cases with a penalty whose outcome is not recorded
+        Index("ix_complaints_penalty_open", "penalty_type",
+              sqlite_where=text("penalty_type <> '' AND sanction_outcome_at IS NULL"),
+              postgresql_where=text("penalty_type <> '' AND sanction_outcome_at IS NULL")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str | None] = mapped_column(String(12), unique=True)
@@ -331,6 +336,9 @@ class Complaint(Base):
     # `services.dues`: the earliest due time of its running, unheld clocks, and its rank.
     next_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     queue_rank: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # From when the case asks for a contact with the customer (待联系客户), NULL for none: kept with
+    # its stored clocks and contacts by `services.contact_due`.
+    contact_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     major_flagged_at: Mapped[datetime | None] = mapped_column(DateTime)
     major_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_told_at: Mapped[datetime | None] = mapped_column(DateTime)

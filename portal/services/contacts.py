@@ -9,14 +9,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, String, case, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import Select, String, case, exists, func, literal, null, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.domain.contacts import (CONTACT_MILESTONES, MILESTONE_OF_STEP, PROGRESS_STEPS, PROMPT_STATES,
+from portal.domain.contacts import (MILESTONE_OF_STEP,
                                     ContactChannel, ContactStep, channel_refusal, may_record_contact)
 from portal.domain.errors import DomainError, Message, NotFound, PermissionDenied, ValidationFailed
-from portal.domain.lifecycle import OPEN_STATES
 from portal.domain.priority import OTHER_SEVERITY, OTHER_URGENCY, SEVERITY_RANK, URGENCY_RANK
 from portal.domain.privacy import may_view_case
 from portal.domain.recusal import check_not_named
@@ -25,8 +24,8 @@ from portal.domain.validation import (Attachment, choice_message, clean_attachme
                                       validate_attachments)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AttachmentRow, CaseClock, Complaint, ComplaintDepartment, ContactLog,
-                                       ContactPrompt, Event, Notice, SlaClock, SlaClockVersion, User)
-from portal.services import rules
+                                       ContactPrompt, Event, Notice, SlaClock, User)
+from portal.services import contact_due, rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import jsonable, record_event
 from portal.services.complaints import attachment_row
@@ -42,7 +41,6 @@ CLOSURE_CLOCK = "closure"  # the 13-day closure clock: its due is the expected c
 # Notice states (the outbox's) as the timeline names them: 待发送 / 已发送 / 失败 / 待确认.
 NOTICE_STATES = {"queued": "queued", "sending": "queued", "sent": "sent", "failed": "failed",
                  "unconfirmed": "unconfirmed"}
-FAILED = "failed"           # a notice refused for good or out of attempts: the customer was not told
 
 
 def log_contact(session: Session, *, complaint: Complaint, step: ContactStep, channel: ContactChannel,
@@ -210,59 +208,28 @@ def contact_timeline(uow: UnitOfWork, *, actor: Actor, complaint_id: int, page: 
 
 # -- contacts due (待联系客户) --
 
-def _contact_clocks() -> list[Select]:
-    """Contact clocks (acknowledgement, closure notice) asking for their contact: running, or stopped
-    only by notices of the outbox that failed (the customer was not told; `failed` 1)."""
-    parts = []
-    for step, milestone in MILESTONE_OF_STEP.items():
-        told = exists().where(ContactLog.complaint_id == CaseClock.complaint_id, ContactLog.step == step.value,
-                              or_(ContactLog.notice_id.is_(None),
-                                  ContactLog.notice_id.in_(select(Notice.id).where(Notice.state != FAILED))))
-        parts.append(select(CaseClock.complaint_id.label("complaint_id"), literal(step.value, String).label("step"),
-                            CaseClock.clock_key.label("clock_key"), CaseClock.due_at.label("due_at"),
-                            CaseClock.soon_at.label("soon_at"),
-                            case((CaseClock.stopped_at.is_(None), 0), else_=1).label("failed"))
-                     .join(SlaClockVersion, _version())
-                     .join(Complaint, Complaint.id == CaseClock.complaint_id)
-                     .where(SlaClockVersion.stop_milestone == milestone,
-                            Complaint.state.in_([s.value for s in PROMPT_STATES[step]]),
-                            or_(CaseClock.stopped_at.is_(None), ~told)))
-    return parts
-
-
-def _version() -> ColumnElement[bool]:
-    from portal.services.queries import case_clock_version
-    return case_clock_version()
-
-
 def _progress_clocks(now: datetime) -> Select:
-    """Running clocks of open cases that have turned 临期 (their stored due-soon instant passed, not on
-    hold) with no progress or expected-completion contact since: each asks for a progress contact.
-    The contact clocks themselves ask for their own contact instead."""
-    told_since = exists().where(ContactLog.complaint_id == CaseClock.complaint_id,
-                                ContactLog.step.in_([s.value for s in PROGRESS_STEPS]),
-                                ContactLog.at >= CaseClock.soon_at)
-    return (select(CaseClock.complaint_id, CaseClock.clock_key, CaseClock.soon_at, CaseClock.due_at)
-            .join(SlaClockVersion, _version())
-            .join(Complaint, Complaint.id == CaseClock.complaint_id)
-            .where(CaseClock.stopped_at.is_(None), CaseClock.held_since.is_(None), CaseClock.soon_at <= now,
-                   SlaClockVersion.stop_milestone.not_in(sorted(CONTACT_MILESTONES)),
-                   Complaint.state.in_([s.value for s in OPEN_STATES]), ~told_since))
+    """Clocks that have turned 临期 by `now` with no progress contact since (`contact_due`)."""
+    return contact_due.progress_clocks().where(CaseClock.soon_at <= now)
 
 
-def _due_union(now: datetime):  # noqa: ANN202
-    progress = _progress_clocks(now).subquery()
+def _due_rows(now: datetime, ids: list[int]):  # noqa: ANN202
+    """What each of these cases asks for at `now`: a row per contact clock asking for its contact, and
+    one progress row per case (its earliest clock turned 临期)."""
+    progress = _progress_clocks(now).where(CaseClock.complaint_id.in_(ids)).subquery()
     by_case = select(progress.c.complaint_id, literal(ContactStep.PROGRESS.value, String).label("step"),
                      null().label("clock_key"), func.min(progress.c.due_at).label("due_at"),
                      func.min(progress.c.soon_at).label("soon_at"), literal(0).label("failed")
                      ).group_by(progress.c.complaint_id)
-    return union_all(*_contact_clocks(), by_case).subquery("due_contacts")
+    contact = [q.with_only_columns(*[c for c in q.selected_columns if c.name != "wanted_from"])
+               .where(CaseClock.complaint_id.in_(ids)) for q in contact_due.contact_clocks()]
+    return union_all(*contact, by_case).subquery("due_contacts")
 
 
 def due_count_statement(now: datetime):  # noqa: ANN201
-    """How many contacts are due (the home page's to-do count): the same rows as `contacts_due`."""
-    due = _due_union(now)
-    return select(func.count()).select_from(due).scalar_subquery()
+    """How many customers are to be contacted (the home page's to-do count): the cases `contacts_due`
+    lists, one index range."""
+    return select(func.count()).select_from(Complaint).where(contact_due.due_condition(now)).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -296,22 +263,24 @@ class DuePage:
 
 def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
                  page_size: int = DUE_PAGE) -> DuePage:
-    """待联系客户: the acknowledgements and closure notices whose clocks run, and the cases a clock of
-    which turned 临期 with no progress contact since: 重大 first, then by urgency, then the earliest
-    due; counted and paged in SQL."""
+    """待联系客户: the cases whose acknowledgement or closure notice is due, or a clock of which turned
+    临期 with no progress contact since (`contact_due`): 重大 first, then by urgency, then the earliest;
+    counted and paged in SQL by case, each case with a row per thing to tell."""
     if not actor.has(Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
-    due = _due_union(now)
     with uow.read() as session:
-        total = int(session.scalar(select(func.count()).select_from(due)))
+        total = int(session.scalar(select(func.count()).select_from(Complaint)
+                                   .where(contact_due.due_condition(now))))
         pages = max(1, -(-total // page_size))
         page = min(max(1, page), pages)
-        rows = session.execute(
-            select(due.c.complaint_id, due.c.step, due.c.clock_key, due.c.due_at, due.c.soon_at, due.c.failed)
-            .join(Complaint, Complaint.id == due.c.complaint_id)
-            .order_by(*_queue_order(), due.c.due_at.is_(None), due.c.due_at, due.c.complaint_id, due.c.step)
-            .limit(page_size).offset((page - 1) * page_size)).all()
-        ids = sorted({r.complaint_id for r in rows})
+        ids = list(session.scalars(select(Complaint.id).where(contact_due.due_condition(now))
+                                   .order_by(*_queue_order(), Complaint.contact_due_at, Complaint.id)
+                                   .limit(page_size).offset((page - 1) * page_size)))
+        place = {complaint_id: n for n, complaint_id in enumerate(ids)}
+        due = _due_rows(now, ids)
+        rows = sorted(session.execute(select(due)).all(),
+                      key=lambda r: (place[r.complaint_id], _moment(r.due_at) is None, _moment(r.due_at) or now,
+                                     r.step))
         cases = {c.id: (c, clerk) for c, clerk in session.execute(
             select(Complaint, User.display_name).join(User, User.id == Complaint.receiving_clerk_id)
             .where(Complaint.id.in_(ids)))}

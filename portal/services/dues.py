@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.clocks import NAT, Milestone, clock_states
-from portal.persistence.models import CalendarDayRow, CaseClock, Complaint, Setting
-from portal.services import priority, rules
+from portal.persistence.models import CalendarDayRow, CaseClock, Complaint, ContactLog, Notice, Setting
+from portal.services import contact_due, priority, rules
 
 MILESTONES = [m.value for m in Milestone]
 _HOLD_COLUMNS = ("paused", "paused_seconds", "regulatory_extension_days", "outside_seconds")
@@ -148,6 +148,7 @@ def _write(session: Session, ids: list[int], rows: list[dict]) -> None:
                        .values(closed_late=bindparam("late")),
                        [{"case_id": i, "late": late.get(i)} for i in ids])
     priority.write(connection, ids, rows)      # the case's place in the queues (next due time, rank)
+    contact_due.refresh(connection, ids)       # and in 待联系客户
 
 
 def refresh_cases(session: Session, complaint_ids: Iterable[int],
@@ -203,21 +204,33 @@ def backfill_if_needed(uow, calendar: WorkingCalendar) -> bool:  # noqa: ANN001
 _TOUCHED = "portal_touched_cases"
 
 
+_CONTACTED = "portal_contacted_cases"
+
+
 @event.listens_for(Session, "after_flush")
 def _collect(session: Session, _context) -> None:  # noqa: ANN001
-    touched = [o.id for o in (*session.new, *session.dirty) if isinstance(o, Complaint)]
+    written = (*session.new, *session.dirty)
+    touched = [o.id for o in written if isinstance(o, Complaint)]
     if touched:
         session.info.setdefault(_TOUCHED, set()).update(touched)
+    # a contact logged, a notice whose state changed: the case's place in 待联系客户 moves
+    contacted = [o.complaint_id for o in written if isinstance(o, (ContactLog, Notice)) and o.complaint_id]
+    if contacted:
+        session.info.setdefault(_CONTACTED, set()).update(contacted)
 
 
 @event.listens_for(Session, "before_commit")
 def _refresh_touched(session: Session) -> None:
     session.flush()
-    touched = session.info.pop(_TOUCHED, None)
+    touched = session.info.pop(_TOUCHED, None) or set()
+    contacted = session.info.pop(_CONTACTED, None) or set()
     if touched:
-        refresh_cases(session, touched)
+        refresh_cases(session, touched)         # their stored clocks, queue place and contact due
+    if contacted - touched:
+        contact_due.refresh(session.connection(), contacted - touched)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous) -> None:  # noqa: ANN001
     session.info.pop(_TOUCHED, None)
+    session.info.pop(_CONTACTED, None)

@@ -36,7 +36,7 @@ from portal.domain.contacts import ContactChannel
 from portal.domain.notices import NoticeKind, NoticeState, OutboxRules
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Complaint, Notice, User
-from portal.services import rules
+from portal.services import contact_due, rules
 from portal.services.contacts import log_contact
 from portal.services.notices_templates import fill, notice_values, template_rows
 
@@ -201,7 +201,12 @@ def _finish(uow: UnitOfWork, notice_id: int, claimed_at: datetime, values: dict,
             query = query.where(Notice.state != NoticeState.SENT.value)
         else:
             query = query.where(Notice.state == NoticeState.SENDING.value, Notice.claimed_at == claimed_at)
-        session.execute(query.values(**values).execution_options(synchronize_session=False))
+        done = session.execute(query.values(**values).execution_options(synchronize_session=False))
+        if values.get("state") == NoticeState.FAILED.value and done.rowcount:
+            # the customer was not told: the case asks for the contact again (待联系客户)
+            case_id = session.scalar(select(Notice.complaint_id).where(Notice.id == notice_id))
+            if case_id is not None:
+                contact_due.refresh(session.connection(), [case_id])
 
 
 def send_due(uow: UnitOfWork, *, now: datetime, transport: Transports | None = None,

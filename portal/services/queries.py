@@ -369,7 +369,7 @@ def sanction_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wo
                  if k.strip()]
     conditions = [Complaint.state.in_([State.CLOSED.value, State.ARCHIVED.value]),
                   Complaint.final_approved_at.is_not(None), Complaint.penalty_type.in_(kinds),
-                  Complaint.sanction_outcome_at.is_(None)]
+                  Complaint.penalty_type != "", Complaint.sanction_outcome_at.is_(None)]    # ix_complaints_penalty_open
     return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
 
 

@@ -1,6 +1,7 @@
 """Widgets and table formatting shared by the pages. User text is always shown as text."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 import pandas as pd
@@ -22,6 +23,15 @@ from portal.ui.navigation import BY_KEY
 def field_error(errors: dict[str, Message], name: str) -> None:
     if name in errors:
         st.error(say(errors[name]), icon="⚠️")
+
+
+def lazy_tabs(sections: dict[str, Callable[[], None]], *, key: str) -> None:
+    """Tabs of which only the open one runs (Streamlit's stateful tabs, rerun on a switch): a queue on a
+    closed tab costs no query. The key keeps the open tab across reruns and notices."""
+    for tab, section in zip(st.tabs(list(sections), key=key, on_change="rerun"), sections.values()):
+        if tab.open:
+            with tab:
+                section()
 
 
 def labels(choices: list[Choice]) -> dict[str, str]:

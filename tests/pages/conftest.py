@@ -57,3 +57,16 @@ def texts(at: AppTest) -> str:
     parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "text",
                                   "success", "error", "warning", "info") for e in getattr(at, kind)]
     return "\n".join(str(p) for p in parts)
+
+
+def open_tab(at: AppTest, tabs_key: str, label_key: str) -> AppTest:
+    """Open one of a page's lazy tabs (only the open tab runs) as a click on it would: `label_key` is
+    the tab's catalogue key; the tab must be offered."""
+    from portal.i18n import translate
+    label = translate(label_key, "zh")
+    offered = [tab.label for tab in at.tabs]
+    assert label in offered, (label, offered)
+    at.session_state[tabs_key] = label
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -12,7 +12,7 @@ from portal.services import complaints
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
 from tests.helpers import a_form
-from tests.pages.conftest import app_as, page_path, texts
+from tests.pages.conftest import app_as, open_tab, page_path, texts
 
 
 def _registered(uow, **form) -> int:
@@ -76,7 +76,7 @@ def test_people_who_may_not_talk_to_the_customer_see_the_timeline_without_the_fo
 
 def test_the_clerks_see_the_customers_to_contact_and_record_the_call_there(page_db):
     case_id = _registered(page_db, customer_name="待联系客户甲")
-    at = app_as("clerk", page_path("negotiation"))
+    at = open_tab(app_as("clerk", page_path("negotiation")), "negotiation_tabs", "neg.tab.contacts")
     assert not at.exception
     due = next(d.value for d in at.dataframe if "需联系事项" in d.value.columns)
     row = due[due["客户"] == "待联系客户甲"]
@@ -129,7 +129,7 @@ def test_the_sweeps_progress_prompt_reads_in_chinese_in_the_case_history(page_db
     case_id = complaints.register_complaint(page_db, actor=load_actor(page_db, "clerk"),
                                             form=a_form(received_at=received), attachments=[], now=received).id
     reminders.issue_reminders(page_db, now=wall_now())
-    at = app_as("clerk", page_path("negotiation"))
+    at = open_tab(app_as("clerk", page_path("negotiation")), "negotiation_tabs", "neg.tab.contacts")
     due = next(d.value for d in at.dataframe if "需联系事项" in d.value.columns)
     assert "进度告知（时限临期）" in list(due["需联系事项"])
     at = app_as("clerk", page_path("case"))

@@ -11,7 +11,7 @@ from portal.services import complaints, handling
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
 from tests.helpers import a_form
-from tests.pages.conftest import app_as, page_path, texts
+from tests.pages.conftest import app_as, open_tab, page_path, texts
 
 
 DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
@@ -88,7 +88,7 @@ def test_the_general_manager_instructs_the_report_and_only_the_gm_sees_it(page_d
     case_id = _case(page_db, "instruct")
     deputy = app_as("vicegm", page_path("approval"))
     assert "待批示调查报告" not in [tab.label for tab in deputy.tabs]
-    gm = app_as("genmgr", page_path("approval"))
+    gm = open_tab(app_as("genmgr", page_path("approval")), "approval_tabs", "appr.instruct_queue")
     assert "调查完毕，呈总经理室" in _cells(gm)                 # the 3-day report beside the form
     next(b for b in gm.button if b.label == "批示").click().run()
     assert "此项为必填项。" in texts(gm) and _state(page_db, case_id) == "awaiting_gm_instruction"
@@ -128,7 +128,7 @@ def test_a_report_missing_its_cause_is_refused_beside_the_field(page_db):
 
 def test_the_gm_office_consolidates_and_routes_to_the_right_level(page_db):
     case_id = _case(page_db, "approve")
-    at = app_as("gmo", page_path("gm_office"))
+    at = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.consolidate")
     at.text_area(key=f"opinion_{case_id}").input("同意赔付")
     at.text_input(key=f"opinion_amount_{case_id}").input("8000")
     next(b for b in at.button if b.label == "汇总并送核决").click().run()
@@ -174,7 +174,7 @@ def test_intake_records_the_negotiation_within_the_limit_only(page_db):
 
 def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     case_id = _case(page_db, "final")
-    at = app_as("gmo", page_path("gm_office"))
+    at = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.close")
     assert at.selectbox(key=f"level_{case_id}").value is None
     assert at.multiselect(key=f"responsible_{case_id}").value == []
     assert "部门损失" not in texts(at)
@@ -196,7 +196,7 @@ def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     assert "已作出综合意见，送“业务部经理”最终核决；核签后结案。" in texts(at)
     assert _state(page_db, case_id) == "awaiting_penalty"
     # the final 核决 (002 art.13.5-13.7) confirms the loss and the penalty, seeing the shares; a return needs a reason
-    approver = app_as("approver", page_path("approval"))
+    approver = open_tab(app_as("approver", page_path("approval")), "approval_tabs", "appr.final_queue")
     from portal.ui.literal import literal
     assert literal("运营部 60%、技术部 40%") in _cells(approver)
     next(b for b in approver.button if b.label == "退回总经理室重拟").click().run()
@@ -213,12 +213,12 @@ def test_a_case_nobody_may_decide_shows_on_the_gm_office_page(page_db):
     users.set_user_active(page_db, actor=who("admin"), username="lead2", active=False, now=wall_now())
     handling.record_negotiation(page_db, decision=DECISION, actor=who("lead"), complaint_id=case_id,
                                 result="accepted", note="主管亲自交涉", agreed_amount="3000", now=wall_now())
-    gm = app_as("gmo", page_path("gm_office"))
+    gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.stuck")
     table = next(df.value for df in gm.dataframe if "等待的决定" in df.value.columns)
     assert list(table["等待的决定"]) == ["核阅交涉结果"]
     assert list(table["原因"]) == ["有此职责的用户都因四眼原则或被投诉回避而不能处理"]
-    lead = app_as("lead", page_path("negotiation"))        # not offered to the negotiator
-    assert not any(case_id in list(df.value.get("编号", [])) for df in lead.dataframe)
+    lead = open_tab(app_as("lead", page_path("negotiation")), "negotiation_tabs", "neg.tab.review")
+    assert "没有待处理的案件。" in texts(lead)      # not offered to the negotiator
     with page_db.read() as session:
         number = session.get(Complaint, case_id).number
     page = app_as("gmo", page_path("case"))
@@ -318,7 +318,7 @@ def test_the_gm_office_issues_a_reminder_by_hand_and_the_department_answers_it(p
     with page_db.read() as session:
         number = session.get(Complaint, case_id).number
     by_hand = select(func.count()).select_from(Reminder).where(Reminder.issued_by_id.is_not(None))
-    gm = app_as("gmo", page_path("gm_office"))
+    gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.reminders")
     assert gm.selectbox(key="issue_kind").value is None and gm.selectbox(key="issue_department").value is None
     gm.text_input(key="issue_case").input(number)
     gm.selectbox(key="issue_kind").set_value("reminder")
@@ -380,7 +380,7 @@ def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
     handling.report_to_gm(page_db, actor=who("opshandler"), complaint_id=case_id, report="调查完毕", now=at)
     handling.instruct_report(page_db, actor=who("genmgr"), complaint_id=case_id, instruction="同意", now=at)
     # 汇总: each department's evidence and proposed responsible unit and person
-    gm = app_as("gmo", page_path("gm_office"))
+    gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.consolidate")
     cells = _cells(gm)
     for value in ("查勘照片与定损单", "理赔二科", "李定损", "定损标准理解不一"):
         assert value in cells, value
@@ -394,7 +394,7 @@ def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
     handling.record_negotiation(page_db, decision=DECISION, actor=who("clerk"), complaint_id=case_id,
                                 result="accepted", note="客户接受", agreed_amount="3000", now=at)
     # 核阅: the approved instructions and limit, how the customer was told, with its proof
-    review = app_as("lead", page_path("negotiation"))
+    review = open_tab(app_as("lead", page_path("negotiation")), "negotiation_tabs", "neg.tab.review")
     cells = _cells(review)
     for value in ("按3000元赔付", literal("3,000.00"), "电话", literal("通话录音 REC-001"), "核决己"):
         assert value in cells, value
@@ -408,7 +408,7 @@ def test_a_follow_up_task_shows_the_scores_that_opened_it(page_db):
     handling.final_approve(page_db, actor=who("approver"), complaint_id=case_id, approve=True, comment="", now=at)
     handling.record_follow_up(page_db, actor=who("clerk"), complaint_id=case_id, outcome="客户仍不满意",
                               survey=Survey(2, 1, 2, 1, 1), now=at)
-    gm = app_as("gmo", page_path("gm_office"))
+    gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.follow_up")
     grids = [t.value for t in gm.table if "服务态度" in t.value.columns]
     assert grids and grids[0].iloc[0]["服务态度"] == "1 · 非常不满意" and grids[0].iloc[0]["总体满意度"] == "1 · 非常不满意"
     assert "客户仍不满意" in _cells(gm)

@@ -10,24 +10,25 @@ from portal.services import complaints, handling
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
 from tests.helpers import a_form
-from tests.pages.conftest import app_as, page_path
+from tests.pages.conftest import app_as, open_tab, page_path
 from tests.pages.test_handling_pages import DECISION, REPORT
 
-# state a case is left in → (page, role, picker key)
+# state a case is left in → (page, role, picker key, the page's tab holding that queue)
 QUEUES = {
-    "registered": ("gm_office", "gmo", "gm_pick"),
-    "investigating": ("gm_office", "gmo", "investigating_pick"),
-    "awaiting_report": ("department", "opshandler", "dept_report_pick"),
-    "awaiting_gm_instruction": ("approval", "genmgr", "instruct_pick"),
-    "awaiting_consolidation": ("gm_office", "gmo", "consolidate_pick"),
-    "awaiting_approval": ("approval", "approver", "appr_pick"),
-    "negotiating": ("negotiation", "clerk", "neg_pick"),
-    "awaiting_review": ("negotiation", "lead", "review_pick"),
-    "awaiting_closure": ("gm_office", "gmo", "close_pick"),
-    "awaiting_penalty": ("approval", "approver", "final_pick"),
-    "closed": ("negotiation", "clerk", "follow_pick"),
-    "follow_up_task": ("gm_office", "gmo", "follow_task_pick"),
+    "registered": ("gm_office", "gmo", "gm_pick", "gm.tab.accept"),
+    "investigating": ("gm_office", "gmo", "investigating_pick", "gm.tab.investigating"),
+    "awaiting_report": ("department", "opshandler", "dept_report_pick", None),
+    "awaiting_gm_instruction": ("approval", "genmgr", "instruct_pick", "appr.instruct_queue"),
+    "awaiting_consolidation": ("gm_office", "gmo", "consolidate_pick", "gm.tab.consolidate"),
+    "awaiting_approval": ("approval", "approver", "appr_pick", "appr.queue"),
+    "negotiating": ("negotiation", "clerk", "neg_pick", "neg.tab.negotiate"),
+    "awaiting_review": ("negotiation", "lead", "review_pick", "neg.tab.review"),
+    "awaiting_closure": ("gm_office", "gmo", "close_pick", "gm.tab.close"),
+    "awaiting_penalty": ("approval", "approver", "final_pick", "appr.final_queue"),
+    "closed": ("negotiation", "clerk", "follow_pick", "neg.tab.follow_up"),
+    "follow_up_task": ("gm_office", "gmo", "follow_task_pick", "gm.tab.follow_up"),
 }
+TABS_KEY = {"gm_office": "gm_tabs", "approval": "approval_tabs", "negotiation": "negotiation_tabs"}
 
 
 def _case_in(uow, goal: str, serial: int) -> int:
@@ -73,8 +74,10 @@ def _case_in(uow, goal: str, serial: int) -> int:
 def test_every_queue_picker_says_what_the_user_is_about_to_do(page_db):
     ids = {goal: _case_in(page_db, goal, n) for n, goal in enumerate(QUEUES)}
     labels = {}
-    for goal, (page, user, key) in QUEUES.items():
+    for goal, (page, user, key, tab) in QUEUES.items():
         at = app_as(user, page_path(page))
+        if tab:
+            open_tab(at, TABS_KEY[page], tab)
         assert not at.exception, (goal, at.exception)
         picker = at.selectbox(key=key)
         assert picker.value == ids[goal], goal                 # the case waiting there is offered
@@ -88,15 +91,17 @@ def test_every_decision_field_starts_empty(page_db):
                                                                        "awaiting_closure", "closed"))}
     dept = app_as("opshandler", page_path("department"))
     assert dept.radio(key=f"report_{ids['investigating']}_finding").value is None
-    negotiation = app_as("clerk", page_path("negotiation"))
+    negotiation = open_tab(app_as("clerk", page_path("negotiation")), "negotiation_tabs", "neg.tab.negotiate")
     case = ids["negotiating"]
     assert negotiation.radio(key=f"neg_result_{case}").value is None
     assert [m.value for m in negotiation.multiselect if m.label == "告知客户的救济途径"] == [[]]
     assert [s.value for s in negotiation.selectbox if s.label == "告知方式"] == [None]
+    open_tab(negotiation, "negotiation_tabs", "neg.tab.follow_up")
     for dimension in ("服务流程", "服务态度", "服务效率", "处理结果", "总体满意度"):     # the follow-up survey
         assert [s.value for s in negotiation.selectbox if s.label == dimension] == [None], dimension
-    gm = app_as("gmo", page_path("gm_office"))
+    gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.close")
     closing = ids["awaiting_closure"]
     assert gm.selectbox(key=f"level_{closing}").value is None
     assert gm.multiselect(key=f"responsible_{closing}").value == []
+    open_tab(gm, "gm_tabs", "gm.tab.reminders")
     assert gm.selectbox(key="issue_kind").value is None and gm.selectbox(key="issue_department").value is None
