@@ -33,7 +33,7 @@ from portal.config import ROOT
 from portal.domain import clocks as clock_rules
 from portal.domain.lifecycle import State
 from portal.persistence.models import Category, Channel, Complaint, Department, User
-from portal.services import dues, priority, rules, users
+from portal.services import contact_due, dues, priority, rules, users
 from portal.services.setup import open_database
 
 YEARS = 3
@@ -372,6 +372,9 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         with engine.begin() as connection:       # each case's place in the queues, from its stored clocks
             priority.refill(connection)
         lap("queue order")
+        with engine.begin() as connection:       # and in 待联系客户 (no contact on record: all acknowledgements)
+            contact_due.refill(connection)
+        lap("contacts due")
         # follow-up surveys of archived cases, rectification items of a few closed ones
         archived = frame["state"].to_numpy() == State.ARCHIVED.value
         visited = frame["closed_at"].to_numpy()[archived] + rng.integers(HOUR, 4 * DAY, int(archived.sum()))

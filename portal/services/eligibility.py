@@ -159,7 +159,12 @@ def not_excluded(user_id: int, decision: Decision):  # noqa: ANN201
     return and_(named, own) if actions else named
 
 
+def is_gm(session: Session, approval_level: str | None) -> bool:
+    """Whether an approver of this level is the general manager (who instructs reports, 13.2)."""
+    return approval_level is not None and approval_level == gm_level(session)
+
+
 def gm_level_of(uow, actor) -> bool:  # noqa: ANN001
-    """Whether `actor` is an approver at the general manager's level (who instructs reports, 13.2)."""
+    """Whether `actor` is an approver at the general manager's level (`is_gm`)."""
     with uow.read() as session:
-        return actor.approval_level is not None and actor.approval_level == gm_level(session)
+        return is_gm(session, actor.approval_level)

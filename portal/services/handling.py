@@ -32,7 +32,7 @@ from portal.services.actors import Actor
 from portal.services.audit import record_event
 from portal.services.complaints import attachment_row
 from portal.services.contacts import log_contact
-from portal.services.eligibility import check_decision, gm_level, pending_analysis
+from portal.services.eligibility import check_decision, is_gm, pending_analysis
 from portal.services.steps import case_step
 
 FINDINGS = ("company_fault", "misunderstanding", "other_company", "undetermined")
@@ -202,7 +202,7 @@ def instruct_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instruc
     instruction = _text(errors, "instruction", instruction)
     with case_step(uow, actor, complaint_id, Action.INSTRUCT_REPORT, expected_version) as (session, user, complaint, source):
         target = lifecycle.next_state(Action.INSTRUCT_REPORT, source, actor.roles)
-        if user.approval_level != gm_level(session):
+        if not is_gm(session, user.approval_level):
             raise TransitionNotAllowed("instruct.gm_only")
         check_decision(session, user, complaint, FourEyes.INSTRUCT_REPORT)
         if errors:

@@ -25,7 +25,7 @@ from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock,
                                        SlaClockVersion, User)
 from portal.services import priority, rules
 from portal.services.actors import Actor
-from portal.services.eligibility import ANALYSIS_STATES, gm_level, not_excluded, waiting
+from portal.services.eligibility import ANALYSIS_STATES, is_gm, not_excluded, waiting
 from portal.services.rules import ClockInfo
 
 MILESTONES = [m.value for m in Milestone]
@@ -309,7 +309,7 @@ def _approval_conditions(session: Session, actor: Actor, state: State) -> list[C
     covered = [key for key, rank in ranks.items() if rank <= mine]
     decision = WAITING_DECISION[state]
     if state is State.AWAITING_GM_INSTRUCTION:
-        the_gm = actor.approval_level is not None and actor.approval_level == gm_level(session)
+        the_gm = is_gm(session, actor.approval_level)
         return [Complaint.state == state.value, true() if the_gm else false(), not_excluded(actor.id, decision)]
     column = Complaint.final_required_level if state is State.AWAITING_FINAL_APPROVAL else Complaint.required_level
     return [Complaint.state == state.value, column.in_(covered), not_excluded(actor.id, decision)]
@@ -465,7 +465,7 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
                                                                 Complaint.state == State.INVESTIGATING.value))]
     if actor.has(Role.APPROVER):
         with uow.read() as session:
-            the_gm = actor.approval_level is not None and actor.approval_level == gm_level(session)
+            the_gm = is_gm(session, actor.approval_level)
             wanted += [(key, "approval", cases(*_approval_conditions(session, actor, state))) for key, state in
                        (("approve", State.AWAITING_APPROVAL), ("final_approve", State.AWAITING_FINAL_APPROVAL),
                         *([("instruct_report", State.AWAITING_GM_INSTRUCTION)] if the_gm else []))]
