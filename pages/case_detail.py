@@ -59,9 +59,12 @@ for waiting in case.handling["waiting"]:      # the decision the case waits for,
 st.graphviz_chart(process_drawing(case.state, lambda s: t(f"state.{s}")))
 names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments),
          "clock": {c.info.rule.key: c.info.label(lang()) for c in case.clocks}}
-contact_log = contacts.contact_timeline(uow(), actor=actor, complaint_id=case.id, page_size=None, newest_first=False)
+# built when clicked, not on every run: the whole contact log is read only for the printout
 st.download_button(t("print.download"), file_name=f"complaint-{case.number or case.id}.html", mime="text/html",
-                   data=handling_form_html(case, lang=lang(), printed_at=now(), names=names, contacts=contact_log))
+                   on_click="ignore", data=lambda: handling_form_html(
+                       case, lang=lang(), printed_at=now(), names=names,
+                       contacts=contacts.contact_timeline(uow(), actor=actor, complaint_id=case.id, page_size=None,
+                                                          newest_first=False)))
 
 if actor.has(Role.GM_OFFICE, Role.INTAKE, Role.INTAKE_LEAD) and case.state in HOLDABLE:
     errors = form_errors(f"hold_{case.id}")

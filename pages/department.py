@@ -14,7 +14,7 @@ from portal.ui.assignment_section import department_assignment, unassigned_notic
 from portal.ui.reminders import answer_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
-from portal.ui.widgets import (act, labels, attachments_uploader, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
+from portal.ui.widgets import (act, labels, lazy_tabs, attachments_uploader, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
                                seen_version, show_notice)
 
 actor = require_page("department")
@@ -43,10 +43,63 @@ st.caption(t("list.open_items", shown=len(mine_items),
 rectification_table(mine_items)
 rectification_status_form([i for i in mine_items if i.status != "done"], actor)
 
-reporting = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), to_report=True,
-                                     page=page_of("dept_report_pick"))
-if not reporting.frame.empty:       # 002 art.13.2: the investigation report to the GM office, its own step
-    st.subheader(t("dept.to_report"))
+
+def investigate_tab() -> None:
+    st.caption(t("dept.queue"))
+    unassigned_notice(actor)          # 待指派超时: the lead's own department
+    queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("dept_pick"))
+    case = pick_from_queue(queue, key="dept_pick", actor=actor)
+    if case is None:
+        return
+    picked = case.id
+    mine = next(d for d in case.departments if d["code"] == actor.department_code)
+    department_assignment(case, actor)     # the named handlers; the lead assigns (000 §5)
+
+    errors = form_errors(f"plan_{picked}")
+    with st.form(f"plan_{picked}", enter_to_submit=False):
+        st.markdown(f"**{t('dept.initial_plan')}**")
+        plan = st.text_area(t("field.initial_plan"), value=mine["initial_plan"], key=f"plan_text_{picked}")
+        field_error(errors, "initial_plan")
+        if st.form_submit_button(t("dept.save_plan")):
+            act(lambda: handling.record_initial_plan(uow(), actor=actor, complaint_id=picked, plan=plan,
+                                                     expected_version=seen_version(case), now=now()),
+                notice=t("dept.plan_saved"), form=f"plan_{picked}")
+
+    st.caption(t("dept.technical_hint"))       # 技术部 is the GM office's to send (002 art.13.3)
+
+    errors = form_errors(f"report_{picked}")
+    with st.form(f"report_{picked}", enter_to_submit=False):
+        st.markdown(f"**{t('dept.report')}**")
+        k = f"report_{picked}_"
+        evidence = st.text_area(t("field.evidence"), key=k + "evidence")
+        field_error(errors, "evidence")
+        cause = st.text_area(t("field.cause"), key=k + "cause")
+        field_error(errors, "cause")
+        finding = st.radio(t("field.finding"), list(handling.FINDINGS), format_func=lambda v: t(f"finding.{v}"),
+                           horizontal=True, key=k + "finding", index=None)
+        field_error(errors, "finding")
+        left, right = st.columns(2)
+        unit = left.text_input(t("field.responsible_unit"), key=k + "unit")
+        persons = right.text_input(t("field.responsible_persons"), key=k + "persons")
+        measures = st.text_area(t("field.measures"), key=k + "measures")
+        field_error(errors, "measures")
+        amount = st.text_input(t("field.proposed_amount"), key=k + "amount")
+        field_error(errors, "proposed_amount")
+        files = attachments_uploader(t("field.attachments"), k + "files")
+        field_error(errors, "attachments")
+        if st.form_submit_button(t("dept.submit"), type="primary"):
+            report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)
+            evidence_files = [Attachment(f.name, f.type or "", f.getvalue()) for f in files or []]
+            act(lambda: handling.submit_report(uow(), actor=actor, complaint_id=picked, report=report,
+                                               attachments=evidence_files,
+                                               expected_version=seen_version(case), now=now()),
+                notice=t("dept.submitted"), form=f"report_{picked}")
+
+
+def report_tab() -> None:
+    reporting = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), to_report=True,
+                                         page=page_of("dept_report_pick"))
+    st.caption(t("dept.to_report"))    # 002 art.13.2: the investigation report to the GM office, its own step
     done = pick_from_queue(reporting, key="dept_report_pick", actor=actor, with_due=True)
     if done:
         decision_context(done, ("department",))
@@ -59,72 +112,26 @@ if not reporting.frame.empty:       # 002 art.13.2: the investigation report to 
                                                   expected_version=seen_version(done), now=now()),
                     notice=t("dept.reported_to_gm"), form=f"gm_report_{done.id}")
 
-if actor.has(Role.DEPT_LEAD):        # 002 art.13.3: the department's analysis goes to its lead for 批示
+
+def instruct_tab() -> None:
+    st.caption(t("dept.to_instruct"))  # 002 art.13.3: the department's analysis goes to its lead for 批示
     to_instruct = queries.analyses_to_instruct(uow(), actor=actor, now=now(), calendar=calendar(),
                                                page=page_of("dept_instruct_pick"))
-    if not to_instruct.frame.empty:
-        st.subheader(t("dept.to_instruct"))
-        waiting = pick_from_queue(to_instruct, key="dept_instruct_pick", actor=actor, with_due=True)
-        if waiting:
-            decision_context(waiting, ("department",))
-            errors = form_errors(f"instruct_{waiting.id}")
-            with st.form(f"instruct_{waiting.id}", enter_to_submit=False):
-                instruction = st.text_area(t("field.instruction"), key=f"lead_instruction_{waiting.id}")
-                field_error(errors, "instruction")
-                if st.form_submit_button(t("dept.instruct"), type="primary"):
-                    act(lambda: handling.instruct_analysis(uow(), actor=actor, complaint_id=waiting.id,
-                                                           instruction=instruction,
-                                                           expected_version=seen_version(waiting), now=now()),
-                        notice=t("dept.instructed"), form=f"instruct_{waiting.id}")
+    waiting = pick_from_queue(to_instruct, key="dept_instruct_pick", actor=actor, with_due=True)
+    if waiting:
+        decision_context(waiting, ("department",))
+        errors = form_errors(f"instruct_{waiting.id}")
+        with st.form(f"instruct_{waiting.id}", enter_to_submit=False):
+            instruction = st.text_area(t("field.instruction"), key=f"lead_instruction_{waiting.id}")
+            field_error(errors, "instruction")
+            if st.form_submit_button(t("dept.instruct"), type="primary"):
+                act(lambda: handling.instruct_analysis(uow(), actor=actor, complaint_id=waiting.id,
+                                                       instruction=instruction,
+                                                       expected_version=seen_version(waiting), now=now()),
+                    notice=t("dept.instructed"), form=f"instruct_{waiting.id}")
 
-st.subheader(t("dept.queue"))
-unassigned_notice(actor)          # 待指派超时: the lead's own department
-queue = queries.department_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("dept_pick"))
-case = pick_from_queue(queue, key="dept_pick", actor=actor)
-if case is None:
-    st.stop()
-picked = case.id
-mine = next(d for d in case.departments if d["code"] == actor.department_code)
-department_assignment(case, actor)     # the named handlers; the lead assigns (000 §5)
 
-errors = form_errors(f"plan_{picked}")
-with st.form(f"plan_{picked}", enter_to_submit=False):
-    st.markdown(f"**{t('dept.initial_plan')}**")
-    plan = st.text_area(t("field.initial_plan"), value=mine["initial_plan"], key=f"plan_text_{picked}")
-    field_error(errors, "initial_plan")
-    if st.form_submit_button(t("dept.save_plan")):
-        act(lambda: handling.record_initial_plan(uow(), actor=actor, complaint_id=picked, plan=plan,
-                                                 expected_version=seen_version(case), now=now()),
-            notice=t("dept.plan_saved"), form=f"plan_{picked}")
-
-st.caption(t("dept.technical_hint"))       # 技术部 is the GM office's to send (002 art.13.3)
-
-errors = form_errors(f"report_{picked}")
-with st.form(f"report_{picked}", enter_to_submit=False):
-    st.markdown(f"**{t('dept.report')}**")
-    k = f"report_{picked}_"
-    evidence = st.text_area(t("field.evidence"), key=k + "evidence")
-    field_error(errors, "evidence")
-    cause = st.text_area(t("field.cause"), key=k + "cause")
-    field_error(errors, "cause")
-    finding = st.radio(t("field.finding"), list(handling.FINDINGS), format_func=lambda v: t(f"finding.{v}"),
-                       horizontal=True, key=k + "finding", index=None)
-    field_error(errors, "finding")
-    left, right = st.columns(2)
-    unit = left.text_input(t("field.responsible_unit"), key=k + "unit")
-    persons = right.text_input(t("field.responsible_persons"), key=k + "persons")
-    measures = st.text_area(t("field.measures"), key=k + "measures")
-    field_error(errors, "measures")
-    amount = st.text_input(t("field.proposed_amount"), key=k + "amount")
-    field_error(errors, "proposed_amount")
-    files = attachments_uploader(t("field.attachments"), k + "files")
-    field_error(errors, "attachments")
-    if st.form_submit_button(t("dept.submit"), type="primary"):
-        report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)
-        evidence_files = [Attachment(f.name, f.type or "", f.getvalue()) for f in files or []]
-        act(lambda: handling.submit_report(uow(), actor=actor, complaint_id=picked, report=report,
-                                           attachments=evidence_files,
-                                           expected_version=seen_version(case), now=now()),
-            notice=t("dept.submitted"), form=f"report_{picked}")
-
+# Only the open tab runs (its queue and chosen case alone are read); the 批示 is the lead's.
+lazy_tabs({t("dept.tab.investigate"): investigate_tab, t("dept.tab.report"): report_tab}
+          | ({t("dept.tab.instruct"): instruct_tab} if actor.has(Role.DEPT_LEAD) else {}), key="dept_tabs")
 remember_versions()

@@ -488,6 +488,8 @@ PAGES = [
     PageCase("GM office", "gm_office", "benchgm"),
     *[PageCase(f"GM office, {name}", "gm_office", "benchgm", _tab("gm_tabs", f"gm.tab.{name}")) for name in GM_TABS],
     PageCase("department", "department", "benchhandler"),
+    PageCase("department, report", "department", "benchhandler", _tab("dept_tabs", "dept.tab.report")),
+    PageCase("department, instruct", "department", "benchhandler", _tab("dept_tabs", "dept.tab.instruct")),
     PageCase("approval", "approval", "benchapprover"),
     PageCase("approval, final", "approval", "benchapprover", _tab("approval_tabs", "appr.final_queue")),
     PageCase("approval, GM instruction", "approval", "benchapprover", _tab("approval_tabs", "appr.instruct_queue")),

@@ -126,6 +126,13 @@ def test_a_case_without_a_penalty_closes_only_by_the_final_decision_and_the_cust
     steps = contact_steps(case)
     for step in ("acknowledgement", "decision", "closure"):
         assert translate(f"contact.step.{step}", "zh") in steps, (step, steps)
+    # the printable form is built when its button is clicked: internal, with the contact log
+    with case.expect_download() as download:
+        case.get_by_role("button", name=translate("print.download", "zh")).click()
+    printed = download.value.path().read_text(encoding="utf-8")
+    assert translate("form.internal_only", "zh") in printed and customer in printed
+    assert printed.count("data-section='contacts'") == 3                  # on each of the three copies
+    assert translate("print.sign.final_approver", "zh") in printed and "核决己" in printed   # who signed it
 
 
 def _accept(gm: Page, customer: str) -> str:

@@ -163,7 +163,7 @@ def report(new_page, server: str, handler: str, number: str) -> None:
 def report_to_gm(new_page, server: str, handler: str, number: str) -> None:
     """The investigation report to the GM office, its own step (002 art.13.2)."""
     page = as_user(new_page, server, handler, "department")
-    queue_shows(page, number)
+    queue_shows(page, number, tab="待呈报总经理室")
     field(page, "呈总经理室的调查报告").fill("两部门调查完毕：定损遗漏，建议补充赔付。")
     submit(page, "呈报总经理室", "调查报告已呈报，待总经理批示")
 
@@ -179,7 +179,7 @@ def instruct_report(new_page, server: str, number: str) -> None:
 def instruct_analysis(new_page, server: str, number: str) -> None:
     """技术部's lead instructs its analysis (002 art.13.3)."""
     lead = as_user(new_page, server, "techlead", "department")
-    queue_shows(lead, number)
+    queue_shows(lead, number, tab="待我批示")
     field(lead, "批示意见").fill("同意技术分析结论。")
     submit(lead, "批示", "已批示，总经理室可据此汇总综合意见")
 

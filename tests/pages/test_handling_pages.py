@@ -74,7 +74,7 @@ def test_the_department_submits_its_report(page_db):
     assert "已提交调查报告" in texts(at)
     assert _state(page_db, case_id) == "awaiting_report"
     # the report to the GM office, its own step (002 art.13.2)
-    at = app_as("opshandler", page_path("department"))
+    at = open_tab(app_as("opshandler", page_path("department")), "dept_tabs", "dept.tab.report")
     assert "调查已完成，待呈报总经理室（3 天内）" in texts(at)
     next(b for b in at.button if b.label == "呈报总经理室").click().run()
     assert "此项为必填项。" in texts(at) and _state(page_db, case_id) == "awaiting_report"
@@ -106,7 +106,7 @@ def test_the_technical_lead_instructs_the_analysis_before_consolidation(page_db)
     complaints.accept_complaint(page_db, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
                                 departments=["technical"], now=at)
     handling.submit_report(page_db, actor=who("techhandler"), complaint_id=case_id, report=REPORT, now=at)
-    lead = app_as("techlead", page_path("department"))
+    lead = open_tab(app_as("techlead", page_path("department")), "dept_tabs", "dept.tab.instruct")
     assert "待我批示的本部门分析" in texts(lead)
     lead.text_area(key=f"lead_instruction_{case_id}").input("同意技术分析结论")
     next(b for b in lead.button if b.label == "批示").click().run()

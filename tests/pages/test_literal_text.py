@@ -21,7 +21,8 @@ SHORT = "**甲** :red[乙] <i>丙</i>"                       # for fields of at 
 MARKUP = ("**粗体**", ":red[", "<b>", "](javascript:", "$x^2$", ":smile:", "**甲**", "<i>")
 FILE_NAME = "**报告** :red[x] [a](javascript:b).pdf"
 
-LAZY_TABS = {"gm_office": "gm_tabs", "approval": "approval_tabs", "negotiation": "negotiation_tabs"}
+LAZY_TABS = {"gm_office": "gm_tabs", "approval": "approval_tabs", "negotiation": "negotiation_tabs",
+             "department": "dept_tabs"}
 # Elements whose text Streamlit reads as Markdown.
 MARKDOWN_KINDS = ("markdown", "caption", "info", "error", "warning", "success", "title", "header", "subheader",
                   "exception", "toast")

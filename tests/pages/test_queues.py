@@ -17,7 +17,7 @@ from tests.pages.test_handling_pages import DECISION, REPORT
 QUEUES = {
     "registered": ("gm_office", "gmo", "gm_pick", "gm.tab.accept"),
     "investigating": ("gm_office", "gmo", "investigating_pick", "gm.tab.investigating"),
-    "awaiting_report": ("department", "opshandler", "dept_report_pick", None),
+    "awaiting_report": ("department", "opshandler", "dept_report_pick", "dept.tab.report"),
     "awaiting_gm_instruction": ("approval", "genmgr", "instruct_pick", "appr.instruct_queue"),
     "awaiting_consolidation": ("gm_office", "gmo", "consolidate_pick", "gm.tab.consolidate"),
     "awaiting_approval": ("approval", "approver", "appr_pick", "appr.queue"),
@@ -28,7 +28,8 @@ QUEUES = {
     "closed": ("negotiation", "clerk", "follow_pick", "neg.tab.follow_up"),
     "follow_up_task": ("gm_office", "gmo", "follow_task_pick", "gm.tab.follow_up"),
 }
-TABS_KEY = {"gm_office": "gm_tabs", "approval": "approval_tabs", "negotiation": "negotiation_tabs"}
+TABS_KEY = {"gm_office": "gm_tabs", "approval": "approval_tabs", "negotiation": "negotiation_tabs",
+            "department": "dept_tabs"}
 
 
 def _case_in(uow, goal: str, serial: int) -> int:
