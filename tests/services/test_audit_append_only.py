@@ -38,7 +38,7 @@ def test_the_database_refuses_to_change_events(uow, statement):
                                        "TRUNCATE events CASCADE"])
 def test_replica_mode_does_not_silence_the_refusal(postgres_uow, statement):
     _an_event(postgres_uow)
-    with pytest.raises(DBAPIError, match="immutable"):
+    with pytest.raises(DBAPIError, match="immutable|append-only"):
         with postgres_uow.engine.begin() as connection:
             connection.execute(text("SET LOCAL session_replication_role = replica"))
             connection.execute(text(statement))
@@ -92,3 +92,36 @@ def postgres_uow(request):
         unit.engine.dispose()
         _drop_postgres(name)
 
+
+
+_COLUMNS = "id, complaint_id, actor_id, actor_label, at, action, from_state, to_state, comment, changes"
+_CHANGED = _COLUMNS.replace("comment", "'changed'")
+
+
+@pytest.mark.parametrize("statement", [f"REPLACE INTO events ({_COLUMNS}) SELECT {_CHANGED} FROM events",
+                                       f"INSERT OR REPLACE INTO events ({_COLUMNS}) SELECT {_CHANGED} FROM events"])
+def test_sqlite_replace_cannot_rewrite_an_event(sqlite_url, statement):
+    """SQLite's REPLACE deletes the conflicting row without firing the delete trigger: refused all the same."""
+    uow = UnitOfWork(make_engine(sqlite_url))
+    try:
+        _an_event(uow)
+        with uow.read() as session:
+            before = session.execute(select(Event.id, Event.comment, Event.action).order_by(Event.id)).all()
+        with pytest.raises(DBAPIError, match="append-only|immutable"):
+            with uow.engine.begin() as connection:
+                connection.execute(text(statement))
+        with uow.read() as session:
+            assert session.execute(select(Event.id, Event.comment, Event.action).order_by(Event.id)).all() == before
+    finally:
+        uow.engine.dispose()
+
+
+def test_an_upsert_cannot_rewrite_an_event(uow):
+    """INSERT … ON CONFLICT DO UPDATE (both databases) goes through the update refusal."""
+    _an_event(uow)
+    with pytest.raises(DBAPIError, match="immutable|append-only"):
+        with uow.engine.begin() as connection:
+            connection.execute(text(f"INSERT INTO events ({_COLUMNS}) SELECT {_COLUMNS} FROM events WHERE true "
+                                    "ON CONFLICT (id) DO UPDATE SET comment = 'changed'"))
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.comment == "changed")) == 0
