@@ -603,7 +603,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "penalty_persons": complaint.penalty_persons, "paused": complaint.paused,
             "follow_up_task": complaint.follow_up_task, "other_company": complaint.other_company,
             "decision_checked": complaint.decision_checked, "decision_basis": complaint.decision_basis,
-            "decision_remedies": [r for r in complaint.decision_remedies.split(",") if r],
+            "decision_remedies": [r for r in (complaint.decision_remedies or "").split(",") if r],
             "decision_told_via": complaint.decision_told_via, "decision_proof": complaint.decision_proof,
             "decision_told_at": complaint.decision_told_at,
             "regulatory_extension_days": complaint.regulatory_extension_days,

@@ -17,6 +17,7 @@ from portal.ui.context import now, reference, t, uow
 from portal.ui.widgets import act, field_error, form_errors, labels, seen_version
 
 _OPEN = {s.value for s in OPEN_STATES}
+EMPTY = "—"
 _AFTER_DECISION = {State.AWAITING_REVIEW.value, State.AWAITING_CLOSURE.value, State.CLOSED.value,
                    State.ARCHIVED.value}
 
@@ -29,12 +30,13 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
         st.warning(t("reg.outside_running", kind=t(f"outside.{h['outside_process']}")))
     if h["other_company"]:
         st.info(t("reg.other_company", company=literal(h["other_company"])))
-    if h["decision_told_at"]:
-        st.text(f"{t('field.decision_checked')}: {h['decision_checked']}\n{t('field.decision_basis')}: "
-                f"{h['decision_basis']}\n{t('field.decision_remedies')}: "
-                f"{'、'.join(t('remedy.' + r) for r in h['decision_remedies'])}\n"
-                f"{t('field.decision_told_via')}: {t('via.' + h['decision_told_via'])} · {fmt_time(h['decision_told_at'])}"
-                f" · {h['decision_proof']}")
+    if h["decision_told_at"]:       # what the record holds; any optional part may be empty (older records)
+        via = h["decision_told_via"]
+        remedies = "、".join(t("remedy." + r) for r in h["decision_remedies"] or []) or EMPTY
+        st.text(f"{t('field.decision_checked')}: {h['decision_checked'] or EMPTY}\n{t('field.decision_basis')}: "
+                f"{h['decision_basis'] or EMPTY}\n{t('field.decision_remedies')}: {remedies}\n"
+                f"{t('field.decision_told_via')}: {t('via.' + via) if via else EMPTY} · {fmt_time(h['decision_told_at'])}"
+                f" · {h['decision_proof'] or EMPTY}")
     if h["review_decision"]:
         st.text(f"{t('field.review_decision')}: {h['review_decision']}")
     key, version = case.id, seen_version(case)
