@@ -19,7 +19,7 @@ from extra_streamlit_components.CookieManager import _component_func as cookie_c
 from portal.domain.roles import Role
 from portal.services import sessions
 from portal.services.actors import Actor
-from portal.ui.context import SANDBOX_PREFIX, t, uow, wall_clock
+from portal.ui.context import SANDBOX_PREFIX, SandboxGone, t, uow, wall_clock
 from portal.ui.navigation import BY_KEY, allowed
 
 COOKIE_NAME = "complaint_portal_auth"
@@ -55,13 +55,18 @@ def current_actor() -> Actor | None:
     if not token or (from_cookie and token == st.session_state.get("dead_cookie")):
         st.session_state.pop("in_sandbox", None)
         return None
-    # The token says which database the login was made in: the real one, or the trainer's sandbox.
+    # The token says which database the login was made in: the real one, or the trainer's sandbox. A
+    # sandbox token resumes only in the sandbox; with none, it is a dead token (never the real database).
     st.session_state["in_sandbox"] = token.startswith(SANDBOX_PREFIX)
-    actor = sessions.resume(uow(), token=token.removeprefix(SANDBOX_PREFIX), now=wall_clock())
+    try:
+        actor = sessions.resume(uow(), token=token.removeprefix(SANDBOX_PREFIX), now=wall_clock())
+    except SandboxGone:
+        actor = None
     if actor is not None:
         st.session_state[TOKEN] = token
         return actor
     st.session_state.pop(TOKEN, None)
+    st.session_state.pop("in_sandbox", None)
     if not from_cookie:
         st.session_state["auth_notice"] = "auth.session_ended"
     if token == _cookie_token():
@@ -147,7 +152,10 @@ def log_out() -> None:
     """End the session on the server (so the cookie and any copy of it are refused), then delete
     the cookie from this browser."""
     token = st.session_state.pop(TOKEN, None)
-    sessions.sign_out(uow(), token=token.removeprefix(SANDBOX_PREFIX) if token else None, now=wall_clock())
+    try:
+        sessions.sign_out(uow(), token=token.removeprefix(SANDBOX_PREFIX) if token else None, now=wall_clock())
+    except SandboxGone:         # its sandbox was rebuilt or removed: nothing left to sign out of
+        pass
     st.session_state.pop("in_sandbox", None)
     st.session_state.pop("cookie_pending", None)
     st.session_state["cookie_forget"] = 1

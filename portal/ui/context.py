@@ -31,13 +31,19 @@ def in_sandbox() -> bool:
     return bool(st.session_state.get("in_sandbox"))
 
 
+class SandboxGone(RuntimeError):
+    """A sandbox session whose sandbox no longer exists: it never falls back to the real database."""
+
+
 def database_url() -> str:
-    """The real database, or the current sandbox for a session that logged in there."""
+    """The real database, or the current sandbox for a session that logged in there (never the real
+    one for such a session: `SandboxGone` when there is no sandbox)."""
     if in_sandbox():
         from portal.services.sandbox import current_url
         url = current_url()
-        if url:
-            return url
+        if not url:
+            raise SandboxGone("this session works in a sandbox that no longer exists")
+        return url
     return config.database_url()
 
 

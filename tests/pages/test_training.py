@@ -41,3 +41,31 @@ def test_the_trainer_runs_a_workshop_in_the_sandbox(page_db, sqlite_url, tmp_pat
     clocks = next(df.value for df in at.dataframe if "时限" in df.value.columns)
     assert any("超期" in b for b in clocks["标记"])
     assert row_counts(sqlite_url) == before                       # the real database is untouched
+
+
+def test_a_sandbox_prefix_on_a_real_token_never_reaches_the_real_database(page_db, tmp_path, monkeypatch):
+    """A cookie made of the sandbox prefix and a genuine token of the real database: with no sandbox
+    it is a dead token (the login form), and with a sandbox it resumes nothing there either."""
+    from portal.services.actors import load_actor
+    from portal.ui.auth import TOKEN
+    from portal.ui.context import SANDBOX_PREFIX
+    from streamlit.testing.v1 import AppTest
+    from tests.pages.conftest import APP, session_token
+    monkeypatch.setenv("PORTAL_SANDBOX_DIR", str(tmp_path / "sandboxes"))
+    real = session_token("gmo")
+    genuine = AppTest.from_file(APP, default_timeout=60)
+    genuine.session_state[TOKEN] = real
+    genuine.run()
+    assert "总经理室丙" in texts(genuine) and not genuine.exception       # the token itself is good
+    for built in (False, True):
+        if built:
+            monkeypatch.setattr(sandbox, "COMPLAINTS", 4)
+            from datetime import datetime
+            sandbox.build(actor=load_actor(page_db, "trainer"), now=datetime.now())
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.session_state[TOKEN] = SANDBOX_PREFIX + real
+        at.run()
+        assert not at.exception, at.exception
+        assert "总经理室丙" not in texts(at), built                         # not signed in as the real user
+        assert [b for b in at.button if b.label == "登录"] or any(f.label == "用户名" for f in at.text_input), built
+        assert TOKEN not in at.session_state, built                        # forgotten, not kept
