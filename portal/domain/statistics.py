@@ -10,7 +10,8 @@ Definitions (what each figure counts), so the board reads the same thing every m
 - repeat rate: repeat complaints (linked to an earlier case) / received;
 - satisfaction: share of follow-up surveys in the period whose score is at or above the
   "satisfied" score (*setting*, default 4 of 5), per dimension; the overall one is warned on;
-- volume growth: received against the previous period of the same length;
+- volume growth: received against the previous period of the same length; a period still running
+  is compared with the same days of the previous one (`growth_comparison`);
 - handling time per clock: stop − start of the clocks that stopped in the period; the 90th
   percentile is the nearest-rank one (the smallest value at least 90 % of them do not exceed).
 """
@@ -76,6 +77,51 @@ class Period:
     def validate(self) -> None:
         if self.last < self.first:
             raise ValueError("period ends before it starts")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What 投诉量环比增长 compares: the part of the period elapsed so far (all of it once it is
+    over) with as many days of the previous period."""
+
+    current: Period
+    previous: Period
+    in_progress: bool
+
+
+def growth_comparison(period: Period, as_of: datetime) -> Comparison | None:
+    """The volume-growth comparison at `as_of`; None before the period starts (nothing to compare).
+
+    A month in progress on day d is compared with days 1…d of the previous month, the whole of it
+    when it is shorter (on 31 December, all of November); a date range in progress with as many days
+    just before it."""
+    if as_of < period.start:
+        return None
+    if as_of >= period.end:
+        return Comparison(period, period.previous(), False)
+    today = as_of.date()
+    elapsed = (today - period.first).days
+    current = Period(period.first, today)
+    if period.is_month:
+        before = period.previous()
+        return Comparison(current, Period(before.first, min(before.first + timedelta(days=elapsed), before.last)), True)
+    return Comparison(current, Period(period.first - timedelta(days=elapsed + 1), period.first - timedelta(days=1)), True)
+
+
+# Ageing of open cases: (bucket, upper limit in days open); a bucket's lower bound is the one before's limit.
+AGE_BUCKETS = (("0_3", 3), ("4_7", 7), ("8_15", 15), ("16_30", 30), ("31_plus", None))
+AGE_STATUSES = ("overdue", "due_soon", "paused", "on_track")     # the worst running badge first
+
+
+def age_lower_bound(bucket: str) -> int:
+    names = [name for name, _ in AGE_BUCKETS]
+    position = names.index(bucket)
+    return 0 if position == 0 else AGE_BUCKETS[position - 1][1]
+
+
+def ageing_in_order(rows: list[dict]) -> list[dict]:
+    """Ageing rows by their bucket's lower bound, then by badge (worst first): tables read top-down."""
+    return sorted(rows, key=lambda r: (age_lower_bound(r["bucket"]), AGE_STATUSES.index(r["status"])))
 
 
 def trend_months(period: Period, count: int = 12) -> list[Period]:

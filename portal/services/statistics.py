@@ -17,8 +17,9 @@ from portal.domain.errors import DomainError, NotFound, PermissionDenied
 from portal.domain.lifecycle import OPEN_STATES
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
-from portal.domain.statistics import (SETTING_OF, CompileStatus, Indicator, Period, compile_status,
-                                      early_warnings, nearest_rank_index, rate, trend_months)
+from portal.domain.statistics import (AGE_BUCKETS, SETTING_OF, CompileStatus, Indicator, Period, ageing_in_order,
+                                      compile_status, early_warnings, growth_comparison, nearest_rank_index, rate,
+                                      trend_months)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
                                        FollowUp, Rectification, Reminder, SlaClockVersion, StatsSnapshot, User)
@@ -31,7 +32,6 @@ from portal.services.queries import case_clock_version, running_clock_condition
 
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
-AGE_BUCKETS = (("0_3", 3), ("4_7", 7), ("8_15", 15), ("16_30", 30), ("31_plus", None))
 # Clocks a department's own work stops: its SLA compliance is measured on these.
 DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)
 
@@ -108,21 +108,27 @@ def _dimensions(session: Session, conditions, period: Period, codes) -> dict[str
     return out
 
 
-def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):  # noqa: ANN001
-    """Open cases at `as_of` with a clock past its due then and not on hold then: per clock, in
-    all, and how many cases were open. The clocks running at `as_of` are those still running (a
-    covering partial index) and those that stopped after it; the case's closure time is stored
-    on each clock row, so no join is needed unless the statistics are filtered."""
+def overdue_clocks_at(conditions, as_of: datetime, keys: list[str]):  # noqa: ANN001, ANN201
+    """(complaint_id, clock_key) of every clock past its due at `as_of`, not on hold then, of a case
+    open then. The clocks running at `as_of` are those still running (a covering partial index) and
+    those that stopped after it; the case's closure time is stored on each clock row, so no join is
+    needed unless the statistics are filtered."""
     def running_then(*more):  # noqa: ANN001, ANN202
         query = select(CaseClock.complaint_id, CaseClock.clock_key).where(
             CaseClock.due_at < as_of, CaseClock.started_at <= as_of,
             or_(CaseClock.case_closed_at.is_(None), CaseClock.case_closed_at >= as_of), *more)
         return _of_cases(query, CaseClock.complaint_id, conditions)
 
-    overdue = union_all(
+    return union_all(
         running_then(CaseClock.stopped_at.is_(None),
                      or_(CaseClock.held_since.is_(None), CaseClock.held_since > as_of)),
-        running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of)).cte("overdue_then")
+        running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of))
+
+
+def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):  # noqa: ANN001
+    """Open cases at `as_of` with a clock past its due then: per clock, in all, and how many cases
+    were open."""
+    overdue = overdue_clocks_at(conditions, as_of, keys).cte("overdue_then")
     overdue = overdue.prefix_with("MATERIALIZED")
     rows = session.execute(
         union_all(select(overdue.c.clock_key, func.count().label("n")).group_by(overdue.c.clock_key),
@@ -176,9 +182,10 @@ def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -
     return out
 
 
-def _departments(session, conditions, period, codes) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+def _departments(session, conditions, period, codes, only: str | None = None) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
     """By department (routed, responsible with its share, compliance of its own steps) and the
-    department × category table of the cases received in the period."""
+    department × category table of the cases received in the period. With a department chosen
+    (`only`), only its rows: a case routed to it and to 技术部 counts for it, not for 技术部."""
     routed = session.execute(
         select(ComplaintDepartment.department_id, Complaint.category_id, func.count())
         .select_from(Complaint).join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
@@ -228,6 +235,9 @@ def _departments(session, conditions, period, codes) -> tuple[list[dict], list[d
                      "clocks_completed": n, "clocks_met": n - late, "compliance": rate(n - late, n)})
     heat = [{"department": codes["department"].get(d, str(d)), "category": codes["category"].get(c, str(c)),
              "count": int(n)} for d, c, n in routed]
+    if only:
+        rows = [r for r in rows if r["department"] == only]
+        heat = [r for r in heat if r["department"] == only]
     return rows, heat
 
 
@@ -275,7 +285,7 @@ def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
         rest = open_cases.get(name, 0) - sum(r["count"] for r in rows if r["bucket"] == name)
         if rest > 0:
             rows.append({"bucket": name, "status": "on_track", "count": rest})
-    return rows
+    return ageing_in_order(rows)
 
 
 def _satisfaction(session, conditions, period, satisfied: int, threshold: float) -> list[dict]:  # noqa: ANN001
@@ -295,7 +305,7 @@ class _Core:
     received: int
     repeats: int
     accepted: int
-    previous: int
+    previous: int | None          # received in the comparison window (None: the period has not started)
     by_category: list[dict]
     dimensions: dict[str, list[dict]]
     closed: int
@@ -312,8 +322,9 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
     """The figures the early warnings need (and the table's headline counts)."""
     accepted = session.scalar(select(func.count()).select_from(Complaint)
                               .where(_in(Complaint.accepted_at, period), *conditions))
-    previous = session.scalar(select(func.count()).select_from(Complaint)
-                              .where(_in(Complaint.received_at, period.previous()), *conditions))
+    comparison = growth_comparison(period, now)
+    previous = None if comparison is None else session.scalar(
+        select(func.count()).select_from(Complaint).where(_in(Complaint.received_at, comparison.previous), *conditions))
     dimensions = _dimensions(session, conditions, period, codes)
     by_category = dimensions["by_category"]
     received = sum(r["received"] for r in by_category)
@@ -323,7 +334,8 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
     thresholds = {i: float(settings[SETTING_OF[i]]) for i in Indicator if SETTING_OF[i] in settings}
     satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
                                  thresholds.get(Indicator.SATISFACTION, 0.8))
-    return _Core(int(received), int(repeats), int(accepted), int(previous), by_category, dimensions,
+    return _Core(int(received), int(repeats), int(accepted), None if previous is None else int(previous),
+                 by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
                  overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds)
 
@@ -336,7 +348,7 @@ def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
         "overdue_rate": rate(closed_late + core.overdue_open, core.closed + core.open_at_end),
         "repeat_rate": rate(core.repeats, core.received),
         "satisfaction": overall["rate"],
-        "volume_growth": rate(core.received - core.previous, core.previous),
+        "volume_growth": None if core.previous is None else rate(core.received - core.previous, core.previous),
     }
     warnings = early_warnings({Indicator.SATISFACTION: rates["satisfaction"],
                                Indicator.OVERDUE_RATE: rates["overdue_rate"],
@@ -364,18 +376,25 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
                                             1), else_=0)))
         .where(Rectification.deadline.between(period.first, period.last)), Rectification.complaint_id,
         conditions)).one()
-    by_department, heat = _departments(session, conditions, period, codes)
+    by_department, heat = _departments(session, conditions, period, codes, only=filters.department)
+    comparison = growth_comparison(period, now)
+    as_of = min(period.end, now)
     rates, warnings = _rates_and_warnings(core, period)
     rates["rectification_rate"] = rate(int(rect_done or 0), int(rect_total))
     overall = next(r for r in core.satisfaction if r["dimension"] == "overall")
     return {
-        "period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label},
+        "period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label,
+                   "in_progress": period.start <= now < period.end},
         "filters": filters.as_dict(),
-        "as_of": min(period.end, now).isoformat(sep=" ", timespec="minutes"),
+        "as_of": as_of.isoformat(sep=" ", timespec="minutes"),
+        "comparison": None if comparison is None else {
+            "current": [comparison.current.first.isoformat(), comparison.current.last.isoformat()],
+            "previous": [comparison.previous.first.isoformat(), comparison.previous.last.isoformat()],
+            "in_progress": comparison.in_progress},
         "summary": {"received": core.received, "accepted": core.accepted, "closed": core.closed,
                     "closed_on_time": core.closed_on_time, "closed_late": core.closed - core.closed_on_time,
                     "open_at_end": core.open_at_end, "overdue_open": core.overdue_open, "repeats": core.repeats,
-                    "previous_received": core.previous, "reminders": int(reminders.get("reminder", 0)),
+                    "previous_received": core.previous or 0, "reminders": int(reminders.get("reminder", 0)),
                     "late_inquiries": int(reminders.get("late_inquiry", 0)), "surveys": overall["surveys"],
                     "rectifications_due": int(rect_total), "rectifications_done": int(rect_done or 0)},
         "rates": rates,
