@@ -9,6 +9,7 @@ import streamlit as st
 
 from portal.domain.configuration import PENALTY_TYPES
 from portal.domain.clocks import Milestone
+from portal.domain.privacy import EXPORT, PersonalField, Visibility
 from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.ui.auth import require_page
@@ -103,6 +104,7 @@ def saved_text(changed: int) -> str:
 
 
 UNITS = ("hours", "days", "working_days")
+PERSONAL = {f.value for f in PersonalField}
 MILESTONES = [m.value for m in Milestone]
 
 
@@ -169,13 +171,52 @@ def clock_editor() -> None:
     }), hide_index=True, width="stretch")
 
 
+VISIBILITIES = [v.value for v in Visibility]
+
+
+def masking_editor() -> None:
+    """个人信息脱敏: for each audience (a role, or exported files) how each field of personal data is shown."""
+    basis = editor_basis("config_masking_rules",
+                         lambda: configuration.table_version(uow(), actor=actor, table="masking_rules"))
+    rows = configuration.load_table(uow(), actor=actor, table="masking_rules")
+    frame = pd.DataFrame(rows, columns=list(configuration.TABLES["masking_rules"].columns))
+    frame.insert(0, "audience_label", [audience_label(a) for a in frame["audience"]])
+    st.caption(t("config.help.masking_rules"))
+    fields = [f.value for f in PersonalField]
+    edited = st.data_editor(
+        frame, key="config_masking_rules", hide_index=True, width="stretch", num_rows="fixed",
+        column_order=["audience_label", *fields],
+        column_config={"audience_label": st.column_config.TextColumn(t("masking.audience"), width=120, disabled=True),
+                       **{f: st.column_config.SelectboxColumn(t(f"masking.field.{f}"), width=130, options=VISIBILITIES,
+                                                              required=True,
+                                                              format_func=lambda v: t(f"masking.visibility.{v}"))
+                          for f in fields}})
+
+    def save() -> int:
+        wanted = [{k: None if empty_cell(v) else v for k, v in record.items() if k != "audience_label"}
+                  for record in edited.to_dict("records")]
+        return configuration.save_table(uow(), actor=actor, table="masking_rules", rows=wanted, now=now(),
+                                        basis=basis)
+
+    table_save(save, label=t("config.save"), button_key="config_save_masking_rules",
+               refusals_key="config_refusals_masking_rules", editor_key="config_masking_rules",
+               after=reference_changed, notice="notice", saved_text=saved_text,
+               row_name=lambda i: audience_label(rows[i]["audience"]), column_prefix="masking.field")
+
+
+def audience_label(audience: str) -> str:
+    return t("masking.audience.export") if audience == EXPORT else t(f"role.{audience}")
+
+
 # A key keeps the open tab when a notice above it comes and goes between runs.
-TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:], "notice_templates")
+TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:], "masking_rules", "notice_templates")
 tabs = st.tabs([t(f"config.tab.{name}") for name in TABS] + [t("config.tab.log")], key="config_tabs")
 for name, tab in zip(TABS, tabs):
     with tab:
         if name == "clocks":
             clock_editor()
+        elif name == "masking_rules":           # 个人信息脱敏 (portal/domain/privacy.py)
+            masking_editor()
         elif name == "notice_templates":        # 通知模板 (portal/ui/notices.py)
             template_editor(actor)
         else:
@@ -204,19 +245,26 @@ with tabs[-1]:
                 return "、".join(names.get(code, code) for code in value) if value else "—"
             if column in ("start_milestone", "stop_milestone"):
                 return t(f"milestone.{value}")
+            if value in VISIBILITIES:
+                return t(f"masking.visibility.{value}")
             return str(value)
 
         def describe(values: dict | None) -> str:
             if not values:
                 return t("config.log.new")
-            return "；".join(f"{t(f'config.col.{k}')}：{shown_value(k, v)}" for k, v in values.items()
-                            if k not in KEYS and k != "description")
+            return "；".join(f"{column_name(k)}：{shown_value(k, v)}" for k, v in values.items()
+                            if k not in KEYS and k not in ("description", "audience"))
+
+        def column_name(column: str) -> str:
+            return t(f"masking.field.{column}") if column in PERSONAL else t(f"config.col.{column}")
 
         def row_name(change) -> str:  # noqa: ANN001
             if change.table in ("warnings", "parameters"):
                 return t(f"param.{change.key}")
             if change.table == "clocks":
                 return clock_names.get(change.key, change.key)
+            if change.table == "masking_rules":
+                return audience_label(change.key)
             if change.table == "notice_templates":
                 kind, _, channel = change.key.partition(".")
                 return f"{t(f'notices.kind.{kind}')} · {t(f'notices.channel.{channel}')}"

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from portal.domain.errors import NotFound, PermissionDenied
+from portal.domain.errors import DomainError, NotFound, PermissionDenied
 from portal.domain.roles import Role
 from portal.i18n.format import badge_text, describe, describe_changes, fmt_time, unit_text
 from portal.ui.form_panels import whole_form
 from portal.printing.handling_form import handling_form_html
-from portal.services import contacts, handling, queries
+from portal.services import case_search, contacts, handling, queries
 from portal.services.complaints import report_major_case
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
@@ -21,11 +21,64 @@ from portal.ui.regulatory_section import regulatory_section
 from portal.ui.assignment_section import case_people_section
 from portal.ui.widgets import act, case_label, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
+
+
+def open_case(key: str) -> None:
+    chosen = st.session_state.get(key)
+    if chosen:
+        st.session_state["case_ref"] = chosen
+
+
+def case_list(found: list, key: str) -> None:
+    """Cases found (or the recent ones): a table, and a choice that opens one."""
+    st.dataframe(pd.DataFrame({
+        t("field.number"): [case_label(c.number, c.id) for c in found],
+        t("field.received"): [fmt_time(c.received_at) for c in found],
+        t("field.state"): [t(f"state.{c.state}") for c in found],
+        t("field.customer"): [c.customer_name for c in found],
+        t("field.policy_number"): [c.policy_number for c in found],
+    }), hide_index=True, width="stretch")
+    refs = {c.number or str(c.id): case_label(c.number, c.id) for c in found}
+    st.selectbox(t("search.open"), [None, *refs], key=key, on_change=open_case, args=(key,),
+                 format_func=lambda r: t("search.choose") if r is None else refs[r])
+
+
+def case_finder(actor) -> None:  # noqa: ANN001
+    st.info(t("case.enter_reference"))
+    options = case_search.search_options(uow(), actor=actor)
+    if len(options) > 1:
+        with st.form("case_search", enter_to_submit=True):
+            left, right = st.columns([1, 2])
+            by = left.selectbox(t("search.by"), options[1:], key="case_search_by",
+                                format_func=lambda o: t(f"search.by.{o}"))
+            text = right.text_input(t("search.value"), key="case_search_text")
+            st.caption(t("search.audited"))
+            if st.form_submit_button(t("search.submit")):
+                try:
+                    st.session_state["case_search_found"] = (by, case_search.find_cases(
+                        uow(), actor=actor, by=by, text=text, now=now()))
+                except DomainError as refused:
+                    st.session_state.pop("case_search_found", None)
+                    st.error(say(refused.message))
+    found = st.session_state.get("case_search_found")
+    if found is not None:
+        by, cases = found
+        st.subheader(t("search.found", count=len(cases)))
+        if cases:
+            case_list(cases, "case_search_pick")
+    st.subheader(t("search.recent"))
+    recent = case_search.recent_cases(uow(), actor=actor)
+    if not recent:
+        st.text(t("search.none_recent"))
+    else:
+        case_list(recent, "case_recent_pick")
+
+
 actor = require_page("case")
 st.title(t("case.title"))
 wanted = st.text_input(t("case.reference"), value=st.query_params.get("case", ""), key="case_ref")
 if not wanted.strip():
-    st.info(t("case.enter_reference"))
+    case_finder(actor)       # by personal data where the masking table shows it; the recent cases
     st.stop()
 complaint_id = queries.find_case_id(uow(), wanted)
 try:

@@ -177,6 +177,22 @@ class Setting(Base):
     description: Mapped[str] = mapped_column(String(200), default="")
 
 
+class MaskingRule(Base):
+    """One row of the masking table (issue 16): for an audience (a role, or `export`), how each field of
+    personal data is shown: `shown`, `own_department` (on the cases of the user's own department) or
+    `masked` (`portal/domain/privacy.py`)."""
+
+    __tablename__ = "masking_rules"
+    audience: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+    phone: Mapped[str] = mapped_column(String(20))
+    id_number: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(20))
+    policy_number: Mapped[str] = mapped_column(String(20))
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class CalendarDayRow(Base):
     __tablename__ = "calendar_days"
     day: Mapped[date] = mapped_column(Date, primary_key=True)

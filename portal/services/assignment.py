@@ -359,7 +359,7 @@ def assigned_to_me(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wo
         raise PermissionDenied("auth.missing_role")
     conditions = [Complaint.id.in_(select(CaseAssignment.complaint_id).where(CaseAssignment.user_id == actor.id)),
                   Complaint.state.in_(_OPEN)]
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, order="priority",
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, order="priority",
                    decorate=lambda session, frame: with_assignments(session, frame, now, actor.department_id))
 
 
@@ -371,7 +371,7 @@ def my_working_groups(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar:
         raise PermissionDenied("auth.missing_role")
     conditions = [Complaint.id.in_(select(WorkingGroupMember.complaint_id).where(WorkingGroupMember.user_id == actor.id)),
                   Complaint.state.in_(_OPEN)]
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, order="priority")
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, order="priority")
 
 
 def lead_of(session: Session, department_id: int) -> list[str]:

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 
 from portal.domain import configuration as rules_of
 from portal.domain.errors import DomainError, Message, PermissionDenied
+from portal.domain.privacy import validate_masking_rules
 from portal.domain.roles import Role
 from portal.domain.text import clean_code
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, Department, Event,
-                                       PenaltyStandard, Setting, SlaClock, SlaClockVersion, User, UserRole)
+                                       MaskingRule, PenaltyStandard, Setting, SlaClock, SlaClockVersion, User, UserRole)
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import jsonable, record_event
 
@@ -54,12 +55,15 @@ TABLES = {
                                                           "penalty_type", "sort")),
     "warnings": Table(Setting, "key", ("key", "value", "description")),
     "parameters": Table(Setting, "key", ("key", "value", "description")),
+    # 个人信息脱敏: field of personal data × audience (a role, or exported files) → visibility (issue 16)
+    "masking_rules": Table(MaskingRule, "audience", ("audience", "name", "phone", "id_number", "address", "email",
+                                                      "policy_number")),
 }
 
 
 # Tables whose rows are fixed: the levels are named in the language catalogue and the process refers to
 # them (the GM office's level, the no-fault level); their amounts, ranks and flags are what changes.
-FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "parameters")
+FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "parameters", "masking_rules")
 
 
 def _order(table: Table):  # noqa: ANN202
@@ -145,6 +149,8 @@ def _refusals(session, name: str, rows: list[dict], current: list[dict]) -> list
         return rules_of.validate_penalties(rows, in_use=used)
     if name == "parameters":
         return rules_of.validate_parameters(rows)
+    if name == "masking_rules":
+        return validate_masking_rules(rows)
     return rules_of.validate_warnings(rows)
 
 
@@ -205,7 +211,7 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
         current = _rows(session, table)
         rows = _with_codes(table, rows, current)
         refusals = _refusals(session, table, rows, current)
-        if table in FIXED_ROWS and sorted(str(r.get(spec.key)) for r in rows) != sorted(r[spec.key] for r in current):
+        if table in FIXED_ROWS and table != "masking_rules" and sorted(str(r.get(spec.key)) for r in rows) != sorted(r[spec.key] for r in current):
             refusals.append(rules_of.Refusal(rules_of.TABLE, spec.key, Message("config.fixed_keys")))
         if refusals:
             raise ConfigurationRefused(refusals)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, String, case, exists, func, literal, null, select, union_all
@@ -202,7 +202,11 @@ def contact_timeline(uow: UnitOfWork, *, actor: Actor, complaint_id: int, page: 
         page = min(max(1, page), pages)
         if page_size:
             query = query.limit(page_size).offset((page - 1) * page_size)
-        return ContactPage([_view(r) for r in session.execute(query)], total, page, size,
+        from portal.services.privacy import case_masker        # the masking table (issue 16)
+        mask = case_masker(session, actor, [complaint_id])
+        views = [_view(r) for r in session.execute(query)]
+        views = [replace(v, **mask(complaint_id, {"content": v.content, "proof": v.proof})) for v in views]
+        return ContactPage(views, total, page, size,
                            complaint.preferred_contact, complaint.optional_notices)
 
 
@@ -285,10 +289,15 @@ def contacts_due(uow: UnitOfWork, *, actor: Actor, now: datetime, page: int = 1,
             select(Complaint, User.display_name).join(User, User.id == Complaint.receiving_clerk_id)
             .where(Complaint.id.in_(ids)))}
         expected = expected_completion(session, ids)
+        from portal.services.privacy import case_masker        # the masking table (issue 16)
+        mask = case_masker(session, actor, ids)
+        reach = {i: mask(i, {"customer_name": c.customer_name, "customer_phone": c.customer_phone})
+                 for i, (c, _) in cases.items()}
     out = []
     for r in rows:
         complaint, clerk = cases[r.complaint_id]
-        out.append(DueContact(r.complaint_id, complaint.number, complaint.customer_name, complaint.customer_phone,
+        out.append(DueContact(r.complaint_id, complaint.number, reach[r.complaint_id]["customer_name"],
+                              reach[r.complaint_id]["customer_phone"],
                               complaint.preferred_contact, complaint.optional_notices, r.step, r.clock_key,
                               _moment(r.due_at), _moment(r.soon_at),
                               expected.get(r.complaint_id) if r.step == ContactStep.PROGRESS.value else None, clerk,

@@ -1,7 +1,8 @@
 """Exports (SPEC §7): the tracking ledger as CSV, the statistics table as Excel and CSV.
 
-Personal data (phone, ID number, address, email) is masked in every export; only an administrator
-may ask for an unmasked ledger, and that export is recorded as an audit event.
+Personal data is masked in every export where the masking table (`portal/domain/privacy.py`) masks it
+for the exporting user or for exported files; only an administrator may ask for an unmasked ledger,
+and that export is recorded as an audit event.
 """
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from sqlalchemy import func, select
 
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.errors import PermissionDenied
-from portal.domain.privacy import mask_id_number, mask_phone, mask_text
 from portal.domain.roles import Role
 from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Category, Channel, Complaint, Department, SlaClock
 from portal.printing import ledger_layout, statistics_tables
-from portal.services import queries, rules, statistics
+from portal.services import privacy, queries, rules, statistics
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 
@@ -52,8 +52,11 @@ def statistics_csv(uow: UnitOfWork, *, actor: Actor, figures: dict, lang: str) -
     return statistics_tables.csv_bytes(figures, names(uow, lang), lang)
 
 
-def _export_conditions(filters: queries.LedgerFilter, now: datetime) -> list:
-    conditions = queries.filter_conditions(filters)
+def _export_conditions(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime, actor: Actor) -> list:
+    """The ledger's filters (its text searches only what the masking table shows `actor`)."""
+    with uow.read() as session:
+        masking = privacy.masking_table(session)
+    conditions = queries.filter_conditions(filters, actor, masking)
     if filters.badge in queries.BADGE_FILTERS:
         conditions.append(queries._with_badge(filters.badge, now))
     return conditions
@@ -80,10 +83,11 @@ def describe_ledger_filters(filters: queries.LedgerFilter, lang: str, label: sta
     return "；".join(parts) or tr("ledger.no_filters")
 
 
-def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime,
-                   calendar: WorkingCalendar) -> Iterator[tuple[pd.DataFrame, list]]:
-    """The whole filtered ledger, newest first, a few thousand cases at a time, with badges."""
-    conditions = _export_conditions(filters, now)
+def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime, calendar: WorkingCalendar,
+                   actor: Actor, unmasked: bool) -> Iterator[tuple[pd.DataFrame, list]]:
+    """The whole filtered ledger, newest first, a few thousand cases at a time, with badges; personal
+    data masked where the masking table masks it for `actor` or for exports (unless `unmasked`)."""
+    conditions = _export_conditions(uow, filters, now, actor)
     with uow.read() as session:
         ids = list(session.scalars(select(Complaint.id).where(*conditions)
                                    .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
@@ -98,7 +102,9 @@ def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime
                 select(Complaint.id, Complaint.customer_phone, Complaint.customer_id_number,
                        Complaint.customer_address).where(Complaint.id.in_(chunk))).all(),
                 columns=["id", "customer_phone", "customer_id_number", "customer_address"])
-        frame = frame.merge(personal, on="id", how="left")
+            frame = frame.merge(personal, on="id", how="left")
+            if not unmasked:
+                frame = privacy.mask_frame(session, actor, frame, export=True)
         yield queries.with_badges(frame, clocks, calendar, now, fraction), clocks
 
 
@@ -117,12 +123,10 @@ def _ledger_export(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilt
                          changes={"filters": {k: v for k, v in vars(filters).items() if v}, "format": form})
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     label = names(uow, lang)
-    for frame, clocks in _ledger_chunks(uow, filters, now, calendar):
+    for frame, clocks in _ledger_chunks(uow, filters, now, calendar, actor, unmasked):
         phone = frame["customer_phone"].fillna("")
         id_number = frame["customer_id_number"].fillna("")
         address = frame["customer_address"].fillna("")
-        if not unmasked:
-            phone, id_number, address = phone.map(mask_phone), id_number.map(mask_id_number), address.map(mask_text)
         seed = ledger_layout.seed_columns(frame, lang, label.departments)
         seed_values = list(seed.values())
         seed_names = list(seed)
@@ -180,7 +184,7 @@ def ledger_workbook(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFil
 
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     with uow.read() as session:
-        total = session.scalar(select(func.count()).select_from(Complaint).where(*_export_conditions(filters, now)))
+        total = session.scalar(select(func.count()).select_from(Complaint).where(*_export_conditions(uow, filters, now, actor)))
     chunks = _ledger_export(uow, actor=actor, filters=filters, now=now, calendar=calendar, lang=lang,
                             unmasked=unmasked, form="xlsx")
     first = next(chunks, None)

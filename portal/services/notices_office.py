@@ -82,7 +82,10 @@ def list_notices(uow: UnitOfWork, *, actor: Actor, state: str | tuple[str, ...] 
                    Notice.next_attempt_at, Notice.queued_at, Notice.sent_at, Notice.last_error, Notice.transport_id)
             .outerjoin(Complaint, Complaint.id == Notice.complaint_id).where(*where)
             .order_by(Notice.queued_at.desc(), Notice.id.desc()).limit(page_size).offset((page - 1) * page_size)).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=list(COLUMNS))
+        from portal.services.privacy import case_masker        # the masking table (issue 16)
+        mask = case_masker(session, actor, [r.complaint_id for r in rows])
+        records = [mask(r.complaint_id, dict(zip(COLUMNS, tuple(r)))) for r in rows]
+    frame = pd.DataFrame([tuple(r.values()) for r in records], columns=list(COLUMNS))
     return NoticePage(frame, int(total), page, page_size, {str(k): int(v) for k, v in counts.items()})
 
 

@@ -15,7 +15,8 @@ from portal.domain.clocks import Badge, ClockRule, Explanation, Milestone
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.domain.four_eyes import WAITING_DECISION, Decision
 from portal.domain.lifecycle import OPEN_STATES, State
-from portal.domain.privacy import mask_id_number, mask_phone, mask_text, may_see_personal_data, may_view_case
+from portal.domain.privacy import (DEFAULT_TABLE, FIELDS, MaskingTable, PersonalField, Visibility, mask_record,
+                                   may_view_case, redact)
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.database import UnitOfWork
@@ -23,7 +24,7 @@ from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock,
                                        Complaint,
                                        ComplaintDepartment, Department, Event, FollowUp, Reminder, ResponsibilityShare,
                                        SlaClockVersion, User)
-from portal.services import priority, rules
+from portal.services import priority, privacy, rules
 from portal.services.actors import Actor
 from portal.services.eligibility import ANALYSIS_STATES, is_gm, not_excluded, waiting
 from portal.services.rules import ClockInfo
@@ -107,9 +108,12 @@ def _with_badge(badge: str, now: datetime) -> ColumnElement[bool]:
     return Complaint.id.in_(select(CaseClock.complaint_id).where(running_clock_condition(badge, now)))
 
 
-def filter_conditions(filters: LedgerFilter) -> list[ColumnElement[bool]]:
+def filter_conditions(filters: LedgerFilter, reader: Actor | None = None,
+                      masking: MaskingTable | None = None) -> list[ColumnElement[bool]]:
     """The ledger's filters as conditions on the complaints table alone (no joins), so that
-    counting and paging stay index scans."""
+    counting and paging stay index scans. The text matches a case number, and the customer's name or
+    policy number only where the masking table shows them to `reader` (a search never confirms a
+    masked value)."""
     out: list[ColumnElement[bool]] = []
     if filters.states:
         out.append(Complaint.state.in_(filters.states))
@@ -124,14 +128,31 @@ def filter_conditions(filters: LedgerFilter) -> list[ColumnElement[bool]]:
             .where(Department.code == filters.department)))
     if filters.text.strip():
         like = f"%{filters.text.strip()}%"
-        out.append(or_(Complaint.number.like(like), Complaint.customer_name.like(like),
-                       Complaint.policy_number.like(like)))
+        matches = [Complaint.number.like(like)]
+        for field, column in ((PersonalField.NAME, Complaint.customer_name),
+                              (PersonalField.POLICY_NUMBER, Complaint.policy_number)):
+            seen = Visibility.SHOWN if reader is None else (masking or DEFAULT_TABLE).visibility(reader.roles, field)
+            if seen is Visibility.SHOWN:
+                matches.append(column.like(like))
+            elif seen is Visibility.OWN_DEPARTMENT and reader is not None:
+                matches.append(and_(column.like(like), own_case_condition(reader)))
+        out.append(or_(*matches))
     if filters.received_from:
         out.append(Complaint.received_at >= datetime.combine(filters.received_from, datetime.min.time()))
     if filters.received_to:
         out.append(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
                                                             datetime.min.time()))
     return out
+
+
+def own_case_condition(reader: Actor) -> ColumnElement[bool]:
+    """The cases routed to the reader's department or whose working group they are in."""
+    from portal.persistence.models import WorkingGroupMember
+    member = Complaint.id.in_(select(WorkingGroupMember.complaint_id).where(WorkingGroupMember.user_id == reader.id))
+    if reader.department_id is None:
+        return member
+    return or_(member, Complaint.id.in_(select(ComplaintDepartment.complaint_id)
+                                        .where(ComplaintDepartment.department_id == reader.department_id)))
 
 
 def ledger_statements(query: Select) -> tuple[Select, Select]:
@@ -215,12 +236,12 @@ def queue_ids_statement(conditions: list[ColumnElement[bool]], order: str = "pri
 
 
 def _ledger(uow: UnitOfWork, conditions: list[ColumnElement[bool]], now: datetime, calendar: WorkingCalendar,
-            *, page: int, page_size: int, oldest_first: bool | None = None, order: str | None = None,
+            *, reader: Actor, page: int, page_size: int, oldest_first: bool | None = None, order: str | None = None,
             badge: str | None = None, with_counts: bool = False, decorate=None) -> Ledger:  # noqa: ANN001
     """One page of cases matching `conditions` in `order` (ORDERS; a queue — `oldest_first` — is in
     priority order, the register newest first), the number matching, and (for the ledger) its
     metrics: all filtered, counted and paged in SQL. `decorate(session, frame)` adds columns for the
-    page's cases (who is assigned)."""
+    page's cases (who is assigned). The customer's data is masked for `reader` as the masking table says."""
     order = order or ("priority" if oldest_first or oldest_first is None else "newest")
     where = [*conditions, *([_with_badge(badge, now)] if badge in BADGE_FILTERS else [])]
     order_by = ORDERS[order]
@@ -237,6 +258,7 @@ def _ledger(uow: UnitOfWork, conditions: list[ColumnElement[bool]], now: datetim
         ids = list(session.scalars(queue_ids_statement(where, order).limit(page_size)
                                    .offset((page - 1) * page_size)))
         frame = ledger_rows(session, _ledger_select().where(Complaint.id.in_(ids)).order_by(*order_by))
+        frame = privacy.mask_frame(session, reader, frame)
         if decorate is not None:
             frame = decorate(session, frame)
         clocks = rules.clock_infos(session)
@@ -254,7 +276,9 @@ def tracking_ledger(uow: UnitOfWork, *, actor: Actor, filters: LedgerFilter, now
     """登记追踪表: every case with its state, departments and every clock's badge and due time."""
     if not actor.has(Role.GM_OFFICE, Role.MANAGER, Role.ADMIN):
         raise PermissionDenied("auth.missing_role")
-    return _ledger(uow, filter_conditions(filters), now, calendar, page=page, page_size=page_size,
+    with uow.read() as session:
+        masking = privacy.masking_table(session)
+    return _ledger(uow, filter_conditions(filters, actor, masking), now, calendar, reader=actor, page=page, page_size=page_size,
                    oldest_first=False, badge=filters.badge, with_counts=True)
 
 
@@ -263,7 +287,7 @@ def acceptance_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: 
     """Cases waiting for the GM office to accept them (待受理), in queue order."""
     if not actor.has(Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
-    return _ledger(uow, [Complaint.state == State.REGISTERED.value], now, calendar, page=page,
+    return _ledger(uow, [Complaint.state == State.REGISTERED.value], now, calendar, reader=actor, page=page,
                    page_size=page_size, oldest_first=True)
 
 
@@ -275,9 +299,9 @@ def my_complaints(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wor
         raise PermissionDenied("auth.missing_role")
     mine = [Complaint.receiving_clerk_id == actor.id]
     if open_only:
-        return _ledger(uow, [*mine, priority.still_open()], now, calendar, page=page, page_size=page_size,
+        return _ledger(uow, [*mine, priority.still_open()], now, calendar, reader=actor, page=page, page_size=page_size,
                        order="priority")
-    return _ledger(uow, mine, now, calendar, page=page, page_size=page_size, order="newest")
+    return _ledger(uow, mine, now, calendar, reader=actor, page=page, page_size=page_size, order="newest")
 
 
 def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
@@ -296,7 +320,7 @@ def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: 
             routed, ComplaintDepartment.report_submitted_at.is_(None))),
             Complaint.state == State.INVESTIGATING.value]
     from portal.services.assignment import with_assignments     # who of the department works on each case
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, order="priority",
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, order="priority",
                    decorate=lambda session, frame: with_assignments(session, frame, now, actor.department_id))
 
 
@@ -323,7 +347,7 @@ def approval_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wo
         raise PermissionDenied("auth.missing_role")
     with uow.read() as session:
         conditions = _approval_conditions(session, actor, state)
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, oldest_first=True)
 
 
 def stuck_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
@@ -332,7 +356,7 @@ def stuck_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Worki
     the duty); the frame's `stuck_decision` and `stuck_reason` say which and why."""
     if not actor.has(Role.GM_OFFICE, Role.ADMIN):
         raise PermissionDenied("auth.missing_role")
-    ledger = _ledger(uow, [Complaint.stuck_decision.is_not(None)], now, calendar, page=page, page_size=page_size,
+    ledger = _ledger(uow, [Complaint.stuck_decision.is_not(None)], now, calendar, reader=actor, page=page, page_size=page_size,
                      oldest_first=True)
     with uow.read() as session:
         why = {i: (d, r) for i, d, r in session.execute(
@@ -355,7 +379,7 @@ def analyses_to_instruct(uow: UnitOfWork, *, actor: Actor, now: datetime, calend
         ComplaintDepartment.report_submitted_at.is_not(None), ComplaintDepartment.lead_instructed_at.is_(None))
     conditions = [Complaint.id.in_(waiting_routing), Complaint.state.in_([s.value for s in ANALYSIS_STATES]),
                   not_excluded(actor.id, Decision.INSTRUCT_ANALYSIS)]
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, oldest_first=True)
 
 
 def sanction_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: WorkingCalendar,
@@ -370,7 +394,7 @@ def sanction_cases(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: Wo
     conditions = [Complaint.state.in_([State.CLOSED.value, State.ARCHIVED.value]),
                   Complaint.final_approved_at.is_not(None), Complaint.penalty_type.in_(kinds),
                   Complaint.penalty_type != "", Complaint.sanction_outcome_at.is_(None)]    # ix_complaints_penalty_open
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, oldest_first=True)
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, oldest_first=True)
 
 
 _WORK_ROLES = {
@@ -396,7 +420,7 @@ def work_queue(uow: UnitOfWork, *, actor: Actor, state: State, now: datetime, ca
     if state is State.INVESTIGATING:
         from portal.services.assignment import with_assignments
         decorate = lambda session, frame: with_assignments(session, frame, now)  # noqa: E731
-    return _ledger(uow, conditions, now, calendar, page=page, page_size=page_size, order="priority",
+    return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, order="priority",
                    decorate=decorate)
 
 
@@ -533,8 +557,6 @@ class CaseView:
     repeats: list[str] = field(default_factory=list)
 
 
-_PERSONAL = {"customer_phone": mask_phone, "customer_id_number": mask_id_number,
-             "customer_address": mask_text, "customer_email": mask_text}
 _FORM_FIELDS = ("customer_name", "customer_gender", "customer_age_band", "customer_occupation",
                 "customer_phone", "customer_id_number", "customer_address", "customer_email",
                 "policy_number", "product", "insured_name", "claim_report_number", "received_at",
@@ -566,11 +588,11 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         member = any(m["user_id"] == actor.id for m in people["working_group"])    # 专项工作组: reads it in full
         if not may_view_case(actor.roles, actor.department_id, department_ids) and not member:
             raise PermissionDenied("case.not_yours")
-        masked = not may_see_personal_data(actor.roles, actor.department_id, department_ids) and not member
-        fields = {name: getattr(complaint, name) for name in _FORM_FIELDS}
-        if masked:
-            for name, mask in _PERSONAL.items():
-                fields[name] = mask(fields[name])
+        raw = {name: getattr(complaint, name) for name in _FORM_FIELDS}
+        shown = privacy.shown_on_case(session, actor, complaint.id)
+        masked = shown != frozenset(FIELDS)
+        # the fields the reader may not see, masked; and their values wherever free text repeats them
+        fields = {name: redact(value, raw, shown) for name, value in mask_record(raw, shown).items()}
         clerk = session.get(User, complaint.receiving_clerk_id)
         fields["receiving_clerk"] = clerk.display_name if clerk else ""
         staff = session.scalars(select(User.display_name).join(
@@ -647,7 +669,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         repeats = [n or f"#{i}" for i, n in session.execute(
             select(Complaint.id, Complaint.number).where(Complaint.original_id == complaint.id))]
         events = [EventView(e.at, name or e.actor_label, e.action, e.from_state, e.to_state,
-                            e.comment, _masked_changes(e.changes, masked))
+                            redact(e.comment, raw, shown), _masked_changes(e.changes, raw, shown))
                   for e, name in session.execute(
                       select(Event, User.display_name).outerjoin(User, User.id == Event.actor_id)
                       .where(Event.complaint_id == complaint.id).order_by(Event.id))]
@@ -674,6 +696,9 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             if explanation is not None and explanation.due is not None and holds.shift(rule):
                 explanation = replace(explanation, due=due, shifted=holds.shift(rule))
             statuses.append(ClockStatus(info, rule, badge, start, stop, due, explanation))
+        if masked:      # what people wrote about the case may repeat the customer's data
+            departments = [{k: redact(v, raw, shown) for k, v in d.items()} for d in departments]
+            handling = {k: redact(v, raw, shown) for k, v in handling.items()}
         return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
                         masked, category.code, channel.code, departments, list(staff), statuses,
                         events, attachments, handling, original, repeats)
@@ -686,11 +711,13 @@ def _name(session, user_id: int | None) -> str:  # noqa: ANN001
     return user.display_name if user else ""
 
 
-def _masked_changes(changes: dict, masked: bool) -> dict:
-    if not masked:
+def _masked_changes(changes: dict, raw: dict, shown: frozenset) -> dict:
+    """An event's changed fields as the reader may read them: the personal ones masked, and the case's
+    masked values replaced wherever a changed text repeats them."""
+    if shown == frozenset(FIELDS) or not isinstance(changes, dict):
         return changes
-    return {k: (_PERSONAL[k](v) if k in _PERSONAL and isinstance(v, str) else v)
-            for k, v in changes.items()}
+    return {k: (_masked_changes(v, raw, shown) if isinstance(v, dict) else redact(v, raw, shown))
+            for k, v in mask_record(changes, shown).items()}
 
 
 def attachment_content(uow: UnitOfWork, *, actor: Actor, attachment_id: int) -> tuple[str, str, bytes]:
