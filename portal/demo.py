@@ -16,6 +16,7 @@ from portal.domain.validation import RegistrationForm
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import User
 from portal.services import complaints, users
+from portal.services.queries import current_version
 from portal.services.actors import load_actor
 
 
@@ -242,11 +243,16 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         at = at + timedelta(hours=rng.randint(*hours))
         return at if at < now else None
 
+    def seen() -> int:          # each step acts on the case as just read, as a page would
+        return current_version(uow, case_id)
+
     if rng.random() < 0.1 and later((2, 20)):
-        handling.hold(uow, actor=people["gmoffice"], complaint_id=case_id, reason="等待客户补充就诊材料。", now=at)
+        handling.hold(uow, actor=people["gmoffice"], complaint_id=case_id, reason="等待客户补充就诊材料。", now=at,
+                      expected_version=seen())
         if goal == "investigating" or not later((24, 72)):
             return state
-        handling.resume(uow, actor=people["intake"], complaint_id=case_id, comment="客户已补齐材料。", now=at)
+        handling.resume(uow, actor=people["intake"], complaint_id=case_id, comment="客户已补齐材料。", now=at,
+                        expected_version=seen())
     if goal == "investigating" or not later((3, 30)):
         return state
     for code in routed:
@@ -257,10 +263,10 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
             return state
         handling.submit_report(uow, actor=actor, complaint_id=case_id, now=at, report=handling.InvestigationReport(
             finding=rng.choice(["company_fault", "misunderstanding"]), responsible_unit="理赔部",
-            proposed_amount=str(rng.choice([0, 800, 3000, 12000, 80000])), **REPORT_TEXT))
+            proposed_amount=str(rng.choice([0, 800, 3000, 12000, 80000])), **REPORT_TEXT), expected_version=seen())
         if code == "technical" and people["techlead"] is not None:     # 技术部's analysis instructed (13.3)
             handling.instruct_analysis(uow, actor=people["techlead"], complaint_id=case_id, now=at,
-                                       instruction="同意分析结论，请总经理室综合。")
+                                       instruction="同意分析结论，请总经理室综合。", expected_version=seen())
     from portal.persistence.models import Complaint
     with uow.read() as session:
         state = session.get(Complaint, case_id).state
@@ -268,22 +274,22 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         return state
     reporter = next(handlers[code] for code in routed if code in handlers)
     handling.report_to_gm(uow, actor=reporter, complaint_id=case_id, now=at,
-                          report="调查完毕：原因、证据与责任建议见各部门报告，呈总经理批示。")
+                          report="调查完毕：原因、证据与责任建议见各部门报告，呈总经理批示。", expected_version=seen())
     if goal == "awaiting_gm_instruction" or not later((2, 20)):
         return "awaiting_gm_instruction"
     handling.instruct_report(uow, actor=people["generalmgr"], complaint_id=case_id, now=at,
-                             instruction="同意调查结论，请总经理室综合意见后按权限核决。")
+                             instruction="同意调查结论，请总经理室综合意见后按权限核决。", expected_version=seen())
     state = "awaiting_consolidation"
     if goal == "awaiting_consolidation" or not later((2, 20)):
         return state
     amount = rng.choice(["500", "3000", "20000", "90000"])
     level = handling.consolidate(uow, actor=people["gmoffice"], complaint_id=case_id, now=at,
-                                 opinion="综合各部门意见，建议按合同约定给予赔付并致歉。", proposed_amount=amount)
+                                 opinion="综合各部门意见，建议按合同约定给予赔付并致歉。", proposed_amount=amount, expected_version=seen())
     if goal == "awaiting_approval" or not later((4, 30)):
         return "awaiting_approval"
     approver = {"dept_manager": people["approver"], "deputy_gm": people["deputygm"]}.get(level, people["generalmgr"])
     handling.approve(uow, actor=approver, complaint_id=case_id, instructions="同意按建议金额赔付，向客户说明依据。",
-                     amount_limit=amount, now=at)
+                     amount_limit=amount, now=at, expected_version=seen())
     if goal == "negotiating" or not later((4, 30)):
         return "negotiating"
     result = rng.choice(["accepted", "accepted", "partly", "rejected"])
@@ -291,7 +297,7 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         checked="核对保单、报案及查勘记录。", basis="依据保险合同条款及核决意见。", remedies=["review", "mediation", "litigation"],
         told_via=rng.choice(["phone", "email", "written"]), proof=f"回执 {case_id:06d}"), actor=people["intake"], complaint_id=case_id, result=result,
                                 note="已电话告知客户核决结论及依据。", agreed_amount=amount if result != "rejected" else None,
-                                now=at)
+                                now=at, expected_version=seen())
     if result == "rejected":
         from portal.services.complaints import register_repeat
         register_repeat(uow, actor=people["intake"], original_id=case_id, now=at,
@@ -299,7 +305,8 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         counts["repeats"] = counts.get("repeats", 0) + 1
     if goal == "awaiting_review" or not later((2, 20)):
         return "awaiting_review"
-    handling.review_negotiation(uow, actor=people["intakelead"], complaint_id=case_id, approve=True, comment="", now=at)
+    handling.review_negotiation(uow, actor=people["intakelead"], complaint_id=case_id, approve=True, comment="", now=at,
+                                expected_version=seen())
     if goal == "awaiting_closure" or not later((2, 30)):
         return "awaiting_closure"
     level_of_fault = rng.choice(["none", "none", "minor", "general"])
@@ -308,13 +315,13 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
               else {staffed[0]: 100})
     final_level = handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, shares=shares,
                                       final_opinion="责任明确，按基准处理后结案。", responsibility_level=level_of_fault,
-                                      penalty_persons="", now=at)
+                                      penalty_persons="", now=at, expected_version=seen())
     if goal == "awaiting_penalty" or not later((2, 24)):
         return "awaiting_penalty"
     final_approver = {"dept_manager": people["approver"], "deputy_gm": people["deputygm"]}.get(
         final_level, people["generalmgr"])
     handling.final_approve(uow, actor=final_approver, complaint_id=case_id, approve=True,
-                           comment="同意综合意见，核签结案。", now=at)
+                           comment="同意综合意见，核签结案。", now=at, expected_version=seen())
     closed_at = at
     if goal in ("closed", "awaiting_penalty") or not later((24, 72)):
         return "closed"
@@ -322,4 +329,5 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     overall = rng.choice([5, 5, 4, 4, 3, 2])
     return handling.record_follow_up(uow, actor=people["intake"], complaint_id=case_id, now=at,
                                      outcome="回访客户，了解处理结果满意度。",
-                                     survey=Survey(min(5, overall + 1), overall, overall, overall, overall)).value
+                                     survey=Survey(min(5, overall + 1), overall, overall, overall, overall),
+                                     expected_version=seen()).value

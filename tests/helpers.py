@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from portal.domain.validation import RegistrationForm
+from portal.services.queries import current_version
 
 
 def a_form(**overrides) -> RegistrationForm:  # noqa: ANN003
@@ -36,17 +37,18 @@ def instruct_report(uow, people, case_id, now):  # noqa: ANN001, ANN201
     """The general manager's 批示 on the investigation report (002 art.13.2), after `report_to_gm`."""
     from portal.services import handling
     handling.instruct_report(uow, actor=people.genmgr, complaint_id=case_id, instruction="同意调查结论，请综合意见。",
-                             now=now)
+                             now=now, expected_version=current_version(uow, case_id))
 
 
 def instruct_analysis(uow, people, case_id, now):  # noqa: ANN001, ANN201
     """技术部's lead instructs its analysis (002 art.13.3), after 技术部's report."""
     from portal.services import handling
-    handling.instruct_analysis(uow, actor=people.techlead, complaint_id=case_id, instruction="同意分析结论。", now=now)
+    handling.instruct_analysis(uow, actor=people.techlead, complaint_id=case_id, instruction="同意分析结论。", now=now,
+                               expected_version=current_version(uow, case_id))
 
 
 def final_approve(uow, people, case_id, now, approver="approver"):  # noqa: ANN001, ANN201
     """The final 核决 that closes the case (002 art.13.5, 13.7)."""
     from portal.services import handling
     return handling.final_approve(uow, actor=getattr(people, approver), complaint_id=case_id, approve=True,
-                                  comment="同意，核签结案。", now=now)
+                                  comment="同意，核签结案。", now=now, expected_version=current_version(uow, case_id))

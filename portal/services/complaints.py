@@ -300,7 +300,7 @@ def report_major_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comme
     """The GM office records that a major case was reported upward (stops the 24-hour clock)."""
     errors: dict[str, Message] = {}
     comment = text_field(errors, "comment", comment, limit=2000)
-    with case_step(uow, actor, complaint_id, Action.REPORT_MAJOR, None) as (session, user, complaint, state):
+    with case_step(uow, actor, complaint_id, Action.REPORT_MAJOR, None, appends=True) as (session, user, complaint, state):
         if complaint.severity != "major":
             raise TransitionNotAllowed("major.not_major")
         if complaint.major_reported_at is not None:

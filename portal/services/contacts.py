@@ -370,7 +370,7 @@ def queue_progress_notices(uow: UnitOfWork, *, now: datetime) -> int:
             prompted[complaint_id].append(key)
         dates = expected_completion(session, list(prompted))
         for complaint_id, keys in sorted(prompted.items()):
-            complaint = session.get(Complaint, complaint_id)
+            complaint = locked_case(session, complaint_id)        # an automatic change: the row locked
             expected = dates.get(complaint_id)
             told = {} if expected is None else {"expected_completion_date": _last_day(expected)}
             try:

@@ -29,7 +29,7 @@ def file_petition(uow: UnitOfWork, *, actor: Actor, complaint_id: int, text: str
     negotiates with the customer: its intake staff), and the departments of the case's working group."""
     errors: dict[str, Message] = {}
     text = _text(errors, "petition", text)
-    with case_step(uow, actor, complaint_id, Action.FILE_PETITION, None) as (session, user, complaint, source):
+    with case_step(uow, actor, complaint_id, Action.FILE_PETITION, None, appends=True) as (session, user, complaint, source):
         routed = any(r.department_id == user.department_id for r in complaint.departments)
         intake = bool({Role.INTAKE.value, Role.INTAKE_LEAD.value} & set(user.role_keys))
         if user.department_id is None or not (routed or intake or in_working_group(session, complaint.id, user.id)):
@@ -66,7 +66,7 @@ def answer_petition(uow: UnitOfWork, *, actor: Actor, petition_id: int, answer: 
 
 
 def mark_other_company(uow: UnitOfWork, *, actor: Actor, complaint_id: int, company: str,
-                       expected_version: int | None = None, now: datetime) -> None:
+                       expected_version: int, now: datetime) -> None:
     """The complaint involves another company's responsibility; the GM office coordinates."""
     errors: dict[str, Message] = {}
     company = text_field(errors, "other_company", company, limit=200, multiline=False)
@@ -90,7 +90,7 @@ def add_rectification(uow: UnitOfWork, *, actor: Actor, complaint_id: int, cause
         errors["deadline"] = Message("rectification.far_deadline")
     elif deadline < now.date():
         errors["deadline"] = Message("rectification.past_deadline")
-    with case_step(uow, actor, complaint_id, Action.ADD_RECTIFICATION, None) as (session, user, complaint, source):
+    with case_step(uow, actor, complaint_id, Action.ADD_RECTIFICATION, None, appends=True) as (session, user, complaint, source):
         department_id = session.scalar(select(Department.id).where(Department.code == owner_department))
         if department_id is None:
             errors["owner_department"] = Message("form.unknown_choice")

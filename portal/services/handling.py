@@ -77,7 +77,7 @@ def _event(session: Session, user: User, complaint: Complaint, action: Action, s
 # -- department handling (部门处理) --
 
 def record_initial_plan(uow: UnitOfWork, *, actor: Actor, complaint_id: int, plan: str,
-                        expected_version: int | None = None, now: datetime) -> None:
+                        expected_version: int, now: datetime) -> None:
     """A department's first plan; the first one stops the case's 48-hour clock."""
     errors: dict[str, Message] = {}
     plan = _text(errors, "initial_plan", plan)
@@ -94,7 +94,7 @@ def record_initial_plan(uow: UnitOfWork, *, actor: Actor, complaint_id: int, pla
 
 
 def request_technical_analysis(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
-                               expected_version: int | None = None, now: datetime) -> None:
+                               expected_version: int, now: datetime) -> None:
     """The GM office routes the case to 技术部 as well (002 art.13.3): during the investigation, or when
     the reports show a technical cause; the case then investigates until 技术部 has reported too."""
     errors: dict[str, Message] = {}
@@ -127,7 +127,7 @@ class InvestigationReport:
 
 
 def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: InvestigationReport,
-                  attachments: list[Attachment] | None = None, expected_version: int | None = None,
+                  attachments: list[Attachment] | None = None, expected_version: int,
                   now: datetime) -> State:
     """A department's investigation report (调查报告) with its evidence files; the last one moves
     the case to 待汇总."""
@@ -176,7 +176,7 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
 
 
 def report_to_gm(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: str,
-                 expected_version: int | None = None, now: datetime) -> State:
+                 expected_version: int, now: datetime) -> State:
     """The investigation report (002 art.13.2: within 3 days of the investigation), by a handler of a
     department the case was routed to, to the general manager for 批示 (then the GM office
     consolidates); straight to the GM office if an administrator switched the 批示 off."""
@@ -195,7 +195,7 @@ def report_to_gm(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: st
 
 
 def instruct_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instruction: str,
-                    expected_version: int | None = None, now: datetime) -> None:
+                    expected_version: int, now: datetime) -> None:
     """The general manager's 批示 on the investigation report (002 art.13.2); the GM office may then
     consolidate. Only an approver at the GM's level, never on a report they wrote."""
     errors: dict[str, Message] = {}
@@ -213,7 +213,7 @@ def instruct_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instruc
 
 
 def instruct_analysis(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instruction: str,
-                      expected_version: int | None = None, now: datetime) -> None:
+                      expected_version: int, now: datetime) -> None:
     """A department lead's 批示 on their department's analysis (技术部, 002 art.13.3: 送经理室批示),
     required before the GM office consolidates; never by the lead who wrote the analysis."""
     errors: dict[str, Message] = {}
@@ -240,7 +240,7 @@ def _levels(session: Session) -> list[AuthorityLevel]:
 
 
 def consolidate(uow: UnitOfWork, *, actor: Actor, complaint_id: int, opinion: str,
-                proposed_amount: str | Decimal | None, expected_version: int | None = None,
+                proposed_amount: str | Decimal | None, expected_version: int,
                 now: datetime) -> str:
     """The consolidated opinion over all reports, routed to the approver level that covers it."""
     errors: dict[str, Message] = {}
@@ -264,7 +264,7 @@ def consolidate(uow: UnitOfWork, *, actor: Actor, complaint_id: int, opinion: st
 # -- approval by authority (核决) --
 
 def approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instructions: str,
-            amount_limit: str | Decimal | None, expected_version: int | None = None,
+            amount_limit: str | Decimal | None, expected_version: int,
             now: datetime) -> None:
     errors: dict[str, Message] = {}
     instructions = _text(errors, "instructions", instructions)
@@ -287,7 +287,7 @@ def approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, instructions: s
 
 
 def send_back(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
-              expected_version: int | None = None, now: datetime) -> None:
+              expected_version: int, now: datetime) -> None:
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
     with case_step(uow, actor, complaint_id, Action.SEND_BACK, expected_version) as (session, user, complaint, source):
@@ -304,7 +304,7 @@ def send_back(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
 
 def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, result: str, note: str,
                        agreed_amount: str | Decimal | None, decision: Decision,
-                       expected_version: int | None = None, now: datetime) -> None:
+                       expected_version: int, now: datetime) -> None:
     """What the customer said to the approved instructions; never beyond the approved limit. The
     decision told to them states what the regulator requires and how it was told (art. 19, 21)."""
     decision, errors = normalise_decision(decision)
@@ -341,7 +341,7 @@ def record_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, resu
 
 
 def review_negotiation(uow: UnitOfWork, *, actor: Actor, complaint_id: int, approve: bool,
-                       comment: str, expected_version: int | None = None, now: datetime) -> None:
+                       comment: str, expected_version: int, now: datetime) -> None:
     """The intake supervisor reviews before the form returns to the GM office (002 art.13.4)."""
     action = Action.REVIEW_NEGOTIATION if approve else Action.RETURN_NEGOTIATION
     errors: dict[str, Message] = {}
@@ -384,7 +384,7 @@ def _shares(session: Session, errors: dict[str, Message], shares: object) -> lis
 
 def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinion: str,
                responsible_department: str | None = None, responsibility_level: str, penalty_persons: str,
-               shares: dict[str, int] | None = None, expected_version: int | None = None,
+               shares: dict[str, int] | None = None, expected_version: int,
                now: datetime) -> str:
     """The GM office's consolidated opinion on the negotiation result (002 art.13.5, within the 1-day
     综合意见 clock): responsibility (one department, or several with a ratio each, 13.9), its level and
@@ -439,7 +439,7 @@ def penalty_proposed(complaint: Complaint) -> bool:
 
 
 def final_approve(uow: UnitOfWork, *, actor: Actor, complaint_id: int, approve: bool, comment: str,
-                  expected_version: int | None = None, now: datetime) -> State:
+                  expected_version: int, now: datetime) -> State:
     """最终核决 (002 art.13.5-13.7): the approver whose authority covers the agreed amount and the
     severity signs the GM office's final opinion — the case is closed by that act (经核签结案), the
     proposed loss and penalties confirmed in it (13.6) — or returns it with a reason. Never by one
@@ -483,7 +483,7 @@ def administrative_sanction(session: Session, complaint: Complaint) -> bool:
 
 
 def refer_sanction(uow: UnitOfWork, *, actor: Actor, complaint_id: int, referred_to: str,
-                   referred_at: datetime | None = None, expected_version: int | None = None,
+                   referred_at: datetime | None = None, expected_version: int,
                    now: datetime) -> None:
     """Record that a confirmed administrative sanction was referred (to whom, when)."""
     errors: dict[str, Message] = {}
@@ -506,7 +506,7 @@ def refer_sanction(uow: UnitOfWork, *, actor: Actor, complaint_id: int, referred
 
 
 def record_sanction_outcome(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str,
-                            expected_version: int | None = None, now: datetime) -> None:
+                            expected_version: int, now: datetime) -> None:
     """The outcome of a referred administrative sanction, once known."""
     errors: dict[str, Message] = {}
     outcome = _text(errors, "outcome", outcome)
@@ -522,7 +522,7 @@ def record_sanction_outcome(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
 # -- follow-up visit and satisfaction (回访) --
 
 def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str, survey: Survey,
-                     expected_version: int | None = None, now: datetime) -> State:
+                     expected_version: int, now: datetime) -> State:
     errors = validate_survey(survey, outcome)
     outcome = text_field({}, "outcome", outcome)
     with case_step(uow, actor, complaint_id, Action.RECORD_FOLLOW_UP, expected_version) as (session, user, complaint, source):
@@ -542,7 +542,7 @@ def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcom
 
 
 def resolve_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str,
-                      expected_version: int | None = None, now: datetime) -> None:
+                      expected_version: int, now: datetime) -> None:
     """The GM office deals with a dissatisfied customer's follow-up task, then archives."""
     errors: dict[str, Message] = {}
     comment = _text(errors, "comment", comment)
@@ -559,7 +559,7 @@ def resolve_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comme
 # -- hold while waiting for the customer's material (补充资料) --
 
 def hold(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
-         expected_version: int | None = None, now: datetime) -> None:
+         expected_version: int, now: datetime) -> None:
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
     with case_step(uow, actor, complaint_id, Action.HOLD, expected_version) as (session, user, complaint, source):
@@ -572,7 +572,7 @@ def hold(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
 
 
 def resume(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str = "",
-           expected_version: int | None = None, now: datetime) -> None:
+           expected_version: int, now: datetime) -> None:
     errors: dict[str, Message] = {}
     comment = _text(errors, "reason", comment, required=False)
     if errors:

@@ -576,6 +576,16 @@ def find_case_id(uow: UnitOfWork, reference: str) -> int | None:
         return found
 
 
+def current_version(uow: UnitOfWork, complaint_id: int) -> int:
+    """The case's version now: what a command or the demo seeder reads right before it acts on the
+    case, as a page passes the version it showed (`steps.case_step`)."""
+    with uow.read() as session:
+        version = session.scalar(select(Complaint.version).where(Complaint.id == complaint_id))
+    if version is None:
+        raise NotFound("case.not_found")
+    return version
+
+
 def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime,
                 calendar: WorkingCalendar) -> CaseView:
     with uow.read() as session:

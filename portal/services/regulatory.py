@@ -17,7 +17,7 @@ from portal.services.steps import case_step
 
 
 def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
-                            told_via: str, expected_version: int | None = None, now: datetime) -> int:
+                            told_via: str, expected_version: int, now: datetime) -> int:
     """Grant the next extension (to 30 days, then 30 more) and record that the complainant was told."""
     errors: dict[str, Message] = {}
     reason = _text(errors, "reason", reason)
@@ -40,7 +40,7 @@ def extend_regulatory_clock(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
 
 
 def start_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, kind: str, note: str,
-                          expected_version: int | None = None, now: datetime) -> None:
+                          expected_version: int, now: datetime) -> None:
     """Outside appraisal or mediation begins: its time does not count (art. 23)."""
     errors: dict[str, Message] = {}
     note = _text(errors, "note", note, required=False)
@@ -56,7 +56,7 @@ def start_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, k
 
 
 def end_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, note: str,
-                        expected_version: int | None = None, now: datetime) -> None:
+                        expected_version: int, now: datetime) -> None:
     errors: dict[str, Message] = {}
     note = _text(errors, "note", note, required=False)
     if errors:
@@ -73,7 +73,7 @@ def end_outside_process(uow: UnitOfWork, *, actor: Actor, complaint_id: int, not
 
 
 def request_review(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: str,
-                   expected_version: int | None = None, now: datetime) -> None:
+                   expected_version: int, now: datetime) -> None:
     """The complainant asks for a review (核查) within 30 days of the decision; it opens its own
     30-day clock."""
     errors: dict[str, Message] = {}
@@ -89,7 +89,7 @@ def request_review(uow: UnitOfWork, *, actor: Actor, complaint_id: int, reason: 
 
 
 def decide_review(uow: UnitOfWork, *, actor: Actor, complaint_id: int, decision: str,
-                  expected_version: int | None = None, now: datetime) -> None:
+                  expected_version: int, now: datetime) -> None:
     errors: dict[str, Message] = {}
     decision = _text(errors, "review_decision", decision)
     with case_step(uow, actor, complaint_id, Action.DECIDE_REVIEW, expected_version) as (session, user, complaint, source):

@@ -18,6 +18,9 @@ from portal.services.eligibility import refresh_stuck
 
 
 def locked_case(session: Session, complaint_id: int, expected_version: int | None = None) -> Complaint:
+    """The case row, locked for this transaction. A person's change passes the version they were
+    shown (refused if the case changed since); an automatic change (the sweep, the notice sender)
+    passes none and only locks the row."""
     complaint = session.get(Complaint, complaint_id, with_for_update=True)
     if complaint is None:
         raise NotFound("case.not_found")
@@ -28,7 +31,13 @@ def locked_case(session: Session, complaint_id: int, expected_version: int | Non
 
 @contextmanager
 def case_step(uow: UnitOfWork, actor: Actor, complaint_id: int, action: Action,
-              expected_version: int | None) -> Iterator[tuple[Session, User, Complaint, State]]:
+              expected_version: int | None, *, appends: bool = False
+              ) -> Iterator[tuple[Session, User, Complaint, State]]:
+    """A person's step on a case. It needs the version they were shown, so that it never overwrites
+    what someone saved meanwhile; only a step that adds a record of its own (a 签呈, a rectification
+    item, a report to the regulator) may go without (`appends`)."""
+    if expected_version is None and not appends:
+        raise ConcurrentChange("case.version_required")
     with uow.write() as session:
         user = fresh_actor(session, actor)
         complaint = locked_case(session, complaint_id, expected_version)

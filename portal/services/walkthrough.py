@@ -68,7 +68,7 @@ def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) 
         case = session.get(Complaint, complaint_id)
         if case is None:
             raise DomainError("case.not_found")
-        state = State(case.state)
+        state, seen = State(case.state), case.version      # the step acts on the case as read here
     report = handling.InvestigationReport(
         evidence="查勘记录、通话录音、维修报价单。", cause="查勘排期积压，未按承诺时限回访客户。",
         finding="company_fault", responsible_unit="理赔部查勘组", measures="当日复勘定损；查勘排期纳入时效提醒。",
@@ -80,31 +80,35 @@ def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) 
             uow, actor=who("gmoffice"), complaint_id=complaint_id, category="claim", severity="general",
             departments=["operations"], now=now),
         State.INVESTIGATING: lambda: handling.submit_report(uow, actor=who("handler"), complaint_id=complaint_id,
-                                                            report=report, now=now),
+                                                            report=report, now=now, expected_version=seen),
         State.AWAITING_REPORT: lambda: handling.report_to_gm(uow, actor=who("handler"), complaint_id=complaint_id,
-                                                             report="调查完毕：查勘延误属实，建议赔付并致歉。", now=now),
+                                                             report="调查完毕：查勘延误属实，建议赔付并致歉。", now=now,
+                                                             expected_version=seen),
         State.AWAITING_GM_INSTRUCTION: lambda: handling.instruct_report(
             uow, actor=who("generalmgr"), complaint_id=complaint_id, instruction="同意调查结论，按权限核决后答复客户。",
-            now=now),
+            now=now, expected_version=seen),
         State.AWAITING_CONSOLIDATION: lambda: handling.consolidate(
             uow, actor=who("gmoffice"), complaint_id=complaint_id, opinion="同意按3000元赔付并致歉。",
-            proposed_amount="3000", now=now),
+            proposed_amount="3000", now=now, expected_version=seen),
         State.AWAITING_APPROVAL: lambda: handling.approve(
             uow, actor=who("approver"), complaint_id=complaint_id, instructions="按3000元赔付，向客户致歉。",
-            amount_limit="3000", now=now),
+            amount_limit="3000", now=now, expected_version=seen),
         State.NEGOTIATING: lambda: handling.record_negotiation(
             uow, actor=who("intake"), complaint_id=complaint_id, result="accepted", note="客户接受3000元赔付。",
-            agreed_amount="3000", decision=decision, now=now),
+            agreed_amount="3000", decision=decision, now=now, expected_version=seen),
         State.AWAITING_REVIEW: lambda: handling.review_negotiation(
-            uow, actor=who("intakelead"), complaint_id=complaint_id, approve=True, comment="交涉记录完整。", now=now),
+            uow, actor=who("intakelead"), complaint_id=complaint_id, approve=True, comment="交涉记录完整。", now=now,
+            expected_version=seen),
         State.AWAITING_CLOSURE: lambda: handling.close_case(
             uow, actor=who("gmoffice"), complaint_id=complaint_id, final_opinion="查勘延误，按一般责任处理。",
-            shares={"operations": 100}, responsibility_level="general", penalty_persons="", now=now),
+            shares={"operations": 100}, responsibility_level="general", penalty_persons="", now=now,
+            expected_version=seen),
         State.AWAITING_FINAL_APPROVAL: lambda: handling.final_approve(
-            uow, actor=who("approver"), complaint_id=complaint_id, approve=True, comment="同意，核签结案。", now=now),
+            uow, actor=who("approver"), complaint_id=complaint_id, approve=True, comment="同意，核签结案。", now=now,
+            expected_version=seen),
         State.CLOSED: lambda: handling.record_follow_up(
             uow, actor=who("intake"), complaint_id=complaint_id, outcome="客户对处理结果满意。",
-            survey=Survey(5, 5, 4, 5, 5), now=now),
+            survey=Survey(5, 5, 4, 5, 5), now=now, expected_version=seen),
     }
     if state not in steps:
         raise DomainError("walk.done")

@@ -18,6 +18,7 @@ from portal.persistence.models import AuthorityLevel, Complaint, Event, SlaClock
 from portal.services import complaints, handling
 from portal.services.actors import load_actor
 from portal.ui.context import wall_clock
+from portal.services.queries import current_version
 from tests.e2e.conftest import running_portal
 from tests.e2e.test_browser import settle
 from tests.e2e.test_process import as_user, choose, field, open_tab, queue_shows, register, retrying, submit, visible
@@ -41,13 +42,15 @@ def _prepare(url: str) -> dict[str, int]:
         case_id = ids[name]
         complaints.accept_complaint(uow, actor=gmo, complaint_id=case_id, category="claim_speed", severity="general",
                                     departments=["operations"], now=start + timedelta(minutes=10))
-        handling.submit_report(uow, actor=ops, complaint_id=case_id, report=REPORT, now=start + timedelta(minutes=30))
+        handling.submit_report(uow, actor=ops, complaint_id=case_id, report=REPORT, now=start + timedelta(minutes=30),
+                               expected_version=current_version(uow, case_id))
         handling.report_to_gm(uow, actor=ops, complaint_id=case_id, report="调查完毕。",
-                              now=start + timedelta(minutes=40))
+                              now=start + timedelta(minutes=40), expected_version=current_version(uow, case_id))
         handling.instruct_report(uow, actor=load_actor(uow, "genmgr"), complaint_id=case_id, instruction="同意。",
-                                 now=start + timedelta(minutes=45))
+                                 now=start + timedelta(minutes=45), expected_version=current_version(uow, case_id))
     assert handling.consolidate(uow, actor=gmo, complaint_id=ids["已送核决客户"], opinion="同意赔付。",
-                                proposed_amount="3000", now=start + timedelta(minutes=50)) == "dept_manager"
+                                proposed_amount="3000", now=start + timedelta(minutes=50),
+                                    expected_version=current_version(uow, ids["已送核决客户"])) == "dept_manager"
     uow.engine.dispose()
     return ids
 

@@ -11,6 +11,7 @@ from portal.printing.handling_form import handling_form_html
 from portal.services import handling, queries, rules
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
+from portal.services.queries import current_version
 from tests.pages.conftest import app_as, page_path, texts
 from tests.pages.test_queues import _case_in
 
@@ -20,7 +21,8 @@ KEPT = {"id", "state", "number", "version"}       # what makes it a case at all
 def _archived_with_nothing_optional(uow) -> Complaint:  # noqa: ANN001
     case_id = _case_in(uow, "closed", 0)
     handling.record_follow_up(uow, actor=load_actor(uow, "clerk"), complaint_id=case_id, outcome="满意",
-                              survey=Survey(5, 5, 5, 5, 5), now=wall_now())
+                              survey=Survey(5, 5, 5, 5, 5), now=wall_now(),
+                                            expected_version=current_version(uow, case_id))
     nullable = [c["name"] for c in inspect(uow.engine).get_columns("complaints") if c["nullable"]]
     with uow.engine.begin() as connection:
         connection.execute(update(Complaint.__table__).where(Complaint.__table__.c.id == case_id)

@@ -10,6 +10,7 @@ from portal.persistence.models import Complaint
 from portal.services import complaints, handling
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
+from portal.services.queries import current_version
 from tests.helpers import a_form
 from tests.pages.conftest import app_as, open_tab, page_path, texts
 
@@ -29,22 +30,29 @@ def _case(uow, until: str) -> int:
                                 departments=["operations"], now=at)
     steps = [
         ("consolidate", lambda: handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id,
-                                                        report=REPORT, now=at)),
+                                                        report=REPORT, now=at,
+                                                            expected_version=current_version(uow, case_id))),
         ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
-                                                    report="调查完毕，呈总经理室", now=at)),
+                                                    report="调查完毕，呈总经理室", now=at,
+                                                        expected_version=current_version(uow, case_id))),
         ("instruct", lambda: handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id,
-                                                      instruction="同意调查结论", now=at)),
+                                                      instruction="同意调查结论", now=at,
+                                                          expected_version=current_version(uow, case_id))),
         ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
-                                                 proposed_amount="3000", now=at)),
+                                                 proposed_amount="3000", now=at,
+                                                     expected_version=current_version(uow, case_id))),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
-                                               instructions="按3000元赔付", amount_limit="3000", now=at)),
+                                               instructions="按3000元赔付", amount_limit="3000", now=at,
+                                                   expected_version=current_version(uow, case_id))),
         ("review", lambda: handling.record_negotiation(uow, decision=DECISION, actor=who("clerk"), complaint_id=case_id,
                                                        result="accepted", note="客户接受", agreed_amount="3000",
-                                                       now=at)),
+                                                       now=at, expected_version=current_version(uow, case_id))),
         ("close", lambda: handling.review_negotiation(uow, actor=who("lead"), complaint_id=case_id, approve=True,
-                                                      comment="", now=at)),
+                                                      comment="", now=at,
+                                                          expected_version=current_version(uow, case_id))),
         ("final", lambda: handling.close_case(uow, actor=who("gmo"), complaint_id=case_id, final_opinion="结案",
-                                              shares={}, responsibility_level="none", penalty_persons="", now=at)),
+                                              shares={}, responsibility_level="none", penalty_persons="", now=at,
+                                                  expected_version=current_version(uow, case_id))),
     ]
     for name, step in steps:
         if name == until:
@@ -105,7 +113,8 @@ def test_the_technical_lead_instructs_the_analysis_before_consolidation(page_db)
                                             now=at).id
     complaints.accept_complaint(page_db, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
                                 departments=["technical"], now=at)
-    handling.submit_report(page_db, actor=who("techhandler"), complaint_id=case_id, report=REPORT, now=at)
+    handling.submit_report(page_db, actor=who("techhandler"), complaint_id=case_id, report=REPORT, now=at,
+                           expected_version=current_version(page_db, case_id))
     lead = open_tab(app_as("techlead", page_path("department")), "dept_tabs", "dept.tab.instruct")
     assert "待我批示的本部门分析" in texts(lead)
     lead.text_area(key=f"lead_instruction_{case_id}").input("同意技术分析结论")
@@ -212,7 +221,8 @@ def test_a_case_nobody_may_decide_shows_on_the_gm_office_page(page_db):
     who = lambda name: load_actor(page_db, name)  # noqa: E731
     users.set_user_active(page_db, actor=who("admin"), username="lead2", active=False, now=wall_now())
     handling.record_negotiation(page_db, decision=DECISION, actor=who("lead"), complaint_id=case_id,
-                                result="accepted", note="主管亲自交涉", agreed_amount="3000", now=wall_now())
+                                result="accepted", note="主管亲自交涉", agreed_amount="3000", now=wall_now(),
+                                    expected_version=current_version(page_db, case_id))
     gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.stuck")
     table = next(df.value for df in gm.dataframe if "等待的决定" in df.value.columns)
     assert list(table["等待的决定"]) == ["核阅交涉结果"]
@@ -376,23 +386,27 @@ def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
                                 departments=["operations"], now=at)
     handling.submit_report(page_db, actor=who("opshandler"), complaint_id=case_id, now=at, report=handling.InvestigationReport(
         evidence="查勘照片与定损单", cause="定损标准理解不一", finding="company_fault", responsible_unit="理赔二科",
-        responsible_persons="李定损", measures="复勘", proposed_amount="3000"))
-    handling.report_to_gm(page_db, actor=who("opshandler"), complaint_id=case_id, report="调查完毕", now=at)
-    handling.instruct_report(page_db, actor=who("genmgr"), complaint_id=case_id, instruction="同意", now=at)
+        responsible_persons="李定损", measures="复勘", proposed_amount="3000"),
+            expected_version=current_version(page_db, case_id))
+    handling.report_to_gm(page_db, actor=who("opshandler"), complaint_id=case_id, report="调查完毕", now=at,
+                          expected_version=current_version(page_db, case_id))
+    handling.instruct_report(page_db, actor=who("genmgr"), complaint_id=case_id, instruction="同意", now=at,
+                             expected_version=current_version(page_db, case_id))
     # 汇总: each department's evidence and proposed responsible unit and person
     gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.consolidate")
     cells = _cells(gm)
     for value in ("查勘照片与定损单", "理赔二科", "李定损", "定损标准理解不一"):
         assert value in cells, value
     handling.consolidate(page_db, actor=who("gmo"), complaint_id=case_id, opinion="同意复勘后赔付", proposed_amount="3000",
-                         now=at)
+                         now=at, expected_version=current_version(page_db, case_id))
     approval = app_as("approver", page_path("approval"))
     assert approval.text_input(key=f"appr_limit_{case_id}").value == ""         # the approver decides the limit
     assert "同意复勘后赔付" in _cells(approval) and "李定损" in _cells(approval)
     handling.approve(page_db, actor=who("approver"), complaint_id=case_id, instructions="按3000元赔付",
-                     amount_limit="3000", now=at)
+                     amount_limit="3000", now=at, expected_version=current_version(page_db, case_id))
     handling.record_negotiation(page_db, decision=DECISION, actor=who("clerk"), complaint_id=case_id,
-                                result="accepted", note="客户接受", agreed_amount="3000", now=at)
+                                result="accepted", note="客户接受", agreed_amount="3000", now=at,
+                                    expected_version=current_version(page_db, case_id))
     # 核阅: the approved instructions and limit, how the customer was told, with its proof
     review = open_tab(app_as("lead", page_path("negotiation")), "negotiation_tabs", "neg.tab.review")
     cells = _cells(review)
@@ -405,9 +419,10 @@ def test_a_follow_up_task_shows_the_scores_that_opened_it(page_db):
     case_id = _case(page_db, "never")
     who = lambda name: load_actor(page_db, name)  # noqa: E731
     at = wall_now() - timedelta(days=1)
-    handling.final_approve(page_db, actor=who("approver"), complaint_id=case_id, approve=True, comment="", now=at)
+    handling.final_approve(page_db, actor=who("approver"), complaint_id=case_id, approve=True, comment="", now=at,
+                           expected_version=current_version(page_db, case_id))
     handling.record_follow_up(page_db, actor=who("clerk"), complaint_id=case_id, outcome="客户仍不满意",
-                              survey=Survey(2, 1, 2, 1, 1), now=at)
+                              survey=Survey(2, 1, 2, 1, 1), now=at, expected_version=current_version(page_db, case_id))
     gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.follow_up")
     grids = [t.value for t in gm.table if "服务态度" in t.value.columns]
     assert grids and grids[0].iloc[0]["服务态度"] == "1 · 非常不满意" and grids[0].iloc[0]["总体满意度"] == "1 · 非常不满意"

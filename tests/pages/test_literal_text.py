@@ -12,6 +12,7 @@ from portal.services import complaints, followthrough, handling, queries, rules
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
 from portal.ui.literal import literal
+from portal.services.queries import current_version
 from tests.helpers import a_form
 from tests.pages.conftest import app_as, page_path
 from tests.pages.test_handling_pages import DECISION
@@ -58,13 +59,18 @@ def _walk(uow) -> int:  # noqa: ANN001
                                 departments=["operations"], now=at)
     handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id, now=at,
                            report=handling.InvestigationReport(evidence=PAYLOAD, cause=PAYLOAD, finding="company_fault",
-                                                               measures=PAYLOAD, proposed_amount="3000"))
-    handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id, report=PAYLOAD, now=at)
-    handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id, instruction=PAYLOAD, now=at)
-    handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion=PAYLOAD, proposed_amount="3000", now=at)
+                                                               measures=PAYLOAD, proposed_amount="3000"),
+                                                                   expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id, report=PAYLOAD, now=at,
+                          expected_version=current_version(uow, case_id))
+    handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id, instruction=PAYLOAD, now=at,
+                             expected_version=current_version(uow, case_id))
+    handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion=PAYLOAD, proposed_amount="3000", now=at,
+                         expected_version=current_version(uow, case_id))
     handling.approve(uow, actor=who("approver"), complaint_id=case_id, instructions=PAYLOAD, amount_limit="3000",
-                     now=at)
-    followthrough.mark_other_company(uow, actor=who("gmo"), complaint_id=case_id, company=SHORT, now=at)
+                     now=at, expected_version=current_version(uow, case_id))
+    followthrough.mark_other_company(uow, actor=who("gmo"), complaint_id=case_id, company=SHORT, now=at,
+                                     expected_version=current_version(uow, case_id))
     return case_id
 
 

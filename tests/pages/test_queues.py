@@ -9,6 +9,7 @@ from portal.i18n import translate
 from portal.services import complaints, handling
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
+from portal.services.queries import current_version
 from tests.helpers import a_form
 from tests.pages.conftest import app_as, open_tab, page_path
 from tests.pages.test_handling_pages import DECISION, REPORT
@@ -42,27 +43,36 @@ def _case_in(uow, goal: str, serial: int) -> int:
                                                               category="claim", severity="general",
                                                               departments=["operations"], now=at)),
         ("awaiting_report", lambda: handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id,
-                                                           report=REPORT, now=at)),
+                                                           report=REPORT, now=at,
+                                                               expected_version=current_version(uow, case_id))),
         ("awaiting_gm_instruction", lambda: handling.report_to_gm(uow, actor=who("opshandler"),
-                                                                  complaint_id=case_id, report="调查完毕", now=at)),
+                                                                  complaint_id=case_id, report="调查完毕", now=at,
+                                                                      expected_version=current_version(uow, case_id))),
         ("awaiting_consolidation", lambda: handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id,
-                                                                    instruction="同意", now=at)),
+                                                                    instruction="同意", now=at,
+                                                                        expected_version=current_version(uow, case_id))),
         ("awaiting_approval", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
-                                                           proposed_amount="3000", now=at)),
+                                                           proposed_amount="3000", now=at,
+                                                               expected_version=current_version(uow, case_id))),
         ("negotiating", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id, instructions="赔付",
-                                                 amount_limit="3000", now=at)),
+                                                 amount_limit="3000", now=at,
+                                                     expected_version=current_version(uow, case_id))),
         ("awaiting_review", lambda: handling.record_negotiation(uow, decision=DECISION, actor=who("clerk"),
                                                                 complaint_id=case_id, result="accepted", note="接受",
-                                                                agreed_amount="3000", now=at)),
+                                                                agreed_amount="3000", now=at,
+                                                                    expected_version=current_version(uow, case_id))),
         ("awaiting_closure", lambda: handling.review_negotiation(uow, actor=who("lead"), complaint_id=case_id,
-                                                                 approve=True, comment="", now=at)),
+                                                                 approve=True, comment="", now=at,
+                                                                     expected_version=current_version(uow, case_id))),
         ("awaiting_penalty", lambda: handling.close_case(uow, actor=who("gmo"), complaint_id=case_id, final_opinion="f",
                                                          responsible_department="operations",
-                                                         responsibility_level="general", penalty_persons="", now=at)),
+                                                         responsibility_level="general", penalty_persons="", now=at,
+                                                             expected_version=current_version(uow, case_id))),
         ("closed", lambda: handling.final_approve(uow, actor=who("approver"), complaint_id=case_id, approve=True,
-                                                  comment="", now=at)),
+                                                  comment="", now=at, expected_version=current_version(uow, case_id))),
         ("follow_up_task", lambda: handling.record_follow_up(uow, actor=who("clerk"), complaint_id=case_id,
-                                                             outcome="不满意", survey=Survey(1, 1, 1, 1, 1), now=at)),
+                                                             outcome="不满意", survey=Survey(1, 1, 1, 1, 1), now=at,
+                                                                 expected_version=current_version(uow, case_id))),
     ]
     if goal != "registered":
         for reached, step in steps:

@@ -21,6 +21,7 @@ from portal.persistence.models import (AttachmentRow, Complaint, ComplaintDepart
                                        Rectification)
 from portal.services import complaints, followthrough, handling, regulatory, reminders
 from portal.services.actors import load_actor
+from portal.services.queries import current_version
 from tests.conftest import BACKENDS, T0, module_database
 from tests.helpers import a_form
 
@@ -112,15 +113,20 @@ def _case_at(uow, until: str, **form) -> int:  # noqa: ANN001, ANN003
         ("consolidate", lambda: handling.submit_report(
             uow, actor=who("opshandler"), complaint_id=case_id, now=T0,
             report=handling.InvestigationReport(evidence="录音", cause="积压", finding="company_fault",
-                                                measures="增派人员", proposed_amount="3000"))),
+                                                measures="增派人员", proposed_amount="3000"),
+                                                    expected_version=current_version(uow, case_id))),
         ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
-                                                    report="调查完毕", now=T0)),
+                                                    report="调查完毕", now=T0,
+                                                        expected_version=current_version(uow, case_id))),
         ("instruct", lambda: handling.instruct_report(uow, actor=who("genmgr"), complaint_id=case_id,
-                                                      instruction="同意", now=T0)),
+                                                      instruction="同意", now=T0,
+                                                          expected_version=current_version(uow, case_id))),
         ("approve", lambda: handling.consolidate(uow, actor=who("gmo"), complaint_id=case_id, opinion="同意",
-                                                 proposed_amount="3000", now=T0)),
+                                                 proposed_amount="3000", now=T0,
+                                                     expected_version=current_version(uow, case_id))),
         ("negotiate", lambda: handling.approve(uow, actor=who("approver"), complaint_id=case_id,
-                                               instructions="按3000元赔付", amount_limit="3000", now=T0)),
+                                               instructions="按3000元赔付", amount_limit="3000", now=T0,
+                                                   expected_version=current_version(uow, case_id))),
     ]
     for name, step in steps:          # the case stops at the step named `until`, before doing it
         if name == until:
@@ -151,28 +157,34 @@ FORMS = {
     "report": ("consolidate", lambda db, c, a, b, d: handling.submit_report(
         db, actor=load_actor(db, "opshandler"), complaint_id=c, now=T0,
         report=handling.InvestigationReport(evidence=a, cause=b, finding="company_fault", measures=a,
-                                            responsible_unit=b, proposed_amount=d))),
+                                            responsible_unit=b, proposed_amount=d),
+                                                expected_version=current_version(db, c))),
     "gm_report": ("gm_report", lambda db, c, a, b, d: handling.report_to_gm(
-        db, actor=load_actor(db, "opshandler"), complaint_id=c, report=a, now=T0)),
+        db, actor=load_actor(db, "opshandler"), complaint_id=c, report=a, now=T0,
+                             expected_version=current_version(db, c))),
     "instruct": ("instruct", lambda db, c, a, b, d: handling.instruct_report(
-        db, actor=load_actor(db, "genmgr"), complaint_id=c, instruction=a, now=T0)),
+        db, actor=load_actor(db, "genmgr"), complaint_id=c, instruction=a, now=T0,
+                             expected_version=current_version(db, c))),
     "consolidate": ("approve", lambda db, c, a, b, d: handling.consolidate(
-        db, actor=load_actor(db, "gmo"), complaint_id=c, opinion=a, proposed_amount=d, now=T0)),
+        db, actor=load_actor(db, "gmo"), complaint_id=c, opinion=a, proposed_amount=d, now=T0,
+                             expected_version=current_version(db, c))),
     "approve": ("negotiate", lambda db, c, a, b, d: handling.approve(
-        db, actor=load_actor(db, "approver"), complaint_id=c, instructions=a, amount_limit=d, now=T0)),
+        db, actor=load_actor(db, "approver"), complaint_id=c, instructions=a, amount_limit=d, now=T0,
+                             expected_version=current_version(db, c))),
     "negotiate": ("review", lambda db, c, a, b, d: handling.record_negotiation(
         db, actor=load_actor(db, "clerk"), complaint_id=c, result="accepted", note=a, agreed_amount=d, now=T0,
-        decision=Decision(checked=b, basis=a, remedies=["review"], told_via="phone", proof=b))),
+        decision=Decision(checked=b, basis=a, remedies=["review"], told_via="phone", proof=b),
+                          expected_version=current_version(db, c))),
     "hold": ("consolidate", lambda db, c, a, b, d: handling.hold(
-        db, actor=load_actor(db, "gmo"), complaint_id=c, reason=a, now=T0)),
+        db, actor=load_actor(db, "gmo"), complaint_id=c, reason=a, now=T0, expected_version=current_version(db, c))),
     "other_company": ("consolidate", lambda db, c, a, b, d: followthrough.mark_other_company(
-        db, actor=load_actor(db, "gmo"), complaint_id=c, company=a, now=T0)),
+        db, actor=load_actor(db, "gmo"), complaint_id=c, company=a, now=T0, expected_version=current_version(db, c))),
     "rectification": ("approve", lambda db, c, a, b, d: followthrough.add_rectification(
         db, actor=load_actor(db, "gmo"), complaint_id=c, cause=a, description=b, owner_department="operations",
         deadline=d if isinstance(d, date) else date(2025, 12, 1), now=T0)),
     "outside": ("consolidate", lambda db, c, a, b, d: regulatory.start_outside_process(
         db, actor=load_actor(db, "gmo"), complaint_id=c, kind="appraisal" if isinstance(b, str) else b, note=a,
-        now=T0)),
+        now=T0, expected_version=current_version(db, c))),
     "major": ("consolidate", lambda db, c, a, b, d: complaints.report_major_case(
         db, actor=load_actor(db, "gmo"), complaint_id=c, comment=a, now=T0)),
 }
@@ -201,15 +213,17 @@ def test_the_follow_up_survey_refuses_or_saves_whole(db, outcome, scores):
     handling.record_negotiation(db, actor=load_actor(db, "clerk"), complaint_id=case_id, result="accepted",
                                 note="接受", agreed_amount="3000", now=T0,
                                 decision=Decision(checked="核对", basis="条款", remedies=["review"], told_via="phone",
-                                                  proof="录音"))
+                                                  proof="录音"), expected_version=current_version(db, case_id))
     handling.review_negotiation(db, actor=load_actor(db, "lead"), complaint_id=case_id, approve=True, comment="",
-                                now=T0)
+                                now=T0, expected_version=current_version(db, case_id))
     handling.close_case(db, actor=load_actor(db, "gmo"), complaint_id=case_id, final_opinion="结案",
-                        responsible_department=None, responsibility_level="none", penalty_persons="", now=T0)
+                        responsible_department=None, responsibility_level="none", penalty_persons="", now=T0,
+                            expected_version=current_version(db, case_id))
     handling.final_approve(db, actor=load_actor(db, "approver"), complaint_id=case_id, approve=True, comment="",
-                           now=T0)
+                           now=T0, expected_version=current_version(db, case_id))
     _attempt(db, lambda: handling.record_follow_up(db, actor=load_actor(db, "clerk"), complaint_id=case_id,
-                                                   outcome=outcome, survey=Survey(*scores), now=T0))
+                                                   outcome=outcome, survey=Survey(*scores), now=T0,
+                                                       expected_version=current_version(db, case_id)))
 
 
 @BUDGET

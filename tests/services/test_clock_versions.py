@@ -12,6 +12,7 @@ from portal.domain.clocks import Badge
 from portal.persistence.models import CaseClock, Event, SlaClockVersion
 from portal.services import complaints, configuration, queries, rules
 from portal.services.configuration import ConfigurationRefused
+from portal.services.queries import current_version
 from tests.conftest import T0
 from tests.helpers import a_form
 
@@ -233,7 +234,8 @@ def test_department_compliance_counts_each_case_under_its_own_version(uow, peopl
                                 departments=["operations"], now=T0 + timedelta(minutes=30))
     rows = _set(_rows(uow, people), "investigation", start_milestone="received_at", stop_milestone="accepted_at")
     configuration.save_clocks(uow, actor=people.admin, rows=rows, now=CHANGE_AT)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=old, report=REPORT, now=CHANGE_AT + timedelta(hours=1))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=old, report=REPORT, now=CHANGE_AT + timedelta(hours=1),
+                           expected_version=current_version(uow, old))
     new = _register(uow, people, CHANGE_AT + timedelta(hours=1), CHANGE_AT + timedelta(hours=1))
     complaints.accept_complaint(uow, actor=people.gmo, complaint_id=new, category="claim", severity="general",
                                 departments=["operations"], now=CHANGE_AT + timedelta(hours=2))

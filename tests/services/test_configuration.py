@@ -12,6 +12,7 @@ from portal.domain.errors import PermissionDenied
 from portal.persistence.models import AuthorityLevel, Event
 from portal.services import configuration, handling, rules
 from portal.services.configuration import ConfigurationRefused
+from portal.services.queries import current_version
 from tests.helpers import instruct_report
 from tests.conftest import T0
 from tests.services.test_handling import REPORT, accepted
@@ -66,11 +67,14 @@ def test_a_new_authority_amount_routes_the_next_consolidation(uow, people):
     manager["max_amount"] = Decimal("2000")
     configuration.save_table(uow, actor=people.admin, table="authority_levels", rows=rows, now=T0)
     case_id = accepted(uow, people)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1))
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=T0 + timedelta(days=1))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=T0 + timedelta(days=1),
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=T0 + timedelta(days=1),
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, T0 + timedelta(days=1))
     assert handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="3000",
-                                now=T0 + timedelta(days=1)) == "deputy_gm"          # was the manager's under 5,000
+                                now=T0 + timedelta(days=1),
+                                                   expected_version=current_version(uow, case_id)) == "deputy_gm"          # was the manager's under 5,000
     with uow.read() as session:
         assert session.get(AuthorityLevel, "dept_manager").max_amount == Decimal("2000")
 

@@ -15,6 +15,7 @@ from portal.domain.validation import Attachment
 from portal.persistence.models import (AttachmentRow, CaseClock, Complaint, ContactLog, ContactPrompt, Event,
                                        Notice)
 from portal.services import complaints, contacts, handling, reminders
+from portal.services.queries import current_version
 from tests.conftest import T0
 from tests.helpers import a_form, final_approve, instruct_report
 from tests.services.test_handling import DECISION, REPORT, accepted
@@ -204,17 +205,23 @@ def test_the_sweep_queues_the_expected_completion_notice_once(uow, people):
 def _closed(uow, people) -> int:
     case_id = accepted(uow, people)
     at = T0 + timedelta(days=1)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=at)
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕", now=at)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=at,
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕", now=at,
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, at)
-    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="100", now=at)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="100", now=at,
+                         expected_version=current_version(uow, case_id))
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="按100元赔付", amount_limit="100",
-                     now=at)
+                     now=at, expected_version=current_version(uow, case_id))
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
-                                note="客户接受", agreed_amount="100", now=at)
-    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at)
+                                note="客户接受", agreed_amount="100", now=at,
+                                    expected_version=current_version(uow, case_id))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at,
+                                expected_version=current_version(uow, case_id))
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案", responsible_department=None,
-                        responsibility_level="none", penalty_persons="", now=at)
+                        responsibility_level="none", penalty_persons="", now=at,
+                            expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, at + timedelta(hours=1))
     return case_id
 

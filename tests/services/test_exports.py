@@ -13,6 +13,7 @@ from portal.domain.errors import PermissionDenied
 from portal.domain.statistics import Period
 from portal.persistence.models import Event
 from portal.services import complaints, exports, queries, rules, statistics
+from portal.services.queries import current_version
 from tests.helpers import final_approve, instruct_report
 from tests.helpers import a_form
 
@@ -94,23 +95,26 @@ def _closed_case(uow, people):
     start = datetime(2025, 9, 30, 11, 0)
     reminders.issue_by_hand(uow, actor=people.gmo, complaint_id=case_id, department="operations", kind="reminder",
                             content="请尽快提交调查报告", reply_by=start + timedelta(days=2), now=start)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=start + timedelta(days=1))
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=start + timedelta(days=1))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=start + timedelta(days=1),
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=start + timedelta(days=1),
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, start + timedelta(days=1))
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="3000",
-                         now=start + timedelta(days=1, hours=1))
+                         now=start + timedelta(days=1, hours=1), expected_version=current_version(uow, case_id))
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="赔付", amount_limit="3000",
-                     now=start + timedelta(days=1, hours=2))
+                     now=start + timedelta(days=1, hours=2), expected_version=current_version(uow, case_id))
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
-                                note="接受", agreed_amount="3000", now=start + timedelta(days=2))
+                                note="接受", agreed_amount="3000", now=start + timedelta(days=2),
+                                    expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
-                                now=start + timedelta(days=2, hours=1))
+                                now=start + timedelta(days=2, hours=1), expected_version=current_version(uow, case_id))
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department="operations", responsibility_level="general", penalty_persons="",
-                        now=start + timedelta(days=3))
+                        now=start + timedelta(days=3), expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, start + timedelta(days=3))
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
-                              now=start + timedelta(days=5))
+                              now=start + timedelta(days=5), expected_version=current_version(uow, case_id))
     return case_id
 
 

@@ -11,6 +11,7 @@ from portal.domain.regulatory import Decision
 from portal.persistence.models import Complaint, Event
 from portal.services import complaints, handling, queries, rules, users
 from portal.services.handling import InvestigationReport
+from portal.services.queries import current_version
 from tests.conftest import T0
 from tests.helpers import a_form, instruct_report
 
@@ -34,23 +35,27 @@ def _state(uow, case_id):
 
 
 def _to_negotiation(uow, people, case_id, amount="3000", approver="approver", reporter="opshandler"):
-    handling.submit_report(uow, actor=getattr(people, reporter), complaint_id=case_id, report=REPORT, now=AT)
-    handling.report_to_gm(uow, actor=getattr(people, reporter), complaint_id=case_id, report="调查完毕", now=AT)
+    handling.submit_report(uow, actor=getattr(people, reporter), complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=getattr(people, reporter), complaint_id=case_id, report="调查完毕", now=AT,
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, AT)
-    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意赔付", proposed_amount=amount, now=AT)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意赔付", proposed_amount=amount, now=AT,
+                         expected_version=current_version(uow, case_id))
     handling.approve(uow, actor=getattr(people, approver), complaint_id=case_id, instructions="按建议赔付",
-                     amount_limit=amount, now=AT)
+                     amount_limit=amount, now=AT, expected_version=current_version(uow, case_id))
 
 
 def _to_final(uow, people, case_id, agreed="3000", level="none", negotiator="clerk", reviewer="lead", **kw):
     _to_negotiation(uow, people, case_id, amount=kw.get("amount", agreed), approver=kw.get("approver", "approver"))
     handling.record_negotiation(uow, decision=DECISION, actor=getattr(people, negotiator), complaint_id=case_id,
-                                result="accepted", note="客户接受", agreed_amount=agreed, now=AT)
+                                result="accepted", note="客户接受", agreed_amount=agreed, now=AT,
+                                    expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=getattr(people, reviewer), complaint_id=case_id, approve=True, comment="",
-                                now=AT)
+                                now=AT, expected_version=current_version(uow, case_id))
     return handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="综合意见",
                                shares={} if level == "none" else {"operations": 100}, responsibility_level=level,
-                               penalty_persons="", now=AT)
+                               penalty_persons="", now=AT, expected_version=current_version(uow, case_id))
 
 
 def test_a_case_without_a_penalty_cannot_be_closed_before_the_final_decision(uow, people):
@@ -60,10 +65,13 @@ def test_a_case_without_a_penalty_cannot_be_closed_before_the_final_decision(uow
     assert case.state == "awaiting_penalty" and case.closed_at is None and case.penalty_type == "none"
     with pytest.raises(TransitionNotAllowed):            # no other way to 已结案: the GM office cannot close it
         handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="再结", shares={},
-                            responsibility_level="none", penalty_persons="", now=AT)
+                            responsibility_level="none", penalty_persons="", now=AT,
+                                expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed):
-        handling.final_approve(uow, actor=people.gmo, complaint_id=case_id, approve=True, comment="", now=AT)
-    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="同意", now=AT)
+        handling.final_approve(uow, actor=people.gmo, complaint_id=case_id, approve=True, comment="", now=AT,
+                               expected_version=current_version(uow, case_id))
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="同意", now=AT,
+                           expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert case.state == "closed" and case.closed_at == AT and case.final_approved_by_id == people.approver.id
 
@@ -82,10 +90,11 @@ def test_the_final_approver_is_chosen_by_the_agreed_amount_and_the_severity(uow,
     if below:
         with pytest.raises(TransitionNotAllowed) as refused:
             handling.final_approve(uow, actor=getattr(people, below), complaint_id=case_id, approve=True,
-                                   comment="", now=AT)
+                                   comment="", now=AT, expected_version=current_version(uow, case_id))
         assert refused.value.message.key == "approval.beyond_authority"
     signer = {"dept_manager": "approver", "deputy_gm": "vicegm", "gm": "genmgr"}[level]
-    handling.final_approve(uow, actor=getattr(people, signer), complaint_id=case_id, approve=True, comment="", now=AT)
+    handling.final_approve(uow, actor=getattr(people, signer), complaint_id=case_id, approve=True, comment="", now=AT,
+                           expected_version=current_version(uow, case_id))
     assert _state(uow, case_id).state == "closed"
 
 
@@ -93,10 +102,12 @@ def test_a_returned_final_decision_goes_back_to_the_gm_office_with_its_reason(uo
     case_id = _case(uow, people)
     _to_final(uow, people, case_id, level="general")
     with pytest.raises(ValidationFailed) as refused:
-        handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=False, comment="  ", now=AT)
+        handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=False, comment="  ", now=AT,
+                               expected_version=current_version(uow, case_id))
     assert "reason" in refused.value.errors and _state(uow, case_id).state == "awaiting_penalty"
     handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=False,
-                           comment="责任比例需复核", now=AT + timedelta(minutes=5))
+                           comment="责任比例需复核", now=AT + timedelta(minutes=5),
+                                                                 expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert case.state == "awaiting_closure" and case.closed_at is None and case.penalty_confirmed_at is None
     with uow.read() as session:
@@ -110,7 +121,8 @@ def test_a_returned_final_decision_goes_back_to_the_gm_office_with_its_reason(uo
 def test_a_proposed_penalty_is_confirmed_in_the_final_decision(uow, people):
     case_id = _case(uow, people)
     _to_final(uow, people, case_id, level="general")
-    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="同意罚扣", now=AT)
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="同意罚扣", now=AT,
+                           expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert case.penalty_type == "warning" and case.penalty_confirmed_by_id == people.approver.id
     assert case.state == "closed"
@@ -127,57 +139,76 @@ def test_the_negotiator_may_not_review_their_own_negotiation_whatever_their_role
     case_id = _case(uow, people)
     _to_negotiation(uow, people, case_id)
     handling.record_negotiation(uow, decision=DECISION, actor=people.lead, complaint_id=case_id, result="accepted",
-                                note="主管亲自交涉", agreed_amount="3000", now=AT)
+                                note="主管亲自交涉", agreed_amount="3000", now=AT,
+                                    expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed) as refused:
-        handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT)
+        handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT,
+                                    expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "four_eyes.own_work"
     with pytest.raises(TransitionNotAllowed):          # nor return it
-        handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=False, comment="再谈", now=AT)
+        handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=False, comment="再谈", now=AT,
+                                    expected_version=current_version(uow, case_id))
     review = queries.work_queue(uow, actor=people.lead, state=queries.State.AWAITING_REVIEW, now=AT,
                                 calendar=rules.load_calendar(uow))
     assert case_id not in set(review.frame["id"])       # not offered to them either
-    handling.review_negotiation(uow, actor=people.lead2, complaint_id=case_id, approve=True, comment="", now=AT)
+    handling.review_negotiation(uow, actor=people.lead2, complaint_id=case_id, approve=True, comment="", now=AT,
+                                expected_version=current_version(uow, case_id))
     assert _state(uow, case_id).state == "awaiting_closure"
 
 
 def test_the_consolidator_may_not_approve_even_holding_the_approver_role(uow, people):
     gmo = _grant(uow, people, "gmo", ["gm_office", "approver"], "gm_office", "gm")
     case_id = _case(uow, people)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT)
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕", now=AT)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕", now=AT,
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, AT)
-    handling.consolidate(uow, actor=gmo, complaint_id=case_id, opinion="同意赔付", proposed_amount="3000", now=AT)
+    handling.consolidate(uow, actor=gmo, complaint_id=case_id, opinion="同意赔付", proposed_amount="3000", now=AT,
+                         expected_version=current_version(uow, case_id))
     for attempt in (lambda: handling.approve(uow, actor=gmo, complaint_id=case_id, instructions="i",
-                                             amount_limit="3000", now=AT),
-                    lambda: handling.send_back(uow, actor=gmo, complaint_id=case_id, reason="r", now=AT)):
+                                             amount_limit="3000", now=AT,
+                                                 expected_version=current_version(uow, case_id)),
+                    lambda: handling.send_back(uow, actor=gmo, complaint_id=case_id, reason="r", now=AT,
+                                               expected_version=current_version(uow, case_id))):
         with pytest.raises(TransitionNotAllowed) as refused:
             attempt()
         assert refused.value.message.key == "four_eyes.own_work"
     queue = queries.approval_queue(uow, actor=gmo, now=AT, calendar=rules.load_calendar(uow))
     assert case_id not in set(queue.frame["id"])
-    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="3000", now=AT)
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="3000", now=AT,
+                     expected_version=current_version(uow, case_id))
 
 
 def test_a_reporter_may_not_approve_nor_instruct_their_own_report(uow, people):
     reporter = _grant(uow, people, "opshandler", ["handler", "approver"], "operations", "gm")
     case_id = _case(uow, people)
-    handling.submit_report(uow, actor=reporter, complaint_id=case_id, report=REPORT, now=AT)
-    handling.report_to_gm(uow, actor=reporter, complaint_id=case_id, report="调查完毕", now=AT)
+    handling.submit_report(uow, actor=reporter, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=reporter, complaint_id=case_id, report="调查完毕", now=AT,
+                          expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed) as refused:
-        handling.instruct_report(uow, actor=reporter, complaint_id=case_id, instruction="同意", now=AT)
+        handling.instruct_report(uow, actor=reporter, complaint_id=case_id, instruction="同意", now=AT,
+                                 expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "four_eyes.own_work"
     instruct_report(uow, people, case_id, AT)
-    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="3000", now=AT)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="3000", now=AT,
+                         expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed):
-        handling.approve(uow, actor=reporter, complaint_id=case_id, instructions="i", amount_limit="3000", now=AT)
-    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="3000", now=AT)
+        handling.approve(uow, actor=reporter, complaint_id=case_id, instructions="i", amount_limit="3000", now=AT,
+                         expected_version=current_version(uow, case_id))
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="3000", now=AT,
+                     expected_version=current_version(uow, case_id))
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
-                                note="n", agreed_amount="3000", now=AT)
-    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT)
+                                note="n", agreed_amount="3000", now=AT, expected_version=current_version(uow, case_id))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT,
+                                expected_version=current_version(uow, case_id))
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", shares={},
-                        responsibility_level="none", penalty_persons="", now=AT)
+                        responsibility_level="none", penalty_persons="", now=AT,
+                            expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed):       # report → final approval
-        handling.final_approve(uow, actor=reporter, complaint_id=case_id, approve=True, comment="", now=AT)
+        handling.final_approve(uow, actor=reporter, complaint_id=case_id, approve=True, comment="", now=AT,
+                               expected_version=current_version(uow, case_id))
 
 
 def test_who_proposed_the_penalty_may_not_confirm_it_and_the_first_approver_may_give_the_final_one(uow, people):
@@ -185,31 +216,41 @@ def test_who_proposed_the_penalty_may_not_confirm_it_and_the_first_approver_may_
     case_id = _case(uow, people)
     _to_negotiation(uow, people, case_id)
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
-                                note="n", agreed_amount="3000", now=AT)
-    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT)
+                                note="n", agreed_amount="3000", now=AT, expected_version=current_version(uow, case_id))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT,
+                                expected_version=current_version(uow, case_id))
     handling.close_case(uow, actor=gmo, complaint_id=case_id, final_opinion="罚扣", shares={"operations": 100},
-                        responsibility_level="general", penalty_persons="张某", now=AT)
+                        responsibility_level="general", penalty_persons="张某", now=AT,
+                            expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed) as refused:
-        handling.final_approve(uow, actor=gmo, complaint_id=case_id, approve=True, comment="", now=AT)
+        handling.final_approve(uow, actor=gmo, complaint_id=case_id, approve=True, comment="", now=AT,
+                               expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "four_eyes.own_work"
-    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT)
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT,
+                           expected_version=current_version(uow, case_id))
     assert _state(uow, case_id).penalty_confirmed_by_id == people.approver.id
 
 
 def test_an_analysis_is_instructed_by_its_department_lead_before_consolidation(uow, people):
     case_id = _case(uow, people, departments=("operations", "technical"))
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT)
-    handling.submit_report(uow, actor=people.techlead, complaint_id=case_id, report=REPORT, now=AT)
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕", now=AT)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    handling.submit_report(uow, actor=people.techlead, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="调查完毕", now=AT,
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, AT)
     with pytest.raises(TransitionNotAllowed) as refused:
-        handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="1", now=AT)
+        handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="1", now=AT,
+                             expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "handling.analysis_not_instructed"
     with pytest.raises(TransitionNotAllowed) as refused:       # the lead wrote it: not theirs to instruct
-        handling.instruct_analysis(uow, actor=people.techlead, complaint_id=case_id, instruction="同意", now=AT)
+        handling.instruct_analysis(uow, actor=people.techlead, complaint_id=case_id, instruction="同意", now=AT,
+                                   expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "four_eyes.own_work"
     with pytest.raises(TransitionNotAllowed):                   # another department's lead
-        handling.instruct_analysis(uow, actor=people.opslead, complaint_id=case_id, instruction="同意", now=AT)
+        handling.instruct_analysis(uow, actor=people.opslead, complaint_id=case_id, instruction="同意", now=AT,
+                                   expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert (case.stuck_decision, case.stuck_reason) == ("instruct_analysis", "all_excluded")   # 无可处理人
     stuck = queries.stuck_cases(uow, actor=people.gmo, now=AT, calendar=rules.load_calendar(uow))
@@ -218,8 +259,9 @@ def test_an_analysis_is_instructed_by_its_department_lead_before_consolidation(u
     _grant(uow, people, "techhandler", ["handler", "dept_lead"], "technical")
     assert _state(uow, case_id).stuck_decision is None
     handling.instruct_analysis(uow, actor=people.techhandler, complaint_id=case_id, instruction="同意技术分析",
-                               now=AT)
-    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="1", now=AT)
+                               now=AT, expected_version=current_version(uow, case_id))
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="1", now=AT,
+                         expected_version=current_version(uow, case_id))
     with uow.read() as session:
         routing = next(r for r in session.get(Complaint, case_id).departments if r.department.code == "technical")
         assert routing.lead_instruction == "同意技术分析" and routing.lead_instructed_by_id == people.techhandler.id
@@ -227,20 +269,25 @@ def test_an_analysis_is_instructed_by_its_department_lead_before_consolidation(u
 
 def test_the_report_waits_for_the_general_managers_instruction(uow, people):
     case_id = _case(uow, people)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT)
-    assert handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT).value == \
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    assert handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT,
+                                 expected_version=current_version(uow, case_id)).value == \
         "awaiting_gm_instruction"
     with pytest.raises(TransitionNotAllowed):
-        handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="1", now=AT)
+        handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="1", now=AT,
+                             expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed) as refused:          # a deputy GM is not the general manager
-        handling.instruct_report(uow, actor=people.vicegm, complaint_id=case_id, instruction="同意", now=AT)
+        handling.instruct_report(uow, actor=people.vicegm, complaint_id=case_id, instruction="同意", now=AT,
+                                 expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "instruct.gm_only"
     queue = queries.approval_queue(uow, actor=people.genmgr, now=AT, calendar=rules.load_calendar(uow),
                                    state=queries.State.AWAITING_GM_INSTRUCTION)
     assert list(queue.frame["id"]) == [case_id]
     assert queries.approval_queue(uow, actor=people.vicegm, now=AT, calendar=rules.load_calendar(uow),
                                   state=queries.State.AWAITING_GM_INSTRUCTION).total == 0
-    handling.instruct_report(uow, actor=people.genmgr, complaint_id=case_id, instruction="同意，抓紧", now=AT)
+    handling.instruct_report(uow, actor=people.genmgr, complaint_id=case_id, instruction="同意，抓紧", now=AT,
+                             expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert case.state == "awaiting_consolidation" and case.gm_instruction == "同意，抓紧"
 
@@ -250,8 +297,10 @@ def test_the_gm_instruction_can_be_switched_off_by_a_setting(uow, people):
     with uow.write() as session:
         session.get(Setting, "process.gm_instructs_report").value = "0"
     case_id = _case(uow, people)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT)
-    assert handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT).value == \
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    assert handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT,
+                                 expected_version=current_version(uow, case_id)).value == \
         "awaiting_consolidation"
 
 
@@ -259,7 +308,8 @@ def test_staff_complained_about_stay_recused_from_the_final_decision(uow, people
     case_id = _case(uow, people, complained_staff=["approver"])
     _to_final(uow, people, case_id, approver="vicegm")
     with pytest.raises(TransitionNotAllowed) as refused:
-        handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT)
+        handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT,
+                               expected_version=current_version(uow, case_id))
     assert refused.value.message.key == "recusal.named_in_complaint"
 
 
@@ -269,7 +319,7 @@ def test_a_case_nobody_may_decide_is_shown_and_freed_when_a_duty_is_given(uow, p
     # both 市场部主管 are taken out: one negotiated, the other is disabled
     users.set_user_active(uow, actor=people.admin, username="lead2", active=False, now=AT)
     handling.record_negotiation(uow, decision=DECISION, actor=people.lead, complaint_id=case_id, result="accepted",
-                                note="n", agreed_amount="3000", now=AT)
+                                note="n", agreed_amount="3000", now=AT, expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert (case.stuck_decision, case.stuck_reason) == ("review_negotiation", "all_excluded")
     users.set_user_active(uow, actor=people.admin, username="lead2", active=True, now=AT)
@@ -280,18 +330,22 @@ def test_an_administrative_sanction_is_referred_and_its_outcome_recorded(uow, pe
     case_id = _case(uow, people)
     _to_final(uow, people, case_id, level="general")         # general → a warning, an administrative sanction
     with pytest.raises(TransitionNotAllowed):                # not before the final decision
-        handling.refer_sanction(uow, actor=people.gmo, complaint_id=case_id, referred_to="人事部", now=AT)
-    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT)
+        handling.refer_sanction(uow, actor=people.gmo, complaint_id=case_id, referred_to="人事部", now=AT,
+                                expected_version=current_version(uow, case_id))
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT,
+                           expected_version=current_version(uow, case_id))
     with pytest.raises(ValidationFailed) as refused:
         handling.refer_sanction(uow, actor=people.gmo, complaint_id=case_id, referred_to=" ",
-                                referred_at=AT + timedelta(days=9), now=AT + timedelta(hours=1))
+                                referred_at=AT + timedelta(days=9), now=AT + timedelta(hours=1),
+                                                           expected_version=current_version(uow, case_id))
     assert set(refused.value.errors) == {"referred_to", "referred_at"}
     with pytest.raises(TransitionNotAllowed):
-        handling.record_sanction_outcome(uow, actor=people.gmo, complaint_id=case_id, outcome="记过", now=AT)
+        handling.record_sanction_outcome(uow, actor=people.gmo, complaint_id=case_id, outcome="记过", now=AT,
+                                         expected_version=current_version(uow, case_id))
     handling.refer_sanction(uow, actor=people.gmo, complaint_id=case_id, referred_to="人事部（行政处理）",
-                            now=AT + timedelta(hours=1))
+                            now=AT + timedelta(hours=1), expected_version=current_version(uow, case_id))
     handling.record_sanction_outcome(uow, actor=people.gmo, complaint_id=case_id, outcome="警告处分已执行",
-                                     now=AT + timedelta(days=2))
+                                     now=AT + timedelta(days=2), expected_version=current_version(uow, case_id))
     case = _state(uow, case_id)
     assert (case.sanction_referred_to, case.sanction_outcome) == ("人事部（行政处理）", "警告处分已执行")
 
@@ -303,7 +357,7 @@ def test_a_decision_cannot_be_told_by_sms_alone(uow, people):
         handling.record_negotiation(uow, decision=Decision(checked="c", basis="b", remedies=["review"], told_via="sms",
                                                            proof="p"),
                                     actor=people.clerk, complaint_id=case_id, result="accepted", note="n",
-                                    agreed_amount="3000", now=AT)
+                                    agreed_amount="3000", now=AT, expected_version=current_version(uow, case_id))
     assert refused.value.errors["decision_told_via"].key == "regulatory.sms_not_a_decision"
     assert _state(uow, case_id).state == "negotiating"
 
@@ -312,7 +366,8 @@ def test_the_decision_told_by_phone_and_the_closure_are_in_the_contact_log(uow, 
     from portal.persistence.models import ContactLog, Notice
     case_id = _case(uow, people, preferred_contact="email")
     _to_final(uow, people, case_id)
-    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT)
+    handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="", now=AT,
+                           expected_version=current_version(uow, case_id))
     with uow.read() as session:
         steps = [(c.step, c.channel) for c in session.scalars(
             select(ContactLog).where(ContactLog.complaint_id == case_id).order_by(ContactLog.id))]
@@ -328,12 +383,13 @@ def test_a_decision_by_email_sends_the_letter_and_needs_an_address(uow, people):
     by_email = Decision(checked="核对记录", basis="合同条款", remedies=["review"], told_via="email", proof="")
     with pytest.raises(ValidationFailed) as refused:
         handling.record_negotiation(uow, decision=by_email, actor=people.clerk, complaint_id=case_id,
-                                    result="accepted", note="n", agreed_amount="3000", now=AT)
+                                    result="accepted", note="n", agreed_amount="3000", now=AT,
+                                        expected_version=current_version(uow, case_id))
     assert refused.value.errors["decision_told_via"].key == "negotiation.no_email"
     other = _case(uow, people, customer_phone="13900001111", policy_number="P-MAIL-2")
     _to_negotiation(uow, people, other)
     handling.record_negotiation(uow, decision=by_email, actor=people.clerk, complaint_id=other, result="accepted",
-                                note="n", agreed_amount="3000", now=AT)
+                                note="n", agreed_amount="3000", now=AT, expected_version=current_version(uow, other))
     with uow.read() as session:
         letter = session.scalar(select(Notice).where(Notice.complaint_id == other, Notice.kind == "decision"))
     assert letter.channel == "email" and "核对记录" in letter.body and "合同条款" in letter.body
@@ -341,8 +397,10 @@ def test_a_decision_by_email_sends_the_letter_and_needs_an_address(uow, people):
 
 def test_a_report_waits_with_nobody_to_instruct_it_while_the_general_manager_is_disabled(uow, people):
     case_id = _case(uow, people)
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT)
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT, now=AT,
+                           expected_version=current_version(uow, case_id))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=AT,
+                          expected_version=current_version(uow, case_id))
     assert _state(uow, case_id).stuck_decision is None
     users.set_user_active(uow, actor=people.admin, username="genmgr", active=False, now=AT)
     case = _state(uow, case_id)

@@ -12,6 +12,7 @@ from portal.persistence.migrate import alembic_config, upgrade
 from portal.persistence.models import Complaint, Event
 from portal.services import handling
 from portal.services.actors import load_actor
+from portal.services.queries import current_version
 from tests.conftest import T0
 from tests.services.test_final_decision import _case, _to_final
 
@@ -23,10 +24,12 @@ def test_open_cases_go_on_in_the_new_flow_and_closed_ones_keep_their_history(dat
     _to_final(uow, people, waiting, agreed="8000", amount="8000", approver="vicegm", level="general")
     at_closure = _case(uow, people, customer_phone="13900002222", policy_number="P-MIG-2")
     _to_final(uow, people, at_closure)
-    handling.final_approve(uow, actor=people.approver, complaint_id=at_closure, approve=False, comment="重拟", now=AT)
+    handling.final_approve(uow, actor=people.approver, complaint_id=at_closure, approve=False, comment="重拟", now=AT,
+                           expected_version=current_version(uow, at_closure))
     closed = _case(uow, people, customer_phone="13900003333", policy_number="P-MIG-3")
     _to_final(uow, people, closed)
-    handling.final_approve(uow, actor=people.approver, complaint_id=closed, approve=True, comment="", now=AT)
+    handling.final_approve(uow, actor=people.approver, complaint_id=closed, approve=True, comment="", now=AT,
+                           expected_version=current_version(uow, closed))
     with uow.read() as session:
         history = session.execute(select(Event.id, Event.action, Event.from_state, Event.to_state, Event.at)
                                   .where(Event.complaint_id == closed).order_by(Event.id)).all()
@@ -44,7 +47,8 @@ def test_open_cases_go_on_in_the_new_flow_and_closed_ones_keep_their_history(dat
         assert session.execute(select(Event.id, Event.action, Event.from_state, Event.to_state, Event.at)
                                .where(Event.complaint_id == closed).order_by(Event.id)).all() == history
     deputy = load_actor(fresh, "vicegm")
-    handling.final_approve(fresh, actor=deputy, complaint_id=waiting, approve=True, comment="同意", now=AT)
+    handling.final_approve(fresh, actor=deputy, complaint_id=waiting, approve=True, comment="同意", now=AT,
+                           expected_version=current_version(fresh, waiting))
     with fresh.read() as session:
         assert session.get(Complaint, waiting).state == "closed"
     fresh.engine.dispose()

@@ -11,6 +11,7 @@ from portal.domain import priority as rules_of_priority
 from portal.domain.lifecycle import OPEN_STATES, State
 from portal.persistence.models import CaseClock, Complaint
 from portal.services import complaints, handling, priority, queries, rules
+from portal.services.queries import current_version
 from tests.conftest import T0
 from tests.helpers import a_form
 
@@ -75,7 +76,8 @@ def test_queues_after_acceptance_follow_the_running_clocks(uow, people):
     department = queries.department_queue(uow, actor=people.opshandler, now=NOW, calendar=cal)
     assert list(department.frame["id"]) == [very_urgent, late, fresh]
     # a hold stops the clocks that wait for the customer: the case's next due time moves to a running one
-    handling.hold(uow, actor=people.gmo, complaint_id=late, reason="等待客户补充材料", now=T0 + timedelta(hours=1))
+    handling.hold(uow, actor=people.gmo, complaint_id=late, reason="等待客户补充材料", now=T0 + timedelta(hours=1),
+                  expected_version=current_version(uow, late))
     assert_places_agree_with_the_rule(uow)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.domain.errors import PermissionDenied, ValidationFailed
 from portal.persistence.models import Event, Reminder
 from portal.services import handling, reminders
+from portal.services.queries import current_version
 from tests.helpers import final_approve, instruct_analysis, instruct_report
 from tests.conftest import T0
 from tests.services.test_handling import DECISION, REPORT, accepted
@@ -27,15 +28,20 @@ def _department_ids(uow):
 
 
 def _close(uow, people, case_id, at):
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=at)
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=case_id, report="r", now=at,
+                          expected_version=current_version(uow, case_id))
     instruct_report(uow, people, case_id, at)
-    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at)
-    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=at)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="o", proposed_amount="100", now=at,
+                         expected_version=current_version(uow, case_id))
+    handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100", now=at,
+                     expected_version=current_version(uow, case_id))
     handling.record_negotiation(uow, decision=DECISION, actor=people.clerk, complaint_id=case_id, result="accepted",
-                                note="n", agreed_amount="100", now=at)
-    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at)
+                                note="n", agreed_amount="100", now=at, expected_version=current_version(uow, case_id))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at,
+                                expected_version=current_version(uow, case_id))
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
-                        responsibility_level="none", penalty_persons="", now=at)
+                        responsibility_level="none", penalty_persons="", now=at,
+                            expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, at)
 
 
@@ -47,7 +53,7 @@ def test_steps_of_the_gm_office_go_to_no_department(uow, people):
     complaints.accept_complaint(uow, actor=people.gmo, complaint_id=done.id, category="claim", severity="general",
                                 departments=["operations"], now=T0 + timedelta(days=3))
     handling.submit_report(uow, actor=people.opshandler, complaint_id=done.id, report=REPORT,
-                           now=T0 + timedelta(days=3, hours=2))
+                           now=T0 + timedelta(days=3, hours=2), expected_version=current_version(uow, done.id))
     reminders.issue_reminders(uow, now=T0 + timedelta(days=3, hours=3))
     _close(uow, people, done.id, T0 + timedelta(days=4))
     reminders.issue_reminders(uow, now=T0 + timedelta(days=4, hours=1))
@@ -62,12 +68,13 @@ def test_only_the_department_that_was_late_is_asked_why(uow, people):
     case_id = accepted(uow, people, departments=("operations", "technical"))
     # operations reports on time, technical 30 days later: the investigation (7 working days) ended late
     handling.submit_report(uow, actor=people.opshandler, complaint_id=case_id, report=REPORT,
-                           now=T0 + timedelta(hours=20))
+                           now=T0 + timedelta(hours=20), expected_version=current_version(uow, case_id))
     late = T0 + timedelta(days=30)
     assert reminders.issue_reminders(uow, now=late - timedelta(hours=1)) > 0
     reminded = {(k, d) for k, kind, d in _items(uow, case_id) if kind == "reminder"}
     assert ("investigation", ids["technical"]) in reminded and ("investigation", ids["operations"]) not in reminded
-    handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT, now=late)
+    handling.submit_report(uow, actor=people.techhandler, complaint_id=case_id, report=REPORT, now=late,
+                           expected_version=current_version(uow, case_id))
     instruct_analysis(uow, people, case_id, late)
     _close(uow, people, case_id, late + timedelta(hours=1))
     reminders.issue_reminders(uow, now=late + timedelta(hours=2))
@@ -160,13 +167,16 @@ def test_the_home_to_do_counts_match_each_queue(uow, people):
     reminders.issue_reminders(uow, now=later)
     queue = reminders.count_reminders(uow, actor=people.opshandler, open_only=True)
     assert counts(people.opshandler, later)["answer"] == queue > 0
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=routed, report=REPORT, now=later)
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=routed, report=REPORT, now=later,
+                           expected_version=current_version(uow, routed))
     assert counts(people.opshandler, later)["report_to_gm"] == 1 and counts(people.opshandler, later)["investigate"] == 0
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=routed, report="r", now=later)
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=routed, report="r", now=later,
+                          expected_version=current_version(uow, routed))
     assert counts(people.genmgr, later)["instruct_report"] == 1 and counts(people.opshandler, later)["report_to_gm"] == 0
     assert "instruct_report" not in counts(people.approver, later)      # the GM's alone (002 art.13.2)
     instruct_report(uow, people, routed, later)
     assert counts(people.gmo, later)["consolidate"] == 1
-    handling.consolidate(uow, actor=people.gmo, complaint_id=routed, opinion="o", proposed_amount="100", now=later)
+    handling.consolidate(uow, actor=people.gmo, complaint_id=routed, opinion="o", proposed_amount="100", now=later,
+                         expected_version=current_version(uow, routed))
     assert counts(people.approver, later)["approve"] == 1 and counts(people.approver, later)["final_approve"] == 0
     assert waiting and counts(people.admin) == {"overdue": 0}

@@ -28,6 +28,7 @@ from portal.domain.statistics import Period
 from portal.services import complaints, followthrough, handling, reminders, statistics
 from portal.persistence.models import Complaint
 from portal.services.handling import InvestigationReport
+from portal.services.queries import current_version
 from tests.helpers import final_approve, instruct_analysis, instruct_report
 from tests.conftest import BACKENDS, People, module_database
 from tests.helpers import a_form
@@ -62,15 +63,17 @@ def _to_closed(uow, people, case_id, *, consolidate, approve, negotiate, review,
         instruct_analysis(uow, people, case_id, consolidate)
     instruct_report(uow, people, case_id, consolidate)      # the GM's 批示 on the report (13.2)
     handling.consolidate(uow, actor=people.gmo, complaint_id=case_id, opinion="同意", proposed_amount="3000",
-                         now=consolidate)
+                         now=consolidate, expected_version=current_version(uow, case_id))
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="按3000元", amount_limit="3000",
-                     now=approve)
+                     now=approve, expected_version=current_version(uow, case_id))
     handling.record_negotiation(uow, actor=people.clerk, complaint_id=case_id, result="accepted", note="接受",
-                                agreed_amount="3000", decision=DECISION, now=negotiate)
-    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=review)
+                                agreed_amount="3000", decision=DECISION, now=negotiate,
+                                    expected_version=current_version(uow, case_id))
+    handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=review,
+                                expected_version=current_version(uow, case_id))
     handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department=responsible, responsibility_level="general", penalty_persons="",
-                        now=close)
+                        now=close, expected_version=current_version(uow, case_id))
     # the final 核决 (with the loss and penalty) in the same minute: the case closes then
     final_approve(uow, people, case_id, close)
 
@@ -80,31 +83,41 @@ def build_november(uow, people) -> dict[str, int]:
     # E — received in October, closed in November on time
     e = ids["E"] = _register(uow, people, at(10, 28, 9), category="claim_speed", channel="phone")
     _accept(uow, people, e, at(10, 28, 10), category="claim_speed", severity="general", departments=["operations"])
-    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=e, plan="核实", now=at(10, 28, 14))
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=e, report=REPORT, now=at(10, 30, 10))
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=e, report="呈报", now=at(10, 30, 10))
+    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=e, plan="核实", now=at(10, 28, 14),
+                                 expected_version=current_version(uow, e))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=e, report=REPORT, now=at(10, 30, 10),
+                           expected_version=current_version(uow, e))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=e, report="呈报", now=at(10, 30, 10),
+                          expected_version=current_version(uow, e))
     _to_closed(uow, people, e, consolidate=at(10, 30, 12), approve=at(10, 31, 10), negotiate=at(11, 3, 10),
                review=at(11, 3, 11), close=at(11, 4, 10), responsible="operations")
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=e, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
-                              now=at(11, 8, 10))
+                              now=at(11, 8, 10), expected_version=current_version(uow, e))
     # A — closed on time
     a = ids["A"] = _register(uow, people, at(11, 3, 9), category="claim_speed", channel="phone")
     _accept(uow, people, a, at(11, 3, 10), category="claim_speed", severity="general", departments=["operations"])
-    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=a, plan="核实", now=at(11, 3, 14))
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=a, report=REPORT, now=at(11, 4, 10))
-    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=a, report="呈报", now=at(11, 4, 10))
+    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=a, plan="核实", now=at(11, 3, 14),
+                                 expected_version=current_version(uow, a))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=a, report=REPORT, now=at(11, 4, 10),
+                           expected_version=current_version(uow, a))
+    handling.report_to_gm(uow, actor=people.opshandler, complaint_id=a, report="呈报", now=at(11, 4, 10),
+                          expected_version=current_version(uow, a))
     _to_closed(uow, people, a, consolidate=at(11, 4, 12), approve=at(11, 5, 10), negotiate=at(11, 6, 10),
                review=at(11, 6, 11), close=at(11, 7, 10), responsible="operations")
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=a, outcome="满意", survey=Survey(5, 5, 4, 5, 5),
-                              now=at(11, 10, 10))
+                              now=at(11, 10, 10), expected_version=current_version(uow, a))
     # B — two departments, investigation late, closed late, dissatisfied
     b = ids["B"] = _register(uow, people, at(11, 3, 9), category="claim", channel="wechat")
     _accept(uow, people, b, at(11, 3, 11), category="claim", severity="important",
             departments=["operations", "technical"])
-    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=b, plan="核实", now=at(11, 3, 15))
-    handling.submit_report(uow, actor=people.opshandler, complaint_id=b, report=REPORT, now=at(11, 5, 10))
-    handling.submit_report(uow, actor=people.techhandler, complaint_id=b, report=REPORT, now=at(11, 13, 10))
-    handling.report_to_gm(uow, actor=people.techhandler, complaint_id=b, report="呈报", now=at(11, 13, 10))
+    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=b, plan="核实", now=at(11, 3, 15),
+                                 expected_version=current_version(uow, b))
+    handling.submit_report(uow, actor=people.opshandler, complaint_id=b, report=REPORT, now=at(11, 5, 10),
+                           expected_version=current_version(uow, b))
+    handling.submit_report(uow, actor=people.techhandler, complaint_id=b, report=REPORT, now=at(11, 13, 10),
+                           expected_version=current_version(uow, b))
+    handling.report_to_gm(uow, actor=people.techhandler, complaint_id=b, report="呈报", now=at(11, 13, 10),
+                          expected_version=current_version(uow, b))
     _to_closed(uow, people, b, consolidate=at(11, 13, 12), approve=at(11, 14, 10), negotiate=at(11, 18, 10),
                review=at(11, 18, 11), close=at(11, 20, 10), responsible="technical")
     first = followthrough.add_rectification(uow, actor=people.gmo, complaint_id=b, cause="系统缺陷", description="修复",
@@ -115,14 +128,16 @@ def build_november(uow, people) -> dict[str, int]:
     followthrough.set_rectification_status(uow, actor=people.gmo, rectification_id=first, status="done",
                                            now=at(11, 24, 10))
     handling.record_follow_up(uow, actor=people.clerk, complaint_id=b, outcome="不满意", survey=Survey(2, 3, 2, 2, 2),
-                              now=at(11, 21, 10))
+                              now=at(11, 21, 10), expected_version=current_version(uow, b))
     # C — a linked repeat of A, never accepted
     ids["C"] = _register(uow, people, at(11, 12, 9), category="claim_speed", channel="phone", original_id=a)
     # D — accepted, then on hold for the customer's material
     d = ids["D"] = _register(uow, people, at(11, 10, 9), category="service_attitude", channel="counter")
     _accept(uow, people, d, at(11, 10, 10), category="service_attitude", severity="general", departments=["operations"])
-    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=d, plan="核实", now=at(11, 10, 15))
-    handling.hold(uow, actor=people.gmo, complaint_id=d, reason="等待客户补充资料", now=at(11, 11, 10))
+    handling.record_initial_plan(uow, actor=people.opshandler, complaint_id=d, plan="核实", now=at(11, 10, 15),
+                                 expected_version=current_version(uow, d))
+    handling.hold(uow, actor=people.gmo, complaint_id=d, reason="等待客户补充资料", now=at(11, 11, 10),
+                  expected_version=current_version(uow, d))
     reminders.issue_reminders(uow, now=at(11, 25, 10))
     reminders.issue_reminders(uow, now=at(11, 27, 10))
     return ids
