@@ -45,6 +45,18 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     return text
 
 
+def clean_address(value: object) -> str | None:
+    """An address typed in one piece (an e-mail address): NFKC, controls and invisible characters
+    removed, the ends trimmed, but nothing inside changed: a space inside stays and is refused by the
+    address's own check, never silently dropped. None when the value is not text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return None
+    text = unicodedata.normalize("NFKC", strip_controls(value))
+    return "".join(c for c in text if c not in INVISIBLE).strip()
+
+
 def clean_code(value: object) -> str | None:
     """A code (phone, ID number, policy number): NFKC (full-width digits → ASCII), controls and
     invisible characters removed, spaces dropped. None when the value is not text."""

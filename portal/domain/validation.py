@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from portal.domain.contacts import preference_errors
 from portal.domain.errors import Message
-from portal.domain.text import clean_code, clean_text
+from portal.domain.text import clean_address, clean_code, clean_text
 
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -37,7 +37,8 @@ EARLIEST_BIRTH = date(1900, 1, 1)
 EARLIEST_RECEIVED = datetime(2000, 1, 1)
 MAX_FILE_NAME = 200
 BEIJING = ZoneInfo("Asia/Shanghai")
-CODE_FIELDS = ("customer_phone", "customer_id_number", "policy_number", "claim_report_number", "customer_email")
+CODE_FIELDS = ("customer_phone", "customer_id_number", "policy_number", "claim_report_number")
+ADDRESS_FIELDS = ("customer_email",)      # checked as typed: a space inside is refused, never dropped
 MULTILINE_FIELDS = ("description", "expected_resolution", "customer_address", "product_involved",
                     "complained_staff_other", "clerk_opinion")
 CHOICE_FIELDS = ("customer_gender", "customer_age_band", "channel", "category", "severity", "urgency",
@@ -92,7 +93,9 @@ class RegistrationForm:
         errors: dict[str, Message] = {}
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         for name, value in values.items():
-            if name in CODE_FIELDS or name in CHOICE_FIELDS:
+            if name in ADDRESS_FIELDS:
+                cleaned = clean_address(value)
+            elif name in CODE_FIELDS or name in CHOICE_FIELDS:
                 cleaned = clean_code(value)
             elif isinstance(self.__dataclass_fields__[name].default, str):
                 cleaned = clean_text(value, multiline=name in MULTILINE_FIELDS)

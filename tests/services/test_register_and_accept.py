@@ -219,3 +219,17 @@ def test_a_form_sent_four_times_at_once_registers_one_case(uow, people):
     with uow.read() as session:
         assert session.scalar(select(func.count()).select_from(Complaint)) == 1
     assert len(ids) == 1
+
+
+def test_an_email_with_a_space_inside_is_refused_and_nothing_saved(uow, people):
+    """"a b@c.cn" is not an address: refused beside the field, never saved as "ab@c.cn"."""
+    with pytest.raises(ValidationFailed) as refused:
+        complaints.register_complaint(uow, actor=people.clerk, form=a_form(customer_email="a b@c.cn"),
+                                      attachments=[], now=T0)
+    assert refused.value.errors["customer_email"].key == "form.bad_email"
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 0
+    done = complaints.register_complaint(uow, actor=people.clerk, form=a_form(customer_email=" ab@c.cn "),
+                                         attachments=[], now=T0)
+    with uow.read() as session:
+        assert session.get(Complaint, done.id).customer_email == "ab@c.cn"

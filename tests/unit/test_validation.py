@@ -60,6 +60,16 @@ def test_email_format():
     assert errors_of(a_form(customer_email="not-an-email"))["customer_email"].key == "form.bad_email"
 
 
+@pytest.mark.parametrize("typed", ["a b@c.cn", "ab@c .cn", "ab@c.\u3000cn", "a\tb@c.cn"])
+def test_an_email_with_a_space_inside_is_refused_not_mended(typed):
+    assert errors_of(a_form(customer_email=typed))["customer_email"].key == "form.bad_email"
+
+
+def test_an_email_is_kept_as_typed_apart_from_its_ends_and_width():
+    form, errors = a_form(customer_email="  Wang.Li＠Example.cn\u200b ").normalised()
+    assert not errors.get("customer_email") and form.customer_email == "Wang.Li@Example.cn"
+
+
 def test_received_time_cannot_be_in_the_future():
     assert errors_of(a_form(received_at=NOW + timedelta(minutes=5)))["received_at"].key == "form.received_in_future"
 
