@@ -1,19 +1,30 @@
-"""登记追踪表: every case with its state, departments, and every clock's badge and due time."""
+"""登记追踪表: every case with its state, departments, and every clock's badge and due time. Opened from
+a statistics figure (``?figure=…&from=…&to=…``), it lists exactly the cases that figure counted."""
 from __future__ import annotations
 
 import streamlit as st
 
+from portal.domain.errors import DomainError
 from portal.domain.lifecycle import State
 from portal.domain.roles import Role
-from portal.services import exports, queries
+from portal.domain.statistics_drill import Drill
+from portal.services import exports, queries, statistics_drill
 from portal.ui.auth import require_page
-from portal.ui.context import calendar, lang, now, reference, t, uow
+from portal.ui.context import calendar, lang, now, reference, say, t, uow
+from portal.ui.navigation import BY_KEY
 from portal.ui.widgets import case_links, cases_table, labels, page_of, pager
 
 actor = require_page("ledger")
 st.title(t("ledger.title"))
 ref = reference()
 categories, departments = labels(ref.categories), labels(ref.departments)
+
+try:
+    drill = Drill.from_params(st.query_params.to_dict())
+except DomainError as refused:
+    st.error(say(refused.message))
+    st.page_link(BY_KEY["ledger"].path, label=t("ledger.drill.clear"), icon="📒")
+    st.stop()
 
 with st.expander(t("ledger.filters"), expanded=True):
     text = st.text_input(t("ledger.search"), key="ledger_text")
@@ -34,8 +45,20 @@ with st.expander(t("ledger.filters"), expanded=True):
 
 filters = queries.LedgerFilter(states=states, category=category, department=department, text=text,
                                received_from=received_from, received_to=received_to, badge=badge)
-ledger = queries.tracking_ledger(uow(), actor=actor, filters=filters, now=now(), calendar=calendar(),
-                                 page=page_of("ledger"))
+if drill is None:
+    ledger = queries.tracking_ledger(uow(), actor=actor, filters=filters, now=now(), calendar=calendar(),
+                                     page=page_of("ledger"))
+else:
+    try:
+        ledger = statistics_drill.drilled_ledger(uow(), actor=actor, drill=drill, filters=filters, now=now(),
+                                                 calendar=calendar(), page=page_of("ledger"))
+    except DomainError as refused:
+        st.error(say(refused.message))
+        st.page_link(BY_KEY["ledger"].path, label=t("ledger.drill.clear"), icon="📒")
+        st.stop()
+    figure, period, within = exports.describe_drill(drill, lang(), exports.names(uow(), lang()))
+    st.info(t("ledger.drill.banner", figure=figure, period=period, filters=within))
+    st.page_link(BY_KEY["ledger"].path, label=t("ledger.drill.clear"), icon="📒")
 columns = st.columns(5)
 for column, key in zip(columns, ("total", "open", "overdue", "due_soon", "calendar_missing")):
     column.metric(t(f"ledger.metric.{key}"), ledger.counts[key])
@@ -46,11 +69,13 @@ left.download_button(t("ledger.excel_unmasked" if unmasked else "ledger.excel"),
                      file_name=f"complaint-ledger-{now():%Y%m%d-%H%M}.xlsx", on_click="ignore",
                      mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                      data=lambda: exports.ledger_workbook(uow(), actor=actor, filters=filters, now=now(),
-                                                          calendar=calendar(), lang=lang(), unmasked=unmasked))
+                                                          calendar=calendar(), lang=lang(), unmasked=unmasked,
+                                                          drill=drill))
 right.download_button(t("stats.ledger_csv_unmasked_button" if unmasked else "stats.ledger_csv"), key="ledger_csv",
                       file_name=f"complaint-ledger-{now():%Y%m%d-%H%M}.csv", mime="text/csv", on_click="ignore",
                       data=lambda: exports.ledger_csv(uow(), actor=actor, filters=filters, now=now(),
-                                                      calendar=calendar(), lang=lang(), unmasked=unmasked))
+                                                      calendar=calendar(), lang=lang(), unmasked=unmasked,
+                                                      drill=drill))
 
 if ledger.total == 0:
     st.info(t("ledger.empty"))

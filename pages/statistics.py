@@ -2,18 +2,21 @@
 the GM office compiles the month's table here (due by the 10th of the next month)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
 from portal.domain.statistics import Period
+from portal.domain.statistics_drill import Drill, Figure
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
+from portal.printing.statistics_tables import percent
 from portal.services import exports, statistics
 from portal.ui import charts
 from portal.ui.auth import require_page
+from portal.ui.navigation import BY_KEY
 from portal.ui.context import lang, now, reference, say, t, uow
 from portal.ui.widgets import labels, show_notice
 
@@ -25,13 +28,30 @@ categories, channels = labels(ref.categories), labels(ref.channels)
 departments = labels(ref.investigating)
 
 
-def percent(value) -> str:  # noqa: ANN001
-    return "—" if value is None else f"{value:.1%}"
+LEDGER = BY_KEY["ledger"].path
+LISTED = {"received", "accepted", "closed", "closed_on_time", "overdue_open", "repeats", "open_at_end"}
 
 
 def warning_text(item: dict, key: str = "stats.warning") -> str:
     return t(key, indicator=t(f"stats.rate.{item['indicator']}"), value=percent(item["value"]),
              threshold=percent(item["threshold"]), period=item["period"])
+
+
+def growth_text(comparison: dict | None) -> str:
+    """What 投诉量环比增长 compares, in words: a running month against the same days before it."""
+    if comparison is None:
+        return t("stats.growth.none")
+    first, last = (datetime.fromisoformat(d).date() for d in comparison["previous"])
+    if comparison["in_progress"]:
+        through = datetime.fromisoformat(comparison["current"][1]).date()
+        day = "%m-%d" if first.year == through.year else "%Y-%m-%d"
+        return t("stats.growth.in_progress", through=f"{through:{day}}", first=f"{first:{day}}", last=f"{last:{day}}")
+    return t("stats.growth.whole", previous=Period(first, last).label)
+
+
+def drill_link(column, drill: Drill, label: str) -> None:  # noqa: ANN001
+    """A link to the ledger listing exactly the cases a figure counted."""
+    column.page_link(LEDGER, label=label, icon="📒", query_params=drill.params())
 
 
 # -- the period and the filters --
@@ -75,26 +95,44 @@ def live_figures() -> None:
     if not figures["warnings"]:
         st.success(t("stats.warnings_none"))
     summary, rates = figures["summary"], figures["rates"]
-    row = st.columns(6)
-    for column, key in zip(row, ("received", "accepted", "closed", "closed_on_time", "overdue_open", "repeats")):
-        column.metric(t(f"stats.summary.{key}"), summary[key])
+    base = {k: v for k, v in figures["filters"].items() if v}
+
+    def counts(keys) -> None:  # noqa: ANN001
+        for column, key in zip(st.columns(len(keys)), keys):
+            column.metric(t(f"stats.summary.{key}"), summary[key], help=t(f"stats.help.{key}"))
+            if key in LISTED and summary[key]:
+                drill_link(column, Drill(Figure(key), filters.period, **base), t("stats.drill.metric_link"))
+
+    counts(("received", "accepted", "closed", "closed_on_time", "overdue_open", "repeats"))
     row = st.columns(6)
     for column, key in zip(row, ("on_time_rate", "overdue_rate", "repeat_rate", "satisfaction", "volume_growth",
                                  "rectification_rate")):
-        column.metric(t(f"stats.rate.{key}"), percent(rates[key]))
-    row = st.columns(4)
-    for column, key in zip(row, ("reminders", "late_inquiries", "surveys", "open_at_end")):
-        column.metric(t(f"stats.summary.{key}"), summary[key])
-    drawn = charts.build(figures, names, lang())
+        column.metric(t(f"stats.rate.{key}"), percent(rates[key]), help=t(f"stats.help.{key}"))
+    comparison = figures["comparison"]
+    row[4].caption(growth_text(comparison))
+    if comparison is not None and summary["previous_received"]:
+        previous = Period(*(datetime.fromisoformat(d).date() for d in comparison["previous"]))
+        drill_link(row[4], Drill(Figure.RECEIVED, previous, **base), t("stats.drill.previous"))
+    st.caption(t("stats.drill.rates_note"))
+    counts(("reminders", "late_inquiries", "surveys", "open_at_end"))
+    st.caption(t("stats.drill.counts_note"))
+    drawn = charts.build(figures, names, lang(), now=moment)
     for first, second in zip(drawn[::2], drawn[1::2]):
         for column, chart in zip(st.columns(2), (first, second)):
             with column:
-                st.subheader(chart.title)
+                st.subheader(chart.title, help=chart.help)
+                if chart.note:
+                    st.caption(chart.note)
                 numbers = chart.data.select_dtypes("number")
                 if chart.data.empty or numbers.empty or not numbers.notna().any().any() or not numbers.fillna(0).any().any():
                     st.info(t("stats.no_data"))      # an empty chart would draw axes labelled "NaN"
                 else:
                     st.altair_chart(chart.chart, width="stretch")
+                if chart.drills:
+                    choice = st.selectbox(t("stats.drill.pick"), range(len(chart.drills)), key=f"drill_{chart.key}",
+                                          format_func=lambda i, chart=chart: chart.drills[i][0][0])
+                    (_, n), drill = chart.drills[choice]
+                    drill_link(st, drill, t("stats.drill.link", n=n))
                 with st.expander(t("stats.numbers")):
                     st.dataframe(chart.data, hide_index=True, width="stretch")
     stamp = figures["period"]["label"].replace(" ", "")

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from portal.domain.statistics import ageing_in_order
 from portal.i18n import translate
 
 PERCENT_COLUMNS = ("on_time_rate", "responsibility_ratio", "compliance", "rate", "threshold", "value")
@@ -18,6 +19,11 @@ SUMMARY_KEYS = ("received", "accepted", "closed", "closed_on_time", "closed_late
                 "repeats", "previous_received", "reminders", "late_inquiries", "surveys", "rectifications_due",
                 "rectifications_done")
 RATE_KEYS = ("on_time_rate", "overdue_rate", "repeat_rate", "satisfaction", "volume_growth", "rectification_rate")
+
+
+def percent(value) -> str:  # noqa: ANN001
+    """A ratio as the page writes it (59.2%); a dash when there is nothing to divide by."""
+    return "—" if _missing(value) else f"{value:.1%}"
 
 
 @dataclass(frozen=True)
@@ -103,7 +109,7 @@ def build(figures: dict, names: Names, lang: str) -> list[Table]:
         ("month", "stats.col.month"), ("received", "stats.col.received"), ("closed", "stats.col.closed"),
         ("closed_late", "stats.col.closed_late")], lang)
     tables.append(Table("trend", tr("stats.table.trend"), frame))
-    frame, _ = _frame(figures["ageing"], [
+    frame, _ = _frame(ageing_in_order(figures["ageing"]), [
         ("bucket", "stats.col.bucket"), ("status", "stats.col.status"), ("count", "stats.col.count")], lang,
         {"bucket": lambda v: tr(f"stats.age.{v}"), "status": lambda v: tr(f"stats.status.{v}")})
     tables.append(Table("ageing", tr("stats.table.ageing"), frame))
@@ -126,6 +132,15 @@ def describe_filters(figures: dict, names: Names, lang: str) -> str:
     return "；".join(parts) if parts else translate("stats.no_filters", lang)
 
 
+def period_span(figures: dict, lang: str) -> str:
+    """First – last day; for a period still running, up to today and as of when."""
+    period = figures["period"]
+    if period.get("in_progress"):
+        return translate("stats.cover.through", lang, first=period["first"], through=figures["as_of"][:10],
+                         at=figures["as_of"])
+    return f"{period['first']} – {period['last']}"
+
+
 def workbook(figures: dict, names: Names, lang: str, *, exported_at: datetime,
              compiled: tuple[datetime, str] | None = None) -> bytes:
     """The Excel workbook: a cover sheet (period, filters, when exported, compiled by whom), then
@@ -139,7 +154,7 @@ def workbook(figures: dict, names: Names, lang: str, *, exported_at: datetime,
     cover.title = translate("stats.sheet.cover", lang)[:31]
     lines = [(translate("stats.report_title", lang), ""),
              (translate("stats.cover.period", lang), figures["period"]["label"]),
-             (translate("stats.cover.from_to", lang), f"{figures['period']['first']} – {figures['period']['last']}"),
+             (translate("stats.cover.from_to", lang), period_span(figures, lang)),
              (translate("stats.cover.filters", lang), describe_filters(figures, names, lang)),
              (translate("stats.cover.as_of", lang), figures["as_of"]),
              (translate("stats.cover.exported_at", lang), f"{exported_at:%Y-%m-%d %H:%M}")]
@@ -176,11 +191,14 @@ def csv_bytes(figures: dict, names: Names, lang: str) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([translate("stats.cover.period", lang), figures["period"]["label"],
+                     translate("stats.cover.from_to", lang), period_span(figures, lang),
                      translate("stats.cover.filters", lang), describe_filters(figures, names, lang)])
     for table in build(figures, names, lang):
         writer.writerow([])
         writer.writerow([table.title])
-        writer.writerow(list(table.frame.columns))
+        headers = list(table.frame.columns)
+        writer.writerow(headers)
         for values in table.frame.itertuples(index=False):
-            writer.writerow(["" if _missing(v) else v for v in values])
+            writer.writerow([percent(v) if h in table.percent else "" if _missing(v) else v
+                             for h, v in zip(headers, values)])
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -22,7 +22,8 @@ from portal.i18n.format import badge_text, fmt_times
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Category, Channel, Complaint, Department, SlaClock
 from portal.printing import ledger_layout, statistics_tables
-from portal.services import privacy, queries, rules, statistics
+from portal.domain.statistics_drill import Drill, Figure
+from portal.services import privacy, queries, rules, statistics, statistics_drill
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 
@@ -52,20 +53,42 @@ def statistics_csv(uow: UnitOfWork, *, actor: Actor, figures: dict, lang: str) -
     return statistics_tables.csv_bytes(figures, names(uow, lang), lang)
 
 
-def _export_conditions(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime, actor: Actor) -> list:
-    """The ledger's filters (its text searches only what the masking table shows `actor`)."""
+def _export_conditions(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime, actor: Actor,
+                       drill: Drill | None = None) -> list:
+    """The ledger's filters (its text searches only what the masking table shows `actor`), within the
+    cases behind a statistics figure when the ledger was opened from one."""
     with uow.read() as session:
         masking = privacy.masking_table(session)
-    conditions = queries.filter_conditions(filters, actor, masking)
+        within = [] if drill is None else statistics_drill.drill_conditions(session, drill, now)
+    conditions = [*queries.filter_conditions(filters, actor, masking), *within]
     if filters.badge in queries.BADGE_FILTERS:
         conditions.append(queries._with_badge(filters.badge, now))
     return conditions
 
 
-def describe_ledger_filters(filters: queries.LedgerFilter, lang: str, label: statistics_tables.Names) -> str:
+def describe_drill(drill: Drill, lang: str, label: statistics_tables.Names) -> tuple[str, str, str]:
+    """The figure a ledger view lists the cases of, its period and its filters, in words."""
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    params = {}
+    if drill.figure in (Figure.CLOCK_COMPLETED, Figure.CLOCK_LATE):
+        params["clock"] = label.clocks.get(drill.key, drill.key)
+    if drill.figure is Figure.AGEING:
+        bucket, status = drill.age
+        params.update(bucket=tr(f"stats.age.{bucket}"), status=tr(f"stats.status.{status}"))
+    filters = statistics_tables.describe_filters(
+        {"filters": {name: getattr(drill, name) for name in ("department", "category", "channel", "severity")}},
+        label, lang)
+    return tr(f"ledger.drill.figure.{drill.figure.value}", **params), drill.period.label, filters
+
+
+def describe_ledger_filters(filters: queries.LedgerFilter, lang: str, label: statistics_tables.Names,
+                            drill: Drill | None = None) -> str:
     """The ledger's filters in words of the language (the export says what it holds)."""
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     parts = []
+    if drill is not None:
+        figure, period, within = describe_drill(drill, lang, label)
+        parts.append(tr("ledger.drill.described", figure=figure, period=period, filters=within))
     if filters.text:
         parts.append(f"{tr('ledger.search')}：{filters.text}")
     if filters.states:
@@ -84,10 +107,10 @@ def describe_ledger_filters(filters: queries.LedgerFilter, lang: str, label: sta
 
 
 def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime, calendar: WorkingCalendar,
-                   actor: Actor, unmasked: bool) -> Iterator[tuple[pd.DataFrame, list]]:
+                   actor: Actor, unmasked: bool, drill: Drill | None = None) -> Iterator[tuple[pd.DataFrame, list]]:
     """The whole filtered ledger, newest first, a few thousand cases at a time, with badges; personal
     data masked where the masking table masks it for `actor` or for exports (unless `unmasked`)."""
-    conditions = _export_conditions(uow, filters, now, actor)
+    conditions = _export_conditions(uow, filters, now, actor, drill)
     with uow.read() as session:
         ids = list(session.scalars(select(Complaint.id).where(*conditions)
                                    .order_by(Complaint.received_at.desc(), Complaint.id.desc())))
@@ -109,7 +132,8 @@ def _ledger_chunks(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime
 
 
 def _ledger_export(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
-                   calendar: WorkingCalendar, lang: str, unmasked: bool, form: str) -> Iterator[dict[str, list]]:
+                   calendar: WorkingCalendar, lang: str, unmasked: bool, form: str,
+                   drill: Drill | None = None) -> Iterator[dict[str, list]]:
     """The filtered ledger in the seed's layout (`ledger_layout`), a chunk of columns at a time:
     personal data masked unless an administrator explicitly asks otherwise (audited)."""
     if not actor.has(*LEDGER_READERS):
@@ -120,10 +144,11 @@ def _ledger_export(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilt
         with uow.write() as session:
             user = fresh_actor(session, actor, Role.ADMIN)
             record_event(session, actor=user, at=now, action="export.ledger_unmasked",
-                         changes={"filters": {k: v for k, v in vars(filters).items() if v}, "format": form})
+                         changes={"filters": {k: v for k, v in vars(filters).items() if v}, "format": form,
+                                  **({"figure": drill.params()} if drill else {})})
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     label = names(uow, lang)
-    for frame, clocks in _ledger_chunks(uow, filters, now, calendar, actor, unmasked):
+    for frame, clocks in _ledger_chunks(uow, filters, now, calendar, actor, unmasked, drill):
         phone = frame["customer_phone"].fillna("")
         id_number = frame["customer_id_number"].fillna("")
         address = frame["customer_address"].fillna("")
@@ -155,14 +180,14 @@ def _ledger_export(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilt
 
 
 def ledger_csv(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
-               calendar: WorkingCalendar, lang: str, unmasked: bool = False) -> bytes:
+               calendar: WorkingCalendar, lang: str, unmasked: bool = False, drill: Drill | None = None) -> bytes:
     """登记追踪表 as CSV (UTF-8 with BOM): every filtered case in the seed's layout, personal data
     masked unless an administrator explicitly asks otherwise (audited)."""
     out = io.StringIO()
     writer = csv.writer(out)
     header_written = False
     for columns in _ledger_export(uow, actor=actor, filters=filters, now=now, calendar=calendar, lang=lang,
-                                  unmasked=unmasked, form="csv"):
+                                  unmasked=unmasked, form="csv", drill=drill):
         if not header_written:
             writer.writerow(list(columns))
             header_written = True
@@ -173,7 +198,7 @@ def ledger_csv(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, 
 
 
 def ledger_workbook(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFilter, now: datetime,
-                    calendar: WorkingCalendar, lang: str, unmasked: bool = False) -> bytes:
+                    calendar: WorkingCalendar, lang: str, unmasked: bool = False, drill: Drill | None = None) -> bytes:
     """登记追踪表 as an Excel workbook in the seed's layout: the form's title, when it was exported and
     with which filters, then one row per case under the seed's column heads (streamed, so a large
     ledger does not sit in memory as cells)."""
@@ -184,9 +209,10 @@ def ledger_workbook(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFil
 
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     with uow.read() as session:
-        total = session.scalar(select(func.count()).select_from(Complaint).where(*_export_conditions(uow, filters, now, actor)))
+        total = session.scalar(select(func.count()).select_from(Complaint)
+                               .where(*_export_conditions(uow, filters, now, actor, drill)))
     chunks = _ledger_export(uow, actor=actor, filters=filters, now=now, calendar=calendar, lang=lang,
-                            unmasked=unmasked, form="xlsx")
+                            unmasked=unmasked, form="xlsx", drill=drill)
     first = next(chunks, None)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(tr("ledger.sheet"))
@@ -200,7 +226,7 @@ def ledger_workbook(uow: UnitOfWork, *, actor: Actor, filters: queries.LedgerFil
     title.font = Font(bold=True, size=14)
     sheet.append([title])
     sheet.append([tr("ledger.sheet_meta", at=f"{now:%Y-%m-%d %H:%M}", total=total,
-                     filters=describe_ledger_filters(filters, lang, names(uow, lang)))])
+                     filters=describe_ledger_filters(filters, lang, names(uow, lang), drill))])
     head = []
     for header in headers:
         cell = WriteOnlyCell(sheet, value=header)

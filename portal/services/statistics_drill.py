@@ -24,12 +24,11 @@ from portal.services.statistics import READERS, StatsFilter, _case_conditions, _
 
 
 def _check_codes(session: Session, drill: Drill) -> None:
-    for code, model, name in ((drill.department, Department, "department"), (drill.category, Category, "category"),
-                              (drill.channel, Channel, "channel")):
+    for code, model in ((drill.department, Department), (drill.category, Category), (drill.channel, Channel)):
         if code and session.scalar(select(model.id).where(model.code == code)) is None:
-            raise DomainError("drill.unknown_code", field=name, code=code)
+            raise DomainError("drill.unknown_code", code=code)
     if drill.severity and drill.severity not in SEVERITIES:
-        raise DomainError("drill.unknown_code", field="severity", code=drill.severity)
+        raise DomainError("drill.unknown_code", code=drill.severity)
 
 
 def _stopped(key: str, period, late_only: bool = False) -> ColumnElement[bool]:  # noqa: ANN001

@@ -1,15 +1,19 @@
 """Altair charts of the statistics page. Each takes the figures (codes) and returns a chart with
-Chinese (or English) labels and a tooltip; the page shows the numbers behind it one click away."""
+Chinese (or English) labels and a tooltip, what it counts (`help`), which filter it ignores or why
+its items cannot be listed (`note`), and the ledger view of each of its items (`drills`); the page
+shows the numbers behind it one click away. Counts are whole numbers on every axis and legend."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 import altair as alt
 import pandas as pd
 
 from portal.i18n import translate
 from portal.printing.statistics_tables import Names
-from portal.services.statistics import AGE_BUCKETS
+from portal.domain.statistics import AGE_BUCKETS, Period, ageing_in_order
+from portal.domain.statistics_drill import Drill, Figure
 
 STATUS_COLOURS = {"overdue": "#d62728", "due_soon": "#ff7f0e", "paused": "#9467bd", "on_track": "#2ca02c"}
 
@@ -20,16 +24,34 @@ class Chart:
     title: str
     chart: alt.Chart
     data: pd.DataFrame      # the numbers behind it, with translated headers
+    help: str = ""          # what it counts
+    note: str = ""          # the filter it ignores, or why its items are not a list of cases
+    drills: list[tuple[tuple[str, int], Drill]] = field(default_factory=list)   # ((item, count), its cases)
+
+
+COUNT_AXIS = {"tickMinStep": 1, "format": "d"}      # no 0.5 ticks on a count
+
+
+def _count_axis() -> alt.Axis:
+    return alt.Axis(**COUNT_AXIS)
+
+
+def _base(figures: dict) -> tuple[Period, dict]:
+    """The period and filters the figures were computed for (a drill repeats them)."""
+    period = Period(date.fromisoformat(figures["period"]["first"]), date.fromisoformat(figures["period"]["last"]))
+    return period, {k: v for k, v in figures["filters"].items() if v}
 
 
 def _pct(lang: str) -> str:
     return translate("stats.axis.rate", lang)
 
 
-def build(figures: dict, names: Names, lang: str) -> list[Chart]:
+def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Chart]:
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
     count, rate_title = tr("stats.axis.count"), _pct(lang)
     charts: list[Chart] = []
+    period, base = _base(figures)
+    item = lambda what, n: (tr("stats.drill.item", what=what, n=n), n)  # noqa: E731
 
     # monthly trend: received / closed / closed late
     series = {k: tr(f"stats.series.{k}") for k in ("received", "closed", "closed_late")}
@@ -39,12 +61,15 @@ def build(figures: dict, names: Names, lang: str) -> list[Chart]:
     month_t, series_t = tr("stats.axis.month"), tr("stats.axis.series")
     chart = alt.Chart(long).mark_line(point=True).encode(
         x=alt.X("month:N", title=month_t, sort=None),
-        y=alt.Y("count:Q", title=count),
+        y=alt.Y("count:Q", title=count, axis=_count_axis()),
         color=alt.Color("series:N", title=series_t, sort=list(series.values())),
         tooltip=[alt.Tooltip("month:N", title=month_t), alt.Tooltip("series:N", title=series_t),
-                 alt.Tooltip("count:Q", title=count)])
-    charts.append(Chart("trend", tr("stats.chart.trend"), chart,
-                        trend.rename(columns={"month": month_t, **series})))
+                 alt.Tooltip("count:Q", title=count, format="d")])
+    figure_of = {"received": Figure.RECEIVED, "closed": Figure.TREND_CLOSED, "closed_late": Figure.TREND_CLOSED_LATE}
+    drills = [(item(f"{row['month']} {series[k]}", row[k]), Drill(figure_of[k], Period.parse_month(row["month"]), **base))
+              for row in reversed(figures["trend"]) for k in series if row[k]]
+    charts.append(Chart("trend", tr("stats.chart.trend"), chart, trend.rename(columns={"month": month_t, **series}),
+                        tr("stats.chart_help.trend"), tr("stats.chart_note.trend"), drills))
 
     # breakdowns by category and by channel
     for key, column, label in (("category", "category", names.categories), ("channel", "channel", names.channels)):
@@ -54,13 +79,16 @@ def build(figures: dict, names: Names, lang: str) -> list[Chart]:
         received, closed = tr("stats.col.received"), tr("stats.col.closed")
         chart = alt.Chart(rows).mark_bar().encode(
             y=alt.Y(f"{column}:N", title=header, sort="-x"),
-            x=alt.X("received:Q", title=received),
-            tooltip=[alt.Tooltip(f"{column}:N", title=header), alt.Tooltip("received:Q", title=received),
-                     alt.Tooltip("closed:Q", title=closed),
-                     alt.Tooltip("closed_on_time:Q", title=tr("stats.col.closed_on_time"))])
+            x=alt.X("received:Q", title=received, axis=_count_axis()),
+            tooltip=[alt.Tooltip(f"{column}:N", title=header), alt.Tooltip("received:Q", title=received, format="d"),
+                     alt.Tooltip("closed:Q", title=closed, format="d"),
+                     alt.Tooltip("closed_on_time:Q", title=tr("stats.col.closed_on_time"), format="d")])
+        drills = [(item(label.get(row[column], row[column]), row["received"]),
+                   Drill(Figure.RECEIVED, period, **{**base, column: row[column]}))
+                  for row in sorted(figures[f"by_{key}"], key=lambda r: -r["received"]) if row["received"]]
         charts.append(Chart(key, tr(f"stats.chart.{key}"), chart, rows.rename(columns={
             column: header, "received": received, "closed": closed,
-            "closed_on_time": tr("stats.col.closed_on_time")})))
+            "closed_on_time": tr("stats.col.closed_on_time")}), tr(f"stats.chart_help.{key}"), "", drills))
 
     # department × category heat map
     heat = pd.DataFrame(figures["department_category"], columns=["department", "category", "count"])
@@ -69,11 +97,17 @@ def build(figures: dict, names: Names, lang: str) -> list[Chart]:
     dept_t, cat_t = tr("stats.col.department"), tr("stats.col.category")
     chart = alt.Chart(heat).mark_rect().encode(
         x=alt.X("category:N", title=cat_t), y=alt.Y("department:N", title=dept_t),
-        color=alt.Color("count:Q", title=count, scale=alt.Scale(scheme="orangered")),
+        color=alt.Color("count:Q", title=count, scale=alt.Scale(scheme="orangered"),
+                        legend=alt.Legend(format="d", tickMinStep=1)),
         tooltip=[alt.Tooltip("department:N", title=dept_t), alt.Tooltip("category:N", title=cat_t),
-                 alt.Tooltip("count:Q", title=count)])
+                 alt.Tooltip("count:Q", title=count, format="d")])
+    drills = [(item(f"{names.departments.get(r['department'], r['department'])} × "
+                    f"{names.categories.get(r['category'], r['category'])}", r["count"]),
+               Drill(Figure.RECEIVED, period, **{**base, "department": r["department"], "category": r["category"]}))
+              for r in sorted(figures["department_category"], key=lambda r: -r["count"]) if r["count"]]
     charts.append(Chart("heat", tr("stats.chart.heat"), chart,
-                        heat.rename(columns={"department": dept_t, "category": cat_t, "count": count})))
+                        heat.rename(columns={"department": dept_t, "category": cat_t, "count": count}),
+                        tr("stats.chart_help.heat"), "", drills))
 
     # SLA compliance per clock and per department
     clocks = pd.DataFrame(figures["clocks"], columns=["clock", "completed", "met", "late", "compliance"])
@@ -83,11 +117,19 @@ def build(figures: dict, names: Names, lang: str) -> list[Chart]:
         y=alt.Y("clock:N", title=clock_t, sort=None),
         x=alt.X("compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("clock:N", title=clock_t), alt.Tooltip("compliance:Q", title=rate_title, format=".1%"),
-                 alt.Tooltip("completed:Q", title=tr("stats.col.completed")),
-                 alt.Tooltip("late:Q", title=tr("stats.col.late"))])
+                 alt.Tooltip("completed:Q", title=tr("stats.col.completed"), format="d"),
+                 alt.Tooltip("late:Q", title=tr("stats.col.late"), format="d")])
+    drills = []
+    for row in figures["clocks"]:
+        name = names.clocks.get(row["clock"], row["clock"])
+        for figure, n, col in ((Figure.CLOCK_COMPLETED, row["completed"], "stats.col.completed"),
+                               (Figure.CLOCK_LATE, row["late"], "stats.col.late")):
+            if n:
+                drills.append((item(f"{name} · {tr(col)}", n), Drill(figure, period, **base, key=row["clock"])))
     charts.append(Chart("sla_clock", tr("stats.chart.sla_clock"), chart, clocks.rename(columns={
         "clock": clock_t, "completed": tr("stats.col.completed"), "met": tr("stats.col.met"),
-        "late": tr("stats.col.late"), "compliance": tr("stats.col.compliance")})))
+        "late": tr("stats.col.late"), "compliance": tr("stats.col.compliance")}), tr("stats.chart_help.sla_clock"),
+        "", drills))
     departments = pd.DataFrame(figures["by_department"],
                                columns=["department", "clocks_completed", "clocks_met", "compliance"])
     departments["department"] = departments["department"].map(lambda v: names.departments.get(v, v))
@@ -96,28 +138,36 @@ def build(figures: dict, names: Names, lang: str) -> list[Chart]:
         x=alt.X("compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=[alt.Tooltip("department:N", title=dept_t),
                  alt.Tooltip("compliance:Q", title=rate_title, format=".1%"),
-                 alt.Tooltip("clocks_completed:Q", title=tr("stats.col.clocks_completed")),
-                 alt.Tooltip("clocks_met:Q", title=tr("stats.col.clocks_met"))])
+                 alt.Tooltip("clocks_completed:Q", title=tr("stats.col.clocks_completed"), format="d"),
+                 alt.Tooltip("clocks_met:Q", title=tr("stats.col.clocks_met"), format="d")])
     charts.append(Chart("sla_department", tr("stats.chart.sla_department"), chart, departments.rename(columns={
         "department": dept_t, "clocks_completed": tr("stats.col.clocks_completed"),
-        "clocks_met": tr("stats.col.clocks_met"), "compliance": tr("stats.col.compliance")})))
+        "clocks_met": tr("stats.col.clocks_met"), "compliance": tr("stats.col.compliance")}),
+        tr("stats.chart_help.sla_department"), tr("stats.chart_note.sla_department")))
 
     # ageing of open cases, coloured by badge
-    ageing = pd.DataFrame(figures["ageing"], columns=["bucket", "status", "count"])
+    ageing = pd.DataFrame(ageing_in_order(figures["ageing"]), columns=["bucket", "status", "count"])
     order = [tr(f"stats.age.{name}") for name, _ in AGE_BUCKETS]
     statuses = list(STATUS_COLOURS)
     ageing["bucket"] = ageing["bucket"].map(lambda v: tr(f"stats.age.{v}"))
     ageing["status"] = ageing["status"].map(lambda v: tr(f"stats.status.{v}"))
     bucket_t, status_t = tr("stats.col.bucket"), tr("stats.col.status")
     chart = alt.Chart(ageing).mark_bar().encode(
-        x=alt.X("bucket:N", title=bucket_t, sort=order), y=alt.Y("count:Q", title=count, stack=True),
+        x=alt.X("bucket:N", title=bucket_t, sort=order),
+        y=alt.Y("count:Q", title=count, stack=True, axis=_count_axis()),
         color=alt.Color("status:N", title=status_t,
                         scale=alt.Scale(domain=[tr(f"stats.status.{s}") for s in statuses],
                                         range=list(STATUS_COLOURS.values()))),
         tooltip=[alt.Tooltip("bucket:N", title=bucket_t), alt.Tooltip("status:N", title=status_t),
-                 alt.Tooltip("count:Q", title=count)])
+                 alt.Tooltip("count:Q", title=count, format="d")])
+    age_item = lambda r: item(tr(f"stats.age.{r['bucket']}") + " · " + tr(f"stats.status.{r['status']}"), r["count"])  # noqa: E731
+    drills = [(age_item(r),
+               Drill(Figure.AGEING, period, **base, key=f"{r['bucket']}:{r['status']}"))
+              for r in ageing_in_order(figures["ageing"]) if r["count"]]
     charts.append(Chart("ageing", tr("stats.chart.ageing"), chart,
-                        ageing.rename(columns={"bucket": bucket_t, "status": status_t, "count": count})))
+                        ageing.rename(columns={"bucket": bucket_t, "status": status_t, "count": count}),
+                        tr("stats.chart_help.ageing"), tr("stats.chart_note.ageing", at=f"{now:%Y-%m-%d %H:%M}"),
+                        drills))
 
     # satisfaction per dimension against its threshold
     satisfaction = pd.DataFrame(figures["satisfaction"], columns=["dimension", "surveys", "average", "rate", "threshold"])
@@ -129,12 +179,13 @@ def build(figures: dict, names: Names, lang: str) -> list[Chart]:
         tooltip=[alt.Tooltip("dimension:N", title=dim_t),
                  alt.Tooltip("rate:Q", title=tr("stats.col.rate"), format=".1%"),
                  alt.Tooltip("average:Q", title=tr("stats.col.average"), format=".2f"),
-                 alt.Tooltip("surveys:Q", title=tr("stats.col.surveys")),
+                 alt.Tooltip("surveys:Q", title=tr("stats.col.surveys"), format="d"),
                  alt.Tooltip("threshold:Q", title=tr("stats.col.threshold"), format=".0%")])
     line = alt.Chart(satisfaction).mark_rule(color="#d62728", strokeDash=[6, 3]).encode(
         y="mean(threshold):Q",
         tooltip=[alt.Tooltip("mean(threshold):Q", title=tr("stats.col.threshold"), format=".0%")])
     charts.append(Chart("satisfaction", tr("stats.chart.satisfaction"), bars + line, satisfaction.rename(columns={
         "dimension": dim_t, "surveys": tr("stats.col.surveys"), "average": tr("stats.col.average"),
-        "rate": tr("stats.col.rate"), "threshold": tr("stats.col.threshold")})))
+        "rate": tr("stats.col.rate"), "threshold": tr("stats.col.threshold")}),
+        tr("stats.chart_help.satisfaction"), tr("stats.chart_note.satisfaction")))
     return charts

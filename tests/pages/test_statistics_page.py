@@ -85,3 +85,141 @@ def test_the_gm_office_page_says_when_last_months_table_is_due_until_it_is_compi
     statistics.compile_month(page_db, actor=load_actor(page_db, "gmo"), month=month, now=wall_now())
     at = app_as("gmo", page_path("gm_office"))
     assert not any("统计表：" in i.value for i in at.info)
+
+
+# -- a manager can trust it at a glance (issue 16) --
+
+def _specs(at) -> list[dict]:
+    import json
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def _encodings(spec: dict):
+    """Every encoding of a chart spec, layers included."""
+    for part in [spec, *spec.get("layer", [])]:
+        yield from ((k, v) for k, v in part.get("encoding", {}).items() if isinstance(v, dict))
+
+
+def test_count_axes_tick_in_whole_numbers_and_the_heat_legend_says_whole_counts(page_db):
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    counted = legends = 0
+    for spec in _specs(at):
+        for channel, encoding in _encodings(spec):
+            if encoding.get("field") in ("count", "received") and encoding.get("type") == "quantitative":
+                if channel in ("x", "y"):
+                    assert encoding["axis"]["tickMinStep"] == 1 and encoding["axis"]["format"] == "d", encoding
+                    counted += 1
+                if channel == "color":
+                    assert encoding["legend"]["format"] == "d" and encoding["legend"]["tickMinStep"] == 1
+                    legends += 1
+    assert counted == 4 and legends == 1     # trend, category, channel, ageing; the heat map's legend
+
+
+def convert_arrow_bytes_to_pandas_df(data: bytes):
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df as convert
+    return convert(data)
+
+
+def _dataframe_with(at, *headers):
+    [frame] = [d.value for d in at.dataframe if set(headers) <= set(d.value.columns)]
+    return frame
+
+
+def test_with_operations_chosen_the_heat_map_shows_operations_only(page_db):
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    at.radio(key="stats_kind").set_value("range").run()
+    today = wall_now().date()
+    at.date_input(key="stats_range").set_value((today - timedelta(days=60), today)).run()
+    assert len(set(_dataframe_with(at, "部门", "类别", "件数")["部门"])) > 1
+    at.selectbox(key="stats_department").set_value("operations").run()
+    assert not at.exception
+    assert set(_dataframe_with(at, "部门", "类别", "件数")["部门"]) == {"运营部"}
+    assert set(_dataframe_with(at, "部门", "达成率")["部门"]) == {"运营部"}
+    [heat] = [chart.proto for chart, spec in zip(at.get("vega_lite_chart"), _specs(at))
+              if spec.get("mark", {}).get("type") == "rect"]
+    drawn = set()
+    for dataset in heat.datasets:         # the data the chart draws (Arrow), not only the table below it
+        drawn |= set(convert_arrow_bytes_to_pandas_df(dataset.data.data)["department"])
+    assert drawn == {"运营部"}
+    notes = [c.value for c in at.caption]     # the charts that ignore the period say so
+    assert any("不受统计期间限制" in n and "12 个月" in n for n in notes)
+    assert any("不受统计期间限制" in n and "仍未结案" in n for n in notes)
+
+
+def test_a_month_in_progress_is_compared_with_the_same_days_of_the_previous_month(page_db):
+    from datetime import date
+    _seed(page_db)
+    today = wall_now().date()
+    before = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
+    last = min(before.replace(day=today.day) if today.day <= 28 else before + timedelta(days=today.day - 1),
+               (today.replace(day=1) - timedelta(days=1)))
+    at = app_as("boss", page_path("statistics"))
+    assert f"截至 {today:%m-%d}，与 {before:%m-%d}–{last:%m-%d} 相比" in [c.value for c in at.caption]
+    from portal.services import statistics
+    from portal.domain.statistics import Period
+    received = {m.label: m.value for m in at.metric}["接收投诉"]
+    previous = statistics.monthly_table(page_db, actor=load_actor(page_db, "boss"), filters=statistics.StatsFilter(
+        Period(before, last)), now=wall_now())["summary"]["received"]
+    growth = {m.label: m.value for m in at.metric}["投诉量环比增长"]
+    assert growth == ("—" if not previous else f"{(int(received) - previous) / previous:.1%}")
+
+
+def test_every_figure_and_chart_has_its_definition_one_hover_away(page_db):
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    helps = {m.label: m.help for m in at.metric}
+    assert all(helps.values()), [k for k, v in helps.items() if not v]
+    assert "已结案" in helps["按时结案率"] and "仍未结" in helps["按时结案率"]
+    assert "期末未结案" in helps["超期率"] and "结案" in helps["超期率"]
+    assert "相同的天数" in helps["投诉量环比增长"]
+    charts = [h for h in at.subheader if h.proto.body and h.proto.help]
+    assert len(charts) == CHARTS
+
+
+def test_each_countable_figure_links_to_the_ledger_with_the_same_filters(page_db):
+    from urllib.parse import parse_qs
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    at.selectbox(key="stats_channel").set_value("phone").run()
+    links = [link.proto for link in at.page_link if link.proto.query_string]
+    assert links
+    for link in links:
+        params = {k: v[0] for k, v in parse_qs(link.query_string).items()}
+        assert params["channel"] == "phone" and params["figure"] and params["from"] <= params["to"]
+    shown = texts(at)
+    assert "不能列为案件清单" in shown      # the figures that count notes or surveys say so
+
+
+def test_the_ledger_lists_the_cases_of_a_figure_and_refuses_a_bad_address(page_db):
+    from portal.domain.statistics import Period
+    from portal.domain.statistics_drill import Drill, Figure
+    from portal.services import statistics
+    _seed(page_db)
+    today = wall_now().date()
+    month = Period.month(today.year, today.month).previous()
+    figures = statistics.monthly_table(page_db, actor=load_actor(page_db, "boss"),
+                                       filters=statistics.StatsFilter(month, department="operations"), now=wall_now())
+    at = app_as("boss")
+    at.query_params.update(Drill(Figure.RECEIVED, month, department="operations").params())
+    at.switch_page(page_path("ledger")).run()
+    assert not at.exception
+    assert "来自统计分析：接收投诉" in texts(at) and "部门: 运营部" in texts(at)
+    assert {m.label: m.value for m in at.metric}["案件数"] == str(figures["summary"]["received"])
+    bad = app_as("boss")
+    bad.query_params.update({"figure": "received", "from": "2026-13-01", "to": "2026-12-31"})
+    bad.switch_page(page_path("ledger")).run()
+    assert "链接中的统计期间无效" in texts(bad) and not bad.dataframe
+
+
+def test_in_english_the_statistics_page_has_no_chinese(page_db):
+    import re
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    at.selectbox(key="lang").select("en").run()
+    assert not at.exception
+    words = texts(at) + "\n".join(f"{m.label} {m.help}" for m in at.metric)
+    words = words.replace(load_actor(page_db, "boss").display_name, "")      # the user's own name is data
+    assert "Reminders" in words and "Late-inquiries" in words
+    assert not re.search(r"[\u4e00-\u9fff]", words), re.findall(r".{20}[\u4e00-\u9fff]+.{20}", words)
