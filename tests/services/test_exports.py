@@ -142,3 +142,76 @@ def test_the_ledger_csv_has_the_seed_columns_too(uow, people):
     _closed_case(uow, people)
     header = _csv(uow, people.gmo).splitlines()[0].split(",")
     assert [c for c in header if c in SEED_COLUMNS] == SEED_COLUMNS
+
+
+# -- the statistics table's files say what the page says (issue 16) --
+
+@pytest.fixture
+def aged_cases(uow, people):
+    """Three open cases received 4 hours, 5 days and 20 days before NOW (the last in October)."""
+    for name, age in (("新近案", timedelta(hours=4)), ("五日案", timedelta(days=5)), ("廿日案", timedelta(days=20))):
+        complaints.register_complaint(uow, actor=people.clerk, attachments=[], now=NOW - age + timedelta(minutes=5),
+                                      form=a_form(customer_name=name, received_at=NOW - age))
+
+
+def _month_figures(uow, people, month=Period.month(2025, 11), at=NOW):
+    return statistics.monthly_table(uow, actor=people.boss, filters=statistics.StatsFilter(month), now=at)
+
+
+def test_the_statistics_csv_writes_ratios_as_the_page_does_and_excel_as_percentages(uow, people, aged_cases):
+    import csv
+    import re
+    figures = _month_figures(uow, people)
+    rates = {k: v for k, v in figures["rates"].items() if v is not None}
+    assert any(0 < v < 1 for v in rates.values()), rates          # a ratio with decimals to write
+    text = exports.statistics_csv(uow, actor=people.boss, figures=figures, lang="zh").decode("utf-8-sig")
+    assert not re.search(r"\d\.\d{4,}", text), re.findall(r".{20}\d\.\d{4,}", text)
+    rows = {r[0]: r[1] for r in csv.reader(io.StringIO(text)) if len(r) == 2}
+    for key, value in rates.items():
+        assert rows[{"on_time_rate": "按时结案率", "overdue_rate": "超期率", "repeat_rate": "重复投诉率",
+                     "satisfaction": "满意率", "volume_growth": "投诉量环比增长",
+                     "rectification_rate": "整改完成率"}[key]] == f"{value:.1%}"
+    assert rows["超期率"].endswith("%") and rows["接收投诉"] == "2"
+    book = load_workbook(io.BytesIO(exports.statistics_workbook(uow, actor=people.boss, figures=figures, lang="zh",
+                                                                now=NOW)))
+    cells = {row[0].value: row[1] for row in book["比率"].iter_rows(min_row=2)}
+    overdue = cells["超期率"]
+    assert overdue.value == pytest.approx(figures["rates"]["overdue_rate"]) and overdue.number_format == "0.0%"
+
+
+def test_the_cover_of_a_month_in_progress_reads_up_to_today(uow, people, aged_cases):
+    def cover(figures):
+        data = exports.statistics_workbook(uow, actor=people.boss, figures=figures, lang="zh", now=NOW)
+        return {row[0]: row[1] for row in load_workbook(io.BytesIO(data))["封面"].iter_rows(values_only=True)}
+    assert cover(_month_figures(uow, people))["起止日期"] == "2025-11-01 – 2025-11-20（截至 2025-11-20 10:00 时）"
+    assert cover(_month_figures(uow, people, Period.month(2025, 10)))["起止日期"] == "2025-10-01 – 2025-10-31"
+    text = exports.statistics_csv(uow, actor=people.boss, figures=_month_figures(uow, people),
+                                  lang="zh").decode("utf-8-sig")
+    assert "2025-11-01 – 2025-11-20（截至 2025-11-20 10:00 时）" in text.splitlines()[0]
+
+
+def test_the_ageing_rows_are_in_the_order_of_their_buckets_in_the_workbook_and_the_csv(uow, people, aged_cases):
+    figures = _month_figures(uow, people)
+    assert [r["bucket"] for r in figures["ageing"]] == ["0_3", "4_7", "16_30"]
+    book = load_workbook(io.BytesIO(exports.statistics_workbook(uow, actor=people.boss, figures=figures, lang="zh",
+                                                                now=NOW)))
+    assert [row[0] for row in book["未结案件账龄"].iter_rows(min_row=2, values_only=True)] == ["0–3天", "4–7天", "16–30天"]
+    old = {**figures, "ageing": list(reversed(figures["ageing"]))}     # a month compiled before the order was kept
+    text = exports.statistics_csv(uow, actor=people.boss, figures=old, lang="zh").decode("utf-8-sig")
+    positions = [text.index(f"\n{label},") for label in ("0–3天", "4–7天", "16–30天")]
+    assert positions == sorted(positions)
+
+
+def test_the_ledger_opened_from_a_figure_exports_exactly_its_cases(uow, people, aged_cases):
+    from portal.domain.statistics_drill import Drill, Figure
+    drill = Drill(Figure.RECEIVED, Period.month(2025, 11))
+    text = exports.ledger_csv(uow, actor=people.gmo, filters=queries.LedgerFilter(), now=NOW,
+                              calendar=rules.load_calendar(uow), lang="zh", drill=drill).decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 + _month_figures(uow, people)["summary"]["received"] == 3
+    assert "新近案" in text and "五日案" in text and "廿日案" not in text      # the last received in October
+    book = load_workbook(io.BytesIO(exports.ledger_workbook(uow, actor=people.gmo, filters=queries.LedgerFilter(),
+                                                            now=NOW, calendar=rules.load_calendar(uow), lang="zh",
+                                                            drill=drill)))
+    meta = list(book["登记追踪表"].iter_rows(values_only=True))[1][0]
+    assert "统计分析“接收投诉”（2025-11；无（全部案件））的案件" in meta and "共 2 件" in meta
