@@ -9,7 +9,7 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal import demo
 from portal.persistence.database import UnitOfWork, make_engine
@@ -33,7 +33,7 @@ def seeded_server(sqlite_template, tmp_path_factory):
         phones = set(session.scalars(select(Complaint.customer_phone)))
     uow.engine.dispose()
     with running_portal(path) as url:
-        yield url, phones
+        yield url, phones, path
 
 
 def metric(page, label: str) -> str:
@@ -42,7 +42,7 @@ def metric(page, label: str) -> str:
 
 
 def test_a_manager_sees_every_chart_and_downloads_the_table_without_personal_data(seeded_server, new_page):
-    url, phones = seeded_server
+    url, phones, _ = seeded_server
     assert phones and all(PHONE.fullmatch(p) for p in phones)
     page = new_page()
     log_in(page, url, "boss", "statistics")
@@ -73,3 +73,33 @@ def test_a_manager_sees_every_chart_and_downloads_the_table_without_personal_dat
     assert not [c for c in cells if PHONE.search(c)]
     cover = {row[0]: row[1] for row in book["封面"].iter_rows(values_only=True)}
     assert cover["统计期间"] == f"{wall_now():%Y-%m}"
+
+
+def test_the_manager_goes_from_a_figure_to_exactly_the_cases_it_counts(seeded_server, new_page):
+    """期末未结案 → 查看案件: the ledger opens on the cases open now, as many as the figure and as the
+    database holds, whatever the ledger showed before."""
+    url, _, path = seeded_server
+    uow = UnitOfWork(make_engine(f"sqlite:///{path}"))
+    with uow.read() as session:
+        open_now = session.scalar(select(func.count()).select_from(Complaint).where(Complaint.closed_at.is_(None)))
+        total = session.scalar(select(func.count()).select_from(Complaint))
+    uow.engine.dispose()
+    assert 0 < open_now < total
+    page = new_page()
+    log_in(page, url, "boss", "statistics")
+    settle(page)
+    figure = metric(page, "期末未结案")
+    assert int(figure) == open_now
+    column = page.locator("[data-testid='stColumn']").filter(has=page.get_by_text("期末未结案", exact=True)).first
+    column.get_by_role("link", name="查看案件").click()
+    expect(page.get_by_role("heading", name="客户抱怨案件登记追踪表")).to_be_visible()
+    settle(page)
+    expect(page.get_by_text(re.compile("来自统计分析：期末未结案"))).to_be_visible()
+    assert "figure=open_at_end" in page.url
+    assert metric(page, "案件数") == figure
+    expect(page.get_by_text(re.compile(f"共 {open_now} 条"))).to_be_visible()
+    expect(page.locator("[data-testid='stException']")).to_have_count(0)
+    page.get_by_role("link", name="显示全部案件").click()
+    settle(page)
+    expect(page.get_by_text(re.compile("来自统计分析"))).to_have_count(0)
+    assert metric(page, "案件数") == str(total)
