@@ -223,6 +223,8 @@ def decision_letter(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: da
         values = notice_values(session, complaint, NoticeKind.DECISION, now=now, decision=decision)
         if not all(values[part].strip() for part in rules_of.ART19_PARTS):
             raise DomainError("notices.letter_incomplete")
+        from portal.services.privacy import case_masker     # as the masking table shows the case to its reader
+        values = case_masker(session, actor, [complaint_id])(complaint_id, values)
         letter = template_rows(session)[(NoticeKind.DECISION.value, TemplateChannel.LETTER.value)]
         return decision_letter_html(title=_filled(letter.subject, values), body=_filled(letter.body, values),
                                     reference=values["case_reference"], dated=now)
