@@ -64,7 +64,7 @@ def search_options(uow: UnitOfWork, *, actor: Actor) -> list[str]:
     with uow.read() as session:
         table = privacy.masking_table(session)
     return [BY_NUMBER, *[key for key, field in BY_FIELD.items()
-                         if table.visibility(actor.roles, field) is not Visibility.MASKED]]
+                         if table.searchable(actor.roles, field) is not Visibility.MASKED]]
 
 
 def _found(session: Session, actor: Actor, conditions: list, order, limit: int) -> list[FoundCase]:  # noqa: ANN001
@@ -113,7 +113,7 @@ def find_cases(uow: UnitOfWork, *, actor: Actor, by: str, text: str, now: dateti
     with uow.write() as session:
         user = fresh_actor(session, actor)
         table = privacy.masking_table(session)
-        seen = table.visibility(actor.roles, field)
+        seen = table.searchable(actor.roles, field)
         if seen is Visibility.MASKED:
             raise PermissionDenied("search.field_masked")
         column = _COLUMN[field]

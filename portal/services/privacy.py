@@ -9,10 +9,13 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.domain.privacy import (COLUMNS, EXPORT, FIELDS, MASKS, MaskingTable, PersonalField, Visibility,
-                                   mask_record, redact)
+from portal.domain.privacy import COLUMNS, FIELDS, MASKS, MaskingTable, PersonalField, mask_record, redact
 from portal.persistence.models import ComplaintDepartment, MaskingRule, WorkingGroupMember
 from portal.services.actors import Actor
+
+
+# Columns of a list of cases holding what people wrote (the ledger's 内容摘要).
+FREE_TEXT = ("summary",)
 
 
 def masking_table(session: Session) -> MaskingTable:
@@ -44,34 +47,32 @@ def shown_on_case(session: Session, actor: Actor, complaint_id: int,
     return table.shown_fields(actor.roles, on_own_case=complaint_id in own_case_ids(session, actor, [complaint_id]))
 
 
-def mask_case_record(session: Session, actor: Actor, complaint_id: int, record: dict,
-                     table: MaskingTable | None = None) -> tuple[dict, frozenset[PersonalField]]:
-    """A case's columns as its reader may read them, and the fields shown."""
-    shown = shown_on_case(session, actor, complaint_id, table)
-    return mask_record(record, shown), shown
-
-
 def mask_frame(session: Session, actor: Actor, frame: pd.DataFrame, *, export: bool = False) -> pd.DataFrame:
     """A list of cases (one row per case, its `id` column the case) with every personal column masked
     where the table masks it for the reader on that case; `export`: also where the export row masks it."""
     columns = [c for c in frame.columns if c in COLUMNS]
-    if not columns or frame.empty:
+    free_text = [c for c in FREE_TEXT if c in frame.columns]
+    if not (columns or free_text) or frame.empty:
         return frame
     table = masking_table(session)
-    audiences = [actor.roles, [EXPORT]] if export else [actor.roles]
 
     def shown(own: bool) -> frozenset[PersonalField]:
-        out = frozenset(FIELDS)
-        for roles in audiences:
-            out &= table.shown_fields(roles, on_own_case=own)
-        return out
+        return (table.export_fields if export else table.shown_fields)(actor.roles, on_own_case=own)
 
     on_own, elsewhere = shown(True), shown(False)
-    if all(COLUMNS[c] in elsewhere for c in columns):
+    if elsewhere == frozenset(FIELDS):
         return frame
     own = (frame["id"].astype(int).isin(own_case_ids(session, actor, frame["id"]))
-           if any(COLUMNS[c] in on_own for c in columns) else pd.Series(False, index=frame.index))
+           if on_own != elsewhere else pd.Series(False, index=frame.index))
     frame = frame.copy()
+    if free_text:       # a summary of what the customer said may repeat their phone or name
+        from portal.persistence.models import Complaint
+        raw = {row[0]: dict(zip(COLUMNS, row[1:])) for row in session.execute(
+            select(Complaint.id, *[getattr(Complaint, c) for c in COLUMNS])
+            .where(Complaint.id.in_([int(i) for i in frame["id"]])))}
+        for column in free_text:
+            frame[column] = [redact(text, raw.get(int(i), {}), on_own if mine else elsewhere)
+                             for text, i, mine in zip(frame[column], frame["id"], own)]
     for column in columns:
         field = COLUMNS[column]
         keep = (own & (field in on_own)) | (~own & (field in elsewhere))
@@ -80,26 +81,6 @@ def mask_frame(session: Session, actor: Actor, frame: pd.DataFrame, *, export: b
         masked = frame[column].map(lambda v: MASKS[field](v) if isinstance(v, str) else v)
         frame[column] = frame[column].where(keep, masked)
     return frame
-
-
-def redact_text(text: object, record: dict, shown: frozenset[PersonalField]) -> object:
-    return redact(text, record, shown)
-
-
-def search_conditions(table: MaskingTable, actor: Actor, text: str, columns: dict, own_case) -> list:  # noqa: ANN001
-    """Conditions matching `text` in the personal columns the reader may search (`columns`: field →
-    SQL column): everywhere where the table shows the field, on the reader's own department's cases
-    (`own_case`, a condition) where it shows it only there, never where it masks it."""
-    out = []
-    for field, column in columns.items():
-        seen = table.searchable(actor.roles, field)
-        if seen is Visibility.SHOWN:
-            out.append(column == text if field is not PersonalField.NAME else column.like(f"%{text}%"))
-        elif seen is Visibility.OWN_DEPARTMENT:
-            match = column == text if field is not PersonalField.NAME else column.like(f"%{text}%")
-            out.append(match & own_case)
-    return out
-
 
 
 def case_masker(session: Session, actor: Actor, complaint_ids: Iterable[int]):  # noqa: ANN201

@@ -142,3 +142,12 @@ def test_a_search_by_personal_data_only_where_the_table_shows_the_field_and_audi
         ("gmo", "phone", 1), ("approver", "name", 1), ("opshandler", "phone", 1), ("techhandler", "phone", 0)]
     assert all(PHONE not in str(e.changes) for e in events)
     assert events[0].changes["value"] == "139****3344"
+
+
+def test_what_the_customer_said_is_redacted_where_it_repeats_masked_data(uow, people):
+    case_id = accepted(uow, people, customer_name=NAME, customer_phone=PHONE, policy_number=POLICY,
+                       description=f"{NAME}来电（{PHONE}）称保单{POLICY}理赔未到账。")
+    assert list(_ledger(uow, people.boss)["summary"]) == ["欧***来电（139****3344）称保单*********3344理赔未到账。"]
+    assert list(_ledger(uow, people.gmo)["summary"]) == [f"{NAME}来电（{PHONE}）称保单{POLICY}理赔未到账。"]
+    approver = _detail(uow, people.approver, case_id)
+    assert approver.fields["description"] == f"{NAME}来电（139****3344）称保单{POLICY}理赔未到账。"
