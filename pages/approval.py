@@ -92,6 +92,6 @@ def instruct_tab() -> None:
 
 
 # Only the open tab runs (its queue alone is read); the 批示 of reports is the general manager's alone.
-lazy_tabs({t("appr.queue"): first_tab, t("appr.final_queue"): final_tab}
-          | ({t("appr.instruct_queue"): instruct_tab} if the_gm else {}), key="approval_tabs")
+lazy_tabs({"appr.queue": first_tab, "appr.final_queue": final_tab}
+          | ({"appr.instruct_queue": instruct_tab} if the_gm else {}), key="approval_tabs")
 remember_versions()

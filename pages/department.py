@@ -132,6 +132,6 @@ def instruct_tab() -> None:
 
 
 # Only the open tab runs (its queue and chosen case alone are read); the 批示 is the lead's.
-lazy_tabs({t("dept.tab.investigate"): investigate_tab, t("dept.tab.report"): report_tab}
-          | ({t("dept.tab.instruct"): instruct_tab} if actor.has(Role.DEPT_LEAD) else {}), key="dept_tabs")
+lazy_tabs({"dept.tab.investigate": investigate_tab, "dept.tab.report": report_tab}
+          | ({"dept.tab.instruct": instruct_tab} if actor.has(Role.DEPT_LEAD) else {}), key="dept_tabs")
 remember_versions()

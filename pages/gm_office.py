@@ -272,8 +272,8 @@ def sanctions_tab() -> None:
 
 
 # Only the open tab runs, so only its queue is read; the key keeps it open when a notice comes and goes.
-lazy_tabs({t("gm.tab.accept"): accept_tab, t("gm.tab.investigating"): investigating_tab,
-           t("gm.tab.consolidate"): consolidate_tab, t("gm.tab.close"): close_tab, t("gm.tab.follow_up"): follow_tab,
-           t("gm.tab.reminders"): reminders_tab, t("gm.tab.rectifications"): rectify_tab,
-           t("gm.tab.stuck"): stuck_tab, t("gm.tab.sanctions"): sanctions_tab}, key="gm_tabs")
+lazy_tabs({"gm.tab.accept": accept_tab, "gm.tab.investigating": investigating_tab,
+           "gm.tab.consolidate": consolidate_tab, "gm.tab.close": close_tab, "gm.tab.follow_up": follow_tab,
+           "gm.tab.reminders": reminders_tab, "gm.tab.rectifications": rectify_tab,
+           "gm.tab.stuck": stuck_tab, "gm.tab.sanctions": sanctions_tab}, key="gm_tabs")
 remember_versions()

@@ -136,7 +136,7 @@ def contacts_tab() -> None:
 
 
 # Only the open tab runs (its queue alone is read); the review is the 市场部主管's.
-lazy_tabs({t("neg.tab.negotiate"): negotiate_tab}
-          | ({t("neg.tab.review"): review_tab} if actor.has(Role.INTAKE_LEAD) else {})
-          | {t("neg.tab.follow_up"): follow_up_tab, t("neg.tab.contacts"): contacts_tab}, key="negotiation_tabs")
+lazy_tabs({"neg.tab.negotiate": negotiate_tab}
+          | ({"neg.tab.review": review_tab} if actor.has(Role.INTAKE_LEAD) else {})
+          | {"neg.tab.follow_up": follow_up_tab, "neg.tab.contacts": contacts_tab}, key="negotiation_tabs")
 remember_versions()

@@ -51,6 +51,24 @@ def _unknown_address(known: set[str]) -> str | None:
     return name
 
 
+# Each home-page to-do opens the tab where it is done (`widgets.lazy_tabs`: ?tab=<the key's last part>).
+TODO_TABS = {"accept": "gm.tab.accept", "consolidate": "gm.tab.consolidate", "close": "gm.tab.close",
+             "stuck": "gm.tab.stuck", "follow_up_task": "gm.tab.follow_up", "negotiate": "neg.tab.negotiate",
+             "follow_up": "neg.tab.follow_up", "contact_due": "neg.tab.contacts", "review": "neg.tab.review",
+             "investigate": "dept.tab.investigate", "report_to_gm": "dept.tab.report", "assign": "dept.tab.investigate",
+             "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue"}
+
+
+def _todo_card(item) -> None:  # noqa: ANN001
+    """A to-do: how many wait, and a link to the page (and the tab) where they are done."""
+    spec = BY_KEY[item.page]
+    tab = TODO_TABS.get(item.key)
+    st.metric(t(f"todo.{item.key}"), item.count)
+    label = t(f"nav.{item.page}") + (f" › {t(tab)}" if tab else "")
+    st.page_link(spec.path, label=label, icon=spec.icon,
+                 query_params={"tab": tab.rsplit(".", 1)[-1]} if tab else None)
+
+
 def _home(actor):  # noqa: ANN001, ANN202
     def home() -> None:
         st.title(t("home.welcome", name=actor.display_name))
@@ -64,8 +82,7 @@ def _home(actor):  # noqa: ANN001, ANN202
             for start in range(0, len(todo), 4):
                 for column, item in zip(st.columns(4), todo[start:start + 4]):
                     with column.container(border=True):
-                        st.metric(t(f"todo.{item.key}"), item.count)
-                        st.page_link(BY_KEY[item.page].path, label=t(f"nav.{item.page}"), icon=BY_KEY[item.page].icon)
+                        _todo_card(item)
         mine = [spec for spec in PAGES if allowed(spec, actor.roles)]
         if mine:
             st.write(t("home.pages"))

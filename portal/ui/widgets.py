@@ -27,8 +27,17 @@ def field_error(errors: dict[str, Message], name: str) -> None:
 
 def lazy_tabs(sections: dict[str, Callable[[], None]], *, key: str) -> None:
     """Tabs of which only the open one runs (Streamlit's stateful tabs, rerun on a switch): a queue on a
-    closed tab costs no query. The key keeps the open tab across reruns and notices."""
-    for tab, section in zip(st.tabs(list(sections), key=key, on_change="rerun"), sections.values()):
+    closed tab costs no query. `sections` maps each tab's catalogue key to its section. The key keeps
+    the open tab across reruns and notices; an address with `?tab=<the key's last part>` (a home-page
+    to-do's link) opens that tab."""
+    labels = {name: t(name) for name in sections}
+    wanted = st.query_params.get("tab")
+    if wanted:
+        chosen = next((name for name in sections if name.rsplit(".", 1)[-1] == wanted), None)
+        if chosen is not None:
+            st.session_state[key] = labels[chosen]
+        del st.query_params["tab"]
+    for tab, section in zip(st.tabs(list(labels.values()), key=key, on_change="rerun"), sections.values()):
         if tab.open:
             with tab:
                 section()
