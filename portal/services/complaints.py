@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import mimetypes
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -133,7 +133,11 @@ def _register(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm, attachme
         if not confirmed_new and original_id is None:
             days = int(values.get("register.duplicate_window_days", "30"))
             similar = _similar_cases(session, form, now, days)
-            if similar:
+            if similar:         # names as the masking table shows them to the clerk (issue 16)
+                from portal.services.privacy import case_masker
+                mask = case_masker(session, actor, [c.id for c in similar])
+                similar = [replace(c, customer_name=mask(c.id, {"customer_name": c.customer_name})["customer_name"])
+                           for c in similar]
                 raise PossibleDuplicate(similar, days)
         amount = parse_amount(form.amount_at_stake)
         reasons = major_reasons(media=form.flag_media, regulator=form.flag_regulator,

@@ -152,7 +152,10 @@ def _walk_pages(username: str, forbidden: dict[str, str]) -> str:
     """Open every page the user has (every tab of the tabbed ones), check what each shows, and return
     all of it."""
     actor_roles = load_actor_roles(username)
-    seen: list[str] = []
+    home = app_as(username)
+    assert not home.exception, (username, home.exception)
+    seen: list[str] = [_rendered(home)]
+    _assert_none_shown(seen[-1], forbidden, f"{username}'s home page")
     for spec in PAGES:
         if not allowed(spec, actor_roles) or spec.key == "case":
             continue

@@ -151,3 +151,16 @@ def test_what_the_customer_said_is_redacted_where_it_repeats_masked_data(uow, pe
     assert list(_ledger(uow, people.gmo)["summary"]) == [f"{NAME}来电（{PHONE}）称保单{POLICY}理赔未到账。"]
     approver = _detail(uow, people.approver, case_id)
     assert approver.fields["description"] == f"{NAME}来电（139****3344）称保单{POLICY}理赔未到账。"
+
+
+def test_the_duplicate_prompt_names_earlier_cases_as_the_table_shows_them_to_the_clerk(uow, people, ops_case):
+    from portal.services import complaints
+    from tests.helpers import a_form
+    form = a_form(customer_name="另一位", customer_phone=PHONE, policy_number="P-OTHER-1", received_at=T0)
+    with pytest.raises(complaints.PossibleDuplicate) as shown:
+        complaints.register_complaint(uow, actor=people.clerk, form=form, attachments=[], now=NOW, confirmed_new=False)
+    assert [c.customer_name for c in shown.value.cases] == [NAME]
+    _save(uow, people.admin, {"intake": {"name": "masked"}})
+    with pytest.raises(complaints.PossibleDuplicate) as masked:
+        complaints.register_complaint(uow, actor=people.clerk, form=form, attachments=[], now=NOW, confirmed_new=False)
+    assert [c.customer_name for c in masked.value.cases] == ["欧***"]
