@@ -47,6 +47,8 @@ if similar:
         st.session_state["register_resolution"] = ("new", None)
 if errors:
     st.error(t("form.has_errors", count=len(errors)))
+if "register_refused" in st.session_state:          # refused as a whole (a role or state changed meanwhile)
+    st.error(say(st.session_state["register_refused"]))
 
 # Widget keys, so a refused form keeps what was typed. After a registration the keys change, so
 # the browser draws an empty form (deleting the old keys would not clear what it shows).
@@ -169,7 +171,9 @@ def collect() -> tuple[RegistrationForm, list[Attachment]]:
 resolution = st.session_state.pop("register_resolution", None)
 if submitted or resolution:
     form, files = collect()
-    st.session_state.pop("register_similar", None)
+    # the messages shown belong to the last submission only: this one's replace the earlier ones
+    for stale in ("register_similar", "register_errors", "register_refused"):
+        st.session_state.pop(stale, None)
     kind, original = resolution or ("check", None)
     try:
         done = register_complaint(uow(), actor=actor, form=form, attachments=files, now=now(),
@@ -182,9 +186,9 @@ if submitted or resolution:
         st.session_state["register_errors"] = refused.errors
         st.rerun()
     except (PermissionDenied, TransitionNotAllowed, ConcurrentChange, NotFound) as refused:
-        st.error(say(refused.message))
+        st.session_state["register_refused"] = refused.message
+        st.rerun()
     else:
-        st.session_state.pop("register_errors", None)
         for key in [k for k in st.session_state if str(k).startswith(K)]:
             del st.session_state[key]
         st.session_state["register_generation"] = GENERATION + 1

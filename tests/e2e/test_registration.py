@@ -39,11 +39,22 @@ def test_submitting_twice_makes_one_case_and_the_same_complaint_again_is_warned_
     expect(clerk.get_by_role("link", name=re.compile("打开新登记的案件"))).to_be_visible()
     expect(visible(clerk).get_by_label("客户姓名", exact=True)).to_have_value("")     # the form was cleared
 
-    fill(clerk, "双击客户")                             # the same complaint once more
+    # the same complaint once more, first sent with a wrong phone and ID number and nothing else
+    field(clerk, "手机号码").fill("12345")
+    field(clerk, "身份证号码（选填）").fill("110105194912310021")
+    visible(clerk).get_by_role("button", name="提交登记", exact=True).click()
+    expect(clerk.get_by_text(re.compile("表单有 \\d+ 处需要修改"))).to_be_visible()
+    settle(clerk)
+    fill(clerk, "双击客户")                             # corrected; the optional ID number left empty
+    field(clerk, "身份证号码（选填）").fill("")
     visible(clerk).get_by_role("button", name="提交登记", exact=True).click()
     expect(clerk.get_by_text(re.compile("近 30 天内已登记 1 件手机号、保单号或身份证号相同的投诉"))).to_be_visible()
     expect(clerk.get_by_role("link", name=re.compile("相同：手机号码、保单号"))).to_be_visible()
     settle(clerk)
+    # only this submission's messages: the yellow prompt, none of the earlier red ones
+    for stale in ("请输入11位", "身份证号码无效", "此项为必填项", "处需要修改"):
+        expect(clerk.get_by_text(re.compile(stale))).to_have_count(0)
+    expect(clerk.locator("[data-testid='stAlertContentError']")).to_have_count(0)
 
     gm = as_user(new_page, server, "gmo", "ledger")
     assert cases_listed(gm, server) == 1

@@ -438,3 +438,21 @@ def test_the_users_page_picks_nobody_for_the_admin(page_db):
     assert "请选择。" in texts(admin) and "已重置" not in texts(admin)
     with page_db.read() as session:
         assert session.scalar(select(User.password_hash).where(User.username == "clerk")) == before
+
+
+def test_the_repeat_prompt_shows_only_the_messages_of_the_last_submission(page_db):
+    _register(page_db, customer_phone="13900001111", policy_number="P900001")       # the earlier complaint
+    at = app_as("clerk", page_path("register"))
+    at.text_input(key="reg_customer_phone").input("12345")
+    at.text_input(key="reg_customer_id_number").input("110105194912310021")
+    next(b for b in at.button if b.label == "提交登记").click().run()
+    assert "请输入11位中国大陆手机号码" in texts(at) and "表单有" in texts(at)
+    # corrected: now valid, and the same phone and policy as the earlier complaint
+    at.text_input(key="reg_customer_id_number").input("")
+    _fill_registration(at)
+    next(b for b in at.button if b.label == "提交登记").click().run()
+    shown = texts(at)
+    assert "近 30 天内已登记 1 件" in shown and _count(page_db) == 1
+    for stale in ("请输入11位中国大陆手机号码", "身份证号码无效", "此项为必填项", "请选择。", "表单有"):
+        assert stale not in shown, stale
+    assert not at.error                                    # the yellow prompt alone
