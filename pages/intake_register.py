@@ -15,7 +15,7 @@ from portal.ui.auth import require_page
 from portal.ui.context import now, reference, say, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.i18n.format import fmt_time
-from portal.ui.widgets import attachments_uploader, case_label, field_error, labels
+from portal.ui.widgets import DATE_FORMAT, attachments_uploader, case_label, date_label, field_error, labels
 
 actor = require_page("register")
 CONTACT_CHANNELS = [c.value for c in ContactChannel]
@@ -101,8 +101,8 @@ with st.form("register", clear_on_submit=False, enter_to_submit=False):
     left, right = st.columns(2)
     channels, categories = labels(ref.channels), labels(ref.categories)
     with left:
-        st.date_input(t("field.received_date"), value=current.date(), key=K + "received_date",
-                      max_value=current.date())
+        st.date_input(date_label("field.received_date"), value=current.date(), key=K + "received_date",
+                      max_value=current.date(), format=DATE_FORMAT)
         st.time_input(t("field.received_time"), value=current.time().replace(second=0),
                       key=K + "received_time", step=60)
         field_error(errors, "received_at")

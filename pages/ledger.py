@@ -12,7 +12,7 @@ from portal.services import exports, queries, statistics_drill
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.navigation import BY_KEY
-from portal.ui.widgets import case_links, cases_table, labels, page_of, pager
+from portal.ui.widgets import DATE_FORMAT, date_label, case_links, cases_table, labels, page_of, pager
 
 actor = require_page("ledger")
 st.title(t("ledger.title"))
@@ -40,8 +40,8 @@ with st.expander(t("ledger.filters"), expanded=True):
     badge = left.selectbox(t("ledger.badge"), [None, "overdue", "due_soon", "paused", "calendar_missing"],
                            key="ledger_badge",
                            format_func=lambda v: t("ledger.any") if v is None else t(f"badge.filter.{v}"))
-    received_from = mid.date_input(t("ledger.from"), value=None, key="ledger_from")
-    received_to = right.date_input(t("ledger.to"), value=None, key="ledger_to")
+    received_from = mid.date_input(date_label("ledger.from"), value=None, key="ledger_from", format=DATE_FORMAT)
+    received_to = right.date_input(date_label("ledger.to"), value=None, key="ledger_to", format=DATE_FORMAT)
 
 filters = queries.LedgerFilter(states=states, category=category, department=department, text=text,
                                received_from=received_from, received_to=received_to, badge=badge)

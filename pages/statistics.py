@@ -18,7 +18,7 @@ from portal.ui import charts
 from portal.ui.auth import require_page
 from portal.ui.navigation import BY_KEY
 from portal.ui.context import lang, now, reference, say, t, uow
-from portal.ui.widgets import labels, show_notice
+from portal.ui.widgets import DATE_FORMAT, date_label, labels, show_notice
 
 actor = require_page("statistics")
 st.title(t("stats.title"))
@@ -64,8 +64,8 @@ if kind == "month":
         months.append(months[-1].previous())
     period = st.selectbox(t("stats.month"), months, format_func=lambda p: p.label, key="stats_month")
 else:
-    chosen = st.date_input(t("stats.range"), value=(date(today.year, today.month, 1), today), key="stats_range",
-                           format="YYYY-MM-DD")
+    chosen = st.date_input(date_label("stats.range"), value=(date(today.year, today.month, 1), today),
+                           key="stats_range", format=DATE_FORMAT)
     if not isinstance(chosen, (tuple, list)) or len(chosen) != 2:
         st.info(t("stats.range_incomplete"))
         st.stop()

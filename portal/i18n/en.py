@@ -77,6 +77,7 @@ EN: dict[str, str] = {
     "lifecycle.not_your_role": "Your role may not \"{action}\".",
     "case.not_found": "No such case.",
     "case.not_yours": "This case is not routed to your department.",
+    "date.format_hint": " (year/month/day)",
     "case.version_required": "This change needs the version of the case you were shown: reload the page and try again.",
     "case.changed_meanwhile": "Someone changed this case meanwhile. Reload and try again; what you typed is still in the form.",
     "major.not_major": "This case is not major; there is nothing to report.",

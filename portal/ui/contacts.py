@@ -14,8 +14,8 @@ from portal.i18n.format import badge_text, fmt_time
 from portal.services import contacts
 from portal.services.actors import Actor
 from portal.ui.context import lang, now, t, uow
-from portal.ui.widgets import (act, attachments_uploader, case_href, case_label, case_links, field_error, form_errors,
-                               page_of)
+from portal.ui.widgets import (DATE_FORMAT, act, attachments_uploader, case_href, case_label, case_links, date_label,
+                               field_error, form_errors, page_of)
 
 CHANNELS = [c.value for c in ContactChannel]
 STEPS = [s.value for s in ContactStep]
@@ -79,8 +79,8 @@ def record_form(complaint_id: int, actor: Actor, *, title: str, expanded: bool =
                                           format_func=lambda v: t(f"contact.step.{v}"), key=f"{form}_step")
             with right:
                 field_error(errors, "step")
-            day = left.date_input(t("field.contact_date"), value=current.date(), max_value=current.date(),
-                                  key=f"{form}_date")
+            day = left.date_input(date_label("field.contact_date"), value=current.date(), max_value=current.date(),
+                                  key=f"{form}_date", format=DATE_FORMAT)
             moment = right.time_input(t("field.contact_time"), value=current.time().replace(second=0, microsecond=0),
                                       step=60, key=f"{form}_time")
             field_error(errors, "at")

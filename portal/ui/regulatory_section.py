@@ -14,7 +14,7 @@ from portal.services import followthrough, regulatory
 from portal.services.actors import Actor
 from portal.ui.literal import literal
 from portal.ui.context import now, reference, t, uow
-from portal.ui.widgets import act, field_error, form_errors, labels, seen_version
+from portal.ui.widgets import DATE_FORMAT, act, date_label, field_error, form_errors, labels, seen_version
 
 _OPEN = {s.value for s in OPEN_STATES}
 EMPTY = "—"
@@ -35,7 +35,8 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
         remedies = "、".join(t("remedy." + r) for r in h["decision_remedies"] or []) or EMPTY
         st.text(f"{t('field.decision_checked')}: {h['decision_checked'] or EMPTY}\n{t('field.decision_basis')}: "
                 f"{h['decision_basis'] or EMPTY}\n{t('field.decision_remedies')}: {remedies}\n"
-                f"{t('field.decision_told_via')}: {t('via.' + via) if via else EMPTY} · {fmt_time(h['decision_told_at'])}"
+                f"{t('field.decision_told_via')}: {t('via.' + via) if via else EMPTY} · "
+                f"{fmt_time(h['decision_told_at'])}"
                 f" · {h['decision_proof'] or EMPTY}")
     if h["review_decision"]:
         st.text(f"{t('field.review_decision')}: {h['review_decision']}")
@@ -125,7 +126,7 @@ def regulatory_section(case, actor: Actor) -> None:  # noqa: ANN001
             "owner_department": lambda k: st.selectbox(t("field.owner_department"), list(departments), key=k,
                                                        index=None, placeholder=t("widget.choose"),
                                                        format_func=lambda c: departments.get(c, c)),
-            "deadline": lambda k: st.date_input(t("field.deadline"), value=None, key=k),
+            "deadline": lambda k: st.date_input(date_label("field.deadline"), value=None, key=k, format=DATE_FORMAT),
         }, lambda cause, description, owner_department, deadline: followthrough.add_rectification(
             uow(), actor=actor, complaint_id=key, cause=cause, description=description,
             owner_department=owner_department, deadline=deadline, now=now()), t("reg.added"))

@@ -13,7 +13,7 @@ from portal.services import reminders
 from portal.services.actors import Actor
 from portal.services.queries import find_case_id
 from portal.ui.context import lang, now, t, uow
-from portal.ui.widgets import act, case_href, case_label, case_links, field_error, form_errors
+from portal.ui.widgets import DATE_FORMAT, act, case_href, date_label, case_label, case_links, field_error, form_errors
 
 
 def reminder_table(items: list[reminders.ReminderView], *, clock_names: dict[str, str],
@@ -51,8 +51,8 @@ def issue_form(actor: Actor, departments: dict[str, str]) -> None:
                                     format_func=departments.get, placeholder=t("widget.choose"))
         with left:
             field_error(errors, "department")
-        day = right.date_input(t("reminder.reply_by"), value=None, key="issue_day", min_value=now().date(),
-                               format="YYYY-MM-DD")
+        day = right.date_input(date_label("reminder.reply_by"), value=None, key="issue_day", min_value=now().date(),
+                               format=DATE_FORMAT)
         with right:
             field_error(errors, "reply_by")
         content = st.text_area(t("reminder.content"), key="issue_content")

@@ -25,6 +25,15 @@ def field_error(errors: dict[str, Message], name: str) -> None:
         st.error(say(errors[name]), icon="⚠️")
 
 
+DATE_FORMAT = "YYYY/MM/DD"      # year first, as a date is written in Chinese; shown as the field's placeholder
+
+
+def date_label(key: str) -> str:
+    """A date field's label saying how to type the date (Streamlit's date input has no placeholder
+    of its own; its format string would show as "yyyy/mm/dd" in Chinese mode)."""
+    return t(key) + t("date.format_hint")
+
+
 def lazy_tabs(sections: dict[str, Callable[[], None]], *, key: str) -> None:
     """Tabs of which only the open one runs (Streamlit's stateful tabs, rerun on a switch): a queue on a
     closed tab costs no query. `sections` maps each tab's catalogue key to its section. The key keeps

@@ -13,7 +13,7 @@ from portal.ui.context import now as wall_now
 from tests.conftest import PASSWORD
 from tests.helpers import a_form
 from portal.ui.auth import TOKEN
-from tests.pages.conftest import APP, app_as, page_path, session_token, texts
+from tests.pages.conftest import APP, app_as, open_tab, page_path, session_token, texts
 
 
 def _register(uow, **overrides):
@@ -456,3 +456,28 @@ def test_the_repeat_prompt_shows_only_the_messages_of_the_last_submission(page_d
     for stale in ("请输入11位中国大陆手机号码", "身份证号码无效", "此项为必填项", "请选择。", "表单有"):
         assert stale not in shown, stale
     assert not at.error                                    # the yellow prompt alone
+
+
+def test_every_date_field_says_how_to_type_the_date(page_db):
+    """Streamlit's date input has no placeholder of its own: each label says （年/月/日） and the field
+    takes the year first."""
+    case_id = _register(page_db).id
+    seen = {}
+    views = [("clerk", "register", None), ("gmo", "ledger", None), ("admin", "admin_calendar", None),
+             ("gmo", "gm_office", ("gm_tabs", "gm.tab.reminders")), ("gmo", "case", None)]
+    for username, page, tab in views:
+        at = app_as(username, page_path(page))
+        if tab:
+            open_tab(at, *tab)
+        if page == "case":
+            at.text_input(key="case_ref").input(str(case_id)).run()
+        assert not at.exception, (page, at.exception)
+        seen[page] = list(at.date_input)
+    stats = app_as("boss", page_path("statistics"))
+    stats.radio(key="stats_kind").set_value("range").run()
+    seen["statistics"] = list(stats.date_input)
+    for page, fields in seen.items():
+        assert fields, page
+        for field in fields:
+            assert field.label.endswith("（年/月/日）"), (page, field.label)
+            assert field.proto.format == "YYYY/MM/DD", (page, field.label, field.proto.format)
