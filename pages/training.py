@@ -27,15 +27,19 @@ if not in_sandbox():
     st.caption(t("sandbox.status_built") if built else t("sandbox.status_none"))
     left, right = st.columns(2)
     if left.button(t("sandbox.build"), key="sandbox_build", type="primary"):
-        with st.spinner(t("sandbox.building")):
-            try:
-                counts = sandbox.build(actor=actor, now=wall_clock())
-            except DomainError as refused:
-                st.error(say(refused.message))
-            else:
-                st.session_state["notice"] = t("sandbox.built", cases=sum(v for k, v in counts.items()
-                                                                            if k not in ("reminders", "repeats")))
-                st.rerun()
+        bar = st.progress(0.0, text=t("sandbox.building"))
+
+        def advanced(done: int, total: int) -> None:       # after each demo case
+            bar.progress(done / total if total else 1.0, text=t("sandbox.building_progress", done=done, total=total))
+        try:
+            counts = sandbox.build(actor=actor, now=wall_clock(), progress=advanced)
+        except DomainError as refused:
+            bar.empty()
+            st.error(say(refused.message))
+        else:
+            st.session_state["notice"] = t("sandbox.built", cases=sum(v for k, v in counts.items()
+                                                                        if k not in ("reminders", "repeats")))
+            st.rerun()
     if built and right.button(t("sandbox.enter"), key="sandbox_enter"):
         token, expires = sandbox.enter(actor=actor, address=auth.client_address(), now=wall_clock())
         # this browser leaves the real portal: its real login ends (no session outlives its cookie)

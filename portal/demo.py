@@ -5,6 +5,8 @@ badges are exactly what the portal would have produced; some are left overdue on
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -87,8 +89,10 @@ def has_users(uow: UnitOfWork) -> bool:
         return bool(session.scalar(select(func.count(User.id))))
 
 
-def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: datetime) -> dict[str, int]:
-    """Add demo users (if missing) and `complaints_count` cases received over the last three weeks."""
+def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: datetime,
+         progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Add demo users (if missing) and `complaints_count` cases received over the last three weeks;
+    `progress(done, total)` is told after each case (the trainer's progress bar)."""
     rng = random.Random(seed_value)
     fake = Faker("zh_CN")
     fake.seed_instance(seed_value)
@@ -102,7 +106,9 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
     for _ in range(complaints_count):
         received = now - timedelta(minutes=rng.randint(30, 21 * 24 * 60))
         plans.append(received)
-    for received in sorted(plans):
+    for done_count, received in enumerate(sorted(plans)):
+        if progress is not None:
+            progress(done_count, complaints_count)
         category = rng.choice(list(CATEGORY_STORIES))
         story, wish = CATEGORY_STORIES[category]
         major = rng.random() < 0.08
@@ -151,6 +157,8 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
         counts[state] = counts.get(state, 0) + 1
     from portal.services.reminders import issue_reminders
     counts["reminders"] = issue_reminders(uow, now=now)
+    if progress is not None:
+        progress(complaints_count, complaints_count)
     return counts
 
 

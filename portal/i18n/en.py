@@ -78,6 +78,7 @@ EN: dict[str, str] = {
     "case.not_found": "No such case.",
     "case.not_yours": "This case is not routed to your department.",
     "date.format_hint": " (year/month/day)",
+    "sandbox.building_progress": "Building the sandbox: {done} of {total} demo cases made…",
     "case.version_required": "This change needs the version of the case you were shown: reload the page and try again.",
     "case.changed_meanwhile": "Someone changed this case meanwhile. Reload and try again; what you typed is still in the form.",
     "major.not_major": "This case is not major; there is nothing to report.",

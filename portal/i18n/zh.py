@@ -84,6 +84,7 @@ ZH: dict[str, str] = {
     "case.not_found": "未找到该案件。",
     "case.not_yours": "该案件未分派给您的部门，无权查看。",
     "date.format_hint": "（年/月/日）",
+    "sandbox.building_progress": "正在建立沙盒：已生成 {done} / {total} 件演示案件……",
     "case.version_required": "该操作需要您看到的案件版本：请刷新页面后重试。",
     "case.changed_meanwhile": "该案件已被他人修改，请刷新后重试；您填写的内容仍保留在表单中。",
     "major.not_major": "该案件不是重大案件，无需上报。",

@@ -7,8 +7,11 @@ is the wall clock moved forward by an offset kept in the sandbox's own settings.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from portal.services.setup import open_database
 OFFSET = "sandbox.clock_offset_minutes"
 SEED = 20251103                  # every sandbox is the same: the workshop material refers to its cases
 COMPLAINTS = 40
+USERS_SINCE = datetime(2020, 1, 1)   # the demo users' creation time in the base file: before any sandbox case
 
 
 def directory() -> Path:
@@ -50,9 +54,10 @@ def current_url() -> str | None:
     return f"sqlite:///{path}" if name and path.is_file() else None
 
 
-def build(*, actor: Actor, now: datetime) -> dict[str, int]:
+def build(*, actor: Actor, now: datetime, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Build a fresh sandbox from the fixed seed and make it the current one; the previous sandbox
-    file stays until the next build (a process may still be reading it)."""
+    file stays until the next build (a process may still be reading it). `progress(done, total)` is
+    told as the cases are made."""
     if not actor.has(Role.TRAINER, Role.ADMIN):
         raise PermissionDenied("auth.missing_role")
     from portal import demo
@@ -62,9 +67,10 @@ def build(*, actor: Actor, now: datetime) -> dict[str, int]:
     url = f"sqlite:///{folder / name}"
     if Path(url.removeprefix("sqlite:///")).resolve() == _real_path():
         raise DomainError("sandbox.not_the_real_database")
+    shutil.copyfile(_base(folder), folder / name)       # schema and demo users ready: only the cases are made
     unit = open_database(url)
     try:
-        counts = demo.seed(unit, complaints_count=COMPLAINTS, seed_value=SEED, now=now)
+        counts = demo.seed(unit, complaints_count=COMPLAINTS, seed_value=SEED, now=now, progress=progress)
         with unit.write() as session:
             session.merge(Setting(key=OFFSET, value="0", description="how far the sandbox clock is ahead (minutes)"))
             session.add(Event(complaint_id=None, actor_id=None, actor_label=actor.username, at=now,
@@ -76,6 +82,33 @@ def build(*, actor: Actor, now: datetime) -> dict[str, int]:
     os.replace(folder / "current.tmp", folder / "current")      # the switch is one atomic rename
     _remove_old(folder, keep={name, Path(previous.removeprefix("sqlite:///")).name if previous else ""})
     return counts
+
+
+def _base(folder: Path) -> Path:
+    """A migrated database holding the demo users (their passwords hashed once): every build starts
+    from a copy of it, so a rebuild spends its time on the cases alone. Made again when the schema
+    (the migrations' head) or the demo users change; made under a temporary name and renamed, so a
+    build running meanwhile never copies half of it."""
+    from alembic.script import ScriptDirectory
+
+    from portal import demo
+    from portal.persistence.migrate import alembic_config
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    stamp = hashlib.sha256(f"{head}|{demo.DEMO_USERS!r}".encode()).hexdigest()[:12]
+    path = folder / f"base-{stamp}.sqlite3"
+    if path.is_file():
+        return path
+    partial = folder / f"base-{stamp}-{uuid.uuid4().hex[:6]}.partial"
+    unit = open_database(f"sqlite:///{partial}")
+    try:
+        demo.ensure_demo_users(unit, USERS_SINCE)
+    finally:
+        unit.engine.dispose()
+    os.replace(partial, path)
+    for old in folder.glob("base-*.sqlite3"):
+        if old != path:
+            old.unlink(missing_ok=True)
+    return path
 
 
 def _real_path() -> Path | None:

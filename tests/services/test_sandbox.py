@@ -119,3 +119,25 @@ def test_the_walk_through_runs_only_in_the_sandbox(real):
     assert refused.value.message.key == "walk.sandbox_only"
     with real.read() as session:
         assert session.scalar(select(func.count()).select_from(Complaint)) == 0
+
+
+def test_a_rebuild_starts_from_the_base_and_reports_its_progress(real, tmp_path):
+    """The schema and the demo users are made once (the base file); each build copies it and tells its
+    progress case by case, ending at the total; a rebuild makes the same sandbox."""
+    trainer = load_actor(real, "trainer")
+    told: list[tuple[int, int]] = []
+    first = sandbox.build(actor=trainer, now=NOW, progress=lambda done, total: told.append((done, total)))
+    assert told[0] == (0, 8) and told[-1] == (8, 8)
+    assert [d for d, _ in told] == sorted(d for d, _ in told)                     # it only moves forward
+    [base] = list((tmp_path / "sandboxes").glob("base-*.sqlite3"))
+    made = base.stat().st_mtime_ns
+    second = sandbox.build(actor=trainer, now=NOW)
+    assert base.stat().st_mtime_ns == made and second == first                   # the base reused, same cases
+    unit = UnitOfWork(make_engine(sandbox.current_url()))
+    try:
+        with unit.read() as session:
+            assert session.scalar(select(func.count()).select_from(Complaint)) >= 8
+        # the demo users came with the base: a trainee signs in with the documented password
+        assert sessions.sign_in(unit, username="intake", password="intake-demo", address="", now=NOW).actor
+    finally:
+        unit.engine.dispose()
