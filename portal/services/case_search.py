@@ -18,6 +18,7 @@ from portal.persistence.models import Complaint, ComplaintDepartment, WorkingGro
 from portal.services import privacy
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services.queries import own_case_condition
 
 # What a search may be by, in the order offered: the case number, then the personal fields.
 BY_NUMBER = "number"
@@ -48,14 +49,6 @@ def viewable_condition(actor: Actor) -> ColumnElement[bool]:
         return or_(member, Complaint.id.in_(select(ComplaintDepartment.complaint_id)
                                             .where(ComplaintDepartment.department_id == actor.department_id)))
     return member if actor.roles else false()
-
-
-def _own_case(actor: Actor) -> ColumnElement[bool]:
-    member = Complaint.id.in_(select(WorkingGroupMember.complaint_id).where(WorkingGroupMember.user_id == actor.id))
-    if actor.department_id is None:
-        return member
-    return or_(member, Complaint.id.in_(select(ComplaintDepartment.complaint_id)
-                                        .where(ComplaintDepartment.department_id == actor.department_id)))
 
 
 def search_options(uow: UnitOfWork, *, actor: Actor) -> list[str]:
@@ -118,7 +111,7 @@ def find_cases(uow: UnitOfWork, *, actor: Actor, by: str, text: str, now: dateti
             raise PermissionDenied("search.field_masked")
         column = _COLUMN[field]
         match = column.contains(wanted, autoescape=True) if field is PersonalField.NAME else column == wanted
-        conditions = [match] if seen is Visibility.SHOWN else [match, _own_case(actor)]
+        conditions = [match] if seen is Visibility.SHOWN else [match, own_case_condition(actor)]
         found = _found(session, actor, conditions, _NEWEST, limit)
         record_event(session, actor=user, at=now, action="case.search",
                      changes={"by": by, "value": MASKS[field](wanted), "matches": len(found)})
