@@ -16,6 +16,7 @@ from portal.services.actors import load_actor
 from portal.services.setup import open_database
 from portal.ui.context import now as wall_clock
 from tests.e2e.conftest import running_portal
+from tests.e2e.test_browser import settle
 from tests.e2e.test_process import (as_user, choose, field, instruct_report, open_tab, queue_shows, report,
                                     report_to_gm, retrying, submit, tell_decision, tick, visible)
 from tests.helpers import a_form
@@ -148,8 +149,10 @@ def _accept(gm: Page, customer: str) -> str:
             gm.keyboard.press("Escape")
             if attempt == 9:
                 raise
-    # the chosen case's complaint is shown beside the form (a plain table)
+    # the chosen case's complaint is shown beside the form (a plain table); the run that draws it also
+    # replaces the form below it, so wait for it to finish: a click on the old form's button is lost
     expect(visible(gm).locator("[data-testid='stTable']").get_by_text("理赔款迟迟未到账。").first).to_be_visible()
+    settle(gm)
     retrying(gm, lambda: visible(gm).get_by_role("button", name="受理并分派"), lambda b: b.click())
     notice = gm.get_by_text(re.compile(r"已受理，投诉编号：\d{4}-\d{4}"))
     expect(notice).to_be_visible()
