@@ -598,7 +598,41 @@ def _postgres_reachable(url: str) -> str | None:
         return str(error).splitlines()[0]
 
 
-def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str) -> int:
+def measure_sandbox(repeat: int) -> tuple[float, float]:
+    """The trainer's sandbox rebuild (seconds): the first build of a fresh folder (which also makes the
+    base file of schema and demo users) and the median of `repeat` rebuilds after it."""
+    from portal import demo
+    from portal.services import sandbox
+    from portal.services.actors import load_actor
+    from portal.services.setup import open_database
+    saved = {key: os.environ.get(key) for key in ("PORTAL_DATABASE_URL", "PORTAL_SANDBOX_DIR")}
+    with tempfile.TemporaryDirectory() as folder:
+        os.environ["PORTAL_DATABASE_URL"] = f"sqlite:///{Path(folder) / 'real.sqlite3'}"
+        os.environ["PORTAL_SANDBOX_DIR"] = str(Path(folder) / "sandboxes")
+        try:
+            real = open_database(os.environ["PORTAL_DATABASE_URL"])
+            now = _now()
+            demo.ensure_demo_users(real, now - timedelta(days=30))
+            trainer = load_actor(real, "trainer")
+            began = time.perf_counter()
+            sandbox.build(actor=trainer, now=now)
+            first = time.perf_counter() - began
+            rebuild = _median(lambda: sandbox.build(actor=trainer, now=now), repeat)
+            real.engine.dispose()
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+    return first, rebuild
+
+
+def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str, sandbox: bool = False) -> int:
+    if sandbox:
+        first, rebuild = measure_sandbox(repeat)
+        print(f"sandbox: first build {first:.1f} s (with the base file); rebuild {rebuild:.1f} s "
+              f"(median of {repeat})")
     for backend in backends:
         if backend == "postgres":
             problem = _postgres_reachable(postgres_url)
@@ -623,6 +657,7 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 for label, page, sql, count in rows:
                     print(f"{label:<34} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms {page / sql if sql else 0:>8.2f}x"
                           f" {count:>8}")
-    print(f"\nmedian of {repeat} warm reruns per page (Streamlit AppTest, server side); bare SQL: the SELECTs the "
-          "page issued in one rerun, replayed on a plain connection")
+    if sizes:
+        print(f"\nmedian of {repeat} warm reruns per page (Streamlit AppTest, server side); bare SQL: the SELECTs the "
+              "page issued in one rerun, replayed on a plain connection")
     return 0

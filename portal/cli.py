@@ -187,7 +187,8 @@ def cmd_sla_sweep(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal.bench import run
-    return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url)
+    return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url,
+               sandbox=args.sandbox)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -261,13 +262,15 @@ def parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_sla_sweep)
 
     bench = sub.add_parser("bench", help="every page's server time and bare SQL on throw-away databases")
-    bench.add_argument("--complaints", type=int, nargs="+", default=[100_000],
+    bench.add_argument("--complaints", type=int, nargs="*", default=[100_000],
                        help="sizes to seed, e.g. --complaints 100000 1000000")
     bench.add_argument("--backends", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"])
     bench.add_argument("--postgres-url", default=os.environ.get(
         "PORTAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="a server where a throw-away database may be created")
     bench.add_argument("--repeat", type=int, default=5)
+    bench.add_argument("--sandbox", action="store_true",
+                       help="also time the trainer's sandbox rebuild (the complaint sizes may be left empty)")
     bench.set_defaults(func=cmd_bench)
     return top
 

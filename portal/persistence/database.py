@@ -62,11 +62,12 @@ def make_engine(url: str) -> Engine:
 class UnitOfWork:
     """One transaction per use case: `with uow.write() as session:` commits once or not at all."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, info: dict | None = None) -> None:
+        """`info`: copied into every session's `Session.info` (e.g. a calendar a bulk writer pins)."""
         self.engine = engine
         self._writer = sessionmaker(bind=engine.execution_options(portal_write=True),
-                                    expire_on_commit=False)
-        self._reader = sessionmaker(bind=engine, expire_on_commit=False)
+                                    expire_on_commit=False, info=info)
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
     @property
     def dialect(self) -> str:

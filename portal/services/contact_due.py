@@ -14,6 +14,7 @@ a calendar change or a clock-rule change moves it), when a contact is logged or 
 case in one statement (bulk loads)."""
 from __future__ import annotations
 
+import functools
 from typing import Iterable
 
 from sqlalchemy import (ColumnElement, Connection, Select, String, bindparam, case, exists, func, literal, or_, select,
@@ -73,8 +74,9 @@ def progress_clocks() -> Select:
                    Complaint.state.in_([s.value for s in OPEN_STATES]), ~told_since))
 
 
-def _wanted(ids: list[int] | None = None):  # noqa: ANN202
-    """(complaint_id, wanted_from): every reason a case asks for a contact, from when."""
+def _wanted(ids=None):  # noqa: ANN001, ANN202
+    """(complaint_id, wanted_from): every reason a case asks for a contact, from when; `ids`: a
+    condition's right-hand side restricting the cases (a list, or an expanding parameter)."""
     parts = [q.with_only_columns(CaseClock.complaint_id, CaseClock.started_at.label("wanted_from"))
              for q in contact_clocks()]
     parts.append(progress_clocks().with_only_columns(CaseClock.complaint_id,
@@ -84,10 +86,17 @@ def _wanted(ids: list[int] | None = None):  # noqa: ANN202
     return union_all(*parts).subquery("wanted")
 
 
+@functools.cache
+def _earliest_statement(by_ids: bool) -> Select:
+    """Composed once (a refresh runs with every write to a case; composing cost more than running)."""
+    wanted = _wanted(bindparam("ids", expanding=True) if by_ids else None)
+    return select(wanted.c.complaint_id, func.min(wanted.c.wanted_from)).group_by(wanted.c.complaint_id)
+
+
 def _earliest(connection: Connection, ids: list[int] | None) -> dict[int, object]:
-    wanted = _wanted(ids)
-    return dict(connection.execute(select(wanted.c.complaint_id, func.min(wanted.c.wanted_from))
-                                   .group_by(wanted.c.complaint_id)).all())
+    if ids is None:
+        return dict(connection.execute(_earliest_statement(False)).all())
+    return dict(connection.execute(_earliest_statement(True), {"ids": ids}).all())
 
 
 def _store(connection: Connection, values: dict[int, object]) -> None:

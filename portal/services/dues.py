@@ -28,24 +28,36 @@ _CHUNK = 20_000
 BACKFILLED = "dues.backfilled"
 
 
+_FRAME_NAMES = ["id", *_HOLD_COLUMNS, "outside", *MILESTONES, *_SINCE_COLUMNS]
+_FRAME_SELECT = select(Complaint.id, *[getattr(Complaint, c) for c in _HOLD_COLUMNS],
+                       Complaint.outside_process.is_not(None).label("outside"),
+                       *[type_coerce(getattr(Complaint, m), String).label(m) for m in (*MILESTONES, *_SINCE_COLUMNS)])
+# built once: a refresh runs with every write to a case, and composing the statement cost more than running it
+_FRAME_BY_IDS = _FRAME_SELECT.where(Complaint.id.in_(bindparam("ids", expanding=True)))
+_FRAME_AFTER = _FRAME_SELECT.where(Complaint.id > bindparam("after")).order_by(Complaint.id).limit(_CHUNK)
+
+
 def _frame(session: Session, ids: list[int] | None, after_id: int | None = None) -> pd.DataFrame:
-    query = select(Complaint.id, *[getattr(Complaint, c) for c in _HOLD_COLUMNS],
-                   Complaint.outside_process.is_not(None).label("outside"),
-                   *[type_coerce(getattr(Complaint, m), String).label(m) for m in (*MILESTONES, *_SINCE_COLUMNS)])
     if ids is not None:
-        query = query.where(Complaint.id.in_(ids))
-    if after_id is not None:
-        query = query.where(Complaint.id > after_id).order_by(Complaint.id).limit(_CHUNK)
-    rows = session.execute(query).all()
-    names = ["id", *_HOLD_COLUMNS, "outside", *MILESTONES, *_SINCE_COLUMNS]
-    frame = pd.DataFrame(dict(zip(names, zip(*rows))) if rows else {n: [] for n in names})
-    frame["paused"] = frame["paused"].astype(bool)
-    frame["outside"] = frame["outside"].astype(bool)
+        rows = session.execute(_FRAME_BY_IDS, {"ids": ids}).all()
+    elif after_id is not None:
+        rows = session.execute(_FRAME_AFTER, {"after": after_id}).all()
+    else:
+        rows = session.execute(_FRAME_SELECT).all()
+    columns = list(zip(*rows)) if rows else [()] * len(_FRAME_NAMES)
+    data = dict(zip(_FRAME_NAMES, columns))
+    frame: dict[str, np.ndarray] = {"id": np.array(data["id"], dtype=np.int64)}
+    for column in ("paused", "outside"):
+        frame[column] = np.array([bool(v) for v in data[column]], dtype=bool)
     for column in ("paused_seconds", "regulatory_extension_days", "outside_seconds"):
-        frame[column] = frame[column].fillna(0).astype(np.int64)
-    for column in (*MILESTONES, *_SINCE_COLUMNS):
-        frame[column] = pd.to_datetime(frame[column], format="ISO8601").astype("datetime64[ns]")
-    return frame
+        frame[column] = np.array([v or 0 for v in data[column]], dtype=np.int64)
+    # every instant parsed in one call (per column, the fixed cost of a call outweighed a handful of rows)
+    instants = (*MILESTONES, *_SINCE_COLUMNS)
+    parsed = pd.to_datetime(pd.Series([v for c in instants for v in data[c]], dtype=object), format="ISO8601")
+    parsed = parsed.to_numpy(dtype="datetime64[ns]").reshape(len(instants), len(rows))
+    for column, values in zip(instants, parsed):
+        frame[column] = values
+    return pd.DataFrame(frame)
 
 
 def _window_calendar(session: Session, frame: pd.DataFrame) -> WorkingCalendar:
@@ -93,23 +105,22 @@ def clock_columns(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: 
             held = np.where(state.paused[where] & (outside != NAT) & ((held == NAT) | (outside < held)), outside, held)
         held = np.where(state.paused[where] & (held == NAT), start, held)     # a hold with no recorded start
         known = stopped & ~state.missing[where]
-        parts.append(pd.DataFrame({
-            "complaint_id": ids[where], "clock_key": state.key, "started_at": start,
-            "due_at": state.due[where], "soon_at": state.soon[where], "stopped_at": stop,
+        parts.append({
+            "complaint_id": ids[where], "clock_key": np.full(where.size, state.key, dtype=object),
+            "started_at": start, "due_at": state.due[where], "soon_at": state.soon[where], "stopped_at": stop,
             "held_since": np.where(stopped, NAT, held),
             "late": np.where(known, state.late[where], False), "late_known": known,
             "calendar_missing": state.missing[where],
             "duration_s": np.where(stopped, (stop - start) // 1_000_000_000, -1),
-            "case_closed_at": closed[where], "case_received_at": received[where]}))
+            "case_closed_at": closed[where], "case_received_at": received[where]})
     if not parts:
         return pd.DataFrame()
-    return pd.concat(parts, ignore_index=True)
+    return pd.DataFrame({name: np.concatenate([part[name] for part in parts]) for name in parts[0]})
 
 
 def _stamp(values: np.ndarray) -> list:
     """int64 ns → naive datetimes (None for NAT), microsecond precision as the columns keep."""
-    out = pd.to_datetime(values.astype("datetime64[ns]")).to_pydatetime()
-    return [None if v == NAT else o for v, o in zip(values.tolist(), out)]
+    return values.astype(np.int64).view("datetime64[ns]").astype("datetime64[us]").astype(object).tolist()
 
 
 def clock_rows(frame: pd.DataFrame, clocks: list[rules.ClockInfo], calendar: WorkingCalendar,
@@ -202,6 +213,9 @@ def backfill_if_needed(uow, calendar: WorkingCalendar) -> bool:  # noqa: ANN001
 # -- the hook: any transaction that writes a complaint rewrites its stored clocks before commit --
 
 _TOUCHED = "portal_touched_cases"
+# A writer that alone writes to its database while it runs (the sandbox being built) can pin the whole
+# working calendar in its sessions' info, so the hook need not read the calendar for every change.
+PINNED_CALENDAR = "portal_pinned_calendar"
 
 
 _CONTACTED = "portal_contacted_cases"
@@ -225,7 +239,8 @@ def _refresh_touched(session: Session) -> None:
     touched = session.info.pop(_TOUCHED, None) or set()
     contacted = session.info.pop(_CONTACTED, None) or set()
     if touched:
-        refresh_cases(session, touched)         # their stored clocks, queue place and contact due
+        # their stored clocks, queue place and contact due
+        refresh_cases(session, touched, session.info.get(PINNED_CALENDAR))
     if contacted - touched:
         contact_due.refresh(session.connection(), contacted - touched)
 

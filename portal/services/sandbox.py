@@ -24,6 +24,7 @@ from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Event, Setting
 from portal.services.actors import Actor
+from portal.services import dues, rules
 from portal.services.setup import open_database
 
 OFFSET = "sandbox.clock_offset_minutes"
@@ -69,6 +70,8 @@ def build(*, actor: Actor, now: datetime, progress: Callable[[int, int], None] |
         raise DomainError("sandbox.not_the_real_database")
     shutil.copyfile(_base(folder), folder / name)       # schema and demo users ready: only the cases are made
     unit = open_database(url)
+    # no one else writes to the new file until it is made current: its calendar is pinned for the build
+    unit = UnitOfWork(unit.engine, info={dues.PINNED_CALENDAR: rules.load_calendar(unit)})
     try:
         counts = demo.seed(unit, complaints_count=COMPLAINTS, seed_value=SEED, now=now, progress=progress)
         with unit.write() as session:

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from portal.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from portal.persistence.database import UnitOfWork, make_engine
-from portal.persistence.models import Complaint, Reminder
-from portal.services import reminders, rules, sandbox, sessions, walkthrough
+from portal.persistence.models import CaseClock, Complaint, Reminder
+from portal.services import dues, reminders, rules, sandbox, sessions, walkthrough
 from portal.services.actors import load_actor
 from tests.helpers import row_counts
 
@@ -141,3 +141,20 @@ def test_a_rebuild_starts_from_the_base_and_reports_its_progress(real, tmp_path)
         assert sessions.sign_in(unit, username="intake", password="intake-demo", address="", now=NOW).actor
     finally:
         unit.engine.dispose()
+
+
+def test_the_calendar_pinned_for_a_build_stores_the_clocks_a_fresh_computation_gives(built):
+    """A build pins the whole working calendar in its sessions instead of reading it for every change:
+    the stored clocks it leaves are those computed afresh for every case from the database's calendar."""
+    def stored() -> list[tuple]:
+        with built.read() as session:
+            return [tuple(row) for row in session.execute(
+                select(CaseClock.complaint_id, CaseClock.clock_key, CaseClock.started_at, CaseClock.due_at,
+                       CaseClock.soon_at, CaseClock.stopped_at, CaseClock.held_since, CaseClock.late,
+                       CaseClock.calendar_missing).order_by(CaseClock.complaint_id, CaseClock.clock_key)).all()]
+
+    left = stored()
+    assert any(row[3] is not None for row in left)                       # clocks with deadlines were stored
+    with built.write() as session:
+        assert dues.refresh_all(session, rules.load_calendar(built)) >= 8
+    assert stored() == left
