@@ -10,7 +10,7 @@ from portal.domain.lifecycle import State
 from portal.services import handling, queries
 from portal.services.eligibility import gm_level_of
 from portal.ui.auth import require_page
-from portal.ui.form_panels import decision_context
+from portal.ui.form_panels import decision_context, instruction_form
 from portal.ui.context import calendar, now, t, uow
 from portal.ui.widgets import lazy_tabs, page_of
 from portal.ui.widgets import act, field_error, form_errors, pick_from_queue, remember_versions, seen_version, show_notice
@@ -78,17 +78,12 @@ def instruct_tab() -> None:
     queue = queries.approval_queue(uow(), actor=actor, now=now(), calendar=calendar(),
                                    state=State.AWAITING_GM_INSTRUCTION, page=page_of("instruct_pick"))
     case = pick_from_queue(queue, key="instruct_pick", actor=actor, with_due=True)
-    if case is not None:
-        decision_context(case, ("department", "approval"))      # each department's report and the 3-day report
-        errors = form_errors(f"instruct_{case.id}")
-        with st.form(f"instruct_{case.id}", enter_to_submit=False):
-            instruction = st.text_area(t("field.instruction"), key=f"instruction_{case.id}")
-            field_error(errors, "instruction")
-            if st.form_submit_button(t("appr.instruct"), type="primary"):
-                act(lambda: handling.instruct_report(uow(), actor=actor, complaint_id=case.id,
-                                                     instruction=instruction,
-                                                     expected_version=seen_version(case), now=now()),
-                    notice=t("appr.instructed"), form=f"instruct_{case.id}")
+    if case is not None:                    # each department's report and the 3-day report
+        instruction_form(case, shown=("department", "approval"), text_key="instruction", button=t("appr.instruct"),
+                         notice=t("appr.instructed"),
+                         write=lambda text, version: handling.instruct_report(
+                             uow(), actor=actor, complaint_id=case.id, instruction=text, expected_version=version,
+                             now=now()))
 
 
 # Only the open tab runs (its queue alone is read); the 批示 of reports is the general manager's alone.

@@ -9,7 +9,7 @@ from portal.domain.validation import Attachment
 from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
-from portal.ui.form_panels import decision_context
+from portal.ui.form_panels import decision_context, instruction_form
 from portal.ui.assignment_section import department_assignment, unassigned_notice
 from portal.ui.reminders import answer_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
@@ -119,16 +119,11 @@ def instruct_tab() -> None:
                                                page=page_of("dept_instruct_pick"))
     waiting = pick_from_queue(to_instruct, key="dept_instruct_pick", actor=actor, with_due=True)
     if waiting:
-        decision_context(waiting, ("department",))
-        errors = form_errors(f"instruct_{waiting.id}")
-        with st.form(f"instruct_{waiting.id}", enter_to_submit=False):
-            instruction = st.text_area(t("field.instruction"), key=f"lead_instruction_{waiting.id}")
-            field_error(errors, "instruction")
-            if st.form_submit_button(t("dept.instruct"), type="primary"):
-                act(lambda: handling.instruct_analysis(uow(), actor=actor, complaint_id=waiting.id,
-                                                       instruction=instruction,
-                                                       expected_version=seen_version(waiting), now=now()),
-                    notice=t("dept.instructed"), form=f"instruct_{waiting.id}")
+        instruction_form(waiting, shown=("department",), text_key="lead_instruction", button=t("dept.instruct"),
+                         notice=t("dept.instructed"),
+                         write=lambda text, version: handling.instruct_analysis(
+                             uow(), actor=actor, complaint_id=waiting.id, instruction=text, expected_version=version,
+                             now=now()))
 
 
 # Only the open tab runs (its queue and chosen case alone are read); the 批示 is the lead's.

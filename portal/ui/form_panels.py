@@ -3,13 +3,15 @@ approval, review and closure forms need), and the whole form on the case page: f
 user text escaped for their Markdown cells."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import streamlit as st
 
 from portal.printing.form_sections import EMPTY, Section, handling_form_sections
 from portal.ui.context import lang, reference, t
 from portal.ui.literal import literal
-from portal.ui.widgets import labels
+from portal.ui.widgets import act, field_error, form_errors, labels, seen_version
 
 
 def _names() -> dict[str, dict[str, str]]:
@@ -48,3 +50,17 @@ def whole_form(case) -> None:  # noqa: ANN001
         filled = any(value != EMPTY for _, value in section.rows)
         with st.expander(literal(section.title), expanded=filled):
             show_section(section)
+
+
+def instruction_form(case, *, shown: tuple[str, ...], text_key: str, button: str, notice: str,  # noqa: ANN001
+                     write: Callable[[str, int], object]) -> None:
+    """A 批示 of what a lead or the general manager is shown (the `shown` parts of the form): one text,
+    written by `write(instruction, expected_version)` (the use case) and confirmed by `notice`."""
+    decision_context(case, shown)
+    form = f"instruct_{case.id}"
+    errors = form_errors(form)
+    with st.form(form, enter_to_submit=False):
+        instruction = st.text_area(t("field.instruction"), key=f"{text_key}_{case.id}")
+        field_error(errors, "instruction")
+        if st.form_submit_button(button, type="primary"):
+            act(lambda: write(instruction, seen_version(case)), notice=notice, form=form)
