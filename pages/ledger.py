@@ -8,7 +8,7 @@ from portal.domain.errors import DomainError
 from portal.domain.lifecycle import State
 from portal.domain.roles import Role
 from portal.domain.statistics_drill import Drill
-from portal.services import exports, queries, statistics_drill
+from portal.services import case_search, exports, queries, statistics_drill
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.navigation import BY_KEY
@@ -27,7 +27,9 @@ except DomainError as refused:
     st.stop()
 
 with st.expander(t("ledger.filters"), expanded=True):
-    text = st.text_input(t("ledger.search"), key="ledger_text")
+    searched = case_search.ledger_search_fields(uow(), actor=actor)     # never a field the table masks
+    text = st.text_input(t("ledger.search" if len(searched) == 3 else "ledger.search." + "_".join(searched)),
+                         key="ledger_text")
     left, mid, right = st.columns(3)
     states = left.multiselect(t("ledger.states"), placeholder=t("widget.choose"), options=[s.value for s in State],
                               format_func=lambda v: t(f"state.{v}"), key="ledger_states")
@@ -59,6 +61,10 @@ else:
     figure, period, within = exports.describe_drill(drill, lang(), exports.names(uow(), lang()))
     st.info(t("ledger.drill.banner", figure=figure, period=period, filters=within))
     st.page_link(BY_KEY["ledger"].path, label=t("ledger.drill.clear"), icon="📒")
+# a search that could match personal data is audited once per text searched (a rerun is not a new search)
+if text.strip() and st.session_state.get("ledger_text_audited") != text:
+    case_search.record_ledger_search(uow(), actor=actor, text=text, matches=ledger.total, now=now())
+    st.session_state["ledger_text_audited"] = text
 columns = st.columns(5)
 for column, key in zip(columns, ("total", "open", "overdue", "due_soon", "calendar_missing")):
     column.metric(t(f"ledger.metric.{key}"), ledger.counts[key])

@@ -261,6 +261,9 @@ EN: dict[str, str] = {
     "ledger.title": "Complaint tracking ledger",
     "ledger.filters": "Filters",
     "ledger.search": "Search number, customer or policy",
+    "ledger.search.number": "Search case number",
+    "ledger.search.number_name": "Search number or customer",
+    "ledger.search.number_policy_number": "Search number or policy",
     "ledger.states": "States",
     "ledger.category": "Category",
     "ledger.department": "Department",
@@ -1555,4 +1558,5 @@ EN: dict[str, str] = {
     'search.unknown_field': 'This kind of search is not offered.',
     'search.field_masked': 'Your role does not see this field, so you cannot search by it.',
     'action.case.search': 'Searched cases by personal data',
+    'action.ledger.search': 'Searched the ledger by personal data',
 }

@@ -273,6 +273,9 @@ ZH: dict[str, str] = {
     "ledger.title": "客户抱怨案件登记追踪表",
     "ledger.filters": "筛选",
     "ledger.search": "搜索编号、客户姓名或保单号",
+    "ledger.search.number": "搜索投诉编号",
+    "ledger.search.number_name": "搜索编号或客户姓名",
+    "ledger.search.number_policy_number": "搜索编号或保单号",
     "ledger.states": "状态",
     "ledger.category": "类别",
     "ledger.department": "部门",
@@ -1570,4 +1573,5 @@ ZH: dict[str, str] = {
     'search.unknown_field': '不支持此查找方式。',
     'search.field_masked': '您的角色看不到此项信息，不能按它查找。',
     'action.case.search': '按个人信息查找案件',
+    'action.ledger.search': '在登记追踪表中按个人信息搜索',
 }

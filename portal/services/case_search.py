@@ -116,3 +116,30 @@ def find_cases(uow: UnitOfWork, *, actor: Actor, by: str, text: str, now: dateti
         record_event(session, actor=user, at=now, action="case.search",
                      changes={"by": by, "value": MASKS[field](wanted), "matches": len(found)})
         return found
+
+
+def ledger_search_fields(uow: UnitOfWork, *, actor: Actor) -> tuple[str, ...]:
+    """What the ledger's search text matches for this reader: the case number always; the customer's
+    name and policy number unless the masking table masks them for every case (`queries.filter_conditions`
+    applies the same table)."""
+    with uow.read() as session:
+        table = privacy.masking_table(session)
+    return (BY_NUMBER, *[key for key, field in (("name", PersonalField.NAME),
+                                                ("policy_number", PersonalField.POLICY_NUMBER))
+                         if table.visibility(actor.roles, field) is not Visibility.MASKED])
+
+
+def record_ledger_search(uow: UnitOfWork, *, actor: Actor, text: str, matches: int, now: datetime) -> bool:
+    """A search of the ledger that could match personal data (a name or a policy number the reader may
+    see) is an audit event, like a search on the case page: the fields, the text masked, how many cases
+    matched. A reader whose search matches case numbers only leaves none. Returns whether one was written."""
+    wanted = clean_text(text, multiline=False) or ""
+    fields = [f for f in ledger_search_fields(uow, actor=actor) if f != BY_NUMBER]
+    if not wanted or not fields:
+        return False
+    # which field the person meant is unknown: a text with Chinese characters is masked as a name
+    field = PersonalField.NAME if any(ord(c) > 127 for c in wanted) else PersonalField.POLICY_NUMBER
+    with uow.write() as session:
+        record_event(session, actor=fresh_actor(session, actor), at=now, action="ledger.search",
+                     changes={"by": fields, "value": MASKS[field](wanted), "matches": matches})
+    return True

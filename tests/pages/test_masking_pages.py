@@ -127,3 +127,34 @@ def test_the_approver_may_search_by_name_and_policy_number_but_not_by_phone(page
     at.button(key="FormSubmitter:case_search-查找").click().run()
     found = next(df.value for df in at.dataframe if "客户" in df.value.columns)
     assert list(found["客户"]) == [NAME]
+
+
+def test_the_ledger_search_names_only_the_fields_it_matches_for_the_reader(page_db):
+    """The manager, to whom names and policy numbers are masked, is offered a search by case number only
+    (and a name they type matches nothing); the GM office searches by all three."""
+    number = _case(page_db)
+    boss = app_as("boss", page_path("ledger"))
+    assert boss.text_input(key="ledger_text").label == "搜索投诉编号"
+    boss.text_input(key="ledger_text").input(NAME).run()
+    assert not boss.exception, boss.exception
+    assert [m.value for m in boss.metric][0] == "0"                       # a masked value is never confirmed
+    gmo = app_as("gmo", page_path("ledger"))
+    assert gmo.text_input(key="ledger_text").label == "搜索编号、客户姓名或保单号"
+    gmo.text_input(key="ledger_text").input(number).run()
+    assert [m.value for m in gmo.metric][0] == "1"
+
+
+def test_a_ledger_search_that_could_match_personal_data_is_audited_once(page_db):
+    _case(page_db)
+    at = app_as("gmo", page_path("ledger"))
+    at.text_input(key="ledger_text").input("欧阳").run()
+    assert not at.exception, at.exception
+    at.run()                                             # a rerun is not a new search
+    with page_db.read() as session:
+        events = session.scalars(select(Event).where(Event.action == "ledger.search")).all()
+    assert [(e.actor_label, e.changes["by"], e.changes["value"], e.changes["matches"]) for e in events] == [
+        ("gmo", ["name", "policy_number"], "欧*", 1)]
+    boss = app_as("boss", page_path("ledger"))           # a search by case number only leaves no event
+    boss.text_input(key="ledger_text").input("欧阳").run()
+    with page_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.action == "ledger.search")) == 1
