@@ -203,10 +203,11 @@ class CalendarDayRow(Base):
 
 
 class NumberCounter(Base):
-    """Last serial handed out per numbering period (YYMM); locked by the accepting transaction."""
+    """Last serial handed out per numbering period (YYMM for complaints; a request kind's prefix + YYMM for
+    the service desk); locked by the accepting or registering transaction."""
 
     __tablename__ = "number_counters"
-    period: Mapped[str] = mapped_column(String(4), primary_key=True)
+    period: Mapped[str] = mapped_column(String(12), primary_key=True)
     last_serial: Mapped[int] = mapped_column(Integer)
 
 
@@ -607,6 +608,7 @@ class Notice(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))          # acknowledgement / progress / decision / …
     channel: Mapped[str] = mapped_column(String(10))       # email / sms
     recipient: Mapped[str] = mapped_column(String(200))
@@ -667,3 +669,214 @@ class ContactPrompt(Base):
     due_soon_at: Mapped[datetime] = mapped_column(DateTime)     # when the clock turned 临期
     prompted_at: Mapped[datetime] = mapped_column(DateTime)
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))    # None: no notice could go
+
+
+# -- the after-sales service desk (002 ch.2, SPEC §12) ------------------------------------------------
+
+
+class DeskChoice(Base):
+    """A configurable list of the desk: `list_key` names the list (risk, channel, claim_kind, surrender_reason,
+    relation); a risk row also says whether its scene is preserved (4.(二)5)."""
+
+    __tablename__ = "desk_choices"
+    __table_args__ = (UniqueConstraint("list_key", "code", name="uq_desk_choices_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_key: Mapped[str] = mapped_column(String(30))
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    keeps_scene: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class DeskMaterial(Base):
+    """One item of a claim kind's materials checklist (4.(四)2); kind `basic` is asked of every claim."""
+
+    __tablename__ = "desk_materials"
+    __table_args__ = (UniqueConstraint("claim_kind", "code", name="uq_desk_materials_code"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_kind: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DeskClockRow(Base):
+    """A clock of the desk: the hand-over to the insurer, the major-claim report, a surrender, an endorsement."""
+
+    __tablename__ = "desk_clocks"
+    key: Mapped[str] = mapped_column(String(30), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(20))
+    target: Mapped[int] = mapped_column(Integer)
+
+
+class Product(Base):
+    """A product (险种) the company sells, with its claim time limit (申请时效, None: none set)."""
+
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    claim_limit: Mapped[int | None] = mapped_column(Integer)
+    claim_limit_unit: Mapped[str | None] = mapped_column(String(10))     # days / years
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Policy(Base):
+    """A policy the company sold for an insurer (承保公司): it covers from 00:00 of `start_date` to 24:00
+    of `end_date` the risks listed in `policy_risks`."""
+
+    __tablename__ = "policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_number: Mapped[str] = mapped_column(String(40), unique=True)
+    insurer: Mapped[str] = mapped_column(String(100))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sum_insured: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class PolicyRisk(Base):
+    __tablename__ = "policy_risks"
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"), primary_key=True)
+    risk_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class PolicyPerson(Base):
+    """A person on a policy: its policyholder (投保人), an insured person (被保险人) or a beneficiary (受益人)."""
+
+    __tablename__ = "policy_persons"
+    __table_args__ = (Index("ix_policy_persons_name", "name"), Index("ix_policy_persons_id_number", "id_number"),
+                      Index("ix_policy_persons_policy", "policy_id", "role"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[int] = mapped_column(ForeignKey("policies.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))           # policyholder / insured / beneficiary
+    name: Mapped[str] = mapped_column(String(60))
+    id_number: Mapped[str] = mapped_column(String(30), default="")
+    phone: Mapped[str] = mapped_column(String(30), default="")
+
+
+class ServiceRequest(Base):
+    """A request to the desk: a claim report (报案), a claim application (理赔申请), a surrender (退保) or an
+    endorsement (批改). One row per request; the kind says which groups of columns it fills. Its one running
+    clock (the major-claim report of a report, the hand-over of an application, the whole of a surrender or
+    endorsement) is stored with its due and due-soon instants, so a badge is a SQL condition."""
+
+    __tablename__ = "service_requests"
+    __table_args__ = (Index("ix_service_requests_kind_state", "kind", "state", "received_at"),
+                      Index("ix_service_requests_policy", "policy_id", "received_at"),
+                      Index("ix_service_requests_clock", "clock_key", "clock_due_at"),
+                      Index("ix_service_requests_received", "received_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    state: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
+    policy_number: Mapped[str] = mapped_column(String(40), default="")     # as the caller gave it
+    insured_name: Mapped[str] = mapped_column(String(60), default="")
+    channel: Mapped[str] = mapped_column(String(40))
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("service_requests.id"))   # an application's report
+    # the event (报案)
+    event_at: Mapped[datetime | None] = mapped_column(DateTime)
+    event_place: Mapped[str] = mapped_column(String(200), default="")
+    cause_code: Mapped[str] = mapped_column(String(40), default="")
+    event_description: Mapped[str] = mapped_column(Text, default="")
+    injury: Mapped[str] = mapped_column(String(200), default="")
+    measures_taken: Mapped[str] = mapped_column(String(200), default="")
+    present_condition: Mapped[str] = mapped_column(String(200), default="")
+    hospital: Mapped[str] = mapped_column(String(100), default="")
+    # the reporter, applicant or requester
+    contact_name: Mapped[str] = mapped_column(String(60), default="")
+    contact_address: Mapped[str] = mapped_column(String(200), default="")
+    contact_phone: Mapped[str] = mapped_column(String(30), default="")
+    contact_relation: Mapped[str] = mapped_column(String(40), default="")
+    contact_id_number: Mapped[str] = mapped_column(String(30), default="")
+    insurer_report_number: Mapped[str] = mapped_column(String(40), default="")     # the insurer's 报案号
+    # the preliminary check (4.(二)4) and its outcome
+    check_failures: Mapped[list | None] = mapped_column(JSON, default=list)
+    check_override: Mapped[str] = mapped_column(Text, default="")
+    refused_at: Mapped[datetime | None] = mapped_column(DateTime)
+    copies_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    originals_returned: Mapped[bool] = mapped_column(Boolean, default=False)
+    # scene preservation (4.(二)5)
+    scene_needed: Mapped[bool] = mapped_column(Boolean, default=False)
+    scene_told_at: Mapped[datetime | None] = mapped_column(DateTime)
+    survey_requested_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the major claim (4.(二)6, 4.(三))
+    deaths: Mapped[int] = mapped_column(Integer, default=0)
+    estimated_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    outcome_uncertain: Mapped[bool] = mapped_column(Boolean, default=False)
+    disputes: Mapped[list | None] = mapped_column(JSON, default=list)
+    litigation: Mapped[bool] = mapped_column(Boolean, default=False)
+    major_reasons: Mapped[list | None] = mapped_column(JSON, default=list)
+    major_reported_at: Mapped[datetime | None] = mapped_column(DateTime)
+    key_survey_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the application (4.(四)) and its hand-over (4.(五))
+    right_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    claim_kinds: Mapped[list | None] = mapped_column(JSON, default=list)
+    materials_received: Mapped[list | None] = mapped_column(JSON, default=list)
+    complete_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handed_over_at: Mapped[datetime | None] = mapped_column(DateTime)
+    handover_insurer: Mapped[str] = mapped_column(String(100), default="")
+    handover_items: Mapped[list | None] = mapped_column(JSON, default=list)
+    handover_receipt: Mapped[str] = mapped_column(String(200), default="")
+    insurer_decision: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # a surrender (art.5) or an endorsement (art.6)
+    reason_code: Mapped[str] = mapped_column(String(40), default="")
+    reason_text: Mapped[str] = mapped_column(Text, default="")
+    change_requested: Mapped[str] = mapped_column(Text, default="")
+    guidance: Mapped[str] = mapped_column(Text, default="")
+    insurer_address: Mapped[str] = mapped_column(String(200), default="")
+    guided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the running clock
+    clock_key: Mapped[str | None] = mapped_column(String(30))
+    clock_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_soon_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_stopped_at: Mapped[datetime | None] = mapped_column(DateTime)
+    clock_late: Mapped[bool | None] = mapped_column(Boolean)
+    clock_calendar_missing: Mapped[bool] = mapped_column(Boolean, default=False)
+    __mapper_args__ = {"version_id_col": version}
+
+
+class RequestEvent(Base):
+    """The history of a request: who did what, when, from which state to which (append-only, like `events`)."""
+
+    __tablename__ = "request_events"
+    __table_args__ = (Index("ix_request_events_request", "request_id", "id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(60))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    action: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class RequestContact(Base):
+    """A contact with the caller about a request (e.g. "your report is in hand, at this step")."""
+
+    __tablename__ = "request_contacts"
+    __table_args__ = (Index("ix_request_contacts_request", "request_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    channel: Mapped[str] = mapped_column(String(20))
+    content: Mapped[str] = mapped_column(Text)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
