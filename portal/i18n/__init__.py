@@ -4,16 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 from portal.domain.errors import Message
+from portal.i18n import desk, policies
 from portal.i18n.en import EN
 from portal.i18n.zh import ZH
 
-CATALOGUES = {"zh": ZH, "en": EN}
+# a capability added later keeps its words in its own section (both languages side by side)
+SECTIONS = (policies, desk)
+CATALOGUES = {"zh": {**ZH, **{k: v for s in SECTIONS for k, v in s.ZH.items()}},
+              "en": {**EN, **{k: v for s in SECTIONS for k, v in s.EN.items()}}}
 LANGUAGES = {"zh": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh"
 
 
 def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
-    text = CATALOGUES.get(lang, ZH).get(key) or ZH.get(key) or key
+    text = CATALOGUES.get(lang, CATALOGUES["zh"]).get(key) or CATALOGUES["zh"].get(key) or key
     if params:
         try:
             return text.format(**params)
