@@ -16,7 +16,7 @@ from portal.persistence.database import UnitOfWork
 from portal.persistence.models import CalendarDayRow
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services import dues, rules
+from portal.services import desk_clocks, dues, rules
 from portal.services.rules import days_of_year
 
 def package_years() -> range:
@@ -62,6 +62,7 @@ def _calendar_changed(session) -> None:  # noqa: ANN001
     calendar = rules.calendar_from_rows(session.execute(
         select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind, CalendarDayRow.note)).all())
     dues.refresh_all(session, calendar, only_running=True)
+    desk_clocks.refresh_running(session, calendar)
 
 def set_calendar_day(uow: UnitOfWork, *, actor: Actor | None, day: date, is_working: bool, note: str,
                      now: datetime, force: bool = False) -> None:

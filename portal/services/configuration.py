@@ -242,10 +242,12 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
             return 0
         if table == "parameters" and "badge.due_soon_fraction" in changed_after:
             session.flush()                 # the stored 临期 instants of running clocks follow the new threshold
-            from portal.services import dues, rules
-            dues.refresh_all(session, rules.calendar_from_rows(session.execute(
+            from portal.services import desk_clocks, dues, rules
+            calendar = rules.calendar_from_rows(session.execute(
                 select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind,
-                       CalendarDayRow.note)).all()), only_running=True)
+                       CalendarDayRow.note)).all())
+            dues.refresh_all(session, calendar, only_running=True)
+            desk_clocks.refresh_running(session, calendar)
         record_event(session, actor=user, at=now, action="config.save", comment=table,
                      changes={"table": table, "before": changed_before, "after": changed_after})
         return len(changed_after)
