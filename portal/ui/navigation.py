@@ -43,6 +43,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin_calendar", "pages/admin_calendar.py", "nav.admin_calendar", "📅",
              frozenset({R.ADMIN})),
     PageSpec("admin_config", "pages/admin_config.py", "nav.admin_config", "⚙️", frozenset({R.ADMIN})),
+    # 保单登记簿 (issue 17): the administrator imports and edits the register; the desk looks policies up on its pages
+    PageSpec("policies", "pages/aftersales_policies.py", "nav.policies", "🗂️", frozenset({R.ADMIN})),
     PageSpec("training", "pages/training.py", "nav.training", "🎓", frozenset({R.TRAINER})),
 )
 BY_KEY = {p.key: p for p in PAGES}
