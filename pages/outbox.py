@@ -1,5 +1,6 @@
 """通知发件箱 (GM office): every notice to the customers with its state, attempts and last error, where
-notices go, and the 待确认 and failed ones to settle — confirm delivered, or send again (audited)."""
+notices go, and the 待确认 and failed ones to settle — confirm delivered, or send again (audited). A
+notice about a request to the after-sales desk shows the request's number where a case number would be."""
 from __future__ import annotations
 
 import pandas as pd
@@ -10,7 +11,7 @@ from portal.services import notices_office
 from portal.ui.auth import require_page
 from portal.ui.context import now, t, uow
 from portal.ui.notices import destinations, transports
-from portal.ui.widgets import act, case_href, case_label, case_links, page_of, pager, show_notice
+from portal.ui.widgets import act, case_href, case_label, page_of, pager, show_notice
 
 actor = require_page("outbox")
 st.title(t("outbox.title"))
@@ -41,6 +42,19 @@ if listing.counts.get("unconfirmed") or listing.counts.get("failed"):
                  failed=listing.counts.get("failed", 0)))
 
 
+def reference(row: dict) -> str:
+    """What the notice is about: the case (a link to its page), or the request to the desk by its number."""
+    if pd.notna(row["complaint_id"]):
+        return case_href(row["number"] if isinstance(row["number"], str) else None, int(row["complaint_id"]))
+    return f"#{row['number']}" if isinstance(row["number"], str) else ""
+
+
+def reference_label(row: dict) -> str:
+    if pd.notna(row["complaint_id"]):
+        return case_label(row["number"] if isinstance(row["number"], str) else None, int(row["complaint_id"]))
+    return row["number"] if isinstance(row["number"], str) else ""
+
+
 def moment(value: object) -> str:
     return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
@@ -59,8 +73,8 @@ if frame.empty:
 else:
     pager(listing, key="outbox")
     st.dataframe(pd.DataFrame({
-        t("field.number"): [case_href(n if isinstance(n, str) else None, int(i)) if pd.notna(i) else ""
-                            for n, i in zip(frame["number"], frame["complaint_id"])],
+        t("outbox.request_or_case_number"): [reference(r) for r in
+                                             frame[["number", "complaint_id"]].to_dict("records")],
         t("outbox.col.customer"): frame["customer_name"].fillna("").astype(str),
         t("outbox.col.kind"): [t(f"notices.kind.{k}") for k in frame["kind"]],
         t("outbox.col.channel"): [t(f"notices.channel.{c}") for c in frame["channel"]],
@@ -72,7 +86,8 @@ else:
         t("outbox.col.queued"): [moment(v) for v in frame["queued_at"]],
         t("outbox.col.sent"): [moment(v) for v in frame["sent_at"]],
         t("outbox.col.error"): [error_text(e) for e in frame["last_error"]],
-    }), hide_index=True, width="stretch", column_config=case_links())
+    }), hide_index=True, width="stretch",
+        column_config={t("outbox.request_or_case_number"): st.column_config.LinkColumn(display_text=r"#(.*)$")})
 
 st.subheader(t("outbox.act.header"))
 open_items = notices_office.list_notices(uow(), actor=actor, state=("unconfirmed", "failed"), page_size=200).frame
@@ -83,7 +98,7 @@ else:
 
     def label(notice_id: int) -> str:
         r = rows[notice_id]
-        case = case_label(r["number"] if isinstance(r["number"], str) else None, int(r["complaint_id"]))
+        case = reference_label(r)
         state, kind, channel = (t(f"outbox.state.{r['state']}"), t(f"notices.kind.{r['kind']}"),
                                 t(f"notices.channel.{r['channel']}"))
         return f"{state} · {case} · {kind} · {channel} · {r['recipient']}"

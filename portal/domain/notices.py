@@ -9,6 +9,9 @@ placeholders listed for its kind and channel: the customer's own data, dates, th
 the decision told to the customer (what was checked, the basis and reasons, the remedies — CBIRC 2020
 No.3 art.19 — and the approved instructions). Internal opinions (the consolidated opinion, department
 reports, responsibility, penalties, the clerk's note) have no placeholder at all.
+
+The after-sales desk (issue 17) has one notice of its own: a claim application found incomplete is not
+accepted, and the applicant is told exactly which materials are missing (002 ch.2 4.(四)).
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class NoticeKind(StrEnum):
     DECISION = "decision"                          # 处理决定告知 (002 art.13.4, 13.10; art.19)
     CLOSURE = "closure"                            # 结案告知: after the final 核决
     FOLLOW_UP_INVITATION = "follow_up_invitation"  # 回访邀请
+    MATERIALS_MISSING = "materials_missing"        # 补齐理赔材料通知: a claim application is incomplete (002 4.(四))
 
 
 class NoticeState(StrEnum):
@@ -51,6 +55,12 @@ class TemplateChannel(StrEnum):
 OUTBOX_CHANNELS = (TemplateChannel.EMAIL.value, TemplateChannel.SMS.value)   # what the sender delivers
 SIGNATURE = "signature"     # the (signature, text) row: what {company_contact} stands for
 
+# Notices about a request to the after-sales desk (售后服务, issue 17), not about a complaint: no contact
+# step of a complaint applies to them (their contact is a RequestContact of the request), so they have no
+# entry in STEP_OF_KIND and `queue_notice` (complaints) refuses them; `services.desk_notices` queues them.
+REQUEST_KINDS = frozenset({NoticeKind.MATERIALS_MISSING})
+COMPLAINT_KINDS = frozenset(NoticeKind) - REQUEST_KINDS
+
 STEP_OF_KIND = {
     NoticeKind.ACKNOWLEDGEMENT: ContactStep.ACKNOWLEDGEMENT,
     NoticeKind.PROGRESS: ContactStep.PROGRESS,
@@ -61,7 +71,8 @@ STEP_OF_KIND = {
 }
 
 # Required notices go out whatever the customer chose; the others only to a customer who takes them.
-REQUIRED_KINDS = frozenset({NoticeKind.ACKNOWLEDGEMENT, NoticeKind.DECISION, NoticeKind.CLOSURE})
+REQUIRED_KINDS = frozenset({NoticeKind.ACKNOWLEDGEMENT, NoticeKind.DECISION, NoticeKind.CLOSURE,
+                            NoticeKind.MATERIALS_MISSING})
 
 
 def is_optional(kind: NoticeKind | str) -> bool:
@@ -84,13 +95,16 @@ BY_KIND: dict[NoticeKind, tuple[str, ...]] = {
     NoticeKind.DECISION: ("approved_instructions", "decision_checked", "decision_basis", "decision_remedies"),
     NoticeKind.CLOSURE: ("closed_date",),
     NoticeKind.FOLLOW_UP_INVITATION: ("closed_date",),
+    # for a request: case_reference is its number, customer_name the applicant, received_date its receipt
+    NoticeKind.MATERIALS_MISSING: ("missing_materials",),
 }
 # What the decision says: in a letter or an e-mail carrying it, never in an SMS (it only points to the
 # letter or asks the customer to call).
 DECISION_CONTENT = frozenset(BY_KIND[NoticeKind.DECISION]) | {"letter_text"}
 ART19_PARTS = ("decision_checked", "decision_basis", "decision_remedies")   # checked; basis and reasons; remedies
 PLACEHOLDERS = (*COMMON, "company_contact", "case_stage", "expected_completion_date", "closed_date",
-                *BY_KIND[NoticeKind.DECISION], "letter_text")
+                *BY_KIND[NoticeKind.DECISION], "letter_text", "missing_materials")
+MATERIALS_SEPARATOR = "、"      # {missing_materials}: the missing items in one line, as a Chinese list reads
 # Internal records a template might try to name: refused with a reason of their own (002 art.13.10).
 INTERNAL_FIELDS = frozenset({
     "consolidated_opinion", "final_opinion", "clerk_opinion", "gm_report", "department_report", "report",
@@ -285,6 +299,13 @@ def _check_sms(row: dict, texts: dict, body_names: list[str] | None, index: int,
 def customer_date(value: date | datetime) -> str:
     """A date as a Chinese letter writes it: 2025年9月30日."""
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+def materials_line(missing: list[str] | tuple[str, ...]) -> str:
+    """{missing_materials}: the missing items as the customer reads them, each once, in the order given,
+    joined with 、 (死亡证明、户籍注销证明)."""
+    items = dict.fromkeys(" ".join(str(item).split()) for item in missing)
+    return MATERIALS_SEPARATOR.join(item for item in items if item)
 
 
 def case_reference(number: str | None, complaint_id: int) -> str:

@@ -74,6 +74,7 @@ ZH: dict[str, str] = {
     "action.desk.done": "办结",
     # the materials notice in the outbox (portal/services/desk_notices.py)
     'notices.kind.materials_missing': '补齐理赔材料通知',
+    'outbox.request_or_case_number': '投诉 / 申请编号',
     'notices.placeholder.missing_materials': '缺少的理赔材料（以“、”分隔）；在此通知中 {case_reference} 为理赔申请编号、{customer_name} 为申请人',
 }
 
@@ -147,5 +148,6 @@ EN: dict[str, str] = {
     "action.desk.done": "Done",
     # the materials notice in the outbox (portal/services/desk_notices.py)
     'notices.kind.materials_missing': 'Missing claim materials',
+    'outbox.request_or_case_number': 'Case or request number',
     'notices.placeholder.missing_materials': 'The missing claim materials (separated by 、); in this notice {case_reference} is the claim application number and {customer_name} the applicant',
 }

@@ -64,6 +64,8 @@ def queue_notice(session: Session, *, complaint: Complaint, kind: NoticeKind | s
     An SMS in quiet hours waits for their end. Refused (DomainError) when the template names a value
     this case does not have (e.g. an expected completion date with no closure clock and none given)."""
     kind = NoticeKind(kind)
+    if kind in rules_of.REQUEST_KINDS:
+        raise ValueError(f"{kind.value} is a notice about a request: services.desk_notices queues it")
     if rules_of.is_optional(kind) and not complaint.optional_notices:
         return None
     channel = channel or complaint.preferred_contact
@@ -74,23 +76,34 @@ def queue_notice(session: Session, *, complaint: Complaint, kind: NoticeKind | s
         return None
     if complaint.id is None:
         session.flush()
+    notice = enqueue(session, kind=kind, channel=channel, recipient=recipient, now=now,
+                     values=notice_values(session, complaint, kind, now=now, extra=extra), complaint_id=complaint.id)
+    subject, body = notice.subject, notice.body
+    log_contact(session, complaint=complaint, step=rules_of.STEP_OF_KIND[kind], channel=ContactChannel(channel),
+                content=f"{subject}\n\n{body}" if channel == "email" else body, now=now, by=by,
+                proof=notice.key, notice_id=notice.id)
+    return notice
+
+
+def enqueue(session: Session, *, kind: NoticeKind, channel: str, recipient: str, now: datetime,
+            values: Mapping[str, str], complaint_id: int | None = None, request_id: int | None = None) -> Notice:
+    """The Notice row itself, added to the caller's transaction: the kind's template for the channel
+    filled with `values`, due now (an SMS in quiet hours: when they end). What the notice is about — a
+    complaint or a request to the desk — and the contact it is logged as are the caller's."""
     template = template_rows(session)[(kind.value, channel)]
-    subject, body, params = fill(template, notice_values(session, complaint, kind, now=now, extra=extra))
+    subject, body, params = fill(template, values)
     subject = " ".join(subject.split())[:200]       # a header: one line, whatever the values held
     outbox_rules = OutboxRules.from_settings(rules.settings(session))
     due = now
     if channel == "sms":
         due = rules_of.quiet_until(now, outbox_rules.quiet_start, outbox_rules.quiet_end)
-    notice = Notice(key=rules_of.new_message_id(), complaint_id=complaint.id, kind=kind.value, channel=channel,
-                    recipient=recipient, subject=subject, body=body,
+    notice = Notice(key=rules_of.new_message_id(), complaint_id=complaint_id, request_id=request_id, kind=kind.value,
+                    channel=channel, recipient=recipient, subject=subject, body=body,
                     params={"template_id": template.gateway_template, "params": params} if channel == "sms" else {},
                     state=NoticeState.QUEUED.value, attempts=0, next_attempt_at=due, last_error="",
                     queued_at=now, transport_id="")
     session.add(notice)
     session.flush()
-    log_contact(session, complaint=complaint, step=rules_of.STEP_OF_KIND[kind], channel=ContactChannel(channel),
-                content=f"{subject}\n\n{body}" if channel == "email" else body, now=now, by=by,
-                proof=notice.key, notice_id=notice.id)
     return notice
 
 
@@ -203,7 +216,8 @@ def _finish(uow: UnitOfWork, notice_id: int, claimed_at: datetime, values: dict,
             query = query.where(Notice.state == NoticeState.SENDING.value, Notice.claimed_at == claimed_at)
         done = session.execute(query.values(**values).execution_options(synchronize_session=False))
         if values.get("state") == NoticeState.FAILED.value and done.rowcount:
-            # the customer was not told: the case asks for the contact again (待联系客户)
+            # the customer was not told: the case asks for the contact again (待联系客户); a request's
+            # notice (no complaint) has no contact clock — it stays in the outbox as failed, for the office
             case_id = session.scalar(select(Notice.complaint_id).where(Notice.id == notice_id))
             if case_id is not None:
                 contact_due.refresh(session.connection(), [case_id])

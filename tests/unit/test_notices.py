@@ -10,8 +10,8 @@ import pytest
 from portal.config import ROOT
 from portal.domain.configuration import TABLE
 from portal.domain.contacts import ContactStep
-from portal.domain.notices import (ART19_PARTS, INTERNAL_FIELDS, PLACEHOLDERS, SLOTS, STEP_OF_KIND, MissingValue,
-                                   NoticeKind, NoticeState, OutboxRules, TemplateSyntax, after_failure,
+from portal.domain.notices import (ART19_PARTS, COMPLAINT_KINDS, INTERNAL_FIELDS, PLACEHOLDERS, SLOTS, STEP_OF_KIND,
+                                   MissingValue, NoticeKind, NoticeState, OutboxRules, TemplateSyntax, after_failure,
                                    after_interruption, allowed_placeholders, case_reference, customer_date,
                                    is_optional, is_quiet, new_message_id, parse_gateway_params, placeholders_in,
                                    quiet_until, render, retry_delay, validate_templates)
@@ -21,12 +21,16 @@ NIGHT = (time(21), time(8))
 
 
 def seeded_rows() -> list[dict]:
-    """The default templates exactly as migration 0014 seeds them."""
-    spec = importlib.util.spec_from_file_location("m0014", ROOT / "db/migrations/versions/0014_notices.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [dict(kind=k, channel=c, subject=s, body=b, gateway_template=g, gateway_params=p)
-            for k, c, s, b, g, p in module.TEMPLATES]
+    """The default templates exactly as migrations 0014 (complaints) and 0020 (the desk's materials
+    notice) seed them."""
+    rows = []
+    for name in ("0014_notices", "0020_materials_notice"):
+        spec = importlib.util.spec_from_file_location(f"m{name}", ROOT / f"db/migrations/versions/{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        rows += [dict(kind=k, channel=c, subject=s, body=b, gateway_template=g, gateway_params=p)
+                 for k, c, s, b, g, p in module.TEMPLATES]
+    return rows
 
 
 def row(rows: list[dict], kind: str, channel: str) -> dict:
@@ -37,12 +41,12 @@ def reasons(refusals) -> list[tuple[str, str, dict]]:  # noqa: ANN001
     return [(r.field, r.message.key, r.message.params) for r in refusals]
 
 
-def test_every_kind_serves_a_contact_step_and_only_three_are_required():
-    assert set(STEP_OF_KIND) == set(NoticeKind)
+def test_every_complaint_kind_serves_a_contact_step_and_only_four_kinds_are_required():
+    assert set(STEP_OF_KIND) == set(COMPLAINT_KINDS) == set(NoticeKind) - {NoticeKind.MATERIALS_MISSING}
     assert STEP_OF_KIND[NoticeKind.FOLLOW_UP_INVITATION] is ContactStep.FOLLOW_UP
     assert STEP_OF_KIND[NoticeKind.DECISION] is ContactStep.DECISION
     assert [k for k in NoticeKind if not is_optional(k)] == [NoticeKind.ACKNOWLEDGEMENT, NoticeKind.DECISION,
-                                                             NoticeKind.CLOSURE]
+                                                             NoticeKind.CLOSURE, NoticeKind.MATERIALS_MISSING]
     assert is_optional("progress") and is_optional(NoticeKind.FOLLOW_UP_INVITATION)
 
 
