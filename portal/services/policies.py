@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain.aftersales import ClaimLimit, LimitUnit, PolicyTerms
 from portal.domain.errors import ConcurrentChange, DomainError, Message, NotFound, PermissionDenied, ValidationFailed
@@ -299,7 +300,8 @@ def import_policies(uow: UnitOfWork, *, actor: Actor, rows: Sequence[Mapping[str
                 first = products.setdefault(code, (stated, row))
                 if first[1] is not row:
                     for key, column in (("name", "product_name"), ("limit", "claim_limit")):
-                        if column not in errors and stated[key] != first[0][key]:
+                        checked = ("claim_limit", "claim_limit_unit") if key == "limit" else (column,)
+                        if not any(c in errors for c in checked) and stated[key] != first[0][key]:
                             refuse(row, column, Message("policies.product_disagrees",
                                                         {"code": code, "row": _where(first[1], column)[0]}))
         for number, policy in policies.items():      # (a refused person may have been its insured)
@@ -389,6 +391,7 @@ def _save_policies(session: Session, policies: dict[str, dict], products: dict[s
 def _apply(row: Policy, fields: Mapping, product: Product, now: datetime) -> None:
     row.insurer, row.product_id, row.sum_insured = fields["insurer"], product.id, fields["sum_insured"]
     row.start_date, row.end_date, row.updated_at = fields["start_date"], fields["end_date"], now
+    flag_modified(row, "updated_at")        # a save is a new version even when only its risks or persons changed
 
 
 # -- editing one policy ---------------------------------------------------------------------------------
@@ -461,7 +464,7 @@ def _snapshot(session: Session, policy: Policy) -> dict:
     persons = session.execute(select(PolicyPerson.role, PolicyPerson.name, PolicyPerson.id_number)
                               .where(PolicyPerson.policy_id == policy.id).order_by(PolicyPerson.id)).all()
     return {"insurer": policy.insurer, "product_code": product.code if product else "",
-            "sum_insured": str(policy.sum_insured), "start_date": policy.start_date.isoformat(),
+            "sum_insured": f"{Decimal(policy.sum_insured):.2f}", "start_date": policy.start_date.isoformat(),
             "end_date": policy.end_date.isoformat(),
             "risks": sorted(session.scalars(select(PolicyRisk.risk_code).where(PolicyRisk.policy_id == policy.id))),
             "persons": [f"{p.role}:{MASKS[PersonalField.NAME](p.name)}:{MASKS[PersonalField.ID_NUMBER](p.id_number)}"
