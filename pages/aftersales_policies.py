@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from portal.adapters.policy_files import PolicyFileRefused, read_policy_file, template_csv
+from portal.adapters.policy_files import MAX_BYTES, PolicyFileRefused, read_policy_file, template_csv
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.privacy import PersonalField
 from portal.services import policies
@@ -28,8 +28,10 @@ def limit_text(amount: object, unit: object) -> str:
 def show_import_result(result: policies.ImportResult) -> None:
     if result.refused:
         st.error(t("policies.import.refused", count=len(result.refused)))
+        sheets = {t("policies.import.sheet"): [r.sheet for r in result.refused]} \
+            if any(r.sheet for r in result.refused) else {}        # a CSV file has no sheets
         st.dataframe(pd.DataFrame({
-            t("policies.import.sheet"): [r.sheet for r in result.refused],
+            **sheets,
             t("policies.import.row"): [t("policies.import.whole_file") if r.row is None else str(r.row)
                                        for r in result.refused],
             t("policies.import.column"): [t(f"policies.col.{r.column}") if r.column else "" for r in result.refused],
@@ -56,7 +58,8 @@ with st.expander(t("policies.import.risk_list")):
                                t("policies.import.risk_name"): [risk_names[r.code] for r in risks]}),
                  hide_index=True, width="stretch")
 st.html(_UPLOAD_STYLE % t("upload.button"))
-upload = st.file_uploader(t("policies.import.file"), type=["csv", "xlsx"], key="policies_file")
+upload = st.file_uploader(t("policies.import.file"), type=["csv", "xlsx"], key="policies_file",
+                          max_upload_size=MAX_BYTES // (1024 * 1024))
 if st.button(t("policies.import.submit"), type="primary", key="policies_import"):
     if upload is None:
         st.error(t("policies.import.pick_file"))

@@ -130,11 +130,10 @@ def _decode(data: bytes) -> str:
 
 def read_csv(data: bytes) -> list[dict]:
     text = _decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return _table(list(csv.reader(io.StringIO(text), dialect)), "", REQUIRED_HEADERS + ("role", "name"))
+    # the separator is the header line's (a cell of risks may hold semicolons on every line)
+    header = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max(",;\t", key=header.count)
+    return _table(list(csv.reader(io.StringIO(text), delimiter=delimiter)), "", REQUIRED_HEADERS + ("role", "name"))
 
 
 def _sheet(book, names: tuple[str, ...]):  # noqa: ANN001, ANN202

@@ -1,188 +1,39 @@
 """The policy register (保单登记簿, SPEC §12, issue 17): the policies the company sold for its insurers,
-imported by an administrator from a file (`adapters.policy_files`), edited one policy at a time, and the one
-lookup the desk makes before anything is registered (002 ch.2 4.(二)3; art.11.1(1)).
+imported by an administrator from a file (`adapters.policy_files`) and edited one policy at a time (both
+ADMIN only), and what the preliminary check of a claim report reads of a policy (`policy_terms`).
 
-Who may do what: importing and editing, ADMIN. The lookup: the people who talk to the customer (INTAKE,
-INTAKE_LEAD, GM_OFFICE), the operations handlers who hand claims over (HANDLER of 运营部) and ADMIN — each
-finding by a field only where the masking table shows it to them (a lookup never confirms a value it would
-mask: with the seeded table an administrator sees every personal field masked and so looks nothing up by
-one; the register's listing shows them the policies masked).
-
-Policies belong to no department: a field the masking table shows "on the own department's cases" is shown
-to users of the desk's departments (市场部 `marketing`, 运营部 `operations`) and masked for everyone else.
+The rules a row must meet are `domain/policies.py`; reading the register — the one lookup before anything is
+registered and the administrator's listing — is `services/policy_lookup.py`, whose use cases are named here
+too (`policies.lookup`, `policies.register_page`).
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from portal.domain.aftersales import ClaimLimit, LimitUnit, PolicyTerms
-from portal.domain.errors import ConcurrentChange, DomainError, Message, NotFound, PermissionDenied, ValidationFailed
-from portal.domain.privacy import MASKS, MaskingTable, PersonalField, Visibility
+from portal.domain.errors import ConcurrentChange, Message, NotFound, PermissionDenied, ValidationFailed
+from portal.domain.policies import PERSON_COLUMNS, PERSON_FIELDS, POLICY_COLUMNS, check_person, check_policy
+from portal.domain.privacy import MASKS, PersonalField
 from portal.domain.roles import Role
-from portal.domain.text import clean_code, clean_text
-from portal.domain.validation import MOBILE, id_number_is_valid, parse_amount
+from portal.domain.text import clean_code
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (Complaint, DeskChoice, Policy, PolicyPerson, PolicyRisk, Product,
-                                       ServiceRequest, User)
+from portal.persistence.models import DeskChoice, Policy, PolicyPerson, PolicyRisk, Product
 from portal.services import privacy
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
+from portal.services.policy_lookup import (Candidate, FoundComplaint, FoundPerson, FoundPolicy, FoundRequest,  # noqa: F401
+                                           Lookup, RegisterPage, RiskChoice, lookup, product_codes, reader_shown,
+                                           register_page, risk_list)
 
-ROLES = ("policyholder", "insured", "beneficiary")       # 投保人 / 被保险人 / 受益人
-DESK_DEPARTMENTS = frozenset({"marketing", "operations"})
-LOOKUP_ROLES = (Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE, Role.HANDLER, Role.ADMIN)
-HANDOVER_DEPARTMENT = "operations"          # the handlers who may look up: 运营部 hands claims to insurers
-POLICY_COLUMNS = ("policy_number", "insurer", "product_code", "product_name", "claim_limit", "claim_limit_unit",
-                  "sum_insured", "start_date", "end_date", "risks")
-PERSON_COLUMNS = ("role", "name", "id_number", "phone")
 MAX_ROWS = 50_000             # a bigger file is split by the administrator (one transaction holds it all)
-MAX_LIMIT = {LimitUnit.DAYS: 36_500, LimitUnit.YEARS: 100}
-LOOKUP_POLICIES = 50          # the most policies one lookup shows (`Lookup.truncated` says there were more)
-LOOKUP_PERSONS = 1_000        # the most person rows a lookup by name or ID number reads
-LOOKUP_HISTORY = 500          # the most requests, and complaints, one lookup lists
-PAGE_SIZE = 50
-_LENGTHS = {"policy_number": 40, "insurer": 100, "product_code": 40, "product_name": 100, "name": 60}
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$|^(\d{4})(\d{2})(\d{2})$")
-_RISK_SEPARATORS = re.compile(r"[;,、|；，\s]+")
-
-
-# -- what a row of the register is, and its checks (shared by the import and the edit) -----------------
-
-
-def parse_day(value: object) -> date | None:
-    """A date as a file or a form gives it: a date, or text year first (2025-01-31, 2025/1/31, 20250131,
-    2025年1月31日). None: not a date."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = clean_code(value) if isinstance(value, str) else None
-    match = _DATE.match(text or "")
-    if not match:
-        return None
-    year, month, day = (int(g) for g in (match.groups()[:3] if match.group(1) else match.groups()[3:]))
-    try:
-        parsed = date(year, month, day)
-    except ValueError:
-        return None
-    return parsed if 1900 <= parsed.year <= 2200 else None
-
-
-def split_risks(value: object) -> list[str]:
-    """The risk codes of a cell: separated by ; , 、 | (or spaces), each kept once, in order."""
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = [clean_code(v) or "" for v in value]
-    else:
-        items = _RISK_SEPARATORS.split(clean_text(value) or "")
-    return list(dict.fromkeys(i for i in items if i))
-
-
-def _text(errors: dict, column: str, value: object, *, required: bool = True) -> str:
-    text = clean_text(value) if column not in ("policy_number", "product_code") else clean_code(value)
-    if text is None:
-        errors[column] = Message("form.bad_value")
-        return ""
-    if required and not text:
-        errors[column] = Message("form.required")
-    elif len(text) > _LENGTHS.get(column, 200):
-        errors[column] = Message("form.too_long", {"max": _LENGTHS.get(column, 200)})
-    elif text and column in ("policy_number", "product_code") and not _CODE.match(text):
-        errors[column] = Message("policies.bad_code")
-    return text
-
-
-def _claim_limit(errors: dict, amount: object, unit: object) -> tuple[int | None, str | None]:
-    """申请时效: both a whole number and a unit (days / years), or neither (none stated)."""
-    amount_text = clean_code(amount) if isinstance(amount, str) else ("" if amount is None else str(amount))
-    unit_text = (clean_code(unit) or "").lower() if isinstance(unit, str) else ("" if unit is None else str(unit))
-    if not amount_text and not unit_text:
-        return None, None
-    if unit_text not in {u.value for u in LimitUnit}:
-        errors["claim_limit_unit"] = Message("policies.bad_limit_unit" if unit_text else "policies.limit_needs_unit")
-        return None, None
-    if not (amount_text or "").isdigit() or not 1 <= int(amount_text) <= MAX_LIMIT[LimitUnit(unit_text)]:
-        errors["claim_limit"] = Message("policies.bad_limit", {"max": MAX_LIMIT[LimitUnit(unit_text)]})
-        return None, None
-    return int(amount_text), unit_text
-
-
-def check_policy(values: Mapping[str, Any], *, risks: set[str], product_name_required: bool = True
-                 ) -> tuple[dict, dict[str, Message]]:
-    """A policy's own fields as stored, and the problem of each refused one: the codes and names required;
-    the sum insured a positive amount; the dates real, the last not before the first; every risk a code of
-    the active risk list (at least one); the claim limit whole and in days or years, or not stated."""
-    errors: dict[str, Message] = {}
-    out: dict[str, Any] = {}
-    for column in ("policy_number", "insurer", "product_code"):
-        out[column] = _text(errors, column, values.get(column))
-    out["product_name"] = _text(errors, "product_name", values.get("product_name"), required=product_name_required)
-    out["claim_limit"], out["claim_limit_unit"] = _claim_limit(errors, values.get("claim_limit"),
-                                                               values.get("claim_limit_unit"))
-    try:
-        amount = parse_amount(values.get("sum_insured"))
-    except ValueError:
-        amount = None
-        errors["sum_insured"] = Message("policies.bad_sum_insured")
-    else:
-        if amount is None:
-            errors["sum_insured"] = Message("form.required")
-        elif amount <= 0:
-            errors["sum_insured"] = Message("policies.bad_sum_insured")
-    out["sum_insured"] = amount
-    for column in ("start_date", "end_date"):
-        raw = values.get(column)
-        out[column] = parse_day(raw)
-        if out[column] is None:
-            errors[column] = Message("form.required" if raw in (None, "") else "policies.bad_date")
-    if out["start_date"] and out["end_date"] and out["end_date"] < out["start_date"]:
-        errors["end_date"] = Message("policies.end_before_start")
-    codes = split_risks(values.get("risks"))
-    unknown = [c for c in codes if c not in risks]
-    if not codes:
-        errors["risks"] = Message("policies.no_risk")
-    elif unknown:
-        errors["risks"] = Message("policies.unknown_risk", {"codes": "、".join(unknown)})
-    out["risks"] = tuple(sorted(codes))
-    return out, errors
-
-
-def check_person(values: Mapping[str, Any], *, today: date) -> tuple[dict | None, dict[str, Message]]:
-    """A person on a policy, or None when the row names nobody (a policy's own row of a two-sheet file):
-    a known role and a name; an insured person's resident ID number (the lookup tells people apart by it),
-    anyone else's when given, checked like the complaint form's; a phone, when given, a mobile number."""
-    errors: dict[str, Message] = {}
-    role = (clean_code(values.get("role")) or "").lower()
-    name = clean_text(values.get("name"))
-    id_number = (clean_code(values.get("id_number")) or "").upper()
-    phone = clean_code(values.get("phone")) or ""
-    if name is None:
-        errors["name"] = Message("form.bad_value")
-        name = ""
-    if not (role or name or id_number or phone):
-        return None, {}
-    if role not in ROLES:
-        errors["role"] = Message("form.choose_one" if not role else "policies.bad_role")
-    if not name:
-        errors["name"] = Message("form.required")
-    elif len(name) > _LENGTHS["name"]:
-        errors["name"] = Message("form.too_long", {"max": _LENGTHS["name"]})
-    if id_number and not id_number_is_valid(id_number, today):
-        errors["id_number"] = Message("form.bad_id_number")
-    elif not id_number and role == "insured":
-        errors["id_number"] = Message("policies.insured_needs_id")
-    if phone and not MOBILE.match(phone):
-        errors["phone"] = Message("form.bad_mobile")
-    return {"role": role, "name": name, "id_number": id_number, "phone": phone}, errors
 
 
 def _active_risks(session: Session) -> set[str]:
@@ -424,7 +275,7 @@ def update_policy(uow: UnitOfWork, *, actor: Actor, policy_id: int, expected_ver
             errors["product_code"] = Message("policies.unknown_product")
         new_persons = None
         if persons is not None:
-            if _shown(privacy.masking_table(session), admin) & _PERSON_FIELDS != _PERSON_FIELDS:
+            if reader_shown(privacy.masking_table(session), admin) & PERSON_FIELDS != PERSON_FIELDS:
                 raise PermissionDenied("policies.persons_masked")
             new_persons = []
             for index, values in enumerate(persons):
@@ -488,264 +339,3 @@ def policy_terms(session: Session, policy_id: int | None) -> PolicyTerms | None:
     limit = (ClaimLimit(row.claim_limit, LimitUnit(row.claim_limit_unit))
              if row.claim_limit and row.claim_limit_unit in {u.value for u in LimitUnit} else None)
     return PolicyTerms(start=row.start_date, end=row.end_date, covered=covered, limit=limit)
-
-
-# -- who sees what of a policy --------------------------------------------------------------------------
-
-_PERSON_FIELDS = frozenset({PersonalField.NAME, PersonalField.ID_NUMBER, PersonalField.PHONE})
-
-
-def _shown(table: MaskingTable, user: User | Actor) -> frozenset[PersonalField]:
-    """The personal fields of a policy its reader sees: shown, or "own department" for the desk's departments."""
-    roles = user.roles if isinstance(user, Actor) else [Role(k) for k in user.role_keys]
-    department = (user.department_code if isinstance(user, Actor)
-                  else user.department.code if user.department else None)
-    out = set()
-    for personal in (*_PERSON_FIELDS, PersonalField.POLICY_NUMBER):
-        seen = table.visibility(roles, personal)
-        if seen is Visibility.SHOWN or (seen is Visibility.OWN_DEPARTMENT and department in DESK_DEPARTMENTS):
-            out.add(personal)
-    return frozenset(out)
-
-
-def _masked(value: str, personal: PersonalField, shown: frozenset[PersonalField]) -> str:
-    return value if personal in shown else MASKS[personal](value)
-
-
-# -- the one lookup before anything is registered ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FoundPerson:
-    role: str
-    name: str
-    id_number: str
-    phone: str
-
-
-@dataclass(frozen=True)
-class FoundRequest:
-    id: int
-    number: str
-    kind: str
-    state: str
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class FoundComplaint:
-    id: int
-    number: str | None             # None before the GM office numbers it: shown by its internal id
-    state: str
-    received_at: datetime
-
-
-@dataclass(frozen=True)
-class FoundPolicy:
-    id: int
-    version: int
-    policy_number: str             # as the reader may read it
-    insurer: str
-    product_code: str
-    product_name: str
-    start_date: date
-    end_date: date
-    sum_insured: Decimal
-    risks: tuple[str, ...]
-    persons: tuple[FoundPerson, ...]
-    requests: tuple[FoundRequest, ...] = ()
-    complaints: tuple[FoundComplaint, ...] = ()
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One of several people of the name searched for, always masked: the caller is asked for the ID number."""
-
-    name: str
-    id_number: str
-    policies: int
-
-
-@dataclass(frozen=True)
-class Lookup:
-    policies: tuple[FoundPolicy, ...] = ()
-    no_policy: bool = False        # nothing found: check whether the person is insured with us at all
-    ambiguous: bool = False        # several people of this name: the ID number is required before going on
-    candidates: tuple[Candidate, ...] = ()
-    truncated: bool = False        # more policies matched than one lookup shows
-    shown: frozenset[PersonalField] = field(default_factory=frozenset)
-
-
-def _may_look_up(user: User) -> None:
-    roles = set(user.role_keys)
-    if roles & {Role.INTAKE.value, Role.INTAKE_LEAD.value, Role.GM_OFFICE.value, Role.ADMIN.value}:
-        return
-    if Role.HANDLER.value in roles and user.department is not None and user.department.code == HANDOVER_DEPARTMENT:
-        return
-    raise PermissionDenied("auth.missing_role")
-
-
-def lookup(uow: UnitOfWork, *, actor: Actor, policy_number: str = "", name: str = "", id_number: str = "",
-           now: datetime) -> Lookup:
-    """The customer's policies and every request and complaint about them, each with its state, found by
-    policy number (exactly), a person's name (exactly: the insured's or anyone's on the policy) or ID number;
-    given together, the policies must match them all. A name alone that several people (several distinct ID
-    numbers; a person listed without one is not counted as another) share is `ambiguous`: their masked candidates and no policy until the ID number narrows it. Nothing found
-    is `no_policy`. Personal data as the masking table shows it to the reader, and a field is searched by
-    only where it shows it (else `PermissionDenied`). Every lookup is an audit event `policies.lookup`
-    (which fields, their values masked, how many policies matched)."""
-    wanted = {PersonalField.POLICY_NUMBER: clean_code(policy_number) or "",
-              PersonalField.NAME: clean_text(name) or "",
-              PersonalField.ID_NUMBER: (clean_code(id_number) or "").upper()}
-    wanted = {k: v for k, v in wanted.items() if v}
-    if not wanted:
-        raise DomainError("policies.lookup.empty")
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        _may_look_up(user)
-        shown = _shown(privacy.masking_table(session), user)
-        if any(personal not in shown for personal in wanted):
-            raise PermissionDenied("policies.lookup.field_masked")
-        result = _find(session, wanted, shown)
-        record_event(session, actor=user, at=now, action="policies.lookup",
-                     changes={"by": [p.value for p in wanted],
-                              "value": {p.value: MASKS[p](v) for p, v in wanted.items()},
-                              "matches": len(result.policies), "ambiguous": result.ambiguous})
-        return result
-
-
-def _find(session: Session, wanted: dict[PersonalField, str], shown: frozenset[PersonalField]) -> Lookup:
-    number, name, id_number = (wanted.get(PersonalField.POLICY_NUMBER), wanted.get(PersonalField.NAME),
-                               wanted.get(PersonalField.ID_NUMBER))
-    if number:
-        found = session.scalar(select(Policy.id).where(Policy.policy_number == number))
-        if found is None:
-            return Lookup(no_policy=True, shown=shown)
-        if not (name or id_number):
-            return Lookup(policies=tuple(_policies(session, [found], shown)), shown=shown)
-    conditions = []
-    if name:
-        conditions.append(PolicyPerson.name == name)
-    if id_number:
-        conditions.append(PolicyPerson.id_number == id_number)
-    if number:
-        conditions.append(PolicyPerson.policy_id == found)
-    matches = session.execute(select(PolicyPerson.policy_id, PolicyPerson.name, PolicyPerson.id_number)
-                              .where(*conditions).limit(LOOKUP_PERSONS)).all()
-    if not matches:
-        return Lookup(no_policy=True, shown=shown)
-    # people are told apart by their ID numbers; a person listed without one (a policyholder, a
-    # beneficiary) is taken for the one person of the name when only one ID number is known
-    people: dict[str, set[int]] = {}
-    for m in matches:
-        if m.id_number:
-            people.setdefault(m.id_number, set()).add(m.policy_id)
-    if name and not id_number and not number and len(people) > 1:
-        candidates = [Candidate(MASKS[PersonalField.NAME](name), MASKS[PersonalField.ID_NUMBER](i), len(ids))
-                      for i, ids in sorted(people.items())]
-        return Lookup(ambiguous=True, candidates=tuple(candidates), shown=shown)
-    ids = sorted({m.policy_id for m in matches})
-    return Lookup(policies=tuple(_policies(session, ids[:LOOKUP_POLICIES], shown)),
-                  truncated=len(ids) > LOOKUP_POLICIES, shown=shown)
-
-
-def _policies(session: Session, ids: list[int], shown: frozenset[PersonalField], *, history: bool = True
-              ) -> list[FoundPolicy]:
-    """The policies with these ids, newest period first, each with its risks, persons and (with `history`)
-    the requests on it and the complaints naming its number."""
-    if not ids:
-        return []
-    rows = session.execute(select(Policy, Product.code, Product.name).join(Product, Product.id == Policy.product_id)
-                           .where(Policy.id.in_(ids))).all()
-    risks: dict[int, list[str]] = {}
-    for policy_id, code in session.execute(select(PolicyRisk.policy_id, PolicyRisk.risk_code)
-                                           .where(PolicyRisk.policy_id.in_(ids)).order_by(PolicyRisk.risk_code)):
-        risks.setdefault(policy_id, []).append(code)
-    persons: dict[int, list[FoundPerson]] = {}
-    order = {role: i for i, role in enumerate(ROLES)}
-    for p in sorted(session.scalars(select(PolicyPerson).where(PolicyPerson.policy_id.in_(ids))),
-                    key=lambda p: (order.get(p.role, 9), p.id)):
-        persons.setdefault(p.policy_id, []).append(FoundPerson(
-            p.role, _masked(p.name, PersonalField.NAME, shown), _masked(p.id_number, PersonalField.ID_NUMBER, shown),
-            _masked(p.phone, PersonalField.PHONE, shown)))
-    requests: dict[int, list[FoundRequest]] = {}
-    complaints: dict[str, list[FoundComplaint]] = {}
-    if history:
-        for r in session.execute(select(ServiceRequest.id, ServiceRequest.number, ServiceRequest.kind,
-                                        ServiceRequest.state, ServiceRequest.received_at, ServiceRequest.policy_id)
-                                 .where(ServiceRequest.policy_id.in_(ids))
-                                 .order_by(ServiceRequest.received_at.desc(), ServiceRequest.id.desc())
-                                 .limit(LOOKUP_HISTORY)):
-            requests.setdefault(r.policy_id, []).append(FoundRequest(r.id, r.number, r.kind, r.state, r.received_at))
-        numbers = [policy.policy_number for policy, _code, _name in rows]
-        for c in session.execute(select(Complaint.id, Complaint.number, Complaint.state, Complaint.received_at,
-                                        Complaint.policy_number)
-                                 .where(Complaint.policy_number.in_(numbers))
-                                 .order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(LOOKUP_HISTORY)):
-            complaints.setdefault(c.policy_number, []).append(FoundComplaint(c.id, c.number, c.state, c.received_at))
-    out = [FoundPolicy(policy.id, policy.version, _masked(policy.policy_number, PersonalField.POLICY_NUMBER, shown),
-                       policy.insurer, code, product_name, policy.start_date, policy.end_date, policy.sum_insured,
-                       tuple(risks.get(policy.id, ())), tuple(persons.get(policy.id, ())),
-                       tuple(requests.get(policy.id, ())), tuple(complaints.get(policy.policy_number, ())))
-           for policy, code, product_name in rows]
-    return sorted(out, key=lambda p: (p.end_date, p.id), reverse=True)
-
-
-# -- the register as the administrator browses it ---------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegisterPage:
-    policies: tuple[FoundPolicy, ...]
-    total: int
-    page: int
-    page_size: int
-    shown: frozenset[PersonalField]
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-
-def register_page(uow: UnitOfWork, *, actor: Actor, policy_number: str = "", page: int = 1,
-                  page_size: int = PAGE_SIZE) -> RegisterPage:
-    """One page of the register (ADMIN), newest first, counted and paged in SQL; with `policy_number`, that
-    policy only — where the masking table shows policy numbers to the reader (else `PermissionDenied`).
-    Personal data masked as the table says; no history (that is the lookup's)."""
-    with uow.read() as session:
-        user = fresh_actor(session, actor, Role.ADMIN)
-        shown = _shown(privacy.masking_table(session), user)
-        wanted = clean_code(policy_number) or ""
-        conditions = []
-        if wanted:
-            if PersonalField.POLICY_NUMBER not in shown:
-                raise PermissionDenied("policies.lookup.field_masked")
-            conditions.append(Policy.policy_number == wanted)
-        total = session.scalar(select(func.count()).select_from(Policy).where(*conditions)) or 0
-        pages = max(1, -(-total // page_size))
-        page = min(max(1, int(page)), pages)
-        ids = list(session.scalars(select(Policy.id).where(*conditions).order_by(Policy.id.desc())
-                                   .offset((page - 1) * page_size).limit(page_size)))
-        found = {p.id: p for p in _policies(session, ids, shown, history=False)}
-        return RegisterPage(tuple(found[i] for i in ids if i in found), total, page, page_size, shown)
-
-
-@dataclass(frozen=True)
-class RiskChoice:
-    code: str
-    name_zh: str
-    name_en: str
-
-
-def risk_list(uow: UnitOfWork) -> list[RiskChoice]:
-    """The active risk list (the codes a file and the edit form may name), in its order."""
-    with uow.read() as session:
-        return [RiskChoice(r.code, r.name_zh, r.name_en) for r in session.execute(
-            select(DeskChoice.code, DeskChoice.name_zh, DeskChoice.name_en)
-            .where(DeskChoice.list_key == "risk", DeskChoice.active.is_(True)).order_by(DeskChoice.sort, DeskChoice.code))]
-
-
-def product_codes(uow: UnitOfWork) -> list[tuple[str, str]]:
-    """The registered products (code, name), for the edit form."""
-    with uow.read() as session:
-        return [(r.code, r.name) for r in session.execute(select(Product.code, Product.name).order_by(Product.code))]

@@ -368,3 +368,12 @@ def test_every_lookup_is_audited_with_its_values_masked(uow, people, register):
     assert first.changes["value"] == {"name": "王**", "id_number": "1101**********1238"}
     assert first.changes["matches"] == 1 and second.changes["matches"] == 0
     assert "王小明" not in str(first.changes) and INSURED_ID not in str(first.changes)
+
+
+def test_a_csv_separated_by_semicolons_or_tabs_is_read_by_its_header_line():
+    for separator in (";", "\t"):
+        text = separator.join(HEADER) + "\n" + separator.join(
+            [*POLICY_B[:6], "500000", *POLICY_B[7:9], "vehicle_damage|third_party", "被保险人", "赵敏", OTHER_ID, ""])
+        [row] = read_policy_file("p.csv", text.encode("utf-8"))
+        assert (row["policy_number"], row["risks"], row["id_number"]) == ("PB-0002", "vehicle_damage|third_party",
+                                                                          OTHER_ID)
