@@ -4,7 +4,8 @@ the masking table they are checked against are rows an administrator edits."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -167,3 +168,91 @@ def shown_fields(table: MaskingTable, roles: Iterable[Role | str], department_co
         if seen is Visibility.SHOWN or (seen is Visibility.OWN_DEPARTMENT and department_code in DESK_DEPARTMENTS):
             out.add(personal)
     return frozenset(out)
+
+
+# -- a whole file, as the import checks it ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowRefusal:
+    """Why one cell of the file was refused: its line (None: the file as a whole), column and sheet."""
+
+    row: int | None
+    column: str
+    message: Message
+    sheet: str = ""
+
+
+def _where(row: Mapping, column: str) -> tuple[int | None, str]:
+    """The line a column of a row came from: a policy's column of a joined two-sheet row is on the policies
+    sheet."""
+    if column in POLICY_COLUMNS and column != "policy_number" and "policy_row" in row:
+        return row.get("policy_row"), str(row.get("policy_sheet") or "")
+    return row.get("row"), str(row.get("sheet") or "")
+
+
+_ORDER = {c: i for i, c in enumerate(POLICY_COLUMNS + PERSON_COLUMNS)}
+
+
+def _column_order(column: str) -> int:
+    return _ORDER.get(column, -1)
+
+
+def check_rows(rows: Sequence[Mapping[str, Any]], *, risks: set[str], known_products: set[str], today: date
+               ) -> tuple[dict[str, dict], dict[str, tuple[dict, Mapping]], list[RowRefusal]]:
+    """A file's rows (one per person, the policy's fields repeated) checked as a whole: each row by
+    `check_policy` and `check_person`; the rows of one policy agreeing on its fields, each person on it once,
+    at least one insured person; the rows of one product agreeing on its name and claim limit, a new product
+    named. Returns the policies (number → fields, first row, persons), the products (code → what the file
+    states of it, first row) and the refusals — each cell once, in the file's order."""
+    refused: list[RowRefusal] = []
+
+    def refuse(row: Mapping, column: str, message: Message) -> None:
+        line, sheet = _where(row, column)
+        refused.append(RowRefusal(line, column, message, sheet))
+
+    policies: dict[str, dict] = {}            # policy number → its fields, first row, persons
+    products: dict[str, tuple[dict, Mapping]] = {}
+    for row in rows:
+        if "policy_row" in row and row.get("policy_row") is None:
+            refuse(row, "policy_number", Message("policies.file.not_on_policies_sheet"))
+            continue
+        fields, errors = check_policy(row, risks=risks, product_name_required=False)
+        person, person_errors = check_person(row, today=today)
+        code = fields["product_code"]
+        if code and code not in known_products and not fields["product_name"] and "product_name" not in errors:
+            errors["product_name"] = Message("policies.new_product_needs_name")
+        for column, message in {**errors, **person_errors}.items():
+            refuse(row, column, message)
+        number = fields["policy_number"]
+        if not number or "policy_number" in errors:
+            continue
+        policy = policies.setdefault(number, {"fields": fields, "row": row, "persons": [], "errors": set(errors)})
+        if policy["row"] is not row:
+            for column in POLICY_COLUMNS:
+                if column not in errors and column not in policy["errors"] \
+                        and fields[column] != policy["fields"][column]:
+                    refuse(row, column, Message("policies.disagrees", {"row": _where(policy["row"], column)[0]}))
+        if person_errors:
+            policy["person_refused"] = True
+        elif person is not None:
+            if any(p["role"] == person["role"] and p["name"] == person["name"]
+                   and p["id_number"] == person["id_number"] for p in policy["persons"]):
+                refuse(row, "name", Message("policies.duplicate_person"))
+            else:
+                policy["persons"].append(person)
+        if code and "product_code" not in errors:
+            stated = {"name": fields["product_name"], "limit": (fields["claim_limit"], fields["claim_limit_unit"])}
+            first = products.setdefault(code, (stated, row))
+            if first[1] is not row:
+                for key, column in (("name", "product_name"), ("limit", "claim_limit")):
+                    checked = ("claim_limit", "claim_limit_unit") if key == "limit" else (column,)
+                    if not any(c in errors for c in checked) and stated[key] != first[0][key]:
+                        refuse(row, column, Message("policies.product_disagrees",
+                                                    {"code": code, "row": _where(first[1], column)[0]}))
+    for number, policy in policies.items():      # (a refused person may have been its insured)
+        if not policy.get("person_refused") and not any(p["role"] == "insured" for p in policy["persons"]):
+            refuse(policy["row"], "role", Message("policies.no_insured", {"policy": number}))
+    refused = list({(r.sheet, r.row, r.column): r for r in reversed(refused)}.values())
+    refused.sort(key=lambda r: (r.sheet, r.row if r.row is not None else -1, _column_order(r.column)))
+    return policies, products, refused

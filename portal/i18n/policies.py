@@ -80,6 +80,7 @@ ZH: dict[str, str] = {
     "policies.import.whole_file": "整个文件",
     "policies.import.saved": "已导入 {rows} 行：新增保单 {created} 份，替换保单 {replaced} 份，人员 {persons} 人。",
     "policies.import.products_created": "新增产品：{codes}",
+    "policies.import.concurrent": "导入时有人同时修改了相同的保单，未保存任何内容，请重新导入。",
     "policies.import.product_updated": "产品 {code} 已按文件更新：{before} → {after}",
     "policies.limit.none": "未设时效",
     # the register
@@ -173,6 +174,7 @@ EN: dict[str, str] = {
     "policies.import.whole_file": "Whole file",
     "policies.import.saved": "Imported {rows} rows: {created} new policies, {replaced} replaced, {persons} persons.",
     "policies.import.products_created": "New products: {codes}",
+    "policies.import.concurrent": "Someone changed the same policies during the import: nothing was saved, import again.",
     "policies.import.product_updated": "Product {code} updated from the file: {before} → {after}",
     "policies.limit.none": "no limit set",
     "policies.register.header": "Register",

@@ -15,12 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal.domain.aftersales import ClaimLimit, LimitUnit, PolicyTerms
 from portal.domain.errors import ConcurrentChange, Message, NotFound, PermissionDenied, ValidationFailed
-from portal.domain.policies import PERSON_COLUMNS, PERSON_FIELDS, POLICY_COLUMNS, check_person, check_policy
+from portal.domain.policies import PERSON_FIELDS, RowRefusal, check_person, check_policy, check_rows
 from portal.domain.privacy import MASKS, PersonalField
 from portal.domain.roles import Role
 from portal.domain.text import clean_code
@@ -45,16 +47,6 @@ def _active_risks(session: Session) -> set[str]:
 
 
 @dataclass(frozen=True)
-class RowRefusal:
-    """Why one cell of the file was refused: its line (None: the file as a whole), column and sheet."""
-
-    row: int | None
-    column: str
-    message: Message
-    sheet: str = ""
-
-
-@dataclass(frozen=True)
 class ProductChange:
     code: str
     before: dict
@@ -74,14 +66,6 @@ class ImportResult:
     @property
     def saved(self) -> bool:
         return not self.refused
-
-
-def _where(row: Mapping, column: str) -> tuple[int | None, str]:
-    """The line a column of a row came from: a policy's column of a joined two-sheet row is on the policies
-    sheet."""
-    if column in POLICY_COLUMNS and column != "policy_number" and "policy_row" in row:
-        return row.get("policy_row"), str(row.get("policy_sheet") or "")
-    return row.get("row"), str(row.get("sheet") or "")
 
 
 def import_policies(uow: UnitOfWork, *, actor: Actor, rows: Sequence[Mapping[str, Any]], now: datetime,
@@ -107,63 +91,17 @@ def import_policies(uow: UnitOfWork, *, actor: Actor, rows: Sequence[Mapping[str
                                                                    {"max": MAX_ROWS})),), rows=len(rows))
     with uow.write() as session:
         admin = fresh_actor(session, actor, Role.ADMIN)
-        refused: list[RowRefusal] = []
-
-        def refuse(row: Mapping, column: str, message: Message) -> None:
-            line, sheet = _where(row, column)
-            refused.append(RowRefusal(line, column, message, sheet))
-
-        risks = _active_risks(session)
         codes = {clean_code(r.get("product_code")) or "" for r in rows}
         known = {p.code: p for p in _chunked(session, select(Product), Product.code, codes)}
-        policies: dict[str, dict] = {}            # policy number → its fields, first row, persons
-        products: dict[str, tuple[dict, Mapping]] = {}
-        for row in rows:
-            if "policy_row" in row and row.get("policy_row") is None:
-                refuse(row, "policy_number", Message("policies.file.not_on_policies_sheet"))
-                continue
-            fields, errors = check_policy(row, risks=risks, product_name_required=False)
-            person, person_errors = check_person(row, today=now.date())
-            code = fields["product_code"]
-            if code and code not in known and not fields["product_name"] and "product_name" not in errors:
-                errors["product_name"] = Message("policies.new_product_needs_name")
-            for column, message in {**errors, **person_errors}.items():
-                refuse(row, column, message)
-            number = fields["policy_number"]
-            if not number or "policy_number" in errors:
-                continue
-            policy = policies.setdefault(number, {"fields": fields, "row": row, "persons": [], "errors": set(errors)})
-            if policy["row"] is not row:
-                for column in POLICY_COLUMNS:
-                    if column not in errors and column not in policy["errors"] \
-                            and fields[column] != policy["fields"][column]:
-                        refuse(row, column, Message("policies.disagrees", {"row": _where(policy["row"], column)[0]}))
-            if person_errors:
-                policy["person_refused"] = True
-            elif person is not None:
-                if any(p["role"] == person["role"] and p["name"] == person["name"]
-                       and p["id_number"] == person["id_number"] for p in policy["persons"]):
-                    refuse(row, "name", Message("policies.duplicate_person"))
-                else:
-                    policy["persons"].append(person)
-            if code and "product_code" not in errors:
-                stated = {"name": fields["product_name"], "limit": (fields["claim_limit"], fields["claim_limit_unit"])}
-                first = products.setdefault(code, (stated, row))
-                if first[1] is not row:
-                    for key, column in (("name", "product_name"), ("limit", "claim_limit")):
-                        checked = ("claim_limit", "claim_limit_unit") if key == "limit" else (column,)
-                        if not any(c in errors for c in checked) and stated[key] != first[0][key]:
-                            refuse(row, column, Message("policies.product_disagrees",
-                                                        {"code": code, "row": _where(first[1], column)[0]}))
-        for number, policy in policies.items():      # (a refused person may have been its insured)
-            if not policy.get("person_refused") and not any(p["role"] == "insured" for p in policy["persons"]):
-                refuse(policy["row"], "role", Message("policies.no_insured", {"policy": number}))
+        policies, products, refused = check_rows(rows, risks=_active_risks(session), known_products=set(known),
+                                                 today=now.date())
         if refused:
-            refused = list({(r.sheet, r.row, r.column): r for r in reversed(refused)}.values())
-            refused.sort(key=lambda r: (r.sheet, r.row if r.row is not None else -1, _column_order(r.column)))
             return ImportResult(refused=tuple(refused), rows=len(rows))
-        created_products, product_changes = _save_products(session, known, products)
-        created, replaced, persons = _save_policies(session, policies, known, now)
+        try:
+            created_products, product_changes = _save_products(session, known, products)
+            created, replaced, persons = _save_policies(session, policies, known, now)
+        except (IntegrityError, StaleDataError) as meanwhile:   # another import or edit of the same policies
+            raise ConcurrentChange("policies.import.concurrent") from meanwhile
         result = ImportResult(rows=len(rows), created=created, replaced=replaced, persons=persons,
                               products_created=tuple(created_products), products_updated=tuple(product_changes))
         record_event(session, actor=admin, at=now, action="policies.import",
@@ -172,13 +110,6 @@ def import_policies(uow: UnitOfWork, *, actor: Actor, rows: Sequence[Mapping[str
                               "products_updated": [{"code": c.code, "before": c.before, "after": c.after}
                                                    for c in product_changes]})
         return result
-
-
-_ORDER = {c: i for i, c in enumerate(POLICY_COLUMNS + PERSON_COLUMNS)}
-
-
-def _column_order(column: str) -> int:
-    return _ORDER.get(column, -1)
 
 
 def _chunked(session: Session, statement, column, values, size: int = 500) -> list:  # noqa: ANN001
@@ -296,7 +227,10 @@ def update_policy(uow: UnitOfWork, *, actor: Actor, policy_id: int, expected_ver
             session.execute(delete(PolicyPerson).where(PolicyPerson.policy_id == policy.id))
             if new_persons:
                 session.execute(insert(PolicyPerson), [{"policy_id": policy.id, **p} for p in new_persons])
-        session.flush()
+        try:
+            session.flush()
+        except StaleDataError as meanwhile:
+            raise ConcurrentChange("policies.changed_meanwhile") from meanwhile
         after = _snapshot(session, policy)
         record_event(session, actor=admin, at=now, action="policies.update",
                      changes={"policy": MASKS[PersonalField.POLICY_NUMBER](policy.policy_number),
