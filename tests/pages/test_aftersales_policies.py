@@ -88,3 +88,39 @@ def test_only_the_administrator_opens_the_register(page_db):
     at._page_hash = next(h for h, info in at._registered_pages.items() if info.get("url_pathname") == "policies")
     at.run()
     assert "您没有访问“保单登记簿”的权限" in texts(at)
+
+
+def test_an_excel_file_of_two_sheets_is_imported_in_the_page(page_db):
+    import io
+
+    from openpyxl import Workbook
+    book = Workbook()
+    policies_sheet = book.active
+    policies_sheet.title = "保单"
+    for row in (HEADER.strip().split(",")[:10],
+                ["PX-7", "太平洋", "CAR", "机动车辆保险", 30, "天", 300000, date(2025, 5, 1), date(2026, 4, 30),
+                 "vehicle_damage"]):
+        policies_sheet.append(row)
+    persons_sheet = book.create_sheet("人员")
+    for row in (["保单号", "角色", "姓名", "身份证号", "电话"], ["PX-7", "被保险人", "周杰", "310115197511205679", ""]):
+        persons_sheet.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    at = app_as("admin", page_path("policies"))
+    at.file_uploader(key="policies_file").set_value(
+        ("policies.xlsx", data.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    at.run()
+    at.button(key="policies_import").click().run()
+    assert not at.exception, at.exception
+    assert "已导入 1 行：新增保单 1 份，替换保单 0 份，人员 1 人。" in texts(at)
+    assert _counts(page_db) == (1, 1)
+
+
+def test_the_page_speaks_chinese_in_its_labels(page_db):
+    import re
+    at = _import(app_as("admin", page_path("policies")), GOOD.encode("utf-8"))
+    at.selectbox(key="policies_pick").set_value(at.selectbox(key="policies_pick").options[0]).run()
+    labels = [w.label for kind in ("button", "text_input", "selectbox", "multiselect", "date_input", "number_input")
+              for w in getattr(at, kind)] + [at.file_uploader(key="policies_file").label]
+    words = set(re.findall(r"[A-Za-z]{2,}", " ".join(labels + [texts(at)])))
+    assert words <= {"Language", "YYYY", "MM", "DD", "CSV", "Excel", "xlsx"}, words     # (the language switch)
