@@ -10,7 +10,7 @@ import streamlit as st
 
 from portal.i18n import LANGUAGES
 from portal.ui import auth
-from portal.services import queries
+from portal.services import aftersales_queries, queries
 from portal.ui.context import in_sandbox, now, open_cases_without_calendar, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.notices import start_background_sender
@@ -56,7 +56,18 @@ TODO_TABS = {"accept": "gm.tab.accept", "consolidate": "gm.tab.consolidate", "cl
              "stuck": "gm.tab.stuck", "follow_up_task": "gm.tab.follow_up", "negotiate": "neg.tab.negotiate",
              "follow_up": "neg.tab.follow_up", "contact_due": "neg.tab.contacts", "review": "neg.tab.review",
              "investigate": "dept.tab.investigate", "report_to_gm": "dept.tab.report", "assign": "dept.tab.investigate",
-             "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue"}
+             "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue",
+             "reports_to_decide": "desk.tab.queue", "major_to_report": "desk.tab.queue",
+             "incomplete": "desk.tab.queue"}
+# What waits at the service desk (售后受理) for its clerks: `aftersales_queries.desk_counts` → the desk's page
+DESK_TODOS = {"reports_to_decide": "desk", "major_to_report": "desk", "incomplete": "desk"}
+
+
+def _desk_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
+    if not allowed(BY_KEY["desk"], actor.roles):
+        return []
+    counts = aftersales_queries.desk_counts(uow(), actor=actor, now=now())
+    return [queries.Todo(key, counts[key], page) for key, page in DESK_TODOS.items() if key in counts]
 
 
 def _todo_card(item) -> None:  # noqa: ANN001
@@ -76,7 +87,7 @@ def _home(actor):  # noqa: ANN001, ANN202
         if actor.department_code:
             names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
-        todo = queries.todo_counts(uow(), actor=actor, now=now())
+        todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor)
         if todo:
             st.subheader(t("home.todo"))
             for start in range(0, len(todo), 4):
@@ -99,7 +110,7 @@ def main() -> None:
     start_background_sender()  # the notices outbox: one sender thread per process (the wall clock, real DB)
     with st.sidebar:
         st.selectbox(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
-    actor = auth.current_actor()
+    actor = auth.signed_in_this_run()
     if actor is None:
         # Every address shows the login form, so a typed address lands on its page after login.
         pages = [st.Page(_login("login"), title=t("nav.login"), url_path="login",

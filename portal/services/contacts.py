@@ -159,8 +159,10 @@ class ContactPage:
         return max(1, -(-self.total // self.page_size))
 
 
-def _readable_case(session: Session, actor: Actor, complaint_id: int) -> Complaint:
-    complaint = session.get(Complaint, complaint_id)
+def _readable_case(session: Session, actor: Actor, complaint_id: int):  # noqa: ANN202
+    """What the timeline needs of the case (the customer's contact choices), once the reader may see it."""
+    complaint = session.execute(select(Complaint.preferred_contact, Complaint.optional_notices)
+                                .where(Complaint.id == complaint_id)).first()
     if complaint is None:
         raise NotFound("case.not_found")
     routed = session.scalars(select(ComplaintDepartment.department_id)

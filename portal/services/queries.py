@@ -603,8 +603,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         masked = shown != frozenset(FIELDS)
         # the fields the reader may not see, masked; and their values wherever free text repeats them
         fields = {name: redact(value, raw, shown) for name, value in mask_record(raw, shown).items()}
-        clerk = session.get(User, complaint.receiving_clerk_id)
-        fields["receiving_clerk"] = clerk.display_name if clerk else ""
+        fields["receiving_clerk"] = _name(session, complaint.receiving_clerk_id)
         staff = session.scalars(select(User.display_name).join(
             ComplainedStaff, ComplainedStaff.user_id == User.id)
             .where(ComplainedStaff.complaint_id == complaint.id)).all()
@@ -715,10 +714,13 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
 
 
 def _name(session, user_id: int | None) -> str:  # noqa: ANN001
+    """A user's display name: one small read per person per transaction (not the user with their roles)."""
     if user_id is None:
         return ""
-    user = session.get(User, user_id)
-    return user.display_name if user else ""
+    names = session.info.setdefault("portal_display_names", {})
+    if user_id not in names:
+        names[user_id] = session.scalar(select(User.display_name).where(User.id == user_id)) or ""
+    return names[user_id]
 
 
 def _masked_changes(changes: dict, raw: dict, shown: frozenset) -> dict:

@@ -152,6 +152,7 @@ def log_out() -> None:
     """End the session on the server (so the cookie and any copy of it are refused), then delete
     the cookie from this browser."""
     token = st.session_state.pop(TOKEN, None)
+    st.session_state.pop(RUN_ACTOR, None)
     try:
         sessions.sign_out(uow(), token=token.removeprefix(SANDBOX_PREFIX) if token else None, now=wall_clock())
     except SandboxGone:         # its sandbox was rebuilt or removed: nothing left to sign out of
@@ -178,10 +179,27 @@ def role_names(roles) -> str:  # noqa: ANN001
     return "、".join(t(f"role.{r.value}") for r in sorted(roles))
 
 
+RUN_ACTOR = "portal_run_actor"
+
+
+def signed_in_this_run() -> Actor | None:
+    """The entry script's `current_actor()` of this run, remembered for the page it then runs (so a run
+    resumes the session once, not twice); forgotten when the session no longer resumes."""
+    actor = current_actor()
+    if actor is None:
+        st.session_state.pop(RUN_ACTOR, None)
+    else:
+        st.session_state[RUN_ACTOR] = (st.session_state.get(TOKEN), actor)
+    return actor
+
+
 def require_page(key: str) -> Actor:
     """Called first by every page script: the page renders only for a signed-in user with its role."""
     spec = BY_KEY[key]
-    actor = current_actor()
+    remembered = st.session_state.get(RUN_ACTOR)
+    # the entry script resumed this browser's session in this very run: its actor, for the same token
+    actor = (remembered[1] if remembered and remembered[0] is not None and remembered[0] == st.session_state.get(TOKEN)
+             else current_actor())
     if actor is None:
         st.error(t("auth.not_logged_in"))
         st.stop()
