@@ -18,7 +18,7 @@ from portal.services.aftersales import ClaimReportForm
 AT = datetime(2025, 10, 9, 16, 30)        # a Thursday, after the National Day week
 
 
-def add_policy(uow, number: str = "P-2025-0001", *, insured: str = "林晓东", id_number: str = "110101198001010011",
+def add_policy(uow, number: str = "P-2025-0001", *, insured: str = "林晓东", id_number: str = "110101198001010010",
                risks: tuple[str, ...] = ("accident_death", "accident_medical", "illness_hospital"),
                start: date = date(2025, 1, 1), end: date = date(2025, 12, 31), sum_insured: str = "300000",
                limit: tuple[int, str] | None = (2, "years")) -> int:  # noqa: ANN001
@@ -237,3 +237,88 @@ def test_the_register_masks_personal_data_for_a_manager_and_searches_by_number(u
     clerk = aftersales_queries.request_register(uow, actor=people.clerk, filters=aftersales_queries.RequestFilter(
         text="P-2025-0001"), now=AT)
     assert clerk.total == 1 and clerk.frame["insured_name"][0] == "林晓东"
+
+
+# -- claim applications and their hand-over ------------------------------------------------------------
+
+from portal.persistence.models import Notice, RequestContact  # noqa: E402
+from portal.services import aftersales_claims  # noqa: E402
+from portal.services.aftersales_claims import ApplicationForm  # noqa: E402
+
+BASIC = ["policy_original", "premium_receipt", "identity_documents", "application_form"]
+MEDICAL = ["medical_history", "test_reports", "outpatient_receipts", "inpatient_receipts", "pathology_report"]
+
+
+def _report_in_hand(uow, people) -> int:  # noqa: ANN001
+    add_policy(uow)
+    done = aftersales.register_claim_report(uow, actor=people.clerk, form=report_form(), now=AT)
+    aftersales.accept_report(uow, actor=people.clerk, request_id=done.id, expected_version=version(uow, done.id),
+                             now=AT)
+    return done.id
+
+
+def application(report_id: int, materials: list[str], **changes) -> ApplicationForm:  # noqa: ANN003
+    values = dict(report_id=report_id, channel="visit", applicant_name="林晓东", applicant_id_number="110101198001010010",
+                  applicant_phone="13900001111", applicant_relation="self", right_verified=True,
+                  claim_kinds=["medical"], materials=materials)
+    values.update(changes)
+    return ApplicationForm(**values)
+
+
+def test_an_incomplete_application_is_not_accepted_and_the_customer_is_sent_what_is_missing(uow, people):
+    report = _report_in_hand(uow, people)
+    done = aftersales_claims.record_application(
+        uow, actor=people.clerk, now=AT, form=application(report, [*BASIC, *MEDICAL[:-1]]))
+    assert done.state == "incomplete" and done.missing == ("pathology_report",) and done.number == "LP2510-0001"
+    with uow.read() as session:
+        notice = session.scalar(select(Notice).where(Notice.request_id == done.id))
+        logged = session.scalar(select(RequestContact).where(RequestContact.request_id == done.id))
+    assert notice is not None and notice.complaint_id is None and notice.kind == "materials_missing"
+    assert "病理报告" in notice.body and "门急诊病史" not in notice.body and done.number in notice.body
+    assert logged is not None and logged.notice_id == notice.id
+    assert row(uow, done.id).clock_key is None                        # no hand-over clock before it is complete
+    more = aftersales_claims.add_materials(uow, actor=people.clerk, request_id=done.id,
+                                           expected_version=version(uow, done.id), materials=["pathology_report"],
+                                           now=datetime(2025, 10, 9, 17, 0))
+    assert more.state == "complete" and more.missing == ()
+    stored = row(uow, done.id)
+    assert stored.complete_at == datetime(2025, 10, 9, 17, 0) and stored.clock_key == "handover"
+
+
+def test_the_hand_over_falls_due_on_the_third_working_day_across_the_make_up_saturday(uow, people):
+    """Complete on Thursday 9 October 2025: Fri 10, Sat 11 (调休, a working day), Mon 13 — due at the end of
+    Monday; handed over on Monday it is on time, and 运营部's queue shows it overdue on Tuesday."""
+    report = _report_in_hand(uow, people)
+    done = aftersales_claims.record_application(uow, actor=people.clerk, now=AT,
+                                                form=application(report, [*BASIC, *MEDICAL]))
+    assert done.state == "complete"
+    assert row(uow, done.id).clock_due_at == datetime(2025, 10, 14, 0, 0)
+    tuesday = aftersales_queries.handover_queue(uow, actor=people.opshandler, now=datetime(2025, 10, 14, 9, 0))
+    assert list(tuesday.frame["badge"]) == ["overdue"]
+    with pytest.raises(PermissionDenied):                              # 运营部 hands over, not the desk's clerk
+        aftersales_claims.hand_over(uow, actor=people.clerk, request_id=done.id,
+                                    expected_version=version(uow, done.id), insurer="华安人寿", handed_on=date(2025, 10, 13),
+                                    items=BASIC, receipt="交接单 HA-1013-07", now=datetime(2025, 10, 13, 15, 0))
+    aftersales_claims.hand_over(uow, actor=people.opshandler, request_id=done.id,
+                                expected_version=version(uow, done.id), insurer="华安人寿保险股份有限公司",
+                                handed_on=date(2025, 10, 13), items=[*BASIC, *MEDICAL], receipt="交接单 HA-1013-07",
+                                now=datetime(2025, 10, 13, 15, 0))
+    stored = row(uow, done.id)
+    assert stored.state == "handed_over" and stored.clock_late is False and stored.handover_receipt.startswith("交接单")
+    aftersales_claims.record_insurer_decision(uow, actor=people.opshandler, request_id=done.id,
+                                              expected_version=version(uow, done.id),
+                                              decision="保险公司同意赔付住院医疗费用 8,640 元。", told_channel="phone",
+                                              now=datetime(2025, 10, 20, 10, 0))
+    assert row(uow, done.id).state == "decided"
+
+
+def test_an_application_needs_the_right_to_claim_verified_and_known_materials(uow, people):
+    report = _report_in_hand(uow, people)
+    with pytest.raises(ValidationFailed) as refused:
+        aftersales_claims.record_application(uow, actor=people.clerk, now=AT,
+                                             form=application(report, ["a-sandwich"], right_verified=False,
+                                                              applicant_id_number="110101198001010012"))
+    assert set(refused.value.errors) == {"right_verified", "materials", "applicant_id_number"}
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(ServiceRequest)
+                              .where(ServiceRequest.kind == "claim_application")) == 0
