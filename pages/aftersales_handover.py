@@ -17,6 +17,7 @@ from portal.services import aftersales_claims, aftersales_queries, desk_document
 from portal.services.aftersales import CONTACT_CHANNELS, may_hand_over
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, say, t, uow
+from portal.ui.literal import literal
 from portal.ui.widgets import (DATE_FORMAT, act, date_label, field_error, form_errors, page_of, pager,
                                remember_versions, seen_version, show_notice)
 
@@ -97,7 +98,8 @@ if may_hand_over(actor) and request["state"] == RequestState.COMPLETE:
                                   max_value=now().date(), key=f"{form}_on")
         field_error(errors, "handed_on")
         st.caption(t("handover.items"))
-        ticked = {code: st.checkbox(materials.get(code, code), key=key) for code, key in item_keys.items()}
+        # the configured names shown as typed
+        ticked = {code: st.checkbox(literal(materials.get(code, code)), key=key) for code, key in item_keys.items()}
         field_error(errors, "items")
         receipt = st.text_input(t("handover.receipt"), key=f"{form}_receipt")
         field_error(errors, "receipt")
