@@ -45,6 +45,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("admin_config", "pages/admin_config.py", "nav.admin_config", "⚙️", frozenset({R.ADMIN})),
     # 保单登记簿 (issue 17): the administrator imports and edits the register; the desk looks policies up on its pages
     PageSpec("policies", "pages/aftersales_policies.py", "nav.policies", "🗂️", frozenset({R.ADMIN})),
+    # 售后受理 (issue 17): 市场部's clerks look up, register claim reports, applications, surrenders, endorsements
+    PageSpec("desk", "pages/aftersales_desk.py", "nav.desk", "🛎️", frozenset({R.INTAKE, R.INTAKE_LEAD})),
     # 理赔移交 (issue 17): 运营部 hands complete applications to the insurer; the page refuses other departments
     PageSpec("handover", "pages/aftersales_handover.py", "nav.handover", "📦", frozenset({R.HANDLER, R.GM_OFFICE})),
     # 受理记录: one request of the desk with its history and printable papers
