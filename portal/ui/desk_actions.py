@@ -17,6 +17,7 @@ from portal.services import aftersales, aftersales_claims, aftersales_queries, a
 from portal.services.actors import Actor
 from portal.ui.context import lang, now, say, t, uow
 from portal.ui.literal import literal
+from portal.ui.navigation import BY_KEY
 from portal.ui.widgets import field_error, form_errors, seen_version
 
 LISTS = ("risk", "channel", "claim_kind", "surrender_reason", "relation")
@@ -179,6 +180,9 @@ def request_panel(actor: Actor, request_id: int, lists: dict, *,
     r = view.request
     version = seen_version(SimpleNamespace(id=f"desk:{request_id}", version=r["version"]))
     _essentials(view, lists)
+    # 受理记录: the request in full, and its printable papers (不予受理通知书, 理赔申请书, 批改申请单)
+    st.page_link(BY_KEY["request"].path, label=t("desk.detail.open", number=r["number"]), icon="🧾",
+                 query_params={"number": r["number"]})
     if r["kind"] == RequestKind.CLAIM_REPORT:
         _report_check(actor, view, version, registered)
         _scene(actor, view, version)

@@ -145,6 +145,9 @@ def test_a_report_failing_its_check_shows_each_reason_and_is_refused_with_both_c
     assert f"报案 {report.number} 已不予受理。" in texts(at)
     refused = requests(page_db)[0]
     assert (refused.state, refused.copies_archived, refused.originals_returned) == ("refused", True, True)
+    # the written refusal is printed from the request's record
+    link = next(link for link in at.get("page_link") if report.number in link.proto.label)
+    assert "受理记录" in link.proto.label and f"number={report.number}" in str(link.proto)
 
 
 def test_a_failed_check_is_taken_in_hand_only_with_a_reason(page_db):
@@ -337,6 +340,7 @@ WIDGETS = ("text_input", "text_area", "selectbox", "multiselect", "checkbox", "r
 
 def on_screen(at: AppTest) -> list[str]:
     out = [texts(at)] + [str(tab.label) for tab in at.tabs] + [str(e.label) for e in at.expander]
+    out += [str(link.proto.label) for link in at.get("page_link")]
     for kind in WIDGETS:
         for widget in getattr(at, kind):
             out.append(str(widget.label))
