@@ -123,14 +123,14 @@ def tell_caller_form(found: policies.Lookup) -> None:
     st.caption(t("desk.tell.help"))
     errors = form_errors("desk_tell")
     with st.form("desk_tell", enter_to_submit=False):
+        names = {i: f"{r.number} · {t(f'desk.kind.{r.kind}')} · {t(f'desk.state.{r.state}')}"
+                 for i, r in requests.items()}
         chosen = st.selectbox(t("desk.tell.request"), list(requests), index=None, placeholder=CHOOSE(),
-                              key="desk_tell_request",
-                              format_func=lambda i: f"{requests[i].number} · {t(f'desk.kind.{requests[i].kind}')} · "
-                                                    f"{t(f'desk.state.{requests[i].state}')}")
+                              key="desk_tell_request", format_func=names.get)
         field_error(errors, "request")
-        channel = st.selectbox(t("desk.tell.channel"), list(aftersales.CONTACT_CHANNELS), index=None,
-                               placeholder=CHOOSE(), format_func=lambda c: t(f"desk.contact.{c}"),
-                               key="desk_tell_channel")
+        channels = {c: t(f"desk.contact.{c}") for c in aftersales.CONTACT_CHANNELS}
+        channel = st.selectbox(t("desk.tell.channel"), list(channels), index=None, placeholder=CHOOSE(),
+                               format_func=channels.get, key="desk_tell_channel")
         field_error(errors, "channel")
         content = st.text_area(t("desk.tell.content"), key="desk_tell_content")
         field_error(errors, "content")
@@ -245,8 +245,9 @@ def report_tab() -> None:
             text(errors, key, "estimated_amount")
             st.checkbox(t("desk.field.outcome_uncertain"), key=key + "outcome_uncertain")
         with right:
-            st.multiselect(t("desk.field.disputes"), list(DISPUTE_BODIES), placeholder=CHOOSE(),
-                           format_func=lambda b: t(f"desk.dispute.{b}"), key=key + "disputes")
+            bodies = {b: t(f"desk.dispute.{b}") for b in DISPUTE_BODIES}
+            st.multiselect(t("desk.field.disputes"), list(bodies), placeholder=CHOOSE(), format_func=bodies.get,
+                           key=key + "disputes")
             field_error(errors, "disputes")
             st.checkbox(t("desk.field.litigation"), key=key + "litigation")
         if st.form_submit_button(t("desk.report.submit"), type="primary"):
@@ -280,9 +281,9 @@ def queue_tab() -> None:
     st.dataframe(requests_table(queue.frame, lists), hide_index=True, width="stretch")
     ids = [int(i) for i in queue.frame["id"]]
     rows = {int(r["id"]): r for r in queue.frame.to_dict("records")}
-    chosen = st.selectbox(t("desk.queue.pick"), ids, key="desk_pick",
-                          format_func=lambda i: f"{rows[i]['number']} · {t('desk.kind.' + rows[i]['kind'])} · "
-                                                f"{t('desk.state.' + rows[i]['state'])} · {rows[i]['contact_name']}")
+    names = {i: f"{r['number']} · {t('desk.kind.' + r['kind'])} · {t('desk.state.' + r['state'])} · "
+                f"{r['contact_name']}" for i, r in rows.items()}
+    chosen = st.selectbox(t("desk.queue.pick"), ids, key="desk_pick", format_func=names.get)
     if chosen is not None:
         request_panel(actor, chosen, lists)
 
@@ -395,8 +396,9 @@ def request_tab() -> None:
     key, errors = prefix("request"), form_errors("desk_request")
     if errors:
         st.error(t("form.has_errors", count=len(errors)))
-    kind = st.radio(t("desk.field.kind"), [RequestKind.SURRENDER.value, RequestKind.ENDORSEMENT.value], index=None,
-                    horizontal=True, format_func=lambda k: t(f"desk.kind.{k}"), key=key + "kind")
+    kinds = {k.value: t(f"desk.kind.{k.value}") for k in (RequestKind.SURRENDER, RequestKind.ENDORSEMENT)}
+    kind = st.radio(t("desk.field.kind"), list(kinds), index=None, horizontal=True, format_func=kinds.get,
+                    key=key + "kind")
     field_error(errors, "kind")
     left, right = st.columns(2)
     with left:
