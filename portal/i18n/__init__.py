@@ -29,7 +29,7 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
 def render(message: Message, lang: str = DEFAULT_LANGUAGE) -> str:
     params = dict(message.params)
     for name, prefix in (("action", "action"), ("state", "state"), ("kind", "day"), ("start", "milestone"),
-                         ("stop", "milestone"), ("decision", "four_eyes.decision")):
+                         ("stop", "milestone"), ("decision", "four_eyes.decision"), ("desk_state", "desk.state")):
         if name in params and params[name]:
             params[name] = translate(f"{prefix}.{params[name]}", lang)
     return translate(message.key, lang, **params)

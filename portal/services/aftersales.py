@@ -117,7 +117,7 @@ def _move(request: ServiceRequest, action: str) -> str:
     try:
         request.state = desk.next_state(action, request.kind, request.state).value
     except TransitionRefused as refused:
-        raise DomainError("desk.not_now", state=refused.state) from refused
+        raise DomainError("desk.not_now", desk_state=refused.state) from refused
     return before
 
 

@@ -114,7 +114,7 @@ def add_materials(uow: UnitOfWork, *, actor: Actor, request_id: int, expected_ve
         user = fresh_actor(session, actor)
         request = locked_request(session, request_id, expected_version)
         if request.kind != RequestKind.CLAIM_APPLICATION or request.state != RequestState.INCOMPLETE:
-            raise DomainError("desk.not_now", state=request.state)
+            raise DomainError("desk.not_now", desk_state=request.state)
         errors: dict[str, Message] = {}
         before_missing = _materials(session, {}, request.claim_kinds or [], request.materials_received or [])[2]
         _, received, missing = _materials(session, errors, request.claim_kinds or [],

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from portal.domain.aftersales import OPEN_STATES, RequestKind, RequestState, missing_materials, required_materials
 from portal.domain.errors import NotFound, PermissionDenied
-from portal.domain.privacy import MASKS, PersonalField
+from portal.domain.privacy import MASKS, PersonalField, redact
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import RequestContact, RequestEvent, ServiceRequest, User
+from portal.persistence.models import Policy, RequestContact, RequestEvent, ServiceRequest, User
 from portal.services import privacy
 from portal.services.actors import Actor
 from portal.services.aftersales import HANDOVER_DEPARTMENT, checklists, material_names, may_hand_over, may_receive
@@ -40,6 +40,12 @@ def may_read(actor: Actor) -> bool:
 def _shown(session: Session, actor: Actor) -> frozenset[PersonalField]:
     return privacy.masking_table(session).shown_fields(actor.roles,
                                                        on_own_case=actor.department_code in DESK_DEPARTMENTS)
+
+
+def searchable_fields(uow: UnitOfWork, *, actor: Actor) -> frozenset[PersonalField]:
+    """The personal fields a reader may search the register by (a search never confirms a masked value)."""
+    with uow.read() as session:
+        return _shown(session, actor)
 
 
 def mask_row(row: dict, shown: frozenset[PersonalField]) -> dict:
@@ -133,11 +139,9 @@ class RequestFilter:
     badge: str | None = None
 
 
-def request_register(uow: UnitOfWork, *, actor: Actor, filters: RequestFilter, now: datetime, page: int = 1,
-                     page_size: int = 100) -> RequestPage:
-    """The register of requests (the ledger idea for the desk): newest first, filtered in SQL."""
-    if not may_read(actor):
-        raise PermissionDenied("auth.missing_role")
+def register_conditions(session: Session, actor: Actor, filters: RequestFilter, now: datetime) -> list:
+    """The register's filters as conditions on the requests table alone (counting and paging stay index scans).
+    The text matches a request number, and a policy number only where the reader may see policy numbers."""
     r = ServiceRequest
     conditions: list = []
     if filters.kind:
@@ -153,14 +157,24 @@ def request_register(uow: UnitOfWork, *, actor: Actor, filters: RequestFilter, n
                                                            datetime.min.time()))
     if filters.badge:
         conditions.append(badge_condition(filters.badge, now))
+    text = filters.text.strip()
+    if text:
+        matches = [r.number == text.upper()]
+        if PersonalField.POLICY_NUMBER in _shown(session, actor):     # a search never confirms a masked value
+            matches.append(r.policy_id.in_(select(Policy.id).where(Policy.policy_number == text)))
+        conditions.append(or_(*matches))
+    return conditions
+
+
+def request_register(uow: UnitOfWork, *, actor: Actor, filters: RequestFilter, now: datetime, page: int = 1,
+                     page_size: int = 100) -> RequestPage:
+    """The register of requests (the ledger idea for the desk): newest first, filtered in SQL."""
+    if not may_read(actor):
+        raise PermissionDenied("auth.missing_role")
     with uow.read() as session:
-        text = filters.text.strip()
-        if text:
-            matches = [r.number == text.upper()]
-            if PersonalField.POLICY_NUMBER in _shown(session, actor):     # a search never confirms a masked value
-                matches.append(r.policy_number == text)
-            conditions.append(or_(*matches))
-        return _page(session, actor, conditions, [r.received_at.desc(), r.id.desc()], now, page, page_size, "newest")
+        conditions = register_conditions(session, actor, filters, now)
+        return _page(session, actor, conditions, [ServiceRequest.received_at.desc(), ServiceRequest.id.desc()], now,
+                     page, page_size, "newest")
 
 
 @dataclass
@@ -183,7 +197,13 @@ def request_detail(uow: UnitOfWork, *, actor: Actor, request_id: int, now: datet
                               .where(ServiceRequest.id == request_id)).mappings().first()
         if row is None:
             raise NotFound("desk.not_found")
-        request = mask_row(dict(row), _shown(session, actor))
+        shown = _shown(session, actor)
+        raw = dict(row)
+        request = mask_row(raw, shown)
+        # free text (a comment, a contact's words) may repeat what the reader may not see: masked there too
+        personal = {"customer_name": raw["contact_name"], "insured_name": raw["insured_name"],
+                    "customer_phone": raw["contact_phone"], "customer_id_number": raw["contact_id_number"],
+                    "customer_address": raw["contact_address"], "policy_number": raw["policy_number"]}
         users = select(User.id, User.display_name).subquery()
         history = pd.DataFrame(session.execute(
             select(RequestEvent.at, RequestEvent.action, RequestEvent.from_state, RequestEvent.to_state,
@@ -197,6 +217,11 @@ def request_detail(uow: UnitOfWork, *, actor: Actor, request_id: int, now: datet
             .outerjoin(users, users.c.id == RequestContact.by_id)
             .where(RequestContact.request_id == request_id).order_by(RequestContact.at, RequestContact.id))
             .mappings().all(), columns=["at", "channel", "content", "by"])
+        for frame, column in ((history, "comment"), (contacts, "content")):
+            frame[column] = [redact(text, personal, shown) for text in frame[column]]
+        for column in ("event_description", "reason_text", "change_requested", "guidance", "insurer_decision",
+                       "check_override"):
+            request[column] = redact(request[column], personal, shown)
         required, missing = [], []
         if request["kind"] == RequestKind.CLAIM_APPLICATION:
             names = material_names(session, lang)

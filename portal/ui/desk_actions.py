@@ -41,10 +41,7 @@ def lists_of(url: str, language: str) -> dict:
 
 
 def refusal_text(message: Message) -> str:
-    """A refusal for a Markdown element. A desk state is named in the desk's words (the shared renderer
-    would look it up among the complaint states)."""
-    if message.key == "desk.not_now" and "state" in message.params:
-        return t("desk.not_now", state=t(f"desk.state.{message.params['state']}"))
+    """A refusal for a Markdown element (the renderer names a desk state in the desk's words)."""
     return say(message)
 
 

@@ -52,6 +52,9 @@ PAGES: tuple[PageSpec, ...] = (
     # 受理记录: one request of the desk with its history and printable papers
     PageSpec("request", "pages/aftersales_request.py", "nav.request", "🧾",
              frozenset({R.INTAKE, R.INTAKE_LEAD, R.HANDLER, R.GM_OFFICE, R.MANAGER})),
+    # 售后登记簿: every request of the desk, filtered, with its Excel file
+    PageSpec("desk_register", "pages/aftersales_register.py", "nav.desk_register", "🗃️",
+             frozenset({R.INTAKE, R.INTAKE_LEAD, R.GM_OFFICE, R.MANAGER, R.ADMIN})),
     PageSpec("training", "pages/training.py", "nav.training", "🎓", frozenset({R.TRAINER})),
 )
 BY_KEY = {p.key: p for p in PAGES}

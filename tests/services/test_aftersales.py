@@ -322,3 +322,28 @@ def test_an_application_needs_the_right_to_claim_verified_and_known_materials(uo
     with uow.read() as session:
         assert session.scalar(select(func.count()).select_from(ServiceRequest)
                               .where(ServiceRequest.kind == "claim_application")) == 0
+
+
+def test_the_request_page_masks_free_text_that_repeats_personal_data_for_a_manager(uow, people):
+    add_policy(uow)
+    done = aftersales.register_claim_report(uow, actor=people.clerk, now=AT,
+                                            form=report_form(event_description="林晓东来电称住院，联系电话13900001111。"))
+    aftersales.tell_caller(uow, actor=people.clerk, request_id=done.id, channel="phone",
+                           content="已告知林晓东报案在处理中。", now=AT)
+    view = aftersales_queries.request_detail(uow, actor=people.boss, request_id=done.id, now=AT)
+    assert "林晓东" not in view.request["event_description"] and "13900001111" not in view.request["event_description"]
+    assert "林晓东" not in " ".join(view.contacts["content"]) + " ".join(view.history["comment"])
+    clerk = aftersales_queries.request_detail(uow, actor=people.clerk, request_id=done.id, now=AT)
+    assert "林晓东" in clerk.request["event_description"]
+
+
+def test_a_refusal_names_the_requests_state_in_the_desks_words(uow, people):
+    from portal.i18n import render
+    add_policy(uow)
+    done = aftersales.register_claim_report(uow, actor=people.clerk, form=report_form(), now=AT)
+    aftersales.accept_report(uow, actor=people.clerk, request_id=done.id, expected_version=version(uow, done.id),
+                             now=AT)
+    with pytest.raises(DomainError) as refused:
+        aftersales.accept_report(uow, actor=people.clerk, request_id=done.id,
+                                 expected_version=version(uow, done.id), now=AT)
+    assert "已受理报案" in render(refused.value.message, "zh") and "state." not in render(refused.value.message, "zh")
