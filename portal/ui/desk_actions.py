@@ -41,7 +41,12 @@ def lists_of(url: str, language: str) -> dict:
 
 
 def refusal_text(message: Message) -> str:
-    """A refusal for a Markdown element (the renderer names a desk state in the desk's words)."""
+    """A refusal for a Markdown element. "Not in this state" names the desk state in the desk's words: its
+    one parameter is a state's code (never user text), which `say` would escape (handed\\_over)."""
+    if message.key == "desk.not_now":
+        code = message.params.get("desk_state", message.params.get("state", ""))
+        named = t(f"desk.state.{code}")
+        return t("desk.not_now", desk_state=named, state=named)
     return say(message)
 
 

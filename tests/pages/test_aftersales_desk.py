@@ -10,13 +10,13 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from portal.persistence.models import Notice, RequestContact, ServiceRequest
-from portal.services import aftersales
+from portal.services import aftersales, aftersales_requests
 from portal.services.actors import load_actor
 from portal.ui.auth import TOKEN
 from portal.ui.context import now as wall_now
 from tests.pages.conftest import app_as, open_tab, page_path, session_token, texts
 from tests.pages.test_literal_text import PAYLOAD, SHORT, _assert_literal
-from tests.services.test_aftersales import add_policy, report_form
+from tests.services.test_aftersales import add_policy, report_form, version
 
 TABS = "desk_tabs"
 NUMBER = "880120250001"            # policy numbers of the register: data, never words
@@ -374,3 +374,46 @@ def test_chinese_mode_shows_no_english_on_any_tab(page_db):
     at.radio(key="desk_request0_kind").set_value("surrender").run()
     seen["surrender"] = english(at)
     assert not any(seen.values()), {k: v for k, v in seen.items() if v}
+
+
+def test_a_request_changed_by_someone_else_meanwhile_is_not_overwritten(page_db):
+    current_policy(page_db)
+    report = register_report(page_db, cause_code="accident_death")           # reported at once: the scene is kept
+    at = desk(tab="desk.tab.queue")                              # the clerk sees it …
+    aftersales.record_scene_preservation(page_db, actor=load_actor(page_db, "lead"), request_id=report.id,
+                                         expected_version=version(page_db, report.id), reporter_told=True,
+                                         survey_requested=True, now=wall_now())    # … while the supervisor acts
+    at.button(key=f"FormSubmitter:desk_accept_{report.id}-受理报案").click().run()
+    assert not at.exception, at.exception
+    assert "已被他人修改，请刷新后重试" in texts(at)
+    assert requests(page_db)[0].state == "received"
+    at.run()                                                     # shown anew, it can be taken in hand
+    at.button(key=f"FormSubmitter:desk_accept_{report.id}-受理报案").click().run()
+    assert requests(page_db)[0].state == "reported"
+
+
+def test_a_request_guided_meanwhile_leaves_the_clerks_form_and_keeps_the_guidance_given(page_db):
+    current_policy(page_db)
+    surrender = aftersales_requests.register_policy_request(
+        page_db, actor=load_actor(page_db, "clerk"), now=wall_now(),
+        form=aftersales_requests.PolicyRequestForm(kind="surrender", policy_number=NUMBER, insured_name="林晓东",
+                                                   channel="visit", requester_name="林晓东",
+                                                   requester_phone="13900001111", reason_code="financial"))
+    at = desk(tab="desk.tab.queue")
+    aftersales_requests.guide_request(page_db, actor=load_actor(page_db, "lead"), request_id=surrender.id,
+                                      expected_version=version(page_db, surrender.id), guidance="已电话指导。",
+                                      insurer_address="杭州市解放路100号", now=wall_now())
+    at.text_area(key=f"desk_guidance_{surrender.id}").input("请携带保单正本到保险公司柜面办理。")
+    at.text_input(key=f"desk_insurer_address_{surrender.id}").input("杭州市上城区解放路100号")
+    at.button(key=f"FormSubmitter:desk_guide_{surrender.id}-记录指导").click().run()
+    assert not at.exception, at.exception
+    assert "退保 · 已指导" in texts(at)                          # the request as it is now: to finish
+    assert any(b.key == f"FormSubmitter:desk_finish_{surrender.id}-办结" for b in at.button)
+    assert requests(page_db)[0].guidance == "已电话指导。"
+
+
+def test_a_refusal_names_the_requests_state_in_the_desks_words():
+    from portal.domain.errors import Message
+    from portal.ui.desk_actions import refusal_text
+    assert refusal_text(Message("desk.not_now", {"desk_state": "handed_over"})) == \
+        "该记录当前状态（已移交保险公司）不能进行此操作，请刷新后查看。"
