@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from portal.persistence.models import Notice, RequestContact, ServiceRequest
-from portal.services import aftersales, aftersales_requests
+from portal.services import aftersales, aftersales_claims, aftersales_requests
 from portal.services.actors import load_actor
 from portal.ui.auth import TOKEN
 from portal.ui.context import now as wall_now
@@ -331,7 +331,7 @@ def test_user_text_reaches_no_markdown_element_on_the_desk(page_db):
 # -- Chinese mode: nothing in English on any tab ------------------------------------------------------
 
 LATIN = re.compile(r"[A-Za-z]{2,}")
-REQUEST_NUMBER = re.compile(r"\b(?:BA|LP|TB|PG)\d{4}-\d{4,}\b")      # the desk's numbers: data, not words
+REQUEST_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?:BA|LP|TB|PG)\d{4}-\d{4,}(?![0-9])")      # the desk's numbers: data, not words
 # the sidebar's language switch names English on purpose; a product's code is the register's data
 ALLOWED = {"Language", "English", "life", "plus"}
 WIDGETS = ("text_input", "text_area", "selectbox", "multiselect", "checkbox", "radio", "button", "date_input",
@@ -373,6 +373,22 @@ def test_chinese_mode_shows_no_english_on_any_tab(page_db):
     open_tab(at, TABS, "desk.tab.request")
     at.radio(key="desk_request0_kind").set_value("surrender").run()
     seen["surrender"] = english(at)
+    # each kind of request in the queue, with its actions: a failed check, an incomplete application, a surrender
+    clerk = load_actor(page_db, "clerk")
+    register_report(page_db, policy_number="990000000000")
+    aftersales_claims.record_application(page_db, actor=clerk, now=wall_now(), form=aftersales_claims.ApplicationForm(
+        policy_number=NUMBER, insured_name="林晓东", channel="visit", applicant_name="林晓东",
+        applicant_id_number=ID_NUMBER, applicant_phone="13900001111", applicant_relation="self", right_verified=True,
+        claim_kinds=["death"], materials=["policy_original"]))
+    aftersales_requests.register_policy_request(page_db, actor=clerk, now=wall_now(),
+                                                form=aftersales_requests.PolicyRequestForm(
+                                                    kind="endorsement", policy_number=NUMBER, insured_name="林晓东",
+                                                    channel="phone", requester_name="林晓东",
+                                                    requester_phone="13900001111", change_requested="变更联系电话"))
+    open_tab(at, TABS, "desk.tab.queue")
+    for request in requests(page_db):
+        at.selectbox(key="desk_pick").select(request.id).run()
+        seen[request.number] = english(at)
     assert not any(seen.values()), {k: v for k, v in seen.items() if v}
 
 
