@@ -60,14 +60,18 @@ def moment(day: object, at: object) -> datetime | None:
 # -- 查询: the one lookup before anything is registered -------------------------------------------------
 
 
-def start_from(target: str, policy_number: str, insured: str) -> None:
-    """A button's callback (it runs before the page): the chosen form, prefilled, on its tab."""
+def start_from(target: str, policy_number: str, insured: str, report: tuple[int, str] | None = None) -> None:
+    """A button's callback (it runs before the page): the chosen form, prefilled, on its tab. An application
+    on a policy with a report in hand follows that report (the newest)."""
     form = {"surrender": "request", "endorsement": "request"}.get(target, target)
     key = prefix(form)
     st.session_state[key + "policy_number"] = policy_number
     st.session_state[key + "insured_name"] = insured
     if form == "request":
         st.session_state[key + "kind"] = target
+    if form == "application" and report is not None:
+        st.session_state["desk_application_find"] = report[1]       # the list narrowed to it, then chosen
+        st.session_state[key + "report_id"] = report[0]
     st.session_state[TABS] = t({"report": "desk.tab.report", "application": "desk.tab.application"}
                                .get(form, "desk.tab.request"))
 
@@ -109,9 +113,11 @@ def show_policy(policy: policies.FoundPolicy, shown: frozenset[PersonalField]) -
         if PersonalField.POLICY_NUMBER in shown:       # a masked number cannot start anything
             insured = next((p.name for p in policy.persons if p.role == "insured"), "") \
                 if PersonalField.NAME in shown else ""
+            in_hand = next(((r.id, r.number) for r in policy.requests
+                            if r.kind == RequestKind.CLAIM_REPORT and r.state == "reported"), None)
             for column, target in zip(st.columns(4), ("report", "application", "surrender", "endorsement")):
                 column.button(t(f"desk.lookup.start.{target}"), key=f"desk_start_{target}_{policy.id}",
-                              on_click=start_from, args=(target, policy.policy_number, insured))
+                              on_click=start_from, args=(target, policy.policy_number, insured, in_hand))
 
 
 def tell_caller_form(found: policies.Lookup) -> None:

@@ -433,3 +433,15 @@ def test_a_refusal_names_the_requests_state_in_the_desks_words():
     from portal.ui.desk_actions import refusal_text
     assert refusal_text(Message("desk.not_now", {"desk_state": "handed_over"})) == \
         "该记录当前状态（已移交保险公司）不能进行此操作，请刷新后查看。"
+
+
+def test_an_application_started_from_a_policy_follows_its_report_in_hand(page_db):
+    policy_id = current_policy(page_db)
+    report = register_report(page_db)
+    aftersales.accept_report(page_db, actor=load_actor(page_db, "clerk"), request_id=report.id,
+                             expected_version=version(page_db, report.id), now=wall_now())
+    at = look_up(desk(), number=NUMBER)
+    at.button(key=f"desk_start_application_{policy_id}").click().run()
+    assert not at.exception, at.exception
+    assert at.session_state[TABS] == "理赔申请"
+    assert at.selectbox(key="desk_application0_report_id").value == report.id
