@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
-from portal.domain.aftersales import DISPUTE_BODIES, RequestKind, missing_materials, required_materials
+from portal.domain.aftersales import DISPUTE_BODIES, RequestKind, required_materials
 from portal.domain.errors import DomainError, Message
 from portal.domain.privacy import PersonalField
 from portal.i18n.format import fmt_time
@@ -38,7 +38,8 @@ def next_generation(form: str) -> None:
     st.session_state[f"desk_{form}_gen"] = st.session_state.get(f"desk_{form}_gen", 0) + 1
 
 
-def text(errors: dict, key: str, name: str, *, area: bool = False, label: str | None = None, **kwargs) -> str:  # noqa: ANN003
+def text(errors: dict, key: str, name: str, *, area: bool = False, label: str | None = None,
+         **kwargs) -> str:  # noqa: ANN003
     widget = st.text_area if area else st.text_input
     value = widget(t(label or f"desk.field.{name}"), key=key + name, **kwargs)
     field_error(errors, name)

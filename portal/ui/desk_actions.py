@@ -114,7 +114,7 @@ def _essentials(view: aftersales_queries.RequestView, lists: dict) -> None:
     r = view.request
     st.markdown(f"**{literal(r['number'])}** · {t('desk.kind.' + r['kind'])} · {t('desk.state.' + r['state'])}"
                 f" · {t('desk.badge.' + view.badge)}")
-    names = lists
+    names = lists          # the desk's lists: code → name
     rows: list[tuple[str, object]] = [
         ("desk.field.policy_number", r["policy_number"]), ("desk.field.insured_name", r["insured_name"]),
         ("desk.field.channel", names["channel"].get(r["channel"], r["channel"])),
@@ -139,8 +139,8 @@ def _essentials(view: aftersales_queries.RequestView, lists: dict) -> None:
                  ("desk.field.reason_text", r["reason_text"]), ("desk.field.change_requested", r["change_requested"]),
                  ("desk.field.guidance", r["guidance"]), ("desk.field.insurer_address", r["insurer_address"])]
     shown = [(t(label), str(value)) for label, value in rows if value not in (None, "")]
-    st.dataframe(pd.DataFrame({t("desk.detail.field"): [a for a, _ in shown], t("desk.detail.value"): [b for _, b in shown]}),
-                 hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame({t("desk.detail.field"): [a for a, _ in shown],
+                               t("desk.detail.value"): [b for _, b in shown]}), hide_index=True, width="stretch")
     if view.required:
         st.dataframe(pd.DataFrame({t("desk.materials.item"): view.required,
                                    t("desk.materials.status"): [t("desk.materials.lacking") if m in view.missing

@@ -331,7 +331,8 @@ def test_user_text_reaches_no_markdown_element_on_the_desk(page_db):
 # -- Chinese mode: nothing in English on any tab ------------------------------------------------------
 
 LATIN = re.compile(r"[A-Za-z]{2,}")
-REQUEST_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?:BA|LP|TB|PG)\d{4}-\d{4,}(?![0-9])")      # the desk's numbers: data, not words
+# the desk's numbers: data, not words
+REQUEST_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?:BA|LP|TB|PG)\d{4}-\d{4,}(?![0-9])")
 # the sidebar's language switch names English on purpose; a product's code is the register's data
 ALLOWED = {"Language", "English", "life", "plus"}
 WIDGETS = ("text_input", "text_area", "selectbox", "multiselect", "checkbox", "radio", "button", "date_input",
