@@ -13,8 +13,10 @@ from portal.domain.statistics_drill import Drill, Figure
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
 from portal.printing.statistics_tables import percent
-from portal.services import exports, statistics
+from portal.services import desk_statistics, exports, statistics
 from portal.ui import charts
+from portal.ui.desk_actions import lists_of
+from portal.ui.desk_charts import desk_section
 from portal.ui.auth import require_page
 from portal.ui.navigation import BY_KEY
 from portal.ui.context import lang, now, reference, say, t, uow
@@ -147,6 +149,12 @@ def live_figures() -> None:
 
 
 live_figures()
+
+# -- the after-sales service desk (SPEC §12): the same period; the complaint filters do not apply --
+st.divider()
+st.header(t("desk.stats.section"))
+desk_section(desk_statistics.desk_figures(uow(), actor=actor, period=filters.period, now=now()),
+             lists_of(str(uow().engine.url), lang())["surrender_reason"])
 
 # -- compiling the month (GM office) and the compiled tables --
 st.divider()

@@ -14,6 +14,19 @@ from tests.pages.conftest import app_as, page_path, texts
 CHARTS = 8
 
 
+def desk_charts(uow, period=None) -> int:  # noqa: ANN001
+    """The service desk's charts drawn below the complaints' (one per figure with anything to show)."""
+    from portal.domain.statistics import Period
+    from portal.services import desk_statistics
+    from portal.services.actors import load_actor
+    today = wall_now().date()
+    figures = desk_statistics.desk_figures(uow, actor=load_actor(uow, "boss"), now=wall_now(),
+                                           period=period or Period.month(today.year, today.month))
+    return sum(bool(n) for n in (sum(sum(v for k, v in row.items() if k != "month") for row in figures["by_kind"]),
+                                 figures["handover"]["on_time"] + figures["handover"]["late"],
+                                 sum(figures["refusals"]["reasons"].values()), sum(figures["surrenders"].values())))
+
+
 def _seed(uow):
     demo.seed(uow, complaints_count=30, seed_value=5, now=wall_now())
 
@@ -22,11 +35,11 @@ def test_a_manager_sees_every_chart_and_the_figures(page_db):
     _seed(page_db)
     at = app_as("boss", page_path("statistics"))
     assert not at.exception
-    assert len(at.get("vega_lite_chart")) == CHARTS
+    assert len(at.get("vega_lite_chart")) == CHARTS + desk_charts(page_db)
     shown = texts(at)
     labels = [m.label for m in at.metric]
     assert "接收投诉" in labels and "按时结案率" in labels and "满意率" in labels
-    assert len(at.dataframe) == CHARTS               # the numbers behind each chart
+    assert len(at.dataframe) == CHARTS + 4           # the numbers behind each chart, the desk's four too
     assert "统计时间" in shown
 
 
@@ -41,7 +54,9 @@ def test_filters_and_a_custom_range_recompute(page_db):
     at.radio(key="stats_kind").set_value("range").run()
     today = wall_now().date()
     at.date_input(key="stats_range").set_value((today - timedelta(days=60), today)).run()
-    assert not at.exception and len(at.get("vega_lite_chart")) == CHARTS
+    from portal.domain.statistics import Period
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == CHARTS + desk_charts(page_db, Period(today - timedelta(days=60), today))
 
 
 def test_only_the_gm_office_compiles_and_a_compiled_month_is_listed(page_db):
@@ -175,7 +190,7 @@ def test_every_figure_and_chart_has_its_definition_one_hover_away(page_db):
     assert "期末未结案" in helps["超期率"] and "结案" in helps["超期率"]
     assert "相同的天数" in helps["投诉量环比增长"]
     charts = [h for h in at.subheader if h.proto.body and h.proto.help]
-    assert len(charts) == CHARTS
+    assert len(charts) == CHARTS + 4                     # the complaints' and the service desk's
 
 
 def test_each_countable_figure_links_to_the_ledger_with_the_same_filters(page_db):
@@ -223,3 +238,16 @@ def test_in_english_the_statistics_page_has_no_chinese(page_db):
     words = words.replace(load_actor(page_db, "boss").display_name, "")      # the user's own name is data
     assert "Reminders" in words and "Late-inquiries" in words
     assert not re.search(r"[\u4e00-\u9fff]", words), re.findall(r".{20}[\u4e00-\u9fff]+.{20}", words)
+
+
+def test_the_statistics_page_shows_the_service_desk_for_the_same_period(page_db):
+    from tests.pages.test_aftersales_register import _requests
+    _requests(page_db)
+    at = app_as("boss", page_path("statistics"))
+    assert not at.exception, at.exception
+    assert "售后服务" in [h.value for h in at.header]
+    received = next(m for m in at.metric if m.label == "售后受理量")
+    assert received.value == "2"
+    numbers = [df.value for df in at.dataframe if "类别" in df.value.columns and "月份" in df.value.columns]
+    assert numbers and set(numbers[0]["类别"]) == {"报案", "理赔申请", "退保", "批改"}
+    assert int(numbers[0]["件数"].sum()) == 2                  # both received this month

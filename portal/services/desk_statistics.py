@@ -1,0 +1,67 @@
+"""The service desk on the statistics page (SPEC §12): requests by kind and month, the hand-over to the
+insurer on time, why claim reports were refused, why customers surrendered. Each figure is counted in SQL
+over index ranges of the period (received, handed over, refused); the complaint filters (department,
+category, channel, severity) do not apply to requests."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import case, func, select
+
+from portal.domain.aftersales import CheckFailure, RequestKind, RequestState
+from portal.domain.errors import PermissionDenied
+from portal.domain.roles import Role
+from portal.domain.statistics import Period, rate, trend_months
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import ServiceRequest
+from portal.services.actors import Actor
+from portal.services.aftersales_queries import badge_condition
+
+R = ServiceRequest
+
+
+def _in(column, period: Period):  # noqa: ANN001, ANN202
+    """Inside the period: one index range."""
+    return (column >= period.start) & (column < period.end)
+
+
+def desk_figures(uow: UnitOfWork, *, actor: Actor, period: Period, now: datetime) -> dict:
+    """The desk's figures for the period: `by_kind` (month × kind counts, a year's trend), `handover`
+    (handed over in the period on time / late, its rate, and applications overdue now), `refusals`
+    (reports refused in the period, by reason — a report may have several), `surrenders` (surrenders
+    received in the period, by reason)."""
+    if not actor.has(Role.MANAGER, Role.GM_OFFICE, Role.ADMIN):
+        raise PermissionDenied("auth.missing_role")
+    with uow.read() as session:
+        months = trend_months(period)
+        # one read of the months' range, each request placed in its month by the months' boundaries
+        month_of = case(*[(R.received_at < m.end, m.label) for m in months])
+        counts = {(m, k): int(n) for m, k, n in session.execute(
+            select(month_of, R.kind, func.count())
+            .where(R.received_at >= months[0].start, R.received_at < months[-1].end)
+            .group_by(month_of, R.kind)).all()}
+        by_kind = [{"month": m.label, **{k.value: counts.get((m.label, k.value), 0) for k in RequestKind}}
+                   for m in months]
+        handed = dict(session.execute(
+            select(R.clock_late, func.count()).where(R.kind == RequestKind.CLAIM_APPLICATION,
+                                                     _in(R.handed_over_at, period)).group_by(R.clock_late)).all())
+        on_time, late = int(handed.get(False, 0)), int(handed.get(True, 0))
+        overdue = int(session.scalar(select(func.count()).select_from(R).where(
+            R.clock_key == "handover", badge_condition("overdue", now))) or 0)
+        refused = Counter()
+        reports = 0
+        # the refused reports of the period: a reason list each (JSON), counted here
+        for failures, in session.execute(select(R.check_failures).where(
+                R.kind == RequestKind.CLAIM_REPORT, R.state == RequestState.REFUSED, _in(R.refused_at, period))):
+            reports += 1
+            refused.update(failures or [])
+        surrenders = dict(session.execute(select(R.reason_code, func.count()).where(
+            R.kind == RequestKind.SURRENDER, _in(R.received_at, period)).group_by(R.reason_code)).all())
+        received = int(session.scalar(select(func.count()).select_from(R).where(_in(R.received_at, period))) or 0)
+    return {"period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label},
+            "received": received, "by_kind": by_kind,
+            "handover": {"on_time": on_time, "late": late, "rate": rate(on_time, on_time + late),
+                         "overdue_now": overdue},
+            "refusals": {"reports": reports, "reasons": {f.value: refused.get(f.value, 0) for f in CheckFailure}},
+            "surrenders": {code: int(n) for code, n in surrenders.items()}}
