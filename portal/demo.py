@@ -89,10 +89,16 @@ def has_users(uow: UnitOfWork) -> bool:
         return bool(session.scalar(select(func.count(User.id))))
 
 
+DESK_POLICIES, DESK_REQUESTS = 60, 40      # the service desk's register and requests (portal/demo_desk.py)
+
+
 def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: datetime,
-         progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+         progress: Callable[[int, int], None] | None = None, desk_policies: int = DESK_POLICIES,
+         desk_requests: int = DESK_REQUESTS) -> dict[str, int]:
     """Add demo users (if missing) and `complaints_count` cases received over the last three weeks;
-    `progress(done, total)` is told after each case (the trainer's progress bar)."""
+    `progress(done, total)` is told after each case (the trainer's progress bar). Then the service desk:
+    `desk_policies` policies imported and `desk_requests` requests in every state of every kind (at least
+    the scripted core of `demo_desk`; none with `desk_requests=0`)."""
     rng = random.Random(seed_value)
     fake = Faker("zh_CN")
     fake.seed_instance(seed_value)
@@ -155,6 +161,13 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
             counts["major_reported"] += 1
         state = _advance(uow, rng, done.id, routed, accept_at, now, story, counts)
         counts[state] = counts.get(state, 0) + 1
+    if desk_requests > 0:
+        from portal.demo_desk import seed_desk
+        desk_rng = random.Random(f"desk-{seed_value}")      # its own draws: the complaints stay as they were
+        fake.seed_instance(f"desk-{seed_value}")
+        for key, value in seed_desk(uow, rng=desk_rng, fake=fake, now=now, policies=desk_policies,
+                                    requests=desk_requests).items():
+            counts[f"desk.{key}"] = value
     from portal.services.reminders import issue_reminders
     counts["reminders"] = issue_reminders(uow, now=now)
     if progress is not None:

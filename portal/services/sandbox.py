@@ -30,6 +30,7 @@ from portal.services.setup import open_database
 OFFSET = "sandbox.clock_offset_minutes"
 SEED = 20251103                  # every sandbox is the same: the workshop material refers to its cases
 COMPLAINTS = 40
+DESK_POLICIES, DESK_REQUESTS = 30, 18   # the service desk: a small register, one request in each state and case
 USERS_SINCE = datetime(2020, 1, 1)   # the demo users' creation time in the base file: before any sandbox case
 
 
@@ -73,7 +74,8 @@ def build(*, actor: Actor, now: datetime, progress: Callable[[int, int], None] |
     # no one else writes to the new file until it is made current: its calendar is pinned for the build
     unit = UnitOfWork(unit.engine, info={dues.PINNED_CALENDAR: rules.load_calendar(unit)})
     try:
-        counts = demo.seed(unit, complaints_count=COMPLAINTS, seed_value=SEED, now=now, progress=progress)
+        counts = demo.seed(unit, complaints_count=COMPLAINTS, seed_value=SEED, now=now, progress=progress,
+                           desk_policies=DESK_POLICIES, desk_requests=DESK_REQUESTS)
         with unit.write() as session:
             session.merge(Setting(key=OFFSET, value="0", description="how far the sandbox clock is ahead (minutes)"))
             session.add(Event(complaint_id=None, actor_id=None, actor_label=actor.username, at=now,

@@ -56,6 +56,22 @@ def test_building_the_sandbox_never_touches_the_real_database(real, sqlite_url):
         sandbox.build(actor=load_actor(real, "clerk"), now=NOW)
 
 
+def test_the_sandbox_holds_policies_and_requests_in_every_state_of_every_kind(built):
+    from portal.domain.aftersales import STATES_OF_KIND
+    from portal.persistence.models import Policy, ServiceRequest
+    r, running = ServiceRequest, ServiceRequest.clock_stopped_at.is_(None)
+    with built.read() as session:
+        assert session.scalar(select(func.count()).select_from(Policy)) == sandbox.DESK_POLICIES
+        assert session.scalar(select(func.count()).select_from(r)) == sandbox.DESK_REQUESTS
+        seen = set(session.execute(select(r.kind, r.state)).all())
+        # the badges a trainee is shown: a hand-over overdue and one due soon, a major claim's report overdue
+        for conditions in ((r.clock_key == "handover", running, r.clock_due_at <= NOW),
+                           (r.clock_key == "handover", running, r.clock_soon_at <= NOW, r.clock_due_at > NOW),
+                           (r.clock_key == "major_report", running, r.clock_due_at <= NOW)):
+            assert session.scalar(select(func.count()).select_from(r).where(*conditions))
+    assert seen == {(k.value, s.value) for k, states in STATES_OF_KIND.items() for s in states}
+
+
 def test_the_trainer_enters_the_sandbox_as_its_trainer(real, built):
     token, _ = sandbox.enter(actor=load_actor(real, "trainer"), address="", now=NOW)
     assert sessions.resume(built, token=token, now=NOW).username == "trainer"
