@@ -13,7 +13,8 @@ import streamlit as st
 from portal.domain.aftersales import CheckResult, RequestKind, RequestState, missing_materials, required_materials
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.i18n.format import fmt_time, fmt_times
-from portal.services import aftersales, aftersales_claims, aftersales_queries, aftersales_requests, policies, rules
+from portal.services import (aftersales, aftersales_claims, aftersales_queries, aftersales_requests, desk_documents,
+                             policies, rules)
 from portal.services.actors import Actor
 from portal.ui.context import lang, now, say, t, uow
 from portal.ui.literal import literal
@@ -185,6 +186,11 @@ def request_panel(actor: Actor, request_id: int, lists: dict, *,
     # 受理记录: the request in full, and its printable papers (不予受理通知书, 理赔申请书, 批改申请单)
     st.page_link(BY_KEY["request"].path, label=t("desk.detail.open", number=r["number"]), icon="🧾",
                  query_params={"number": r["number"]})
+    for paper in desk_documents.documents_of(r):       # built when clicked, not on every run
+        st.download_button(t(f"request.download.{paper}"), key=f"desk_download_{paper}_{request_id}",
+                           mime="text/html", file_name=f"{paper}-{r['number']}.html", on_click="ignore",
+                           data=lambda paper=paper: desk_documents.BUILDERS[paper](
+                               uow(), actor=actor, request_id=request_id, now=now(), lang=lang()))
     if r["kind"] == RequestKind.CLAIM_REPORT:
         _report_check(actor, view, version, registered)
         _scene(actor, view, version)

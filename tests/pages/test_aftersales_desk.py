@@ -145,7 +145,8 @@ def test_a_report_failing_its_check_shows_each_reason_and_is_refused_with_both_c
     assert f"报案 {report.number} 已不予受理。" in texts(at)
     refused = requests(page_db)[0]
     assert (refused.state, refused.copies_archived, refused.originals_returned) == ("refused", True, True)
-    # the written refusal is printed from the request's record
+    # the written refusal is printed here, or from the request's record
+    assert "下载不予受理通知书" in [button.proto.label for button in at.get("download_button")]
     link = next(link for link in at.get("page_link") if report.number in link.proto.label)
     assert "受理记录" in link.proto.label and f"number={report.number}" in str(link.proto)
 
