@@ -280,6 +280,9 @@ def report_tab() -> None:
 
 
 def queue_tab() -> None:
+    chased = aftersales_queries.reminders_waiting(uow(), actor=actor)
+    if chased:
+        st.warning(t("desk.reminders.open", count=chased), icon="⏰")
     queue = aftersales_queries.desk_queue(uow(), actor=actor, now=now(), page=page_of("desk_pick"))
     if queue.frame.empty:
         st.info(t("desk.queue.empty"))

@@ -33,6 +33,9 @@ st.caption(t("handover.intro"))
 if not may_hand_over(actor):
     st.info(t("handover.read_only"))
 
+chased = aftersales_queries.reminders_waiting(uow(), actor=actor)
+if chased:
+    st.warning(t("desk.reminders.open", count=chased), icon="⏰")
 queue = aftersales_queries.handover_queue(uow(), actor=actor, now=now(), page=page_of(KEY))
 if queue.frame.empty:
     st.info(t("handover.nothing"))

@@ -144,6 +144,10 @@ ZH: dict[str, str] = {
     "action.desk.decision": "记录保险公司决定并告知客户",
     "action.desk.guided": "指导办理",
     "action.desk.done": "办结",
+    "action.desk.reminder": "催办单（时限已到）",
+    "desk.reminders.open": "催办单：{count} 件已超过时限并已催办，请优先办理。",
+    "desk.stats.reminders": "售后催办单",
+    "desk.stats.help.reminders": "统计期间内因时限已到发出的售后催办单件数（移交保险公司、重大案件呈报、退保、批改）。",
     # the materials notice in the outbox (portal/services/desk_notices.py)
     'notices.kind.materials_missing': '补齐理赔材料通知',
     'outbox.request_or_case_number': '投诉 / 申请编号',
@@ -288,6 +292,10 @@ EN: dict[str, str] = {
     "action.desk.decision": "Insurer's decision recorded and told",
     "action.desk.guided": "Guided",
     "action.desk.done": "Done",
+    "action.desk.reminder": "Reminder (the clock ran out)",
+    "desk.reminders.open": "Reminders: {count} requests are past their limit and were chased; take them first.",
+    "desk.stats.reminders": "Desk reminders",
+    "desk.stats.help.reminders": "Reminders issued in the period because a desk clock ran out (hand-over, major-claim report, surrender, endorsement).",
     # the materials notice in the outbox (portal/services/desk_notices.py)
     'notices.kind.materials_missing': 'Missing claim materials',
     'outbox.request_or_case_number': 'Case or request number',

@@ -880,3 +880,19 @@ class RequestContact(Base):
     content: Mapped[str] = mapped_column(Text)
     by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("notices.id"))
+
+
+class RequestReminder(Base):
+    """催办单 for a request of the desk whose clock ran out (like the complaint clocks, 002 art.15): one per
+    request and clock, issued by the sweep to the department that owns the step (运营部 for the hand-over,
+    市场部 for the major-claim report, a surrender or an endorsement)."""
+
+    __tablename__ = "request_reminders"
+    __table_args__ = (UniqueConstraint("request_id", "clock_key", name="uq_request_reminders_clock"),
+                      Index("ix_request_reminders_issued", "issued_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("service_requests.id"))
+    clock_key: Mapped[str] = mapped_column(String(30))
+    department_code: Mapped[str] = mapped_column(String(40))
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime)

@@ -252,3 +252,13 @@ def desk_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> dict[str, in
                 r.clock_key == "handover", badge_condition("overdue", now))) or 0
     return out
 
+
+
+def reminders_waiting(uow: UnitOfWork, *, actor: Actor) -> int:
+    """催办单 to the reader's part of the desk whose step is still not done (运营部: hand-overs; 市场部: the rest)."""
+    from portal.services.desk_reminders import open_reminders
+    department = HANDOVER_DEPARTMENT if may_hand_over(actor) else "marketing" if may_receive(actor) else None
+    if department is None:
+        return 0
+    with uow.read() as session:
+        return open_reminders(session, department)

@@ -14,7 +14,7 @@ from portal.domain.errors import PermissionDenied
 from portal.domain.roles import Role
 from portal.domain.statistics import Period, rate, trend_months
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import ServiceRequest
+from portal.persistence.models import RequestReminder, ServiceRequest
 from portal.services.actors import Actor
 from portal.services.aftersales_queries import badge_condition
 
@@ -59,8 +59,10 @@ def desk_figures(uow: UnitOfWork, *, actor: Actor, period: Period, now: datetime
         surrenders = dict(session.execute(select(R.reason_code, func.count()).where(
             R.kind == RequestKind.SURRENDER, _in(R.received_at, period)).group_by(R.reason_code)).all())
         received = int(session.scalar(select(func.count()).select_from(R).where(_in(R.received_at, period))) or 0)
+        reminders = int(session.scalar(select(func.count()).select_from(RequestReminder)
+                                       .where(_in(RequestReminder.issued_at, period))) or 0)
     return {"period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label},
-            "received": received, "by_kind": by_kind,
+            "received": received, "reminders": reminders, "by_kind": by_kind,
             "handover": {"on_time": on_time, "late": late, "rate": rate(on_time, on_time + late),
                          "overdue_now": overdue},
             "refusals": {"reports": reports, "reasons": {f.value: refused.get(f.value, 0) for f in CheckFailure}},

@@ -41,8 +41,10 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
     contact clocks belong to no department, so they prompt the intake clerks in 待联系客户 instead).
     Returns how many reminders and late-inquiries were issued (0 on a second call)."""
     from portal.services.contacts import queue_progress_notices
+    from portal.services.desk_reminders import issue_desk_reminders
     issued = _issue_reminders(uow, now=now)
     queue_progress_notices(uow, now=now)
+    issue_desk_reminders(uow, now=now)          # the service desk's clocks (issue 17), counted on their own
     return issued
 
 

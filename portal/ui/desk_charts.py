@@ -33,8 +33,9 @@ def _show(title: str, help_text: str, data: pd.DataFrame, chart: alt.Chart, valu
 def desk_section(figures: dict, surrender_names: dict[str, str]) -> None:
     st.caption(t("desk.stats.caption", period=figures["period"]["label"]))
     handover = figures["handover"]
-    left, mid, right, far = st.columns(4)
+    left, mid, right, far, last = st.columns(5)
     left.metric(t("desk.stats.received"), figures["received"], help=t("desk.stats.help.received"))
+    last.metric(t("desk.stats.reminders"), figures["reminders"], help=t("desk.stats.help.reminders"))
     rate = handover["rate"]
     mid.metric(t("desk.stats.handover_rate"), "—" if rate is None else f"{rate:.1%}",
                help=t("desk.stats.help.handover_rate"))

@@ -347,3 +347,27 @@ def test_a_refusal_names_the_requests_state_in_the_desks_words(uow, people):
         aftersales.accept_report(uow, actor=people.clerk, request_id=done.id,
                                  expected_version=version(uow, done.id), now=AT)
     assert "已受理报案" in render(refused.value.message, "zh") and "state." not in render(refused.value.message, "zh")
+
+
+def test_the_sweep_chases_an_overdue_hand_over_once_to_operations(uow, people):
+    from portal.persistence.models import RequestReminder
+    from portal.services.reminders import issue_reminders
+    report = _report_in_hand(uow, people)
+    done = aftersales_claims.record_application(uow, actor=people.clerk, now=AT,
+                                                form=application(report, [*BASIC, *MEDICAL]))
+    issue_reminders(uow, now=datetime(2025, 10, 13, 23, 0))             # not yet due
+    assert aftersales_queries.reminders_waiting(uow, actor=people.opshandler) == 0
+    issue_reminders(uow, now=datetime(2025, 10, 14, 9, 0))
+    issue_reminders(uow, now=datetime(2025, 10, 14, 10, 0))             # a second sweep issues nothing more
+    with uow.read() as session:
+        reminders = session.scalars(select(RequestReminder)).all()
+        history = session.scalars(select(RequestEvent.action).where(RequestEvent.request_id == done.id)).all()
+    assert [(r.request_id, r.clock_key, r.department_code) for r in reminders] == [(done.id, "handover", "operations")]
+    assert history.count("desk.reminder") == 1
+    assert aftersales_queries.reminders_waiting(uow, actor=people.opshandler) == 1
+    assert aftersales_queries.reminders_waiting(uow, actor=people.clerk) == 0      # 市场部 owes nothing here
+    aftersales_claims.hand_over(uow, actor=people.opshandler, request_id=done.id,
+                                expected_version=version(uow, done.id), insurer="华安人寿", handed_on=date(2025, 10, 14),
+                                items=BASIC, receipt="HA-2", now=datetime(2025, 10, 14, 11, 0))
+    assert aftersales_queries.reminders_waiting(uow, actor=people.opshandler) == 0
+    assert row(uow, done.id).clock_late is True
