@@ -294,12 +294,13 @@ def test_the_kind_of_a_policy_request_must_be_chosen(page_db):
     assert "请选择。" in texts(at) and requests(page_db) == []
 
 
-def test_a_handler_cannot_open_the_desk(page_db):
+def test_a_handler_cannot_open_the_desk_and_the_supervisor_can(page_db):
     at = AppTest.from_file(page_path("desk"), default_timeout=60)
     at.session_state[TOKEN] = session_token("opshandler")
     at.run()
     assert "没有访问" in texts(at)
     assert not at.text_input and not at.dataframe
+    assert "售后受理" in texts(desk("lead", tab="desk.tab.queue"))
 
 
 def test_the_home_page_counts_what_waits_at_the_desk_and_opens_its_queue(page_db):
