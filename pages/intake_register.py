@@ -33,8 +33,16 @@ if "register_done" in st.session_state:
                      reasons="、".join(t(f"major.reason.{r}") for r in done.major_reasons)))
 similar = st.session_state.get("register_similar")
 if similar:
-    cases, days = similar
-    st.warning(t("register.possible_duplicate", count=len(cases), days=days))
+    cases, days, reports = similar
+    if cases:
+        st.warning(t("register.possible_duplicate", count=len(cases), days=days))
+    if reports:                         # the customer's claim reports at the service desk (002 ch.2 4.(二)3)
+        st.info(t("register.related_reports", count=len(reports)))
+        for report in reports:
+            st.page_link(BY_KEY["request"].path, icon="🧾", query_params={"number": report.number},
+                         label=t("register.related_report", number=report.number,
+                                 received=fmt_time(report.received_at), state=t(f"desk.state.{report.state}"),
+                                 matched="、".join(t(f"field.{m}") for m in report.matched)))
     for item in cases:
         left, right = st.columns([3, 2])
         left.page_link(BY_KEY["case"].path, icon="📄", query_params={"case": item.number or str(item.id)},
@@ -180,7 +188,7 @@ if submitted or resolution:
                                   original_id=original, confirmed_new=kind != "check",
                                   submission_token=TOKEN)     # this filled-in form, however often it is sent
     except PossibleDuplicate as maybe:     # nothing saved: the clerk links it or confirms a new case
-        st.session_state["register_similar"] = (maybe.cases, maybe.message.params["days"])
+        st.session_state["register_similar"] = (maybe.cases, maybe.message.params["days"], maybe.reports)
         st.rerun()
     except ValidationFailed as refused:
         st.session_state["register_errors"] = refused.errors

@@ -44,13 +44,46 @@ class SimilarCase:
     matched: tuple[str, ...]        # which of phone / policy / ID number matched
 
 
+@dataclass(frozen=True)
+class RelatedReport:
+    """A claim report (报案) of the service desk the complaint may concern: the one it names, or one on its policy."""
+    id: int
+    number: str
+    state: str
+    received_at: datetime
+    matched: tuple[str, ...]        # claim_report_number / policy_number
+
+
 class PossibleDuplicate(DomainError):
     """Complaints with the same phone, policy or ID number were registered recently (002 art.4:
-    look for a repeat before registering). Nothing was saved; the clerk links or confirms."""
+    look for a repeat before registering), or the customer's claim reports are on record (the repeat
+    lookup includes them, 002 ch.2 4.(二)3). Nothing was saved; the clerk links or confirms."""
 
-    def __init__(self, cases: list[SimilarCase], days: int) -> None:
+    def __init__(self, cases: list[SimilarCase], days: int, reports: list[RelatedReport] | None = None) -> None:
         super().__init__("register.possible_duplicate", count=len(cases), days=days)
         self.cases = cases
+        self.reports = reports or []
+
+
+def _related_reports(session, form: RegistrationForm) -> list[RelatedReport]:  # noqa: ANN001
+    """The claim reports the complaint names (our number or the insurer's 报案号) or that are on its policy:
+    index reads only (the request's number, the policy's number, the request's policy)."""
+    from portal.persistence.models import Policy, ServiceRequest
+    r, named = ServiceRequest, (form.claim_report_number or "").strip()
+    conditions = []
+    if named:
+        conditions.append(r.number == named.upper())
+    if form.policy_number:
+        conditions.append(r.policy_id.in_(select(Policy.id).where(Policy.policy_number == form.policy_number)))
+    if not conditions:
+        return []
+    rows = session.execute(select(r.id, r.number, r.state, r.received_at, r.insurer_report_number, r.policy_number)
+                           .where(r.kind == "claim_report", or_(*conditions))
+                           .order_by(r.received_at.desc()).limit(10)).all()
+    return [RelatedReport(row.id, row.number, row.state, row.received_at,
+                          tuple(m for m, hit in (("claim_report_number", bool(named) and row.number == named.upper()),
+                                                 ("policy_number", row.policy_number == form.policy_number)) if hit))
+            for row in rows]
 
 
 def _similar_cases(session, form: RegistrationForm, now: datetime, days: int) -> list[SimilarCase]:  # noqa: ANN001
@@ -133,12 +166,13 @@ def _register(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm, attachme
         if not confirmed_new and original_id is None:
             days = int(values.get("register.duplicate_window_days", "30"))
             similar = _similar_cases(session, form, now, days)
-            if similar:         # names as the masking table shows them to the clerk (issue 16)
+            reports = _related_reports(session, form)
+            if similar or reports:      # names as the masking table shows them to the clerk (issue 16)
                 from portal.services.privacy import case_masker
                 mask = case_masker(session, actor, [c.id for c in similar])
                 similar = [replace(c, customer_name=mask(c.id, {"customer_name": c.customer_name})["customer_name"])
                            for c in similar]
-                raise PossibleDuplicate(similar, days)
+                raise PossibleDuplicate(similar, days, reports)
         amount = parse_amount(form.amount_at_stake)
         reasons = major_reasons(media=form.flag_media, regulator=form.flag_regulator,
                                 litigation=form.flag_litigation, deaths=form.flag_deaths,

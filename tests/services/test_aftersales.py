@@ -371,3 +371,25 @@ def test_the_sweep_chases_an_overdue_hand_over_once_to_operations(uow, people):
                                 items=BASIC, receipt="HA-2", now=datetime(2025, 10, 14, 11, 0))
     assert aftersales_queries.reminders_waiting(uow, actor=people.opshandler) == 0
     assert row(uow, done.id).clock_late is True
+
+
+def test_the_complaint_repeat_lookup_includes_the_customers_claim_reports(uow, people):
+    """A complaint naming its 报案号, or on a policy with reports, shows them before it is registered; the
+    clerk confirms it as new and it is saved."""
+    from portal.services import complaints
+    from tests.helpers import a_form
+    add_policy(uow, number="P2025000123")
+    report = aftersales.register_claim_report(uow, actor=people.clerk, form=report_form(policy_number="P2025000123"),
+                                              now=AT)
+    with pytest.raises(complaints.PossibleDuplicate) as shown:
+        complaints.register_complaint(uow, actor=people.clerk, form=a_form(claim_report_number=report.number.lower()),
+                                      attachments=[], now=AT, confirmed_new=False)
+    assert shown.value.cases == [] and [(r.number, r.matched) for r in shown.value.reports] == [
+        (report.number, ("claim_report_number", "policy_number"))]
+    done = complaints.register_complaint(uow, actor=people.clerk, form=a_form(claim_report_number=report.number),
+                                         attachments=[], now=AT, confirmed_new=True)
+    assert done.id
+    with pytest.raises(complaints.PossibleDuplicate) as shown:           # the report on the policy alone
+        complaints.register_complaint(uow, actor=people.clerk, attachments=[], now=AT, confirmed_new=False,
+                                      form=a_form(customer_phone="13700001111", customer_id_number=""))
+    assert [r.matched for r in shown.value.reports] == [("policy_number",)] and len(shown.value.cases) == 1
