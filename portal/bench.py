@@ -6,6 +6,8 @@ For each backend and size it
 2. seeds that many complaints over three years ending now (about 5 % open) with departments,
    stored clock dues, follow-up surveys, rectification items and the reminders they earn — in bulk
    (numpy-built columns, executemany into a staging table on SQLite, COPY on PostgreSQL), timed;
+   and beside them the service desk (`bench_desk`): as many policies (with their persons and risks)
+   and as many requests (every kind and state, stored clocks, history) as complaints, timed apart;
 3. runs each page under Streamlit's AppTest as the role that uses it (warm: the first run fills
    the per-process caches), and reports the median server-side time of a rerun;
 4. records every SELECT the page issued during one rerun and replays them on a bare connection:
@@ -29,11 +31,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, create_engine, event, select, text
 
+from portal import bench_desk
 from portal.config import ROOT
 from portal.domain import clocks as clock_rules
 from portal.domain.lifecycle import State
-from portal.persistence.models import Category, Channel, Complaint, Department, User
-from portal.services import contact_due, dues, priority, rules, users
+from portal.persistence.models import (Category, Channel, Complaint, Department, Policy, PolicyPerson, ServiceRequest,
+                                       User)
+from portal.services import contact_due, desk_clocks, dues, priority, rules, users
 from portal.services.setup import open_database
 
 YEARS = 3
@@ -42,6 +46,8 @@ BENCH_USERS = [  # username, roles, department, approval level
     ("benchclerk", ["intake", "intake_lead"], "marketing", None),
     ("benchhandler", ["handler", "dept_lead"], "operations", None),     # the lead: the assignment form too
     ("benchapprover", ["approver"], "operations", "gm"),
+    ("benchadmin", ["admin"], None, None),                              # the policy register
+    ("benchops", ["handler"], "operations", None),                      # 运营部's hand-over to the insurer
 ]
 S = 1_000_000_000
 HOUR, DAY = 3600 * S, 86400 * S
@@ -77,6 +83,7 @@ class Seeded:
     reminder_seconds: float
     reminders: int
     phases: dict
+    desk: bench_desk.DeskSeeded | None = None
 
 
 def _timeline(n: int, now_ns: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -173,8 +180,9 @@ def _python_values(column: pd.Series) -> list:
     return values.tolist()
 
 
-def _bulk(engine: Engine, table: str, rows: pd.DataFrame) -> None:
-    """Append rows fast: COPY on PostgreSQL, executemany on SQLite, one transaction."""
+def _bulk(engine: Engine, table: str, rows: pd.DataFrame, *, quoted: bool = False) -> None:
+    """Append rows fast: COPY on PostgreSQL, executemany on SQLite, one transaction. `quoted`: values may
+    hold quotes or tabs (JSON text): COPY reads CSV instead of its text format."""
     columns = list(rows.columns)
     raw = engine.raw_connection()
     try:
@@ -183,7 +191,8 @@ def _bulk(engine: Engine, table: str, rows: pd.DataFrame) -> None:
             buffer = io.StringIO()
             rows.to_csv(buffer, sep="\t", header=False, index=False, na_rep="\\N")
             cursor.execute("SET session_replication_role = replica")  # no per-row key triggers while loading
-            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            options = " WITH (FORMAT csv, DELIMITER E'\\t', NULL '\\N')" if quoted else ""
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}") as copy:
                 copy.write(buffer.getvalue())
         else:
             marks = ", ".join("?" for _ in columns)
@@ -276,7 +285,7 @@ def _clock_frame(frame: pd.DataFrame, clocks, calendar, fraction: float) -> pd.D
     return out.drop(columns=["late_known"])
 
 
-_LOADED = ("complaints", "complaint_departments", "case_clocks", "follow_ups", "rectifications")
+_LOADED = ("complaints", "complaint_departments", "case_clocks", "follow_ups", "rectifications", *bench_desk.TABLES)
 
 
 @contextmanager
@@ -318,6 +327,8 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         technical = session.scalar(select(Department.id).where(Department.code == "technical"))
         operations = session.scalar(select(Department.id).where(Department.code == "operations"))
         clerk = session.scalar(select(User.id).where(User.username == "benchclerk"))
+        ops = session.scalar(select(User.id).where(User.username == "benchops"))
+        desk_rules = {r.key.value: (r.unit.value, r.target) for r in desk_clocks.clock_rules(session).values()}
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
     calendar = rules.load_calendar(uow)
@@ -395,10 +406,16 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
                               "status": np.where(done, "done", "open"), "created_at": created,
                               "done_at": np.where(done, created + rng.integers(DAY, 20 * DAY, pick.size), nat)})
         _bulk(engine, "rectifications", _to_rows(items, list(items.columns), ["created_at", "done_at"]))
-    lap("surveys, rectifications, indexes")
+        lap("surveys, rectifications")
+        # the service desk: as many policies and requests as complaints
+        desk = bench_desk.seed(engine, lambda e, table, rows: _bulk(e, table, rows, quoted=True), size, now_ns,
+                               rng, calendar, fraction, clerk, ops, desk_rules)
+        lap("service desk")
+    lap("indexes")
     with uow.write() as session:       # make later inserts through the ORM pick up after the bulk ids
         if engine.dialect.name == "postgresql":
-            for table in ("complaints", "follow_ups", "rectifications"):
+            for table in ("complaints", "follow_ups", "rectifications", "products", "policies", "policy_persons",
+                          "service_requests", "request_events"):
                 session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
     if engine.dialect.name == "postgresql":
@@ -419,7 +436,8 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             connection.exec_driver_sql("VACUUM ANALYZE events")
     open_count = int((frame["stage"] < 7).sum())
     engine.dispose()
-    return Seeded(size, open_count, clock_count, len(links), len(follow), seconds, reminder_seconds, issued, phases)
+    return Seeded(size, open_count, clock_count, len(links), len(follow), seconds, reminder_seconds, issued, phases,
+                  desk)
 
 
 # -- measuring pages -------------------------------------------------------------------------------
@@ -454,6 +472,7 @@ class PageCase:
     page: str | None
     username: str
     prepare: object = None          # a function of the AppTest, run before the warm-up run
+    each_run: bool = False          # run `prepare` before every measured run too (a form submitted each time)
 
 
 def _year(at) -> None:  # noqa: ANN001
@@ -478,6 +497,25 @@ def _tab(tabs_key: str, label_key: str):  # noqa: ANN202
     return prepare
 
 
+def _request(at) -> None:  # noqa: ANN001
+    at.text_input(key="request_number").input(_request.number)
+
+
+def _lookup(field: str):  # noqa: ANN202
+    """The desk's lookup submitted with a policy number, a name (shared by several people: the ID number is
+    asked for) or an ID number, as the clerk types it and presses the button."""
+    def prepare(at) -> None:  # noqa: ANN001
+        from portal.i18n import translate
+        at.text_input(key=f"desk_lookup_{field}").input(_lookup.values[field])
+        next(b for b in at.button if b.label == translate("desk.lookup.submit", "zh")).click()
+    return prepare
+
+
+def _register_overdue(at) -> None:  # noqa: ANN001
+    at.selectbox(key="register_badge").set_value("overdue")
+
+
+DESK_TABS = ("report", "queue", "application", "request")
 GM_TABS = ("investigating", "consolidate", "close", "follow_up", "reminders", "rectifications", "stuck", "sanctions")
 PAGES = [
     PageCase("home (GM office)", None, "benchgm"),
@@ -500,6 +538,17 @@ PAGES = [
     PageCase("my complaints", "my_complaints", "benchclerk"),
     PageCase("my cases (handler)", "my_complaints", "benchhandler"),
     PageCase("case page", "case", "benchgm", _one_case),
+    # the service desk (issue 17)
+    PageCase("policy register (admin)", "policies", "benchadmin"),
+    PageCase("desk, lookup", "desk", "benchclerk"),
+    PageCase("desk, lookup by number", "desk", "benchclerk", _lookup("number"), each_run=True),
+    PageCase("desk, lookup by name", "desk", "benchclerk", _lookup("name"), each_run=True),
+    PageCase("desk, lookup by ID number", "desk", "benchclerk", _lookup("id_number"), each_run=True),
+    *[PageCase(f"desk, {name}", "desk", "benchclerk", _tab("desk_tabs", f"desk.tab.{name}")) for name in DESK_TABS],
+    PageCase("hand-over (operations)", "handover", "benchops"),
+    PageCase("request page", "request", "benchclerk", _request),
+    PageCase("desk register", "desk_register", "benchclerk"),
+    PageCase("desk register, overdue", "desk_register", "benchclerk", _register_overdue),
 ]
 
 
@@ -543,8 +592,17 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
         _one_case.number = connection.execute(
             select(Complaint.number).where(Complaint.number.is_not(None)).order_by(Complaint.id.desc()).limit(1)
         ).scalar()
+        _request.number, policy_id = connection.execute(
+            select(ServiceRequest.number, ServiceRequest.policy_id).order_by(ServiceRequest.id.desc()).limit(1)).one()
+        insured = connection.execute(select(PolicyPerson.name, PolicyPerson.id_number).where(
+            PolicyPerson.policy_id == policy_id, PolicyPerson.role == "insured")).one()
+        _lookup.values = {"number": connection.execute(select(Policy.policy_number).where(
+            Policy.id == policy_id)).scalar(), "name": insured.name, "id_number": insured.id_number}
     out = []
     for case in PAGES:
+        if case.page and case.page not in BY_KEY:       # a page not built yet in this checkout
+            out.append((f"{case.label} (no such page)", 0.0, 0.0, 0))
+            continue
         at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
         at.session_state[TOKEN] = _session_token(engine, case.username)
         at.run()
@@ -556,9 +614,15 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
         at.run()                                    # warm: per-process caches, reminder sweep
         if at.exception:
             raise RuntimeError(f"{case.label}: {at.exception[0].message}")
-        with recorder.recording() as statements:
+        def rerun() -> None:
+            if case.each_run:
+                case.prepare(at)
             at.run()
-        page = _median(at.run, repeat)
+        with recorder.recording() as statements:
+            rerun()
+        if at.exception:
+            raise RuntimeError(f"{case.label}: {at.exception[0].message}")
+        page = _median(rerun, repeat)
         sql = _median(lambda: _replay(engine, statements), repeat)
         out.append((case.label, page, sql, len(statements)))
     engine.dispose()
@@ -648,6 +712,10 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 print(f"seeding: {seeded.seconds:.1f} s ("
                       + ", ".join(f"{name} {t:.1f} s" for name, t in seeded.phases.items())
                       + f"); first reminder sweep: {seeded.reminder_seconds:.1f} s ({seeded.reminders:,} issued)")
+                if seeded.desk is not None:
+                    desk = seeded.desk
+                    print(f"service desk: {desk.policies:,} policies ({desk.persons:,} persons), {desk.requests:,} "
+                          f"requests ({desk.events:,} history rows) seeded in {desk.seconds:.1f} s")
                 recorder = _Recorder()
                 try:
                     rows = measure_pages(url, repeat, recorder)
