@@ -115,11 +115,12 @@ def add_materials(uow: UnitOfWork, *, actor: Actor, request_id: int, expected_ve
         request = locked_request(session, request_id, expected_version)
         if request.kind != RequestKind.CLAIM_APPLICATION or request.state != RequestState.INCOMPLETE:
             raise DomainError("desk.not_now", desk_state=request.state)
+        if not isinstance(materials, list) or not materials:
+            raise ValidationFailed({"materials": Message("form.required")})
         errors: dict[str, Message] = {}
         before_missing = _materials(session, {}, request.claim_kinds or [], request.materials_received or [])[2]
         _, received, missing = _materials(session, errors, request.claim_kinds or [],
-                                          [*(request.materials_received or []),
-                                           *(materials if isinstance(materials, list) else [None])])
+                                          [*(request.materials_received or []), *materials])
         if errors:
             raise ValidationFailed({"materials": errors.get("materials", Message("form.unknown_choice"))})
         request.materials_received = received

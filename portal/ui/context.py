@@ -121,7 +121,7 @@ def t(key: str, **params) -> str:  # noqa: ANN003
     return translate(key, lang(), **params)
 
 
-TRANSLATED_PARAMS = ("action", "state", "kind", "start", "stop")   # catalogue codes that `render` translates
+TRANSLATED_PARAMS = ("action", "state", "kind", "start", "stop", "desk_state")   # catalogue codes that `render` translates
 
 
 def said(message: Message) -> str:

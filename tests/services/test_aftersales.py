@@ -393,3 +393,13 @@ def test_the_complaint_repeat_lookup_includes_the_customers_claim_reports(uow, p
         complaints.register_complaint(uow, actor=people.clerk, attachments=[], now=AT, confirmed_new=False,
                                       form=a_form(customer_phone="13700001111", customer_id_number=""))
     assert [r.matched for r in shown.value.reports] == [("policy_number",)] and len(shown.value.cases) == 1
+
+
+def test_adding_no_material_is_refused_and_changes_nothing(uow, people):
+    report = _report_in_hand(uow, people)
+    done = aftersales_claims.record_application(uow, actor=people.clerk, now=AT, form=application(report, BASIC))
+    seen = version(uow, done.id)
+    with pytest.raises(ValidationFailed) as refused:
+        aftersales_claims.add_materials(uow, actor=people.clerk, request_id=done.id, expected_version=seen,
+                                        materials=[], now=AT)
+    assert set(refused.value.errors) == {"materials"} and version(uow, done.id) == seen
