@@ -16,6 +16,7 @@ from portal.services import aftersales, aftersales_claims, aftersales_queries, a
 from portal.ui.auth import require_page
 from portal.ui.context import database_url, lang, now, t, uow
 from portal.ui.desk_actions import CHOOSE, desk_act, lists_of, refusal_text, request_panel, requests_table
+from portal.ui.desk_lookup import lookup_form, show_found
 from portal.ui.widgets import (DATE_FORMAT, date_label, field_error, form_errors, lazy_tabs, page_of, pager,
                                remember_versions, show_notice)
 
@@ -77,48 +78,16 @@ def start_from(target: str, policy_number: str, insured: str, report: tuple[int,
                                .get(form, "desk.tab.request"))
 
 
-def show_policy(policy: policies.FoundPolicy, shown: frozenset[PersonalField]) -> None:
-    risks = lists["risk"]
-    with st.container(border=True):
-        st.dataframe(pd.DataFrame({
-            t("desk.field.policy_number"): [policy.policy_number],
-            t("desk.lookup.insurer"): [policy.insurer],
-            t("desk.lookup.product"): [f"{policy.product_code} {policy.product_name}"],
-            t("desk.lookup.period"): [f"{policy.start_date:%Y/%m/%d} – {policy.end_date:%Y/%m/%d}"],
-            t("desk.lookup.sum_insured"): [f"{policy.sum_insured:,.2f}"],
-            t("desk.lookup.risks"): ["、".join(risks.get(c, c) for c in policy.risks)],
-        }), hide_index=True, width="stretch")
-        st.dataframe(pd.DataFrame({
-            t("desk.lookup.role"): [t(f"policies.role.{p.role}") for p in policy.persons],
-            t("desk.lookup.name"): [p.name for p in policy.persons],
-            t("desk.lookup.id_number"): [p.id_number for p in policy.persons],
-            t("desk.lookup.phone"): [p.phone for p in policy.persons],
-        }), hide_index=True, width="stretch")
-        if policy.requests:
-            st.caption(t("desk.lookup.requests"))
-            st.dataframe(pd.DataFrame({
-                t("desk.col.number"): [r.number for r in policy.requests],
-                t("desk.col.kind"): [t(f"desk.kind.{r.kind}") for r in policy.requests],
-                t("desk.col.state"): [t(f"desk.state.{r.state}") for r in policy.requests],
-                t("desk.col.received"): [fmt_time(r.received_at) for r in policy.requests],
-            }), hide_index=True, width="stretch")
-        else:
-            st.caption(t("desk.lookup.no_requests"))
-        if policy.complaints:
-            st.caption(t("desk.lookup.complaints"))
-            st.dataframe(pd.DataFrame({
-                t("desk.col.number"): [c.number or t("case.unnumbered", id=c.id) for c in policy.complaints],
-                t("desk.col.state"): [t(f"state.{c.state}") for c in policy.complaints],
-                t("desk.col.received"): [fmt_time(c.received_at) for c in policy.complaints],
-            }), hide_index=True, width="stretch")
-        if PersonalField.POLICY_NUMBER in shown:       # a masked number cannot start anything
-            insured = next((p.name for p in policy.persons if p.role == "insured"), "") \
-                if PersonalField.NAME in shown else ""
-            in_hand = next(((r.id, r.number) for r in policy.requests
-                            if r.kind == RequestKind.CLAIM_REPORT and r.state == "reported"), None)
-            for column, target in zip(st.columns(4), ("report", "application", "surrender", "endorsement")):
-                column.button(t(f"desk.lookup.start.{target}"), key=f"desk_start_{target}_{policy.id}",
-                              on_click=start_from, args=(target, policy.policy_number, insured, in_hand))
+def start_buttons(policy: policies.FoundPolicy, shown: frozenset[PersonalField]) -> None:
+    """From a found policy: a report, an application, a surrender or an endorsement, prefilled."""
+    if PersonalField.POLICY_NUMBER in shown:       # a masked number cannot start anything
+        insured = next((p.name for p in policy.persons if p.role == "insured"), "") \
+            if PersonalField.NAME in shown else ""
+        in_hand = next(((r.id, r.number) for r in policy.requests
+                        if r.kind == RequestKind.CLAIM_REPORT and r.state == "reported"), None)
+        for column, target in zip(st.columns(4), ("report", "application", "surrender", "endorsement")):
+            column.button(t(f"desk.lookup.start.{target}"), key=f"desk_start_{target}_{policy.id}",
+                          on_click=start_from, args=(target, policy.policy_number, insured, in_hand))
 
 
 def tell_caller_form(found: policies.Lookup) -> None:
@@ -151,38 +120,11 @@ def tell_caller_form(found: policies.Lookup) -> None:
 
 
 def lookup_tab() -> None:
-    st.caption(t("desk.lookup.help"))
-    with st.form("desk_lookup", enter_to_submit=False):
-        left, middle, right = st.columns(3)
-        number = left.text_input(t("desk.field.policy_number"), key="desk_lookup_number")
-        name = middle.text_input(t("desk.lookup.name"), key="desk_lookup_name")
-        id_number = right.text_input(t("desk.lookup.id_number"), key="desk_lookup_id_number")
-        if st.form_submit_button(t("desk.lookup.submit"), type="primary"):
-            st.session_state.pop("desk_found", None)
-            try:      # each lookup is audited: its result is kept while the clerk works from it
-                st.session_state["desk_found"] = policies.lookup(uow(), actor=actor, policy_number=number,
-                                                                 name=name, id_number=id_number, now=now())
-            except DomainError as refused:
-                st.error(refusal_text(refused.message))
-    found: policies.Lookup | None = st.session_state.get("desk_found")
-    if found is None:
-        return
-    if found.no_policy:
-        st.warning(t("desk.lookup.no_policy"))
-    elif found.ambiguous:
-        st.warning(t("desk.lookup.ambiguous", count=len(found.candidates)))
-        st.dataframe(pd.DataFrame({
-            t("desk.lookup.name"): [c.name for c in found.candidates],
-            t("desk.lookup.id_number"): [c.id_number for c in found.candidates],
-            t("desk.lookup.policies"): [c.policies for c in found.candidates],
-        }), hide_index=True, width="stretch")
-    else:
-        st.success(t("desk.lookup.found", count=len(found.policies)))
-        if found.truncated:
-            st.info(t("desk.lookup.truncated"))
-        for policy in found.policies:
-            show_policy(policy, found.shown)
-        tell_caller_form(found)
+    found = lookup_form(actor, key="desk")
+    if found is not None:
+        show_found(found, lists["risk"], extra=start_buttons)
+        if not found.no_policy and not found.ambiguous:
+            tell_caller_form(found)
 
 
 # -- 报案登记 -----------------------------------------------------------------------------------------

@@ -12,7 +12,9 @@ from portal.domain.errors import ConcurrentChange, NotFound, PermissionDenied, T
 from portal.domain.validation import AGE_BANDS, GENDERS, SEVERITIES, URGENCIES, Attachment, RegistrationForm
 from portal.services.complaints import PossibleDuplicate, register_complaint
 from portal.ui.auth import require_page
-from portal.ui.context import now, reference, say, t, uow
+from portal.ui.context import database_url, lang, now, reference, say, t, uow
+from portal.ui.desk_actions import lists_of
+from portal.ui.desk_lookup import lookup_form, show_found
 from portal.ui.navigation import BY_KEY
 from portal.i18n.format import fmt_time
 from portal.ui.widgets import DATE_FORMAT, attachments_uploader, case_label, date_label, field_error, labels
@@ -23,6 +25,11 @@ ref = reference()
 errors = st.session_state.get("register_errors", {})
 
 st.title(t("register.title"))
+# the same lookup as the service desk: the customer's policies, claim reports, requests and complaints
+with st.expander(t("register.lookup"), expanded="register_found" in st.session_state):
+    found = lookup_form(actor, key="register")
+    if found is not None:
+        show_found(found, lists_of(database_url(), lang())["risk"])
 if "register_done" in st.session_state:
     done = st.session_state.pop("register_done")
     st.success(t("register.saved", id=done.id, severity=t(f"severity.{done.severity}")))

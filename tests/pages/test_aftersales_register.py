@@ -89,3 +89,15 @@ def test_a_handler_may_not_open_the_register(page_db):
     at.run()
     assert "您没有访问“售后登记簿”的权限" in texts(at)
     assert not at.dataframe
+
+
+def test_the_complaint_intake_looks_the_customer_up_like_the_desk(page_db):
+    _requests(page_db)
+    at = app_as("clerk", page_path("register"))
+    at.text_input(key="register_lookup_name").input("林晓东")
+    at.button(key="FormSubmitter:register_lookup-查询").click().run()
+    assert not at.exception, at.exception
+    shown = [df.value for df in at.dataframe]
+    assert any("P-2025-0001" in set(df.get("保单号", [])) for df in shown)
+    requests = next(df for df in shown if "类别" in df.columns and "状态" in df.columns)
+    assert set(requests["类别"]) == {"报案", "退保"}
