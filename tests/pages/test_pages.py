@@ -56,7 +56,7 @@ def test_intake_registers_a_complaint_and_sees_it_in_the_queue(page_db):
                                                            "reg_clerk_opinion") \
             else at.text_area(key=key).input(value)
     _choose_registration(at, "reg_")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "提交登记").click().run()
     assert not at.exception
     assert "已登记" in texts(at)
     with page_db.read() as session:
@@ -124,7 +124,7 @@ def test_a_bad_field_gets_its_message_and_nothing_is_saved(page_db):
     at.text_input(key="reg_customer_name").input("林晓")
     at.text_input(key="reg_customer_phone").input("12345")
     at.text_input(key="reg_customer_id_number").input("110105194912310021")
-    at.button[0].click().run()
+    next(b for b in at.button if b.label == "提交登记").click().run()
     shown = texts(at)
     assert "请输入11位中国大陆手机号码" in shown
     assert "身份证号码无效" in shown
