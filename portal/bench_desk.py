@@ -195,8 +195,11 @@ def seed(engine: Engine, bulk, size: int, now_ns: int, rng: np.random.Generator,
         columns[key] = np.full(n, NAT)
     columns["clock_late"] = np.full(n, None, dtype=object)
     columns["clock_calendar_missing"] = np.zeros(n, bool)
+    columns["clock_unit"] = np.full(n, None, dtype=object)            # the rule each clock started with
+    columns["clock_target"] = np.full(n, None, dtype=object)
     for key, (unit, target) in clocks.items():
         where = clock_key == key
+        columns["clock_unit"][where], columns["clock_target"][where] = unit, target
         if where.any():
             for name, values in _clock(clock_start[where], clock_stop[where], unit, target, calendar,
                                        fraction).items():
@@ -245,7 +248,8 @@ def seed(engine: Engine, bulk, size: int, now_ns: int, rng: np.random.Generator,
     times = [c for c in requests.columns if c.endswith("_at")]
     for column in times:
         requests[column] = _stamp(requests[column].to_numpy(dtype=np.int64))
-    requests = _defaults(ServiceRequest.__table__, requests)
+    requests = _defaults(ServiceRequest.__table__, requests.drop(columns=[          # a schema without them
+        c for c in ("clock_unit", "clock_target") if c not in ServiceRequest.__table__.columns]))
     for part in range(0, n, 250_000):
         bulk(engine, "service_requests", requests.iloc[part:part + 250_000])
     counters = pd.DataFrame({"period": period, "serial": serial}).groupby("period")["serial"].max()

@@ -130,7 +130,7 @@ def _policies(rng: random.Random, fake: Faker, today: date, count: int) -> tuple
                            "phone": _mobile(fake)}
             persons.append(beneficiary)
         risks = list(product.risks)
-        if len(risks) > 2 and rng.random() < 0.3:
+        if i >= len(PRODUCTS) and len(risks) > 2 and rng.random() < 0.3:
             risks.pop()                                     # a cheaper plan leaves the last risk out
         fields = {"policy_number": number, "insurer": insurer, "product_code": product.code,
                   "product_name": product.name, "claim_limit": str(product.limit), "claim_limit_unit": product.unit,
@@ -170,7 +170,7 @@ class _Desk:
     def policy(self, cause: str | None = None, day: date | None = None, *, lapsed: bool = False) -> dict:
         day = day or self.now.date()
         fits = [p for p in self.register if (cause is None or cause in p["risks"])
-                and ((p["end"] < day) if lapsed else (p["start"] <= day <= p["end"]))]
+                and ((p["end"] < day) if lapsed else (p["start"] <= day <= p["end"]))] or self.register
         return fits[self.rng.randrange(len(fits))]
 
     def soon_start(self) -> datetime:
