@@ -842,6 +842,8 @@ class ServiceRequest(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     # the running clock
     clock_key: Mapped[str | None] = mapped_column(String(30))
+    clock_unit: Mapped[str | None] = mapped_column(String(20))          # the rule it started with (0022):
+    clock_target: Mapped[int | None] = mapped_column(Integer)           # a later change never rewrites it
     clock_started_at: Mapped[datetime | None] = mapped_column(DateTime)
     clock_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     clock_soon_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,6 +1,10 @@
 """The desk's clocks stored on their request (SPEC §12): started and stopped by the use cases, their due and
 due-soon instants kept on the row so a badge or a queue's order is a SQL condition against `now`; rewritten
-for every running clock when the calendar changes (the same hook as the complaint clocks)."""
+for every running clock when the calendar changes (the same hook as the complaint clocks).
+
+A clock keeps the rule (unit, target) it started with, stored on the request: a target changed in 系统配置
+governs clocks started after the change and never rewrites the deadline of one already running — the complaint
+clocks' rule (their versions by received time)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -42,9 +46,10 @@ def _set_due(request: ServiceRequest, rule: DeskClockRule, calendar: WorkingCale
 
 
 def start(session: Session, request: ServiceRequest, key: DeskClock, at: datetime) -> None:
-    """Start the request's clock `key` at `at` (its one running clock)."""
+    """Start the request's clock `key` at `at` (its one running clock) under the rule in force, kept with it."""
     rule = clock_rules(session)[key]
     request.clock_key, request.clock_started_at = key.value, at
+    request.clock_unit, request.clock_target = rule.unit.value, rule.target
     request.clock_stopped_at, request.clock_late = None, None
     _set_due(request, rule, _calendar(session, at), rules.due_soon_fraction(rules.settings(session)))
 
@@ -58,14 +63,22 @@ def stop(request: ServiceRequest, key: DeskClock, at: datetime) -> None:
     request.clock_late = None if request.clock_due_at is None else at > request.clock_due_at
 
 
+def rule_of(request: ServiceRequest, current: dict[DeskClock, DeskClockRule]) -> DeskClockRule:
+    """The rule the request's clock started with (the rule in force for one stored without it)."""
+    key = DeskClock(request.clock_key)
+    if request.clock_unit is None or request.clock_target is None:
+        return current[key]
+    return DeskClockRule(key, Unit(request.clock_unit), request.clock_target)
+
+
 def refresh_running(session: Session, calendar: WorkingCalendar) -> int:
     """A calendar change moves the dues of running clocks, a new 临期 threshold their due-soon instants:
-    rewrite every running clock. Returns how many."""
+    rewrite every running clock, each with the rule it started with. Returns how many."""
     clocks = clock_rules(session)
     fraction = rules.due_soon_fraction(rules.settings(session))
     done = 0
     for request in session.scalars(select(ServiceRequest).where(
             ServiceRequest.clock_key.is_not(None), ServiceRequest.clock_stopped_at.is_(None))):
-        _set_due(request, clocks[DeskClock(request.clock_key)], calendar, fraction)
+        _set_due(request, rule_of(request, clocks), calendar, fraction)
         done += 1
     return done
