@@ -256,18 +256,24 @@ PARAMETERS: dict[str, tuple[str, Decimal, Decimal]] = {
 }
 
 
-def validate_parameters(rows: list[dict]) -> list[Refusal]:
+def validate_parameters(rows: list[dict], spec: dict[str, tuple[str, Decimal, Decimal]] = PARAMETERS
+                        ) -> list[Refusal]:
+    """Each of `spec`'s keys once, its value a number of its kind in its range (an `amount` has at most two
+    decimals)."""
     out: list[Refusal] = []
-    if sorted(str(row.get("key")) for row in rows) != sorted(PARAMETERS):
+    if sorted(str(row.get("key")) for row in rows) != sorted(spec):
         out.append(Refusal(TABLE, "key", Message("config.fixed_keys")))
         return out
     for index, row in enumerate(rows):
-        kind, low, high = PARAMETERS[row["key"]]
+        kind, low, high = spec[row["key"]]
         try:
             value = Decimal(str(row.get("value")).strip())
         except InvalidOperation:
             value = Decimal("NaN")
-        if not value.is_finite() or not low <= value <= high or (kind == "whole" and value != value.to_integral()):
+        if value.is_finite() and low <= value <= high and kind == "amount" \
+                and value != value.quantize(Decimal("0.01")):
+            out.append(Refusal(index, "value", Message("config.cents")))
+        elif not value.is_finite() or not low <= value <= high or (kind == "whole" and value != value.to_integral()):
             key = "config.whole_number" if kind == "whole" else "config.number_range"
             out.append(Refusal(index, "value", Message(key, {"low": f"{low.normalize():f}",
                                                             "high": f"{high.normalize():f}"})))

@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from portal.domain import configuration as rules_of
+from portal.domain import desk_configuration as desk_rules
 from portal.domain.errors import DomainError, Message, PermissionDenied
 from portal.domain.privacy import validate_masking_rules
 from portal.domain.roles import Role
 from portal.domain.text import clean_code
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, Department, Event,
-                                       MaskingRule, PenaltyStandard, Setting, SlaClock, SlaClockVersion, User, UserRole)
+from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, DeskChoice,
+                                       DeskClockRow, DeskMaterial, Department, Event, MaskingRule, PenaltyStandard,
+                                       Product, Setting, SlaClock, SlaClockVersion, User, UserRole)
+from portal.services import desk_configuration
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import jsonable, record_event
 
@@ -43,6 +46,7 @@ class Table:
     model: Any
     key: str
     columns: tuple[str, ...]
+    scope: tuple[str, str] | None = None     # the model's rows this table holds: (column, value)
 
 
 TABLES = {
@@ -58,28 +62,44 @@ TABLES = {
     # 个人信息脱敏: field of personal data × audience (a role, or exported files) → visibility (issue 16)
     "masking_rules": Table(MaskingRule, "audience", ("audience", "name", "phone", "id_number", "address", "email",
                                                       "policy_number")),
+    # the service desk (issue 17, `services/desk_configuration.py`): its lists, checklists, clocks, parameters
+    # and each product's claim time limit
+    **{name: Table(DeskChoice, "code", ("code", "name_zh", "name_en", "active", "sort",
+                                        *(("keeps_scene",) if key == "risk" else ())), scope=("list_key", key))
+       for name, key in desk_configuration.LIST_TABLES.items()},
+    "desk_materials": Table(DeskMaterial, "code", ("claim_kind", "code", "name_zh", "name_en", "active", "sort")),
+    "desk_clocks": Table(DeskClockRow, "key", ("key", "unit", "target")),
+    "desk_parameters": Table(Setting, "key", ("key", "value", "description")),
+    "desk_products": Table(Product, "code", ("code", "name", "claim_limit", "claim_limit_unit")),
 }
 
 
 # Tables whose rows are fixed: the levels are named in the language catalogue and the process refers to
 # them (the GM office's level, the no-fault level); their amounts, ranks and flags are what changes.
-FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "parameters", "masking_rules")
+FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "parameters", "masking_rules", "desk_clocks",
+              "desk_parameters", "desk_products")       # products come from the policy import
 
 
-def _order(table: Table):  # noqa: ANN202
+def _order(table: Table) -> tuple:
     model = table.model
     if model is AuthorityLevel:
-        return AuthorityLevel.rank
-    return getattr(model, "sort", getattr(model, table.key))
+        return (AuthorityLevel.rank,)
+    if model is DeskMaterial:                   # the basic checklist first, then each claim kind's
+        return DeskMaterial.claim_kind != "basic", DeskMaterial.claim_kind, DeskMaterial.sort, DeskMaterial.id
+    return (getattr(model, "sort", getattr(model, table.key)),)
 
 
 def _rows(session, name: str) -> list[dict]:  # noqa: ANN001
     table = TABLES[name]
-    query = select(table.model).order_by(_order(table))
+    query = select(table.model).order_by(*_order(table))
+    if table.scope is not None:
+        query = query.where(getattr(table.model, table.scope[0]) == table.scope[1])
     if name == "warnings":
         query = query.where(Setting.key.in_(rules_of.WARNING_KEYS))
     if name == "parameters":
         query = query.where(Setting.key.in_(list(rules_of.PARAMETERS)))
+    if name == "desk_parameters":
+        query = query.where(Setting.key.in_(list(desk_rules.DESK_PARAMETERS)))
     return [{c: getattr(row, c) for c in table.columns} for row in session.scalars(query)]
 
 
@@ -127,6 +147,8 @@ def load_table(uow: UnitOfWork, *, actor: Actor, table: str) -> list[dict]:
 
 def _refusals(session, name: str, rows: list[dict], current: list[dict]) -> list[rules_of.Refusal]:  # noqa: ANN001
     existing = {row[TABLES[name].key] for row in current}
+    if name in desk_configuration.TABLE_NAMES:
+        return desk_configuration.refusals(session, name, rows, current)
     if name == "categories":
         routable = set(session.scalars(select(Department.code).where(Department.active, Department.investigates)))
         return rules_of.validate_categories(rows, existing=existing, routable=routable)
@@ -167,17 +189,18 @@ def _clean(name: str, row: dict) -> dict:
             value = Decimal(str(value)).quantize(Decimal("0.01"))     # 50000 and 50000.00 are one amount
         elif column in ("max_amount",):
             value = None
-        if column in ("sort", "rank") and isinstance(value, float):
+        if column in ("sort", "rank", "target", "claim_limit") and isinstance(value, float) and value.is_integer():
             value = int(value)
         if column == "default_departments":
             value = sorted(set(value or []))           # a set of departments: order and repeats mean nothing
-        if name in ("warnings", "parameters") and column == "value":
+        if name in ("warnings", "parameters", "desk_parameters") and column == "value":
             value = f"{Decimal(str(value).strip()).normalize():f}"
         out[column] = value
     return out
 
 
-_NEW_CODE = {"categories": "category", "channels": "channel", "departments": "department"}
+_NEW_CODE = {"categories": "category", "channels": "channel", "departments": "department", "desk_materials": "material",
+             **{name: key for name, key in desk_configuration.LIST_TABLES.items()}}
 
 
 def _with_codes(table: str, rows: list[dict], current: list[dict]) -> list[dict]:
@@ -229,10 +252,11 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
             old = before.get(key)
             if old is not None and all(jsonable(_clean(table, old)[c]) == jsonable(row[c]) for c in spec.columns):
                 continue
+            scope = {} if spec.scope is None else {spec.scope[0]: spec.scope[1]}
             target = session.get(spec.model, key) if spec.key != "code" else session.scalar(
-                select(spec.model).where(spec.model.code == key))
+                select(spec.model).filter_by(code=key, **scope))
             if target is None:
-                target = spec.model(**row)
+                target = spec.model(**row, **scope)
                 session.add(target)
             else:
                 for column in spec.columns:
