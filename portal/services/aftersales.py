@@ -250,9 +250,12 @@ def register_claim_report(uow: UnitOfWork, *, actor: Actor, form: ClaimReportFor
             major_reasons=[r.value for r in major], **texts)
         if major:
             desk_clocks.start(session, request, DeskClock.MAJOR_REPORT, received)
+        # the check as made: its reasons and the dates they name (a refusal quotes these, whatever the
+        # register says later)
         _log(session, request, user, now, "desk.register", None,
-             changes={"check": [f.value for f in check.failures], "scene": scene,
-                      "major": [r.value for r in major]})
+             changes={"check": [f.value for f in check.failures], "scene": scene, "major": [r.value for r in major],
+                      "period": [d.isoformat() for d in check.period] if check.period else None,
+                      "last_claim_day": check.last_claim_day.isoformat() if check.last_claim_day else None})
         return Registered(request.id, request.number, request.state, check, scene, tuple(r.value for r in major))
 
 

@@ -217,6 +217,13 @@ def request_detail(uow: UnitOfWork, *, actor: Actor, request_id: int, now: datet
             .outerjoin(users, users.c.id == RequestContact.by_id)
             .where(RequestContact.request_id == request_id).order_by(RequestContact.at, RequestContact.id))
             .mappings().all(), columns=["at", "channel", "content", "by"])
+        # the preliminary check as it was made at registration: the period and last day its reasons name
+        made = session.scalar(select(RequestEvent.changes).where(RequestEvent.request_id == request_id,
+                                                                 RequestEvent.action == "desk.register")
+                              .order_by(RequestEvent.id).limit(1)) or {}
+        request["check_period"] = (tuple(date.fromisoformat(d) for d in made["period"])
+                                   if made.get("period") else None)
+        request["check_last_day"] = date.fromisoformat(made["last_claim_day"]) if made.get("last_claim_day") else None
         for frame, column in ((history, "comment"), (contacts, "content")):
             frame[column] = [redact(text, personal, shown) for text in frame[column]]
         for column in ("event_description", "reason_text", "change_requested", "guidance", "insurer_decision",

@@ -5,7 +5,7 @@ masking table shows it to the reader (as the request page does); the layout is `
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +16,8 @@ from portal.domain.notices import SIGNATURE
 from portal.domain.privacy import MASKS, PersonalField
 from portal.i18n import translate
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import DeskChoice, DeskMaterial, Policy, PolicyPerson, PolicyRisk, Product, ServiceRequest
+from portal.persistence.models import (DeskChoice, DeskMaterial, Policy, PolicyPerson, PolicyRisk, Product, RequestEvent,
+                                       ServiceRequest)
 from portal.printing import desk_forms
 from portal.printing.desk_forms import Person, PolicyFacts, Reason
 from portal.services import aftersales_queries, rules
@@ -102,14 +103,23 @@ def _facts(session: Session, policy: Policy, shown: frozenset[PersonalField], na
 
 
 def _reasons(session: Session, request: ServiceRequest, policy: Policy | None) -> list[Reason]:
-    """The failed checks with the dates their words name, from the register as it is now."""
+    """The failed checks with the dates their words name, as the check was made at registration (kept in
+    its history); from the register as it is now only for a report registered before they were kept."""
+    made = session.scalar(select(RequestEvent.changes).where(RequestEvent.request_id == request.id,
+                                                             RequestEvent.action == "desk.register")
+                          .order_by(RequestEvent.id).limit(1)) or {}
     terms = terms_of(session, policy) if policy is not None else None
-    last = (terms.limit.last_day(request.event_at.date())
-            if terms is not None and terms.limit is not None and request.event_at is not None else None)
+    period = (tuple(date.fromisoformat(d) for d in made["period"]) if made.get("period")
+              else (terms.start, terms.end) if terms is not None and "period" not in made else None)
+    if made.get("last_claim_day"):
+        last = date.fromisoformat(made["last_claim_day"])
+    else:
+        last = (terms.limit.last_day(request.event_at.date()) if "last_claim_day" not in made and terms is not None
+                and terms.limit is not None and request.event_at is not None else None)
     out = []
     for code in request.check_failures or []:
-        if code == CheckFailure.OUTSIDE_PERIOD and terms is not None:
-            out.append(Reason(code, start=terms.start, end=terms.end))
+        if code == CheckFailure.OUTSIDE_PERIOD and period is not None:
+            out.append(Reason(code, start=period[0], end=period[1]))
         elif code == CheckFailure.TIME_LIMIT:
             out.append(Reason(code, last=last))
         else:

@@ -13,8 +13,7 @@ import streamlit as st
 from portal.domain.aftersales import CheckResult, RequestKind, RequestState, missing_materials, required_materials
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.i18n.format import fmt_time, fmt_times
-from portal.services import (aftersales, aftersales_claims, aftersales_queries, aftersales_requests, desk_documents,
-                             policies, rules)
+from portal.services import aftersales, aftersales_claims, aftersales_queries, aftersales_requests, desk_documents, rules
 from portal.services.actors import Actor
 from portal.ui.context import lang, now, say, t, uow
 from portal.ui.literal import literal
@@ -91,14 +90,8 @@ def _day(value: object) -> str:
 
 def check_lines(failures: list[str], check: CheckResult | None, request: dict) -> list[str]:
     """Each failed check in words, with the policy period and the last day to claim it names."""
-    period, last = (check.period, check.last_claim_day) if check is not None else (None, None)
-    if check is None and request.get("policy_id"):
-        with uow().read() as session:
-            terms = policies.policy_terms(session, request["policy_id"])
-        if terms is not None:
-            period = (terms.start, terms.end)
-            if terms.limit is not None and request.get("event_at") is not None:
-                last = terms.limit.last_day(request["event_at"].date())
+    period, last = ((check.period, check.last_claim_day) if check is not None
+                    else (request.get("check_period"), request.get("check_last_day")))
     start, end = (_day(period[0]), _day(period[1])) if period else ("—", "—")
     return [t(f"desk.check.{f}", start=start, end=end, last=_day(last)) for f in failures]
 

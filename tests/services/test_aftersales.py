@@ -403,3 +403,22 @@ def test_adding_no_material_is_refused_and_changes_nothing(uow, people):
         aftersales_claims.add_materials(uow, actor=people.clerk, request_id=done.id, expected_version=seen,
                                         materials=[], now=AT)
     assert set(refused.value.errors) == {"materials"} and version(uow, done.id) == seen
+
+
+def test_a_refusal_quotes_the_dates_the_check_was_made_on_whatever_the_register_says_later(uow, people):
+    """The claim limit of the product changes after the report was checked: the written refusal and the
+    request page still name the last day the check found."""
+    from portal.services import desk_documents
+    add_policy(uow, limit=(30, "days"))
+    late = aftersales.register_claim_report(uow, actor=people.clerk, now=AT,
+                                            form=report_form(event_at=datetime(2025, 9, 8, 9, 0)))
+    aftersales.refuse_report(uow, actor=people.clerk, request_id=late.id, expected_version=version(uow, late.id),
+                             copies_archived=True, originals_returned=True, now=AT)
+    with uow.write() as session:
+        session.scalar(select(Product).where(Product.code == "life-plus")).claim_limit = 90
+    view = aftersales_queries.request_detail(uow, actor=people.clerk, request_id=late.id, now=AT)
+    assert view.request["check_last_day"] == date(2025, 10, 8)
+    with uow.read() as session:
+        request = session.get(ServiceRequest, late.id)
+        reasons = desk_documents._reasons(session, request, session.get(Policy, request.policy_id))
+    assert [(r.code, r.last) for r in reasons] == [("time_limit", date(2025, 10, 8))]
