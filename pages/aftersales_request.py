@@ -6,20 +6,23 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from portal.domain.aftersales import RequestKind, RequestState
 from portal.domain.errors import NotFound, PermissionDenied
 from portal.i18n.format import fmt_time, fmt_times
 from portal.printing.form_sections import EMPTY
-from portal.services import aftersales_queries, desk_documents
+from portal.services import aftersales, aftersales_queries, desk_documents
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, say, t, uow
 from portal.ui.form_panels import show_section
 from portal.ui.literal import literal
+from portal.ui.widgets import act, field_error, form_errors, show_notice
 
 actor = require_page("request")
 if not aftersales_queries.may_read(actor):          # a handler of a department the desk does not involve
     st.error(t("request.refused_department"))
     st.stop()
 st.title(t("request.title"))
+show_notice()
 wanted = st.text_input(t("request.number"), value=st.query_params.get("number", ""), key="request_number")
 if not wanted.strip():
     st.info(t("request.enter_number"))
@@ -47,6 +50,19 @@ if papers:
                            file_name=f"{paper}-{request['number']}.html", on_click="ignore",
                            data=lambda paper=paper: desk_documents.BUILDERS[paper](
                                uow(), actor=actor, request_id=request_id, now=now(), lang=lang()))
+
+# the insurer's 报案号, when the insurer gives one (the desk's clerks, on a report not refused)
+if (request["kind"] == RequestKind.CLAIM_REPORT and request["state"] != RequestState.REFUSED
+        and aftersales.may_receive(actor)):
+    errors = form_errors("request_insurer_number")
+    with st.form("request_insurer_number", enter_to_submit=False):
+        number = st.text_input(t("desk.insurer_number.label"), value=request["insurer_report_number"] or "",
+                               key="request_insurer_number_value")
+        field_error(errors, "insurer_report_number")
+        if st.form_submit_button(t("desk.insurer_number.submit")):
+            act(lambda: aftersales.record_insurer_report_number(
+                uow(), actor=actor, request_id=request_id, expected_version=request["version"], number=number,
+                now=now()), notice=t("desk.insurer_number.done"), form="request_insurer_number")
 
 st.subheader(t("request.clock"))
 if request["clock_key"]:

@@ -359,3 +359,23 @@ def tell_caller(uow: UnitOfWork, *, actor: Actor, request_id: int, channel: str,
             raise ValidationFailed(errors)
         session.add(RequestContact(request_id=request.id, at=now, channel=channel, content=content, by_id=user.id))
         _log(session, request, user, now, "desk.caller_told", request.state, comment=content)
+
+
+def record_insurer_report_number(uow: UnitOfWork, *, actor: Actor, request_id: int, expected_version: int,
+                                 number: str, now: datetime) -> None:
+    """The insurer's 报案号, recorded on a claim report when the insurer gives one (after registration too);
+    a number already recorded is corrected only with the change in the history."""
+    _require(may_receive(actor))
+    with uow.write() as session:
+        user = fresh_actor(session, actor)
+        request = locked_request(session, request_id, expected_version)
+        if request.kind != RequestKind.CLAIM_REPORT or request.state == RequestState.REFUSED:
+            raise DomainError("desk.not_now", desk_state=request.state)
+        errors: dict[str, Message] = {}
+        number = text_field(errors, "insurer_report_number", number, limit=40, multiline=False)
+        if errors:
+            raise ValidationFailed(errors)
+        before = request.insurer_report_number
+        request.insurer_report_number = number
+        _log(session, request, user, now, "desk.insurer_number", request.state,
+             changes={"before": before, "after": number})

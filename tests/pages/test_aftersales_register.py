@@ -101,3 +101,22 @@ def test_the_complaint_intake_looks_the_customer_up_like_the_desk(page_db):
     assert any("P-2025-0001" in set(df.get("保单号", [])) for df in shown)
     requests = next(df for df in shown if "类别" in df.columns and "状态" in df.columns)
     assert set(requests["类别"]) == {"报案", "退保"}
+
+
+def test_the_clerk_records_the_insurers_report_number_on_the_request_page(page_db):
+    from portal.persistence.models import RequestEvent, ServiceRequest
+    report, _ = _requests(page_db)
+    at = app_as("clerk", page_path("request"))
+    at.text_input(key="request_number").input(report.number).run()
+    at.text_input(key="request_insurer_number_value").input("HA-BA-20261202-007")
+    at.button(key="FormSubmitter:request_insurer_number-记录保险公司报案号").click().run()
+    assert not at.exception, at.exception
+    assert "已记录保险公司报案号。" in texts(at)
+    with page_db.read() as session:
+        assert session.scalar(select(ServiceRequest.insurer_report_number)
+                              .where(ServiceRequest.id == report.id)) == "HA-BA-20261202-007"
+        assert session.scalar(select(RequestEvent.changes).where(RequestEvent.action == "desk.insurer_number")) == {
+            "before": "", "after": "HA-BA-20261202-007"}
+    boss = app_as("boss", page_path("request"))                  # a manager reads, and records nothing
+    boss.text_input(key="request_number").input(report.number).run()
+    assert not [b for b in boss.button if b.key and "request_insurer_number" in b.key]
