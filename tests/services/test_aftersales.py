@@ -422,3 +422,23 @@ def test_a_refusal_quotes_the_dates_the_check_was_made_on_whatever_the_register_
         request = session.get(ServiceRequest, late.id)
         reasons = desk_documents._reasons(session, request, session.get(Policy, request.policy_id))
     assert [(r.code, r.last) for r in reasons] == [("time_limit", date(2025, 10, 8))]
+
+
+def test_a_second_call_about_the_same_event_finds_the_report_already_in_hand(uow, people):
+    """报案记录查询 (4.(二)3): the caller rings again; the lookup by the insured's name shows the report and how
+    far it got, and the clerk tells them so (a contact row) instead of registering it twice."""
+    from portal.persistence.models import RequestContact
+    from portal.services import policies
+    add_policy(uow)
+    first = aftersales.register_claim_report(uow, actor=people.clerk, form=report_form(), now=AT)
+    aftersales.accept_report(uow, actor=people.clerk, request_id=first.id, expected_version=version(uow, first.id),
+                             now=AT)
+    found = policies.lookup(uow, actor=people.lead, name="林晓东", now=AT)
+    [policy] = found.policies
+    assert [(r.number, r.kind, r.state) for r in policy.requests] == [(first.number, "claim_report", "reported")]
+    aftersales.tell_caller(uow, actor=people.lead, request_id=policy.requests[0].id, channel="phone",
+                           content="您的报案已受理，待提交理赔申请材料。", now=AT)
+    with uow.read() as session:
+        assert session.scalar(select(func.count()).select_from(RequestContact)
+                              .where(RequestContact.request_id == first.id)) == 1
+        assert session.scalar(select(func.count()).select_from(ServiceRequest)) == 1
