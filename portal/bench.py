@@ -592,8 +592,10 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
         _one_case.number = connection.execute(
             select(Complaint.number).where(Complaint.number.is_not(None)).order_by(Complaint.id.desc()).limit(1)
         ).scalar()
+        # the newest decided application: a request with its whole history (registered, handed over, decided)
         _request.number, policy_id = connection.execute(
-            select(ServiceRequest.number, ServiceRequest.policy_id).order_by(ServiceRequest.id.desc()).limit(1)).one()
+            select(ServiceRequest.number, ServiceRequest.policy_id)
+            .order_by((ServiceRequest.state == "decided").desc(), ServiceRequest.id.desc()).limit(1)).one()
         insured = connection.execute(select(PolicyPerson.name, PolicyPerson.id_number).where(
             PolicyPerson.policy_id == policy_id, PolicyPerson.role == "insured")).one()
         _lookup.values = {"number": connection.execute(select(Policy.policy_number).where(
