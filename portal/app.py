@@ -59,12 +59,14 @@ TODO_TABS = {"accept": "gm.tab.accept", "consolidate": "gm.tab.consolidate", "cl
              "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue",
              "reports_to_decide": "desk.tab.queue", "major_to_report": "desk.tab.queue",
              "incomplete": "desk.tab.queue"}
-# What waits at the service desk (售后受理) for its clerks: `aftersales_queries.desk_counts` → the desk's page
-DESK_TODOS = {"reports_to_decide": "desk", "major_to_report": "desk", "incomplete": "desk"}
+# What waits at the service desk: for its clerks (售后受理), and for 运营部's hand-over to the insurer (理赔移交):
+# `aftersales_queries.desk_counts` → the page where it is done
+DESK_TODOS = {"reports_to_decide": "desk", "major_to_report": "desk", "incomplete": "desk",
+              "to_hand_over": "handover", "handover_overdue": "handover"}
 
 
 def _desk_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
-    if not allowed(BY_KEY["desk"], actor.roles):
+    if not (allowed(BY_KEY["desk"], actor.roles) or allowed(BY_KEY["handover"], actor.roles)):
         return []
     counts = aftersales_queries.desk_counts(uow(), actor=actor, now=now())
     return [queries.Todo(key, counts[key], page) for key, page in DESK_TODOS.items() if key in counts]

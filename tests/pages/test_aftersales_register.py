@@ -5,7 +5,7 @@ export is audited; a handler of another department is refused."""
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -23,7 +23,7 @@ def _requests(page_db):  # noqa: ANN001, ANN202
     clerk = load_actor(page_db, "clerk")
     at = wall_now()
     report = aftersales.register_claim_report(page_db, actor=clerk, now=at,
-                                              form=report_form(received_at=at, event_at=at.replace(hour=0, minute=1)))
+                                              form=report_form(received_at=at, event_at=at - timedelta(minutes=30)))
     surrender = aftersales_requests.register_policy_request(
         page_db, actor=clerk, now=at,
         form=aftersales_requests.PolicyRequestForm(kind="surrender", policy_number="P-2025-0001",
@@ -120,3 +120,21 @@ def test_the_clerk_records_the_insurers_report_number_on_the_request_page(page_d
     boss = app_as("boss", page_path("request"))                  # a manager reads, and records nothing
     boss.text_input(key="request_number").input(report.number).run()
     assert not [b for b in boss.button if b.key and "request_insurer_number" in b.key]
+
+
+def test_the_operations_handlers_home_counts_the_hand_overs_waiting(page_db):
+    from tests.services.test_aftersales import BASIC, MEDICAL, application, version
+    from portal.services import aftersales_claims
+    from datetime import timedelta
+    at = wall_now()
+    add_policy(page_db, start=at.date() - timedelta(days=30), end=at.date() + timedelta(days=300))
+    clerk = load_actor(page_db, "clerk")
+    report = aftersales.register_claim_report(page_db, actor=clerk, now=at,
+                                              form=report_form(received_at=at, event_at=at - timedelta(minutes=30)))
+    aftersales.accept_report(page_db, actor=clerk, request_id=report.id, expected_version=version(page_db, report.id),
+                             now=at)
+    aftersales_claims.record_application(page_db, actor=clerk, now=at, form=application(report.id, [*BASIC, *MEDICAL]))
+    home = app_as("opshandler")
+    labels = {m.label: m.value for m in home.metric}
+    assert labels.get("待移交保险公司的理赔申请") == "1" and labels.get("移交已超期") == "0"
+    assert "待移交保险公司的理赔申请" not in {m.label for m in app_as("techhandler").metric}
