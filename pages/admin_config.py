@@ -14,6 +14,7 @@ from portal.i18n.format import fmt_time, unit_text
 from portal.services import configuration, rules
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, reference, reference_changed, t, uow
+from portal.ui import desk_config
 from portal.ui.notices import template_editor
 from portal.ui.widgets import editor_basis, empty_cell, labels, show_notice, table_save
 
@@ -209,7 +210,7 @@ def audience_label(audience: str) -> str:
 
 
 # A key keeps the open tab when a notice above it comes and goes between runs.
-TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:], "masking_rules", "notice_templates")
+TABS = (*EDITABLE[:3], "clocks", *EDITABLE[3:], "masking_rules", "notice_templates", "desk")
 tabs = st.tabs([t(f"config.tab.{name}") for name in TABS] + [t("config.tab.log")], key="config_tabs")
 for name, tab in zip(TABS, tabs):
     with tab:
@@ -219,12 +220,15 @@ for name, tab in zip(TABS, tabs):
             masking_editor()
         elif name == "notice_templates":        # 通知模板 (portal/ui/notices.py)
             template_editor(actor)
+        elif name == "desk":                    # 售后服务 (portal/ui/desk_config.py)
+            desk_config.desk_section(actor)
         else:
             editor(name)
 
 with tabs[-1]:
     left, right = st.columns(2)
-    which = left.selectbox(t("config.log.table"), [None, *TABS], key="config_log_table",
+    logged = [*TABS[:-1], *desk_config.TABLE_NAMES]        # the desk's section saves several tables
+    which = left.selectbox(t("config.log.table"), [None, *logged], key="config_log_table",
                            format_func=lambda v: t("ledger.any") if v is None else t(f"config.tab.{v}"))
     who = right.text_input(t("config.log.who"), key="config_log_who")
     changes = configuration.change_log(uow(), actor=actor, table=which, who=who.strip() or None)
@@ -234,6 +238,8 @@ with tabs[-1]:
         def shown_value(column: str, value: object) -> str:
             if value in (None, ""):
                 return "—"
+            if (desk := desk_config.log_value(column, value)) is not None:
+                return desk
             if isinstance(value, bool):
                 return t("yes") if value else t("no")
             if column == "penalty_type":
@@ -259,6 +265,8 @@ with tabs[-1]:
             return t(f"masking.field.{column}") if column in PERSONAL else t(f"config.col.{column}")
 
         def row_name(change) -> str:  # noqa: ANN001
+            if (desk := desk_config.log_row_name(change)) is not None:
+                return desk
             if change.table in ("warnings", "parameters"):
                 return t(f"param.{change.key}")
             if change.table == "clocks":

@@ -56,10 +56,10 @@ ZH: dict[str, str] = {
 
 EN: dict[str, str] = {
     "config.tab.desk": "After-sales service",
-    "config.desk.intro": "The service desk's lists, materials checklists, clocks, parameters and each product's claim time "
-                         "limit. Each table is checked as a whole before it is saved and every save is logged. A saved "
-                         "code cannot be removed or renamed (policies and requests name it): clear \"Active\" instead. A "
-                         "change applies to what is registered or checked after it; the desk's pages show new lists "
+    "config.desk.intro": "The service desk's lists, materials checklists, clocks, parameters and each product's "
+                         "claim time limit. Each table is checked as a whole before it is saved and every save is "
+                         "logged. A saved code cannot be removed or renamed (policies and requests name it): clear "
+                         "\"Active\" instead. A change applies to what is registered or checked after it; the desk's pages show new lists "
                          "right after a save (other server processes within a minute).",
     "config.desk.section": "Table",
     "config.tab.desk_risk": "Covered risks (causes)",
@@ -82,10 +82,10 @@ EN: dict[str, str] = {
     "config.help.desk_materials": "The documents each kind of claim needs; the basic documents are needed for every "
                                   "claim. A code appears once in the whole table. While incomplete applications wait, "
                                   "their claim kinds and the documents they have brought stay active.",
-    "config.help.desk_clocks": "Each desk clock's unit and target. A change applies to clocks started after it; a clock "
-                               "already running keeps the rule it started with, and its deadline is not rewritten.",
-    "config.help.desk_parameters": "The major-claim amount and the hours within which a reported event keeps its scene, "
-                                   "for reports registered after the change.",
+    "config.help.desk_clocks": "Each desk clock's unit and target. A change applies to clocks started after it; "
+                               "a clock already running keeps the rule it started with, and its deadline is not rewritten.",
+    "config.help.desk_parameters": "The major-claim amount and the hours within which a reported event keeps its "
+                                   "scene, for reports registered after the change.",
     "config.help.desk_products": "Each product's claim time limit (days or years from the event date, the last day "
                                  "included); both empty: no limit. Products are created by the policy import, and a "
                                  "name or limit a file states replaces the one set here. A change applies to the "
