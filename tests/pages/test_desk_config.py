@@ -106,3 +106,11 @@ def test_every_desk_table_opens_in_chinese_without_a_catalogue_key_showing(page_
     labels = at.selectbox(key="config_desk_table").options
     assert "保险责任（出险原因）" in labels and "险种申请时效" in labels
     assert all(not any("a" <= c.lower() <= "z" for c in label) for label in labels)
+
+
+def test_the_desk_section_reads_in_english_too(page_db):
+    at = app_as("admin", page_path("admin_config"))
+    at.selectbox(key="lang").select("en").run()
+    assert not at.exception, at.exception
+    assert "The service desk's lists" in texts(at) and "The risks policies cover" in texts(at)
+    assert "Desk time limits" in at.selectbox(key="config_desk_table").options
