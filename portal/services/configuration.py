@@ -113,7 +113,10 @@ def table_version(uow: UnitOfWork, *, actor: Actor, table: str) -> int:
 
 
 def _version(session, table: str) -> int:  # noqa: ANN001
-    return latest_change(session, ("config.save",), comment=table)
+    latest = latest_change(session, ("config.save",), comment=table)
+    if table == "desk_products":       # the policy import changes products' names and claim limits too
+        latest = max(latest, latest_change(session, ("policies.import",)))
+    return latest
 
 
 def latest_change(session, actions: tuple[str, ...], comment: str | None = None) -> int:  # noqa: ANN001

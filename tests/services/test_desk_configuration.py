@@ -276,3 +276,29 @@ def test_a_desk_table_saved_by_someone_else_meanwhile_is_refused(uow, people):
     with uow.read() as session:
         assert aftersales.choices(session, "surrender_reason")["product_unsuitable"].name_zh == "产品不适合"
         assert session.scalar(select(func.count()).select_from(ServiceRequest)) == 0
+
+
+def test_a_claim_limit_edited_on_a_register_imported_since_is_refused(uow, people):
+    """The policy import sets products' claim limits too: an editor opened before an import would undo it."""
+    from portal.adapters.policy_files import read_policy_file
+    from portal.services import policies
+    from tests.services.test_policies import ROWS, csv_bytes
+    policies.import_policies(uow, actor=people.admin, rows=read_policy_file("p.csv", csv_bytes(ROWS)), now=AT)
+    opened = configuration.table_version(uow, actor=people.admin, table="desk_products")
+    mine = _load(uow, people, "desk_products")
+    assert {r["code"]: (r["claim_limit"], r["claim_limit_unit"]) for r in mine} == {"ACC": (2, "years"),
+                                                                                   "CAR": (30, "days")}
+    changed = [list(r) for r in ROWS]
+    for r in changed:
+        r[4] = "3" if r[2] == "ACC" else r[4]
+    policies.import_policies(uow, actor=people.admin, rows=read_policy_file("p.csv", csv_bytes(changed)),
+                             now=AT + timedelta(minutes=5))
+    mine[1]["claim_limit"] = 60
+    with pytest.raises(ConfigurationStale):
+        configuration.save_table(uow, actor=people.admin, table="desk_products", rows=mine, now=AT, basis=opened)
+    fresh = _load(uow, people, "desk_products")
+    assert fresh[0]["claim_limit"] == 3 and fresh[1]["claim_limit"] == 30
+    fresh[1]["claim_limit"] = 60
+    assert configuration.save_table(uow, actor=people.admin, table="desk_products", rows=fresh, now=AT,
+                                    basis=configuration.table_version(uow, actor=people.admin,
+                                                                      table="desk_products")) == 1
