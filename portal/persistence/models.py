@@ -773,7 +773,11 @@ class ServiceRequest(Base):
     __table_args__ = (Index("ix_service_requests_kind_state", "kind", "state", "received_at"),
                       Index("ix_service_requests_policy", "policy_id", "received_at"),
                       Index("ix_service_requests_clock", "clock_key", "clock_due_at"),
-                      Index("ix_service_requests_received", "received_at"))
+                      Index("ix_service_requests_received", "received_at"),
+                      # the running clocks alone: overdue / due-soon filters and the desk's queue stay small
+                      Index("ix_service_requests_running", "clock_key", "clock_due_at",
+                            sqlite_where=text("clock_stopped_at IS NULL"),
+                            postgresql_where=text("clock_stopped_at IS NULL")))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(20), unique=True)
