@@ -22,9 +22,10 @@ def lookup_form(actor: Actor, *, key: str) -> policies.Lookup | None:
     st.caption(t("desk.lookup.help"))
     with st.form(f"{key}_lookup", enter_to_submit=False):
         left, middle, right = st.columns(3)
-        number = left.text_input(t("desk.field.policy_number"), key=f"{key}_lookup_number")
-        name = middle.text_input(t("desk.lookup.name"), key=f"{key}_lookup_name")
-        id_number = right.text_input(t("desk.lookup.id_number"), key=f"{key}_lookup_id_number")
+        # labels of their own: the registration forms below have fields named 保单号, 姓名, 身份证号 too
+        number = left.text_input(t("desk.lookup.by_policy_number"), key=f"{key}_lookup_number")
+        name = middle.text_input(t("desk.lookup.by_name"), key=f"{key}_lookup_name")
+        id_number = right.text_input(t("desk.lookup.by_id_number"), key=f"{key}_lookup_id_number")
         if st.form_submit_button(t("desk.lookup.submit"), type="primary"):
             st.session_state.pop(f"{key}_found", None)
             try:

@@ -81,7 +81,7 @@ def test_intake_registers_and_the_gm_office_accepts_and_reads_number_and_badges(
     open_page(clerk, "投诉登记", "投诉登记（客户抱怨处理表）")
     clerk.get_by_label("客户姓名").fill("浏览器客户")
     clerk.get_by_label("手机号码").fill("13700001234")
-    clerk.get_by_label("保单号").fill("P-E2E-0001")
+    clerk.get_by_label("保单号", exact=True).fill("P-E2E-0001")
     clerk.get_by_label("险种 / 产品").fill("百万医疗险")
     clerk.get_by_label("投诉内容描述").fill("住院费用报销被拒，理由不明确。")
     clerk.get_by_label("客户期望的解决方式").fill("说明拒赔依据并重新审核。")

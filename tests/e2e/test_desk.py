@@ -103,7 +103,7 @@ def test_a_claim_from_the_lookup_to_the_hand_over_on_time_in_the_statistics(port
     # 查询: by the insured's name, the policy and its persons shown
     clerk = as_user(new_page, server, "clerk", "desk")
     expect(clerk.get_by_role("heading", name=z("desk.title"))).to_be_visible()
-    field(clerk, z("desk.lookup.name")).fill(INSURED)
+    field(clerk, z("desk.lookup.by_name")).fill(INSURED)
     submit(clerk, z("desk.lookup.submit"), re.escape(z("desk.lookup.found", count=1)))
     queue_shows(clerk, POLICY)
     queue_shows(clerk, INSURED)
