@@ -777,7 +777,12 @@ class ServiceRequest(Base):
                       # the running clocks alone: overdue / due-soon filters and the desk's queue stay small
                       Index("ix_service_requests_running", "clock_key", "clock_due_at",
                             sqlite_where=text("clock_stopped_at IS NULL"),
-                            postgresql_where=text("clock_stopped_at IS NULL")))
+                            postgresql_where=text("clock_stopped_at IS NULL")),
+                      # the statistics page: requests by month and kind read from the index alone; hand-overs
+                      # and refusals of a period are index ranges
+                      Index("ix_service_requests_month_kind", "received_at", "kind"),
+                      Index("ix_service_requests_handed", "handed_over_at"),
+                      Index("ix_service_requests_refused", "refused_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(20), unique=True)
