@@ -9,15 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from portal.domain.aftersales import DISPUTE_BODIES, RequestKind, required_materials
-from portal.domain.errors import DomainError, Message
+from portal.domain.errors import Message
 from portal.domain.privacy import PersonalField
 from portal.i18n.format import fmt_time
 from portal.services import aftersales, aftersales_claims, aftersales_queries, aftersales_requests, policies
 from portal.ui.auth import require_page
 from portal.ui.context import database_url, lang, now, t, uow
-from portal.ui.desk_actions import CHOOSE, desk_act, lists_of, refusal_text, request_panel, requests_table
+from portal.ui.desk_actions import CHOOSE, lists_of, request_panel, requests_table
 from portal.ui.desk_lookup import lookup_form, show_found
-from portal.ui.widgets import (DATE_FORMAT, date_label, field_error, form_errors, lazy_tabs, page_of, pager,
+from portal.ui.widgets import (DATE_FORMAT, act, date_label, field_error, form_errors, lazy_tabs, page_of, pager,
                                remember_versions, show_notice)
 
 actor = require_page("desk")
@@ -114,7 +114,7 @@ def tell_caller_form(found: policies.Lookup) -> None:
             if chosen is None:
                 st.session_state["errors_desk_tell"] = {"request": Message("form.choose_one")}
                 st.rerun()
-            desk_act(lambda: aftersales.tell_caller(uow(), actor=actor, request_id=chosen, channel=channel,
+            act(lambda: aftersales.tell_caller(uow(), actor=actor, request_id=chosen, channel=channel,
                                                     content=content, now=now()),
                      notice=t("desk.tell.done", number=requests[chosen].number), form="desk_tell")
 
@@ -214,7 +214,7 @@ def report_tab() -> None:
                 estimated_amount=s[key + "estimated_amount"], outcome_uncertain=s[key + "outcome_uncertain"],
                 disputes=list(s[key + "disputes"]), litigation=s[key + "litigation"])
             st.session_state.pop("desk_report_done", None)
-            desk_act(lambda: aftersales.register_claim_report(uow(), actor=actor, form=form, now=now()),
+            act(lambda: aftersales.register_claim_report(uow(), actor=actor, form=form, now=now()),
                      notice=report_saved, form="desk_report")
 
 
@@ -332,7 +332,7 @@ def application_tab() -> None:
             applicant_relation=s[key + "applicant_relation"], right_verified=s[key + "right_verified"],
             claim_kinds=list(kinds), materials=received)
         st.session_state.pop("desk_application_done", None)
-        desk_act(lambda: aftersales_claims.record_application(uow(), actor=actor, form=form, now=now()),
+        act(lambda: aftersales_claims.record_application(uow(), actor=actor, form=form, now=now()),
                  notice=application_saved, form="desk_application")
 
 
@@ -375,7 +375,7 @@ def request_tab() -> None:
             channel=s[key + "channel"], requester_name=s[key + "requester_name"],
             requester_phone=s[key + "requester_phone"], reason_code=s.get(key + "reason_code"),
             reason_text=s.get(key + "reason_text", ""), change_requested=s.get(key + "change_requested", ""))
-        desk_act(lambda: aftersales_requests.register_policy_request(uow(), actor=actor, form=form, now=now()),
+        act(lambda: aftersales_requests.register_policy_request(uow(), actor=actor, form=form, now=now()),
                  notice=request_saved, form="desk_request")
 
 

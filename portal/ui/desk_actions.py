@@ -11,14 +11,14 @@ import pandas as pd
 import streamlit as st
 
 from portal.domain.aftersales import CheckResult, RequestKind, RequestState, missing_materials, required_materials
-from portal.domain.errors import DomainError, Message, ValidationFailed
+from portal.domain.errors import DomainError
 from portal.i18n.format import fmt_time, fmt_times
 from portal.services import aftersales, aftersales_claims, aftersales_queries, aftersales_requests, desk_documents, rules
 from portal.services.actors import Actor
 from portal.ui.context import lang, now, say, t, uow
 from portal.ui.literal import literal
 from portal.ui.navigation import BY_KEY
-from portal.ui.widgets import field_error, form_errors, seen_version
+from portal.ui.widgets import act, field_error, form_errors, seen_version
 
 LISTS = ("risk", "channel", "claim_kind", "surrender_reason", "relation")
 
@@ -38,32 +38,6 @@ def lists_of(url: str, language: str) -> dict:
         out["materials"] = aftersales.material_names(session, language)
         out["threshold"] = rules.settings(session).get("desk.major_threshold", "")
     return out
-
-
-def refusal_text(message: Message) -> str:
-    """A refusal for a Markdown element. "Not in this state" names the desk state in the desk's words: its
-    one parameter is a state's code (never user text), which `say` would escape (handed\\_over)."""
-    if message.key == "desk.not_now":
-        code = message.params.get("desk_state", message.params.get("state", ""))
-        named = t(f"desk.state.{code}")
-        return t("desk.not_now", desk_state=named, state=named)
-    return say(message)
-
-
-def desk_act(call, *, notice, form: str) -> None:  # noqa: ANN001
-    """`widgets.act` with the desk's refusals: a refused field is shown beside its widget after the rerun, a
-    refusal of the whole action at once, and success leaves `notice` (a text or a function of the result)."""
-    try:
-        result = call()
-    except ValidationFailed as refused:
-        st.session_state[f"errors_{form}"] = refused.errors
-        st.rerun()
-    except DomainError as refused:
-        st.error(refusal_text(refused.message))
-    else:
-        st.session_state.pop(f"errors_{form}", None)
-        st.session_state["notice"] = notice(result) if callable(notice) else notice
-        st.rerun()
 
 
 def requests_table(frame: pd.DataFrame, lists: dict) -> pd.DataFrame:
@@ -171,7 +145,7 @@ def request_panel(actor: Actor, request_id: int, lists: dict, *,
     try:
         view = aftersales_queries.request_detail(uow(), actor=actor, request_id=request_id, now=now(), lang=lang())
     except DomainError as refused:
-        st.error(refusal_text(refused.message))
+        st.error(say(refused.message))
         return
     r = view.request
     version = seen_version(SimpleNamespace(id=f"desk:{request_id}", version=r["version"]))
@@ -214,7 +188,7 @@ def _report_check(actor: Actor, view, version: int, registered) -> None:  # noqa
             override = st.text_area(t("desk.accept.override"), key=f"desk_override_{rid}")
             field_error(errors, "override")
         if st.form_submit_button(t("desk.accept.submit"), type="primary"):
-            desk_act(lambda: aftersales.accept_report(uow(), actor=actor, request_id=rid, expected_version=version,
+            act(lambda: aftersales.accept_report(uow(), actor=actor, request_id=rid, expected_version=version,
                                                       override=override, now=now()),
                      notice=t("desk.accept.done", number=r["number"]), form=f"desk_accept_{rid}")
     if not failures:
@@ -227,7 +201,7 @@ def _report_check(actor: Actor, view, version: int, registered) -> None:  # noqa
         originals = st.checkbox(t("desk.refuse.originals_returned"), key=f"desk_originals_{rid}")
         field_error(errors, "originals_returned")
         if st.form_submit_button(t("desk.refuse.submit")):
-            desk_act(lambda: aftersales.refuse_report(uow(), actor=actor, request_id=rid, expected_version=version,
+            act(lambda: aftersales.refuse_report(uow(), actor=actor, request_id=rid, expected_version=version,
                                                       copies_archived=copies, originals_returned=originals, now=now()),
                      notice=t("desk.refuse.done", number=r["number"]), form=f"desk_refuse_{rid}")
 
@@ -249,7 +223,7 @@ def _scene(actor: Actor, view, version: int) -> None:  # noqa: ANN001
         survey = st.checkbox(t("desk.scene.survey_requested"), value=bool(surveyed), disabled=bool(surveyed),
                              key=f"desk_scene_survey_{rid}")
         if st.form_submit_button(t("desk.scene.submit")):
-            desk_act(lambda: aftersales.record_scene_preservation(
+            act(lambda: aftersales.record_scene_preservation(
                 uow(), actor=actor, request_id=rid, expected_version=version, reporter_told=reporter and not told,
                 survey_requested=survey and not surveyed, now=now()),
                 notice=t("desk.scene.done"), form=f"desk_scene_{rid}")
@@ -272,7 +246,7 @@ def _major(actor: Actor, view, version: int, lists: dict) -> None:  # noqa: ANN0
         field_error(errors, "comment")
         key_survey = st.checkbox(t("desk.major_report.key_survey"), key=f"desk_major_survey_{rid}")
         if st.form_submit_button(t("desk.major_report.submit"), type="primary"):
-            desk_act(lambda: aftersales.report_major_claim(uow(), actor=actor, request_id=rid,
+            act(lambda: aftersales.report_major_claim(uow(), actor=actor, request_id=rid,
                                                            expected_version=version, comment=comment,
                                                            key_survey=key_survey, now=now()),
                      notice=t("desk.major_report.done"), form=f"desk_major_{rid}")
@@ -296,7 +270,7 @@ def _materials(actor: Actor, view, version: int, lists: dict) -> None:  # noqa: 
             return t("desk.materials.still_missing", items=literal("、".join(names.get(m, m) for m in done.missing)))
 
         if st.form_submit_button(t("desk.materials.submit"), type="primary"):
-            desk_act(lambda: aftersales_claims.add_materials(uow(), actor=actor, request_id=rid,
+            act(lambda: aftersales_claims.add_materials(uow(), actor=actor, request_id=rid,
                                                              expected_version=version, materials=list(brought),
                                                              now=now()),
                      notice=told, form=f"desk_materials_{rid}")
@@ -314,7 +288,7 @@ def _guide_or_finish(actor: Actor, view, version: int) -> None:  # noqa: ANN001
                 address = st.text_input(t("desk.field.insurer_address"), key=f"desk_insurer_address_{rid}")
                 field_error(errors, "insurer_address")
             if st.form_submit_button(t("desk.guide.submit"), type="primary"):
-                desk_act(lambda: aftersales_requests.guide_request(uow(), actor=actor, request_id=rid,
+                act(lambda: aftersales_requests.guide_request(uow(), actor=actor, request_id=rid,
                                                                    expected_version=version, guidance=guidance,
                                                                    insurer_address=address, now=now()),
                          notice=t("desk.guide.done", number=r["number"]), form=f"desk_guide_{rid}")
@@ -324,7 +298,7 @@ def _guide_or_finish(actor: Actor, view, version: int) -> None:  # noqa: ANN001
             comment = st.text_area(t("desk.finish.comment"), key=f"desk_finish_comment_{rid}")
             field_error(errors, "comment")
             if st.form_submit_button(t("desk.finish.submit"), type="primary"):
-                desk_act(lambda: aftersales_requests.finish_request(uow(), actor=actor, request_id=rid,
+                act(lambda: aftersales_requests.finish_request(uow(), actor=actor, request_id=rid,
                                                                     expected_version=version, comment=comment,
                                                                     now=now()),
                          notice=t("desk.finish.done", number=r["number"]), form=f"desk_finish_{rid}")

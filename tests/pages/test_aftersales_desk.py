@@ -433,8 +433,8 @@ def test_a_request_guided_meanwhile_leaves_the_clerks_form_and_keeps_the_guidanc
 
 def test_a_refusal_names_the_requests_state_in_the_desks_words():
     from portal.domain.errors import Message
-    from portal.ui.desk_actions import refusal_text
-    assert refusal_text(Message("desk.not_now", {"desk_state": "handed_over"})) == \
+    from portal.ui.context import say      # the shared renderer names a desk state in the desk's words
+    assert say(Message("desk.not_now", {"desk_state": "handed_over"})) == \
         "该记录当前状态（已移交保险公司）不能进行此操作，请刷新后查看。"
 
 
