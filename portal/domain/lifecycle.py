@@ -70,6 +70,13 @@ class Action(StrEnum):
     DECIDE_REVIEW = "decide_review"
     ADD_RECTIFICATION = "add_rectification"
     UPDATE_RECTIFICATION = "update_rectification"
+    # closing the loop (issue 18)
+    CONFIRM_EFFECT = "confirm_effect"            # the GM office's 效果确认 of a completed rectification
+    SCHEDULE_FOLLOW_UP = "schedule_follow_up"    # another follow-up by a date (e.g. 30 days after a dissatisfied one)
+    ACT_ON_FOLLOW_UP = "act_on_follow_up"        # a responsible department records what it did about one
+    RECORD_REMEDY = "record_remedy"              # the remedy agreed with the customer carried out (004 §5.1.5)
+    QUALITY_CHECK = "quality_check"              # 运营部's 检验确认 before archive (002 art.11.2(3))
+    ARCHIVE = "archive"                          # the GM office writes the 总结 and archives (001 总结)
 
 
 @dataclass(frozen=True)
@@ -122,10 +129,16 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(A.RETURN_FINAL, S.AWAITING_FINAL_APPROVAL, S.AWAITING_CLOSURE, R.APPROVER),
     *(_t(A.REFER_SANCTION, s, s, R.GM_OFFICE) for s in (S.CLOSED, S.ARCHIVED)),
     *(_t(A.RECORD_SANCTION_OUTCOME, s, s, R.GM_OFFICE) for s in (S.CLOSED, S.ARCHIVED)),
-    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.ARCHIVED, *_INTAKE, note="the customer is satisfied"),
-    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.CLOSED, *_INTAKE,
-       note="dissatisfied: a follow-up task for the GM office instead of archiving"),
-    _t(A.RESOLVE_FOLLOW_UP, S.CLOSED, S.ARCHIVED, R.GM_OFFICE),
+    # A follow-up no longer archives (issue 18): a dissatisfied one opens a GM-office task and goes to the
+    # responsible departments; the case is archived by the GM office's 总结 once everything before it is done
+    # (`domain.closing.archive_blockers`).
+    _t(A.RECORD_FOLLOW_UP, S.CLOSED, S.CLOSED, *_INTAKE),
+    _t(A.RESOLVE_FOLLOW_UP, S.CLOSED, S.CLOSED, R.GM_OFFICE),
+    _t(A.SCHEDULE_FOLLOW_UP, S.CLOSED, S.CLOSED, R.GM_OFFICE, *_INTAKE),
+    *(_t(A.ACT_ON_FOLLOW_UP, s, s, R.HANDLER) for s in (S.CLOSED, S.ARCHIVED)),
+    _t(A.RECORD_REMEDY, S.CLOSED, S.CLOSED, R.GM_OFFICE, *_INTAKE),
+    _t(A.QUALITY_CHECK, S.CLOSED, S.CLOSED, R.HANDLER),
+    _t(A.ARCHIVE, S.CLOSED, S.ARCHIVED, R.GM_OFFICE),
     *(_t(A.HOLD, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     *(_t(A.RESUME, s, s, R.GM_OFFICE, *_INTAKE) for s in _HOLDABLE),
     # 签呈 (002 art.13.12): any department involved, 市场部 included, at any stage after acceptance; the GM
@@ -146,6 +159,7 @@ TRANSITIONS: tuple[Transition, ...] = (
                                                             S.AWAITING_CLOSURE, S.AWAITING_FINAL_APPROVAL, S.CLOSED,
                                                             S.ARCHIVED)),
     *(_t(A.UPDATE_RECTIFICATION, s, s, R.GM_OFFICE, R.HANDLER) for s in State),
+    *(_t(A.CONFIRM_EFFECT, s, s, R.GM_OFFICE) for s in State),
 )
 
 
@@ -179,7 +193,8 @@ def next_state(action: Action, state: State | None, roles: Iterable[Role]) -> St
 
 
 def after_follow_up(dissatisfied: bool) -> State:
-    return State.CLOSED if dissatisfied else State.ARCHIVED
+    """A follow-up leaves the case closed either way: archiving is its own step (issue 18)."""
+    return State.CLOSED
 
 
 def after_report(remaining_departments: int) -> State:

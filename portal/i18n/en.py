@@ -64,7 +64,7 @@ EN: dict[str, str] = {
     "action.review_negotiation": "Supervisor review",
     "action.return_negotiation": "Return for renegotiation",
     "action.close": "Final opinion (to final approval)",
-    "action.record_follow_up": "Follow-up visit and archive",
+    "action.record_follow_up": "Record a follow-up",
     "action.hold": "Hold (waiting for material)",
     "action.resume": "Resume",
     "action.file_petition": "File petition",

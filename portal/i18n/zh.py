@@ -69,7 +69,7 @@ ZH: dict[str, str] = {
     "action.review_negotiation": "主管核阅",
     "action.return_negotiation": "核阅退回",
     "action.close": "综合意见（送最终核决）",
-    "action.record_follow_up": "回访并归档",
+    "action.record_follow_up": "记录回访",
     "action.hold": "暂停（待补充资料）",
     "action.resume": "恢复处理",
     "action.file_petition": "提交签呈",

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer,
                         LargeBinary, Numeric, String, Text, UniqueConstraint, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -365,6 +365,21 @@ class Complaint(Base):
     optional_notices: Mapped[bool] = mapped_column(Boolean, default=True)
     customer_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     closure_notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # closing the loop (issue 18): the cause chosen at closure, the remedy agreed with the customer as
+    # carried out (004 §5.1.5), the case summary (总结, 001) written at archive
+    cause_code: Mapped[str | None] = mapped_column(String(40))
+    remedy_done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    remedy_paid_on: Mapped[date | None] = mapped_column(Date)
+    remedy_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    remedy_reference: Mapped[str] = mapped_column(String(100), default="")
+    remedy_note: Mapped[str] = mapped_column(Text, default="")
+    remedy_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary_lessons: Mapped[str] = mapped_column(Text, default="")
+    summary_cause_code: Mapped[str | None] = mapped_column(String(40))
+    summary_rectification: Mapped[bool | None] = mapped_column(Boolean)
+    summary_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary_at: Mapped[datetime | None] = mapped_column(DateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     departments: Mapped[list["ComplaintDepartment"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ComplaintDepartment.department_id")
@@ -393,6 +408,7 @@ class ComplaintDepartment(Base):
     initial_plan: Mapped[str] = mapped_column(Text, default="")
     evidence: Mapped[str] = mapped_column(Text, default="")
     cause: Mapped[str] = mapped_column(Text, default="")
+    cause_code: Mapped[str | None] = mapped_column(String(40))   # a sub-cause of `cause_classes`
     finding: Mapped[str | None] = mapped_column(String(20))   # company_fault / misunderstanding / …
     responsible_unit: Mapped[str] = mapped_column(String(100), default="")
     responsible_persons: Mapped[str] = mapped_column(String(200), default="")
@@ -523,6 +539,8 @@ class FollowUp(Base):
     result: Mapped[int] = mapped_column(Integer)
     overall: Mapped[int] = mapped_column(Integer)
     by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    method: Mapped[str] = mapped_column(String(20), default="phone", server_default="phone")  # phone / questionnaire / visit / online
+    dissatisfied: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Petition(Base):
@@ -543,7 +561,9 @@ class Rectification(Base):
     """整改 item (000 §7): what to fix, who owns it, by when, its status; tied to the case's cause."""
 
     __tablename__ = "rectifications"
-    __table_args__ = (Index("ix_rectifications_deadline", "deadline", "status"),)
+    __table_args__ = (Index("ix_rectifications_deadline", "deadline", "status"),
+                      Index("ix_rectifications_owner", "owner_id", "status", "deadline"),
+                      Index("ix_rectifications_effect", "effect_result", "status", "effect_due_on"))
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     cause: Mapped[str] = mapped_column(Text)
@@ -553,6 +573,21 @@ class Rectification(Base):
     status: Mapped[str] = mapped_column(String(20))     # open / in_progress / done
     created_at: Mapped[datetime] = mapped_column(DateTime)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # issue 18: "rectification", or "corrective" (the action a failed quality check records)
+    kind: Mapped[str] = mapped_column(String(20), default="rectification", server_default="rectification")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))     # the named person (NULL: before 0024)
+    cause_code: Mapped[str | None] = mapped_column(String(40))               # a sub-cause of `cause_classes`
+    evidence: Mapped[str] = mapped_column(Text, default="")                  # of completion
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))   # 1 + times reopened
+    effect_due_on: Mapped[date | None] = mapped_column(Date)    # when the GM office confirms the effect
+    effect_result: Mapped[str | None] = mapped_column(String(20))           # effective / not_effective
+    effect_reason: Mapped[str] = mapped_column(Text, default="")
+    effect_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    effect_confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("complaint_meetings.id"))
+    quality_check_id: Mapped[int | None] = mapped_column(ForeignKey("quality_checks.id"))
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("rectifications.id"))   # the item it follows
 
 
 class CaseClock(Base):
@@ -907,3 +942,139 @@ class RequestReminder(Base):
     department_code: Mapped[str] = mapped_column(String(40))
     issued_at: Mapped[datetime] = mapped_column(DateTime)
     due_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+# -- closing the loop (issue 18) --
+
+class CauseClass(Base):
+    """原因分类: a two-level taxonomy (人员 / 流程 / 产品 / 系统 / 外部 and their sub-causes, `parent.sub`)."""
+
+    __tablename__ = "cause_classes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    parent_code: Mapped[str | None] = mapped_column(String(40))     # NULL: a top-level class
+    name_zh: Mapped[str] = mapped_column(String(60))
+    name_en: Mapped[str] = mapped_column(String(60))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ComplaintMeeting(Base):
+    """客户投诉立会 (002 art.11.3(3)): when, who attended, the cases discussed, what was decided."""
+
+    __tablename__ = "complaint_meetings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    attendees: Mapped[str] = mapped_column(Text)
+    decisions: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class MeetingCase(Base):
+    __tablename__ = "meeting_cases"
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("complaint_meetings.id"), primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True, index=True)
+
+
+class QualityChecklistItem(Base):
+    """One point of 运营部's quality check (客户投诉质量的检验确认, 002 art.11.2(3)), configurable."""
+
+    __tablename__ = "quality_checklist"
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text_zh: Mapped[str] = mapped_column(String(200))
+    text_en: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class QualityCheck(Base):
+    """运营部's check of a closed case's handling before archive; a failed one records a corrective action."""
+
+    __tablename__ = "quality_checks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(DateTime)
+    checked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)      # checklist code → met
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FollowUpSchedule(Base):
+    """A follow-up to make by a date (e.g. a second visit after a dissatisfied one); done by `follow_up_id`."""
+
+    __tablename__ = "follow_up_schedules"
+    __table_args__ = (Index("ix_follow_up_schedules_due", "follow_up_id", "due_on"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_ups.id"))
+
+
+class FollowUpAction(Base):
+    """A dissatisfied follow-up sent to a responsible department to act on, and what it did."""
+
+    __tablename__ = "follow_up_actions"
+    __table_args__ = (UniqueConstraint("follow_up_id", "department_id"),
+                      Index("ix_follow_up_actions_open", "department_id", "acted_at", "sent_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_ups.id"), index=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    action: Mapped[str] = mapped_column(Text, default="")
+    acted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class MonthConfirmation(Base):
+    """The monthly review (002 art.13.9): a department head confirms the responsibility and ratios of a
+    month that fall on their department (`complaint_id` NULL), or disputes one case; the GM office resolves."""
+
+    __tablename__ = "month_confirmations"
+    __table_args__ = (Index("ix_month_confirmations_period", "period", "department_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
+    status: Mapped[str] = mapped_column(String(20))          # confirmed / disputed / resolved
+    reason: Mapped[str] = mapped_column(Text, default="")
+    by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    resolution: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PoliciesInForce(Base):
+    """保单件数: the policies in force in a month, entered where no policy register is kept (the
+    complaint rate per 10,000 policies is read from the register when it holds policies)."""
+
+    __tablename__ = "policies_in_force"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class WarningAlert(Base):
+    """A breached early-warning threshold (004 ch.9), raised once per month and indicator, pushed to
+    the GM office and managers, and answered (who, what action, when)."""
+
+    __tablename__ = "warning_alerts"
+    __table_args__ = (UniqueConstraint("period", "indicator"),
+                      Index("ix_warning_alerts_open", "responded_at", "raised_at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    indicator: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column(Float)
+    threshold: Mapped[float] = mapped_column(Float)
+    raised_at: Mapped[datetime] = mapped_column(DateTime)
+    response: Mapped[str] = mapped_column(Text, default="")
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime)

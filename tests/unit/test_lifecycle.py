@@ -35,11 +35,21 @@ def test_the_main_path_runs_from_registration_to_archive():
             (Action.REVIEW_NEGOTIATION, State.AWAITING_REVIEW, Role.INTAKE_LEAD),
             (Action.CLOSE, State.AWAITING_CLOSURE, Role.GM_OFFICE),
             (Action.FINAL_APPROVE, State.AWAITING_FINAL_APPROVAL, Role.APPROVER),
-            (Action.RESOLVE_FOLLOW_UP, State.CLOSED, Role.GM_OFFICE)]
+            (Action.RECORD_FOLLOW_UP, State.CLOSED, Role.INTAKE),
+            (Action.QUALITY_CHECK, State.CLOSED, Role.HANDLER),
+            (Action.ARCHIVE, State.CLOSED, Role.GM_OFFICE)]
     targets = [next_state(a, s, [r]) for a, s, r in path]
     assert targets == [State.REGISTERED, State.INVESTIGATING, State.AWAITING_CONSOLIDATION, State.AWAITING_APPROVAL,
                        State.NEGOTIATING, State.AWAITING_REVIEW, State.AWAITING_CLOSURE,
-                       State.AWAITING_FINAL_APPROVAL, State.CLOSED, State.ARCHIVED]
+                       State.AWAITING_FINAL_APPROVAL, State.CLOSED, State.CLOSED, State.CLOSED, State.ARCHIVED]
+
+
+def test_only_the_gm_office_archives_and_a_follow_up_never_does():
+    assert next_state(Action.RECORD_FOLLOW_UP, State.CLOSED, [Role.INTAKE]) is State.CLOSED
+    assert next_state(Action.RESOLVE_FOLLOW_UP, State.CLOSED, [Role.GM_OFFICE]) is State.CLOSED
+    for role in (Role.INTAKE, Role.INTAKE_LEAD, Role.HANDLER, Role.APPROVER, Role.MANAGER):
+        with pytest.raises(TransitionNotAllowed):
+            next_state(Action.ARCHIVE, State.CLOSED, [role])
 
 
 def test_the_report_instruction_and_the_final_approval_are_steps_of_their_own():

@@ -1,0 +1,8 @@
+"""Issue 18 (closing the loop): rectify — both languages side by side."""
+from __future__ import annotations
+
+ZH: dict[str, str] = {
+}
+
+EN: dict[str, str] = {
+}
