@@ -20,9 +20,6 @@ from portal.services.handling import _event, _text
 from portal.services.steps import case_step
 from portal.services.assignment import in_working_group
 
-RECTIFICATION_STATUSES = ("open", "in_progress", "done")
-
-
 def file_petition(uow: UnitOfWork, *, actor: Actor, complaint_id: int, text: str, now: datetime) -> int:
     """签呈 (002 art.13.12): a department involved in the case objects to a decision on it, at any stage
     after acceptance. Involved: a department the case is routed to, 市场部 (it registers every case and
@@ -77,98 +74,10 @@ def mark_other_company(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comp
         _event(session, user, complaint, Action.MARK_OTHER_COMPANY, source, now, company)
 
 
-def add_rectification(uow: UnitOfWork, *, actor: Actor, complaint_id: int, cause: str, description: str,
-                      owner_department: str, deadline: date | None, now: datetime) -> int:
-    errors: dict[str, Message] = {}
-    cause = _text(errors, "cause", cause)
-    description = _text(errors, "description", description)
-    if deadline is None:
-        errors["deadline"] = Message("form.required")
-    elif not isinstance(deadline, date) or isinstance(deadline, datetime):
-        errors["deadline"] = Message("form.bad_value")
-    elif deadline > now.date() + timedelta(days=3660):
-        errors["deadline"] = Message("rectification.far_deadline")
-    elif deadline < now.date():
-        errors["deadline"] = Message("rectification.past_deadline")
-    with case_step(uow, actor, complaint_id, Action.ADD_RECTIFICATION, None, appends=True) as (session, user, complaint, source):
-        department_id = session.scalar(select(Department.id).where(Department.code == owner_department))
-        if department_id is None:
-            errors["owner_department"] = Message("form.unknown_choice")
-        if errors:
-            raise ValidationFailed(errors)
-        item = Rectification(complaint_id=complaint.id, cause=cause, description=description,
-                             owner_department_id=department_id, deadline=deadline, status="open", created_at=now)
-        session.add(item)
-        session.flush()
-        _event(session, user, complaint, Action.ADD_RECTIFICATION, source, now, description,
-               {"cause": cause, "owner": owner_department, "deadline": deadline})
-        return item.id
-
-
-def set_rectification_status(uow: UnitOfWork, *, actor: Actor, rectification_id: int, status: str,
-                             now: datetime) -> None:
-    """The owner department (or the GM office) moves an item along: open → in progress → done."""
-    if status not in RECTIFICATION_STATUSES:
-        raise ValidationFailed({"status": Message("form.unknown_choice")})
-    with uow.write() as session:
-        user = fresh_actor(session, actor)
-        item = session.get(Rectification, rectification_id, with_for_update=True)
-        if item is None:
-            raise NotFound("case.not_found")
-        complaint = session.get(Complaint, item.complaint_id)
-        source = State(complaint.state)
-        lifecycle.authorize(Action.UPDATE_RECTIFICATION, source, actor.roles)
-        if not actor.has(Role.GM_OFFICE) and item.owner_department_id != user.department_id:
-            raise PermissionDenied("case.not_yours")
-        before = item.status
-        item.status, item.done_at = status, now if status == "done" else None
-        record_event(session, actor=user, at=now, action=Action.UPDATE_RECTIFICATION.value,
-                     complaint_id=complaint.id, from_state=source.value, to_state=source.value,
-                     changes={"item": item.id, "before": before, "after": status})
-
-
-@dataclass(frozen=True)
-class RectificationView:
-    id: int
-    complaint_id: int
-    number: str | None
-    cause: str
-    description: str
-    owner: str
-    deadline: date
-    status: str
-
-
-def _rectification_conditions(actor: Actor, complaint_id: int | None, open_only: bool) -> list:
-    conditions = []
-    if complaint_id is not None:
-        conditions.append(Rectification.complaint_id == complaint_id)
-    if open_only:
-        conditions.append(Rectification.status != "done")
-    if not actor.has(Role.GM_OFFICE, Role.MANAGER):
-        if not actor.has(Role.HANDLER):
-            raise PermissionDenied("auth.missing_role")
-        conditions.append(Rectification.owner_department_id == actor.department_id)
-    return conditions
-
-
-def list_rectifications(uow: UnitOfWork, *, actor: Actor, complaint_id: int | None = None,
-                        open_only: bool = False, limit: int | None = None) -> list[RectificationView]:
-    """The GM office sees every item; a handler sees their department's. Earliest deadline first."""
-    query = (select(Rectification, Complaint.number, Department.code)
-             .join(Complaint, Complaint.id == Rectification.complaint_id)
-             .join(Department, Department.id == Rectification.owner_department_id)
-             .where(*_rectification_conditions(actor, complaint_id, open_only))
-             .order_by(Rectification.deadline, Rectification.id).limit(limit))
-    with uow.read() as session:
-        return [RectificationView(r.id, r.complaint_id, number, r.cause, r.description, code, r.deadline, r.status)
-                for r, number, code in session.execute(query)]
-
-
-def count_rectifications(uow: UnitOfWork, *, actor: Actor, open_only: bool = False) -> int:
-    with uow.read() as session:
-        return int(session.scalar(select(func.count()).select_from(Rectification)
-                                  .where(*_rectification_conditions(actor, None, open_only))))
+# Rectification items live in `portal.services.rectification` (issue 18); the old names stay importable here.
+from portal.services.rectification import (RECTIFICATION_STATUSES, RectificationView, add_rectification,  # noqa: E402,F401
+                                           complete_rectification, confirm_effect, count_rectifications,
+                                           list_rectifications, set_rectification_status)
 
 
 @dataclass(frozen=True)

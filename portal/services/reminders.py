@@ -42,7 +42,9 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
     Returns how many reminders and late-inquiries were issued (0 on a second call)."""
     from portal.services.contacts import queue_progress_notices
     from portal.services.desk_reminders import issue_desk_reminders
+    from portal.services.rectification import issue_rectification_reminders
     issued = _issue_reminders(uow, now=now)
+    issued += issue_rectification_reminders(uow, now=now)     # overdue rectification items (issue 18)
     queue_progress_notices(uow, now=now)
     issue_desk_reminders(uow, now=now)          # the service desk's clocks (issue 17), counted on their own
     return issued
