@@ -224,12 +224,16 @@ class Complaint(Base):
         Index("ix_complaints_closed_facts", "closed_at", "category_id", "channel_id", "severity",
               "responsibility_department_id", "received_at", "closed_late"),
         Index("ix_complaints_state_received", "state", "received_at"),
+        Index("ix_complaints_state_closed", "state", "closed_at"),      # 运营部's quality-check queue
         Index("ix_complaints_clerk", "receiving_clerk_id", "received_at"),
         Index("ix_complaints_original", "original_id"),
         Index("ix_complaints_follow_up", "follow_up_task", "state", "received_at"),
         Index("ix_complaints_phone_created", "customer_phone", "created_at"),
         Index("ix_complaints_policy_created", "policy_number", "created_at"),
         Index("ix_complaints_id_number_created", "customer_id_number", "created_at"),
+        Index("ix_complaints_closed_causes", "closed_at", "cause_code"),                  # issue 18: causes
+        Index("ix_complaints_received_profile", "received_at", "customer_gender", "customer_age_band",
+              "customer_occupation"),                                                # complainant profile
         Index("ix_complaints_stuck", "stuck_decision"),
         # queue order (issue 15 §4): 重大, urgency, earliest running due time, oldest — per state, per clerk
         Index("ix_complaints_queue", "state", "queue_rank", "next_due_at", "received_at", "id"),
@@ -765,6 +769,7 @@ class Policy(Base):
     of `end_date` the risks listed in `policy_risks`."""
 
     __tablename__ = "policies"
+    __table_args__ = (Index("ix_policies_in_force", "end_date", "start_date"),)   # the complaint rate's count
     id: Mapped[int] = mapped_column(primary_key=True)
     policy_number: Mapped[str] = mapped_column(String(40), unique=True)
     insurer: Mapped[str] = mapped_column(String(100))

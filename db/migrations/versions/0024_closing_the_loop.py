@@ -66,6 +66,20 @@ SETTINGS = (
 )
 
 
+# the pushed early warning (004 ch.9): a staff notice to the GM office and managers, no case; one text in both
+# languages (the recipients may read either); placeholders: indicator, value, threshold, period
+WARNING_TEMPLATES = (
+    ("warning", "email", "投诉预警 Complaint warning：{warning_indicator}（{warning_period}）",
+     "投诉预警：{warning_period} 的{warning_indicator}为 {warning_value}，超出预警值 {warning_threshold}。"
+     "请在投诉管理平台的统计分析页记录应对措施。\n\n"
+     "Complaint warning: {warning_indicator} for {warning_period} is {warning_value}, past its threshold "
+     "{warning_threshold}. Please record the response on the portal's statistics page.", "", ""),
+    ("warning", "sms", "",
+     "投诉预警：{warning_period}{warning_indicator}为{warning_value}，预警值{warning_threshold}，请登录平台记录应对措施。",
+     "", "period={warning_period}; name={warning_indicator}; value={warning_value}; limit={warning_threshold}"),
+)
+
+
 def upgrade() -> None:
     causes = op.create_table(
         'cause_classes',
@@ -159,6 +173,8 @@ def upgrade() -> None:
         batch.add_column(sa.Column('follows_id', sa.Integer(), sa.ForeignKey('rectifications.id', name='fk_rectifications_follows_id'), nullable=True))
     op.create_index('ix_rectifications_owner', 'rectifications', ['owner_id', 'status', 'deadline'])
     op.create_index('ix_rectifications_effect', 'rectifications', ['effect_result', 'status', 'effect_due_on'])
+    # 运营部's quality-check queue: closed cases, the oldest closure first
+    op.create_index('ix_complaints_state_closed', 'complaints', ['state', 'closed_at'])
 
     with op.batch_alter_table('follow_ups') as batch:
         batch.add_column(sa.Column('method', sa.String(20), nullable=False, server_default="phone"))
@@ -225,6 +241,18 @@ def upgrade() -> None:
         sa.UniqueConstraint('period', 'indicator'),
     )
     op.create_index('ix_warning_alerts_open', 'warning_alerts', ['responded_at', 'raised_at'])
+    # the statistics page's causes, complainant profile and complaint rate read these from the index alone
+    op.create_index('ix_complaint_departments_causes', 'complaint_departments',
+                    ['report_submitted_at', 'cause_code', 'department_id'])
+    op.create_index('ix_complaints_closed_causes', 'complaints', ['closed_at', 'cause_code'])
+    op.create_index('ix_complaints_received_profile', 'complaints',
+                    ['received_at', 'customer_gender', 'customer_age_band', 'customer_occupation'])
+    op.create_index('ix_policies_in_force', 'policies', ['end_date', 'start_date'])
+    templates = sa.table('notice_templates', sa.column('kind', sa.String), sa.column('channel', sa.String),
+                         sa.column('subject', sa.String), sa.column('body', sa.Text),
+                         sa.column('gateway_template', sa.String), sa.column('gateway_params', sa.String))
+    op.bulk_insert(templates, [dict(kind=k, channel=c, subject=t, body=b, gateway_template=g, gateway_params=p)
+                               for k, c, t, b, g, p in WARNING_TEMPLATES])
 
     settings = sa.table('settings', sa.column('key'), sa.column('value'), sa.column('description'))
     op.bulk_insert(settings, [dict(key=k, value=v, description=d) for k, v, d in SETTINGS])
@@ -246,6 +274,11 @@ def downgrade() -> None:
     op.execute("UPDATE settings SET value = '0.80' WHERE key = 'warning.satisfaction_min' AND value = '0.75'")
     keys = ", ".join(f"'{k}'" for k, _, _ in SETTINGS)
     op.execute(f"DELETE FROM settings WHERE key IN ({keys})")
+    op.execute("DELETE FROM notice_templates WHERE kind = 'warning'")
+    op.drop_index('ix_policies_in_force', 'policies')
+    op.drop_index('ix_complaints_received_profile', 'complaints')
+    op.drop_index('ix_complaints_closed_causes', 'complaints')
+    op.drop_index('ix_complaint_departments_causes', 'complaint_departments')
     op.drop_index('ix_warning_alerts_open', 'warning_alerts')
     op.drop_table('warning_alerts')
     op.drop_table('policies_in_force')
@@ -258,6 +291,7 @@ def downgrade() -> None:
     with op.batch_alter_table('follow_ups') as batch:
         batch.drop_column('dissatisfied')
         batch.drop_column('method')
+    op.drop_index('ix_complaints_state_closed', 'complaints')
     op.drop_index('ix_rectifications_effect', 'rectifications')
     op.drop_index('ix_rectifications_owner', 'rectifications')
     with op.batch_alter_table('rectifications') as batch:
