@@ -491,7 +491,8 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_complaint", "complaint_id", "id"), Index("ix_events_action", "action", "id"),
-                      Index("ix_events_actor", "actor_id", "action", "complaint_id"))   # a person's own acts (four eyes)
+                      Index("ix_events_actor", "actor_id", "action", "complaint_id"),   # a person's own acts (four eyes)
+                      Index("ix_events_actor_at", "actor_id", "at", "action", "complaint_id"))   # 人员考核: a period's acts
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     complaint_id: Mapped[int | None] = mapped_column(ForeignKey("complaints.id"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

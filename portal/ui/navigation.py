@@ -37,6 +37,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("ledger", "pages/ledger.py", "nav.ledger", "📒", frozenset({R.GM_OFFICE, R.MANAGER, R.ADMIN})),
     PageSpec("statistics", "pages/statistics.py", "nav.statistics", "📊",
              frozenset({R.MANAGER, R.GM_OFFICE, R.ADMIN})),
+    # 人员考核 (issue 18): each member of staff their own figures; managers and the GM office everyone's
+    PageSpec("appraisal", "pages/appraisal.py", "nav.appraisal", "🏅",
+             frozenset({R.INTAKE, R.INTAKE_LEAD, R.HANDLER, R.GM_OFFICE, R.APPROVER, R.MANAGER, R.DEPT_LEAD})),
     PageSpec("case", "pages/case_detail.py", "nav.case", "🔎",
              frozenset({R.INTAKE, R.INTAKE_LEAD, R.GM_OFFICE, R.HANDLER, R.APPROVER, R.MANAGER})),
     PageSpec("admin_users", "pages/admin_users.py", "nav.admin_users", "👥", frozenset({R.ADMIN})),

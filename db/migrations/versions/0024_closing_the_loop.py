@@ -241,6 +241,8 @@ def upgrade() -> None:
         sa.UniqueConstraint('period', 'indicator'),
     )
     op.create_index('ix_warning_alerts_open', 'warning_alerts', ['responded_at', 'raised_at'])
+    # a person's handling acts of a period (人员考核): one range per person
+    op.create_index('ix_events_actor_at', 'events', ['actor_id', 'at', 'action', 'complaint_id'])
     # the statistics page's causes, complainant profile and complaint rate read these from the index alone
     op.create_index('ix_complaint_departments_causes', 'complaint_departments',
                     ['report_submitted_at', 'cause_code', 'department_id'])
@@ -279,6 +281,7 @@ def downgrade() -> None:
     op.drop_index('ix_complaints_received_profile', 'complaints')
     op.drop_index('ix_complaints_closed_causes', 'complaints')
     op.drop_index('ix_complaint_departments_causes', 'complaint_departments')
+    op.drop_index('ix_events_actor_at', 'events')
     op.drop_index('ix_warning_alerts_open', 'warning_alerts')
     op.drop_table('warning_alerts')
     op.drop_table('policies_in_force')
