@@ -163,6 +163,23 @@ clock_month = clock.month
 st.subheader(t("stats.compile.section", day=clock.compile_day))
 st.write(t("stats.compile.status", month=clock_month, status=t(f"stats.compile_status.{clock.status.value}"),
            due=fmt_time(clock.due)))
+if clock.snapshot is None and actor.has(Role.GM_OFFICE, Role.MANAGER):
+    # 月度检查 (002 art.13.9): who confirmed the month's ratios, who has not (listed, not blocking), open disputes
+    from portal.services import monthly_review
+    review = monthly_review.review_status(uow(), actor=actor, month=clock_month)
+    department_names = exports.names(uow(), lang()).departments
+    if review.open_disputes:
+        st.warning(t("review.compile_disputed", month=clock_month,
+                     cases="、".join(sorted({d.number for d in review.open_disputes}))))
+    for item in review.departments:
+        st.text(t("review.compile_line", department=department_names.get(item.department, item.department),
+                  cases=item.cases, status=t(f"review.status.{item.status}"),
+                  by=f"{item.confirmed_by} {item.confirmed_at:%Y-%m-%d %H:%M}" if item.confirmed_at else "",
+                  open=item.disputes_open, resolved=item.disputes_resolved))
+    if review.unconfirmed:
+        st.caption(t("review.unconfirmed", departments="、".join(department_names.get(d, d)
+                                                                  for d in review.unconfirmed)))
+    st.page_link(BY_KEY["monthly_review"].path, label=t("nav.monthly_review"), icon=BY_KEY["monthly_review"].icon)
 if actor.has(Role.GM_OFFICE) and clock.snapshot is None:
     if st.button(t("stats.compile.button", month=clock_month), type="primary", key="stats_compile"):
         try:

@@ -58,7 +58,8 @@ TODO_TABS = {"accept": "gm.tab.accept", "consolidate": "gm.tab.consolidate", "cl
              "investigate": "dept.tab.investigate", "report_to_gm": "dept.tab.report", "assign": "dept.tab.investigate",
              "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue",
              "reports_to_decide": "desk.tab.queue", "major_to_report": "desk.tab.queue",
-             "incomplete": "desk.tab.queue"}
+             "incomplete": "desk.tab.queue", "confirm_month": "review.tab.department",
+             "review_disputes": "review.tab.disputes"}
 # What waits at the service desk: for its clerks (售后受理), and for 运营部's hand-over to the insurer (理赔移交):
 # `aftersales_queries.desk_counts` → the page where it is done
 DESK_TODOS = {"reports_to_decide": "desk", "major_to_report": "desk", "incomplete": "desk",
@@ -70,6 +71,20 @@ def _desk_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
         return []
     counts = aftersales_queries.desk_counts(uow(), actor=actor, now=now())
     return [queries.Todo(key, counts[key], page) for key, page in DESK_TODOS.items() if key in counts]
+
+
+def _review_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
+    """月度检查 (002 art.13.9): a department head confirms last month's ratios; the GM office resolves disputes."""
+    if not allowed(BY_KEY["monthly_review"], actor.roles):
+        return []
+    from portal.services import monthly_review
+    out = []
+    if monthly_review.month_to_confirm(uow(), actor=actor, now=now()):
+        out.append(queries.Todo("confirm_month", 1, "monthly_review"))
+    disputes = monthly_review.open_dispute_count(uow(), actor=actor)
+    if disputes:
+        out.append(queries.Todo("review_disputes", disputes, "monthly_review"))
+    return out
 
 
 def _todo_card(item) -> None:  # noqa: ANN001
@@ -89,7 +104,7 @@ def _home(actor):  # noqa: ANN001, ANN202
         if actor.department_code:
             names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
-        todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor)
+        todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor) + _review_todos(actor)
         if todo:
             st.subheader(t("home.todo"))
             for start in range(0, len(todo), 4):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
@@ -14,11 +14,15 @@ import pandas as pd
 from portal.domain.statistics import ageing_in_order
 from portal.i18n import translate
 
-PERCENT_COLUMNS = ("on_time_rate", "responsibility_ratio", "compliance", "rate", "threshold", "value")
+PERCENT_COLUMNS = ("on_time_rate", "responsibility_ratio", "compliance", "rate", "threshold", "value", "baseline",
+                   "gap")
 SUMMARY_KEYS = ("received", "accepted", "closed", "closed_on_time", "closed_late", "open_at_end", "overdue_open",
                 "repeats", "previous_received", "reminders", "late_inquiries", "surveys", "rectifications_due",
                 "rectifications_done")
-RATE_KEYS = ("on_time_rate", "overdue_rate", "repeat_rate", "satisfaction", "volume_growth", "rectification_rate")
+RATE_KEYS = ("on_time_rate", "overdue_rate", "repeat_rate", "satisfaction", "volume_growth", "rectification_rate",
+             "rectification_effectiveness")
+# issue 18: figures a month compiled before it does not carry (shown empty there)
+LOOP_SUMMARY_KEYS = ("effect_confirmations", "effective", "policies_in_force")
 
 
 def percent(value) -> str:  # noqa: ANN001
@@ -34,6 +38,7 @@ class Names:
     channels: dict[str, str]
     departments: dict[str, str]
     clocks: dict[str, str]
+    causes: dict[str, str] = field(default_factory=dict)     # cause classes and sub-causes (issue 18)
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,12 @@ def _frame(rows: list[dict], columns: list[tuple[str, str]], lang: str,
 def build(figures: dict, names: Names, lang: str) -> list[Table]:
     """Every table of the statistics, in order."""
     tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
-    summary_rows = [{"item": tr(f"stats.summary.{k}"), "value": figures["summary"][k]} for k in SUMMARY_KEYS]
-    rate_rows = [{"item": tr(f"stats.rate.{k}"), "value": figures["rates"][k]} for k in RATE_KEYS]
+    summary_rows = [{"item": tr(f"stats.summary.{k}"), "value": figures["summary"].get(k)}
+                    for k in (*SUMMARY_KEYS, *LOOP_SUMMARY_KEYS)]
+    complaint_rate = figures["rates"].get("complaint_rate")
+    summary_rows.append({"item": tr("insight.complaint_rate_per_10000"),
+                         "value": None if complaint_rate is None else round(complaint_rate, 2)})
+    rate_rows = [{"item": tr(f"stats.rate.{k}"), "value": figures["rates"].get(k)} for k in RATE_KEYS]
     tables = [
         Table("summary", tr("stats.table.summary"),
               pd.DataFrame({tr("stats.col.item"): [r["item"] for r in summary_rows],
@@ -98,9 +107,11 @@ def build(figures: dict, names: Names, lang: str) -> list[Table]:
     tables.append(Table("clocks", tr("stats.table.clocks"), frame, percent))
     frame, percent = _frame(figures["satisfaction"], [
         ("dimension", "stats.col.dimension"), ("surveys", "stats.col.surveys"), ("average", "stats.col.average"),
-        ("satisfied", "stats.col.satisfied"), ("rate", "stats.col.rate"), ("threshold", "stats.col.threshold")],
+        ("satisfied", "stats.col.satisfied"), ("rate", "stats.col.rate"), ("baseline", "insight.col.baseline"),
+        ("gap", "insight.col.gap"), ("threshold", "stats.col.threshold")],
         lang, {"dimension": lambda v: tr(f"survey.{v}"), "average": lambda v: None if v is None else round(v, 2)})
     tables.append(Table("satisfaction", tr("stats.table.satisfaction"), frame, percent))
+    tables += insight_tables(figures, names, lang)
     frame, _ = _frame(figures["department_category"], [
         ("department", "stats.col.department"), ("category", "stats.col.category"), ("count", "stats.col.count")],
         lang, {"department": lambda v: names.departments.get(v, v), "category": lambda v: names.categories.get(v, v)})
@@ -117,7 +128,117 @@ def build(figures: dict, names: Names, lang: str) -> list[Table]:
         ("indicator", "stats.col.indicator"), ("value", "stats.col.value"), ("threshold", "stats.col.threshold"),
         ("period", "stats.col.period")], lang, {"indicator": lambda v: tr(f"stats.rate.{v}")})
     tables.append(Table("warnings", tr("stats.table.warnings"), frame, percent))
+    tables += review_tables(figures, names, lang)
     return tables
+
+
+def insight_tables(figures: dict, names: Names, lang: str) -> list[Table]:
+    """Causes month by month (by class, sub-cause and department or closure) and the complainant profile."""
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    out = []
+    if "causes" in figures:
+        frame, _ = _frame(figures["causes"], [
+            ("month", "stats.col.month"), ("source", "insight.col.unit"), ("class", "insight.col.cause_class"),
+            ("cause", "insight.col.cause"), ("count", "stats.col.count")], lang, {})
+        unit = tr("insight.col.unit")
+        frame[unit] = [tr("insight.causes.closure") if r["source"] == "closure"
+                       else names.departments.get(r["department"], r["department"]) for r in figures["causes"]]
+        for column in ("insight.col.cause_class", "insight.col.cause"):
+            frame[tr(column)] = [names.causes.get(v, v) for v in frame[tr(column)]]
+        out.append(Table("causes", tr("insight.table.causes"), frame))
+    if "profile" in figures:
+        def label(kind: str, value: str) -> str:
+            if value in ("unknown", "other"):
+                return tr(f"insight.profile.{value}")
+            return tr(f"gender.{value}") if kind == "gender" else tr(f"age.{value}") if kind == "age_band" else value
+        rows = [{"kind": tr(f"insight.profile.{kind}"), "value": label(kind, r["value"]), "count": r["count"]}
+                for kind in ("gender", "age_band", "occupation") for r in figures["profile"].get(kind, [])]
+        frame, _ = _frame(rows, [("kind", "insight.col.profile_kind"), ("value", "insight.col.profile_value"),
+                                 ("count", "stats.col.count")], lang)
+        out.append(Table("profile", tr("insight.table.profile"), frame))
+    return out
+
+
+# -- the monthly review (002 art.13.9): every case closed in the month, the departments' confirmations --
+
+def closed_cases_frame(rows: list[dict], names: Names, lang: str) -> pd.DataFrame:
+    """One line per closed case: responsibility, ratios, measures and results (月度检查's list)."""
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    department = lambda code: names.departments.get(code, code)  # noqa: E731
+    separator = "；" if lang == "zh" else "; "
+
+    def responsibility(row: dict) -> str:
+        level = tr(f"resp.{row['responsibility_level']}") if row.get("responsibility_level") else ""
+        if not row.get("responsible_department"):
+            return level
+        return f"{department(row['responsible_department'])}（{level}）" if level else department(
+            row["responsible_department"])
+
+    def result(row: dict) -> str:
+        text = tr(f"result.{row['negotiation_result']}") if row.get("negotiation_result") else ""
+        if row.get("agreed_amount") is not None:
+            text += f" · {float(row['agreed_amount']):,.2f}"
+        return text
+
+    def penalty(row: dict) -> str:
+        parts = []
+        if row.get("department_loss") not in (None, "0", "0.00"):
+            parts.append(tr("review.col.loss_amount", amount=f"{float(row['department_loss']):,.2f}"))
+        if row.get("penalty_type") and row["penalty_type"] != "none":
+            parts.append(tr(f"penalty.{row['penalty_type']}"))
+        if row.get("penalty_persons"):
+            parts.append(row["penalty_persons"])
+        return separator.join(parts)
+
+    columns = {
+        "review.col.number": [r["number"] for r in rows],
+        "review.col.closed_at": [r["closed_at"] for r in rows],
+        "review.col.category": [names.categories.get(r["category"], r["category"]) for r in rows],
+        "review.col.severity": [tr(f"severity.{r['severity']}") for r in rows],
+        "review.col.responsibility": [responsibility(r) for r in rows],
+        "review.col.shares": ["、".join(f"{department(c)} {n}%" for c, n in r["shares"].items()) for r in rows],
+        "review.col.measures": [separator.join(f"{department(c)}：{m}" for c, m in r["measures"].items())
+                                for r in rows],
+        "review.col.opinion": [r["closure_note"] or r["opinion"] for r in rows],
+        "review.col.result": [result(r) for r in rows],
+        "review.col.penalty": [penalty(r) for r in rows],
+        "review.col.rectifications": [tr("review.col.items", total=r["rectifications"], done=r["rectifications_done"])
+                                      if r["rectifications"] else "" for r in rows],
+    }
+    return pd.DataFrame({tr(key): values for key, values in columns.items()}, columns=[tr(k) for k in columns])
+
+
+def confirmations_frame(review: dict, names: Names, lang: str) -> pd.DataFrame:
+    """Each department's confirmation of the month (who, when) or that it has not confirmed; then each
+    dispute with its reason and resolution."""
+    tr = lambda key, **kw: translate(key, lang, **kw)  # noqa: E731
+    department = lambda code: names.departments.get(code, code)  # noqa: E731
+    lines = []
+    for row in review.get("departments", []):
+        lines.append({"kind": tr("review.kind.confirmation"), "department": department(row["department"]),
+                      "case": tr("review.cases_count", n=row["cases"]),
+                      "status": tr(f"review.status.{row['status']}"), "by": row["confirmed_by"] or "",
+                      "at": row["confirmed_at"] or "", "reason": "", "resolution": ""})
+    for row in review.get("disputes", []):
+        lines.append({"kind": tr("review.kind.dispute"), "department": department(row["department"]),
+                      "case": row["number"], "status": tr(f"review.status.{row['status']}"), "by": row["by"],
+                      "at": row["at"], "reason": row["reason"],
+                      "resolution": " ".join(p for p in (row["resolution"], row["resolved_by"] or "",
+                                                         row["resolved_at"] or "") if p)})
+    keys = ("kind", "department", "case", "status", "by", "at", "reason", "resolution")
+    return pd.DataFrame({tr(f"review.col.{k}"): [line[k] for line in lines] for k in keys},
+                        columns=[tr(f"review.col.{k}") for k in keys])
+
+
+def review_tables(figures: dict, names: Names, lang: str) -> list[Table]:
+    """The review's two tables when the figures carry it (a compiled month, or a month's export)."""
+    review = figures.get("review")
+    if not review:
+        return []
+    return [Table("closed_cases", translate("review.table.closed_cases", lang),
+                  closed_cases_frame(review.get("closed_cases", []), names, lang)),
+            Table("confirmations", translate("review.table.confirmations", lang),
+                  confirmations_frame(review, names, lang))]
 
 
 def describe_filters(figures: dict, names: Names, lang: str) -> str:

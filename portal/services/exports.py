@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterator
 
 import pandas as pd
@@ -20,7 +20,7 @@ from portal.domain.roles import Role
 from portal.i18n import translate
 from portal.i18n.format import badge_text, fmt_times
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import Category, Channel, Complaint, Department, SlaClock
+from portal.persistence.models import CauseClass, Category, Channel, Complaint, Department, SlaClock
 from portal.printing import ledger_layout, statistics_tables
 from portal.domain.statistics_drill import Drill, Figure
 from portal.services import privacy, queries, rules, statistics, statistics_drill
@@ -37,20 +37,37 @@ def names(uow: UnitOfWork, lang: str) -> statistics_tables.Names:
     with uow.read() as session:
         def pick(model, key="code"):  # noqa: ANN001, ANN202
             return {getattr(r, key): (r.name_en if lang == "en" else r.name_zh) for r in session.scalars(select(model))}
-        return statistics_tables.Names(pick(Category), pick(Channel), pick(Department), pick(SlaClock, "key"))
+        return statistics_tables.Names(pick(Category), pick(Channel), pick(Department), pick(SlaClock, "key"),
+                                       pick(CauseClass))
+
+
+def with_review(uow: UnitOfWork, figures: dict) -> dict:
+    """The figures with the monthly review's part (002 art.13.9: every case closed in the period with its
+    responsibility, ratios, measures and results; for a month, the departments' confirmations). A compiled
+    month carries its own, as it was when compiled."""
+    if "review" in figures:
+        return figures
+    from portal.domain.statistics import Period
+    from portal.services import monthly_review
+    period = Period(date.fromisoformat(figures["period"]["first"]), date.fromisoformat(figures["period"]["last"]))
+    filters = statistics.StatsFilter(period, **(figures.get("filters") or {}))
+    with uow.read() as session:
+        review = monthly_review.review_figures(session, period, statistics._case_conditions(session, filters))
+    return {**figures, "review": review}
 
 
 def statistics_workbook(uow: UnitOfWork, *, actor: Actor, figures: dict, lang: str, now: datetime,
                         compiled: tuple[datetime, str] | None = None) -> bytes:
     if not actor.has(*statistics.READERS):
         raise PermissionDenied("auth.missing_role")
-    return statistics_tables.workbook(figures, names(uow, lang), lang, exported_at=now, compiled=compiled)
+    return statistics_tables.workbook(with_review(uow, figures), names(uow, lang), lang, exported_at=now,
+                                      compiled=compiled)
 
 
 def statistics_csv(uow: UnitOfWork, *, actor: Actor, figures: dict, lang: str) -> bytes:
     if not actor.has(*statistics.READERS):
         raise PermissionDenied("auth.missing_role")
-    return statistics_tables.csv_bytes(figures, names(uow, lang), lang)
+    return statistics_tables.csv_bytes(with_review(uow, figures), names(uow, lang), lang)
 
 
 def _export_conditions(uow: UnitOfWork, filters: queries.LedgerFilter, now: datetime, actor: Actor,

@@ -17,18 +17,21 @@ from portal.domain.errors import DomainError, NotFound, PermissionDenied
 from portal.domain.lifecycle import OPEN_STATES
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
-from portal.domain.statistics import (AGE_BUCKETS, SETTING_OF, CompileStatus, Indicator, Period, ageing_in_order,
-                                      compile_status, early_warnings, growth_comparison, nearest_rank_index, rate,
-                                      trend_months)
+from portal.domain.closing import baseline_gap, cause_parent, complaint_rate
+from portal.domain.statistics import (AGE_BUCKETS, SATISFACTION_INDICATOR, CompileStatus, Indicator, Period,
+                                      ageing_in_order, baseline_key, compile_status, early_warnings, growth_comparison,
+                                      in_force_day, nearest_rank_index, rate, thresholds_from, trend_months)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
-                                       FollowUp, Rectification, Reminder, SlaClockVersion, StatsSnapshot, User)
+                                       FollowUp, PoliciesInForce, Policy, Reminder, SlaClockVersion, StatsSnapshot,
+                                       User)
 from portal.domain.clocks import DEPARTMENT_STEPS
 from portal.services import rules
 from portal.services.dues import CLOSURE_CLOCK
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.queries import case_clock_version, running_clock_condition
+from portal.services.rectification import rectification_kpis
 
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
@@ -288,16 +291,102 @@ def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
     return ageing_in_order(rows)
 
 
-def _satisfaction(session, conditions, period, satisfied: int, threshold: float) -> list[dict]:  # noqa: ANN001
+def _satisfaction(session, conditions, period, satisfied: int, settings: dict[str, str],  # noqa: ANN001
+                  thresholds: dict[Indicator, float]) -> list[dict]:
+    """Per dimension: surveys, average, satisfied, rate, and the seed's baseline (004 §1.2) with the
+    gap (rate − baseline) and the threshold that dimension warns below."""
     columns = [getattr(FollowUp, d) for d in DIMENSIONS]
     query = _of_cases(select(func.count(), *[func.avg(c) for c in columns],
                              *[func.sum(case((c >= satisfied, 1), else_=0)) for c in columns])
                       .where(_in(FollowUp.visited_at, period)), FollowUp.complaint_id, conditions)
     n, *rest = session.execute(query).one()
     averages, happy = rest[:len(columns)], rest[len(columns):]
-    return [{"dimension": d, "surveys": int(n), "average": None if a is None else float(a),
-             "satisfied": int(h or 0), "rate": rate(int(h or 0), int(n)), "threshold": threshold}
-            for d, a, h in zip(DIMENSIONS, averages, happy)]
+    out = []
+    for d, a, h in zip(DIMENSIONS, averages, happy):
+        actual = rate(int(h or 0), int(n))
+        baseline = _setting_float(settings, baseline_key(d))
+        out.append({"dimension": d, "surveys": int(n), "average": None if a is None else float(a),
+                    "satisfied": int(h or 0), "rate": actual, "baseline": baseline,
+                    "gap": baseline_gap(actual, baseline),
+                    "threshold": thresholds.get(SATISFACTION_INDICATOR[d])})
+    return out
+
+
+def _setting_float(settings: dict[str, str], key: str) -> float | None:
+    value = (settings.get(key) or "").strip()
+    return float(value) if value else None
+
+
+def policies_in_force(session: Session, period: Period) -> tuple[int | None, str]:
+    """The policies in force for a period's complaint rate and where the number came from: the policy
+    register (policies covering the period's last day, `in_force_day`) when it holds any policy, else the
+    administrator's figure for the month of that day (`policies_in_force`), else unknown (None, "none")."""
+    day = in_force_day(period)
+    if session.scalar(select(Policy.id).limit(1)) is not None:
+        return int(session.scalar(select(func.count()).select_from(Policy)
+                                  .where(Policy.end_date >= day, Policy.start_date <= day)) or 0), "register"
+    figure = session.scalar(select(PoliciesInForce.count).where(PoliciesInForce.period == f"{day:%Y-%m}"))
+    return (None, "none") if figure is None else (int(figure), "monthly_figure")
+
+
+def _month_of(session: Session, column):  # noqa: ANN001, ANN202
+    """YYYY-MM of a timestamp column, in the database (one grouped query instead of one per month)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _causes(session: Session, conditions, period: Period, codes, only: str | None) -> list[dict]:  # noqa: ANN001
+    """Causes month by month over the trend's twelve months (001 总结; 004 §5.3.2): every department report
+    with a cause counts once in the month it was submitted, for the department that wrote it (source
+    `report`); every closure with a cause counts once in the month the case closed (source `closure`, no
+    department). Counted by sub-cause; its class is the part before the dot. With a department chosen,
+    only its reports (and the closures of the cases routed to it)."""
+    months = trend_months(period)
+    first, end = months[0].start, months[-1].end
+    month = _month_of(session, ComplaintDepartment.report_submitted_at).label("month")
+    reports = select(month, ComplaintDepartment.cause_code, ComplaintDepartment.department_id, func.count()).where(
+        ComplaintDepartment.report_submitted_at >= first, ComplaintDepartment.report_submitted_at < end,
+        ComplaintDepartment.cause_code.is_not(None))
+    if only:
+        reports = reports.where(ComplaintDepartment.department_id == select(Department.id)
+                                .where(Department.code == only).scalar_subquery())
+    reports = _of_cases(reports, ComplaintDepartment.complaint_id, conditions).group_by(
+        month, ComplaintDepartment.cause_code, ComplaintDepartment.department_id)
+    closed_month = _month_of(session, Complaint.closed_at).label("month")
+    closures = (select(closed_month, Complaint.cause_code, func.count())
+                .where(Complaint.closed_at >= first, Complaint.closed_at < end, Complaint.cause_code.is_not(None),
+                       *conditions).group_by(closed_month, Complaint.cause_code))
+    out = [{"month": m, "source": "report", "cause": c, "class": cause_parent(c),
+            "department": codes["department"].get(d, str(d)), "count": int(n)}
+           for m, c, d, n in session.execute(reports).all()]
+    out += [{"month": m, "source": "closure", "cause": c, "class": cause_parent(c), "department": None,
+             "count": int(n)} for m, c, n in session.execute(closures).all()]
+    return sorted(out, key=lambda r: (r["month"], r["source"], r["department"] or "", r["cause"]))
+
+
+PROFILE_TOP = 10          # occupations listed by name; the rest are one "other" row
+UNKNOWN, OTHER = "unknown", "other"
+
+
+def _profile(session: Session, conditions, period: Period) -> dict[str, list[dict]]:  # noqa: ANN001
+    """Complainant profile (000 §10, 003 §8): the complaints received in the period by gender, age band and
+    occupation, counts only (no names, no numbers). One grouped index scan, folded three ways."""
+    keys = (Complaint.customer_gender, Complaint.customer_age_band, Complaint.customer_occupation)
+    groups = session.execute(select(*keys, func.count()).where(_in(Complaint.received_at, period), *conditions)
+                             .group_by(*keys)).all()
+    out = {}
+    for position, name in ((0, "gender"), (1, "age_band"), (2, "occupation")):
+        counts: dict[str, int] = {}
+        for group in groups:
+            value = (group[position] or "").strip() or UNKNOWN
+            counts[value] = counts.get(value, 0) + int(group[3])
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        if name == "occupation" and len(ordered) > PROFILE_TOP:
+            rest = sum(n for _, n in ordered[PROFILE_TOP:])
+            ordered = [*ordered[:PROFILE_TOP], (OTHER, rest)]
+        out[name] = [{"value": v, "count": n} for v, n in ordered]
+    return out
 
 
 @dataclass(frozen=True)
@@ -315,6 +404,8 @@ class _Core:
     open_at_end: int
     satisfaction: list[dict]
     thresholds: dict[Indicator, float]
+    policies_in_force: int | None
+    policies_source: str            # register / monthly_figure / none
 
 
 def _core(session: Session, conditions, period: Period, now: datetime, settings: dict[str, str],
@@ -331,13 +422,14 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
     repeats = sum(r["repeats"] for r in by_category)
     keys = [c.rule.key for c in rules.clock_infos(session)]
     overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, min(period.end, now), keys)
-    thresholds = {i: float(settings[SETTING_OF[i]]) for i in Indicator if SETTING_OF[i] in settings}
+    thresholds = thresholds_from(settings)
     satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
-                                 thresholds.get(Indicator.SATISFACTION, 0.8))
+                                 settings, thresholds)
+    policies, policies_source = policies_in_force(session, period)
     return _Core(int(received), int(repeats), int(accepted), None if previous is None else int(previous),
                  by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
-                 overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds)
+                 overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds, policies, policies_source)
 
 
 def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
@@ -349,11 +441,14 @@ def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
         "repeat_rate": rate(core.repeats, core.received),
         "satisfaction": overall["rate"],
         "volume_growth": None if core.previous is None else rate(core.received - core.previous, core.previous),
+        "complaint_rate": complaint_rate(core.received, core.policies_in_force),
     }
-    warnings = early_warnings({Indicator.SATISFACTION: rates["satisfaction"],
+    by_dimension = {r["dimension"]: r["rate"] for r in core.satisfaction}
+    warnings = early_warnings({**{SATISFACTION_INDICATOR[d]: by_dimension.get(d) for d in SATISFACTION_INDICATOR},
                                Indicator.OVERDUE_RATE: rates["overdue_rate"],
                                Indicator.REPEAT_RATE: rates["repeat_rate"],
-                               Indicator.VOLUME_GROWTH: rates["volume_growth"]}, core.thresholds, period.label)
+                               Indicator.VOLUME_GROWTH: rates["volume_growth"],
+                               Indicator.COMPLAINT_RATE: rates["complaint_rate"]}, core.thresholds, period.label)
     return rates, [{"indicator": w.indicator.value, "value": w.value, "threshold": w.threshold, "period": w.period}
                    for w in warnings]
 
@@ -370,17 +465,13 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     reminders = dict(session.execute(_of_cases(
         select(Reminder.kind, func.count()).where(_in(Reminder.issued_at, period)), Reminder.complaint_id,
         conditions).group_by(Reminder.kind)).all())
-    rect_total, rect_done = session.execute(_of_cases(
-        select(func.count(), func.sum(case((and_(Rectification.status == "done", Rectification.done_at.is_not(None),
-                                                 func.date(Rectification.done_at) <= Rectification.deadline),
-                                            1), else_=0)))
-        .where(Rectification.deadline.between(period.first, period.last)), Rectification.complaint_id,
-        conditions)).one()
+    kpis = rectification_kpis(session, period.first, period.last)
     by_department, heat = _departments(session, conditions, period, codes, only=filters.department)
     comparison = growth_comparison(period, now)
     as_of = min(period.end, now)
     rates, warnings = _rates_and_warnings(core, period)
-    rates["rectification_rate"] = rate(int(rect_done or 0), int(rect_total))
+    rates["rectification_rate"] = rate(kpis["done_on_time"], kpis["due"])
+    rates["rectification_effectiveness"] = rate(kpis["effective"], kpis["confirmed"])
     overall = next(r for r in core.satisfaction if r["dimension"] == "overall")
     return {
         "period": {"first": period.first.isoformat(), "last": period.last.isoformat(), "label": period.label,
@@ -396,7 +487,10 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
                     "open_at_end": core.open_at_end, "overdue_open": core.overdue_open, "repeats": core.repeats,
                     "previous_received": core.previous or 0, "reminders": int(reminders.get("reminder", 0)),
                     "late_inquiries": int(reminders.get("late_inquiry", 0)), "surveys": overall["surveys"],
-                    "rectifications_due": int(rect_total), "rectifications_done": int(rect_done or 0)},
+                    "rectifications_due": kpis["due"], "rectifications_done": kpis["done_on_time"],
+                    "effect_confirmations": kpis["confirmed"], "effective": kpis["effective"],
+                    "policies_in_force": core.policies_in_force},
+        "policies_source": core.policies_source,
         "rates": rates,
         "by_category": core.by_category, "by_channel": by_channel, "by_severity": by_severity,
         "by_department": by_department,
@@ -406,6 +500,8 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
         "trend": _trend(session, conditions, period),
         "ageing": _ageing(session, conditions, now),
         "warnings": warnings,
+        "causes": _causes(session, conditions, period, codes, filters.department),
+        "profile": _profile(session, conditions, period),
     }
 
 
@@ -421,10 +517,15 @@ def current_warnings(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[di
     """Early warnings for the month so far (the GM office page's banner)."""
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
-    period = Period.month(now.year, now.month)
     with uow.read() as session:
-        core = _core(session, [], period, now, rules.settings(session), _code_maps(session))
-        return _rates_and_warnings(core, period)[1]
+        return month_warnings(session, now)
+
+
+def month_warnings(session: Session, now: datetime) -> list[dict]:
+    """The early warnings of the month `now` falls in, company-wide (what the sweep pushes)."""
+    period = Period.month(now.year, now.month)
+    core = _core(session, [], period, now, rules.settings(session), _code_maps(session))
+    return _rates_and_warnings(core, period)[1]
 
 
 # -- compiling the month (002 art.13.9: handed over by the 10th) --
@@ -438,7 +539,11 @@ class SnapshotView:
 
 
 def compile_month(uow: UnitOfWork, *, actor: Actor, month: str, now: datetime) -> SnapshotView:
-    """The GM office marks a month's table compiled: its figures are kept as they are now."""
+    """The GM office marks a month's table compiled: its figures are kept as they are now, with the
+    monthly review (002 art.13.9): each department's confirmation or that it has not confirmed (which does
+    not block), the disputes and their resolutions, and every case closed in the month. Refused while a
+    department's dispute of the month is open."""
+    from portal.services import monthly_review
     try:
         period = Period.parse_month(month)
     except (ValueError, TypeError):
@@ -451,11 +556,16 @@ def compile_month(uow: UnitOfWork, *, actor: Actor, month: str, now: datetime) -
         if existing is not None:
             raise DomainError("stats.already_compiled", month=period.label,
                               at=existing.compiled_at.isoformat(sep=" ", timespec="minutes"))
+        disputed = monthly_review.open_dispute_numbers(session, period)
+        if disputed:
+            raise DomainError("review.compile_disputed", month=period.label, cases="、".join(disputed))
         figures = compute(session, StatsFilter(period), now)
+        figures["review"] = monthly_review.review_figures(session, period)
         session.add(StatsSnapshot(period=period.label, compiled_at=now, compiled_by_id=user.id, figures=figures))
         summary = figures["summary"]
         record_event(session, actor=user, at=now, action="stats.compile",
-                     changes={"period": period.label, "received": summary["received"], "closed": summary["closed"]})
+                     changes={"period": period.label, "received": summary["received"], "closed": summary["closed"],
+                              "unconfirmed": figures["review"]["unconfirmed"]})
         return SnapshotView(period.label, now, user.display_name, figures)
 
 

@@ -37,6 +37,9 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("ledger", "pages/ledger.py", "nav.ledger", "📒", frozenset({R.GM_OFFICE, R.MANAGER, R.ADMIN})),
     PageSpec("statistics", "pages/statistics.py", "nav.statistics", "📊",
              frozenset({R.MANAGER, R.GM_OFFICE, R.ADMIN})),
+    # 月度检查 (002 art.13.9): the month's closed cases, department heads' confirmations, disputes, 立会
+    PageSpec("monthly_review", "pages/monthly_review.py", "nav.monthly_review", "🗓️",
+             frozenset({R.GM_OFFICE, R.DEPT_LEAD, R.MANAGER})),
     # 人员考核 (issue 18): each member of staff their own figures; managers and the GM office everyone's
     PageSpec("appraisal", "pages/appraisal.py", "nav.appraisal", "🏅",
              frozenset({R.INTAKE, R.INTAKE_LEAD, R.HANDLER, R.GM_OFFICE, R.APPROVER, R.MANAGER, R.DEPT_LEAD})),
