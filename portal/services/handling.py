@@ -31,6 +31,7 @@ from portal.services import rules
 from portal.services.actors import Actor
 from portal.services.audit import record_event
 from portal.services.complaints import attachment_row
+from portal.services.closing import check_cause
 from portal.services.contacts import log_contact
 from portal.services.eligibility import check_decision, is_gm, pending_analysis
 from portal.services.steps import case_step
@@ -124,6 +125,7 @@ class InvestigationReport:
     responsible_persons: str = ""
     measures: str = ""
     proposed_amount: str | Decimal | None = None
+    cause_code: str | None = None       # an active sub-cause of the taxonomy (`cause_classes`), beside `cause`
 
 
 def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: InvestigationReport,
@@ -147,6 +149,7 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         check_not_named(user.id, _staff_ids(complaint))
         if routing.report_submitted_at is not None:
             raise TransitionNotAllowed("handling.report_already")
+        check_cause(session, errors, "cause_code", report.cause_code)
         attachments, file_error = clean_attachments(attachments)
         file_error = file_error or validate_attachments(attachments, rules.attachment_limits(rules.settings(session)))
         if file_error:
@@ -156,6 +159,7 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         for item in attachments:
             session.add(attachment_row(complaint.id, item, user.id, now))
         routing.evidence, routing.cause, routing.finding = evidence, cause, report.finding
+        routing.cause_code = report.cause_code
         routing.responsible_unit, routing.responsible_persons = unit, persons
         routing.measures, routing.proposed_amount = measures, amount
         routing.report_submitted_at = now
@@ -169,6 +173,7 @@ def submit_report(uow: UnitOfWork, *, actor: Actor, complaint_id: int, report: I
         _touch(complaint)
         _event(session, user, complaint, Action.SUBMIT_REPORT, source, now,
                changes={"department": routing.department.code, "evidence": evidence, "cause": cause,
+                        "cause_code": report.cause_code,
                         "finding": report.finding, "measures": measures, "responsible_unit": unit,
                         "responsible_persons": persons, "proposed_amount": amount, "remaining_departments": remaining,
                         "attachments": [a.filename for a in attachments]})
@@ -384,13 +389,13 @@ def _shares(session: Session, errors: dict[str, Message], shares: object) -> lis
 
 def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinion: str,
                responsible_department: str | None = None, responsibility_level: str, penalty_persons: str,
-               shares: dict[str, int] | None = None, expected_version: int,
+               shares: dict[str, int] | None = None, cause_code: str | None = None, expected_version: int,
                now: datetime) -> str:
     """The GM office's consolidated opinion on the negotiation result (002 art.13.5, within the 1-day
     综合意见 clock): responsibility (one department, or several with a ratio each, 13.9), its level and
     the penalty standard's loss and penalty (13.6). Every case then goes to the final 核决 of the
     approver whose authority covers the amount agreed with the customer and the severity; nothing
-    closes here. Returns that level."""
+    closes here. The cause is chosen from the taxonomy as well (issue 18). Returns that level."""
     errors: dict[str, Message] = {}
     final_opinion = _text(errors, "final_opinion", final_opinion)
     penalty_persons = text_field(errors, "penalty_persons", penalty_persons, required=False, limit=200,
@@ -406,6 +411,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
         if standard is None:
             errors["responsibility_level"] = choice_message(responsibility_level)
         parts = _shares(session, errors, shares)
+        check_cause(session, errors, "cause_code", cause_code)
         if standard is not None and "responsible_department" not in errors and "shares" not in errors:
             if standard.level != "none" and not parts:
                 errors["responsible_department"] = Message("form.required")
@@ -417,6 +423,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
         level = required_level(complaint.negotiated_amount, complaint.severity, _levels(session))
         complaint.final_required_level = level.key
         complaint.closure_note = final_opinion
+        complaint.cause_code = cause_code
         complaint.responsibility_department_id = parts[0][0] if parts else None
         session.execute(delete(ResponsibilityShare).where(ResponsibilityShare.complaint_id == complaint.id))
         session.add_all([ResponsibilityShare(complaint_id=complaint.id, department_id=d, ratio=r) for d, _, r in parts])
@@ -429,7 +436,7 @@ def close_case(uow: UnitOfWork, *, actor: Actor, complaint_id: int, final_opinio
                {"responsible_department": parts[0][1] if parts else None,
                 "shares": {code: ratio for _, code, ratio in parts}, "responsibility_level": standard.level,
                 "department_loss": standard.department_loss, "penalty_type": standard.penalty_type,
-                "penalty_persons": penalty_persons, "final_required_level": level.key})
+                "penalty_persons": penalty_persons, "final_required_level": level.key, "cause_code": cause_code})
         return level.key
 
 
@@ -521,10 +528,19 @@ def record_sanction_outcome(uow: UnitOfWork, *, actor: Actor, complaint_id: int,
 
 # -- follow-up visit and satisfaction (回访) --
 
+FOLLOW_UP_METHODS = ("phone", "questionnaire", "visit", "online")     # how it was done (issue 18)
+
+
 def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcome: str, survey: Survey,
-                     expected_version: int, now: datetime) -> State:
+                     method: str | None = None, expected_version: int, now: datetime) -> State:
+    """A follow-up visit (回访) on a closed case, how it was done and by whom; a case may have several. It
+    never archives (the GM office's 总结 does). A dissatisfied one opens the GM office's task, goes to the
+    responsible department(s) to act on and schedules a second visit; one made while a visit is scheduled
+    fulfils the earliest such schedule."""
     errors = validate_survey(survey, outcome)
     outcome = text_field({}, "outcome", outcome)
+    if method not in FOLLOW_UP_METHODS:
+        errors["method"] = choice_message(method)
     with case_step(uow, actor, complaint_id, Action.RECORD_FOLLOW_UP, expected_version) as (session, user, complaint, source):
         if complaint.follow_up_task:
             raise TransitionNotAllowed("follow_up.task_open")
@@ -532,18 +548,29 @@ def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcom
             raise ValidationFailed(errors)
         unhappy = dissatisfied(survey, int(rules.settings(session)["follow_up.dissatisfied_max"]))
         target = lifecycle.after_follow_up(unhappy)
-        session.add(FollowUp(complaint_id=complaint.id, visited_at=now, outcome=outcome,
-                             by_id=user.id, **asdict(survey)))
+        visit = FollowUp(complaint_id=complaint.id, visited_at=now, outcome=outcome, by_id=user.id, method=method,
+                         dissatisfied=unhappy, **asdict(survey))
+        session.add(visit)
+        session.flush()
+        from portal.services import follow_ups
+        fulfilled = follow_ups.fulfil_schedule(session, complaint.id, visit.id)
+        sent, scheduled = [], None
+        if unhappy:
+            sent = follow_ups.send_to_departments(session, complaint, visit.id, now)
+            if fulfilled is None:          # the scheduled visit itself: another is the GM office's choice
+                scheduled = follow_ups.schedule_second_visit(session, complaint.id, user.id, now)
         complaint.state, complaint.follow_up_task = target.value, unhappy
         _touch(complaint)
         _event(session, user, complaint, Action.RECORD_FOLLOW_UP, source, now, outcome,
-               {**asdict(survey), "dissatisfied": unhappy})
+               {**asdict(survey), "method": method, "dissatisfied": unhappy, "sent_to": sent,
+                "fulfils_schedule": fulfilled, "second_visit_due": scheduled})
         return target
 
 
 def resolve_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, comment: str,
                       expected_version: int, now: datetime) -> None:
-    """The GM office deals with a dissatisfied customer's follow-up task, then archives."""
+    """The GM office deals with a dissatisfied customer's follow-up task; the case stays closed until its
+    总结 (issue 18)."""
     errors: dict[str, Message] = {}
     comment = _text(errors, "comment", comment)
     with case_step(uow, actor, complaint_id, Action.RESOLVE_FOLLOW_UP, expected_version) as (session, user, complaint, source):

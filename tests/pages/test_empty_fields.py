@@ -20,7 +20,7 @@ KEPT = {"id", "state", "number", "version"}       # what makes it a case at all
 
 def _archived_with_nothing_optional(uow) -> Complaint:  # noqa: ANN001
     case_id = _case_in(uow, "closed", 0)
-    handling.record_follow_up(uow, actor=load_actor(uow, "clerk"), complaint_id=case_id, outcome="满意",
+    handling.record_follow_up(uow, method="phone", actor=load_actor(uow, "clerk"), complaint_id=case_id, outcome="满意",
                               survey=Survey(5, 5, 5, 5, 5), now=wall_now(),
                                             expected_version=current_version(uow, case_id))
     nullable = [c["name"] for c in inspect(uow.engine).get_columns("complaints") if c["nullable"]]

@@ -17,7 +17,7 @@ from tests.pages.conftest import app_as, open_tab, page_path, texts
 
 DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
                     told_via="phone", proof="通话录音 REC-001")
-REPORT = handling.InvestigationReport(evidence="通话录音", cause="审核积压", finding="company_fault",
+REPORT = handling.InvestigationReport(cause_code="process.execution", evidence="通话录音", cause="审核积压", finding="company_fault",
                                       measures="增派人员", proposed_amount="3000")
 
 
@@ -50,7 +50,7 @@ def _case(uow, until: str) -> int:
         ("close", lambda: handling.review_negotiation(uow, actor=who("lead"), complaint_id=case_id, approve=True,
                                                       comment="", now=at,
                                                           expected_version=current_version(uow, case_id))),
-        ("final", lambda: handling.close_case(uow, actor=who("gmo"), complaint_id=case_id, final_opinion="结案",
+        ("final", lambda: handling.close_case(uow, cause_code="process.execution", actor=who("gmo"), complaint_id=case_id, final_opinion="结案",
                                               shares={}, responsibility_level="none", penalty_persons="", now=at,
                                                   expected_version=current_version(uow, case_id))),
     ]
@@ -384,7 +384,7 @@ def test_each_decision_is_shown_what_it_needs_beside_its_form(page_db):
         assert value in cells, value
     complaints.accept_complaint(page_db, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
                                 departments=["operations"], now=at)
-    handling.submit_report(page_db, actor=who("opshandler"), complaint_id=case_id, now=at, report=handling.InvestigationReport(
+    handling.submit_report(page_db, actor=who("opshandler"), complaint_id=case_id, now=at, report=handling.InvestigationReport(cause_code="process.execution", 
         evidence="查勘照片与定损单", cause="定损标准理解不一", finding="company_fault", responsible_unit="理赔二科",
         responsible_persons="李定损", measures="复勘", proposed_amount="3000"),
             expected_version=current_version(page_db, case_id))
@@ -421,7 +421,7 @@ def test_a_follow_up_task_shows_the_scores_that_opened_it(page_db):
     at = wall_now() - timedelta(days=1)
     handling.final_approve(page_db, actor=who("approver"), complaint_id=case_id, approve=True, comment="", now=at,
                            expected_version=current_version(page_db, case_id))
-    handling.record_follow_up(page_db, actor=who("clerk"), complaint_id=case_id, outcome="客户仍不满意",
+    handling.record_follow_up(page_db, method="phone", actor=who("clerk"), complaint_id=case_id, outcome="客户仍不满意",
                               survey=Survey(2, 1, 2, 1, 1), now=at, expected_version=current_version(page_db, case_id))
     gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.follow_up")
     grids = [t.value for t in gm.table if "服务态度" in t.value.columns]

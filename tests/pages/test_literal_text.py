@@ -58,7 +58,7 @@ def _walk(uow) -> int:  # noqa: ANN001
     complaints.accept_complaint(uow, actor=who("gmo"), complaint_id=case_id, category="claim", severity="general",
                                 departments=["operations"], now=at)
     handling.submit_report(uow, actor=who("opshandler"), complaint_id=case_id, now=at,
-                           report=handling.InvestigationReport(evidence=PAYLOAD, cause=PAYLOAD, finding="company_fault",
+                           report=handling.InvestigationReport(cause_code="process.execution", evidence=PAYLOAD, cause=PAYLOAD, finding="company_fault",
                                                                measures=PAYLOAD, proposed_amount="3000"),
                                                                    expected_version=current_version(uow, case_id))
     handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id, report=PAYLOAD, now=at,

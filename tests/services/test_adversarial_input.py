@@ -112,7 +112,7 @@ def _case_at(uow, until: str, **form) -> int:  # noqa: ANN001, ANN003
     steps = [
         ("consolidate", lambda: handling.submit_report(
             uow, actor=who("opshandler"), complaint_id=case_id, now=T0,
-            report=handling.InvestigationReport(evidence="录音", cause="积压", finding="company_fault",
+            report=handling.InvestigationReport(cause_code="process.execution", evidence="录音", cause="积压", finding="company_fault",
                                                 measures="增派人员", proposed_amount="3000"),
                                                     expected_version=current_version(uow, case_id))),
         ("gm_report", lambda: handling.report_to_gm(uow, actor=who("opshandler"), complaint_id=case_id,
@@ -156,7 +156,7 @@ def _attempt(db, call) -> None:  # noqa: ANN001
 FORMS = {
     "report": ("consolidate", lambda db, c, a, b, d: handling.submit_report(
         db, actor=load_actor(db, "opshandler"), complaint_id=c, now=T0,
-        report=handling.InvestigationReport(evidence=a, cause=b, finding="company_fault", measures=a,
+        report=handling.InvestigationReport(cause_code="process.execution", evidence=a, cause=b, finding="company_fault", measures=a,
                                             responsible_unit=b, proposed_amount=d),
                                                 expected_version=current_version(db, c))),
     "gm_report": ("gm_report", lambda db, c, a, b, d: handling.report_to_gm(
@@ -216,12 +216,12 @@ def test_the_follow_up_survey_refuses_or_saves_whole(db, outcome, scores):
                                                   proof="录音"), expected_version=current_version(db, case_id))
     handling.review_negotiation(db, actor=load_actor(db, "lead"), complaint_id=case_id, approve=True, comment="",
                                 now=T0, expected_version=current_version(db, case_id))
-    handling.close_case(db, actor=load_actor(db, "gmo"), complaint_id=case_id, final_opinion="结案",
+    handling.close_case(db, cause_code="process.execution", actor=load_actor(db, "gmo"), complaint_id=case_id, final_opinion="结案",
                         responsible_department=None, responsibility_level="none", penalty_persons="", now=T0,
                             expected_version=current_version(db, case_id))
     handling.final_approve(db, actor=load_actor(db, "approver"), complaint_id=case_id, approve=True, comment="",
                            now=T0, expected_version=current_version(db, case_id))
-    _attempt(db, lambda: handling.record_follow_up(db, actor=load_actor(db, "clerk"), complaint_id=case_id,
+    _attempt(db, lambda: handling.record_follow_up(db, method="phone", actor=load_actor(db, "clerk"), complaint_id=case_id,
                                                    outcome=outcome, survey=Survey(*scores), now=T0,
                                                        expected_version=current_version(db, case_id)))
 

@@ -219,7 +219,7 @@ def _closed(uow, people) -> int:
                                     expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=at,
                                 expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案", responsible_department=None,
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="结案", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=at,
                             expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, at + timedelta(hours=1))

@@ -109,11 +109,11 @@ def _closed_case(uow, people):
                                     expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
                                 now=start + timedelta(days=2, hours=1), expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department="operations", responsibility_level="general", penalty_persons="",
                         now=start + timedelta(days=3), expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, start + timedelta(days=3))
-    handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
+    handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=case_id, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
                               now=start + timedelta(days=5), expected_version=current_version(uow, case_id))
     return case_id
 

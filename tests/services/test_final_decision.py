@@ -17,7 +17,7 @@ from tests.helpers import a_form, instruct_report
 
 DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
                     told_via="phone", proof="通话录音 REC-001")
-REPORT = InvestigationReport(evidence="理赔系统记录", cause="审核积压", finding="company_fault",
+REPORT = InvestigationReport(cause_code="process.execution", evidence="理赔系统记录", cause="审核积压", finding="company_fault",
                              responsible_unit="理赔部", measures="增派审核人员", proposed_amount="3000")
 AT = T0 + timedelta(hours=2)
 
@@ -53,7 +53,7 @@ def _to_final(uow, people, case_id, agreed="3000", level="none", negotiator="cle
                                     expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=getattr(people, reviewer), complaint_id=case_id, approve=True, comment="",
                                 now=AT, expected_version=current_version(uow, case_id))
-    return handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="综合意见",
+    return handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="综合意见",
                                shares={} if level == "none" else {"operations": 100}, responsibility_level=level,
                                penalty_persons="", now=AT, expected_version=current_version(uow, case_id))
 
@@ -64,7 +64,7 @@ def test_a_case_without_a_penalty_cannot_be_closed_before_the_final_decision(uow
     case = _state(uow, case_id)
     assert case.state == "awaiting_penalty" and case.closed_at is None and case.penalty_type == "none"
     with pytest.raises(TransitionNotAllowed):            # no other way to 已结案: the GM office cannot close it
-        handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="再结", shares={},
+        handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="再结", shares={},
                             responsibility_level="none", penalty_persons="", now=AT,
                                 expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed):
@@ -203,7 +203,7 @@ def test_a_reporter_may_not_approve_nor_instruct_their_own_report(uow, people):
                                 note="n", agreed_amount="3000", now=AT, expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT,
                                 expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", shares={},
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f", shares={},
                         responsibility_level="none", penalty_persons="", now=AT,
                             expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed):       # report → final approval
@@ -219,7 +219,7 @@ def test_who_proposed_the_penalty_may_not_confirm_it_and_the_first_approver_may_
                                 note="n", agreed_amount="3000", now=AT, expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=AT,
                                 expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=gmo, complaint_id=case_id, final_opinion="罚扣", shares={"operations": 100},
+    handling.close_case(uow, cause_code="process.execution", actor=gmo, complaint_id=case_id, final_opinion="罚扣", shares={"operations": 100},
                         responsibility_level="general", penalty_persons="张某", now=AT,
                             expected_version=current_version(uow, case_id))
     with pytest.raises(TransitionNotAllowed) as refused:

@@ -12,12 +12,14 @@ from portal.services import complaints, handling, queries, reminders, rules, use
 from portal.services.handling import InvestigationReport
 from portal.services.queries import current_version
 from tests.conftest import T0
+from portal.services import closing, follow_ups
+from tests.closing_helpers import archive
 from tests.helpers import a_form, final_approve, instruct_analysis, instruct_report
 
 
 DECISION = Decision(checked="核对理赔系统与查勘记录", basis="保险合同第五条", remedies=["review", "mediation"],
                     told_via="phone", proof="通话录音 REC-001")
-REPORT = InvestigationReport(evidence="理赔系统记录", cause="审核积压", finding="company_fault",
+REPORT = InvestigationReport(cause_code="process.execution", evidence="理赔系统记录", cause="审核积压", finding="company_fault",
                              responsible_unit="理赔部", measures="增派审核人员", proposed_amount="3000")
 
 
@@ -57,22 +59,28 @@ def test_a_complaint_travels_from_registration_to_archive(uow, people):
                                     expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="",
                                 now=T0 + timedelta(days=3, hours=1), expected_version=current_version(uow, case_id))
-    assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
+    assert handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                                responsible_department="operations", responsibility_level="general",
                                penalty_persons="张某", now=T0 + timedelta(days=3, hours=5),
                                    expected_version=current_version(uow, case_id)) == "dept_manager"
     assert state(uow, case_id) == "awaiting_penalty"       # the final 核决, the loss and the warning confirmed in it
     final_approve(uow, people, case_id, T0 + timedelta(days=3, hours=6))
-    assert handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户满意",
+    assert handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=case_id, outcome="客户满意",
                                      survey=Survey(5, 5, 4, 5, 5), now=T0 + timedelta(days=5),
-                                                   expected_version=current_version(uow, case_id)).value == "archived"
+                                                   expected_version=current_version(uow, case_id)).value == "closed"
+    # a follow-up no longer archives: the remedy agreed is recorded as paid, then the GM office's 总结
+    closing.record_remedy(uow, actor=people.clerk, complaint_id=case_id, paid_on=(T0 + timedelta(days=4)).date(),
+                          amount="3000", reference="PAY-001", now=T0 + timedelta(days=5, hours=1),
+                          expected_version=current_version(uow, case_id))
+    archive(uow, people, case_id, T0 + timedelta(days=5, hours=2))
+    assert state(uow, case_id) == "archived"
     with uow.read() as session:
         case = session.get(Complaint, case_id)
         actions = session.scalars(select(Event.action).where(Event.complaint_id == case_id).order_by(Event.id)).all()
     assert case.department_loss == Decimal("2000") and case.penalty_type == "warning"
     assert actions == ["register", "accept", "submit_report", "report_to_gm", "instruct_report", "consolidate",
                        "approve", "record_negotiation", "review_negotiation", "close", "final_approve",
-                       "record_follow_up"]
+                       "record_follow_up", "record_remedy", "archive"]
     assert case.closed_at == T0 + timedelta(days=3, hours=6) and case.penalty_confirmed_by_id is not None
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
                                calendar=rules.load_calendar(uow))
@@ -174,7 +182,7 @@ def test_reminders_and_late_inquiries_are_issued_once(uow, people):
                                 agreed_amount="100", now=late, expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=late,
                                 expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=late,
                             expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, late)
@@ -216,18 +224,32 @@ def test_a_dissatisfied_customer_opens_a_follow_up_task_instead_of_archiving(uow
                  lambda: handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True,
                                                      comment="", now=T0 + timedelta(days=2),
                                                          expected_version=current_version(uow, case_id)),
-                 lambda: handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f",
+                 lambda: handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f",
                                              responsible_department=None, responsibility_level="none",
                                              penalty_persons="", now=T0 + timedelta(days=2),
                                                  expected_version=current_version(uow, case_id)),
                  lambda: final_approve(uow, people, case_id, T0 + timedelta(days=2))):
         step()
-    target = handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="不满意",
+    target = handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=case_id, outcome="不满意",
                                        survey=Survey(2, 3, 2, 1, 2), now=T0 + timedelta(days=4),
                                                      expected_version=current_version(uow, case_id))
     assert target.value == "closed"
     handling.resolve_follow_up(uow, actor=people.gmo, complaint_id=case_id, comment="已再次沟通",
                                now=T0 + timedelta(days=5), expected_version=current_version(uow, case_id))
+    assert state(uow, case_id) == "closed"      # the task resolved; the second visit is still to be made
+    handling.record_follow_up(uow, method="visit", actor=people.clerk, complaint_id=case_id, outcome="满意",
+                              survey=Survey(4, 4, 4, 4, 4), now=T0 + timedelta(days=35),
+                              expected_version=current_version(uow, case_id))
+    with uow.read() as session:        # the department acts on the dissatisfied visit
+        from portal.persistence.models import FollowUpAction
+        action_ids = session.scalars(select(FollowUpAction.id).where(FollowUpAction.complaint_id == case_id)).all()
+    for action_id in action_ids:
+        follow_ups.act_on_follow_up(uow, actor=people.opshandler, action_id=action_id, action="已复核流程",
+                                    now=T0 + timedelta(days=36))
+    closing.record_remedy(uow, actor=people.clerk, complaint_id=case_id, paid_on=(T0 + timedelta(days=3)).date(),
+                          amount="100", reference="PAY-100", now=T0 + timedelta(days=36),
+                          expected_version=current_version(uow, case_id))
+    archive(uow, people, case_id, T0 + timedelta(days=37))
     assert state(uow, case_id) == "archived"
 
 
@@ -430,7 +452,7 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     followthrough.set_rectification_status(uow, actor=people.opshandler, rectification_id=item, status="done", now=at)
     petition = followthrough.file_petition(uow, actor=people.opshandler, complaint_id=case_id, text="异议", now=at)
     followthrough.answer_petition(uow, actor=people.gmo, petition_id=petition, answer="维持", now=at)
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
                         responsibility_level="none", penalty_persons="", now=at,
                             expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, at)
@@ -438,7 +460,7 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
                               expected_version=current_version(uow, case_id))
     regulatory.decide_review(uow, actor=people.gmo, complaint_id=case_id, decision="维持", now=at,
                              expected_version=current_version(uow, case_id))
-    handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="不满意",
+    handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=case_id, outcome="不满意",
                               survey=Survey(1, 1, 1, 1, 1), now=at, expected_version=current_version(uow, case_id))
     handling.resolve_follow_up(uow, actor=people.gmo, complaint_id=case_id, comment="已处理", now=at,
                                expected_version=current_version(uow, case_id))
@@ -455,7 +477,7 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
             "instruct_analysis", "instruct_report", "final_approve"]
     assert {a: counts.get(a) for a in once} == {a: 1 for a in once}
     assert counts["submit_report"] == 2 and counts["consolidate"] == 2 and counts["record_negotiation"] == 2
-    assert events[-1] == ("resolve_follow_up", "closed", "archived")
+    assert events[-1] == ("resolve_follow_up", "closed", "closed")     # a follow-up never archives
 
 
 def test_a_report_carries_evidence_files_within_the_attachment_limits(uow, people):
@@ -487,12 +509,12 @@ def test_the_printable_form_has_the_seeds_fields_from_registration_to_satisfacti
                                     expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="交涉记录完整",
                                 now=T0 + timedelta(days=3, hours=1), expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="同意结案",
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="同意结案",
                         shares={"operations": 60, "technical": 40}, responsibility_level="general",
                         penalty_persons="张某", now=T0 + timedelta(days=3, hours=5),
                                                                  expected_version=current_version(uow, case_id))
     final_approve(uow, people, case_id, T0 + timedelta(days=3, hours=6))
-    handling.record_follow_up(uow, actor=people.clerk, complaint_id=case_id, outcome="客户认可处理结果",
+    handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=case_id, outcome="客户认可处理结果",
                               survey=Survey(5, 4, 3, 4, 4), now=T0 + timedelta(days=5),
                                             expected_version=current_version(uow, case_id))
     view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
@@ -542,7 +564,7 @@ def _to_closure(uow, people):
 def test_responsibility_shares_are_refused_unless_they_add_up(uow, people, shares, level, field):
     case_id = _to_closure(uow, people)
     with pytest.raises(ValidationFailed) as refused:
-        handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", shares=shares,
+        handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f", shares=shares,
                             responsibility_level=level, penalty_persons="", now=T0 + timedelta(days=3),
                                 expected_version=current_version(uow, case_id))
     assert field in refused.value.errors
@@ -553,7 +575,7 @@ def test_several_departments_share_the_responsibility_and_the_approver_confirms_
     from portal.persistence.models import Department, ResponsibilityShare
     case_id = _to_closure(uow, people)
     at = T0 + timedelta(days=3)
-    assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="共同责任",
+    assert handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="共同责任",
                                shares={"technical": 30, "operations": 70}, responsibility_level="minor",
                                penalty_persons="", now=at,
                                    expected_version=current_version(uow, case_id)) == "dept_manager"
@@ -573,7 +595,7 @@ def test_several_departments_share_the_responsibility_and_the_approver_confirms_
     handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=False, comment="比例需复核",
                            now=at + timedelta(hours=1), expected_version=current_version(uow, case_id))
     assert state(uow, case_id) == "awaiting_closure"
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="复核后", responsibility_level="minor",
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="复核后", responsibility_level="minor",
                         shares={"operations": 50, "technical": 50}, penalty_persons="", now=at + timedelta(hours=2),
                             expected_version=current_version(uow, case_id))
     handling.final_approve(uow, actor=people.approver, complaint_id=case_id, approve=True, comment="",
@@ -588,21 +610,21 @@ def test_several_departments_share_the_responsibility_and_the_approver_confirms_
 def test_a_department_named_alone_bears_the_whole_responsibility(uow, people):
     from portal.persistence.models import ResponsibilityShare
     case_id = _to_closure(uow, people)
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="f", shares={"operations": None},
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f", shares={"operations": None},
                         responsibility_level="minor", penalty_persons="", now=T0 + timedelta(days=3),
                             expected_version=current_version(uow, case_id))
     with uow.read() as session:
         assert session.scalars(select(ResponsibilityShare.ratio)
                                .where(ResponsibilityShare.complaint_id == case_id)).all() == [100]
     with pytest.raises(ValidationFailed):               # among several, each needs its ratio
-        handling.close_case(uow, actor=people.gmo, complaint_id=_to_closure(uow, people), final_opinion="f",
+        handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=_to_closure(uow, people), final_opinion="f",
                             shares={"operations": None, "technical": 100}, responsibility_level="minor",
                             penalty_persons="", now=T0 + timedelta(days=3), expected_version=current_version(uow, _to_closure(uow, people)))
 
 
 def test_a_case_without_a_penalty_is_closed_only_by_the_final_approval(uow, people):
     case_id = _to_closure(uow, people)
-    assert handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="客户误解",
+    assert handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="客户误解",
                                responsible_department=None, responsibility_level="none", penalty_persons="",
                                now=T0 + timedelta(days=3),
                                                   expected_version=current_version(uow, case_id)) == "dept_manager"

@@ -35,7 +35,7 @@ from tests.helpers import a_form
 
 DECISION = Decision(checked="核对理赔记录", basis="保险合同条款", remedies=["review"], told_via="phone",
                     proof="通话录音")
-REPORT = InvestigationReport(evidence="系统记录", cause="审核积压", finding="company_fault",
+REPORT = InvestigationReport(cause_code="process.execution", evidence="系统记录", cause="审核积压", finding="company_fault",
                              responsible_unit="运营部", measures="增派人手", proposed_amount="3000")
 NOV = Period.month(2025, 11)
 READ_AT = datetime(2025, 12, 5, 10, 0)
@@ -71,7 +71,7 @@ def _to_closed(uow, people, case_id, *, consolidate, approve, negotiate, review,
                                     expected_version=current_version(uow, case_id))
     handling.review_negotiation(uow, actor=people.lead, complaint_id=case_id, approve=True, comment="", now=review,
                                 expected_version=current_version(uow, case_id))
-    handling.close_case(uow, actor=people.gmo, complaint_id=case_id, final_opinion="结案",
+    handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="结案",
                         responsible_department=responsible, responsibility_level="general", penalty_persons="",
                         now=close, expected_version=current_version(uow, case_id))
     # the final 核决 (with the loss and penalty) in the same minute: the case closes then
@@ -91,7 +91,7 @@ def build_november(uow, people) -> dict[str, int]:
                           expected_version=current_version(uow, e))
     _to_closed(uow, people, e, consolidate=at(10, 30, 12), approve=at(10, 31, 10), negotiate=at(11, 3, 10),
                review=at(11, 3, 11), close=at(11, 4, 10), responsible="operations")
-    handling.record_follow_up(uow, actor=people.clerk, complaint_id=e, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
+    handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=e, outcome="满意", survey=Survey(4, 4, 4, 4, 4),
                               now=at(11, 8, 10), expected_version=current_version(uow, e))
     # A — closed on time
     a = ids["A"] = _register(uow, people, at(11, 3, 9), category="claim_speed", channel="phone")
@@ -104,7 +104,7 @@ def build_november(uow, people) -> dict[str, int]:
                           expected_version=current_version(uow, a))
     _to_closed(uow, people, a, consolidate=at(11, 4, 12), approve=at(11, 5, 10), negotiate=at(11, 6, 10),
                review=at(11, 6, 11), close=at(11, 7, 10), responsible="operations")
-    handling.record_follow_up(uow, actor=people.clerk, complaint_id=a, outcome="满意", survey=Survey(5, 5, 4, 5, 5),
+    handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=a, outcome="满意", survey=Survey(5, 5, 4, 5, 5),
                               now=at(11, 10, 10), expected_version=current_version(uow, a))
     # B — two departments, investigation late, closed late, dissatisfied
     b = ids["B"] = _register(uow, people, at(11, 3, 9), category="claim", channel="wechat")
@@ -127,7 +127,7 @@ def build_november(uow, people) -> dict[str, int]:
                                     owner_department="operations", deadline=date(2025, 11, 28), now=at(11, 20, 12))
     followthrough.set_rectification_status(uow, actor=people.gmo, rectification_id=first, status="done",
                                            now=at(11, 24, 10))
-    handling.record_follow_up(uow, actor=people.clerk, complaint_id=b, outcome="不满意", survey=Survey(2, 3, 2, 2, 2),
+    handling.record_follow_up(uow, method="phone", actor=people.clerk, complaint_id=b, outcome="不满意", survey=Survey(2, 3, 2, 2, 2),
                               now=at(11, 21, 10), expected_version=current_version(uow, b))
     # C — a linked repeat of A, never accepted
     ids["C"] = _register(uow, people, at(11, 12, 9), category="claim_speed", channel="phone", original_id=a)

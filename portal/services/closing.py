@@ -1,0 +1,318 @@
+"""After closure (issue 18; 001 总结; 004 §5.1.5, §5.3.2): causes chosen from the taxonomy, the remedy agreed
+with the customer recorded as carried out, and the GM office's 总结 that archives a closed case once nothing
+stands before it (`domain.closing.archive_blockers`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import flag_modified
+
+from portal.domain.closing import ArchiveBlocker, ArchiveFacts, archive_blockers, remedy_agreed, valid_cause
+from portal.domain.errors import Message, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.lifecycle import Action, State
+from portal.domain.roles import Role
+from portal.domain.validation import amount_field, text_field
+from portal.persistence.database import UnitOfWork
+from portal.persistence.models import (CauseClass, Complaint, FollowUp, FollowUpAction, FollowUpSchedule,
+                                       QualityCheck, Rectification)
+from portal.services.actors import Actor
+from portal.services.audit import record_event
+from portal.services.steps import case_step
+
+TEXT_LIMIT = 4000
+ARCHIVE_PAGE = 50
+
+
+# -- causes: a two-level taxonomy (人员 / 流程 / 产品 / 系统 / 外部 and their sub-causes) --
+
+@dataclass(frozen=True)
+class CauseChoice:
+    code: str              # `class.sub`
+    parent_code: str
+    label_zh: str          # 人员 / 服务态度
+    label_en: str
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_zh
+
+
+def _active_choices(session: Session) -> list[CauseChoice]:
+    parent = aliased(CauseClass)
+    rows = session.execute(
+        select(CauseClass.code, parent.code, parent.name_zh, CauseClass.name_zh, parent.name_en, CauseClass.name_en)
+        .join(parent, parent.code == CauseClass.parent_code)
+        .where(CauseClass.active.is_(True), parent.active.is_(True))
+        .order_by(parent.sort, CauseClass.sort, CauseClass.code)).all()
+    return [CauseChoice(code, parent_code, f"{pzh} / {zh}", f"{pen} / {en}")
+            for code, parent_code, pzh, zh, pen, en in rows]
+
+
+def cause_choices(uow: UnitOfWork) -> list[CauseChoice]:
+    """The active sub-causes (under an active class), in the taxonomy's order, labelled in both languages."""
+    with uow.read() as session:
+        return _active_choices(session)
+
+
+def cause_labels(uow: UnitOfWork) -> dict[str, tuple[str, str]]:
+    """Every sub-cause's labels (zh, en), active or not: what a case recorded stays readable."""
+    parent = aliased(CauseClass)
+    with uow.read() as session:
+        return {code: (f"{pzh} / {zh}", f"{pen} / {en}") for code, pzh, zh, pen, en in session.execute(
+            select(CauseClass.code, parent.name_zh, CauseClass.name_zh, parent.name_en, CauseClass.name_en)
+            .join(parent, parent.code == CauseClass.parent_code))}
+
+
+def check_cause(session: Session, errors: dict[str, Message], name: str, code: object) -> None:
+    """A required cause: an active sub-cause of the taxonomy (`domain.closing.valid_cause`)."""
+    if code is None or code == "":
+        errors[name] = Message("form.choose_one")
+    elif not isinstance(code, str) or not valid_cause(code, [c.code for c in _active_choices(session)]):
+        errors[name] = Message("cause.invalid")
+
+
+# -- the remedy carried out (004 §5.1.5) --
+
+def record_remedy(uow: UnitOfWork, *, actor: Actor, complaint_id: int, paid_on: date | None, amount: object,
+                  reference: str, note: str = "", expected_version: int, now: datetime) -> None:
+    """The payment agreed with the customer as made: the day, the amount, its reference (市场部 or the GM
+    office, on a closed case that agreed one)."""
+    errors: dict[str, Message] = {}
+    reference = text_field(errors, "remedy_reference", reference, limit=100, multiline=False)
+    note = text_field(errors, "remedy_note", note, required=False, limit=TEXT_LIMIT)
+    value = amount_field(errors, "remedy_amount", amount)
+    if "remedy_amount" not in errors:
+        if value is None:
+            errors["remedy_amount"] = Message("form.required")
+        elif value <= 0:
+            errors["remedy_amount"] = Message("remedy.amount_positive")
+    if paid_on is None:
+        errors["remedy_paid_on"] = Message("form.required")
+    elif not isinstance(paid_on, date) or isinstance(paid_on, datetime):
+        errors["remedy_paid_on"] = Message("form.bad_value")
+    elif paid_on > now.date():
+        errors["remedy_paid_on"] = Message("form.not_in_future")
+    with case_step(uow, actor, complaint_id, Action.RECORD_REMEDY, expected_version) as (session, user, complaint, source):
+        if not remedy_agreed(complaint.negotiation_result, complaint.negotiated_amount):
+            raise TransitionNotAllowed("remedy.not_agreed")
+        if errors:
+            raise ValidationFailed(errors)
+        complaint.remedy_paid_on, complaint.remedy_amount = paid_on, value
+        complaint.remedy_reference, complaint.remedy_note = reference, note
+        complaint.remedy_done_at, complaint.remedy_by_id = now, user.id
+        flag_modified(complaint, "state")
+        record_event(session, actor=user, at=now, action=Action.RECORD_REMEDY.value, complaint_id=complaint.id,
+                     from_state=source.value, to_state=complaint.state, comment=note,
+                     changes={"remedy_paid_on": paid_on, "remedy_amount": value, "remedy_reference": reference})
+
+
+# -- the archive (001 总结) --
+
+def _quality_facts(session: Session, complaint_id: int) -> tuple[bool, int]:
+    from portal.services.quality import quality_facts
+    return quality_facts(session, complaint_id)
+
+
+def archive_facts(session: Session, complaint: Complaint) -> ArchiveFacts:
+    """What the archive's rule needs to know about a case, read in its transaction."""
+    def count(model, *conditions) -> int:  # noqa: ANN001
+        return int(session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+
+    checked, corrective = _quality_facts(session, complaint.id)
+    return ArchiveFacts(
+        follow_ups=count(FollowUp, FollowUp.complaint_id == complaint.id),
+        follow_up_task_open=bool(complaint.follow_up_task),
+        pending_schedules=count(FollowUpSchedule, FollowUpSchedule.complaint_id == complaint.id,
+                                FollowUpSchedule.follow_up_id.is_(None)),
+        open_department_actions=count(FollowUpAction, FollowUpAction.complaint_id == complaint.id,
+                                      FollowUpAction.acted_at.is_(None)),
+        remedy_agreed=remedy_agreed(complaint.negotiation_result, complaint.negotiated_amount),
+        remedy_recorded=complaint.remedy_done_at is not None,
+        quality_checked=checked, corrective_open=corrective)
+
+
+class ArchiveBlocked(ValidationFailed):
+    """The archive refused: one message per blocker (`blocker.<name>`), and any field's problem."""
+
+    def __init__(self, blockers: list[ArchiveBlocker], errors: dict[str, Message]) -> None:
+        super().__init__({**{f"blocker.{b.value}": Message(f"archive.blocker.{b.value}") for b in blockers},
+                          **errors})
+        self.blockers = blockers
+
+
+def has_rectification(session: Session, complaint_id: int) -> bool:
+    """Whether a rectification item was opened for the case (the 总结's 是否整改)."""
+    return session.scalar(select(Rectification.id).where(Rectification.complaint_id == complaint_id,
+                                                         Rectification.kind == "rectification").limit(1)) is not None
+
+
+def archive(uow: UnitOfWork, *, actor: Actor, complaint_id: int, lessons: str, cause_code: str | None,
+            expected_version: int, now: datetime) -> None:
+    """The GM office's 总结 (001): the lessons, the cause class, whether a rectification was opened, its
+    author; the case is archived. Refused, with every blocker named, while anything stands before it."""
+    errors: dict[str, Message] = {}
+    lessons = text_field(errors, "lessons", lessons, limit=TEXT_LIMIT)
+    with case_step(uow, actor, complaint_id, Action.ARCHIVE, expected_version) as (session, user, complaint, source):
+        check_cause(session, errors, "summary_cause_code", cause_code)
+        blockers = archive_blockers(archive_facts(session, complaint))
+        if blockers or errors:
+            raise ArchiveBlocked(blockers, errors)
+        rectified = has_rectification(session, complaint.id)
+        complaint.summary_lessons, complaint.summary_cause_code = lessons, cause_code
+        complaint.summary_rectification, complaint.summary_by_id, complaint.summary_at = rectified, user.id, now
+        complaint.archived_at, complaint.state = now, State.ARCHIVED.value
+        record_event(session, actor=user, at=now, action=Action.ARCHIVE.value, complaint_id=complaint.id,
+                     from_state=source.value, to_state=complaint.state, comment=lessons,
+                     changes={"summary_cause_code": cause_code, "summary_rectification": rectified})
+
+
+def _fact_columns() -> dict[str, object]:
+    """The archive's facts of each case as SQL (each an indexed probe by complaint id)."""
+    cid = Complaint.id
+    return {
+        "followed": exists().where(FollowUp.complaint_id == cid),
+        "scheduled": exists().where(FollowUpSchedule.complaint_id == cid, FollowUpSchedule.follow_up_id.is_(None)),
+        "actions": exists().where(FollowUpAction.complaint_id == cid, FollowUpAction.acted_at.is_(None)),
+        "remedy_agreed": and_(Complaint.negotiation_result.in_(("accepted", "partly")),
+                              Complaint.negotiated_amount > 0),
+        "checked": exists().where(QualityCheck.complaint_id == cid),
+        "corrective": exists().where(Rectification.complaint_id == cid, Rectification.kind == "corrective",
+                                     Rectification.status != "done"),
+    }
+
+
+def ready_to_archive():  # noqa: ANN201
+    """A closed case with nothing before its archive: `archive_blockers` empty, in SQL."""
+    f = _fact_columns()
+    return and_(Complaint.state == State.CLOSED.value, Complaint.follow_up_task.is_(False), f["followed"],
+                not_(f["scheduled"]), not_(f["actions"]),
+                or_(not_(f["remedy_agreed"]), Complaint.remedy_done_at.is_not(None)),
+                f["checked"], not_(f["corrective"]))
+
+
+@dataclass(frozen=True)
+class ArchiveRow:
+    id: int
+    number: str | None
+    closed_at: datetime | None
+    blockers: list[ArchiveBlocker]
+
+
+@dataclass(frozen=True)
+class ArchiveQueue:
+    rows: list[ArchiveRow]
+    total: int          # closed cases
+    ready: int          # of them ready to archive
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: int = ARCHIVE_PAGE) -> ArchiveQueue:
+    """Closed cases with what still stands before their archive, those ready first (then by closure):
+    counted and paged in SQL, for the GM office."""
+    if not actor.has(Role.GM_OFFICE):
+        raise PermissionDenied("auth.missing_role")
+    ready = ready_to_archive()
+    closed = Complaint.state == State.CLOSED.value
+    f = _fact_columns()
+    with uow.read() as session:
+        total, ready_count = session.execute(select(func.count(), func.count(case((ready, 1))))
+                                             .select_from(Complaint).where(closed)).one()
+        pages = max(1, -(-int(total) // page_size))
+        page = min(max(1, page), pages)
+        rows = session.execute(
+            select(Complaint.id, Complaint.number, Complaint.closed_at, Complaint.follow_up_task,
+                   Complaint.negotiation_result, Complaint.negotiated_amount, Complaint.remedy_done_at,
+                   *[column.label(name) for name, column in f.items() if name != "remedy_agreed"])
+            .where(closed).order_by(case((ready, 0), else_=1), Complaint.closed_at, Complaint.id)
+            .limit(page_size).offset((page - 1) * page_size)).all()
+    out = []
+    for r in rows:
+        facts = ArchiveFacts(int(bool(r.followed)), bool(r.follow_up_task), int(bool(r.scheduled)),
+                             int(bool(r.actions)), remedy_agreed(r.negotiation_result, r.negotiated_amount),
+                             r.remedy_done_at is not None, bool(r.checked), int(bool(r.corrective)))
+        out.append(ArchiveRow(r.id, r.number, r.closed_at, archive_blockers(facts)))
+    return ArchiveQueue(out, int(total), int(ready_count), page, page_size)
+
+
+def count_ready_statement():  # noqa: ANN201
+    return select(func.count()).select_from(Complaint).where(ready_to_archive()).scalar_subquery()
+
+
+# -- what the case page and the home page read --
+
+@dataclass(frozen=True)
+class AfterClosure:
+    """A case's life after closure: its follow-ups (how, by whom), the visits scheduled, what the departments
+    did about a dissatisfied one, the remedy carried out, the 总结, and (while closed) what blocks the archive."""
+    follow_ups: list[dict]
+    schedules: list[dict]
+    actions: list[dict]
+    remedy: dict
+    summary: dict
+    blockers: list[ArchiveBlocker]
+
+
+def after_closure(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> AfterClosure:
+    from portal.domain.privacy import may_view_case
+    from portal.persistence.models import ComplaintDepartment, Department, User
+    with uow.read() as session:
+        complaint = session.get(Complaint, complaint_id)
+        routed = session.scalars(select(ComplaintDepartment.department_id)
+                                 .where(ComplaintDepartment.complaint_id == complaint_id)).all()
+        if complaint is None or not may_view_case(actor.roles, actor.department_id, routed):
+            raise PermissionDenied("case.not_yours")
+        names = dict(session.execute(select(User.id, User.display_name)).all())
+        visits = [{"visited_at": f.visited_at, "method": f.method, "by": names.get(f.by_id, ""),
+                   "overall": f.overall, "dissatisfied": f.dissatisfied, "outcome": f.outcome, "id": f.id}
+                  for f in session.scalars(select(FollowUp).where(FollowUp.complaint_id == complaint_id)
+                                           .order_by(FollowUp.id))]
+        schedules = [{"due_on": s.due_on, "reason": s.reason, "by": names.get(s.created_by_id, ""),
+                      "done": s.follow_up_id is not None}
+                     for s in session.scalars(select(FollowUpSchedule).where(FollowUpSchedule.complaint_id ==
+                                                                             complaint_id)
+                                              .order_by(FollowUpSchedule.due_on, FollowUpSchedule.id))]
+        actions = [{"department": code, "sent_at": a.sent_at, "action": a.action, "acted_at": a.acted_at,
+                    "by": names.get(a.acted_by_id, "")}
+                   for a, code in session.execute(
+                       select(FollowUpAction, Department.code).join(Department,
+                                                                    Department.id == FollowUpAction.department_id)
+                       .where(FollowUpAction.complaint_id == complaint_id).order_by(FollowUpAction.id))]
+        remedy = {"agreed": remedy_agreed(complaint.negotiation_result, complaint.negotiated_amount),
+                  "agreed_amount": complaint.negotiated_amount, "paid_on": complaint.remedy_paid_on,
+                  "amount": complaint.remedy_amount, "reference": complaint.remedy_reference,
+                  "note": complaint.remedy_note, "done_at": complaint.remedy_done_at,
+                  "by": names.get(complaint.remedy_by_id, "")}
+        summary = {"lessons": complaint.summary_lessons, "cause_code": complaint.summary_cause_code,
+                   "rectification": complaint.summary_rectification, "at": complaint.summary_at,
+                   "by": names.get(complaint.summary_by_id, ""), "cause_at_closure": complaint.cause_code}
+        blockers = (archive_blockers(archive_facts(session, complaint))
+                    if complaint.state == State.CLOSED.value else [])
+    return AfterClosure(visits, schedules, actions, remedy, summary, blockers)
+
+
+def closing_todos(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list:
+    """The home page's to-dos after closure: scheduled follow-ups due (市场部), dissatisfied follow-ups sent to
+    the handler's department, closed cases ready to archive (the GM office). Counted in SQL, one round trip."""
+    from portal.services.queries import Todo
+    wanted: list[tuple[str, str, object]] = []
+    if actor.has(Role.INTAKE, Role.INTAKE_LEAD):
+        wanted.append(("follow_up_due", "negotiation", select(func.count()).select_from(FollowUpSchedule).where(
+            FollowUpSchedule.follow_up_id.is_(None), FollowUpSchedule.due_on <= now.date()).scalar_subquery()))
+    if actor.has(Role.HANDLER) and actor.department_id is not None:
+        wanted.append(("follow_up_action", "department", select(func.count()).select_from(FollowUpAction).where(
+            FollowUpAction.department_id == actor.department_id, FollowUpAction.acted_at.is_(None))
+            .scalar_subquery()))
+    if actor.has(Role.GM_OFFICE):
+        wanted.append(("archive_ready", "gm_office", count_ready_statement()))
+    if not wanted:
+        return []
+    with uow.read() as session:
+        counts = session.execute(select(*[c.label(f"c{i}") for i, (_, _, c) in enumerate(wanted)])).one()
+    return [Todo(key, int(n), page) for (key, page, _), n in zip(wanted, counts)]
