@@ -512,3 +512,11 @@ def rectification_kpis(session: Session, period_first: date, period_last: date) 
         Event.changes["after"].as_string() == closing.AfterNotEffective.REOPEN.value))
     return {"due": int(due or 0), "done_on_time": int(on_time or 0), "confirmed": int(confirmed or 0) + int(reopened or 0),
             "effective": int(effective or 0)}
+
+
+def badge_fraction(uow: UnitOfWork) -> float:
+    """The share of an item's span shown as 临期 (the clocks' `badge.due_soon_fraction`)."""
+    with uow.read() as session:
+        from portal.persistence.models import Setting
+        value = session.scalar(select(Setting.value).where(Setting.key == "badge.due_soon_fraction"))
+    return float(value) if value else 0.2
