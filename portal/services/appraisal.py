@@ -141,7 +141,7 @@ def check_period(period: Period) -> None:
     if not isinstance(period, Period) or period.last < period.first:
         raise ValidationFailed({"period": Message("appraisal.bad_period")})
     if period.days > MAX_DAYS:
-        raise ValidationFailed({"period": Message("appraisal.long_period", days=MAX_DAYS)})
+        raise ValidationFailed({"period": Message("appraisal.long_period", {"days": MAX_DAYS})})
 
 
 def _people(session: Session, user: User, person_id: int | None) -> list[tuple]:
