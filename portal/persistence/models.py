@@ -568,7 +568,8 @@ class Rectification(Base):
     __tablename__ = "rectifications"
     __table_args__ = (Index("ix_rectifications_deadline", "deadline", "status"),
                       Index("ix_rectifications_owner", "owner_id", "status", "deadline"),
-                      Index("ix_rectifications_effect", "effect_result", "status", "effect_due_on"))
+                      Index("ix_rectifications_effect", "effect_result", "status", "effect_due_on"),
+                      Index("ix_rectifications_meeting", "meeting_id"))
     id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), index=True)
     cause: Mapped[str] = mapped_column(Text)

@@ -65,12 +65,9 @@ def _closed_in(period: Period):  # noqa: ANN202
 
 
 def _closed_conditions(session: Session, period: Period, department: str | None) -> list:
-    conditions = [_closed_in(period)]
     if department:
-        department_id = session.scalar(select(Department.id).where(Department.code == department))
-        conditions.append(exists().where(ResponsibilityShare.complaint_id == Complaint.id,
-                                         ResponsibilityShare.department_id == department_id))
-    return conditions
+        return _closed_conditions_for(period, session.scalar(select(Department.id).where(Department.code == department)))
+    return [_closed_in(period)]
 
 
 def count_closed_cases(session: Session, *, period: Period, department: str | None = None) -> int:
@@ -190,11 +187,17 @@ def _open_for_review(session: Session, period: Period, now: datetime) -> None:
 
 def _department_shares(session: Session, period: Period, department_id: int) -> dict[str, int]:
     """Case number → the department's ratio, for the month's closed cases with a share on it."""
+    ratio = (select(ResponsibilityShare.ratio).where(ResponsibilityShare.complaint_id == Complaint.id,
+                                                      ResponsibilityShare.department_id == department_id)
+             .scalar_subquery())
     return {number or str(i): int(r) for i, number, r in session.execute(
-        select(Complaint.id, Complaint.number, ResponsibilityShare.ratio)
-        .join(ResponsibilityShare, ResponsibilityShare.complaint_id == Complaint.id)
-        .where(_closed_in(period), ResponsibilityShare.department_id == department_id)
-        .order_by(Complaint.closed_at, Complaint.id))}
+        select(Complaint.id, Complaint.number, ratio)       # the month's closed cases first (one index range)
+        .where(*_closed_conditions_for(period, department_id)).order_by(Complaint.closed_at, Complaint.id))}
+
+
+def _closed_conditions_for(period: Period, department_id: int) -> list:
+    return [_closed_in(period), exists().where(ResponsibilityShare.complaint_id == Complaint.id,
+                                               ResponsibilityShare.department_id == department_id)]
 
 
 def _confirmation(session: Session, period: Period, department_id: int) -> MonthConfirmation | None:
@@ -493,10 +496,8 @@ def month_to_confirm(uow: UnitOfWork, *, actor: Actor, now: datetime) -> str | N
             MonthConfirmation.complaint_id.is_(None), MonthConfirmation.status == CONFIRMED))
         if confirmed is not None:
             return None
-        has_share = session.scalar(select(ResponsibilityShare.complaint_id)
-                                   .join(Complaint, Complaint.id == ResponsibilityShare.complaint_id)
-                                   .where(_closed_in(period), ResponsibilityShare.department_id == actor.department_id)
-                                   .limit(1))
+        has_share = session.scalar(select(Complaint.id)
+                                   .where(*_closed_conditions_for(period, actor.department_id)).limit(1))
         return period.label if has_share is not None else None
 
 

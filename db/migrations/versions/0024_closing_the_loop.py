@@ -173,6 +173,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column('follows_id', sa.Integer(), sa.ForeignKey('rectifications.id', name='fk_rectifications_follows_id'), nullable=True))
     op.create_index('ix_rectifications_owner', 'rectifications', ['owner_id', 'status', 'deadline'])
     op.create_index('ix_rectifications_effect', 'rectifications', ['effect_result', 'status', 'effect_due_on'])
+    op.create_index('ix_rectifications_meeting', 'rectifications', ['meeting_id'])     # the items a 立会 opened
     # 运营部's quality-check queue: closed cases, the oldest closure first
     op.create_index('ix_complaints_state_closed', 'complaints', ['state', 'closed_at'])
 
@@ -295,6 +296,7 @@ def downgrade() -> None:
         batch.drop_column('dissatisfied')
         batch.drop_column('method')
     op.drop_index('ix_complaints_state_closed', 'complaints')
+    op.drop_index('ix_rectifications_meeting', 'rectifications')
     op.drop_index('ix_rectifications_effect', 'rectifications')
     op.drop_index('ix_rectifications_owner', 'rectifications')
     with op.batch_alter_table('rectifications') as batch:
