@@ -18,6 +18,7 @@ from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
 from portal.ui.contacts import contact_section
 from portal.ui.regulatory_section import regulatory_section
+from portal.ui.closing_section import after_closure_section
 from portal.ui.assignment_section import case_people_section
 from portal.ui.widgets import act, case_label, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
@@ -167,6 +168,8 @@ whole_form(case)
 case_people_section(case, actor)      # named handlers per department, the working group (000 §5, §8)
 
 regulatory_section(case, actor)
+
+after_closure_section(case, actor)    # follow-ups (how, by whom), departments' actions, remedy, 总结 (issue 18)
 
 contact_section(case, actor)
 

@@ -10,6 +10,7 @@ from portal.services import followthrough, handling, queries, reminders, rules
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.form_panels import decision_context, instruction_form
+from portal.ui.closing_section import cause_select, department_follow_ups
 from portal.ui.assignment_section import department_assignment, unassigned_notice
 from portal.ui.reminders import answer_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
@@ -75,6 +76,7 @@ def investigate_tab() -> None:
         field_error(errors, "evidence")
         cause = st.text_area(t("field.cause"), key=k + "cause")
         field_error(errors, "cause")
+        cause_code = cause_select(k + "cause_code", errors)       # the taxonomy's sub-cause, beside the words
         finding = st.radio(t("field.finding"), list(handling.FINDINGS), format_func=lambda v: t(f"finding.{v}"),
                            horizontal=True, key=k + "finding", index=None)
         field_error(errors, "finding")
@@ -88,7 +90,8 @@ def investigate_tab() -> None:
         files = attachments_uploader(t("field.attachments"), k + "files")
         field_error(errors, "attachments")
         if st.form_submit_button(t("dept.submit"), type="primary"):
-            report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount)
+            report = handling.InvestigationReport(evidence, cause, finding, unit, persons, measures, amount,
+                                                  cause_code=cause_code)
             evidence_files = [Attachment(f.name, f.type or "", f.getvalue()) for f in files or []]
             act(lambda: handling.submit_report(uow(), actor=actor, complaint_id=picked, report=report,
                                                attachments=evidence_files,
@@ -127,6 +130,7 @@ def instruct_tab() -> None:
 
 
 # Only the open tab runs (its queue and chosen case alone are read); the 批示 is the lead's.
-lazy_tabs({"dept.tab.investigate": investigate_tab, "dept.tab.report": report_tab}
+lazy_tabs({"dept.tab.investigate": investigate_tab, "dept.tab.report": report_tab,
+           "dept.tab.follow_ups": lambda: department_follow_ups(actor)}     # dissatisfied follow-ups (issue 18)
           | ({"dept.tab.instruct": instruct_tab} if actor.has(Role.DEPT_LEAD) else {}), key="dept_tabs")
 remember_versions()

@@ -14,6 +14,8 @@ from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
 from portal.ui.form_panels import decision_context
+from portal.ui.closing_section import archive_tab, cause_select, follow_up_history, schedule_form
+from portal.services import closing
 from portal.ui.assignment_section import unassigned_notice
 from portal.ui.reminders import issue_form, reminder_table
 from portal.ui.regulatory_section import rectification_status_form, rectification_table
@@ -184,9 +186,10 @@ def close_tab() -> None:
             field_error(errors, "final_opinion")
             persons = st.text_input(t("field.penalty_persons"), key=f"persons_{case.id}")
             field_error(errors, "penalty_persons")
+            cause = cause_select(f"close_cause_{case.id}", errors)      # the taxonomy's sub-cause (issue 18)
             if st.form_submit_button(t("gm.close"), type="primary"):
                 act(lambda: handling.close_case(uow(), actor=actor, complaint_id=case.id, final_opinion=final,
-                                                shares=shares, responsibility_level=level,
+                                                shares=shares, responsibility_level=level, cause_code=cause,
                                                 penalty_persons=persons, expected_version=seen_version(case), now=now()),
                     notice=lambda level: t("gm.final_sent", level=t(f"level.{level}")),
                     form=f"close_{case.id}")
@@ -206,6 +209,8 @@ def follow_tab() -> None:
                 act(lambda: handling.resolve_follow_up(uow(), actor=actor, complaint_id=case.id, comment=comment,
                                                        expected_version=seen_version(case), now=now()),
                     notice=t("gm.resolved"), form=f"resolve_{case.id}")
+        follow_up_history(closing.after_closure(uow(), actor=actor, complaint_id=case.id))   # the visits so far
+        schedule_form(case, actor)        # another visit by a date (a second one is scheduled by itself)
 
 
 def reminders_tab() -> None:
@@ -274,6 +279,7 @@ def sanctions_tab() -> None:
 # Only the open tab runs, so only its queue is read; the key keeps it open when a notice comes and goes.
 lazy_tabs({"gm.tab.accept": accept_tab, "gm.tab.investigating": investigating_tab,
            "gm.tab.consolidate": consolidate_tab, "gm.tab.close": close_tab, "gm.tab.follow_up": follow_tab,
+           "gm.tab.archive": lambda: archive_tab(actor),
            "gm.tab.reminders": reminders_tab, "gm.tab.rectifications": rectify_tab,
            "gm.tab.stuck": stuck_tab, "gm.tab.sanctions": sanctions_tab}, key="gm_tabs")
 remember_versions()

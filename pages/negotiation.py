@@ -9,7 +9,8 @@ from portal.domain.regulatory import DECISION_VIA, REMEDIES, Decision
 from portal.ui.notices import decision_letter_download
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS, Survey
-from portal.services import complaints, handling, queries
+from portal.services import closing, complaints, follow_ups, handling, queries
+from portal.ui.closing_section import follow_up_history, remedy_form
 from portal.ui.literal import literal
 from portal.ui.form_panels import decision_context
 from portal.ui.auth import require_page
@@ -107,11 +108,17 @@ def review_tab() -> None:
 
 
 def follow_up_tab() -> None:
-    case = pick(State.CLOSED, "follow_pick", follow_up_task=False)
+    # closed cases with no follow-up yet, or one scheduled (the second visit after a dissatisfied one) not made
+    queue = follow_ups.follow_up_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("follow_pick"))
+    case = pick_from_queue(queue, key="follow_pick", actor=actor)
     if case:
         decision_context(case, ("negotiation", "closure"))      # what the customer was told, how it closed
+        follow_up_history(closing.after_closure(uow(), actor=actor, complaint_id=case.id))
         errors = form_errors(f"follow_{case.id}")
         with st.form(f"follow_{case.id}", enter_to_submit=False):
+            method = st.radio(t("field.follow_up_method"), list(handling.FOLLOW_UP_METHODS), index=None,
+                              horizontal=True, format_func=lambda v: t(f"method.{v}"), key=f"follow_method_{case.id}")
+            field_error(errors, "method")
             outcome = st.text_area(t("field.outcome"), key=f"follow_outcome_{case.id}")
             field_error(errors, "outcome")
             st.caption(t("survey.scale_help"))
@@ -125,10 +132,18 @@ def follow_up_tab() -> None:
                     field_error(errors, name)
             if st.form_submit_button(t("neg.follow_up"), type="primary"):
                 act(lambda: handling.record_follow_up(uow(), actor=actor, complaint_id=case.id, outcome=outcome,
-                                                      survey=Survey(**scores), expected_version=seen_version(case),
-                                                      now=now()),
+                                                      survey=Survey(**scores), method=method,
+                                                      expected_version=seen_version(case), now=now()),
                     notice=lambda target: t("neg.followed_up", state=t(f"state.{target.value}")),
                     form=f"follow_{case.id}")
+
+
+def remedy_tab() -> None:
+    """The payment agreed with the customer recorded as made (004 §5.1.5), before the case is archived."""
+    queue = closing.remedy_queue(uow(), actor=actor, now=now(), calendar=calendar(), page=page_of("remedy_pick"))
+    case = pick_from_queue(queue, key="remedy_pick", actor=actor)
+    if case:
+        remedy_form(case, actor)
 
 
 def contacts_tab() -> None:
@@ -138,5 +153,6 @@ def contacts_tab() -> None:
 # Only the open tab runs (its queue alone is read); the review is the 市场部主管's.
 lazy_tabs({"neg.tab.negotiate": negotiate_tab}
           | ({"neg.tab.review": review_tab} if actor.has(Role.INTAKE_LEAD) else {})
-          | {"neg.tab.follow_up": follow_up_tab, "neg.tab.contacts": contacts_tab}, key="negotiation_tabs")
+          | {"neg.tab.follow_up": follow_up_tab, "neg.tab.remedy": remedy_tab, "neg.tab.contacts": contacts_tab},
+          key="negotiation_tabs")
 remember_versions()

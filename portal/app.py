@@ -59,7 +59,8 @@ TODO_TABS = {"accept": "gm.tab.accept", "consolidate": "gm.tab.consolidate", "cl
              "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue",
              "reports_to_decide": "desk.tab.queue", "major_to_report": "desk.tab.queue",
              "incomplete": "desk.tab.queue", "confirm_month": "review.tab.department",
-             "review_disputes": "review.tab.disputes"}
+             "review_disputes": "review.tab.disputes", "follow_up_due": "neg.tab.follow_up",
+             "follow_up_action": "dept.tab.follow_ups", "archive_ready": "gm.tab.archive"}
 # What waits at the service desk: for its clerks (售后受理), and for 运营部's hand-over to the insurer (理赔移交):
 # `aftersales_queries.desk_counts` → the page where it is done
 DESK_TODOS = {"reports_to_decide": "desk", "major_to_report": "desk", "incomplete": "desk",
@@ -87,6 +88,13 @@ def _review_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
     return out
 
 
+def _closing_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
+    """After closure (issue 18): scheduled follow-ups due, dissatisfied follow-ups sent to the handler's
+    department, closed cases ready to archive."""
+    from portal.services import closing
+    return closing.closing_todos(uow(), actor=actor, now=now())
+
+
 def _todo_card(item) -> None:  # noqa: ANN001
     """A to-do: how many wait, and a link to the page (and the tab) where they are done."""
     spec = BY_KEY[item.page]
@@ -104,7 +112,8 @@ def _home(actor):  # noqa: ANN001, ANN202
         if actor.department_code:
             names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
-        todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor) + _review_todos(actor)
+        todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor) + _review_todos(actor) \
+            + _closing_todos(actor)
         if todo:
             st.subheader(t("home.todo"))
             for start in range(0, len(todo), 4):

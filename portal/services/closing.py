@@ -316,3 +316,14 @@ def closing_todos(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list:
     with uow.read() as session:
         counts = session.execute(select(*[c.label(f"c{i}") for i, (_, _, c) in enumerate(wanted)])).one()
     return [Todo(key, int(n), page) for (key, page, _), n in zip(wanted, counts)]
+
+
+def remedy_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar, page: int = 1):  # noqa: ANN001, ANN201
+    """Closed cases whose agreed payment is not yet recorded as made (市场部 or the GM office), in queue order."""
+    from portal.services import queries
+    if not actor.has(Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE):
+        raise PermissionDenied("auth.missing_role")
+    waiting = [Complaint.state == State.CLOSED.value, _fact_columns()["remedy_agreed"],
+               Complaint.remedy_done_at.is_(None)]
+    return queries._ledger(uow, waiting, now, calendar, reader=actor, page=page,  # noqa: SLF001
+                           page_size=queries.QUEUE_PAGE, order="priority")

@@ -452,11 +452,11 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
             inner = inner.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
         return inner.scalar_subquery()
 
+    from portal.services.follow_ups import wants_follow_up
     wanted: list[tuple[str, str, object]] = []
     if actor.has(Role.INTAKE, Role.INTAKE_LEAD):
         wanted += [("negotiate", "negotiation", cases(Complaint.state == State.NEGOTIATING.value)),
-                   ("follow_up", "negotiation", cases(Complaint.state == State.CLOSED.value,
-                                                      Complaint.follow_up_task.is_(False))),
+                   ("follow_up", "negotiation", cases(wants_follow_up())),      # none yet, or one scheduled
                    ("my_overdue", "my_complaints", overdue(Complaint.receiving_clerk_id == actor.id))]
         from portal.services.contacts import due_count_statement       # 待联系客户 (SPEC §11)
         wanted.append(("contact_due", "negotiation", due_count_statement(now)))

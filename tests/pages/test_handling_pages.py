@@ -78,6 +78,11 @@ def test_the_department_submits_its_report(page_db):
     next(b for b in at.button if b.label == "提交调查报告").click().run()
     assert "请选择。" in texts(at) and _state(page_db, case_id) == "investigating"
     at.radio(key=key + "finding").set_value("company_fault")
+    assert at.selectbox(key=key + "cause_code").value is None     # the cause class too (issue 18)
+    next(b for b in at.button if b.label == "提交调查报告").click().run()
+    assert "请选择。" in texts(at) and _state(page_db, case_id) == "investigating"
+    assert at.selectbox(key=key + "cause_code").options[0] == "人员 / 服务态度"
+    at.selectbox(key=key + "cause_code").set_value("process.execution")
     next(b for b in at.button if b.label == "提交调查报告").click().run()
     assert "已提交调查报告" in texts(at)
     assert _state(page_db, case_id) == "awaiting_report"
@@ -201,6 +206,10 @@ def test_the_gm_office_closes_with_the_penalty_standard(page_db):
     next(b for b in at.button if b.label == close).click().run()
     assert "各部门责任比例合计须为 100%，现为 90%。" in texts(at) and _state(page_db, case_id) == "awaiting_closure"
     at.number_input(key=f"share_{case_id}_technical").set_value(40).run()
+    assert at.selectbox(key=f"close_cause_{case_id}").value is None      # the cause: the GM office chooses
+    next(b for b in at.button if b.label == close).click().run()
+    assert "请选择。" in texts(at) and _state(page_db, case_id) == "awaiting_closure"
+    at.selectbox(key=f"close_cause_{case_id}").set_value("process.handover")
     next(b for b in at.button if b.label == close).click().run()
     assert "已作出综合意见，送“业务部经理”最终核决；核签后结案。" in texts(at)
     assert _state(page_db, case_id) == "awaiting_penalty"
