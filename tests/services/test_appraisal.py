@@ -362,3 +362,33 @@ def test_a_clerks_export_holds_only_their_own_row_and_another_persons_is_refused
     with uow.read() as session:
         assert [c["format"] for c in session.scalars(select(Event.changes).where(
             Event.action == "appraisal.export", Event.at == moment))] == ["csv"]     # the refused one left none
+
+
+def test_every_query_on_events_clocks_cases_and_follow_ups_reads_an_index(sqlite_url):
+    """EXPLAIN QUERY PLAN on SQLite: the person's acts of a period are an index range per person, the closed
+    cases and the follow-ups the period's ranges; no table of cases, events, clocks or visits is scanned."""
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine import Engine
+    from portal.persistence.database import UnitOfWork, make_engine
+    uow = UnitOfWork(make_engine(sqlite_url))
+    seen: list[tuple[str, object]] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        seen.append((statement, parameters))
+    sa_event.listen(Engine, "before_cursor_execute", record)
+    try:
+        appraisal.person_figures(uow, actor=People(uow).boss, period=NOV)
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", record)
+    big = ("events", "case_clocks", "complaints", "follow_ups")
+    plans = {}
+    with uow.engine.connect() as connection:
+        for statement, parameters in seen:
+            if any(f" {table}" in statement for table in big):
+                plans[statement] = [row[-1] for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                                  parameters)]
+    uow.engine.dispose()
+    assert len(plans) == 4
+    steps = [step for plan in plans.values() for step in plan]
+    assert not [s for s in steps if s.startswith("SCAN ") and s.split()[1] in big], plans
+    assert "SEARCH events USING COVERING INDEX ix_events_actor_at (actor_id=? AND at>? AND at<?)" in steps
