@@ -24,22 +24,26 @@ st.caption(t("config.intro"))
 show_notice()
 
 EDITABLE = ("categories", "channels", "departments", "authority_levels", "penalty_standards", "warnings",
-            "parameters")
+            "parameters", "cause_classes", "quality_checklist", "policies_in_force")
 AMOUNTS = ("max_amount", "department_loss")
 KEYS = {"code", "key", "level"}
 
 
-WIDE = ("name_zh", "name_en", "max_amount", "department_loss", "penalty_type", "value")
+WIDE = ("name_zh", "name_en", "max_amount", "department_loss", "penalty_type", "value", "code")
+LONG = ("text_zh", "text_en")
 
 
 def column_config(table: str, rows: list[dict]) -> dict:
     config = {}
     for column in configuration.TABLES[table].columns:
-        label = t("config.col.setting") if (table, column) == ("parameters", "value") else t(f"config.col.{column}")
-        width = 400 if column == "description" else 200 if column in WIDE else 100    # fixed: a steady layout
+        label = t("config.col.setting") if (table, column) in (("parameters", "value"), ("baselines", "value")) \
+            else t(f"config.col.{column}")
+        width = 400 if column in ("description", *LONG) else 200 if column in WIDE else 100   # a steady layout
         if column in ("active", "investigates", "covers_major"):
             config[column] = st.column_config.CheckboxColumn(label, width=width,
                                                              default=True if column == "active" else False)
+        elif column == "count":
+            config[column] = st.column_config.NumberColumn(label, width=width, min_value=0, step=1, format="%d")
         elif column in ("sort", "rank"):
             config[column] = st.column_config.NumberColumn(label, width=width, min_value=0, step=1, format="%d")
         elif column == "penalty_type":
@@ -86,8 +90,11 @@ def editor(table: str) -> None:
     if "description" in frame:                 # what each value means, in the reader's language
         frame["description"] = [t(f"param.{key}") for key in frame["key"]]
     st.caption(t(f"config.help.{table}"))
-    # Codes are the portal's identifiers, not words to read: hidden, and given to new rows by the service.
-    shown = [c for c in frame.columns if c not in KEYS]
+    # Codes are the portal's identifiers, not words to read: hidden, and given to new rows by the service. A
+    # cause's code is its place in the taxonomy (`class.sub`): typed and shown; its class is derived from it.
+    shown = [c for c in frame.columns if c not in KEYS or table == "cause_classes"]
+    if "parent_code" in shown:
+        shown.remove("parent_code")
     if "description" in shown:                 # what a value means, read before the value
         shown.remove("description")
         shown.insert(0, "description")
@@ -216,6 +223,10 @@ for name, tab in zip(TABS, tabs):
     with tab:
         if name == "clocks":
             clock_editor()
+        elif name == "warnings":                # the thresholds, and the baselines the rates are shown against
+            editor("warnings")
+            st.divider()
+            editor("baselines")
         elif name == "masking_rules":           # 个人信息脱敏 (portal/domain/privacy.py)
             masking_editor()
         elif name == "notice_templates":        # 通知模板 (portal/ui/notices.py)
@@ -227,7 +238,7 @@ for name, tab in zip(TABS, tabs):
 
 with tabs[-1]:
     left, right = st.columns(2)
-    logged = [*TABS[:-1], *desk_config.TABLE_NAMES]        # the desk's section saves several tables
+    logged = [*TABS[:-1], "baselines", *desk_config.TABLE_NAMES]    # the desk's section saves several tables
     which = left.selectbox(t("config.log.table"), [None, *logged], key="config_log_table",
                            format_func=lambda v: t("ledger.any") if v is None else t(f"config.tab.{v}"))
     who = right.text_input(t("config.log.who"), key="config_log_who")
@@ -267,7 +278,7 @@ with tabs[-1]:
         def row_name(change) -> str:  # noqa: ANN001
             if (desk := desk_config.log_row_name(change)) is not None:
                 return desk
-            if change.table in ("warnings", "parameters"):
+            if change.table in ("warnings", "parameters", "baselines"):
                 return t(f"param.{change.key}")
             if change.table == "clocks":
                 return clock_names.get(change.key, change.key)
@@ -276,7 +287,8 @@ with tabs[-1]:
             if change.table == "notice_templates":
                 kind, _, channel = change.key.partition(".")
                 return f"{t(f'notices.kind.{kind}')} · {t(f'notices.channel.{channel}')}"
-            return str(change.after.get("name_en" if lang() == "en" else "name_zh") or change.key)
+            return str(change.after.get("name_en" if lang() == "en" else "name_zh")
+                       or change.after.get("text_en" if lang() == "en" else "text_zh") or change.key)
 
         clock_names = {c.rule.key: c.label(lang()) for c in rules.load_clocks(uow())}
         st.dataframe(pd.DataFrame({

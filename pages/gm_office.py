@@ -10,6 +10,8 @@ from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
 from portal.services import assignment, complaints, followthrough, handling, queries, reminders, rules, statistics
 from portal.ui.literal import literal
+from portal.domain.statistics import indicator_text
+from portal.ui.warning_panel import warnings_panel
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, lang, month_warnings, now, reference, sweep_reminders, t, uow
 from portal.ui.navigation import BY_KEY
@@ -29,8 +31,11 @@ st.title(t("gm.title"))
 show_notice()
 sweep_reminders()
 for item in month_warnings(actor):
-    st.warning(t("stats.warning_gm", indicator=t(f"stats.rate.{item['indicator']}"), value=f"{item['value']:.1%}",
-                 threshold=f"{item['threshold']:.1%}", period=item["period"]))
+    st.warning(t("stats.warning_gm", indicator=t(f"stats.rate.{item['indicator']}"),
+                 value=indicator_text(item["indicator"], item["value"]),
+                 threshold=indicator_text(item["indicator"], item["threshold"]), period=item["period"]))
+with st.expander(t("insight.warning.section"), expanded=False):     # pushed warnings and their responses
+    warnings_panel(actor, key="gm")
 compile_clock = statistics.compile_clock(uow(), now=now())
 if compile_clock.snapshot is None:       # the monthly table is one of the office's own deadlines
     st.info(t("stats.compile.status", month=compile_clock.month,

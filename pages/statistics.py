@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pandas as pd
 import streamlit as st
 
 from portal.domain.errors import DomainError
 from portal.domain.roles import Role
-from portal.domain.statistics import Period
+from portal.domain.statistics import Period, indicator_text
 from portal.domain.statistics_drill import Drill, Figure
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
@@ -20,6 +21,7 @@ from portal.ui.desk_charts import desk_section
 from portal.ui.auth import require_page
 from portal.ui.navigation import BY_KEY
 from portal.ui.context import lang, now, reference, say, t, uow
+from portal.ui.warning_panel import warnings_panel
 from portal.ui.widgets import DATE_FORMAT, date_label, labels, show_notice
 
 actor = require_page("statistics")
@@ -35,8 +37,8 @@ LISTED = {"received", "accepted", "closed", "closed_on_time", "overdue_open", "r
 
 
 def warning_text(item: dict, key: str = "stats.warning") -> str:
-    return t(key, indicator=t(f"stats.rate.{item['indicator']}"), value=percent(item["value"]),
-             threshold=percent(item["threshold"]), period=item["period"])
+    return t(key, indicator=t(f"stats.rate.{item['indicator']}"), value=indicator_text(item["indicator"], item["value"]),
+             threshold=indicator_text(item["indicator"], item["threshold"]), period=item["period"])
 
 
 def growth_text(comparison: dict | None) -> str:
@@ -85,6 +87,31 @@ severity = far.selectbox(t("stats.filter.severity"), [None, *SEVERITIES],
 filters = statistics.StatsFilter(period, department=department, category=category, channel=channel, severity=severity)
 
 
+def loop_figures(figures: dict) -> None:
+    """Issue 18's figures: rectification effectiveness, the complaint rate (and where the policies came
+    from), and satisfaction beside the seed's baselines (004 §1.2)."""
+    rates, summary = figures["rates"], figures["summary"]
+    left, mid, right = st.columns(3)
+    left.metric(t("stats.rate.rectification_effectiveness"), percent(rates.get("rectification_effectiveness")),
+                help=t("insight.help.rectification_effectiveness"))
+    left.caption(t("insight.rectification_counts", due=summary.get("rectifications_due", 0),
+                   done=summary.get("rectifications_done", 0), confirmed=summary.get("effect_confirmations", 0),
+                   effective=summary.get("effective", 0)))
+    complaint_rate = rates.get("complaint_rate")
+    mid.metric(t("stats.rate.complaint_rate"), "—" if complaint_rate is None else f"{complaint_rate:.2f}",
+               help=t("insight.help.complaint_rate"))
+    source = figures.get("policies_source", "none")
+    mid.caption(t(f"insight.policies_source.{source}", n=summary.get("policies_in_force") or 0))
+    baselines = [r for r in figures["satisfaction"] if r.get("baseline") is not None]
+    right.markdown(f"**{t('insight.baselines_title')}**")
+    right.dataframe(pd.DataFrame({
+        t("stats.col.dimension"): [t(f"survey.{r['dimension']}") for r in baselines],
+        t("stats.col.rate"): [percent(r["rate"]) for r in baselines],
+        t("insight.col.baseline"): [percent(r["baseline"]) for r in baselines],
+        t("insight.col.gap"): ["—" if r.get("gap") is None else f"{r['gap'] * 100:+.1f}" for r in baselines],
+    }), hide_index=True, width="stretch")
+
+
 @st.fragment(run_every=60)
 def live_figures() -> None:
     """Recomputed every minute without reloading the page (the wall screen stays current)."""
@@ -116,6 +143,7 @@ def live_figures() -> None:
         previous = Period(*(datetime.fromisoformat(d).date() for d in comparison["previous"]))
         drill_link(row[4], Drill(Figure.RECEIVED, previous, **base), t("stats.drill.previous"))
     st.caption(t("stats.drill.rates_note"))
+    loop_figures(figures)
     counts(("reminders", "late_inquiries", "surveys", "open_at_end"))
     st.caption(t("stats.drill.counts_note"))
     drawn = charts.build(figures, names, lang(), now=moment)
@@ -149,6 +177,11 @@ def live_figures() -> None:
 
 
 live_figures()
+
+# -- pushed early warnings (004 ch.9): their state, and the response of the GM office or a manager --
+st.divider()
+st.subheader(t("insight.warning.section"))
+warnings_panel(actor, key="stats")
 
 # -- the after-sales service desk (SPEC §12): the same period; the complaint filters do not apply --
 st.divider()

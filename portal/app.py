@@ -95,6 +95,13 @@ def _closing_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
     return closing.closing_todos(uow(), actor=actor, now=now())
 
 
+def _warning_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
+    """预警 (004 ch.9): raised warnings nobody has answered yet, for the GM office and managers."""
+    from portal.services import warning_alerts
+    waiting = warning_alerts.open_count(uow(), actor=actor)
+    return [queries.Todo("warnings_open", waiting, "statistics")] if waiting else []
+
+
 def _todo_card(item) -> None:  # noqa: ANN001
     """A to-do: how many wait, and a link to the page (and the tab) where they are done."""
     spec = BY_KEY[item.page]
@@ -113,7 +120,7 @@ def _home(actor):  # noqa: ANN001, ANN202
             names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
         todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor) + _review_todos(actor) \
-            + _closing_todos(actor)
+            + _closing_todos(actor) + _warning_todos(actor)
         if todo:
             st.subheader(t("home.todo"))
             for start in range(0, len(todo), 4):

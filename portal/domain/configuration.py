@@ -201,24 +201,147 @@ def validate_penalties(rows: list[dict], *, in_use: set[str]) -> list[Refusal]:
     return out
 
 
-# Early-warning thresholds (SPEC §6): each a rate from 0 to 1.
-WARNING_KEYS = ("warning.satisfaction_min", "warning.overdue_rate_max", "warning.repeat_rate_max",
-                "warning.volume_growth_max")
+# Early-warning thresholds (SPEC §6): each a rate from 0 to 1 (volume growth up to 10); the satisfaction of each
+# dimension warns below its own (default: its baseline); the complaint rate is complaints per 10,000 policies in
+# force, off while empty.
+SATISFACTION_DIMENSIONS = ("process", "attitude", "efficiency", "result")
+WARNING_KEYS = ("warning.satisfaction_min", *(f"warning.satisfaction_min.{d}" for d in SATISFACTION_DIMENSIONS),
+                "warning.overdue_rate_max", "warning.repeat_rate_max", "warning.volume_growth_max",
+                "warning.complaint_rate_max")
+OPTIONAL_WARNINGS = ("warning.complaint_rate_max",)
+PER_POLICIES_LIMIT = Decimal(10000)       # complaints per 10,000 policies: at most one per policy
+# The seed's satisfaction baselines (004 §1.2): the targets the rates are shown against, each a rate 0..1.
+BASELINE_KEYS = tuple(f"satisfaction.baseline.{d}" for d in ("overall", *SATISFACTION_DIMENSIONS))
+
+
+def _decimal(value: object) -> Decimal:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return Decimal("NaN")
+    return number
 
 
 def validate_warnings(rows: list[dict]) -> list[Refusal]:
     out: list[Refusal] = []
     keys = [row.get("key") for row in rows]
-    if sorted(keys) != sorted(WARNING_KEYS):
+    if sorted(map(str, keys)) != sorted(WARNING_KEYS):
         out.append(Refusal(TABLE, "key", Message("config.fixed_keys")))
     for index, row in enumerate(rows):
-        try:
-            value = Decimal(str(row.get("value")))
-        except InvalidOperation:
-            value = Decimal(-1)
+        raw = row.get("value")
+        if row.get("key") in OPTIONAL_WARNINGS:
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue                                   # empty: this warning is off
+            value = _decimal(raw)
+            if not value.is_finite() or not 0 <= value <= PER_POLICIES_LIMIT:
+                out.append(Refusal(index, "value", Message("config.per_policies_range",
+                                                           {"high": f"{PER_POLICIES_LIMIT:f}"})))
+            continue
+        value = _decimal(raw)
         limit = Decimal(10) if row.get("key") == "warning.volume_growth_max" else Decimal(1)
         if not value.is_finite() or not 0 <= value <= limit:
             out.append(Refusal(index, "value", Message("config.rate_range", {"high": str(limit)})))
+    return out
+
+
+def validate_baselines(rows: list[dict]) -> list[Refusal]:
+    """Each baseline once, a rate from 0 to 1."""
+    out: list[Refusal] = []
+    if sorted(str(row.get("key")) for row in rows) != sorted(BASELINE_KEYS):
+        out.append(Refusal(TABLE, "key", Message("config.fixed_keys")))
+    for index, row in enumerate(rows):
+        value = _decimal(row.get("value"))
+        if not value.is_finite() or not 0 <= value <= 1:
+            out.append(Refusal(index, "value", Message("config.rate_range", {"high": "1"})))
+    return out
+
+
+# -- the cause taxonomy (001 总结; 004 §5.3.2) and the quality checklist (002 art.11.2(3)) --
+
+CAUSE_CODE = re.compile(r"[a-z][a-z0-9_]{1,19}(\.[a-z][a-z0-9_]{1,19})?")
+
+
+def validate_causes(rows: list[dict], *, existing: set[str], in_use: set[str]) -> list[Refusal]:
+    """Causes: two levels, a class (`people`) and its sub-causes (`people.attitude`). Each code once; a
+    sub-cause's class is in the table, and an active sub-cause's class is active; names in both languages.
+    A code in use (chosen by a report, a closure, a summary or a rectification item) is never removed or
+    renamed: it is made inactive instead. Some sub-cause stays active (else nothing can be chosen)."""
+    out: list[Refusal] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        code = row.get("code")
+        if not isinstance(code, str) or not CAUSE_CODE.fullmatch(code):
+            out.append(Refusal(index, "code", Message("config.cause.bad_code")))
+            continue
+        if code in seen:
+            out.append(Refusal(index, "code", Message("config.duplicate_code", {"code": code, "row": seen[code] + 1})))
+        seen.setdefault(code, index)
+    classes = {row["code"]: row for row in rows if isinstance(row.get("code"), str) and "." not in row["code"]}
+    for index, row in enumerate(rows):
+        _name(row, "name_zh", 60, index, out)
+        _name(row, "name_en", 60, index, out)
+        active = _flag(row, "active", index, out)
+        _whole(row, "sort", index, out)
+        code = row.get("code")
+        if not isinstance(code, str) or "." not in code:
+            continue
+        parent = classes.get(code.split(".", 1)[0])
+        if parent is None:
+            out.append(Refusal(index, "code", Message("config.cause.no_class", {"code": code})))
+        elif active and parent.get("active") is not True:
+            out.append(Refusal(index, "active", Message("config.cause.class_inactive", {"code": code})))
+    codes = {row.get("code") for row in rows}
+    for code in sorted((existing & in_use) - codes):
+        out.append(Refusal(TABLE, "code", Message("config.cause.in_use", {"code": code})))
+    for code in sorted(existing - in_use - codes):
+        if any(isinstance(c, str) and c.startswith(code + ".") for c in codes):
+            out.append(Refusal(TABLE, "code", Message("config.cause.class_has_subs", {"code": code})))
+    if not any(row.get("active") is True and "." in str(row.get("code")) for row in rows):
+        out.append(Refusal(TABLE, "active", Message("config.none_active")))
+    return out
+
+
+def validate_checklist(rows: list[dict], *, existing: set[str]) -> list[Refusal]:
+    """质量检验 checklist: a code, the point in both languages, active, order. A point is never removed (the
+    checks made keep their answers to it): it is made inactive instead; one must stay active."""
+    out: list[Refusal] = []
+    _codes(rows, "code", out)
+    for index, row in enumerate(rows):
+        _name(row, "text_zh", 200, index, out)
+        _name(row, "text_en", 200, index, out)
+        _flag(row, "active", index, out)
+        _whole(row, "sort", index, out)
+    codes = {row.get("code") for row in rows}
+    for code in sorted(existing - codes):
+        out.append(Refusal(TABLE, "code", Message("config.never_delete", {"code": code})))
+    if not any(row.get("active") is True for row in rows):
+        out.append(Refusal(TABLE, "active", Message("config.none_active")))
+    return out
+
+
+MONTH = re.compile(r"(\d{4})-(\d{2})")
+MAX_POLICIES = 1_000_000_000
+
+
+def validate_policies_in_force(rows: list[dict], *, existing: set[str]) -> list[Refusal]:
+    """The monthly number of policies in force (used for the complaint rate where no policy register is kept):
+    a month YYYY-MM once, a whole number from 0. A month entered is corrected, never removed."""
+    out: list[Refusal] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        period = row.get("period")
+        match = MONTH.fullmatch(period.strip()) if isinstance(period, str) else None
+        if match is None or not 1 <= int(match.group(2)) <= 12 or not 2000 <= int(match.group(1)) <= 2100:
+            out.append(Refusal(index, "period", Message("config.bad_month")))
+        else:
+            period = period.strip()
+            if period in seen:
+                out.append(Refusal(index, "period", Message("config.duplicate_code",
+                                                            {"code": period, "row": seen[period] + 1})))
+            seen.setdefault(period, index)
+        _whole(row, "count", index, out, low=0, high=MAX_POLICIES)
+    for period in sorted(existing - set(seen)):
+        out.append(Refusal(TABLE, "period", Message("config.never_delete", {"code": period})))
     return out
 
 
@@ -237,6 +360,8 @@ PARAMETERS: dict[str, tuple[str, Decimal, Decimal]] = {
     "attachments.max_mb": ("number", Decimal("0.1"), Decimal(10)),
     "attachments.max_files": ("whole", Decimal(1), Decimal(50)),
     "follow_up.dissatisfied_max": ("whole", Decimal(1), Decimal(4)),
+    "follow_up.second_visit_days": ("whole", Decimal(1), Decimal(365)),     # issue 18: the second visit
+    "rectification.effect_days": ("whole", Decimal(1), Decimal(365)),      # effect confirmed after completion
     "stats.satisfied_min_score": ("whole", Decimal(1), Decimal(5)),
     "stats.compile_day": ("whole", Decimal(1), Decimal(28)),
     "reminders.late_inquiry_window_days": ("whole", Decimal(1), Decimal(3650)),

@@ -35,6 +35,7 @@ class NoticeKind(StrEnum):
     CLOSURE = "closure"                            # 结案告知: after the final 核决
     FOLLOW_UP_INVITATION = "follow_up_invitation"  # 回访邀请
     MATERIALS_MISSING = "materials_missing"        # 补齐理赔材料通知: a claim application is incomplete (002 4.(四))
+    WARNING = "warning"                            # 投诉预警: a breached early warning, to staff (004 ch.9)
 
 
 class NoticeState(StrEnum):
@@ -59,7 +60,9 @@ SIGNATURE = "signature"     # the (signature, text) row: what {company_contact} 
 # step of a complaint applies to them (their contact is a RequestContact of the request), so they have no
 # entry in STEP_OF_KIND and `queue_notice` (complaints) refuses them; `services.desk_notices` queues them.
 REQUEST_KINDS = frozenset({NoticeKind.MATERIALS_MISSING})
-COMPLAINT_KINDS = frozenset(NoticeKind) - REQUEST_KINDS
+# Notices to the portal's own staff, about no case and no request (`services.warning_alerts` queues them).
+STAFF_KINDS = frozenset({NoticeKind.WARNING})
+COMPLAINT_KINDS = frozenset(NoticeKind) - REQUEST_KINDS - STAFF_KINDS
 
 STEP_OF_KIND = {
     NoticeKind.ACKNOWLEDGEMENT: ContactStep.ACKNOWLEDGEMENT,
@@ -72,7 +75,7 @@ STEP_OF_KIND = {
 
 # Required notices go out whatever the customer chose; the others only to a customer who takes them.
 REQUIRED_KINDS = frozenset({NoticeKind.ACKNOWLEDGEMENT, NoticeKind.DECISION, NoticeKind.CLOSURE,
-                            NoticeKind.MATERIALS_MISSING})
+                            NoticeKind.MATERIALS_MISSING, NoticeKind.WARNING})
 
 
 def is_optional(kind: NoticeKind | str) -> bool:
@@ -97,13 +100,15 @@ BY_KIND: dict[NoticeKind, tuple[str, ...]] = {
     NoticeKind.FOLLOW_UP_INVITATION: ("closed_date",),
     # for a request: case_reference is its number, customer_name the applicant, received_date its receipt
     NoticeKind.MATERIALS_MISSING: ("missing_materials",),
+    # to staff: what was breached, no customer's data at all
+    NoticeKind.WARNING: ("warning_indicator", "warning_value", "warning_threshold", "warning_period"),
 }
 # What the decision says: in a letter or an e-mail carrying it, never in an SMS (it only points to the
 # letter or asks the customer to call).
 DECISION_CONTENT = frozenset(BY_KIND[NoticeKind.DECISION]) | {"letter_text"}
 ART19_PARTS = ("decision_checked", "decision_basis", "decision_remedies")   # checked; basis and reasons; remedies
 PLACEHOLDERS = (*COMMON, "company_contact", "case_stage", "expected_completion_date", "closed_date",
-                *BY_KIND[NoticeKind.DECISION], "letter_text", "missing_materials")
+                *BY_KIND[NoticeKind.DECISION], "letter_text", "missing_materials", *BY_KIND[NoticeKind.WARNING])
 MATERIALS_SEPARATOR = "、"      # {missing_materials}: the missing items in one line, as a Chinese list reads
 # Internal records a template might try to name: refused with a reason of their own (002 art.13.10).
 INTERNAL_FIELDS = frozenset({
@@ -120,6 +125,8 @@ def allowed_placeholders(kind: str, channel: str) -> tuple[str, ...]:
     if channel == TemplateChannel.TEXT:
         return ()
     kind = NoticeKind(kind)
+    if kind in STAFF_KINDS:                 # about no customer: only its own values
+        return BY_KIND[kind]
     if channel == TemplateChannel.SMS:      # short, parameters only: no decision content, no sign-off block
         return (*COMMON, *(n for n in BY_KIND[kind] if n not in DECISION_CONTENT))
     names = (*COMMON, "company_contact", *BY_KIND[kind])

@@ -9,7 +9,19 @@ Definitions (what each figure counts), so the board reads the same thing every m
 - overdue rate: (closed late + overdue open) / (closed + open at period end);
 - repeat rate: repeat complaints (linked to an earlier case) / received;
 - satisfaction: share of follow-up surveys in the period whose score is at or above the
-  "satisfied" score (*setting*, default 4 of 5), per dimension; the overall one is warned on;
+  "satisfied" score (*setting*, default 4 of 5), per dimension, beside its baseline (004 §1.2, a
+  *setting* per dimension) and the gap (rate − baseline); each dimension and the overall rate warn
+  below their own threshold (default: the baseline);
+- complaint rate: complaints received in the period per 10,000 policies in force on its last day
+  (from the policy register when it holds any policy, else the administrator's figure for the month
+  of the period's last day); warned above its threshold once an administrator sets one;
+- rectification completion: items whose deadline falls in the period, done by the end of their
+  deadline day / all of them; effectiveness: effect confirmations made in the period found
+  effective / all of them;
+- causes, per month of the last twelve: each department report's cause (month and department of its
+  submission) and each closure's cause (month it closed), by sub-cause and class;
+- complainant profile: the complaints received in the period by gender, age band and occupation
+  (the ten commonest occupations, the rest as one "other"); counts only.
 - volume growth: received against the previous period of the same length; a period still running
   is compared with the same days of the previous one (`growth_comparison`);
 - handling time per clock: stop − start of the clocks that stopped in the period; the 90th
@@ -144,15 +156,59 @@ def nearest_rank_index(count: int, share: float = 0.9) -> int:
 
 
 class Indicator(StrEnum):
-    SATISFACTION = "satisfaction"        # below its threshold warns
+    SATISFACTION = "satisfaction"        # below its threshold warns (overall)
+    SATISFACTION_PROCESS = "satisfaction_process"          # each dimension against its own (004 §1.2)
+    SATISFACTION_ATTITUDE = "satisfaction_attitude"
+    SATISFACTION_EFFICIENCY = "satisfaction_efficiency"
+    SATISFACTION_RESULT = "satisfaction_result"
     OVERDUE_RATE = "overdue_rate"        # above its threshold warns
     REPEAT_RATE = "repeat_rate"
     VOLUME_GROWTH = "volume_growth"
+    COMPLAINT_RATE = "complaint_rate"    # complaints per 10,000 policies in force (off while its setting is empty)
 
 
+SATISFACTION_DIMENSIONS = ("process", "attitude", "efficiency", "result")
+SATISFACTION_INDICATOR = {"overall": Indicator.SATISFACTION,
+                          **{d: Indicator(f"satisfaction_{d}") for d in SATISFACTION_DIMENSIONS}}
 SETTING_OF = {Indicator.SATISFACTION: "warning.satisfaction_min", Indicator.OVERDUE_RATE: "warning.overdue_rate_max",
-              Indicator.REPEAT_RATE: "warning.repeat_rate_max", Indicator.VOLUME_GROWTH: "warning.volume_growth_max"}
-_LOW_IS_BAD = {Indicator.SATISFACTION}
+              Indicator.REPEAT_RATE: "warning.repeat_rate_max", Indicator.VOLUME_GROWTH: "warning.volume_growth_max",
+              Indicator.COMPLAINT_RATE: "warning.complaint_rate_max",
+              **{SATISFACTION_INDICATOR[d]: f"warning.satisfaction_min.{d}" for d in SATISFACTION_DIMENSIONS}}
+_LOW_IS_BAD = set(SATISFACTION_INDICATOR.values())
+RATE_PER_POLICIES = {Indicator.COMPLAINT_RATE}        # not a fraction: shown as a number per 10,000 policies
+
+
+def indicator_text(indicator: str, value: float | None) -> str:
+    """An indicator's value or threshold as people read it: a percentage (59.2%), or complaints per 10,000
+    policies (1.25); a dash when there is none."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}" if indicator in RATE_PER_POLICIES else f"{value:.1%}"
+
+
+def baseline_key(dimension: str) -> str:
+    """The seed's baseline satisfaction rate of a dimension (004 §1.2), a setting."""
+    return f"satisfaction.baseline.{dimension}"
+
+
+def thresholds_from(settings: dict[str, str]) -> dict[Indicator, float]:
+    """Each indicator's threshold: its setting; a dimension's satisfaction threshold defaults to its
+    baseline; an empty setting (the complaint rate until an administrator sets one) means no warning."""
+    out: dict[Indicator, float] = {}
+    for indicator, key in SETTING_OF.items():
+        value = (settings.get(key) or "").strip()
+        if not value and indicator in _LOW_IS_BAD and indicator is not Indicator.SATISFACTION:
+            dimension = indicator.value.removeprefix("satisfaction_")
+            value = (settings.get(baseline_key(dimension)) or "").strip()
+        if value:
+            out[indicator] = float(value)
+    return out
+
+
+def in_force_day(period: Period) -> date:
+    """The day the policies in force are counted on for a period's complaint rate: its last day (a policy
+    counts if it covers that day, 00:00 of its start date to 24:00 of its end date)."""
+    return period.last
 
 
 @dataclass(frozen=True)

@@ -401,7 +401,9 @@ class ComplaintDepartment(Base):
                             "report_submitted_at"),
                       # routed departments nobody has been assigned to yet (待指派), by routing time
                       Index("ix_complaint_departments_unassigned", "report_submitted_at", "assigned_at",
-                            "routed_at"))
+                            "routed_at"),
+                      # issue 18: causes by month and department, read from the index alone
+                      Index("ix_complaint_departments_causes", "report_submitted_at", "cause_code", "department_id"))
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
     routed_at: Mapped[datetime] = mapped_column(DateTime)

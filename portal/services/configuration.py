@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, or_, select
 
 from portal.domain import configuration as rules_of
 from portal.domain import desk_configuration as desk_rules
@@ -17,7 +17,9 @@ from portal.domain.privacy import validate_masking_rules
 from portal.domain.roles import Role
 from portal.domain.text import clean_code
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, Channel, Complaint, DeskChoice,
+from portal.persistence.models import (AuthorityLevel, CalendarDayRow, Category, CauseClass, Channel, Complaint,
+                                       ComplaintDepartment, DeskChoice, PoliciesInForce, QualityChecklistItem,
+                                       Rectification,
                                        DeskClockRow, DeskMaterial, Department, Event, MaskingRule, PenaltyStandard,
                                        Product, Setting, SlaClock, SlaClockVersion, User, UserRole)
 from portal.services import desk_configuration
@@ -58,6 +60,12 @@ TABLES = {
     "penalty_standards": Table(PenaltyStandard, "level", ("level", "name_zh", "name_en", "department_loss",
                                                           "penalty_type", "sort")),
     "warnings": Table(Setting, "key", ("key", "value", "description")),
+    # issue 18: the seed's satisfaction baselines (shown with the warnings), the cause taxonomy, the quality
+    # checklist and the monthly policies in force (the complaint rate where no policy register is kept)
+    "baselines": Table(Setting, "key", ("key", "value", "description")),
+    "cause_classes": Table(CauseClass, "code", ("code", "parent_code", "name_zh", "name_en", "active", "sort")),
+    "quality_checklist": Table(QualityChecklistItem, "code", ("code", "text_zh", "text_en", "active", "sort")),
+    "policies_in_force": Table(PoliciesInForce, "period", ("period", "count")),
     "parameters": Table(Setting, "key", ("key", "value", "description")),
     # 个人信息脱敏: field of personal data × audience (a role, or exported files) → visibility (issue 16)
     "masking_rules": Table(MaskingRule, "audience", ("audience", "name", "phone", "id_number", "address", "email",
@@ -76,7 +84,8 @@ TABLES = {
 
 # Tables whose rows are fixed: the levels are named in the language catalogue and the process refers to
 # them (the GM office's level, the no-fault level); their amounts, ranks and flags are what changes.
-FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "parameters", "masking_rules", "desk_clocks",
+FIXED_ROWS = ("authority_levels", "penalty_standards", "warnings", "baselines", "parameters", "masking_rules",
+              "desk_clocks",
               "desk_parameters", "desk_products")       # products come from the policy import
 
 
@@ -96,6 +105,10 @@ def _rows(session, name: str) -> list[dict]:  # noqa: ANN001
         query = query.where(getattr(table.model, table.scope[0]) == table.scope[1])
     if name == "warnings":
         query = query.where(Setting.key.in_(rules_of.WARNING_KEYS))
+    if name == "baselines":
+        query = query.where(Setting.key.in_(rules_of.BASELINE_KEYS))
+    if name == "policies_in_force":
+        query = select(PoliciesInForce).order_by(PoliciesInForce.period.desc())
     if name == "parameters":
         query = query.where(Setting.key.in_(list(rules_of.PARAMETERS)))
     if name == "desk_parameters":
@@ -176,7 +189,27 @@ def _refusals(session, name: str, rows: list[dict], current: list[dict]) -> list
         return rules_of.validate_parameters(rows)
     if name == "masking_rules":
         return validate_masking_rules(rows)
+    if name == "baselines":
+        return rules_of.validate_baselines(rows)
+    if name == "cause_classes":
+        return rules_of.validate_causes(rows, existing=existing, in_use=_causes_in_use(session, existing))
+    if name == "quality_checklist":
+        return rules_of.validate_checklist(rows, existing=existing)
+    if name == "policies_in_force":
+        return rules_of.validate_policies_in_force(rows, existing=existing)
     return rules_of.validate_warnings(rows)
+
+
+def _causes_in_use(session, codes: set[str]) -> set[str]:  # noqa: ANN001
+    """The causes chosen anywhere: by a department report, a closure, a case summary or a rectification item
+    (a class is in use through its sub-causes)."""
+    used: set[str] = set()
+    for column in (ComplaintDepartment.cause_code, Complaint.cause_code, Complaint.summary_cause_code,
+                   Rectification.cause_code):
+        for code in sorted(codes - used):
+            if session.scalar(select(literal(1)).where(or_(column == code, column.like(f"{code}.%"))).limit(1)):
+                used.add(code)
+    return used
 
 
 def _clean(name: str, row: dict) -> dict:
@@ -196,13 +229,19 @@ def _clean(name: str, row: dict) -> dict:
             value = int(value)
         if column == "default_departments":
             value = sorted(set(value or []))           # a set of departments: order and repeats mean nothing
-        if name in ("warnings", "parameters", "desk_parameters") and column == "value":
-            value = f"{Decimal(str(value).strip()).normalize():f}"
+        if name in ("warnings", "baselines", "parameters", "desk_parameters") and column == "value":
+            value = "" if value is None else f"{Decimal(str(value).strip()).normalize():f}"   # "": off
+        if column == "count" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if name == "cause_classes" and column == "parent_code":    # the class a sub-cause belongs to
+            code = str(row.get("code") or "").strip()
+            value = code.split(".", 1)[0] if "." in code else None
         out[column] = value
     return out
 
 
 _NEW_CODE = {"categories": "category", "channels": "channel", "departments": "department", "desk_materials": "material",
+             "quality_checklist": "check",
              **{name: key for name, key in desk_configuration.LIST_TABLES.items()}}
 
 
@@ -264,7 +303,13 @@ def save_table(uow: UnitOfWork, *, actor: Actor, table: str, rows: list[dict], n
             else:
                 for column in spec.columns:
                     setattr(target, column, row[column])
+            if table == "policies_in_force":           # who entered the month's figure, and when
+                target.entered_by_id, target.entered_at = user.id, now
             changed_before[key], changed_after[key] = old, row
+        if table == "cause_classes":                   # a cause nobody chose may go (the validator kept the rest)
+            for key in sorted(set(before) - {row[spec.key] for row in wanted}):
+                session.delete(session.scalar(select(CauseClass).where(CauseClass.code == key)))
+                changed_before[key], changed_after[key] = before[key], {"removed": True}
         if not changed_after:
             return 0
         if table == "parameters" and "badge.due_soon_fraction" in changed_after:

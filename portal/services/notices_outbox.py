@@ -66,6 +66,8 @@ def queue_notice(session: Session, *, complaint: Complaint, kind: NoticeKind | s
     kind = NoticeKind(kind)
     if kind in rules_of.REQUEST_KINDS:
         raise ValueError(f"{kind.value} is a notice about a request: services.desk_notices queues it")
+    if kind in rules_of.STAFF_KINDS:
+        raise ValueError(f"{kind.value} is a notice to staff: services.warning_alerts queues it")
     if rules_of.is_optional(kind) and not complaint.optional_notices:
         return None
     channel = channel or complaint.preferred_contact

@@ -47,6 +47,8 @@ def issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
     issued += issue_rectification_reminders(uow, now=now)     # overdue rectification items (issue 18)
     queue_progress_notices(uow, now=now)
     issue_desk_reminders(uow, now=now)          # the service desk's clocks (issue 17), counted on their own
+    from portal.services.warning_alerts import raise_warnings
+    raise_warnings(uow, now=now)                # breached early warnings pushed (issue 18, 004 ch.9)
     return issued
 
 

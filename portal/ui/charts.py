@@ -169,23 +169,91 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
                         tr("stats.chart_help.ageing"), tr("stats.chart_note.ageing", at=f"{now:%Y-%m-%d %H:%M}"),
                         drills))
 
-    # satisfaction per dimension against its threshold
-    satisfaction = pd.DataFrame(figures["satisfaction"], columns=["dimension", "surveys", "average", "rate", "threshold"])
+    # satisfaction per dimension beside its baseline (004 §1.2): a bar for the rate, a tick for the baseline
+    satisfaction = pd.DataFrame(figures["satisfaction"], columns=["dimension", "surveys", "average", "rate",
+                                                                  "baseline", "gap", "threshold"])
     satisfaction["dimension"] = satisfaction["dimension"].map(lambda v: tr(f"survey.{v}"))
-    dim_t = tr("stats.col.dimension")
+    dim_t, rate_t, baseline_t = tr("stats.col.dimension"), tr("stats.col.rate"), tr("insight.col.baseline")
+    order = list(satisfaction["dimension"])
+    tooltip = [alt.Tooltip("dimension:N", title=dim_t), alt.Tooltip("rate:Q", title=rate_t, format=".1%"),
+               alt.Tooltip("baseline:Q", title=baseline_t, format=".0%"),
+               alt.Tooltip("gap:Q", title=tr("insight.col.gap"), format="+.1%"),
+               alt.Tooltip("average:Q", title=tr("stats.col.average"), format=".2f"),
+               alt.Tooltip("surveys:Q", title=tr("stats.col.surveys"), format="d"),
+               alt.Tooltip("threshold:Q", title=tr("stats.col.threshold"), format=".0%")]
     bars = alt.Chart(satisfaction).mark_bar().encode(
-        x=alt.X("dimension:N", title=dim_t, sort=None),
-        y=alt.Y("rate:Q", title=tr("stats.col.rate"), axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("dimension:N", title=dim_t),
-                 alt.Tooltip("rate:Q", title=tr("stats.col.rate"), format=".1%"),
-                 alt.Tooltip("average:Q", title=tr("stats.col.average"), format=".2f"),
-                 alt.Tooltip("surveys:Q", title=tr("stats.col.surveys"), format="d"),
-                 alt.Tooltip("threshold:Q", title=tr("stats.col.threshold"), format=".0%")])
-    line = alt.Chart(satisfaction).mark_rule(color="#d62728", strokeDash=[6, 3]).encode(
-        y="mean(threshold):Q",
-        tooltip=[alt.Tooltip("mean(threshold):Q", title=tr("stats.col.threshold"), format=".0%")])
-    charts.append(Chart("satisfaction", tr("stats.chart.satisfaction"), bars + line, satisfaction.rename(columns={
+        x=alt.X("dimension:N", title=dim_t, sort=order),
+        y=alt.Y("rate:Q", title=rate_t, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=tooltip)
+    ticks = alt.Chart(satisfaction).mark_tick(color="#d62728", thickness=3, size=40).encode(
+        x=alt.X("dimension:N", sort=order), y=alt.Y("baseline:Q"), tooltip=tooltip)
+    charts.append(Chart("satisfaction", tr("stats.chart.satisfaction"), bars + ticks, satisfaction.rename(columns={
         "dimension": dim_t, "surveys": tr("stats.col.surveys"), "average": tr("stats.col.average"),
-        "rate": tr("stats.col.rate"), "threshold": tr("stats.col.threshold")}),
-        tr("stats.chart_help.satisfaction"), tr("stats.chart_note.satisfaction")))
+        "rate": rate_t, "baseline": baseline_t, "gap": tr("insight.col.gap"),
+        "threshold": tr("stats.col.threshold")}),
+        tr("stats.chart_help.satisfaction"),
+        tr("stats.chart_note.satisfaction") + " " + tr("insight.chart_note.satisfaction")))
+
+    charts.append(_causes_chart(figures, names, tr))
+    charts.extend(_profile_charts(figures, tr))
     return charts
+
+
+def _causes_chart(figures: dict, names: Names, tr) -> Chart:  # noqa: ANN001
+    """Causes month by month: a stacked bar per month coloured by cause class, one panel per reporting
+    department and one for the closures."""
+    causes = getattr(names, "causes", {}) or {}
+    rows = figures.get("causes") or []
+    closure = tr("insight.causes.closure")
+    frame = pd.DataFrame([{"month": r["month"],
+                           "unit": closure if r["source"] == "closure" else
+                           names.departments.get(r["department"], r["department"]),
+                           "class": causes.get(r["class"], r["class"]), "cause": causes.get(r["cause"], r["cause"]),
+                           "count": r["count"]} for r in rows], columns=["month", "unit", "class", "cause", "count"])
+    month_t, unit_t, class_t, cause_t, count_t = (tr("stats.axis.month"), tr("insight.col.unit"),
+                                                  tr("insight.col.cause_class"), tr("insight.col.cause"),
+                                                  tr("stats.axis.count"))
+    months = [r["month"] for r in figures.get("trend") or []]
+    chart = alt.Chart(frame).mark_bar().encode(
+        x=alt.X("month:N", title=month_t, sort=months or None),
+        y=alt.Y("sum(count):Q", title=count_t, stack=True, axis=_count_axis()),
+        color=alt.Color("class:N", title=class_t),
+        tooltip=[alt.Tooltip("month:N", title=month_t), alt.Tooltip("unit:N", title=unit_t),
+                 alt.Tooltip("class:N", title=class_t), alt.Tooltip("cause:N", title=cause_t),
+                 alt.Tooltip("count:Q", title=count_t, format="d")],
+    ).properties(width=220, height=160).facet(facet=alt.Facet("unit:N", title=unit_t), columns=2)
+    return Chart("causes", tr("insight.chart.causes"), chart,
+                 frame.rename(columns={"month": month_t, "unit": unit_t, "class": class_t, "cause": cause_t,
+                                       "count": count_t}),
+                 tr("insight.chart_help.causes"), tr("insight.chart_note.causes"))
+
+
+def profile_label(kind: str, value: str, tr) -> str:  # noqa: ANN001
+    """A profile value as read: gender and age band from the catalogue; an occupation as the customer gave it."""
+    if value in ("unknown", "other"):
+        return tr(f"insight.profile.{value}")
+    if kind == "gender":
+        return tr(f"gender.{value}")
+    if kind == "age_band":
+        return tr(f"age.{value}")
+    return value
+
+
+def _profile_charts(figures: dict, tr) -> list[Chart]:  # noqa: ANN001
+    """Complainant profile: the period's complaints by gender, age band and occupation (counts only)."""
+    out = []
+    profile = figures.get("profile") or {}
+    count_t = tr("stats.axis.count")
+    for kind in ("gender", "age_band", "occupation"):
+        label_t = tr(f"insight.profile.{kind}")
+        frame = pd.DataFrame([{"value": profile_label(kind, r["value"], tr), "count": r["count"]}
+                              for r in profile.get(kind, [])], columns=["value", "count"])
+        chart = alt.Chart(frame).mark_bar().encode(
+            y=alt.Y("value:N", title=label_t, sort="-x" if kind == "occupation" else None),
+            x=alt.X("count:Q", title=count_t, axis=_count_axis()),
+            tooltip=[alt.Tooltip("value:N", title=label_t), alt.Tooltip("count:Q", title=count_t, format="d")])
+        out.append(Chart(f"profile_{kind}", tr(f"insight.chart.profile_{kind}"), chart,
+                         frame.rename(columns={"value": label_t, "count": count_t}),
+                         tr("insight.chart_help.profile"), tr("insight.chart_note.profile") if kind == "occupation"
+                         else ""))
+    return out

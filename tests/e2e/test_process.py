@@ -232,7 +232,7 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     clerk = as_user(new_page, server, "clerk", "negotiation")
     queue_shows(clerk, number, tab="待回访")
     field(clerk, "回访情况").fill("客户对处理结果满意。")
-    for dimension in ("服务流程", "服务态度", "服务效率", "处理结果", "总体满意度"):
+    for dimension in ("服务流程", "服务态度", "服务效率", "理赔结果", "总体满意度"):
         choose(clerk, dimension, "5 · 非常满意")
     submit(clerk, "记录回访", "已记录回访：已归档")
 

@@ -108,7 +108,7 @@ def test_every_decision_field_starts_empty(page_db):
     assert [m.value for m in negotiation.multiselect if m.label == "告知客户的救济途径"] == [[]]
     assert [s.value for s in negotiation.selectbox if s.label == "告知方式"] == [None]
     open_tab(negotiation, "negotiation_tabs", "neg.tab.follow_up")
-    for dimension in ("服务流程", "服务态度", "服务效率", "处理结果", "总体满意度"):     # the follow-up survey
+    for dimension in ("服务流程", "服务态度", "服务效率", "理赔结果", "总体满意度"):     # the follow-up survey
         assert [s.value for s in negotiation.selectbox if s.label == dimension] == [None], dimension
     gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.close")
     closing = ids["awaiting_closure"]

@@ -108,8 +108,20 @@ def test_the_penalty_standard_keeps_a_level_without_fault():
 
 def test_warning_thresholds_are_rates_and_their_set_is_fixed():
     rows = [{"key": k, "value": "0.1"} for k in ("warning.satisfaction_min", "warning.overdue_rate_max",
-                                                "warning.repeat_rate_max", "warning.volume_growth_max")]
+                                                "warning.repeat_rate_max", "warning.volume_growth_max",
+                                                *(f"warning.satisfaction_min.{d}" for d in
+                                                  ("process", "attitude", "efficiency", "result")),
+                                                "warning.complaint_rate_max")]
     assert validate_warnings(rows) == []
+    # the complaint rate per 10,000 policies may be empty (no warning) or a number from 0, not a rate
+    assert validate_warnings([*rows[:-1], {"key": "warning.complaint_rate_max", "value": ""}]) == []
+    assert validate_warnings([*rows[:-1], {"key": "warning.complaint_rate_max", "value": "12.5"}]) == []
+    assert (len(rows) - 1, "value", "config.per_policies_range") in keys(
+        validate_warnings([*rows[:-1], {"key": "warning.complaint_rate_max", "value": "-1"}]))
+    assert (len(rows) - 1, "value", "config.per_policies_range") in keys(
+        validate_warnings([*rows[:-1], {"key": "warning.complaint_rate_max", "value": "abc"}]))
+    assert (4, "value", "config.rate_range") in keys(validate_warnings([*rows[:4], {**rows[4], "value": "1.2"},
+                                                                        *rows[5:]]))
     assert (0, "value", "config.rate_range") in keys(validate_warnings([{**rows[0], "value": "1.5"}, *rows[1:]]))
     assert (TABLE, "key", "config.fixed_keys") in keys(validate_warnings(rows[1:]))
 

@@ -21,8 +21,8 @@ NIGHT = (time(21), time(8))
 
 
 def seeded_rows() -> list[dict]:
-    """The default templates exactly as migrations 0014 (complaints) and 0020 (the desk's materials
-    notice) seed them."""
+    """The default templates exactly as migrations 0014 (complaints), 0020 (the desk's materials
+    notice) and 0024 (the pushed warning) seed them."""
     rows = []
     for name in ("0014_notices", "0020_materials_notice"):
         spec = importlib.util.spec_from_file_location(f"m{name}", ROOT / f"db/migrations/versions/{name}.py")
@@ -30,6 +30,11 @@ def seeded_rows() -> list[dict]:
         spec.loader.exec_module(module)
         rows += [dict(kind=k, channel=c, subject=s, body=b, gateway_template=g, gateway_params=p)
                  for k, c, s, b, g, p in module.TEMPLATES]
+    spec = importlib.util.spec_from_file_location("m0024", ROOT / "db/migrations/versions/0024_closing_the_loop.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)          # the pushed warning to staff (issue 18)
+    rows += [dict(kind=k, channel=c, subject=s, body=b, gateway_template=g, gateway_params=p)
+             for k, c, s, b, g, p in module.WARNING_TEMPLATES]
     return rows
 
 
@@ -42,11 +47,14 @@ def reasons(refusals) -> list[tuple[str, str, dict]]:  # noqa: ANN001
 
 
 def test_every_complaint_kind_serves_a_contact_step_and_only_four_kinds_are_required():
-    assert set(STEP_OF_KIND) == set(COMPLAINT_KINDS) == set(NoticeKind) - {NoticeKind.MATERIALS_MISSING}
+    # the materials notice is about a request, the warning goes to staff (issue 18): neither is a customer contact
+    assert set(STEP_OF_KIND) == set(COMPLAINT_KINDS) == set(NoticeKind) - {NoticeKind.MATERIALS_MISSING,
+                                                                           NoticeKind.WARNING}
     assert STEP_OF_KIND[NoticeKind.FOLLOW_UP_INVITATION] is ContactStep.FOLLOW_UP
     assert STEP_OF_KIND[NoticeKind.DECISION] is ContactStep.DECISION
     assert [k for k in NoticeKind if not is_optional(k)] == [NoticeKind.ACKNOWLEDGEMENT, NoticeKind.DECISION,
-                                                             NoticeKind.CLOSURE, NoticeKind.MATERIALS_MISSING]
+                                                             NoticeKind.CLOSURE, NoticeKind.MATERIALS_MISSING,
+                                                             NoticeKind.WARNING]
     assert is_optional("progress") and is_optional(NoticeKind.FOLLOW_UP_INVITATION)
 
 
