@@ -6,14 +6,15 @@ import streamlit as st
 
 from portal.domain.roles import Role
 from portal.domain.validation import Attachment
-from portal.services import followthrough, handling, queries, reminders, rules
+from portal.services import handling, quality, queries, rectification, reminders, rules
 from portal.ui.literal import literal
 from portal.ui.auth import require_page
 from portal.ui.form_panels import decision_context, instruction_form
 from portal.ui.closing_section import cause_select, department_follow_ups
 from portal.ui.assignment_section import department_assignment, unassigned_notice
 from portal.ui.reminders import answer_form, reminder_table
-from portal.ui.regulatory_section import rectification_status_form, rectification_table
+from portal.ui.regulatory_section import (complete_form, quality_queue_section, rectification_status_form,
+                                         rectification_table)
 from portal.ui.context import calendar, lang, now, reference, sweep_reminders, t, uow
 from portal.ui.widgets import (act, labels, lazy_tabs, attachments_uploader, page_of, case_label, field_error, form_errors, pick_from_queue, remember_versions,
                                seen_version, show_notice)
@@ -37,12 +38,13 @@ else:
         reminder_table(pending, clock_names=clock_names, departments=labels(ref.departments))
         answer_form(actor, pending, clock_names)
 
-st.subheader(t("dept.rectifications"))
-mine_items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)
+st.subheader(t("rect.mine"))          # the items this person owns, the earliest deadline (overdue) first
+mine_items = rectification.list_items(uow(), actor=actor, which="mine", limit=LIST_LIMIT)
 st.caption(t("list.open_items", shown=len(mine_items),
-             total=followthrough.count_rectifications(uow(), actor=actor, open_only=True)))
+             total=rectification.count_items(uow(), actor=actor, which="mine")))
 rectification_table(mine_items)
-rectification_status_form([i for i in mine_items if i.status != "done"], actor)
+rectification_status_form(mine_items, actor)
+complete_form(mine_items, actor)
 
 
 def investigate_tab() -> None:
@@ -132,5 +134,7 @@ def instruct_tab() -> None:
 # Only the open tab runs (its queue and chosen case alone are read); the 批示 is the lead's.
 lazy_tabs({"dept.tab.investigate": investigate_tab, "dept.tab.report": report_tab,
            "dept.tab.follow_ups": lambda: department_follow_ups(actor)}     # dissatisfied follow-ups (issue 18)
-          | ({"dept.tab.instruct": instruct_tab} if actor.has(Role.DEPT_LEAD) else {}), key="dept_tabs")
+          | ({"dept.tab.instruct": instruct_tab} if actor.has(Role.DEPT_LEAD) else {})
+          | ({"dept.tab.quality": lambda: quality_queue_section(actor)}       # 运营部's 检验确认 (002 art.11.2(3))
+             if actor.department_code == quality.QUALITY_DEPARTMENT else {}), key="dept_tabs")
 remember_versions()

@@ -8,7 +8,9 @@ import streamlit as st
 from portal.domain.lifecycle import State
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
-from portal.services import assignment, complaints, followthrough, handling, queries, reminders, rules, statistics
+from portal.services import closing
+from portal.services import (assignment, complaints, handling, queries, rectification, reminders,
+                             rules, statistics)
 from portal.ui.literal import literal
 from portal.domain.statistics import indicator_text
 from portal.ui.warning_panel import warnings_panel
@@ -17,10 +19,9 @@ from portal.ui.context import calendar, lang, month_warnings, now, reference, sw
 from portal.ui.navigation import BY_KEY
 from portal.ui.form_panels import decision_context
 from portal.ui.closing_section import archive_tab, cause_select, follow_up_history, schedule_form
-from portal.services import closing
 from portal.ui.assignment_section import unassigned_notice
 from portal.ui.reminders import issue_form, reminder_table
-from portal.ui.regulatory_section import rectification_status_form, rectification_table
+from portal.ui.regulatory_section import complete_form, effect_form, rectification_status_form, rectification_table
 from portal.ui.widgets import (act, case_label, case_links, cases_table, field_error, form_errors, labels, lazy_tabs,
                                page_of, pager,
                                pick_from_queue,
@@ -230,11 +231,18 @@ def reminders_tab() -> None:
 
 
 def rectify_tab() -> None:
-    items = followthrough.list_rectifications(uow(), actor=actor, open_only=True, limit=LIST_LIMIT)
-    st.caption(t("list.open_items", shown=len(items),
-                 total=followthrough.count_rectifications(uow(), actor=actor, open_only=True)))
+    """Every open item (the earliest deadline first), then the done items whose effect is due (due first)."""
+    items = rectification.list_items(uow(), actor=actor, which="open", limit=LIST_LIMIT)
+    st.caption(t("list.open_items", shown=len(items), total=rectification.count_items(uow(), actor=actor, which="open")))
     rectification_table(items)
-    rectification_status_form([i for i in items if i.status != "done"], actor)
+    rectification_status_form(items, actor)
+    complete_form(items, actor, form_key="gm_rect_complete")
+    st.markdown(f"**{t('rect.effect_due')}**")
+    due = rectification.list_items(uow(), actor=actor, which="effect_due", now=now(), limit=LIST_LIMIT)
+    st.caption(t("list.open_items", shown=len(due),
+                 total=rectification.count_items(uow(), actor=actor, which="effect_due", now=now())))
+    rectification_table(due)
+    effect_form(due, actor)
 
 
 def stuck_tab() -> None:

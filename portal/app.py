@@ -59,7 +59,8 @@ TODO_TABS = {"accept": "gm.tab.accept", "consolidate": "gm.tab.consolidate", "cl
              "approve": "appr.queue", "final_approve": "appr.final_queue", "instruct_report": "appr.instruct_queue",
              "reports_to_decide": "desk.tab.queue", "major_to_report": "desk.tab.queue",
              "incomplete": "desk.tab.queue", "confirm_month": "review.tab.department",
-             "review_disputes": "review.tab.disputes", "follow_up_due": "neg.tab.follow_up",
+             "review_disputes": "review.tab.disputes", "quality_waiting": "dept.tab.quality",
+             "effect_due": "gm.tab.rectifications", "follow_up_due": "neg.tab.follow_up",
              "follow_up_action": "dept.tab.follow_ups", "archive_ready": "gm.tab.archive"}
 # What waits at the service desk: for its clerks (售后受理), and for 运营部's hand-over to the insurer (理赔移交):
 # `aftersales_queries.desk_counts` → the page where it is done
@@ -88,18 +89,42 @@ def _review_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
     return out
 
 
-def _closing_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
-    """After closure (issue 18): scheduled follow-ups due, dissatisfied follow-ups sent to the handler's
-    department, closed cases ready to archive."""
-    from portal.services import closing
-    return closing.closing_todos(uow(), actor=actor, now=now())
-
-
 def _warning_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
     """预警 (004 ch.9): raised warnings nobody has answered yet, for the GM office and managers."""
     from portal.services import warning_alerts
     waiting = warning_alerts.open_count(uow(), actor=actor)
     return [queries.Todo("warnings_open", waiting, "statistics")] if waiting else []
+
+
+def _rectify_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
+    """整改 (issue 18): an owner's open and overdue items; 运营部's closed cases waiting for its quality check; the
+    GM office's effect confirmations due."""
+    from portal.domain.roles import Role
+    from portal.services import quality, rectification
+    out = []
+    if actor.has(Role.HANDLER):
+        mine = rectification.count_items(uow(), actor=actor, which="mine")
+        if mine:
+            out.append(queries.Todo("rect_mine", mine, "department"))
+            overdue = rectification.count_overdue_mine(uow(), actor=actor, now=now())
+            if overdue:
+                out.append(queries.Todo("rect_overdue", overdue, "department"))
+        if actor.department_code == quality.QUALITY_DEPARTMENT:
+            waiting = quality.count_waiting(uow(), actor=actor)
+            if waiting:
+                out.append(queries.Todo("quality_waiting", waiting, "department"))
+    if actor.has(Role.GM_OFFICE):
+        due = rectification.count_items(uow(), actor=actor, which="effect_due", now=now())
+        if due:
+            out.append(queries.Todo("effect_due", due, "gm_office"))
+    return out
+
+
+def _closing_todos(actor) -> list[queries.Todo]:  # noqa: ANN001
+    """After closure (issue 18): scheduled follow-ups due, dissatisfied follow-ups sent to the handler's
+    department, closed cases ready to archive."""
+    from portal.services import closing
+    return closing.closing_todos(uow(), actor=actor, now=now())
 
 
 def _todo_card(item) -> None:  # noqa: ANN001
@@ -120,7 +145,7 @@ def _home(actor):  # noqa: ANN001, ANN202
             names = labels(reference().departments)
             st.write(t("home.department", department=names.get(actor.department_code, "")))
         todo = queries.todo_counts(uow(), actor=actor, now=now()) + _desk_todos(actor) + _review_todos(actor) \
-            + _closing_todos(actor) + _warning_todos(actor)
+            + _warning_todos(actor) + _rectify_todos(actor) + _closing_todos(actor)
         if todo:
             st.subheader(t("home.todo"))
             for start in range(0, len(todo), 4):

@@ -16,6 +16,14 @@ from portal.ui.context import lang, now, t, uow
 from portal.ui.widgets import DATE_FORMAT, act, case_href, date_label, case_label, case_links, field_error, form_errors
 
 
+def clock_name(clock_names: dict[str, str], key: str | None) -> str:
+    """A clock's name; an overdue rectification item's 催办单 (`rect:<item>:<round>`) names the item and round."""
+    if key and key.startswith("rect:"):
+        _, item, round_ = key.split(":")
+        return t("rect.reminder_clock", item=item, round=round_)
+    return clock_names.get(key or "", key or "")
+
+
 def reminder_table(items: list[reminders.ReminderView], *, clock_names: dict[str, str],
                    departments: dict[str, str]) -> None:
     at = now()
@@ -24,7 +32,7 @@ def reminder_table(items: list[reminders.ReminderView], *, clock_names: dict[str
         t("reminder.kind"): [t(f"kind.{r.kind}") for r in items],
         t("field.departments"): [departments.get(r.department, r.department) for r in items],
         t("reminder.content"): [r.content or t(f"reminder.auto.{r.kind}",
-                                               clock=clock_names.get(r.clock_key or "", r.clock_key or ""))
+                                               clock=clock_name(clock_names, r.clock_key))
                                 for r in items],
         t("reminder.issuer"): [r.issuer or t("reminder.system") for r in items],
         t("reminder.issued_at"): [fmt_time(r.issued_at) for r in items],
@@ -79,7 +87,7 @@ def answer_form(actor: Actor, items: list[reminders.ReminderView], clock_names: 
                               placeholder=t("widget.choose"),
                               format_func=lambda i: f"{t(f'kind.{by_id[i].kind}')} · "
                                                     f"{case_label(by_id[i].number, by_id[i].complaint_id)} · "
-                                                    f"{by_id[i].content[:30] or clock_names.get(by_id[i].clock_key or '', '')}")
+                                                    f"{by_id[i].content[:30] or clock_name(clock_names, by_id[i].clock_key)}")
         field_error(errors, "reminder")
         answer = st.text_area(t("dept.answer_label"), key="answer_text")
         field_error(errors, "answer")

@@ -256,19 +256,25 @@ def test_the_case_page_records_appraisal_and_a_rectification_the_department_comp
     at.selectbox(key=f"outside_kind_{case_id}").select("appraisal")
     next(b for b in at.button if b.label == "开始外部鉴定 / 调解").click().run()
     assert "外部第三方鉴定进行中" in texts(at)
-    assert at.selectbox(key=f"rectify_owner_department_{case_id}").value is None
+    assert at.selectbox(key=f"rectify_owner_{case_id}").value is None
+    assert at.selectbox(key=f"rectify_cause_code_{case_id}").value is None
+    at.selectbox(key=f"rectify_cause_code_{case_id}").set_value("process.execution")
     at.selectbox(key=f"rectify_cause_{case_id}").select("审核积压")
     at.text_area(key=f"rectify_description_{case_id}").input("建立审核时效提醒")
-    at.selectbox(key=f"rectify_owner_department_{case_id}").select("operations")
+    at.selectbox(key=f"rectify_owner_{case_id}").set_value(load_actor(page_db, "opshandler").id)
     at.date_input(key=f"rectify_deadline_{case_id}").set_value(date.today() + timedelta(days=30))
     next(b for b in at.button if b.label == "新增整改事项").click().run()
     assert "已新增整改事项" in texts(at)
     handler = app_as("opshandler", page_path("department"))
     assert not handler.exception, handler.exception
     assert "建立审核时效提醒" in list(handler.dataframe[0].value["整改内容"])
-    handler.selectbox(key="rect_status").select("done")
-    next(b for b in handler.button if b.label == "更新状态").click().run()
-    assert "已更新整改状态" in texts(handler)
+    from portal.persistence.models import Rectification
+    with page_db.read() as session:
+        item_id = session.scalar(select(Rectification.id).where(Rectification.complaint_id == case_id))
+    handler.selectbox(key="rect_complete_item").set_value(item_id)
+    handler.text_area(key="rect_complete_evidence").input("提醒功能已上线")
+    next(b for b in handler.button if b.label == "记录完成").click().run()
+    assert "已记录完成" in texts(handler)
     # The department's list shows what it still has to do: the completed item leaves it.
     assert not any("建立审核时效提醒" in list(df.value.get("整改内容", [])) for df in handler.dataframe)
     from portal.persistence.models import Rectification

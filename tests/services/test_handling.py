@@ -371,16 +371,18 @@ def test_petitions_other_company_and_rectifications(uow, people):
                                      now=T0 + timedelta(days=2), expected_version=current_version(uow, case_id))
     item = followthrough.add_rectification(uow, actor=people.gmo, complaint_id=case_id, cause="审核积压",
                                            description="建立审核时效提醒", owner_department="operations",
+                                           cause_code="process.execution", owner_id=people.opshandler.id,
                                            deadline=date(2025, 12, 31), now=T0 + timedelta(days=2))
     assert [r.description for r in followthrough.list_rectifications(uow, actor=people.opshandler)] == ["建立审核时效提醒"]
     assert followthrough.list_rectifications(uow, actor=people.techhandler) == []
     with pytest.raises(Exception):
         followthrough.set_rectification_status(uow, actor=people.techhandler, rectification_id=item,
                                                status="done", now=T0 + timedelta(days=3))
-    followthrough.set_rectification_status(uow, actor=people.opshandler, rectification_id=item, status="done",
-                                           now=T0 + timedelta(days=3))
+    followthrough.complete_rectification(uow, actor=people.opshandler, rectification_id=item, evidence="已上线",
+                                         now=T0 + timedelta(days=3))
     with pytest.raises(ValidationFailed):
         followthrough.add_rectification(uow, actor=people.gmo, complaint_id=case_id, cause="c", description="d",
+                                        cause_code="process.execution", owner_id=people.opshandler.id,
                                         owner_department="operations", deadline=date(2025, 1, 1),
                                         now=T0 + timedelta(days=2))
     handling.approve(uow, actor=people.approver, complaint_id=case_id, instructions="i", amount_limit="100",
@@ -448,8 +450,9 @@ def test_every_side_action_writes_exactly_one_audit_event(uow, people):
     followthrough.mark_other_company(uow, actor=people.gmo, complaint_id=case_id, company="某公司", now=at,
                                      expected_version=current_version(uow, case_id))
     item = followthrough.add_rectification(uow, actor=people.gmo, complaint_id=case_id, cause="c", description="d",
+                                           cause_code="process.execution", owner_id=people.opshandler.id,
                                            owner_department="operations", deadline=date(2026, 1, 1), now=at)
-    followthrough.set_rectification_status(uow, actor=people.opshandler, rectification_id=item, status="done", now=at)
+    followthrough.complete_rectification(uow, actor=people.opshandler, rectification_id=item, evidence="e", now=at)
     petition = followthrough.file_petition(uow, actor=people.opshandler, complaint_id=case_id, text="异议", now=at)
     followthrough.answer_petition(uow, actor=people.gmo, petition_id=petition, answer="维持", now=at)
     handling.close_case(uow, cause_code="process.execution", actor=people.gmo, complaint_id=case_id, final_opinion="f", responsible_department=None,
