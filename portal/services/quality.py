@@ -183,7 +183,12 @@ def waiting_cases(uow: UnitOfWork, *, actor: Actor, limit: int = 50, offset: int
             .order_by(Complaint.closed_at, Complaint.id).limit(limit).offset(offset))]
 
 
+COUNT_CAP = 1000     # the queue's count stops here (pages say "1000+"): a million closed cases stay cheap
+
+
 def count_waiting(uow: UnitOfWork, *, actor: Actor) -> int:
+    """How many closed cases wait for a check, counted up to `COUNT_CAP` + 1 (more reads as "over the cap")."""
     _may_see_queue(actor)
     with uow.read() as session:
-        return int(session.scalar(select(func.count()).select_from(Complaint).where(*_waiting())))
+        capped = select(Complaint.id).where(*_waiting()).limit(COUNT_CAP + 1).subquery()
+        return int(session.scalar(select(func.count()).select_from(capped)))

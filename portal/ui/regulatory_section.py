@@ -314,7 +314,8 @@ def quality_queue_section(actor: Actor) -> None:
     total = quality.count_waiting(uow(), actor=actor)
     page = st.session_state.get("quality_page", 0)
     rows = quality.waiting_cases(uow(), actor=actor, limit=LIST_LIMIT, offset=page * LIST_LIMIT)
-    st.caption(t("quality.queue", shown=len(rows), total=total))
+    st.caption(t("quality.queue", shown=len(rows),
+                 total=total if total <= quality.COUNT_CAP else f"{quality.COUNT_CAP}+"))
     if not rows:
         st.info(t("quality.queue_empty"))
         return
@@ -323,7 +324,7 @@ def quality_queue_section(actor: Actor) -> None:
         t("quality.closed_at"): [fmt_time(r.closed_at) for r in rows],
     }), hide_index=True, width="stretch", column_config=case_links())
     if total > LIST_LIMIT:
-        pages = (total + LIST_LIMIT - 1) // LIST_LIMIT
+        pages = (min(total, quality.COUNT_CAP) + LIST_LIMIT - 1) // LIST_LIMIT
         st.number_input(t("quality.page"), min_value=0, max_value=pages - 1, step=1, key="quality_page")
     by_id = {r.complaint_id: r for r in rows}
     picked = st.selectbox(t("quality.pick"), list(by_id), key="quality_pick", index=None,

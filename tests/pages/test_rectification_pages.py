@@ -120,3 +120,26 @@ def test_the_gm_office_confirms_an_effect(page_db):
     assert "已确认整改效果" in texts(page)
     with page_db.read() as session:
         assert session.get(Rectification, item_id).effect_result == "effective"
+
+
+def test_the_pages_keep_within_forty_queries(page_db):
+    from tests.pages.test_appraisal_page import selects
+    people = People(page_db)
+    item_id = an_item(page_db, people)
+    rectification.complete_rectification(page_db, actor=people.opshandler, rectification_id=item_id,
+                                         evidence="已上线", now=datetime(2025, 10, 5, 9, 0))
+    an_item(page_db, people, description="第二项")
+    case_id = closed_case(page_db, people)
+    department = app_as("opslead", page_path("department"))
+    open_tab(department, "dept_tabs", "dept.tab.quality")
+    department.selectbox(key="quality_pick").set_value(case_id).run()
+    with selects() as seen:
+        department.run()
+    assert not department.exception and "客户投诉质量的检验确认" in texts(department)
+    assert 0 < len(seen) <= 40, len(seen)
+    office = app_as("gmo", page_path("gm_office"))
+    open_tab(office, "gm_tabs", "gm.tab.rectifications")
+    with selects() as seen:
+        office.run()
+    assert not office.exception and "待确认效果的整改事项" in texts(office)
+    assert 0 < len(seen) <= 40, len(seen)

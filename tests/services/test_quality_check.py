@@ -211,3 +211,14 @@ def test_the_queue_reads_an_index():
     with engine.connect() as connection:
         plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
     assert "ix_complaints_state_closed" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_queue_count_stops_at_its_cap(uow, people, monkeypatch):
+    first, second = closed_case(uow, people), closed_case(uow, people)
+    assert quality.count_waiting(uow, actor=people.opslead) == 2
+    monkeypatch.setattr(quality, "COUNT_CAP", 1)
+    assert quality.count_waiting(uow, actor=people.opslead) == 2          # cap + 1: "more than 1"
+    quality.record_quality_check(uow, actor=people.opslead, complaint_id=first, answers=all_met(), note="",
+                                 now=CHECKED)
+    assert quality.count_waiting(uow, actor=people.opslead) == 1
+    assert [r.complaint_id for r in quality.waiting_cases(uow, actor=people.opslead)] == [second]
