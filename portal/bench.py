@@ -314,6 +314,31 @@ def _bulk_load(engine: Engine):  # noqa: ANN201
                 connection.exec_driver_sql(ddl)
 
 
+def _archive_archived(engine: Engine, clerk: int, ops: int, gm: int) -> None:
+    """Each archived case as the portal now archives one (issue 18): its agreed payment recorded as made, 运营部's
+    quality check passed and the GM office's 总结, all at its last follow-up (read by the follow-ups' index,
+    once the indexes are back)."""
+    pg = engine.dialect.name == "postgresql"
+    true = "TRUE" if pg else "1"
+    day = "CAST(archived_at AS DATE)" if pg else "date(archived_at)"
+    with engine.begin() as connection:
+        connection.exec_driver_sql(
+            "UPDATE complaints SET archived_at = (SELECT MAX(visited_at) FROM follow_ups "
+            "WHERE follow_ups.complaint_id = complaints.id) WHERE state = 'archived'")
+        connection.exec_driver_sql(
+            f"UPDATE complaints SET cause_code = 'process.execution', summary_at = archived_at, summary_by_id = {gm}, "
+            "summary_lessons = '基准数据：审核时效提醒需落实到每个环节。', summary_cause_code = 'process.execution', "
+            "summary_rectification = EXISTS (SELECT 1 FROM rectifications WHERE rectifications.complaint_id = "
+            "complaints.id) WHERE state = 'archived'")
+        connection.exec_driver_sql(
+            f"UPDATE complaints SET remedy_done_at = archived_at, remedy_paid_on = {day}, "
+            f"remedy_amount = negotiated_amount, remedy_reference = '基准数据', remedy_by_id = {clerk} "
+            "WHERE state = 'archived' AND negotiation_result IN ('accepted', 'partly') AND negotiated_amount > 0")
+        connection.exec_driver_sql(
+            "INSERT INTO quality_checks (complaint_id, checked_at, checked_by_id, passed, answers, note) "
+            f"SELECT id, archived_at, {ops}, {true}, '{{}}', '' FROM complaints WHERE state = 'archived' ORDER BY id")
+
+
 def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     uow = open_database(url)
     engine = uow.engine
@@ -328,6 +353,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         operations = session.scalar(select(Department.id).where(Department.code == "operations"))
         clerk = session.scalar(select(User.id).where(User.username == "benchclerk"))
         ops = session.scalar(select(User.id).where(User.username == "benchops"))
+        gm = session.scalar(select(User.id).where(User.username == "benchgm"))
         desk_rules = {r.key.value: (r.unit.value, r.target) for r in desk_clocks.clock_rules(session).values()}
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
@@ -412,6 +438,8 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
                                rng, calendar, fraction, clerk, ops, desk_rules)
         lap("service desk")
     lap("indexes")
+    _archive_archived(engine, clerk, ops, gm)
+    lap("quality checks, summaries")
     with uow.write() as session:       # make later inserts through the ORM pick up after the bulk ids
         if engine.dialect.name == "postgresql":
             for table in ("complaints", "follow_ups", "rectifications", "products", "policies", "policy_persons",
@@ -516,7 +544,8 @@ def _register_overdue(at) -> None:  # noqa: ANN001
 
 
 DESK_TABS = ("report", "queue", "application", "request")
-GM_TABS = ("investigating", "consolidate", "close", "follow_up", "reminders", "rectifications", "stuck", "sanctions")
+GM_TABS = ("investigating", "consolidate", "close", "follow_up", "reminders", "rectifications", "stuck", "sanctions",
+           "archive")
 PAGES = [
     PageCase("home (GM office)", None, "benchgm"),
     PageCase("statistics, month", "statistics", "benchmanager"),
@@ -528,6 +557,7 @@ PAGES = [
     PageCase("department", "department", "benchhandler"),
     PageCase("department, report", "department", "benchhandler", _tab("dept_tabs", "dept.tab.report")),
     PageCase("department, instruct", "department", "benchhandler", _tab("dept_tabs", "dept.tab.instruct")),
+    PageCase("department, follow-ups", "department", "benchhandler", _tab("dept_tabs", "dept.tab.follow_ups")),
     PageCase("approval", "approval", "benchapprover"),
     PageCase("approval, final", "approval", "benchapprover", _tab("approval_tabs", "appr.final_queue")),
     PageCase("approval, GM instruction", "approval", "benchapprover", _tab("approval_tabs", "appr.instruct_queue")),
@@ -535,6 +565,7 @@ PAGES = [
     PageCase("negotiation, review", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.review")),
     PageCase("negotiation, follow-up", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.follow_up")),
     PageCase("negotiation, contacts", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.contacts")),
+    PageCase("negotiation, remedy", "negotiation", "benchclerk", _tab("negotiation_tabs", "neg.tab.remedy")),
     PageCase("my complaints", "my_complaints", "benchclerk"),
     PageCase("my cases (handler)", "my_complaints", "benchhandler"),
     PageCase("case page", "case", "benchgm", _one_case),

@@ -211,6 +211,15 @@ def _name_people(uow: UnitOfWork, case_id: int, routed: list[str], severity: str
                                      comment="重大案件成立专项工作组，统一指挥处理。")
 
 
+# the taxonomy's sub-cause a demo report and closure choose, by case (no draw: the seed's cases stay as they were)
+DEMO_CAUSES = ("process.execution", "people.attitude", "product.explanation", "process.handover", "system.function",
+               "external.misunderstanding")
+
+
+def _cause(case_id: int) -> str:
+    return DEMO_CAUSES[case_id % len(DEMO_CAUSES)]
+
+
 REPORT_TEXT = {
     "evidence": "调取保单、报案记录、通话录音及经办人员说明。",
     "cause": "审核环节积压，未按时效提醒客户补充材料。",
@@ -249,7 +258,7 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
     from portal.services import handling
     people = {name: load_actor(uow, name) for name in
               ("intake", "intakelead", "handler", "techhandler", "claimshandler", "gmoffice", "approver",
-               "deputygm", "generalmgr", "techlead")}
+               "deputygm", "generalmgr", "techlead", "opslead")}
     handlers = {"operations": people["handler"], "technical": people["techhandler"],
                 "claims": people["claimshandler"]}
     goal = rng.choice(["investigating", "investigating", "awaiting_report", "awaiting_consolidation",
@@ -284,7 +293,8 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
             return state
         handling.submit_report(uow, actor=actor, complaint_id=case_id, now=at, report=handling.InvestigationReport(
             finding=rng.choice(["company_fault", "misunderstanding"]), responsible_unit="理赔部",
-            proposed_amount=str(rng.choice([0, 800, 3000, 12000, 80000])), **REPORT_TEXT), expected_version=seen())
+            proposed_amount=str(rng.choice([0, 800, 3000, 12000, 80000])), cause_code=_cause(case_id), **REPORT_TEXT),
+            expected_version=seen())
         if code == "technical" and people["techlead"] is not None:     # 技术部's analysis instructed (13.3)
             handling.instruct_analysis(uow, actor=people["techlead"], complaint_id=case_id, now=at,
                                        instruction="同意分析结论，请总经理室综合。", expected_version=seen())
@@ -336,7 +346,8 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
               else {staffed[0]: 100})
     final_level = handling.close_case(uow, actor=people["gmoffice"], complaint_id=case_id, shares=shares,
                                       final_opinion="责任明确，按基准处理后结案。", responsibility_level=level_of_fault,
-                                      penalty_persons="", now=at, expected_version=seen())
+                                      penalty_persons="", cause_code=_cause(case_id), now=at,
+                                      expected_version=seen())
     if goal == "awaiting_penalty" or not later((2, 24)):
         return "awaiting_penalty"
     final_approver = {"dept_manager": people["approver"], "deputy_gm": people["deputygm"]}.get(
@@ -348,7 +359,33 @@ def _advance(uow: UnitOfWork, rng: random.Random, case_id: int, routed: list[str
         return "closed"
     _tell_closure(uow, people["intake"], case_id, closed_at + timedelta(hours=3))
     overall = rng.choice([5, 5, 4, 4, 3, 2])
-    return handling.record_follow_up(uow, actor=people["intake"], complaint_id=case_id, now=at,
-                                     outcome="回访客户，了解处理结果满意度。",
-                                     survey=Survey(min(5, overall + 1), overall, overall, overall, overall),
-                                     expected_version=seen()).value
+    state = handling.record_follow_up(uow, actor=people["intake"], complaint_id=case_id, now=at,
+                                      outcome="回访客户，了解处理结果满意度。", method=("phone", "visit")[case_id % 2],
+                                      survey=Survey(min(5, overall + 1), overall, overall, overall, overall),
+                                      expected_version=seen()).value
+    if overall <= 2 or at + timedelta(hours=4) >= now:    # dissatisfied: the GM office's task, the departments'
+        return state                                       # actions and the second visit wait
+    return _archive(uow, people, case_id, at + timedelta(hours=2))
+
+
+def _archive(uow: UnitOfWork, people: dict, case_id: int, at: datetime) -> str:
+    """After a satisfied follow-up: the agreed payment recorded as made, 运营部's quality check (by its lead, who
+    took no part in the case), the GM office's 总结 — the archive as the portal now requires it (issue 18)."""
+    from portal.persistence.models import Complaint
+    from portal.services import closing, quality
+    from portal.domain.closing import remedy_agreed
+    with uow.read() as session:
+        case = session.get(Complaint, case_id)
+        agreed = remedy_agreed(case.negotiation_result, case.negotiated_amount)
+        amount = case.negotiated_amount
+    if agreed:
+        closing.record_remedy(uow, actor=people["intake"], complaint_id=case_id, paid_on=at.date(), amount=amount,
+                              reference=f"ZF{case_id:08d}", note="已按约定转账至客户账户。", now=at,
+                              expected_version=current_version(uow, case_id))
+    quality.record_quality_check(uow, actor=people["opslead"], complaint_id=case_id,
+                                 answers={item.code: True for item in quality.checklist(uow)},
+                                 note="处理规范，记录完整。", now=at + timedelta(minutes=30))
+    closing.archive(uow, actor=people["gmoffice"], complaint_id=case_id, cause_code=_cause(case_id),
+                    lessons="时效提醒与一次性告知需落实到每个经办环节。", now=at + timedelta(hours=1),
+                    expected_version=current_version(uow, case_id))
+    return "archived"

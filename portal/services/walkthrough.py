@@ -60,6 +60,28 @@ def start(uow: UnitOfWork, *, actor: Actor, now: datetime) -> int:
     return done.id
 
 
+def _after_closure(uow: UnitOfWork, who, complaint_id: int, seen: int, now: datetime) -> None:  # noqa: ANN001
+    """A closed case's next step towards its archive (issue 18): the follow-up, the payment recorded as made,
+    运营部's quality check (by its lead, who took no part in the case), then the GM office's 总结."""
+    from portal.domain.closing import ArchiveBlocker
+    from portal.services import closing, quality
+    with uow.read() as session:
+        blockers = closing.archive_blockers(closing.archive_facts(session, session.get(Complaint, complaint_id)))
+    if ArchiveBlocker.NO_FOLLOW_UP in blockers:
+        handling.record_follow_up(uow, actor=who("intake"), complaint_id=complaint_id, outcome="客户对处理结果满意。",
+                                  survey=Survey(5, 5, 4, 5, 5), method="phone", now=now, expected_version=seen)
+    elif ArchiveBlocker.REMEDY in blockers:
+        closing.record_remedy(uow, actor=who("intake"), complaint_id=complaint_id, paid_on=now.date(), amount="3000",
+                              reference="TRAIN-PAY-001", note="赔款已转账至客户账户。", now=now, expected_version=seen)
+    elif ArchiveBlocker.NO_QUALITY_CHECK in blockers:
+        quality.record_quality_check(uow, actor=who("opslead"), complaint_id=complaint_id,
+                                     answers={item.code: True for item in quality.checklist(uow)},
+                                     note="处理规范，记录完整。", now=now)
+    else:
+        closing.archive(uow, actor=who("gmoffice"), complaint_id=complaint_id, cause_code="process.execution",
+                        lessons="查勘排期须纳入时效提醒，延误时主动告知客户。", now=now, expected_version=seen)
+
+
 def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) -> str:
     """Take the prepared case one action further, as the role whose turn it is; returns the new state."""
     _in_sandbox(uow, actor)
@@ -72,7 +94,7 @@ def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) 
     report = handling.InvestigationReport(
         evidence="查勘记录、通话录音、维修报价单。", cause="查勘排期积压，未按承诺时限回访客户。",
         finding="company_fault", responsible_unit="理赔部查勘组", measures="当日复勘定损；查勘排期纳入时效提醒。",
-        proposed_amount="3000")
+        proposed_amount="3000", cause_code="process.execution")
     decision = Decision(checked="核对查勘记录与维修报价。", basis="家庭财产保险条款第八条。", remedies=["review", "mediation"],
                         told_via="phone", proof="通话录音 TRAIN-001")
     steps = {
@@ -101,14 +123,12 @@ def advance(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: datetime) 
             expected_version=seen),
         State.AWAITING_CLOSURE: lambda: handling.close_case(
             uow, actor=who("gmoffice"), complaint_id=complaint_id, final_opinion="查勘延误，按一般责任处理。",
-            shares={"operations": 100}, responsibility_level="general", penalty_persons="", now=now,
-            expected_version=seen),
+            shares={"operations": 100}, responsibility_level="general", penalty_persons="",
+            cause_code="process.execution", now=now, expected_version=seen),
         State.AWAITING_FINAL_APPROVAL: lambda: handling.final_approve(
             uow, actor=who("approver"), complaint_id=complaint_id, approve=True, comment="同意，核签结案。", now=now,
             expected_version=seen),
-        State.CLOSED: lambda: handling.record_follow_up(
-            uow, actor=who("intake"), complaint_id=complaint_id, outcome="客户对处理结果满意。",
-            survey=Survey(5, 5, 4, 5, 5), now=now, expected_version=seen),
+        State.CLOSED: lambda: _after_closure(uow, who, complaint_id, seen, now),
     }
     if state not in steps:
         raise DomainError("walk.done")

@@ -23,6 +23,14 @@ def _archived_with_nothing_optional(uow) -> Complaint:  # noqa: ANN001
     handling.record_follow_up(uow, method="phone", actor=load_actor(uow, "clerk"), complaint_id=case_id, outcome="满意",
                               survey=Survey(5, 5, 5, 5, 5), now=wall_now(),
                                             expected_version=current_version(uow, case_id))
+    # a follow-up no longer archives: the payment recorded as made, the quality check, the 总结 (issue 18)
+    from types import SimpleNamespace
+    from portal.services import closing
+    from tests.closing_helpers import archive
+    closing.record_remedy(uow, actor=load_actor(uow, "clerk"), complaint_id=case_id, paid_on=wall_now().date(),
+                          amount="3000", reference="PAY-1", now=wall_now(), expected_version=current_version(uow, case_id))
+    archive(uow, SimpleNamespace(opshandler=load_actor(uow, "opshandler"), gmo=load_actor(uow, "gmo")), case_id,
+            wall_now())
     nullable = [c["name"] for c in inspect(uow.engine).get_columns("complaints") if c["nullable"]]
     with uow.engine.begin() as connection:
         connection.execute(update(Complaint.__table__).where(Complaint.__table__.c.id == case_id)

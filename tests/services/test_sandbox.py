@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from portal.domain.errors import DomainError, PermissionDenied, ValidationFailed
 from portal.persistence.database import UnitOfWork, make_engine
-from portal.persistence.models import CaseClock, Complaint, Reminder
+from portal.persistence.models import CaseClock, Complaint, Event, Reminder
 from portal.services import dues, reminders, rules, sandbox, sessions, walkthrough
 from portal.services.actors import load_actor
 from tests.helpers import row_counts
@@ -126,7 +126,15 @@ def test_the_walk_through_takes_one_case_through_the_six_steps(built):
             break
     assert states == ["investigating", "awaiting_report", "awaiting_gm_instruction", "awaiting_consolidation",
                       "awaiting_approval",
-                      "negotiating", "awaiting_review", "awaiting_closure", "awaiting_penalty", "closed", "archived"]
+                      "negotiating", "awaiting_review", "awaiting_closure", "awaiting_penalty", "closed",
+                      # after closure (issue 18): the follow-up, the payment made, the quality check, then the 总结
+                      "closed", "closed", "closed", "archived"]
+    with built.read() as session:
+        case = session.get(Complaint, case_id)
+        actions = session.scalars(select(Event.action).where(Event.complaint_id == case_id, Event.action.in_(
+            ("record_follow_up", "record_remedy", "quality_check", "archive"))).order_by(Event.id)).all()
+    assert actions == ["record_follow_up", "record_remedy", "quality_check", "archive"]
+    assert case.summary_by_id is not None and case.remedy_reference == "TRAIN-PAY-001"
 
 
 def test_the_walk_through_runs_only_in_the_sandbox(real):
