@@ -530,12 +530,22 @@ def month_warnings(session: Session, now: datetime) -> list[dict]:
 
 # -- compiling the month (002 art.13.9: handed over by the 10th) --
 
-@dataclass(frozen=True)
 class SnapshotView:
-    period: str
-    compiled_at: datetime
-    compiled_by: str
-    figures: dict
+    """A compiled month. Its figures (which carry every case closed in the month) are read from the database
+    only when asked for: a list of compiled months, or the compile clock, does not load them."""
+
+    def __init__(self, period: str, compiled_at: datetime, compiled_by: str, figures: dict | None = None,
+                 uow: UnitOfWork | None = None) -> None:
+        self.period, self.compiled_at, self.compiled_by = period, compiled_at, compiled_by
+        self._figures, self._uow = figures, uow
+
+    @property
+    def figures(self) -> dict:
+        if self._figures is None:
+            with self._uow.read() as session:
+                self._figures = session.scalar(select(StatsSnapshot.figures)
+                                               .where(StatsSnapshot.period == self.period))
+        return self._figures
 
 
 def compile_month(uow: UnitOfWork, *, actor: Actor, month: str, now: datetime) -> SnapshotView:
@@ -552,7 +562,8 @@ def compile_month(uow: UnitOfWork, *, actor: Actor, month: str, now: datetime) -
         raise DomainError("stats.month_not_over", month=period.label)
     with uow.write() as session:
         user = fresh_actor(session, actor, Role.GM_OFFICE)
-        existing = session.scalar(select(StatsSnapshot).where(StatsSnapshot.period == period.label))
+        existing = session.execute(select(StatsSnapshot.compiled_at)
+                                   .where(StatsSnapshot.period == period.label)).first()
         if existing is not None:
             raise DomainError("stats.already_compiled", month=period.label,
                               at=existing.compiled_at.isoformat(sep=" ", timespec="minutes"))
@@ -573,9 +584,9 @@ def snapshots(uow: UnitOfWork, *, actor: Actor) -> list[SnapshotView]:
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
     with uow.read() as session:
-        return [SnapshotView(s.period, s.compiled_at, name, s.figures) for s, name in session.execute(
-            select(StatsSnapshot, User.display_name).join(User, User.id == StatsSnapshot.compiled_by_id)
-            .order_by(StatsSnapshot.period.desc()))]
+        return [SnapshotView(period, at, name, uow=uow) for period, at, name in session.execute(
+            select(StatsSnapshot.period, StatsSnapshot.compiled_at, User.display_name)
+            .join(User, User.id == StatsSnapshot.compiled_by_id).order_by(StatsSnapshot.period.desc()))]
 
 
 def snapshot(uow: UnitOfWork, *, actor: Actor, month: str) -> SnapshotView:
@@ -600,8 +611,9 @@ def compile_clock(uow: UnitOfWork, *, now: datetime) -> CompileClock:
     month = Period.month(now.year, now.month).previous()
     with uow.read() as session:
         settings = rules.settings(session)
-        row = session.scalar(select(StatsSnapshot).where(StatsSnapshot.period == month.label))
+        row = session.execute(select(StatsSnapshot.period, StatsSnapshot.compiled_at)
+                              .where(StatsSnapshot.period == month.label)).first()
     day = int(settings.get("stats.compile_day", "10"))
     status, due = compile_status(month, day, row.compiled_at if row else None, now, rules.due_soon_fraction(settings))
     return CompileClock(month.label, status, due, day,
-                        SnapshotView(row.period, row.compiled_at, "", row.figures) if row else None)
+                        SnapshotView(row.period, row.compiled_at, "", uow=uow) if row else None)
