@@ -9,7 +9,9 @@ of people); what each counts:
   quality check, remedy, archive) are not handling.
 - closed (结案): the cases closed in the period on which the person recorded a handling event (at any time).
 - clocks (时效): the stored clocks stopped in the period by the person's act — a clock is the person's when
-  their handling event on that case is at the clock's stop instant (the milestone's event). Per clock: how
+  their event that sets the clock's stop milestone (`MILESTONE_ACTS`: 确认受理 by accepting, 结案 by the final
+  核决, …) is at the clock's stop instant; a contact recorded afterwards for an earlier time stops its clock
+  without an event at that instant and is nobody's. Per clock: how
   many they stopped, how many on time, the on-time rate and the mean time from the clock's start to the stop
   in hours (as the statistics page); in all: the same over every clock they stopped.
 - satisfaction (满意度): the follow-ups visited in the period of the cases the person handled (at any time):
@@ -29,9 +31,10 @@ import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, false, func, or_, select
 from sqlalchemy.orm import Session
 
+from portal.domain.clocks import Milestone
 from portal.domain.errors import Message, PermissionDenied, ValidationFailed
 from portal.domain.lifecycle import Action
 from portal.domain.roles import Role
@@ -39,7 +42,7 @@ from portal.domain.statistics import Period, rate
 from portal.i18n import translate
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CaseClock, Complaint, Department, Event, FollowUp, Rectification, SlaClock,
-                                       User, UserRole)
+                                       SlaClockVersion, User, UserRole)
 from portal.printing.statistics_tables import percent
 from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
@@ -54,6 +57,19 @@ AFTER_CARE = frozenset({Action.RECORD_FOLLOW_UP, Action.RESOLVE_FOLLOW_UP, Actio
                         Action.CONFIRM_EFFECT, Action.RECORD_REMEDY, Action.QUALITY_CHECK, Action.ARCHIVE})
 HANDLING_ACTIONS = (*(a.value for a in Action if a not in AFTER_CARE), ASSIGN_ACTION, GROUP_ACTION, "record_contact",
                     "reminder.issue", "reminder.answer", "late_inquiry.issue", "late_inquiry.answer")
+# the acts that set each milestone: a clock is stopped by the act that sets its stop milestone (a hold, an
+# instruction or a step of someone else at the same instant does not stop it)
+MILESTONE_ACTS = {
+    Milestone.RECEIVED: (Action.REGISTER,), Milestone.ACCEPTED: (Action.ACCEPT,),
+    Milestone.INITIAL_PLAN: (Action.RECORD_INITIAL_PLAN,), Milestone.INVESTIGATION_DONE: (Action.SUBMIT_REPORT,),
+    Milestone.REPORTED_TO_GM: (Action.REPORT_TO_GM,), Milestone.NEGOTIATION_RETURNED: (Action.REVIEW_NEGOTIATION,),
+    Milestone.CONSOLIDATED: (Action.CLOSE, Action.CONSOLIDATE),
+    Milestone.CLOSED: (Action.FINAL_APPROVE, Action.CONFIRM_PENALTY),
+    Milestone.MAJOR_FLAGGED: (Action.REGISTER, Action.ACCEPT), Milestone.MAJOR_REPORTED: (Action.REPORT_MAJOR,),
+    Milestone.DECISION_TOLD: (Action.RECORD_NEGOTIATION,), Milestone.REVIEW_REQUESTED: (Action.REQUEST_REVIEW,),
+    Milestone.REVIEW_DECIDED: (Action.DECIDE_REVIEW,), Milestone.CUSTOMER_ACKNOWLEDGED: ("record_contact",),
+    Milestone.CLOSURE_NOTIFIED: ("record_contact",),
+}
 MAX_DAYS = 3660
 
 
@@ -164,6 +180,20 @@ def _people(session: Session, user: User, person_id: int | None) -> list[tuple]:
     return [tuple(r) for r in session.execute(query)]
 
 
+def _stopping_act(session: Session):  # noqa: ANN202
+    """The clock's key and the event's action agree: the action sets the stop milestone of the clock (of any
+    of its rule's versions)."""
+    acts: dict[str, set[str]] = {}
+    for key, stop in session.execute(select(SlaClockVersion.clock_key, SlaClockVersion.stop_milestone).distinct()):
+        try:
+            milestone = Milestone(stop)
+        except ValueError:
+            continue
+        acts.setdefault(key, set()).update(str(a) for a in MILESTONE_ACTS.get(milestone, ()))
+    pairs = [and_(CaseClock.clock_key == key, Event.action.in_(sorted(names))) for key, names in acts.items() if names]
+    return or_(*pairs) if pairs else false()
+
+
 def compute(session: Session, user: User, period: Period, person_id: int | None = None) -> Appraisal:
     check_period(period)
     candidates = _people(session, user, person_id)
@@ -184,11 +214,12 @@ def compute(session: Session, user: User, period: Period, person_id: int | None 
         select(Event.actor_id, func.count(distinct(Complaint.id))).select_from(Complaint)
         .join(Event, Event.complaint_id == Complaint.id)
         .where(_in(Complaint.closed_at, period), theirs).group_by(Event.actor_id)).all())
-    # a clock is stopped by the person whose handling event on the case is at its stop instant
+    # a clock is stopped by the person whose act setting its stop milestone is at its stop instant
     stopped = (select(Event.actor_id, CaseClock.complaint_id, CaseClock.clock_key, CaseClock.late,
                       CaseClock.duration_s).distinct().select_from(Event)
                .join(CaseClock, and_(CaseClock.complaint_id == Event.complaint_id, CaseClock.stopped_at == Event.at))
-               .where(mine, _in(Event.at, period), CaseClock.late.is_not(None)).subquery())
+               .where(mine, _in(Event.at, period), CaseClock.late.is_not(None), _stopping_act(session))
+               .subquery())
     clocks: dict[int, list[ClockFigures]] = {}
     for actor_id, key, n, late, total in session.execute(
             select(stopped.c.actor_id, stopped.c.clock_key, func.count(),

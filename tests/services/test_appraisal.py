@@ -392,3 +392,37 @@ def test_every_query_on_events_clocks_cases_and_follow_ups_reads_an_index(sqlite
     steps = [step for plan in plans.values() for step in plan]
     assert not [s for s in steps if s.startswith("SCAN ") and s.split()[1] in big], plans
     assert "SEARCH events USING COVERING INDEX ix_events_actor_at (actor_id=? AND at>? AND at<?)" in steps
+
+
+# -- the statistics page's fixture month (tests/services/test_statistics.py), per person --
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def statistics_month(request, tmp_path_factory):
+    from tests.services.test_statistics import build_november
+    with module_database(request, tmp_path_factory, lambda unit: build_november(unit, People(unit))) as unit:
+        yield unit
+
+
+def test_the_statistics_fixture_month_per_person(statistics_month):
+    """Computed by hand from that month: E's negotiation, review, closure and 核决 fall in November (its earlier
+    steps in October; it counts as closed for everyone who ever handled it); C is only registered; D's hold stops
+    no clock of the GM office (a hold is not the act setting a milestone). Where two people act at one instant
+    (the closure and its 核决), each clock goes to the act that sets its stop: 综合意见 to the GM office, 结案 to
+    the approver. Follow-ups E 4, A 5, B 2 (overall). Items: 技术部's B item done 11-24 by its 11-25 deadline;
+    运营部's A item done 11-12 (deadline 11-15) and B item open (11-28); A's follow-on item is due in December."""
+    uow, people = statistics_month, People(statistics_month)
+    found = by_name(appraisal.person_figures(uow, actor=people.boss, period=NOV))
+    figures = {u: (p.handled, p.closed, p.surveys, p.score_sum, p.satisfied, p.rect_owned, p.rect_done,
+                   p.rect_on_time) for u, p in found.items()}
+    assert figures == {
+        "clerk": (5, 3, 3, 11, 2, 0, 0, 0), "gmo": (4, 3, 3, 11, 2, 0, 0, 0), "opshandler": (3, 3, 3, 11, 2, 2, 1, 1),
+        "techhandler": (1, 1, 1, 2, 0, 1, 1, 1), "techlead": (1, 1, 1, 2, 0, 0, 0, 0),
+        "genmgr": (2, 3, 3, 11, 2, 0, 0, 0), "approver": (3, 3, 3, 11, 2, 0, 0, 0), "lead": (3, 3, 3, 11, 2, 0, 0, 0),
+        "boss": (0,) * 8, "lead2": (0,) * 8, "vicegm": (0,) * 8, "opslead": (0,) * 8}
+    assert {u: clock_table(p) for u, p in found.items() if p.clocks} == {
+        "clerk": {"regulatory": (3, 3, (6 * 24 + 1) * H + (3 * 24 + 1) * H + (15 * 24 + 1) * H)},
+        "gmo": {"acknowledge": (3, 3, 1 * H + 2 * H + 1 * H), "consolidation": (3, 2, 23 * H + 23 * H + 47 * H)},
+        "approver": {"closure": (3, 2, 7 * 24 * H + 4 * 24 * H + (16 * 24 + 23) * H)},
+        "opshandler": {"initial_plan": (3, 3, 5 * H + 6 * H + 6 * H), "investigation": (1, 1, 24 * H),
+                       "investigation_report": (1, 1, 0)},
+        "techhandler": {"investigation": (1, 0, (9 * 24 + 23) * H), "investigation_report": (1, 1, 0)}}
