@@ -260,3 +260,23 @@ def compile_status(month: Period, compile_day: int, compiled_at: datetime | None
     if due - now < (due - month.end) * due_soon_fraction:
         return CompileStatus.DUE_SOON, due
     return CompileStatus.ON_TRACK, due
+
+
+PROFILE_TOP = 10          # occupations listed by name; the rest are one "other" row
+UNKNOWN, OTHER = "unknown", "other"
+
+
+def fold_profile(groups: list[tuple[str | None, str | None, str | None, int]]) -> dict[str, list[dict]]:
+    """The complainant profile from (gender, age band, occupation, count) groups: a breakdown per field, the
+    commonest first (ties by value), an empty value as "unknown", occupations past the tenth as one "other"."""
+    out = {}
+    for position, name in ((0, "gender"), (1, "age_band"), (2, "occupation")):
+        counts: dict[str, int] = {}
+        for group in groups:
+            value = (group[position] or "").strip() or UNKNOWN
+            counts[value] = counts.get(value, 0) + int(group[3])
+        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        if name == "occupation" and len(ordered) > PROFILE_TOP:
+            ordered = [*ordered[:PROFILE_TOP], (OTHER, sum(n for _, n in ordered[PROFILE_TOP:]))]
+        out[name] = [{"value": v, "count": n} for v, n in ordered]
+    return out

@@ -19,8 +19,9 @@ from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
 from portal.domain.closing import baseline_gap, cause_parent, complaint_rate
 from portal.domain.statistics import (AGE_BUCKETS, SATISFACTION_INDICATOR, CompileStatus, Indicator, Period,
-                                      ageing_in_order, baseline_key, compile_status, early_warnings, growth_comparison,
-                                      in_force_day, nearest_rank_index, rate, thresholds_from, trend_months)
+                                      ageing_in_order, baseline_key, compile_status, early_warnings, fold_profile,
+                                      growth_comparison, in_force_day, nearest_rank_index, rate, thresholds_from,
+                                      trend_months)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
                                        FollowUp, PoliciesInForce, Policy, Reminder, SlaClockVersion, StatsSnapshot,
@@ -365,28 +366,13 @@ def _causes(session: Session, conditions, period: Period, codes, only: str | Non
     return sorted(out, key=lambda r: (r["month"], r["source"], r["department"] or "", r["cause"]))
 
 
-PROFILE_TOP = 10          # occupations listed by name; the rest are one "other" row
-UNKNOWN, OTHER = "unknown", "other"
-
-
 def _profile(session: Session, conditions, period: Period) -> dict[str, list[dict]]:  # noqa: ANN001
     """Complainant profile (000 §10, 003 §8): the complaints received in the period by gender, age band and
     occupation, counts only (no names, no numbers). One grouped index scan, folded three ways."""
     keys = (Complaint.customer_gender, Complaint.customer_age_band, Complaint.customer_occupation)
     groups = session.execute(select(*keys, func.count()).where(_in(Complaint.received_at, period), *conditions)
                              .group_by(*keys)).all()
-    out = {}
-    for position, name in ((0, "gender"), (1, "age_band"), (2, "occupation")):
-        counts: dict[str, int] = {}
-        for group in groups:
-            value = (group[position] or "").strip() or UNKNOWN
-            counts[value] = counts.get(value, 0) + int(group[3])
-        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        if name == "occupation" and len(ordered) > PROFILE_TOP:
-            rest = sum(n for _, n in ordered[PROFILE_TOP:])
-            ordered = [*ordered[:PROFILE_TOP], (OTHER, rest)]
-        out[name] = [{"value": v, "count": n} for v, n in ordered]
-    return out
+    return fold_profile([(g, a, o, int(n)) for g, a, o, n in groups])
 
 
 @dataclass(frozen=True)

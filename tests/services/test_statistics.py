@@ -385,3 +385,35 @@ def test_the_warnings_are_pushed_once_to_the_gm_office_and_managers(uow_people):
         assert {a.raised_at for a in raised.values()} == {at(11, 25, 10)}
         assert raised["complaint_rate"].value == pytest.approx(5.0) and raised["complaint_rate"].threshold == 4.0
         assert all(a.responded_at is None for a in raised.values())
+
+
+def test_the_complaint_rate_reads_the_policy_register_when_it_holds_policies(uow, people):
+    """The register variant: policies in force on 11-30 (from 00:00 of their start to 24:00 of their end) are
+    P1 (01-01 to 12-31), P2 (11-30 to 11-30) and P4 (10-01 to 11-30); P3 ended 11-29 and P5 starts 12-01. Three
+    policies, two complaints received in November: 2 × 10,000 / 3. The administrator's figure is not used."""
+    from decimal import Decimal
+    from portal.persistence.models import Policy, Product
+    for day in (3, 20):
+        _register(uow, people, at(11, day, 9), category="claim_speed", channel="phone")
+    configuration.save_table(uow, actor=people.admin, table="policies_in_force",
+                             rows=[{"period": "2025-11", "count": 8000}], now=at(11, 1, 9))
+    figures = table(uow, people)
+    assert figures["rates"]["complaint_rate"] == pytest.approx(2 * 10000 / 8000)
+    assert figures["policies_source"] == "monthly_figure"
+    spans = {"P1": (date(2025, 1, 1), date(2025, 12, 31)), "P2": (date(2025, 11, 30), date(2025, 11, 30)),
+             "P3": (date(2024, 11, 30), date(2025, 11, 29)), "P4": (date(2025, 10, 1), date(2025, 11, 30)),
+             "P5": (date(2025, 12, 1), date(2026, 11, 30))}
+    with uow.write() as session:
+        product = Product(code="auto", name="机动车辆保险", active=True)
+        session.add(product)
+        session.flush()
+        for number, (start, end) in spans.items():
+            session.add(Policy(policy_number=number, insurer="承保公司", product_id=product.id,
+                               sum_insured=Decimal("100000"), start_date=start, end_date=end,
+                               created_at=at(10, 1, 9), updated_at=at(10, 1, 9)))
+    figures = table(uow, people)
+    assert (figures["summary"]["policies_in_force"], figures["policies_source"]) == (3, "register")
+    assert figures["rates"]["complaint_rate"] == pytest.approx(2 * 10000 / 3)
+    with uow.read() as session:          # October: P1, P3 and P4 cover 10-31
+        assert statistics.policies_in_force(session, Period.month(2025, 10)) == (3, "register")
+        assert statistics.policies_in_force(session, Period.month(2027, 1)) == (0, "register")
