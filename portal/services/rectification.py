@@ -283,8 +283,9 @@ def issue_rectification_reminders(uow: UnitOfWork, *, now: datetime) -> int:
                   for i, r, c, d, deadline in rows]
         if not wanted:
             return 0
-        issued = set(session.execute(select(Reminder.complaint_id, Reminder.clock_key).where(
-            Reminder.kind == "reminder", Reminder.clock_key.in_([w["clock_key"] for w in wanted]))).all())
+        issued = set(session.execute(select(Reminder.complaint_id, Reminder.clock_key).where(     # by case: an index
+            Reminder.complaint_id.in_({w["complaint_id"] for w in wanted}), Reminder.kind == "reminder",
+            Reminder.clock_key.in_([w["clock_key"] for w in wanted]))).all())
         wanted = [w for w in wanted if (w["complaint_id"], w["clock_key"]) not in issued]
         if not wanted:
             return 0
