@@ -57,7 +57,7 @@ if everyone and len(figures.people) > 1:
 
 built = appraisal.tables(figures, lang())
 st.subheader(t("appraisal.table"), help=t("appraisal.help", min_score=figures.satisfied_min_score))
-st.caption(f"{t('appraisal.period')}：{figures.period.label}")
+st.caption(t("appraisal.period_shown", period=figures.period.label))
 st.dataframe(pd.DataFrame(appraisal.shown_rows(built.people, appraisal.PEOPLE_COLUMNS), columns=built.people_headers,
                           dtype=object), hide_index=True, width="stretch", key="appraisal_table")
 st.subheader(t("appraisal.clocks"))

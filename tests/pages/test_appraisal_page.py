@@ -116,3 +116,19 @@ def test_the_administrator_and_the_trainer_are_refused_the_page(page_db):
     page.session_state[TOKEN] = session_token("admin")
     page.run()
     assert "没有访问" in texts(page) and not page.dataframe
+
+
+def test_in_english_the_headers_and_names_are_english(page_db):
+    build_month(page_db, People(page_db))
+    at = november("gmo")          # chosen in Chinese: AppTest re-formats the options outside the page's language
+    at.selectbox(key="lang").select("en").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Period: 2025-11" in shown and "Staff appraisal table" in shown and "On-time rate per clock" in shown
+    table, clocks = at.dataframe[0].value, at.dataframe[1].value
+    assert list(table.columns) == [translate(f"appraisal.col.{c}", "en") for c in appraisal.PEOPLE_COLUMNS]
+    assert list(table.columns)[:3] == ["Person", "Department", "Cases handled"]
+    assert set(table["Department"]) == {"Marketing", "General manager's office", "Operations", "Technical"}
+    assert list(clocks["Clock"]) == ["Regulatory decision", "Acknowledge", "Consolidation", "Closure",
+                                     "Initial plan", "Investigation", "Investigation report", "Investigation",
+                                     "Investigation report"]
