@@ -273,6 +273,9 @@ def test_staff_see_their_own_figures_and_managers_and_the_gm_office_everyones(uo
     for outsider in ("admin", "trainer"):
         with pytest.raises(PermissionDenied):
             appraisal.person_figures(uow, actor=getattr(people, outsider), period=NOV)
+    with pytest.raises(ValidationFailed) as unknown:
+        appraisal.person_figures(uow, actor=people.boss, period=NOV, person_id=999_999)
+    assert unknown.value.errors["person"].key == "form.unknown_choice"
 
 
 def test_a_period_ending_before_it_starts_is_refused(uow_people):
