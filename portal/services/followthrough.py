@@ -1,24 +1,26 @@
 """What surrounds a decision: a department's petition against it (签呈, 002 art.13.12), another
-company's responsibility (002 art.13.13), and rectification items with owner and deadline (整改)."""
+company's responsibility (002 art.13.13); rectification items (整改) live in `portal.services.rectification` and
+are re-exported here under their older names."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.domain import lifecycle
-from portal.domain.errors import Message, NotFound, PermissionDenied, TransitionNotAllowed, ValidationFailed
+from portal.domain.errors import Message, NotFound, TransitionNotAllowed, ValidationFailed
 from portal.domain.lifecycle import Action, State
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import Complaint, Department, Petition, Rectification
+from portal.persistence.models import Complaint, Department, Petition
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.domain.validation import text_field
 from portal.services.handling import _event, _text
 from portal.services.steps import case_step
 from portal.services.assignment import in_working_group
+
 
 def file_petition(uow: UnitOfWork, *, actor: Actor, complaint_id: int, text: str, now: datetime) -> int:
     """签呈 (002 art.13.12): a department involved in the case objects to a decision on it, at any stage
