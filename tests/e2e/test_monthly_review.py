@@ -17,6 +17,7 @@ from portal.ui.context import now as wall_now
 from tests.conftest import People
 from tests.e2e.conftest import running_portal
 from tests.e2e.test_browser import log_in, settle
+from tests.e2e.test_chinese import english_words
 from tests.review_helpers import closed_case
 
 
@@ -51,6 +52,10 @@ def test_a_department_head_confirms_and_the_gm_office_compiles(review_server, ne
     head.get_by_role("button", name=f"确认运营部 {month} 的责任归属及比例").click()
     expect(head.get_by_text(f"已确认 {month} 的责任比例。")).to_be_visible()
     expect(head.locator("[data-testid='stException']")).to_have_count(0)
+    for tab in ("结案清单", "确认情况", "投诉立会"):          # every tab reads in Chinese, cases and all
+        head.get_by_role("tab", name=tab).click()
+        settle(head)
+        assert not english_words(head.inner_text("body"), {"opslead"}), tab
 
     office = new_page()
     log_in(office, url, "gmo", "statistics")
