@@ -143,3 +143,20 @@ def test_the_pages_keep_within_forty_queries(page_db):
         office.run()
     assert not office.exception and "待确认效果的整改事项" in texts(office)
     assert 0 < len(seen) <= 40, len(seen)
+
+
+def test_the_sections_read_in_english(page_db):
+    people = People(page_db)
+    an_item(page_db, people)
+    case_id = closed_case(page_db, people)
+    page = app_as("opshandler", page_path("department"))
+    page.selectbox(key="lang").select("en").run()
+    assert "My rectification items" in texts(page)
+    table = next(f for f in frames(page) if "Owner" in f)
+    assert table["Cause class"] == ["Process / Process not followed"] and table["Kind"] == ["Rectification"]
+    page.session_state["dept_tabs"] = "Quality check"
+    page.run()
+    page.selectbox(key="quality_pick").set_value(case_id).run()
+    assert not page.exception, page.exception
+    assert page.radio(key=f"quality_{case_id}_records").label == "The records and documents are complete"
+    assert page.radio(key=f"quality_{case_id}_records").options == ["Met", "Not met"]
