@@ -651,7 +651,7 @@ EN: dict[str, str] = {
     'stats.chart.sla_clock': 'Compliance per clock',
     'stats.chart.sla_department': 'Compliance per department (its own steps)',
     'stats.chart.ageing': 'Ageing of open cases (coloured by badge)',
-    'stats.chart.satisfaction': 'Satisfaction per dimension against its threshold',
+    'stats.chart.satisfaction': 'Satisfaction per dimension against its baseline',
     'stats.chart.empty': 'Nothing to draw for this period.',
     'stats.axis.count': 'Cases',
     'stats.axis.rate': 'Rate',

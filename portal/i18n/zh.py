@@ -666,7 +666,7 @@ ZH: dict[str, str] = {
     'stats.chart.sla_clock': '各时限达成率',
     'stats.chart.sla_department': '各部门时限达成率（部门自身环节）',
     'stats.chart.ageing': '未结案件账龄（按时效状态着色）',
-    'stats.chart.satisfaction': '各维度满意率与阈值',
+    'stats.chart.satisfaction': '各维度满意率与基准',
     'stats.chart.empty': '本期没有可绘制的数据。',
     'stats.axis.count': '件数',
     'stats.axis.rate': '比率',

@@ -156,3 +156,63 @@ def test_a_users_duties_changed_by_someone_else_meanwhile_are_not_overwritten(pa
     at.button(key="FormSubmitter:duties_techhandler-保存").click().run()
     assert "已更新 techhandler 的角色与部门" in texts(at)
     assert {r.value for r in load_actor(page_db, "techhandler").roles} == {"handler", "approver", "manager"}
+
+
+# -- issue 18: the cause taxonomy, the monthly policies in force, the baselines beside the warnings --
+
+def test_a_sub_cause_without_its_class_is_refused_and_nothing_is_saved(page_db):
+    from portal.persistence.models import CauseClass
+    at = app_as("admin", page_path("admin_config"))
+    assert "原因分类" in [tab.label for tab in at.tabs]
+    with page_db.read() as session:
+        before = session.scalar(select(func.count()).select_from(CauseClass))
+    at.session_state["config_cause_classes"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"code": "staff.rudeness", "name_zh": "态度粗暴", "name_en": "Rudeness", "active": True, "sort": 50}]}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_cause_classes").click().run()
+    assert not at.exception
+    assert "配置未保存：有 1 处需要修改（见下表）。" in texts(at)
+    refusal = next(df.value for df in at.dataframe if "原因" in df.value.columns)
+    assert list(refusal["列"]) == ["代码"] and "的大类不在表中" in refusal.iloc[0]["原因"]
+    with page_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(CauseClass)) == before
+    at.session_state["config_cause_classes"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"code": "people.rudeness", "name_zh": "态度粗暴", "name_en": "Rudeness", "active": True, "sort": 50}]}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_cause_classes").click().run()
+    assert "已保存 1 行修改，并记入变更记录。" in texts(at)
+    with page_db.read() as session:
+        assert session.scalar(select(CauseClass.parent_code).where(CauseClass.code == "people.rudeness")) == "people"
+
+
+def test_the_monthly_policies_in_force_refuse_a_bad_month_and_save_a_good_one(page_db):
+    from portal.persistence.models import PoliciesInForce
+    at = app_as("admin", page_path("admin_config"))
+    at.session_state["config_policies_in_force"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"period": "2025/11", "count": 8000}]}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_policies_in_force").click().run()
+    refusal = next(df.value for df in at.dataframe if "原因" in df.value.columns)
+    assert list(refusal["列"]) == ["月份（YYYY-MM）"] and "YYYY-MM" in refusal.iloc[0]["原因"]
+    with page_db.read() as session:
+        assert session.scalar(select(func.count()).select_from(PoliciesInForce)) == 0
+    at.session_state["config_policies_in_force"] = {"edited_rows": {}, "deleted_rows": [], "added_rows": [
+        {"period": "2025-11", "count": 8000}]}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_policies_in_force").click().run()
+    assert "已保存 1 行修改，并记入变更记录。" in texts(at)
+    with page_db.read() as session:
+        assert session.get(PoliciesInForce, "2025-11").count == 8000
+
+
+def test_the_baselines_are_edited_beside_the_warnings_and_a_rate_above_one_is_refused(page_db):
+    from portal.persistence.models import Setting
+    at = app_as("admin", page_path("admin_config"))
+    assert [b for b in at.button if b.key == "config_save_warnings"]
+    at.session_state["config_baselines"] = {"edited_rows": {"0": {"value": "75"}}, "added_rows": [],
+                                            "deleted_rows": []}
+    at.run()
+    next(b for b in at.button if b.key == "config_save_baselines").click().run()
+    assert "配置未保存：有 1 处需要修改（见下表）。" in texts(at)
+    with page_db.read() as session:
+        assert session.get(Setting, "satisfaction.baseline.overall").value == "0.75"

@@ -11,7 +11,7 @@ from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
 from tests.pages.conftest import app_as, page_path, texts
 
-CHARTS = 8
+CHARTS = 12      # 8, then issue 18's causes and the complainant's gender, age band and occupation
 
 
 def desk_charts(uow, period=None) -> int:  # noqa: ANN001
@@ -39,7 +39,10 @@ def test_a_manager_sees_every_chart_and_the_figures(page_db):
     shown = texts(at)
     labels = [m.label for m in at.metric]
     assert "接收投诉" in labels and "按时结案率" in labels and "满意率" in labels
-    assert len(at.dataframe) == CHARTS + 4           # the numbers behind each chart, the desk's four too
+    from portal.services import warning_alerts
+    raised = bool(warning_alerts.alerts(page_db, actor=load_actor(page_db, "boss")))
+    # the numbers behind each chart, the desk's four, the baselines, the pushed warnings (when any was raised)
+    assert len(at.dataframe) == CHARTS + 4 + 1 + raised
     assert "统计时间" in shown
 
 
@@ -128,7 +131,8 @@ def test_count_axes_tick_in_whole_numbers_and_the_heat_legend_says_whole_counts(
                 if channel == "color":
                     assert encoding["legend"]["format"] == "d" and encoding["legend"]["tickMinStep"] == 1
                     legends += 1
-    assert counted == 4 and legends == 1     # trend, category, channel, ageing; the heat map's legend
+    # trend, category, channel, ageing, the complainant's gender, age band and occupation; the heat map's legend
+    assert counted == 7 and legends == 1
 
 
 def convert_arrow_bytes_to_pandas_df(data: bytes):
@@ -251,3 +255,95 @@ def test_the_statistics_page_shows_the_service_desk_for_the_same_period(page_db)
     numbers = [df.value for df in at.dataframe if "类别" in df.value.columns and "月份" in df.value.columns]
     assert numbers and set(numbers[0]["类别"]) == {"报案", "理赔申请", "退保", "批改"}
     assert int(numbers[0]["件数"].sum()) == 2                  # both received this month
+
+
+# -- issue 18: baselines, causes, profile, complaint rate, pushed warnings --
+
+def test_the_baselines_stand_beside_the_rates_and_the_causes_profile_and_complaint_rate_are_shown(page_db):
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "万张保单投诉率" in labels and "整改有效率" in labels
+    shown = texts(at)
+    assert "（保单库，按期末日在保计算）" in shown                     # the demo keeps a policy register
+    for title in ("满意率与基准对照", "各维度满意率与基准", "投诉原因（按月、原因大类）", "投诉人画像：性别", "投诉人画像：年龄段",
+                  "投诉人画像：职业"):
+        assert title in shown, title
+    baselines = next(df.value for df in at.dataframe if "基准" in df.value.columns and "差距（百分点）" in df.value.columns
+                     and len(df.value.columns) == 4)
+    assert dict(zip(baselines["维度"], baselines["基准"])) == {"服务流程": "80.0%", "服务态度": "78.0%",
+                                                              "服务效率": "72.0%", "理赔结果": "76.0%",
+                                                              "总体满意度": "75.0%"}
+    satisfaction = next(spec for spec in _specs(at) if any(
+        layer.get("mark", {}).get("type") == "tick" for layer in spec.get("layer", [])))
+    tick = next(layer for layer in satisfaction["layer"] if layer["mark"]["type"] == "tick")
+    assert tick["encoding"]["y"]["field"] == "baseline"          # a tick per dimension at its baseline
+    facets = [spec for spec in _specs(at) if "facet" in spec]
+    assert len(facets) == 1 and facets[0]["spec"]["encoding"]["color"]["field"] == "class"
+
+
+def test_the_complaint_rate_uses_the_administrators_monthly_figure_where_no_register_is_kept(page_db):
+    from portal.services import complaints, configuration
+    from tests.helpers import a_form
+    today = wall_now()
+    at = app_as("boss", page_path("statistics"))
+    assert {m.label: m.value for m in at.metric}["万张保单投诉率"] == "—"
+    assert "尚无有效保单件数：请在系统配置中录入月度件数" in texts(at)
+    month_start = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    for quarter in (1, 2, 3):            # three complaints received this month, no policy register
+        received = (month_start + (today - month_start) * quarter / 4).replace(second=0, microsecond=0)
+        complaints.register_complaint(page_db, actor=load_actor(page_db, "clerk"), attachments=[],
+                                      form=a_form(received_at=received), now=today)
+    configuration.save_table(page_db, actor=load_actor(page_db, "admin"), table="policies_in_force",
+                             rows=[{"period": f"{today:%Y-%m}", "count": 20000}], now=today)
+    at = app_as("boss", page_path("statistics"))
+    assert {m.label: m.value for m in at.metric}["接收投诉"] == "3"
+    assert {m.label: m.value for m in at.metric}["万张保单投诉率"] == "1.50"       # 3 × 10,000 / 20,000
+    assert "有效保单 20000 件（管理员录入的月度件数）" in texts(at)
+
+
+def _an_open_warning(uow) -> int:  # noqa: ANN001
+    from portal.persistence.models import WarningAlert
+    with uow.write() as session:
+        alert = WarningAlert(period=f"{wall_now():%Y-%m}", indicator="satisfaction_result", value=0.5,
+                             threshold=0.76, raised_at=wall_now(), response="")
+        session.add(alert)
+        session.flush()
+        return alert.id
+
+
+def test_a_manager_answers_a_pushed_warning_on_the_statistics_page(page_db):
+    from portal.persistence.models import WarningAlert
+    alert_id = _an_open_warning(page_db)
+    home = app_as("boss")
+    assert "待应对的预警" in [m.label for m in home.metric]               # the home page's to-do
+    at = app_as("boss", page_path("statistics"))
+    table = next(df.value for df in at.dataframe if "应对措施" in df.value.columns)
+    assert list(table["状态"]) == ["待应对"] and "理赔结果满意率" in table.iloc[0]["预警"]
+    assert at.selectbox(key="warning_response_stats_alert").value is None        # the person chooses
+    at.selectbox(key="warning_response_stats_alert").set_value(alert_id)
+    at.text_area(key="warning_response_stats_text").input("   ")
+    next(b for b in at.button if "记录应对" in str(b.label)).click().run()
+    assert not at.exception and "此项为必填项。" in texts(at)
+    with page_db.read() as session:
+        assert session.get(WarningAlert, alert_id).responded_at is None           # nothing saved
+    at.selectbox(key="warning_response_stats_alert").set_value(alert_id)
+    at.text_area(key="warning_response_stats_text").input("<b>回访话术</b>复训")
+    next(b for b in at.button if "记录应对" in str(b.label)).click().run()
+    assert not at.exception and "已记录预警应对。" in texts(at)
+    with page_db.read() as session:
+        alert = session.get(WarningAlert, alert_id)
+        assert alert.response == "<b>回访话术</b>复训" and alert.responded_at is not None
+    table = next(df.value for df in at.dataframe if "应对措施" in df.value.columns)
+    assert list(table["状态"]) == ["已应对"] and list(table["应对人"]) == ["管理庚"]
+    assert list(table["应对措施"]) == ["<b>回访话术</b>复训"]                  # shown as data
+    assert "待应对的预警" not in [m.label for m in app_as("boss").metric]
+
+
+def test_the_gm_office_page_lists_the_pushed_warnings(page_db):
+    _an_open_warning(page_db)
+    at = app_as("gmo", page_path("gm_office"))
+    assert not at.exception
+    table = next(df.value for df in at.dataframe if "应对措施" in df.value.columns)
+    assert list(table["状态"]) == ["待应对"]
