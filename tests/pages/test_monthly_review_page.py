@@ -212,3 +212,39 @@ def test_the_statistics_page_shows_the_review_and_refuses_to_compile_while_a_dis
     with uow.read() as session:
         figures = session.scalar(select(StatsSnapshot.figures))
     assert figures["review"]["unconfirmed"] == ["technical"] and len(figures["review"]["closed_cases"]) == 2
+
+
+def test_the_gm_office_opens_a_rectification_item_from_a_meeting(page_db):
+    from portal.persistence.models import Complaint, Rectification
+    from portal.services import meetings
+    ids = build(page_db)
+    people = People(page_db)
+    with page_db.read() as session:
+        number = session.get(Complaint, ids["B"]).number
+    meeting_id = meetings.record_meeting(page_db, actor=people.gmo, held_on=wall_now().date(), title="立会",
+                                         attendees="总经理室、运营部", case_numbers=[number],
+                                         decisions="运营部梳理审核流程", now=wall_now())
+    at = app_as("gmo", page_path("monthly_review"))
+    open_tab(at, "review_tabs", "review.tab.meetings")
+    at.selectbox(key="meeting_pick").set_value(meeting_id).run()
+    form = f"meeting_item_{meeting_id}"
+    for key in ("case", "cause_code", "owner"):                 # each chosen by the person
+        assert at.selectbox(key=f"{form}_{key}").value is None
+    at.selectbox(key=f"{form}_case").set_value(ids["B"])
+    at.selectbox(key=f"{form}_cause_code").set_value("process.execution")
+    at.text_input(key=f"{form}_cause").input("审核积压")
+    at.text_area(key=f"{form}_description").input("梳理理赔审核流程")
+    at.selectbox(key=f"{form}_owner").set_value(people.opshandler.id)
+    next(b for b in at.button if b.label == "开立整改项").click().run()      # no deadline yet
+    assert not at.exception and "此项为必填项。" in texts(at)
+    with page_db.read() as session:
+        assert session.scalar(select(Rectification.id)) is None
+    at.date_input(key=f"{form}_deadline").set_value(wall_now().date() + timedelta(days=30))
+    next(b for b in at.button if b.label == "开立整改项").click().run()
+    assert not at.exception and "整改项已开立。" in texts(at)
+    with page_db.read() as session:
+        item = session.scalar(select(Rectification))
+    assert (item.meeting_id, item.complaint_id, item.owner_id) == (meeting_id, ids["B"], people.opshandler.id)
+    at.selectbox(key="meeting_pick").set_value(meeting_id).run()
+    items = next(df.value for df in at.dataframe if "整改内容" in df.value.columns)
+    assert list(items["整改内容"]) == ["梳理理赔审核流程"] and list(items["责任人"]) == ["运营丁"]
