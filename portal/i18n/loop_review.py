@@ -125,7 +125,8 @@ EN: dict[str, str] = {
                     "resolves the disputes, then compiles the month's table.",
     "review.month": "Month",
     "review.compiled": "The table of {month} is compiled; the review is kept with it.",
-    "review.disputes_block": "{count} dispute(s) still open: the month's table cannot be compiled until they are resolved.",
+    "review.disputes_block": "{count} dispute(s) still open: the month's table cannot be compiled until they are "
+                              "resolved.",
     "review.unconfirmed": "Departments that have not confirmed: {departments} (this does not block compiling; the "
                           "table lists them as not confirmed).",
     "review.no_cases": "No case was closed in this month.",
@@ -150,7 +151,8 @@ EN: dict[str, str] = {
     "review.dispute_shown": "Case {number}, ratios now: {shares}",
     "review.resolution": "Resolution",
     "review.change_shares": "Change the ratios",
-    "review.shares_hint": "With \"Change the ratios\" ticked, the case's ratios become these (0: no share; together 100).",
+    "review.shares_hint": "With \"Change the ratios\" ticked, the case's ratios become these (0: no share; "
+                          "together 100).",
     "review.resolve": "Resolve the dispute",
     "review.resolved": "The dispute on case {number} is resolved.",
     "review.resolved_withdrawn": " Departments whose ratio changed confirm again: {departments}.",
@@ -188,7 +190,8 @@ EN: dict[str, str] = {
     "review.not_department_head": "Only a department head confirms their department's ratios.",
     "review.month_compiled": "The table of {month} is compiled: its ratios can no longer be confirmed, disputed or "
                              "changed.",
-    "review.nothing_to_confirm": "No case closed in {month} puts responsibility on your department: nothing to confirm.",
+    "review.nothing_to_confirm": "No case closed in {month} puts responsibility on your department: nothing to "
+                                 "confirm.",
     "review.own_dispute_open": "Your department's dispute of a case of {month} is still open; confirm once it is "
                                "resolved.",
     "review.already_confirmed": "Your department confirmed the ratios of {month} at {at}.",

@@ -66,7 +66,8 @@ def _closed_in(period: Period):  # noqa: ANN202
 
 def _closed_conditions(session: Session, period: Period, department: str | None) -> list:
     if department:
-        return _closed_conditions_for(period, session.scalar(select(Department.id).where(Department.code == department)))
+        department_id = session.scalar(select(Department.id).where(Department.code == department))
+        return _closed_conditions_for(period, department_id)
     return [_closed_in(period)]
 
 
@@ -344,8 +345,9 @@ def resolve_dispute(uow: UnitOfWork, *, actor: Actor, confirmation_id: int, reso
         record_event(session, actor=user, at=now, action="review.resolve", complaint_id=complaint.id,
                      from_state=complaint.state, to_state=complaint.state, comment=resolution,
                      changes={"period": period.label, "dispute": dispute.id, "department": codes[dispute.department_id],
-                              "before": before, "after": after, "responsible_department": codes.get(
-                                  complaint.responsibility_department_id), "confirmations_withdrawn": sorted(withdrawn)})
+                              "before": before, "after": after,
+                              "responsible_department": codes.get(complaint.responsibility_department_id),
+                              "confirmations_withdrawn": sorted(withdrawn)})
         return sorted(withdrawn)
 
 
