@@ -226,12 +226,16 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
                                              .select_from(Complaint).where(closed)).one()
         pages = max(1, -(-int(total) // page_size))
         page = min(max(1, page), pages)
-        rows = session.execute(
+        # the page's ids first (readiness alone decides the order), then their facts: only those rows' probes
+        ids = list(session.scalars(select(Complaint.id).where(closed)
+                                   .order_by(case((ready, 0), else_=1), Complaint.closed_at, Complaint.id)
+                                   .limit(page_size).offset((page - 1) * page_size)))
+        found = {r.id: r for r in session.execute(
             select(Complaint.id, Complaint.number, Complaint.closed_at, Complaint.follow_up_task,
                    Complaint.negotiation_result, Complaint.negotiated_amount, Complaint.remedy_done_at,
                    *[column.label(name) for name, column in f.items() if name != "remedy_agreed"])
-            .where(closed).order_by(case((ready, 0), else_=1), Complaint.closed_at, Complaint.id)
-            .limit(page_size).offset((page - 1) * page_size)).all()
+            .where(Complaint.id.in_(ids)))}
+        rows = [found[i] for i in ids]
     out = []
     for r in rows:
         facts = ArchiveFacts(int(bool(r.followed)), bool(r.follow_up_task), int(bool(r.scheduled)),

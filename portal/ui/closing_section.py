@@ -12,8 +12,8 @@ from portal.i18n.format import fmt_time
 from portal.services import closing, follow_ups
 from portal.ui.context import lang, now, t, uow
 from portal.ui.literal import literal
-from portal.ui.widgets import (act, case_label, case_links, case_href, field_error, form_errors, labels, page_of,
-                               seen_version)
+from portal.ui.widgets import (DATE_FORMAT, act, case_label, case_links, case_href, date_label, field_error,
+                               form_errors, labels, page_of, seen_version)
 from portal.ui.context import reference
 
 LIST_LIMIT = 20
@@ -129,8 +129,8 @@ def schedule_form(case, actor) -> None:  # noqa: ANN001
     errors = form_errors(form)
     with st.form(form, enter_to_submit=False):
         st.markdown(f"**{t('loop.schedule')}**")
-        due = st.date_input(t("field.due_on"), value=None, min_value=now().date(),
-                            max_value=now().date() + timedelta(days=follow_ups.FAR_AHEAD_DAYS), format="YYYY-MM-DD",
+        due = st.date_input(date_label("field.due_on"), value=None, min_value=now().date(),
+                            max_value=now().date() + timedelta(days=follow_ups.FAR_AHEAD_DAYS), format=DATE_FORMAT,
                             key=f"schedule_due_{case.id}")
         field_error(errors, "due_on")
         reason = st.text_input(t("field.schedule_reason"), key=f"schedule_reason_{case.id}")
@@ -192,7 +192,7 @@ def department_follow_ups(actor) -> None:  # noqa: ANN001
     """Dissatisfied follow-ups sent to the handler's department, and the form recording what it did."""
     st.caption(t("loop.dept_help"))
     items = follow_ups.department_follow_ups(uow(), actor=actor, limit=LIST_LIMIT)
-    st.caption(t("list.open_items", shown=len(items),
+    st.caption(t("loop.dept_count", shown=len(items),
                  total=follow_ups.count_department_follow_ups(uow(), actor=actor)))
     if not items:
         st.info(t("loop.dept_none"))
@@ -230,7 +230,8 @@ def remedy_form(case, actor) -> None:  # noqa: ANN001
     errors = form_errors(form)
     with st.form(form, enter_to_submit=False):
         left, right = st.columns(2)
-        paid_on = left.date_input(t("field.remedy_paid_on"), value=None, max_value=now().date(), format="YYYY-MM-DD",
+        paid_on = left.date_input(date_label("field.remedy_paid_on"), value=None, max_value=now().date(),
+                                  format=DATE_FORMAT,
                                   key=f"remedy_paid_on_{case.id}")
         field_error(errors, "remedy_paid_on")
         amount = right.text_input(t("field.remedy_amount"), key=f"remedy_amount_{case.id}")

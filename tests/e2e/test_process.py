@@ -3,10 +3,12 @@ rejection turning into a linked new complaint. Each step reads that the next rol
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
+from portal.ui.context import now as wall_clock
 from tests.e2e.test_browser import log_in, settle
 
 
@@ -154,6 +156,7 @@ def report(new_page, server: str, handler: str, number: str) -> None:
     queue_shows(page, number)
     field(page, "证据（业务记录、客户资料、员工陈述等）").fill("查勘照片与维修报价单。")
     field(page, "原因分析").fill("定损时未计入地板更换费用。")
+    choose(page, "原因分类", "流程 / 执行不到位")          # the taxonomy's sub-cause, chosen (issue 18)
     field(page, "处理措施与改善对策").fill("补充定损，培训查勘人员。")
     field(page, "建议赔偿 / 让步金额（元）").fill("3000")
     tick(page, "公司责任")
@@ -223,6 +226,7 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     choose(gm, "责任程度", "一般责任")
     choose(gm, "责任部门", "运营部", multiple=True)
     field(gm, "结案综合意见").fill("定损遗漏，按一般责任处理。")
+    choose(gm, "原因分类", "流程 / 执行不到位")
     submit(gm, "作出综合意见并送最终核决", "最终核决；核签后结案")
 
     approver = as_user(new_page, server, "approver", "approval")     # the final 核决, the penalty in it (13.5-13.7)
@@ -234,7 +238,33 @@ def test_one_complaint_through_every_role_from_registration_to_archive(server, n
     field(clerk, "回访情况").fill("客户对处理结果满意。")
     for dimension in ("服务流程", "服务态度", "服务效率", "理赔结果", "总体满意度"):
         choose(clerk, dimension, "5 · 非常满意")
-    submit(clerk, "记录回访", "已记录回访：已归档")
+    tick(clerk, "电话回访")                              # how it was done: the clerk chooses
+    submit(clerk, "记录回访", "已记录回访：已结案")          # a follow-up no longer archives (issue 18)
+
+    # the payment agreed with the customer recorded as made (004 §5.1.5)
+    clerk = as_user(new_page, server, "clerk", "negotiation")
+    queue_shows(clerk, number, tab="补偿落实")
+    from tests.e2e.test_desk import type_in          # (it imports this module's helpers)
+    paid = wall_clock().date() - timedelta(days=1)
+    type_in(clerk, "支付日期（年/月/日）", paid.year, paid.month, paid.day)
+    field(clerk, "支付金额（元）").fill("3000")
+    field(clerk, "支付凭证号").fill("ZF-2026-0001")
+    submit(clerk, "记录补偿已落实", "已记录补偿落实")
+
+    # 运营部's quality check, by a handler who wrote no report on the case (four eyes)
+    checker = as_user(new_page, server, "opslead", "department")
+    open_tab(checker, "质量检验")
+    choose(checker, "选择案件", number)
+    for item in range(5):
+        retrying(checker, lambda: visible(checker).get_by_text("符合", exact=True).nth(item), lambda r: r.click())
+    submit(checker, "记录检验结果", "已记录质量检验结果")
+
+    # the GM office's 总结 archives it (001)
+    gm = as_user(new_page, server, "gmo", "gm_office")
+    queue_shows(gm, number, tab="归档")
+    field(gm, "经验教训").fill("定损须逐项核对维修报价，遗漏项当场补录。")
+    choose(gm, "原因分类（总结）", "流程 / 执行不到位")
+    submit(gm, "总结并归档", "案件已总结归档")
 
     case = as_user(new_page, server, "gmo", f"case?case={number}")
     expect(case.get_by_text(re.compile(f"案件 {number} · 已归档"))).to_be_visible()
