@@ -77,7 +77,7 @@ def build(figures: dict, names: Names, lang: str) -> list[Table]:
     tables = [
         Table("summary", tr("stats.table.summary"),
               pd.DataFrame({tr("stats.col.item"): [r["item"] for r in summary_rows],
-                            tr("stats.col.value"): [r["value"] for r in summary_rows]})),
+                            tr("stats.col.value"): pd.Series([r["value"] for r in summary_rows], dtype=object)})),
         Table("rates", tr("stats.table.rates"),
               pd.DataFrame({tr("stats.col.item"): [r["item"] for r in rate_rows],
                             tr("stats.col.value"): [r["value"] for r in rate_rows]}),

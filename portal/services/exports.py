@@ -34,11 +34,17 @@ _CHUNK = 5000
 def names(uow: UnitOfWork, lang: str) -> statistics_tables.Names:
     """Display names of categories, channels, departments and clocks (every one, active or not,
     since old cases and compiled months name retired ones too)."""
-    with uow.read() as session:
-        def pick(model, key="code"):  # noqa: ANN001, ANN202
-            return {getattr(r, key): (r.name_en if lang == "en" else r.name_zh) for r in session.scalars(select(model))}
-        return statistics_tables.Names(pick(Category), pick(Channel), pick(Department), pick(SlaClock, "key"),
-                                       pick(CauseClass))
+    from sqlalchemy import String, literal, union_all
+    tables = (("categories", Category, "code"), ("channels", Channel, "code"), ("departments", Department, "code"),
+              ("clocks", SlaClock, "key"), ("causes", CauseClass, "code"))
+    out: dict[str, dict[str, str]] = {name: {} for name, _, _ in tables}
+    with uow.read() as session:                 # one statement (the statistics page reads them on every run)
+        for name, code, name_zh, name_en in session.execute(union_all(*(
+                select(literal(name, String).label("kind"), getattr(model, key).label("code"), model.name_zh,
+                       model.name_en) for name, model, key in tables))).all():
+            out[name][code] = name_en if lang == "en" else name_zh
+    return statistics_tables.Names(out["categories"], out["channels"], out["departments"], out["clocks"],
+                                   out["causes"])
 
 
 def with_review(uow: UnitOfWork, figures: dict) -> dict:

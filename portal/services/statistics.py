@@ -54,8 +54,13 @@ class StatsFilter:
 
 
 def _code_maps(session: Session) -> dict[str, dict[int, str]]:
-    return {name: dict(session.execute(select(model.id, model.code)).all())
-            for name, model in (("category", Category), ("channel", Channel), ("department", Department))}
+    """id → code of categories, channels and departments, read in one statement."""
+    names = (("category", Category), ("channel", Channel), ("department", Department))
+    out: dict[str, dict[int, str]] = {name: {} for name, _ in names}
+    for name, key, code in session.execute(union_all(*(select(literal(name, String).label("kind"), model.id, model.code)
+                                                       for name, model in names))).all():
+        out[name][key] = code
+    return out
 
 
 def _case_conditions(session: Session, filters: StatsFilter) -> list[ColumnElement[bool]]:
@@ -140,16 +145,16 @@ def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):
                          func.count(distinct(overdue.c.complaint_id)).label("n")))).all()
     by_clock = {k: int(n) for k, n in rows if k is not None}
     cases = next((int(n) for k, n in rows if k is None), 0)
-    still_open = session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.closed_at.is_(None), Complaint.received_at < as_of, *conditions))
-    closed_later = session.scalar(select(func.count()).select_from(Complaint).where(
-        Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions))
-    return cases, by_clock, int(still_open + closed_later)
+    still_open, closed_later = session.execute(select(     # two index ranges, one statement
+        select(func.count()).select_from(Complaint).where(
+            Complaint.closed_at.is_(None), Complaint.received_at < as_of, *conditions).scalar_subquery(),
+        select(func.count()).select_from(Complaint).where(
+            Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions).scalar_subquery())).one()
+    return cases, by_clock, int(still_open or 0) + int(closed_later or 0)
 
 
-def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int]) -> list[dict]:  # noqa: ANN001
-    clocks = rules.clock_infos(session)
-    keys = [c.rule.key for c in clocks]
+def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int],  # noqa: ANN001
+                keys: list[str]) -> list[dict]:
     stopped = and_(CaseClock.clock_key.in_(keys), _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
     query = _of_cases(select(CaseClock.clock_key, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)),
                              func.avg(CaseClock.duration_s)).where(stopped), CaseClock.complaint_id, conditions)
@@ -176,14 +181,15 @@ def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -
                           .where(stopped, CaseClock.clock_key.in_([k for k, n in counts.items() if n])),
                           CaseClock.complaint_id, conditions)
         return {k: float(v) for k, v in session.execute(query.group_by(CaseClock.clock_key)).all()}
-    out = {}
-    for key, n in counts.items():
-        if n:
-            query = _of_cases(select(CaseClock.duration_s).where(stopped, CaseClock.clock_key == key),
-                              CaseClock.complaint_id, conditions)
-            out[key] = float(session.scalar(query.order_by(CaseClock.duration_s.desc())
-                                            .limit(1).offset(n - 1 - nearest_rank_index(n))))
-    return out
+    keys = [key for key, n in counts.items() if n]
+    if not keys:
+        return {}
+    # every clock's value at its rank, each a bounded scan of its own index range, in one statement
+    ranks = [_of_cases(select(CaseClock.duration_s).where(stopped, CaseClock.clock_key == key), CaseClock.complaint_id,
+                       conditions).order_by(CaseClock.duration_s.desc()).limit(1)
+             .offset(counts[key] - 1 - nearest_rank_index(counts[key])).scalar_subquery() for key in keys]
+    values = session.execute(select(*ranks)).one()
+    return {key: float(value) for key, value in zip(keys, values)}
 
 
 def _departments(session, conditions, period, codes, only: str | None = None) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
@@ -246,22 +252,24 @@ def _departments(session, conditions, period, codes, only: str | None = None) ->
 
 
 def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
-    """Received, closed and closed late per month: a count per month and figure, each one
-    index range (the months of a trend are a year's cases)."""
-    def count(query) -> int:  # noqa: ANN001
-        return int(session.scalar(query) or 0)
-
-    out = []
-    for month in trend_months(period):
-        closed = (select(func.count()).select_from(CaseClock).join(Complaint, Complaint.id == CaseClock.complaint_id)
-                  if conditions else select(func.count()).select_from(CaseClock))
-        closed = closed.where(CaseClock.clock_key == CLOSURE_CLOCK, _in(CaseClock.stopped_at, month), *conditions)
-        out.append({"month": month.label,
-                    "received": count(select(func.count()).select_from(Complaint)
-                                      .where(_in(Complaint.received_at, month), *conditions)),
-                    "closed": count(closed),
-                    "closed_late": count(closed.where(CaseClock.late.is_(True)))})
-    return out
+    """Received, closed and closed late per month over the trend's months: two grouped index ranges (the
+    received index; the closure clocks' stopped index, which carries `late`), one row per month."""
+    months = trend_months(period)
+    first, end = months[0].start, months[-1].end
+    received_month = _month_of(session, Complaint.received_at).label("month")
+    received = dict(session.execute(select(received_month, func.count()).where(
+        Complaint.received_at >= first, Complaint.received_at < end, *conditions).group_by(received_month)).all())
+    closed_month = _month_of(session, CaseClock.stopped_at).label("month")
+    closed = (select(closed_month, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
+              .select_from(CaseClock))
+    if conditions:
+        closed = closed.join(Complaint, Complaint.id == CaseClock.complaint_id)
+    closed = {m: (int(n), int(late or 0)) for m, n, late in session.execute(closed.where(
+        CaseClock.clock_key == CLOSURE_CLOCK, CaseClock.stopped_at >= first, CaseClock.stopped_at < end,
+        *conditions).group_by(closed_month)).all()}
+    return [{"month": month.label, "received": int(received.get(month.label, 0)),
+             "closed": closed.get(month.label, (0, 0))[0], "closed_late": closed.get(month.label, (0, 0))[1]}
+            for month in months]
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
@@ -323,10 +331,13 @@ def policies_in_force(session: Session, period: Period) -> tuple[int | None, str
     register (policies covering the period's last day, `in_force_day`) when it holds any policy, else the
     administrator's figure for the month of that day (`policies_in_force`), else unknown (None, "none")."""
     day = in_force_day(period)
-    if session.scalar(select(Policy.id).limit(1)) is not None:
-        return int(session.scalar(select(func.count()).select_from(Policy)
-                                  .where(Policy.end_date >= day, Policy.start_date <= day)) or 0), "register"
-    figure = session.scalar(select(PoliciesInForce.count).where(PoliciesInForce.period == f"{day:%Y-%m}"))
+    kept, in_force, figure = session.execute(select(
+        select(Policy.id).limit(1).scalar_subquery(),
+        select(func.count()).select_from(Policy).where(Policy.end_date >= day, Policy.start_date <= day)
+        .scalar_subquery(),
+        select(PoliciesInForce.count).where(PoliciesInForce.period == f"{day:%Y-%m}").scalar_subquery())).one()
+    if kept is not None:
+        return int(in_force or 0), "register"
     return (None, "none") if figure is None else (int(figure), "monthly_figure")
 
 
@@ -392,16 +403,18 @@ class _Core:
     thresholds: dict[Indicator, float]
     policies_in_force: int | None
     policies_source: str            # register / monthly_figure / none
+    clock_keys: list[str]
 
 
 def _core(session: Session, conditions, period: Period, now: datetime, settings: dict[str, str],
           codes: dict[str, dict[int, str]]) -> _Core:  # noqa: ANN001
     """The figures the early warnings need (and the table's headline counts)."""
-    accepted = session.scalar(select(func.count()).select_from(Complaint)
-                              .where(_in(Complaint.accepted_at, period), *conditions))
     comparison = growth_comparison(period, now)
-    previous = None if comparison is None else session.scalar(
-        select(func.count()).select_from(Complaint).where(_in(Complaint.received_at, comparison.previous), *conditions))
+    accepted, previous = session.execute(select(          # two index ranges, one statement
+        select(func.count()).select_from(Complaint).where(_in(Complaint.accepted_at, period), *conditions)
+        .scalar_subquery(),
+        literal(None) if comparison is None else select(func.count()).select_from(Complaint).where(
+            _in(Complaint.received_at, comparison.previous), *conditions).scalar_subquery())).one()
     dimensions = _dimensions(session, conditions, period, codes)
     by_category = dimensions["by_category"]
     received = sum(r["received"] for r in by_category)
@@ -415,7 +428,8 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
     return _Core(int(received), int(repeats), int(accepted), None if previous is None else int(previous),
                  by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
-                 overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds, policies, policies_source)
+                 overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds, policies, policies_source,
+                 keys)
 
 
 def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
@@ -480,7 +494,7 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
         "rates": rates,
         "by_category": core.by_category, "by_channel": by_channel, "by_severity": by_severity,
         "by_department": by_department,
-        "clocks": _clock_rows(session, conditions, period, core.overdue_by_clock),
+        "clocks": _clock_rows(session, conditions, period, core.overdue_by_clock, core.clock_keys),
         "satisfaction": core.satisfaction,
         "department_category": heat,
         "trend": _trend(session, conditions, period),
