@@ -270,19 +270,30 @@ def after_closure(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> AfterC
         complaint = session.get(Complaint, complaint_id)
         routed = session.scalars(select(ComplaintDepartment.department_id)
                                  .where(ComplaintDepartment.complaint_id == complaint_id)).all()
-        if complaint is None or not may_view_case(actor.roles, actor.department_id, routed):
+        from portal.services.assignment import in_working_group      # 专项工作组 members read the case too
+        if complaint is None or not (may_view_case(actor.roles, actor.department_id, routed)
+                                     or in_working_group(session, complaint_id, actor.id)):
             raise PermissionDenied("case.not_yours")
         names = dict(session.execute(select(User.id, User.display_name)).all())
+        # what people wrote may repeat the customer's data: masked where the reader may not see it
+        from portal.domain.privacy import redact
+        from portal.services import privacy
+        from portal.services.queries import _FORM_FIELDS
+        raw = {name: getattr(complaint, name) for name in _FORM_FIELDS}
+        shown = privacy.shown_on_case(session, actor, complaint.id)
+
+        def said(text: str) -> str:
+            return redact(text, raw, shown)
         visits = [{"visited_at": f.visited_at, "method": f.method, "by": names.get(f.by_id, ""),
-                   "overall": f.overall, "dissatisfied": f.dissatisfied, "outcome": f.outcome, "id": f.id}
+                   "overall": f.overall, "dissatisfied": f.dissatisfied, "outcome": said(f.outcome), "id": f.id}
                   for f in session.scalars(select(FollowUp).where(FollowUp.complaint_id == complaint_id)
                                            .order_by(FollowUp.id))]
-        schedules = [{"due_on": s.due_on, "reason": s.reason, "by": names.get(s.created_by_id, ""),
+        schedules = [{"due_on": s.due_on, "reason": said(s.reason), "by": names.get(s.created_by_id, ""),
                       "done": s.follow_up_id is not None}
                      for s in session.scalars(select(FollowUpSchedule).where(FollowUpSchedule.complaint_id ==
                                                                              complaint_id)
                                               .order_by(FollowUpSchedule.due_on, FollowUpSchedule.id))]
-        actions = [{"department": code, "sent_at": a.sent_at, "action": a.action, "acted_at": a.acted_at,
+        actions = [{"department": code, "sent_at": a.sent_at, "action": said(a.action), "acted_at": a.acted_at,
                     "by": names.get(a.acted_by_id, "")}
                    for a, code in session.execute(
                        select(FollowUpAction, Department.code).join(Department,
@@ -290,10 +301,10 @@ def after_closure(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> AfterC
                        .where(FollowUpAction.complaint_id == complaint_id).order_by(FollowUpAction.id))]
         remedy = {"agreed": remedy_agreed(complaint.negotiation_result, complaint.negotiated_amount),
                   "agreed_amount": complaint.negotiated_amount, "paid_on": complaint.remedy_paid_on,
-                  "amount": complaint.remedy_amount, "reference": complaint.remedy_reference,
-                  "note": complaint.remedy_note, "done_at": complaint.remedy_done_at,
+                  "amount": complaint.remedy_amount, "reference": said(complaint.remedy_reference),
+                  "note": said(complaint.remedy_note), "done_at": complaint.remedy_done_at,
                   "by": names.get(complaint.remedy_by_id, "")}
-        summary = {"lessons": complaint.summary_lessons, "cause_code": complaint.summary_cause_code,
+        summary = {"lessons": said(complaint.summary_lessons), "cause_code": complaint.summary_cause_code,
                    "rectification": complaint.summary_rectification, "at": complaint.summary_at,
                    "by": names.get(complaint.summary_by_id, ""), "cause_at_closure": complaint.cause_code}
         blockers = (archive_blockers(archive_facts(session, complaint))

@@ -202,13 +202,14 @@ def department_follow_ups(actor) -> None:  # noqa: ANN001
         t("loop.col.sent_at"): [fmt_time(i.sent_at) for i in items],
         t("loop.col.visited_at"): [fmt_time(i.visited_at) for i in items],
         t("loop.col.method"): [t(f"method.{i.method}") for i in items],
-        t("loop.col.overall"): [i.overall for i in items],
-        t("loop.col.outcome"): [i.outcome for i in items]}), hide_index=True, width="stretch",
+        t("loop.col.overall"): [i.overall for i in items]}), hide_index=True, width="stretch",
         column_config=case_links())
     by_id = {i.id: i for i in items}
     chosen = st.selectbox(t("loop.dept_pick"), list(by_id), key="dept_follow_pick",
                           format_func=lambda i: f"{case_label(by_id[i].number, by_id[i].complaint_id)} · "
                                                 f"{fmt_time(by_id[i].visited_at)}")
+    # what the customer said, as the case page shows it to this reader (masked where it must be)
+    follow_up_history(closing.after_closure(uow(), actor=actor, complaint_id=by_id[chosen].complaint_id))
     form = f"dept_follow_{chosen}"
     errors = form_errors(form)
     with st.form(form, enter_to_submit=False):

@@ -148,6 +148,8 @@ def test_the_archive_tab_lists_closed_cases_ready_first_with_their_blockers_and_
     assert view.summary["lessons"] == "客户沟通需更及时" and view.follow_ups[0]["method"] == "phone"
     assert closing.after_closure(uow, actor=people.gmo, complaint_id=waiting).blockers == [
         B.NO_FOLLOW_UP, B.REMEDY, B.NO_QUALITY_CHECK]
+    with pytest.raises(PermissionDenied):       # a handler reads only cases routed to their department
+        closing.after_closure(uow, actor=people.techhandler, complaint_id=waiting)
 
 
 def test_a_handlers_follow_up_to_do_counts_what_was_sent_to_their_department(uow, people):
