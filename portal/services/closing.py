@@ -264,51 +264,68 @@ class AfterClosure:
 
 
 def after_closure(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> AfterClosure:
-    from portal.domain.privacy import may_view_case
+    """Read in a handful of queries (the case page's budget): the case with its archive facts in one, the
+    follow-ups, schedules and departments' actions one each, and what the reader may see of the customer."""
+    from portal.domain.privacy import may_view_case, redact
     from portal.persistence.models import ComplaintDepartment, Department, User
+    from portal.services import privacy
+    from portal.services.assignment import in_working_group
+    from portal.services.queries import _FORM_FIELDS
+    remedy_by, summary_by = aliased(User), aliased(User)
+    facts = {name: column.label(name) for name, column in _fact_columns().items() if name != "remedy_agreed"}
     with uow.read() as session:
-        complaint = session.get(Complaint, complaint_id)
+        row = session.execute(
+            select(Complaint.state, Complaint.follow_up_task, Complaint.negotiation_result,
+                   Complaint.negotiated_amount, Complaint.remedy_paid_on, Complaint.remedy_amount,
+                   Complaint.remedy_reference, Complaint.remedy_note, Complaint.remedy_done_at,
+                   Complaint.summary_lessons, Complaint.summary_cause_code, Complaint.summary_rectification,
+                   Complaint.summary_at, Complaint.cause_code,
+                   remedy_by.display_name.label("remedy_by"), summary_by.display_name.label("summary_by"),
+                   *[getattr(Complaint, name) for name in _FORM_FIELDS], *facts.values())
+            .outerjoin(remedy_by, remedy_by.id == Complaint.remedy_by_id)
+            .outerjoin(summary_by, summary_by.id == Complaint.summary_by_id)
+            .where(Complaint.id == complaint_id)).one_or_none()
         routed = session.scalars(select(ComplaintDepartment.department_id)
                                  .where(ComplaintDepartment.complaint_id == complaint_id)).all()
-        from portal.services.assignment import in_working_group      # 专项工作组 members read the case too
-        if complaint is None or not (may_view_case(actor.roles, actor.department_id, routed)
-                                     or in_working_group(session, complaint_id, actor.id)):
+        if row is None or not (may_view_case(actor.roles, actor.department_id, routed)
+                               or in_working_group(session, complaint_id, actor.id)):   # 专项工作组 members too
             raise PermissionDenied("case.not_yours")
-        names = dict(session.execute(select(User.id, User.display_name)).all())
         # what people wrote may repeat the customer's data: masked where the reader may not see it
-        from portal.domain.privacy import redact
-        from portal.services import privacy
-        from portal.services.queries import _FORM_FIELDS
-        raw = {name: getattr(complaint, name) for name in _FORM_FIELDS}
-        shown = privacy.shown_on_case(session, actor, complaint.id)
+        raw = {name: getattr(row, name) for name in _FORM_FIELDS}
+        shown = privacy.shown_on_case(session, actor, complaint_id)
 
         def said(text: str) -> str:
             return redact(text, raw, shown)
-        visits = [{"visited_at": f.visited_at, "method": f.method, "by": names.get(f.by_id, ""),
-                   "overall": f.overall, "dissatisfied": f.dissatisfied, "outcome": said(f.outcome), "id": f.id}
-                  for f in session.scalars(select(FollowUp).where(FollowUp.complaint_id == complaint_id)
-                                           .order_by(FollowUp.id))]
-        schedules = [{"due_on": s.due_on, "reason": said(s.reason), "by": names.get(s.created_by_id, ""),
-                      "done": s.follow_up_id is not None}
-                     for s in session.scalars(select(FollowUpSchedule).where(FollowUpSchedule.complaint_id ==
-                                                                             complaint_id)
-                                              .order_by(FollowUpSchedule.due_on, FollowUpSchedule.id))]
+
+        visits = [{"visited_at": f.visited_at, "method": f.method, "by": name or "", "overall": f.overall,
+                   "dissatisfied": f.dissatisfied, "outcome": said(f.outcome), "id": f.id}
+                  for f, name in session.execute(select(FollowUp, User.display_name)
+                                                 .outerjoin(User, User.id == FollowUp.by_id)
+                                                 .where(FollowUp.complaint_id == complaint_id).order_by(FollowUp.id))]
+        schedules = [{"due_on": s.due_on, "reason": said(s.reason), "by": name or "", "done": s.follow_up_id is not None}
+                     for s, name in session.execute(
+                         select(FollowUpSchedule, User.display_name).outerjoin(User, User.id == FollowUpSchedule.created_by_id)
+                         .where(FollowUpSchedule.complaint_id == complaint_id)
+                         .order_by(FollowUpSchedule.due_on, FollowUpSchedule.id))]
         actions = [{"department": code, "sent_at": a.sent_at, "action": said(a.action), "acted_at": a.acted_at,
-                    "by": names.get(a.acted_by_id, "")}
-                   for a, code in session.execute(
-                       select(FollowUpAction, Department.code).join(Department,
-                                                                    Department.id == FollowUpAction.department_id)
+                    "by": name or ""}
+                   for a, code, name in session.execute(
+                       select(FollowUpAction, Department.code, User.display_name)
+                       .join(Department, Department.id == FollowUpAction.department_id)
+                       .outerjoin(User, User.id == FollowUpAction.acted_by_id)
                        .where(FollowUpAction.complaint_id == complaint_id).order_by(FollowUpAction.id))]
-        remedy = {"agreed": remedy_agreed(complaint.negotiation_result, complaint.negotiated_amount),
-                  "agreed_amount": complaint.negotiated_amount, "paid_on": complaint.remedy_paid_on,
-                  "amount": complaint.remedy_amount, "reference": said(complaint.remedy_reference),
-                  "note": said(complaint.remedy_note), "done_at": complaint.remedy_done_at,
-                  "by": names.get(complaint.remedy_by_id, "")}
-        summary = {"lessons": said(complaint.summary_lessons), "cause_code": complaint.summary_cause_code,
-                   "rectification": complaint.summary_rectification, "at": complaint.summary_at,
-                   "by": names.get(complaint.summary_by_id, ""), "cause_at_closure": complaint.cause_code}
-        blockers = (archive_blockers(archive_facts(session, complaint))
-                    if complaint.state == State.CLOSED.value else [])
+    agreed = remedy_agreed(row.negotiation_result, row.negotiated_amount)
+    remedy = {"agreed": agreed, "agreed_amount": row.negotiated_amount, "paid_on": row.remedy_paid_on,
+              "amount": row.remedy_amount, "reference": said(row.remedy_reference), "note": said(row.remedy_note),
+              "done_at": row.remedy_done_at, "by": row.remedy_by or ""}
+    summary = {"lessons": said(row.summary_lessons), "cause_code": row.summary_cause_code,
+               "rectification": row.summary_rectification, "at": row.summary_at, "by": row.summary_by or "",
+               "cause_at_closure": row.cause_code}
+    blockers = []
+    if row.state == State.CLOSED.value:
+        blockers = archive_blockers(ArchiveFacts(
+            int(bool(row.followed)), bool(row.follow_up_task), int(bool(row.scheduled)), int(bool(row.actions)),
+            agreed, row.remedy_done_at is not None, bool(row.checked), int(bool(row.corrective))))
     return AfterClosure(visits, schedules, actions, remedy, summary, blockers)
 
 

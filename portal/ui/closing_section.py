@@ -29,11 +29,8 @@ def cause_select(key: str, errors: dict, field: str = "cause_code", label: str =
     return chosen
 
 
-def _cause_name(code: str | None) -> str:
-    if not code:
-        return "—"
-    zh, en = closing.cause_labels(uow()).get(code, (code, code))
-    return en if lang() == "en" else zh
+def _cause_names() -> dict[str, str]:
+    return {code: en if lang() == "en" else zh for code, (zh, en) in closing.cause_labels(uow()).items()}
 
 
 def _reason(text: str) -> str:
@@ -107,11 +104,13 @@ def after_closure_section(case, actor) -> None:  # noqa: ANN001
     st.markdown(f"**{t('loop.remedy')}**")
     _remedy_lines(view.remedy)
     st.markdown(f"**{t('loop.summary')}**")
+    causes = _cause_names() if view.summary["cause_at_closure"] or view.summary["at"] is not None else {}
     if view.summary["cause_at_closure"]:
-        st.text(t("loop.summary_closure_cause", cause=_cause_name(view.summary["cause_at_closure"])))
+        code = view.summary["cause_at_closure"]
+        st.text(t("loop.summary_closure_cause", cause=causes.get(code, code)))
     if view.summary["at"] is not None:
         st.text(view.summary["lessons"])
-        st.text(t("loop.summary_cause", cause=_cause_name(view.summary["cause_code"])))
+        st.text(t("loop.summary_cause", cause=causes.get(view.summary["cause_code"] or "", "—")))
         st.text(t("loop.summary_rectification",
                   answer=t("yes") if view.summary["rectification"] else t("no")))
         st.text(t("loop.summary_by", by=view.summary["by"], at=fmt_time(view.summary["at"])))

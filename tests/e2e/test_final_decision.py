@@ -113,6 +113,7 @@ def test_a_case_without_a_penalty_closes_only_by_the_final_decision_and_the_cust
     queue_shows(gm, number, tab="综合意见（结案前）")
     choose(gm, "责任程度", "无责")
     field(gm, "结案综合意见").fill("系客户对到账时间误解，无责任，说明后结案。")
+    choose(gm, "原因分类", "外部 / 客户误解")            # the taxonomy's sub-cause (issue 18)
     submit(gm, "作出综合意见并送最终核决", "最终核决；核签后结案")
 
     case = as_user(new_page, server, "gmo", f"case?case={number}")
