@@ -28,7 +28,8 @@ STEPS: tuple[Step, ...] = (
     Step("feedback", (State.NEGOTIATING, State.AWAITING_REVIEW), (Role.INTAKE, Role.INTAKE_LEAD),
          ("regulatory", "closure")),
     Step("follow_up", (State.AWAITING_CLOSURE, State.AWAITING_FINAL_APPROVAL, State.CLOSED),
-         (Role.GM_OFFICE, Role.APPROVER, Role.INTAKE), ("consolidation", "closure", "closure_notice")),
+         (Role.GM_OFFICE, Role.APPROVER, Role.INTAKE, Role.HANDLER),      # 运营部's quality check (issue 18)
+         ("consolidation", "closure", "closure_notice")),
     Step("review", (State.ARCHIVED,), (Role.GM_OFFICE, Role.MANAGER), ()),     # the month is compiled by the 10th
 )
 
