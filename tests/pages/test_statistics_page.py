@@ -347,3 +347,21 @@ def test_the_gm_office_page_lists_the_pushed_warnings(page_db):
     assert not at.exception
     table = next(df.value for df in at.dataframe if "应对措施" in df.value.columns)
     assert list(table["状态"]) == ["待应对"]
+
+
+def test_service_quality_is_a_default_category_offered_at_registration_and_counted(page_db):
+    """004 §5.1.2: 服务质量投诉 among the categories, seeded by migration 0024."""
+    from portal.domain.statistics import Period
+    from portal.services import complaints, statistics
+    from tests.helpers import a_form
+    at = app_as("clerk", page_path("register"))
+    assert "服务质量投诉" in at.selectbox(key="reg_category").options
+    today = wall_now()
+    received = today.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    received += (today - received) / 2
+    complaints.register_complaint(page_db, actor=load_actor(page_db, "clerk"), attachments=[], now=today,
+                                  form=a_form(received_at=received.replace(second=0, microsecond=0),
+                                              category="service_quality"))
+    figures = statistics.monthly_table(page_db, actor=load_actor(page_db, "boss"), now=today,
+                                       filters=statistics.StatsFilter(Period.month(today.year, today.month)))
+    assert [(r["category"], r["received"]) for r in figures["by_category"]] == [("service_quality", 1)]
