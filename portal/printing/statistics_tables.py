@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from portal.domain.statistics import ageing_in_order
+from portal.domain.statistics import ageing_in_order, indicator_text
 from portal.i18n import translate
 
 PERCENT_COLUMNS = ("on_time_rate", "responsibility_ratio", "compliance", "rate", "threshold", "value", "baseline",
@@ -124,10 +124,13 @@ def build(figures: dict, names: Names, lang: str) -> list[Table]:
         ("bucket", "stats.col.bucket"), ("status", "stats.col.status"), ("count", "stats.col.count")], lang,
         {"bucket": lambda v: tr(f"stats.age.{v}"), "status": lambda v: tr(f"stats.status.{v}")})
     tables.append(Table("ageing", tr("stats.table.ageing"), frame))
-    frame, percent = _frame(figures["warnings"], [
+    # a rate as a percentage, the complaint rate as complaints per 10,000 policies: written as read
+    warned = [{**w, "value": indicator_text(w["indicator"], w["value"]),
+               "threshold": indicator_text(w["indicator"], w["threshold"])} for w in figures["warnings"]]
+    frame, _ = _frame(warned, [
         ("indicator", "stats.col.indicator"), ("value", "stats.col.value"), ("threshold", "stats.col.threshold"),
         ("period", "stats.col.period")], lang, {"indicator": lambda v: tr(f"stats.rate.{v}")})
-    tables.append(Table("warnings", tr("stats.table.warnings"), frame, percent))
+    tables.append(Table("warnings", tr("stats.table.warnings"), frame))
     tables += review_tables(figures, names, lang)
     return tables
 

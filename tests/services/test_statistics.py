@@ -417,3 +417,27 @@ def test_the_complaint_rate_reads_the_policy_register_when_it_holds_policies(uow
     with uow.read() as session:          # October: P1, P3 and P4 cover 10-31
         assert statistics.policies_in_force(session, Period.month(2025, 10)) == (3, "register")
         assert statistics.policies_in_force(session, Period.month(2027, 1)) == (0, "register")
+
+
+def test_the_workbook_carries_the_baselines_causes_profile_and_complaint_rate(uow_people):
+    import io
+    from openpyxl import load_workbook
+    from portal.services import exports
+    uow, people = uow_people
+    figures = table(uow, people)
+    book = load_workbook(io.BytesIO(exports.statistics_workbook(uow, actor=people.boss, figures=figures, lang="zh",
+                                                                now=READ_AT)))
+    sheet = book["满意度"]
+    header = [c.value for c in next(sheet.iter_rows(max_row=1))]
+    rows = {r[0].value: {h: c.value for h, c in zip(header, r)} for r in sheet.iter_rows(min_row=2)}
+    assert rows["理赔结果"]["基准"] == pytest.approx(0.76) and rows["总体满意度"]["基准"] == pytest.approx(0.75)
+    assert rows["服务流程"]["差距（百分点）"] == pytest.approx(2 / 3 - 0.8)
+    causes = [[c.value for c in r] for r in book["投诉原因"].iter_rows(min_row=2)]
+    assert ["2025-11", "技术部", "系统", "功能缺陷", 1] in causes and ["2025-11", "结案认定", "人员", "服务态度", 1] in causes
+    profile = [[c.value for c in r] for r in book["投诉人画像"].iter_rows(min_row=2)]
+    assert ["性别", "男", 2] in profile and ["职业", "未填写", 1] in profile
+    summary = {r[0].value: r[1].value for r in book["汇总"].iter_rows(min_row=2)}
+    assert summary["万张保单投诉率（件/万张）"] == 5.0 and summary["有效保单件数"] == 8000
+    assert summary["接收投诉"] == 4 and summary["效果确认数"] == 2
+    warnings = {r[0].value: r[1].value for r in book["预警"].iter_rows(min_row=2)}
+    assert warnings["万张保单投诉率"] == "5.00" and warnings["理赔结果满意率"] == "66.7%"
