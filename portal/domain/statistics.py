@@ -17,7 +17,7 @@ Definitions (what each figure counts), so the board reads the same thing every m
   of the period's last day); warned above its threshold once an administrator sets one;
 - rectification completion: items whose deadline falls in the period, done by the end of their
   deadline day / all of them; effectiveness: effect confirmations made in the period found
-  effective / all of them;
+  effective / all of them (company-wide KPIs: the case filters do not narrow them);
 - causes, per month of the last twelve: each department report's cause (month and department of its
   submission) and each closure's cause (month it closed), by sub-cause and class;
 - complainant profile: the complaints received in the period by gender, age band and occupation

@@ -365,3 +365,28 @@ def test_service_quality_is_a_default_category_offered_at_registration_and_count
     figures = statistics.monthly_table(page_db, actor=load_actor(page_db, "boss"), now=today,
                                        filters=statistics.StatsFilter(Period.month(today.year, today.month)))
     assert [(r["category"], r["received"]) for r in figures["by_category"]] == [("service_quality", 1)]
+
+
+def test_the_outbox_lists_a_pushed_warnings_e_mail_about_no_case(page_db):
+    from portal.persistence.models import Notice, Setting, User
+    from portal.services import configuration, warning_alerts
+    now = wall_now()
+    with page_db.write() as session:           # a warning raised this month: the complaint rate set at 0
+        session.get(Setting, "warning.complaint_rate_max").value = "0"
+        session.scalar(select(User).where(User.username == "gmo")).email = "gmo@example.com"
+    configuration.save_table(page_db, actor=load_actor(page_db, "admin"), table="policies_in_force",
+                             rows=[{"period": f"{now:%Y-%m}", "count": 100}], now=now)
+    from portal.services import complaints
+    from tests.helpers import a_form
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    complaints.register_complaint(page_db, actor=load_actor(page_db, "clerk"), attachments=[], now=now,
+                                  form=a_form(received_at=(month_start + (now - month_start) / 2)
+                                              .replace(second=0, microsecond=0)))
+    assert warning_alerts.raise_warnings(page_db, now=now)
+    with page_db.read() as session:
+        assert session.scalar(select(Notice.recipient).where(Notice.kind == "warning")) == "gmo@example.com"
+    at = app_as("gmo", page_path("outbox"))
+    assert not at.exception
+    listed = next(df.value for df in at.dataframe if "通知类型" in df.value.columns)
+    row = listed[listed["通知类型"] == "投诉预警"].iloc[0]
+    assert row["收件人"] == "gmo@example.com" and row.iloc[0] == ""        # about no case: no case number
