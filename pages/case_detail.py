@@ -18,7 +18,7 @@ from portal.ui.context import calendar, lang, now, reference, say, t, uow
 from portal.ui.process import HOLDABLE, process_drawing
 from portal.ui.contacts import contact_section
 from portal.ui.regulatory_section import regulatory_section
-from portal.ui.closing_section import after_closure_section
+from portal.ui.closing_section import after_closure_section, cause_names
 from portal.ui.assignment_section import case_people_section
 from portal.ui.widgets import act, case_label, field_error, form_errors, labels, remember_versions, seen_version, show_notice
 
@@ -112,7 +112,8 @@ for waiting in case.handling["waiting"]:      # the decision the case waits for,
         st.error(t("case.nobody_may", decision=decision, reason=t(f"four_eyes.reason.{waiting['reason']}")))
 st.graphviz_chart(process_drawing(case.state, lambda s: t(f"state.{s}")))
 names = {"channel": labels(ref.channels), "category": labels(ref.categories), "department": labels(ref.departments),
-         "clock": {c.info.rule.key: c.info.label(lang()) for c in case.clocks}}
+         "clock": {c.info.rule.key: c.info.label(lang()) for c in case.clocks},
+         "cause": cause_names()}         # the taxonomy's sub-causes (issue 18)
 # built when clicked, not on every run: the whole contact log is read only for the printout
 st.download_button(t("print.download"), file_name=f"complaint-{case.number or case.id}.html", mime="text/html",
                    on_click="ignore", data=lambda: handling_form_html(

@@ -99,15 +99,17 @@ _CODE_PREFIX = {"severity": "severity", "urgency": "urgency", "customer_gender":
                 "remedies": "remedy", "kind": "outside", "major_reasons": "major.reason", "level": "level",
                 "required_level": "level", "final_required_level": "level", "responsibility_level": "resp", "status": "rect.status",
                 "penalty_type": "penalty", "state": "state", "contact_step": "contact.step",
-                "contact_channel": "contact.channel", "preferred_contact": "contact.channel"}
+                "contact_channel": "contact.channel", "preferred_contact": "contact.channel", "method": "method"}
 _REFERENCE = {"channel": "channel", "category": "category", "department": "department",
               "departments": "department", "responsible_department": "department", "owner": "department",
-              "added_department": "department", "clock": "clock", "clocks": "clock"}
+              "added_department": "department", "clock": "clock", "clocks": "clock", "sent_to": "department",
+              "cause_code": "cause", "summary_cause_code": "cause"}
 _LABEL = {"checked": "field.decision_checked", "basis": "field.decision_basis", "proof": "field.decision_proof",
           "remedies": "field.decision_remedies", "told_via": "field.decision_told_via",
           "process": "survey.process", "attitude": "survey.attitude", "efficiency": "survey.efficiency",
-          "overall": "survey.overall"}
-_HIDDEN = {"address"}          # kept in the trail, not shown beside the case
+          "overall": "survey.overall",
+          **{f"survey_{d}": f"survey.{d}" for d in ("process", "attitude", "efficiency", "result", "overall")}}
+_HIDDEN = {"address", "fulfils_schedule", "follow_up_action"}    # kept in the trail (ids), not shown beside the case
 
 
 def change_label(key: str, lang: str) -> str:
@@ -132,7 +134,7 @@ def change_value(key: str, value: object, lang: str, names: dict[str, dict[str, 
         return "—"
     if key in _REFERENCE:
         return names.get(_REFERENCE[key], {}).get(str(value), str(value))
-    if key in _CODE_PREFIX:
+    if key in _CODE_PREFIX and isinstance(value, str):      # (a survey's score is a number, not a code)
         return translate(f"{_CODE_PREFIX[key]}.{value}", lang)
     if key.endswith("seconds") and isinstance(value, (int, float)):
         hours, minutes = divmod(int(value) // 60, 60)

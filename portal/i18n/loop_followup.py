@@ -98,6 +98,12 @@ ZH: dict[str, str] = {
     "loop.dept_record": "记录改进措施",
     "loop.dept_recorded": "已记录本部门的改进措施。",
     "loop.remedy_queue_none": "没有需要记录补偿落实的已结案案件。",
+    # the case history's words for what these steps changed
+    "change.sent_to": "转责任部门",
+    "change.second_visit_due": "二次回访日期",
+    "change.dissatisfied": "客户不满意",
+    "change.summary_rectification": "是否开立整改项",
+    "change.method": "回访方式",
 }
 
 EN: dict[str, str] = {
@@ -193,4 +199,9 @@ EN: dict[str, str] = {
     "loop.dept_record": "Record the action",
     "loop.dept_recorded": "Your department's action is recorded.",
     "loop.remedy_queue_none": "No closed case waits for its remedy to be recorded.",
+    "change.sent_to": "Sent to departments",
+    "change.second_visit_due": "Second visit due",
+    "change.dissatisfied": "Customer dissatisfied",
+    "change.summary_rectification": "Rectification opened",
+    "change.method": "How the follow-up was done",
 }

@@ -562,7 +562,8 @@ def record_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, outcom
         complaint.state, complaint.follow_up_task = target.value, unhappy
         _touch(complaint)
         _event(session, user, complaint, Action.RECORD_FOLLOW_UP, source, now, outcome,
-               {**asdict(survey), "method": method, "dissatisfied": unhappy, "sent_to": sent,
+               {**{f"survey_{name}": score for name, score in asdict(survey).items()},    # not the negotiation's
+                "method": method, "dissatisfied": unhappy, "sent_to": sent,
                 "fulfils_schedule": fulfilled, "second_visit_due": scheduled})
         return target
 

@@ -29,7 +29,8 @@ def cause_select(key: str, errors: dict, field: str = "cause_code", label: str =
     return chosen
 
 
-def _cause_names() -> dict[str, str]:
+def cause_names() -> dict[str, str]:
+    """Every sub-cause's label in the reader's language ("人员 / 服务态度"), active or not."""
     return {code: en if lang() == "en" else zh for code, (zh, en) in closing.cause_labels(uow()).items()}
 
 
@@ -104,7 +105,7 @@ def after_closure_section(case, actor) -> None:  # noqa: ANN001
     st.markdown(f"**{t('loop.remedy')}**")
     _remedy_lines(view.remedy)
     st.markdown(f"**{t('loop.summary')}**")
-    causes = _cause_names() if view.summary["cause_at_closure"] or view.summary["at"] is not None else {}
+    causes = cause_names() if view.summary["cause_at_closure"] or view.summary["at"] is not None else {}
     if view.summary["cause_at_closure"]:
         code = view.summary["cause_at_closure"]
         st.text(t("loop.summary_closure_cause", cause=causes.get(code, code)))

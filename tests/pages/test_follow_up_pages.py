@@ -122,3 +122,20 @@ def test_the_gm_office_archives_a_ready_case_with_its_summary_and_sees_what_bloc
     assert "定损标准需统一培训" in shown and "原因分类：人员 / 业务技能不足" in shown and "是否开立整改项：否" in shown
     visits = next(d.value for d in case.dataframe if "回访方式" in d.value.columns)
     assert list(visits["回访方式"]) == ["电话回访"] and list(visits["回访人"]) == [load_actor(page_db, "clerk").display_name]
+
+
+def test_the_history_tells_the_steps_after_closure_in_chinese_words(page_db):
+    import re
+    case_id = _closed(page_db)
+    _follow_up(page_db, case_id, Survey(2, 1, 2, 2, 1), method="visit")
+    _pay(page_db, case_id)
+    case = app_as("gmo", page_path("case"))
+    case.text_input(key="case_ref").input(str(case_id)).run()
+    history = next(df.value for df in case.dataframe if "变更内容" in df.value.columns)
+    cells = [str(c) for c in history["变更内容"] if c]
+    joined = "\n".join(cells)
+    assert "原因分类：流程 / 执行不到位" in joined and "回访方式：上门回访" in joined
+    assert "转责任部门：运营部" in joined and "客户不满意：是" in joined and "支付凭证号：PAY-7" in joined
+    for cell in cells:
+        words = re.findall(r"[A-Za-z_]{3,}", re.sub(r"\S+@\S+|PAY-7", "", cell))
+        assert not [w for w in words if not w.isupper()], cell          # no field names or codes

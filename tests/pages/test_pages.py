@@ -345,7 +345,8 @@ def test_the_home_page_counts_what_waits_in_each_queue(page_db):
     assert metrics["待受理"] == "1" and metrics["待汇总"] == "0" and "超期未结案件" in metrics
     handler = {m.label: m.value for m in app_as("opshandler").metric}
     assert set(handler) == {"待调查", "待呈报总经理室", "待答复催办单 / 洽办单", "本部门超期案件",
-                            "待移交保险公司的理赔申请", "移交已超期"}     # 运营部 hands claims to the insurer too
+                            "待移交保险公司的理赔申请", "移交已超期",      # 运营部 hands claims to the insurer too
+                            "待本部门处理的不满意回访"}                 # dissatisfied follow-ups sent to it (issue 18)
 
 
 def test_every_page_warns_while_an_open_case_has_a_deadline_in_a_year_without_calendar(page_db, monkeypatch):
