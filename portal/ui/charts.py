@@ -173,6 +173,8 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
     satisfaction = pd.DataFrame(figures["satisfaction"], columns=["dimension", "surveys", "average", "rate",
                                                                   "baseline", "gap", "threshold"])
     satisfaction["dimension"] = satisfaction["dimension"].map(lambda v: tr(f"survey.{v}"))
+    for column in ("average", "rate", "baseline", "gap", "threshold"):      # a missing figure is blank, not "None"
+        satisfaction[column] = pd.to_numeric(satisfaction[column], errors="coerce").astype(float)
     dim_t, rate_t, baseline_t = tr("stats.col.dimension"), tr("stats.col.rate"), tr("insight.col.baseline")
     order = list(satisfaction["dimension"])
     tooltip = [alt.Tooltip("dimension:N", title=dim_t), alt.Tooltip("rate:Q", title=rate_t, format=".1%"),

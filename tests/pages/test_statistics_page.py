@@ -390,3 +390,17 @@ def test_the_outbox_lists_a_pushed_warnings_e_mail_about_no_case(page_db):
     listed = next(df.value for df in at.dataframe if "通知类型" in df.value.columns)
     row = listed[listed["通知类型"] == "投诉预警"].iloc[0]
     assert row["收件人"] == "gmo@example.com" and row.iloc[0] == ""        # about no case: no case number
+
+
+def test_chinese_mode_shows_no_english_on_the_statistics_page(page_db):
+    import re
+    from tests.pages.test_aftersales_desk import english
+    _seed(page_db)
+    _an_open_warning(page_db)
+    at = app_as("boss", page_path("statistics"))
+    # "nan": a numeric cell with nothing to show (a clock nobody completed); "IC": a demo customer's occupation
+    assert english(at) <= {"nan", "IC"}
+    gm = app_as("gmo", page_path("gm_office"))
+    assert not gm.exception
+    panel = next(df.value for df in gm.dataframe if "应对措施" in df.value.columns)
+    assert not re.search(r"[A-Za-z]{2,}", " ".join(map(str, [*panel.columns, *panel.to_numpy().ravel()])))
