@@ -98,12 +98,13 @@ def test_penalties_and_warnings_are_edited_with_their_rules(uow, people):
     configuration.save_table(uow, actor=people.admin, table="penalty_standards", rows=penalties, now=T0)
     assert {s.level: s.department_loss for s in handling.penalty_standards(uow)}["general"] == Decimal("2500")
     warnings = configuration.load_table(uow, actor=people.admin, table="warnings")
-    warnings[0]["value"] = "2"
+    overdue = next(r for r in warnings if r["key"] == "warning.overdue_rate_max")     # a rate: 0 to 1
+    overdue["value"] = "2"
     with pytest.raises(ConfigurationRefused):
         configuration.save_table(uow, actor=people.admin, table="warnings", rows=warnings, now=T0)
-    warnings[0]["value"] = "0.5"
+    overdue["value"] = "0.5"
     configuration.save_table(uow, actor=people.admin, table="warnings", rows=warnings, now=T0)
-    assert rules.load_settings(uow)[warnings[0]["key"]] == "0.5"
+    assert rules.load_settings(uow)["warning.overdue_rate_max"] == "0.5"
     assert {c.table for c in configuration.change_log(uow, actor=people.admin)} == {"penalty_standards", "warnings"}
     assert [c.table for c in configuration.change_log(uow, actor=people.admin, table="warnings")] == ["warnings"]
 
