@@ -56,7 +56,8 @@ def raise_warnings(uow: UnitOfWork, *, now: datetime) -> list[int]:
                                  threshold=warning["threshold"], raised_at=now, response="")
             session.add(alert)
             session.flush()
-            values = {"warning_indicator": translate(f"stats.rate.{warning['indicator']}", "zh"),
+            label = f"stats.rate.{warning['indicator']}"       # the staff read either language: both named
+            values = {"warning_indicator": f"{translate(label, 'zh')} / {translate(label, 'en')}",
                       "warning_value": indicator_text(warning["indicator"], warning["value"]),
                       "warning_threshold": indicator_text(warning["indicator"], warning["threshold"]),
                       "warning_period": warning["period"]}

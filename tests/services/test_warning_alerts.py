@@ -43,7 +43,8 @@ def test_a_breached_warning_is_raised_once_and_mailed_to_the_gm_office_and_manag
         notices = session.scalars(select(Notice).where(Notice.kind == "warning").order_by(Notice.recipient)).all()
         assert [n.recipient for n in notices] == ["boss@example.com", "gmo@example.com"]      # not the clerk
         assert all(n.complaint_id is None and n.request_id is None and n.channel == "email" for n in notices)
-        assert "万张保单投诉率" in notices[0].subject and "100.00" in notices[0].body and "50.00" in notices[0].body
+        assert "万张保单投诉率 / Complaints per 10,000 policies" in notices[0].subject
+        assert "100.00" in notices[0].body and "50.00" in notices[0].body and "2025-11" in notices[0].body
         event = session.scalar(select(Event).where(Event.action == "warning.raise"))
         assert event.changes["indicator"] == "complaint_rate" and event.changes["notified"] == 2
     assert warning_alerts.raise_warnings(uow, now=NOW + timedelta(hours=1)) == []        # once per month
