@@ -207,7 +207,8 @@ def _causes_in_use(session, codes: set[str]) -> set[str]:  # noqa: ANN001
     for column in (ComplaintDepartment.cause_code, Complaint.cause_code, Complaint.summary_cause_code,
                    Rectification.cause_code):
         for code in sorted(codes - used):
-            if session.scalar(select(literal(1)).where(or_(column == code, column.like(f"{code}.%"))).limit(1)):
+            if session.scalar(select(literal(1)).where(or_(column == code, column.startswith(f"{code}.", autoescape=True)))
+                              .limit(1)):
                 used.add(code)
     return used
 

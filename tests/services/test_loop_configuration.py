@@ -61,6 +61,11 @@ def test_a_cause_in_use_is_not_removed_or_recoded_but_an_unused_one_may_go(uow, 
     assert (-1, "code", "config.cause.in_use") in refusal_keys(refused)
     with uow.read() as session:
         assert session.scalar(select(CauseClass.id).where(CauseClass.code == "people.manner")) is None   # nothing
+    without_class = [r for r in rows if not r["code"].startswith("people")]     # the class is in use through it
+    with pytest.raises(ConfigurationRefused) as refused:
+        configuration.save_table(uow, actor=people.admin, table="cause_classes", rows=without_class, now=NOW)
+    assert {(-1, "code", "config.cause.in_use")} == {k for k in refusal_keys(refused) if k[2] == "config.cause.in_use"}
+    assert [r.message.params["code"] for r in refused.value.refusals] == ["people", "people.attitude"]
     # deactivating it is the way; removing an unused one (people.skill) deletes it, audited
     kept = [{**r, "active": False} if r["code"] == "people.attitude" else r for r in rows if r["code"] != "people.skill"]
     assert configuration.save_table(uow, actor=people.admin, table="cause_classes", rows=kept, now=NOW) == 2
