@@ -151,5 +151,6 @@ def handling_form_sections(case, *, lang: str, names: dict[str, dict[str, str]])
         [(t("form.follow_up_count"), len(visits))] +
         [(t("form.follow_up_outcome", n=i), v["outcome"]) for i, v in enumerate(visits, 1)]),
         [{t("form.visited_at"): fmt_time(v["visited_at"]), t("form.visited_by"): v["by"],
+          t("field.follow_up_method"): t(f"method.{v['method']}") if v.get("method") else EMPTY,
           **{t(f"survey.{d}"): t(f"survey.scale.{v[d]}") for d in DIMENSIONS}} for v in visits]))
     return sections

@@ -671,7 +671,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
                 Reminder.complaint_id == complaint.id, Reminder.kind == "reminder")),
             "late_inquiries": session.scalar(select(func.count()).select_from(Reminder).where(
                 Reminder.complaint_id == complaint.id, Reminder.kind == "late_inquiry")),
-            "follow_ups": [{"visited_at": f.visited_at, "by": name, "outcome": f.outcome,
+            "follow_ups": [{"visited_at": f.visited_at, "by": name, "outcome": f.outcome, "method": f.method,
                             **{d: getattr(f, d) for d in DIMENSIONS}}
                            for f, name in session.execute(
                                select(FollowUp, User.display_name).join(User, User.id == FollowUp.by_id)

@@ -224,3 +224,14 @@ def test_the_closure_needs_a_cause_and_stores_it(uow, people):
                         expected_version=current_version(uow, case_id))
     with uow.read() as session:
         assert session.get(Complaint, case_id).cause_code == "product.terms"
+
+
+def test_the_printed_form_says_how_each_follow_up_was_done(uow, people):
+    from portal.printing.form_sections import handling_form_sections
+    from portal.services import queries
+    case_id = closed_case(uow, people)
+    follow_up(uow, people, case_id, HAPPY, 5, method="questionnaire")
+    view = queries.case_detail(uow, actor=people.gmo, complaint_id=case_id, now=T0 + timedelta(days=6),
+                               calendar=rules.load_calendar(uow))
+    section = next(s for s in handling_form_sections(view, lang="zh", names={}) if s.key == "follow_up")
+    assert [row["回访方式"] for row in section.grid] == ["问卷回访"]
