@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, String, and_, case, distinct, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Integer, String, and_, case, distinct, exists, false, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
@@ -366,14 +366,14 @@ def _causes(session: Session, conditions, period: Period, codes, only: str | Non
     reports = _of_cases(reports, ComplaintDepartment.complaint_id, conditions).group_by(
         month, ComplaintDepartment.cause_code, ComplaintDepartment.department_id)
     closed_month = _month_of(session, Complaint.closed_at).label("month")
-    closures = (select(closed_month, Complaint.cause_code, func.count())
+    closures = (select(closed_month, Complaint.cause_code, literal(None, Integer).label("department_id"), func.count())
                 .where(Complaint.closed_at >= first, Complaint.closed_at < end, Complaint.cause_code.is_not(None),
                        *conditions).group_by(closed_month, Complaint.cause_code))
-    out = [{"month": m, "source": "report", "cause": c, "class": cause_parent(c),
-            "department": codes["department"].get(d, str(d)), "count": int(n)}
-           for m, c, d, n in session.execute(reports).all()]
-    out += [{"month": m, "source": "closure", "cause": c, "class": cause_parent(c), "department": None,
-             "count": int(n)} for m, c, n in session.execute(closures).all()]
+    reports = reports.add_columns(literal("report", String).label("source"))
+    closures = closures.add_columns(literal("closure", String).label("source"))
+    out = [{"month": m, "source": source, "cause": c, "class": cause_parent(c),
+            "department": None if d is None else codes["department"].get(d, str(d)), "count": int(n)}
+           for m, c, d, n, source in session.execute(union_all(reports, closures)).all()]   # one statement
     return sorted(out, key=lambda r: (r["month"], r["source"], r["department"] or "", r["cause"]))
 
 
