@@ -94,7 +94,8 @@ def record_remedy(uow: UnitOfWork, *, actor: Actor, complaint_id: int, paid_on: 
         errors["remedy_paid_on"] = Message("form.bad_value")
     elif paid_on > now.date():
         errors["remedy_paid_on"] = Message("form.not_in_future")
-    with case_step(uow, actor, complaint_id, Action.RECORD_REMEDY, expected_version) as (session, user, complaint, source):
+    with case_step(uow, actor, complaint_id, Action.RECORD_REMEDY, expected_version) as (
+            session, user, complaint, source):
         if not remedy_agreed(complaint.negotiation_result, complaint.negotiated_amount):
             raise TransitionNotAllowed("remedy.not_agreed")
         if errors:
@@ -302,9 +303,11 @@ def after_closure(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> AfterC
                   for f, name in session.execute(select(FollowUp, User.display_name)
                                                  .outerjoin(User, User.id == FollowUp.by_id)
                                                  .where(FollowUp.complaint_id == complaint_id).order_by(FollowUp.id))]
-        schedules = [{"due_on": s.due_on, "reason": said(s.reason), "by": name or "", "done": s.follow_up_id is not None}
+        schedules = [{"due_on": s.due_on, "reason": said(s.reason), "by": name or "",
+                      "done": s.follow_up_id is not None}
                      for s, name in session.execute(
-                         select(FollowUpSchedule, User.display_name).outerjoin(User, User.id == FollowUpSchedule.created_by_id)
+                         select(FollowUpSchedule, User.display_name)
+                         .outerjoin(User, User.id == FollowUpSchedule.created_by_id)
                          .where(FollowUpSchedule.complaint_id == complaint_id)
                          .order_by(FollowUpSchedule.due_on, FollowUpSchedule.id))]
         actions = [{"department": code, "sent_at": a.sent_at, "action": said(a.action), "acted_at": a.acted_at,

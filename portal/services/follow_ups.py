@@ -15,7 +15,7 @@ from portal.domain.lifecycle import Action, State
 from portal.domain.roles import Role
 from portal.domain.validation import text_field
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (Complaint, ComplaintDepartment, Department, FollowUp, FollowUpAction,
+from portal.persistence.models import (Complaint, Department, FollowUp, FollowUpAction,
                                        FollowUpSchedule, ResponsibilityShare, User)
 from portal.services import rules
 from portal.services.actors import Actor
@@ -91,7 +91,8 @@ def schedule_follow_up(uow: UnitOfWork, *, actor: Actor, complaint_id: int, due_
         errors["due_on"] = Message("follow_up.due_in_past")
     elif due_on > now.date() + timedelta(days=FAR_AHEAD_DAYS):
         errors["due_on"] = Message("follow_up.due_too_far")
-    with case_step(uow, actor, complaint_id, Action.SCHEDULE_FOLLOW_UP, expected_version) as (session, user, complaint, source):
+    with case_step(uow, actor, complaint_id, Action.SCHEDULE_FOLLOW_UP, expected_version) as (
+            session, user, complaint, source):
         if errors:
             raise ValidationFailed(errors)
         schedule = FollowUpSchedule(complaint_id=complaint.id, due_on=due_on, reason=reason, created_at=now,
@@ -111,7 +112,8 @@ def act_on_follow_up(uow: UnitOfWork, *, actor: Actor, action_id: int, action: s
         complaint_id = session.scalar(select(FollowUpAction.complaint_id).where(FollowUpAction.id == action_id))
     if complaint_id is None:
         raise NotFound("follow_up.action_not_found")
-    with case_step(uow, actor, complaint_id, Action.ACT_ON_FOLLOW_UP, None, appends=True) as (session, user, complaint, source):
+    with case_step(uow, actor, complaint_id, Action.ACT_ON_FOLLOW_UP, None, appends=True) as (
+            session, user, complaint, source):
         item = session.get(FollowUpAction, action_id, with_for_update=True)
         if item.department_id != user.department_id:
             raise TransitionNotAllowed("case.not_yours")

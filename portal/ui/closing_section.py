@@ -11,7 +11,6 @@ import streamlit as st
 from portal.i18n.format import fmt_time
 from portal.services import closing, follow_ups
 from portal.ui.context import lang, now, t, uow
-from portal.ui.literal import literal
 from portal.ui.widgets import (DATE_FORMAT, act, case_label, case_links, case_href, date_label, field_error,
                                form_errors, labels, page_of, seen_version)
 from portal.ui.context import reference
