@@ -139,3 +139,24 @@ def test_the_history_tells_the_steps_after_closure_in_chinese_words(page_db):
     for cell in cells:
         words = re.findall(r"[A-Za-z_]{3,}", re.sub(r"\S+@\S+|PAY-7", "", cell))
         assert not [w for w in words if not w.isupper()], cell          # no field names or codes
+
+
+def test_the_gm_office_schedules_another_follow_up_by_a_date_with_a_reason(page_db):
+    from portal.persistence.models import FollowUpSchedule
+    case_id = _closed(page_db)
+    _follow_up(page_db, case_id, Survey(2, 1, 2, 2, 1))
+    gm = open_tab(app_as("gmo", page_path("gm_office")), "gm_tabs", "gm.tab.follow_up")
+    assert gm.date_input(key=f"schedule_due_{case_id}").value is None
+    next(b for b in gm.button if b.label == "安排回访").click().run()
+    assert "此项为必填项。" in texts(gm)
+    with page_db.read() as session:
+        assert len(session.scalars(select(FollowUpSchedule).where(FollowUpSchedule.complaint_id == case_id)).all()) == 1
+    due = wall_now().date() + timedelta(days=10)
+    gm.date_input(key=f"schedule_due_{case_id}").set_value(due)
+    gm.text_input(key=f"schedule_reason_{case_id}").input("客户要求到账后再回访")
+    next(b for b in gm.button if b.label == "安排回访").click().run()
+    assert "已安排回访。" in texts(gm)
+    with page_db.read() as session:
+        reasons = session.scalars(select(FollowUpSchedule.reason).where(FollowUpSchedule.complaint_id == case_id)
+                                  .order_by(FollowUpSchedule.id)).all()
+    assert reasons == ["second_visit", "客户要求到账后再回访"]
