@@ -20,6 +20,8 @@ from portal.persistence.models import (CauseClass, Complaint, FollowUp, FollowUp
                                        QualityCheck, Rectification)
 from portal.services.actors import Actor
 from portal.services.audit import record_event
+from portal.services.follow_ups import (act_on_follow_up, count_department_follow_ups,  # noqa: F401 (named here too:
+                                        department_follow_ups, schedule_follow_up)      # the loop's use cases)
 from portal.services.steps import case_step
 
 TEXT_LIMIT = 4000

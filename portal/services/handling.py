@@ -32,6 +32,7 @@ from portal.services.actors import Actor
 from portal.services.audit import record_event
 from portal.services.complaints import attachment_row
 from portal.services.closing import check_cause
+from portal.services.follow_ups import act_on_follow_up, schedule_follow_up  # noqa: F401 (the follow-up's steps)
 from portal.services.contacts import log_contact
 from portal.services.eligibility import check_decision, is_gm, pending_analysis
 from portal.services.steps import case_step
