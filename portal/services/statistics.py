@@ -145,12 +145,15 @@ def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):
                          func.count(distinct(overdue.c.complaint_id)).label("n")))).all()
     by_clock = {k: int(n) for k, n in rows if k is not None}
     cases = next((int(n) for k, n in rows if k is None), 0)
-    still_open, closed_later = session.execute(select(     # two index ranges, one statement
-        select(func.count()).select_from(Complaint).where(
-            Complaint.closed_at.is_(None), Complaint.received_at < as_of, *conditions).scalar_subquery(),
-        select(func.count()).select_from(Complaint).where(
-            Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions).scalar_subquery())).one()
-    return cases, by_clock, int(still_open or 0) + int(closed_later or 0)
+    return cases, by_clock
+
+
+def _open_then(conditions, as_of: datetime) -> list:  # noqa: ANN001
+    """How many cases were open at `as_of` (still open, or closed after it): two index ranges, as scalars."""
+    return [select(func.count()).select_from(Complaint).where(
+                Complaint.closed_at.is_(None), Complaint.received_at < as_of, *conditions).scalar_subquery(),
+            select(func.count()).select_from(Complaint).where(
+                Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions).scalar_subquery()]
 
 
 def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int],  # noqa: ANN001
@@ -330,12 +333,19 @@ def policies_in_force(session: Session, period: Period) -> tuple[int | None, str
     """The policies in force for a period's complaint rate and where the number came from: the policy
     register (policies covering the period's last day, `in_force_day`) when it holds any policy, else the
     administrator's figure for the month of that day (`policies_in_force`), else unknown (None, "none")."""
+    return _policies_from(*session.execute(select(*_policy_scalars(period))).one())
+
+
+def _policy_scalars(period: Period) -> list:
+    """Whether the register holds any policy, how many cover the day, the administrator's figure: as scalars."""
     day = in_force_day(period)
-    kept, in_force, figure = session.execute(select(
-        select(Policy.id).limit(1).scalar_subquery(),
-        select(func.count()).select_from(Policy).where(Policy.end_date >= day, Policy.start_date <= day)
-        .scalar_subquery(),
-        select(PoliciesInForce.count).where(PoliciesInForce.period == f"{day:%Y-%m}").scalar_subquery())).one()
+    return [select(Policy.id).limit(1).scalar_subquery(),
+            select(func.count()).select_from(Policy).where(Policy.end_date >= day, Policy.start_date <= day)
+            .scalar_subquery(),
+            select(PoliciesInForce.count).where(PoliciesInForce.period == f"{day:%Y-%m}").scalar_subquery()]
+
+
+def _policies_from(kept, in_force, figure) -> tuple[int | None, str]:  # noqa: ANN001
     if kept is not None:
         return int(in_force or 0), "register"
     return (None, "none") if figure is None else (int(figure), "monthly_figure")
@@ -410,21 +420,25 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
           codes: dict[str, dict[int, str]]) -> _Core:  # noqa: ANN001
     """The figures the early warnings need (and the table's headline counts)."""
     comparison = growth_comparison(period, now)
-    accepted, previous = session.execute(select(          # two index ranges, one statement
+    as_of = min(period.end, now)
+    # the headline counts, the cases open at the end and the policies in force: index ranges, one statement
+    accepted, previous, still_open, closed_later, *policy_facts = session.execute(select(
         select(func.count()).select_from(Complaint).where(_in(Complaint.accepted_at, period), *conditions)
         .scalar_subquery(),
         literal(None) if comparison is None else select(func.count()).select_from(Complaint).where(
-            _in(Complaint.received_at, comparison.previous), *conditions).scalar_subquery())).one()
+            _in(Complaint.received_at, comparison.previous), *conditions).scalar_subquery(),
+        *_open_then(conditions, as_of), *_policy_scalars(period))).one()
+    open_at_end = int(still_open or 0) + int(closed_later or 0)
+    policies, policies_source = _policies_from(*policy_facts)
     dimensions = _dimensions(session, conditions, period, codes)
     by_category = dimensions["by_category"]
     received = sum(r["received"] for r in by_category)
     repeats = sum(r["repeats"] for r in by_category)
     keys = [c.rule.key for c in rules.clock_infos(session)]
-    overdue_open, overdue_by_clock, open_at_end = _overdue_at(session, conditions, min(period.end, now), keys)
+    overdue_open, overdue_by_clock = _overdue_at(session, conditions, as_of, keys)
     thresholds = thresholds_from(settings)
     satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
                                  settings, thresholds)
-    policies, policies_source = policies_in_force(session, period)
     return _Core(int(received), int(repeats), int(accepted), None if previous is None else int(previous),
                  by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
