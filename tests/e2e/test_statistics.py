@@ -18,7 +18,6 @@ from portal.ui.context import now as wall_now
 from tests.e2e.conftest import running_portal
 from tests.e2e.test_browser import log_in, settle
 
-CHARTS = 8
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 
 
@@ -49,7 +48,7 @@ def test_a_manager_sees_every_chart_and_downloads_the_table_without_personal_dat
     expect(page.get_by_role("heading", name="统计分析", exact=True)).to_be_visible()
     settle(page)
     charts = page.locator("[data-testid='stVegaLiteChart']")
-    from tests.pages.test_statistics_page import desk_charts      # the service desk's, below the complaints'
+    from tests.pages.test_statistics_page import CHARTS, desk_charts    # the complaints', then the service desk's
     uow = UnitOfWork(make_engine(f"sqlite:///{seeded_server[2]}"))
     drawn = CHARTS + desk_charts(uow)
     uow.engine.dispose()
