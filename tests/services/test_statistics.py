@@ -470,3 +470,51 @@ def test_the_new_figures_read_index_ranges_on_sqlite(sqlite_url):
     for index in ("ix_complaint_departments_causes", "ix_complaints_closed_causes", "ix_complaints_received_profile",
                   "ix_complaints_received", "ix_case_clocks_stopped", "ix_policies_in_force"):
         assert any(f"COVERING INDEX {index} " in step for step in steps), (index, steps)
+
+
+def test_the_month_is_confirmed_disputed_resolved_and_compiled_with_the_review(uow, people):
+    """The fixture month's review (002 art.13.9), by hand: E and A closed on 运营部 alone, B on 技术部 alone.
+    运营部's head confirms (2 cases); 技术部's head disputes B; the GM office resolves it to 技术部 60 % and
+    运营部 40 %, which withdraws 运营部's confirmation (its ratio on B changed); both heads confirm and the month
+    is compiled. Responsibility weighed by the shares: 运营部 100 + 100 + 40 = 240 of 300, 技术部 60 of 300."""
+    from portal.persistence.models import Event
+    from portal.services import monthly_review
+    ids = build_november(uow, People(uow))
+    people = People(uow)
+    monthly_review.confirm_month(uow, actor=people.opslead, month="2025-11", now=READ_AT)
+    status = monthly_review.review_status(uow, actor=people.gmo, month="2025-11")
+    assert [(d.department, d.cases, d.status, d.confirmed_by) for d in status.departments] == [
+        ("operations", 2, "confirmed", "运营主管子"), ("technical", 1, "not_confirmed", None)]
+    assert status.unconfirmed == ["technical"]
+    dispute = monthly_review.dispute_case(uow, actor=people.techlead, month="2025-11", complaint_id=ids["B"],
+                                          reason="系统缺陷源于运营部的需求", now=READ_AT + timedelta(hours=1))
+    with pytest.raises(DomainError):                      # compiling waits for the dispute
+        statistics.compile_month(uow, actor=people.gmo, month="2025-11", now=READ_AT + timedelta(hours=2))
+    withdrawn = monthly_review.resolve_dispute(uow, actor=people.gmo, confirmation_id=dispute, resolution="共担",
+                                               new_shares=[("technical", 60), ("operations", 40)],
+                                               now=READ_AT + timedelta(hours=3))
+    assert withdrawn == ["operations"]
+    with uow.read() as session:
+        audited = session.scalar(select(Event.changes).where(Event.action == "review.resolve"))
+    assert (audited["before"], audited["after"]) == ({"technical": 100}, {"technical": 60, "operations": 40})
+    status = monthly_review.review_status(uow, actor=people.gmo, month="2025-11")
+    assert [(d.department, d.cases, d.status, d.disputes_open, d.disputes_resolved) for d in status.departments] == [
+        ("operations", 3, "withdrawn", 0, 0), ("technical", 1, "not_confirmed", 0, 1)]
+    for head in (people.opslead, people.techlead):
+        monthly_review.confirm_month(uow, actor=head, month="2025-11", now=READ_AT + timedelta(hours=4))
+    compiled = statistics.compile_month(uow, actor=people.gmo, month="2025-11", now=READ_AT + timedelta(hours=5))
+    review = compiled.figures["review"]
+    assert review["unconfirmed"] == []
+    assert {d["department"]: (d["cases"], d["status"], d["confirmed_by"]) for d in review["departments"]} == {
+        "operations": (3, "confirmed", "运营主管子"), "technical": (1, "confirmed", "技术主管癸")}
+    assert [(d["department"], d["status"], d["resolution"], d["shares"]) for d in review["disputes"]] == [
+        ("technical", "resolved", "共担", {"technical": 60, "operations": 40})]
+    with uow.read() as session:
+        numbers = {key: session.get(Complaint, ids[key]).number for key in "EAB"}
+    assert [(c["number"], c["shares"]) for c in review["closed_cases"]] == [
+        (numbers["E"], {"operations": 100}), (numbers["A"], {"operations": 100}),
+        (numbers["B"], {"technical": 60, "operations": 40})]
+    departments = rows(compiled.figures["by_department"], "department")
+    assert departments["operations"]["responsible"] == 3 and departments["technical"]["responsible"] == 1
+    assert departments["operations"]["responsibility_ratio"] == pytest.approx(240 / 300)
+    assert departments["technical"]["responsibility_ratio"] == pytest.approx(60 / 300)
