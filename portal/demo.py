@@ -161,6 +161,7 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
             counts["major_reported"] += 1
         state = _advance(uow, rng, done.id, routed, accept_at, now, story, counts)
         counts[state] = counts.get(state, 0) + 1
+    counts.update(_close_the_loop(uow, now))
     if desk_requests > 0:
         from portal.demo_desk import seed_desk
         desk_rng = random.Random(f"desk-{seed_value}")      # its own draws: the complaints stay as they were
@@ -173,6 +174,47 @@ def seed(uow: UnitOfWork, *, complaints_count: int, seed_value: int, now: dateti
     if progress is not None:
         progress(complaints_count, complaints_count)
     return counts
+
+
+def _close_the_loop(uow: UnitOfWork, now: datetime) -> dict[str, int]:
+    """What the company learns from the closed cases (issue 18), no random draw: a 客户投诉立会 held three days
+    ago on the last closed cases, with an item it decided (owned by 运营部's lead); on the cases closed longest
+    ago an item already past its deadline (运营部's handler, so the badge, the 催办单 and the KPIs show) and one done
+    with its evidence, its effect to be confirmed after `rectification.effect_days`."""
+    from portal.persistence.models import Complaint
+    from portal.services import meetings, rectification
+    gm, owners = load_actor(uow, "gmoffice"), {name: load_actor(uow, name) for name in ("opslead", "handler")}
+    with uow.read() as session:
+        closed = session.execute(select(Complaint.id, Complaint.number, Complaint.closed_at)
+                                 .where(Complaint.closed_at.is_not(None), Complaint.closed_at <= now)
+                                 .order_by(Complaint.closed_at.desc(), Complaint.id.desc()).limit(6)).all()
+    made = {"rectifications": 0, "meetings": 0}
+    held = now - timedelta(days=3)
+    discussed = [c for c in closed if c.closed_at < held][:3]
+    if discussed:
+        meeting_id = meetings.record_meeting(
+            uow, actor=gm, held_on=held.date(), title="客户投诉立会", now=held,
+            attendees="总经理室、市场部、运营部、技术部负责人", case_numbers=[c.number for c in discussed],
+            decisions="理赔材料一次性告知执行不到位，运营部牵头修订告知清单并培训。")
+        meetings.open_rectification(uow, actor=gm, meeting_id=meeting_id, complaint_id=discussed[0].id, now=held,
+                                    cause="材料告知不一次到位", description="修订理赔材料一次性告知清单并组织培训",
+                                    cause_code="process.execution", owner_id=owners["opslead"].id,
+                                    deadline=(now + timedelta(days=10)).date())
+        made["meetings"] += 1
+        made["rectifications"] += 1
+    oldest = closed[::-1]             # an item of each kind on the cases closed longest ago
+    for case, (owner, days_ago, done) in zip(oldest, (("handler", 12, False), ("handler", 9, True))):
+        opened = max(case.closed_at, now - timedelta(days=days_ago))
+        item = rectification.add_rectification(
+            uow, actor=gm, complaint_id=case.id, cause=REPORT_TEXT["cause"], description=REPORT_TEXT["measures"],
+            cause_code=_cause(case.id), owner_id=owners[owner].id, deadline=(opened + timedelta(days=5)).date(),
+            now=opened)
+        if done:
+            rectification.complete_rectification(uow, actor=owners[owner], rectification_id=item,
+                                                 evidence="已增派审核人员，告知清单已上线。",
+                                                 now=opened + timedelta(days=2))
+        made["rectifications"] += 1
+    return made
 
 
 # the receiving clerk's 签注意见 (002 art.13.1), by kind of complaint
