@@ -569,6 +569,9 @@ PAGES = [
     PageCase("my complaints", "my_complaints", "benchclerk"),
     PageCase("my cases (handler)", "my_complaints", "benchhandler"),
     PageCase("case page", "case", "benchgm", _one_case),
+    # closing the loop (issue 18)
+    PageCase("monthly review (GM office)", "monthly_review", "benchgm"),
+    PageCase("appraisal (manager)", "appraisal", "benchmanager"),
     # the service desk (issue 17)
     PageCase("policy register (admin)", "policies", "benchadmin"),
     PageCase("desk, lookup", "desk", "benchclerk"),
