@@ -26,6 +26,17 @@ ROLES = ["clerk", "lead", "gmo", "opshandler", "approver", "boss", "admin", "tra
 SKIP_LINK = "Skip to main content"
 
 
+def shown_text(page) -> str:  # noqa: ANN001
+    """The page's text as a sighted reader sees it: without the select boxes' screen-reader announcements
+    ("14 options available"), live regions drawn 1 px wide and clipped, whose wording Streamlit fixes."""
+    text = page.inner_text("body")
+    for region in page.locator("[role='log']").all():
+        announced = region.inner_text().strip()
+        if announced:
+            text = text.replace(announced, " ")
+    return text
+
+
 def english_words(text: str, usernames: set[str]) -> set[str]:
     words = set(re.findall(r"[A-Za-z][A-Za-z']+", ICON_NAMES.sub(" ", text.replace(SKIP_LINK, ""))))
     return {w for w in words if w not in ALLOWED and w.lower() not in usernames}

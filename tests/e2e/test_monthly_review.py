@@ -23,7 +23,7 @@ from portal.ui.context import now as wall_now
 from tests.conftest import People
 from tests.e2e.conftest import running_portal
 from tests.e2e.test_browser import log_in, settle
-from tests.e2e.test_chinese import english_words
+from tests.e2e.test_chinese import english_words, shown_text
 from tests.e2e.test_process import choose
 from tests.review_helpers import closed_case
 
@@ -122,6 +122,7 @@ def test_a_manager_reads_the_month_causes_baselines_and_people(review_server, ne
         for text in (percent(rates[dimension]["rate"]), percent(rates[dimension]["baseline"])):
             expect(row.locator("td[role='gridcell']", has_text=text).first).to_be_attached()
     expect(manager.locator("[data-testid='stException']")).to_have_count(0)
+    assert not english_words(shown_text(manager), {"boss"})
 
     manager.get_by_role("region", name="Sidebar").get_by_role("link", name="人员考核").click()
     expect(manager.get_by_role("heading", name="人员考核", exact=True)).to_be_visible()
@@ -135,3 +136,4 @@ def test_a_manager_reads_the_month_causes_baselines_and_people(review_server, ne
     for value in handler[:4]:                           # name, department, handled, closed: the table's first columns
         expect(row.locator("td[role='gridcell']", has_text=str(value)).first).to_be_attached()
     expect(manager.locator("[data-testid='stException']")).to_have_count(0)
+    assert not english_words(shown_text(manager), {"boss"})
