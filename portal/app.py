@@ -11,7 +11,7 @@ import streamlit as st
 from portal.i18n import LANGUAGES
 from portal.ui import auth
 from portal.services import aftersales_queries, queries
-from portal.ui.context import in_sandbox, now, open_cases_without_calendar, reference, t, uow
+from portal.ui.context import in_sandbox, now, open_cases_without_calendar, page_run, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.notices import start_background_sender
 from portal.ui.widgets import labels
@@ -214,4 +214,5 @@ def main() -> None:
     current.run()
 
 
-main()
+with page_run():
+    main()

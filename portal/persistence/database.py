@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal.domain.errors import ConcurrentChange
+
+T = TypeVar("T")
 
 
 def _wal(cursor, seconds: float = 60.0) -> None:  # noqa: ANN001
@@ -59,15 +61,40 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+READ_MEMO = "portal_read_memo"
+
+
+def remembered(session: Session, key: str, load: Callable[[], T]) -> T:
+    """`load()`, or what it gave the last time in this page run: a reading session of a unit of work
+    made `for_one_run` shares a memo for the rules a run reads several times (settings, clock rules,
+    the masking table); any other session reads anew each time."""
+    memo = session.info.get(READ_MEMO)
+    if memo is None:
+        return load()
+    if key not in memo:
+        memo[key] = load()
+    return memo[key]
+
+
 class UnitOfWork:
     """One transaction per use case: `with uow.write() as session:` commits once or not at all."""
 
-    def __init__(self, engine: Engine, *, info: dict | None = None) -> None:
-        """`info`: copied into every session's `Session.info` (e.g. a calendar a bulk writer pins)."""
+    def __init__(self, engine: Engine, *, info: dict | None = None, memo: dict | None = None) -> None:
+        """`info`: copied into every session's `Session.info` (e.g. a calendar a bulk writer pins);
+        `memo`: shared by the reading sessions alone (`remembered`), emptied by every write."""
         self.engine = engine
+        self._info = info
+        self._memo = memo
         self._writer = sessionmaker(bind=engine.execution_options(portal_write=True),
                                     expire_on_commit=False, info=info)
-        self._reader = sessionmaker(bind=engine, expire_on_commit=False, info=info)
+        self._reader = sessionmaker(bind=engine, expire_on_commit=False,
+                                    info=info if memo is None else {**(info or {}), READ_MEMO: memo})
+
+    def for_one_run(self) -> "UnitOfWork":
+        """The same database for one page run: rules read by several of its queries are read once
+        (`remembered`), and read anew after any write of the run. Never kept beyond the run (the
+        portal's processes share one database)."""
+        return UnitOfWork(self.engine, info=self._info, memo={})
 
     @property
     def dialect(self) -> str:
@@ -75,6 +102,8 @@ class UnitOfWork:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
+        if self._memo is not None:
+            self._memo.clear()
         session = self._writer()
         try:
             yield session
@@ -87,6 +116,8 @@ class UnitOfWork:
             raise
         finally:
             session.close()
+            if self._memo is not None:      # what the write changed is read anew
+                self._memo.clear()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -19,8 +19,9 @@ from portal.domain.lifecycle import OPEN_STATES
 from portal.domain.roles import Role
 from portal.domain.validation import text_field
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (CaseAssignment, Complaint, ComplaintDepartment, Department, Setting, User,
+from portal.persistence.models import (CaseAssignment, Complaint, ComplaintDepartment, Department, User,
                                        UserRole, WorkingGroupMember)
+from portal.services import rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.steps import locked_case
@@ -32,7 +33,7 @@ _OPEN = [s.value for s in OPEN_STATES]
 
 
 def flag_hours(session: Session) -> int:
-    value = session.scalar(select(Setting.value).where(Setting.key == FLAG_SETTING))
+    value = rules.settings(session).get(FLAG_SETTING)
     return int(value) if value is not None else 24
 
 

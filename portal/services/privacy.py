@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain.privacy import COLUMNS, FIELDS, MASKS, MaskingTable, PersonalField, mask_record, redact
+from portal.persistence.database import remembered
 from portal.persistence.models import ComplaintDepartment, MaskingRule, WorkingGroupMember
 from portal.services.actors import Actor
 
@@ -19,8 +20,11 @@ FREE_TEXT = ("summary",)
 
 
 def masking_table(session: Session) -> MaskingTable:
-    rows = session.execute(select(MaskingRule.audience, *[getattr(MaskingRule, f.value) for f in FIELDS])).all()
-    return MaskingTable.from_rows([r._asdict() for r in rows])
+    """The masking table as stored (read once per page run: `remembered`)."""
+    def load() -> MaskingTable:
+        rows = session.execute(select(MaskingRule.audience, *[getattr(MaskingRule, f.value) for f in FIELDS])).all()
+        return MaskingTable.from_rows([r._asdict() for r in rows])
+    return remembered(session, "masking_table", load)
 
 
 def own_case_ids(session: Session, actor: Actor, complaint_ids: Iterable[int]) -> set[int]:

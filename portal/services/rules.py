@@ -12,7 +12,7 @@ from portal.domain.calendar import CalendarDay, DayKind, WorkingCalendar
 from portal.domain.clocks import ClockRule, Milestone, Unit
 from portal.domain.severity import FLAGS as MAJOR_FLAGS, MajorThresholds
 from portal.domain.validation import AttachmentLimits
-from portal.persistence.database import UnitOfWork
+from portal.persistence.database import UnitOfWork, remembered
 from portal.persistence.models import (CalendarDayRow, Category, Channel, Department, Setting,
                                        SlaClock, SlaClockVersion, User)
 
@@ -48,7 +48,9 @@ class ReferenceData:
 
 
 def settings(session: Session) -> dict[str, str]:
-    return {row.key: row.value for row in session.scalars(select(Setting))}
+    """Every setting, key → value (read once per page run: `remembered`)."""
+    return dict(remembered(session, "settings",
+                           lambda: {row.key: row.value for row in session.scalars(select(Setting))}))
 
 
 def due_soon_fraction(values: dict[str, str]) -> float:
@@ -69,7 +71,12 @@ def attachment_limits(values: dict[str, str]) -> AttachmentLimits:
 
 
 def clock_infos(session: Session) -> list[ClockInfo]:
-    """Every active clock with its versions (the first in force, then those taking over later)."""
+    """Every active clock with its versions (the first in force, then those taking over later); read
+    once per page run (`remembered`)."""
+    return list(remembered(session, "clock_infos", lambda: _clock_infos(session)))
+
+
+def _clock_infos(session: Session) -> list[ClockInfo]:
     clocks = session.scalars(select(SlaClock).where(SlaClock.active).order_by(SlaClock.sort)).all()
     versions: dict[str, list[SlaClockVersion]] = {}
     for row in session.scalars(select(SlaClockVersion).order_by(SlaClockVersion.clock_key,

@@ -1,6 +1,9 @@
 """Per-process resources and per-session choices: the engine, the clock, the language."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -47,8 +50,28 @@ def database_url() -> str:
     return config.database_url()
 
 
+_this_run: ContextVar[dict[str, UnitOfWork] | None] = ContextVar("portal_this_run", default=None)
+
+
+@contextmanager
+def page_run() -> Iterator[None]:
+    """One run of the script: within it `uow()` reads the rules several sections need (settings,
+    clock rules, the masking table) once, and again after a write (`UnitOfWork.for_one_run`)."""
+    token = _this_run.set({})
+    try:
+        yield
+    finally:
+        _this_run.reset(token)
+
+
 def uow() -> UnitOfWork:
-    return _unit_of_work(database_url())
+    url = database_url()
+    units = _this_run.get()
+    if units is None:                   # a callback or a thread outside a run: nothing is reused
+        return _unit_of_work(url)
+    if url not in units:
+        units[url] = _unit_of_work(url).for_one_run()
+    return units[url]
 
 
 @st.cache_data(ttl=5, show_spinner=False)
