@@ -28,27 +28,31 @@ def masking_table(session: Session) -> MaskingTable:
 
 
 def own_case_ids(session: Session, actor: Actor, complaint_ids: Iterable[int]) -> set[int]:
-    """Of these cases, the ones routed to the actor's department or whose working group they are in."""
+    """Of these cases, the ones routed to the actor's department or whose working group they are in
+    (one statement)."""
     ids = [int(i) for i in complaint_ids]
     if not ids:
         return set()
-    routed = (select(ComplaintDepartment.complaint_id)
-              .where(ComplaintDepartment.complaint_id.in_(ids),
-                     ComplaintDepartment.department_id == actor.department_id)
-              if actor.department_id is not None else None)
-    member = select(WorkingGroupMember.complaint_id).where(WorkingGroupMember.complaint_id.in_(ids),
-                                                           WorkingGroupMember.user_id == actor.id)
-    out = set(session.scalars(member))
-    if routed is not None:
-        out |= set(session.scalars(routed))
-    return out
+    own = select(WorkingGroupMember.complaint_id).where(WorkingGroupMember.complaint_id.in_(ids),
+                                                        WorkingGroupMember.user_id == actor.id)
+    if actor.department_id is not None:
+        own = own.union(select(ComplaintDepartment.complaint_id)
+                        .where(ComplaintDepartment.complaint_id.in_(ids),
+                               ComplaintDepartment.department_id == actor.department_id))
+    return set(session.scalars(own))
 
 
-def shown_on_case(session: Session, actor: Actor, complaint_id: int,
-                  table: MaskingTable | None = None) -> frozenset[PersonalField]:
-    """The fields of one case its reader sees unmasked."""
+def shown_on_case(session: Session, actor: Actor, complaint_id: int, table: MaskingTable | None = None, *,
+                  own: bool | None = None) -> frozenset[PersonalField]:
+    """The fields of one case its reader sees unmasked; `own`: whether the case is the reader's own
+    (`own_case_ids`), when the caller has already read its routing and working group."""
     table = table or masking_table(session)
-    return table.shown_fields(actor.roles, on_own_case=complaint_id in own_case_ids(session, actor, [complaint_id]))
+    on_own, elsewhere = (table.shown_fields(actor.roles, on_own_case=o) for o in (True, False))
+    if on_own == elsewhere:
+        return elsewhere
+    if own is None:
+        own = complaint_id in own_case_ids(session, actor, [complaint_id])
+    return on_own if own else elsewhere
 
 
 def mask_frame(session: Session, actor: Actor, frame: pd.DataFrame, *, export: bool = False) -> pd.DataFrame:
@@ -94,7 +98,10 @@ def case_masker(session: Session, actor: Actor, complaint_ids: Iterable[int]):  
     from portal.persistence.models import Complaint
     ids = {int(i) for i in complaint_ids if i is not None and i == i}
     table = masking_table(session)
-    own = own_case_ids(session, actor, ids)
+    on_own, elsewhere = (table.shown_fields(actor.roles, on_own_case=o) for o in (True, False))
+    if elsewhere == frozenset(FIELDS):          # the reader sees every case in full: nothing to read
+        return lambda complaint_id, record: record
+    own = own_case_ids(session, actor, ids) if on_own != elsewhere else set()
     personal = [getattr(Complaint, c) for c in COLUMNS]
     raw = {row[0]: dict(zip(COLUMNS, row[1:])) for row in session.execute(
         select(Complaint.id, *personal).where(Complaint.id.in_(ids)))} if ids else {}

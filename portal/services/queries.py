@@ -20,7 +20,7 @@ from portal.domain.privacy import (DEFAULT_TABLE, FIELDS, MaskingTable, Personal
 from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock, Category, Channel, ComplainedStaff,
+from portal.persistence.models import (AttachmentRow, AuthorityLevel, CaseClock, Category, Channel,
                                        Complaint,
                                        ComplaintDepartment, Department, Event, FollowUp, Reminder, ResponsibilityShare,
                                        SlaClockVersion, User)
@@ -599,18 +599,25 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
         if not may_view_case(actor.roles, actor.department_id, department_ids) and not member:
             raise PermissionDenied("case.not_yours")
         raw = {name: getattr(complaint, name) for name in _FORM_FIELDS}
-        shown = privacy.shown_on_case(session, actor, complaint.id)
+        own = actor.department_id in department_ids or member      # routed to the reader's department
+        shown = privacy.shown_on_case(session, actor, complaint.id, own=own)
         masked = shown != frozenset(FIELDS)
         # the fields the reader may not see, masked; and their values wherever free text repeats them
         fields = {name: redact(value, raw, shown) for name, value in mask_record(raw, shown).items()}
+        staff_ids = [link.user_id for link in complaint.staff_links]
         _prefetch_names(session, [complaint.receiving_clerk_id, complaint.accepted_by_id, complaint.approved_by_id,
                                   complaint.penalty_confirmed_by_id, complaint.gm_instructed_by_id,
-                                  complaint.final_approved_by_id,
+                                  complaint.final_approved_by_id, *staff_ids,
                                   *[d.lead_instructed_by_id for d in complaint.departments]])
         fields["receiving_clerk"] = _name(session, complaint.receiving_clerk_id)
-        staff = session.scalars(select(User.display_name).join(
-            ComplainedStaff, ComplainedStaff.user_id == User.id)
-            .where(ComplainedStaff.complaint_id == complaint.id)).all()
+        staff = [_name(session, user_id) for user_id in staff_ids]
+        # the codes and counts the page names, in one statement
+        reminders, late_inquiries, category, channel, responsible, original = session.execute(select(
+            _count_reminders(complaint.id, "reminder"), _count_reminders(complaint.id, "late_inquiry"),
+            select(Category.code).where(Category.id == complaint.category_id).scalar_subquery(),
+            select(Channel.code).where(Channel.id == complaint.channel_id).scalar_subquery(),
+            select(Department.code).where(Department.id == complaint.responsibility_department_id).scalar_subquery(),
+            select(Complaint.number).where(Complaint.id == complaint.original_id).scalar_subquery())).one()
         departments = [{"code": d.department.code, "name_zh": d.department.name_zh,
                         "name_en": d.department.name_en, "routed_at": d.routed_at,
                         "initial_plan_at": d.initial_plan_at, "initial_plan": d.initial_plan,
@@ -621,8 +628,6 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
                         "lead_instruction": d.lead_instruction, "lead_instructed_at": d.lead_instructed_at,
                         "lead_instructed_by": _name(session, d.lead_instructed_by_id)}
                        for d in complaint.departments]
-        responsible = (session.get(Department, complaint.responsibility_department_id)
-                       if complaint.responsibility_department_id else None)
         handling = {
             **people,
             "consolidated_opinion": complaint.consolidated_opinion,
@@ -632,7 +637,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "negotiation_result": complaint.negotiation_result,
             "negotiation_note": complaint.negotiation_note,
             "negotiated_amount": complaint.negotiated_amount, "closure_note": complaint.closure_note,
-            "responsible_department": responsible.code if responsible else None,
+            "responsible_department": responsible,
             "responsibility_level": complaint.responsibility_level,
             "department_loss": complaint.department_loss, "penalty_type": complaint.penalty_type,
             "penalty_persons": complaint.penalty_persons, "paused": complaint.paused,
@@ -644,7 +649,7 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             "regulatory_extension_days": complaint.regulatory_extension_days,
             "outside_process": complaint.outside_process,
             "review_requested_at": complaint.review_requested_at, "review_decision": complaint.review_decision,
-            "staff_ids": [link.user_id for link in complaint.staff_links],
+            "staff_ids": staff_ids,
             "accepted_by": _name(session, complaint.accepted_by_id),
             "approved_by": _name(session, complaint.approved_by_id),
             "gm_report": complaint.gm_report, "reported_to_gm_at": complaint.reported_to_gm_at,
@@ -667,18 +672,13 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
                 .join(Department, Department.id == ResponsibilityShare.department_id)
                 .where(ResponsibilityShare.complaint_id == complaint.id)
                 .order_by(ResponsibilityShare.ratio.desc(), Department.sort))],
-            "reminders": session.scalar(select(func.count()).select_from(Reminder).where(
-                Reminder.complaint_id == complaint.id, Reminder.kind == "reminder")),
-            "late_inquiries": session.scalar(select(func.count()).select_from(Reminder).where(
-                Reminder.complaint_id == complaint.id, Reminder.kind == "late_inquiry")),
+            "reminders": reminders, "late_inquiries": late_inquiries,
             "follow_ups": [{"visited_at": f.visited_at, "by": name, "outcome": f.outcome, "method": f.method,
                             **{d: getattr(f, d) for d in DIMENSIONS}}
                            for f, name in session.execute(
                                select(FollowUp, User.display_name).join(User, User.id == FollowUp.by_id)
                                .where(FollowUp.complaint_id == complaint.id).order_by(FollowUp.id))],
         }
-        original = (session.scalar(select(Complaint.number).where(Complaint.id == complaint.original_id))
-                    if complaint.original_id else None)
         repeats = [n or f"#{i}" for i, n in session.execute(
             select(Complaint.id, Complaint.number).where(Complaint.original_id == complaint.id))]
         events = [EventView(e.at, name or e.actor_label, e.action, e.from_state, e.to_state,
@@ -693,8 +693,6 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
                                                 .order_by(AttachmentRow.id))]
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
-        category = session.get(Category, complaint.category_id)
-        channel = session.get(Channel, complaint.channel_id)
         holds = clock_rules.Holds(complaint.paused, complaint.paused_seconds,
                                   complaint.outside_process is not None, complaint.outside_seconds,
                                   complaint.regulatory_extension_days)
@@ -713,8 +711,13 @@ def case_detail(uow: UnitOfWork, *, actor: Actor, complaint_id: int, now: dateti
             departments = [{k: redact(v, raw, shown) for k, v in d.items()} for d in departments]
             handling = {k: redact(v, raw, shown) for k, v in handling.items()}
         return CaseView(complaint.id, complaint.number, complaint.state, complaint.version, fields,
-                        masked, category.code, channel.code, departments, list(staff), statuses,
+                        masked, category, channel, departments, staff, statuses,
                         events, attachments, handling, original, repeats)
+
+
+def _count_reminders(complaint_id: int, kind: str):  # noqa: ANN202
+    return (select(func.count()).select_from(Reminder)
+            .where(Reminder.complaint_id == complaint_id, Reminder.kind == kind).scalar_subquery())
 
 
 def _prefetch_names(session, user_ids: list[int | None]) -> None:  # noqa: ANN001
