@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, event, select
 from streamlit.testing.v1 import AppTest
 
 from portal.config import ROOT
@@ -70,3 +71,18 @@ def open_tab(at: AppTest, tabs_key: str, label_key: str) -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+@contextmanager
+def selects():  # noqa: ANN201
+    """Every SELECT sent (to any engine) while the block runs: a page's query budget."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append(statement)
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)

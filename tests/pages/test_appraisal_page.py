@@ -2,11 +2,8 @@
 page stays within its query budget and its heading and column names are stable (a browser test names them)."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from portal.domain.statistics import Period
@@ -14,28 +11,13 @@ from portal.i18n import translate
 from portal.services import appraisal
 from portal.ui.auth import TOKEN
 from tests.conftest import People
-from tests.pages.conftest import app_as, page_path, session_token, texts
+from tests.pages.conftest import app_as, page_path, selects, session_token, texts
 from tests.services.test_appraisal import build_month
 
 NOV = Period.month(2025, 11)
 HEADERS = ["人员", "部门", "经办案件", "结案案件", "完成时效", "按时完成", "按时率", "平均用时（小时）", "回访次数",
            "平均总体评分", "满意率", "负责整改", "整改已完成", "整改按期完成", "整改完成率"]
 CLOCK_HEADERS = ["人员", "部门", "时效", "完成", "按时", "超期", "按时率", "平均用时（小时）"]
-
-
-@contextmanager
-def selects():  # noqa: ANN201
-    """Every SELECT sent while the block runs."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            seen.append(statement)
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def november(username: str):  # noqa: ANN201

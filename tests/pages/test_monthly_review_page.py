@@ -3,17 +3,16 @@ then), disputes a case; the GM office resolves with new ratios; a complaint meet
 not open the page is refused; the page keeps within forty queries."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from portal.domain.statistics import Period
 from portal.persistence.models import ComplaintMeeting, Department, MonthConfirmation, ResponsibilityShare
 from portal.services import monthly_review
 from portal.ui.context import now as wall_now
 from tests.conftest import People
-from tests.pages.conftest import app_as, open_tab, page_path, texts
+from tests.pages.conftest import app_as, open_tab, page_path, selects, texts
 from portal.ui.literal import literal
 from tests.review_helpers import closed_case
 
@@ -160,20 +159,6 @@ def test_who_holds_none_of_its_duties_is_refused_the_page(page_db):
     for username in ("boss", "techlead", "gmo"):
         at = app_as(username, page_path("monthly_review"))
         assert not at.exception and "月度检查" in texts(at), username
-
-
-@contextmanager
-def selects():  # noqa: ANN201
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            seen.append(statement)
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)
 
 
 def test_the_page_keeps_within_forty_queries(page_db):
