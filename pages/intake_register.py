@@ -25,19 +25,27 @@ ref = reference()
 errors = st.session_state.get("register_errors", {})
 
 st.title(t("register.title"))
+# Widget keys, so a refused form keeps what was typed. After a registration the keys change, so
+# the browser draws an empty form (deleting the old keys would not clear what it shows). Every key
+# and button of the form is bound to its generation: a send of an earlier generation's form (the
+# second click of a double click, answered after the first was saved) submits nothing here.
+GENERATION = st.session_state.setdefault("register_generation", 0)
+K = f"reg{GENERATION or ''}_"
+TOKEN = st.session_state.setdefault(f"register_token_{GENERATION}", uuid.uuid4().hex)
+
 # the same lookup as the service desk: the customer's policies, claim reports, requests and complaints
 with st.expander(t("register.lookup"), expanded="register_found" in st.session_state):
     found = lookup_form(actor, key="register")
     if found is not None:
         show_found(found, lists_of(database_url(), lang())["risk"])
-if "register_done" in st.session_state:
-    done = st.session_state.pop("register_done")
-    st.success(t("register.saved", id=done.id, severity=t(f"severity.{done.severity}")))
-    st.page_link(BY_KEY["case"].path, label=t("register.open_new_case", id=done.id), icon="📄",
-                 query_params={"case": str(done.id)})
-    if done.major_reasons:
+saved = st.session_state.get("register_done")      # shown until the next submission, like the others
+if saved:
+    st.success(t("register.saved", id=saved.id, severity=t(f"severity.{saved.severity}")))
+    st.page_link(BY_KEY["case"].path, label=t("register.open_new_case", id=saved.id), icon="📄",
+                 query_params={"case": str(saved.id)})
+    if saved.major_reasons:
         st.warning(t("register.major_saved",
-                     reasons="、".join(t(f"major.reason.{r}") for r in done.major_reasons)))
+                     reasons="、".join(t(f"major.reason.{r}") for r in saved.major_reasons)))
 similar = st.session_state.get("register_similar")
 if similar:
     cases, days, reports = similar
@@ -56,20 +64,14 @@ if similar:
                        label=t("register.similar_case", number=case_label(item.number, item.id),
                                received=fmt_time(item.received_at), state=t(f"state.{item.state}"),
                                matched="、".join(t(f"field.{m}") for m in item.matched)))
-        if right.button(t("register.link_to", number=case_label(item.number, item.id)), key=f"link_{item.id}"):
+        if right.button(t("register.link_to", number=case_label(item.number, item.id)), key=f"{K}link_{item.id}"):
             st.session_state["register_resolution"] = ("link", item.id)
-    if st.button(t("register.confirm_new"), key="register_confirm_new"):
+    if st.button(t("register.confirm_new"), key=K + "confirm_new"):
         st.session_state["register_resolution"] = ("new", None)
 if errors:
     st.error(t("form.has_errors", count=len(errors)))
 if "register_refused" in st.session_state:          # refused as a whole (a role or state changed meanwhile)
     st.error(say(st.session_state["register_refused"]))
-
-# Widget keys, so a refused form keeps what was typed. After a registration the keys change, so
-# the browser draws an empty form (deleting the old keys would not clear what it shows).
-GENERATION = st.session_state.setdefault("register_generation", 0)
-K = f"reg{GENERATION or ''}_"
-TOKEN = st.session_state.setdefault(f"register_token_{GENERATION}", uuid.uuid4().hex)
 
 
 def text(name: str, area: bool = False, **kwargs) -> None:  # noqa: ANN003
@@ -84,7 +86,7 @@ def choose(name: str, options: list[str], label_prefix: str, **kwargs) -> None: 
     field_error(errors, name)
 
 
-with st.form("register", clear_on_submit=False, enter_to_submit=False):
+with st.form(K + "form", clear_on_submit=False, enter_to_submit=False):
     st.subheader(t("register.section.customer"))
     left, right = st.columns(2)
     with left:
@@ -187,7 +189,7 @@ resolution = st.session_state.pop("register_resolution", None)
 if submitted or resolution:
     form, files = collect()
     # the messages shown belong to the last submission only: this one's replace the earlier ones
-    for stale in ("register_similar", "register_errors", "register_refused"):
+    for stale in ("register_done", "register_similar", "register_errors", "register_refused"):
         st.session_state.pop(stale, None)
     kind, original = resolution or ("check", None)
     try:
@@ -204,8 +206,10 @@ if submitted or resolution:
         st.session_state["register_refused"] = refused.message
         st.rerun()
     else:
+        # In this order, so a run stopped between two of these steps (a newer send starts a new run at
+        # once) leaves a state the next run completes: the same form again finds its case by TOKEN.
+        st.session_state["register_done"] = done
+        st.session_state["register_generation"] = GENERATION + 1
         for key in [k for k in st.session_state if str(k).startswith(K)]:
             del st.session_state[key]
-        st.session_state["register_generation"] = GENERATION + 1
-        st.session_state["register_done"] = done
         st.rerun()

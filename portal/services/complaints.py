@@ -122,11 +122,12 @@ def register_complaint(uow: UnitOfWork, *, actor: Actor, form: RegistrationForm,
     try:
         return _register(uow, actor=actor, form=form, attachments=attachments, now=now, original_id=original_id,
                          confirmed_new=confirmed_new, submission_token=submission_token)
-    except IntegrityError:
+    except (IntegrityError, PossibleDuplicate):
+        # the same form, saved meanwhile by its twin request: a case is never its own duplicate
         done = _already_registered(uow, actor, submission_token) if submission_token else None
         if done is None:
             raise
-        return done                     # the same form, saved meanwhile by its twin request
+        return done
 
 
 def _already_registered(uow: UnitOfWork, actor: Actor, token: str) -> Registered | None:

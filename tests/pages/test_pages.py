@@ -119,6 +119,43 @@ def test_a_second_submit_of_the_same_complaint_warns_and_saves_nothing_until_the
     assert "已登记" in texts(at) and _count(page_db) == 3
 
 
+def test_a_double_click_answered_after_the_first_was_saved_registers_one_case_and_says_so(page_db):
+    """The second click sends the same filled-in form; it may be run only after the first send was
+    saved and the empty form of the next generation drawn (Streamlit replays its trigger there)."""
+    at = app_as("clerk", page_path("register"))
+    _fill_registration(at)
+    submit = next(b for b in at.button if b.label == "提交登记").click()
+    sent = submit.root.get_widget_states()                # what the browser sends, once for each click
+    at._run(sent)
+    assert "已登记" in texts(at) and _count(page_db) == 1 and _prefix(at) == "reg1_"
+    at._run(sent)                                         # AppTest has no public way to send an old page's state
+    assert not at.exception
+    shown = texts(at)
+    assert "已登记，案件已进入总经理室待受理队列" in shown and _count(page_db) == 1
+    assert "处需要修改" not in shown and "近 30 天内" not in shown
+    assert _prefix(at) == "reg1_" and at.text_input(key="reg1_customer_name").value == ""
+
+
+def test_a_double_click_whose_twin_saved_the_form_meanwhile_is_told_it_is_registered(page_db, monkeypatch):
+    """Streamlit starts the second click's run at once, while the first one is still saving: the
+    form's own case, found by the duplicate check, is not a duplicate of it."""
+    real, twin = complaints._register, []
+
+    def twin_saves_it_first(uow, **kwargs):  # noqa: ANN001, ANN003
+        if not twin:                                      # the other run of the double click commits first
+            twin.append(real(uow, **kwargs))
+        return real(uow, **kwargs)
+
+    monkeypatch.setattr(complaints, "_register", twin_saves_it_first)
+    at = app_as("clerk", page_path("register"))
+    _fill_registration(at)
+    next(b for b in at.button if b.label == "提交登记").click().run()
+    shown = texts(at)
+    assert f"已登记，案件已进入总经理室待受理队列（内部编号 #{twin[0].id}" in shown and _count(page_db) == 1
+    assert "近 30 天内" not in shown
+    assert _prefix(at) == "reg1_" and at.text_input(key="reg1_customer_name").value == ""
+
+
 def test_a_bad_field_gets_its_message_and_nothing_is_saved(page_db):
     at = app_as("clerk", page_path("register"))
     at.text_input(key="reg_customer_name").input("林晓")

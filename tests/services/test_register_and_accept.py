@@ -221,6 +221,24 @@ def test_a_form_sent_four_times_at_once_registers_one_case(uow, people):
     assert len(ids) == 1
 
 
+def test_a_form_whose_twin_saved_it_meanwhile_is_not_its_own_duplicate(uow, people, monkeypatch):
+    """The twin request commits after this one looked for the token and before its duplicate check."""
+    real, twin = complaints._register, []
+
+    def twin_saves_it_first(uow_, **kwargs):  # noqa: ANN001, ANN003
+        if not twin:
+            twin.append(real(uow_, **kwargs))
+        return real(uow_, **kwargs)
+
+    monkeypatch.setattr(complaints, "_register", twin_saves_it_first)
+    done = complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[], now=T0,
+                                         confirmed_new=False, submission_token="form-token-twin")
+    assert done == twin[0] and count(uow, Complaint) == 1
+    with pytest.raises(complaints.PossibleDuplicate):   # another form with the same numbers is still stopped
+        complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[], now=T0,
+                                      confirmed_new=False, submission_token="form-token-next")
+
+
 def test_an_email_with_a_space_inside_is_refused_and_nothing_saved(uow, people):
     """"a b@c.cn" is not an address: refused beside the field, never saved as "ab@c.cn"."""
     with pytest.raises(ValidationFailed) as refused:
