@@ -406,13 +406,15 @@ def disputes(session: Session, period: Period, *, open_only: bool = False) -> li
                     MonthConfirmation.status.in_((DISPUTED,) if open_only else (DISPUTED, RESOLVED)))
              .order_by(MonthConfirmation.at, MonthConfirmation.id))
     found = session.execute(query).all()
-    codes = dict(session.execute(select(Department.id, Department.code)).all())
     shares: dict[int, dict[str, int]] = {}
-    for complaint_id, department_id, ratio in session.execute(
-            select(ResponsibilityShare.complaint_id, ResponsibilityShare.department_id, ResponsibilityShare.ratio)
-            .where(ResponsibilityShare.complaint_id.in_({row.complaint_id for row, *_ in found}))
-            .order_by(ResponsibilityShare.complaint_id, ResponsibilityShare.ratio.desc())):
-        shares.setdefault(complaint_id, {})[codes.get(department_id, str(department_id))] = int(ratio)
+    if found:                   # the disputed cases' ratios now, each with its department's code
+        for complaint_id, department_id, code, ratio in session.execute(
+                select(ResponsibilityShare.complaint_id, ResponsibilityShare.department_id, Department.code,
+                       ResponsibilityShare.ratio)
+                .outerjoin(Department, Department.id == ResponsibilityShare.department_id)
+                .where(ResponsibilityShare.complaint_id.in_({row.complaint_id for row, *_ in found}))
+                .order_by(ResponsibilityShare.complaint_id, ResponsibilityShare.ratio.desc())):
+            shares.setdefault(complaint_id, {})[code or str(department_id)] = int(ratio)
     return [DisputeView(row.id, code, row.complaint_id, number or str(row.complaint_id), row.reason, by, row.at,
                         row.status, row.resolution, resolved_by, row.resolved_at, shares.get(row.complaint_id, {}))
             for row, code, number, by, resolved_by in found]
@@ -428,8 +430,9 @@ def department_reviews(session: Session, period: Period) -> list[DepartmentRevie
     rows = session.execute(select(MonthConfirmation, User.display_name)
                            .join(User, User.id == MonthConfirmation.by_id)
                            .where(MonthConfirmation.period == period.label)).all()
-    codes = dict(session.execute(select(Department.id, Department.code)).all())
-    sort = dict(session.execute(select(Department.id, Department.sort)).all())
+    departments = session.execute(select(Department.id, Department.code, Department.sort)).all()
+    codes = {d: code for d, code, _ in departments}
+    sort = {d: order for d, _, order in departments}
     out = []
     for department_id in sorted(set(cases) | {r.department_id for r, _ in rows}, key=lambda d: (sort.get(d, 0), d)):
         mine = [(r, name) for r, name in rows if r.department_id == department_id]
