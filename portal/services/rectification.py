@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, insert, select
+from sqlalchemy import and_, case, func, insert, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -499,18 +499,19 @@ def rectification_kpis(session: Session, period_first: date, period_last: date) 
     item's not-effective confirmation is in its event history, not its columns: it counts from there.)"""
     start, end = datetime.combine(period_first, datetime.min.time()), \
         datetime.combine(period_last + timedelta(days=1), datetime.min.time())
-    due, on_time = session.execute(
-        select(func.count(), func.sum(case((and_(Rectification.status == "done", Rectification.done_at.is_not(None),
-                                                 func.date(Rectification.done_at) <= Rectification.deadline), 1),
-                                           else_=0)))
-        .where(Rectification.deadline.between(period_first, period_last))).one()
-    confirmed, effective = session.execute(
-        select(func.count(), func.sum(case((Rectification.effect_result == closing.Effect.EFFECTIVE.value, 1),
-                                           else_=0)))
-        .where(Rectification.effect_confirmed_at >= start, Rectification.effect_confirmed_at < end)).one()
-    reopened = session.scalar(select(func.count()).select_from(Event).where(
+    deadlines = select(func.count().label("due"), func.sum(case(
+        (and_(Rectification.status == "done", Rectification.done_at.is_not(None),
+              func.date(Rectification.done_at) <= Rectification.deadline), 1), else_=0)).label("on_time")).where(
+        Rectification.deadline.between(period_first, period_last)).subquery()
+    effects = select(func.count().label("confirmed"), func.sum(case(
+        (Rectification.effect_result == closing.Effect.EFFECTIVE.value, 1), else_=0)).label("effective")).where(
+        Rectification.effect_confirmed_at >= start, Rectification.effect_confirmed_at < end).subquery()
+    reopened = select(func.count()).select_from(Event).where(
         Event.action == Action.CONFIRM_EFFECT.value, Event.at >= start, Event.at < end,
-        Event.changes["after"].as_string() == closing.AfterNotEffective.REOPEN.value))
+        Event.changes["after"].as_string() == closing.AfterNotEffective.REOPEN.value).scalar_subquery()
+    due, on_time, confirmed, effective, reopened = session.execute(       # one statement, each part its own range
+        select(deadlines.c.due, deadlines.c.on_time, effects.c.confirmed, effects.c.effective, reopened)
+        .select_from(deadlines.join(effects, true()))).one()
     return {"due": int(due or 0), "done_on_time": int(on_time or 0), "confirmed": int(confirmed or 0) + int(reopened or 0),
             "effective": int(effective or 0)}
 
