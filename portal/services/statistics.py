@@ -33,6 +33,7 @@ from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.queries import case_clock_version, running_clock_condition
 from portal.services.rectification import rectification_kpis
+from portal.services.reminders import KINDS as REMINDER_KINDS
 
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
@@ -63,17 +64,24 @@ def _code_maps(session: Session) -> dict[str, dict[int, str]]:
     return out
 
 
-def _case_conditions(session: Session, filters: StatsFilter) -> list[ColumnElement[bool]]:
-    """The filters as conditions on the complaints table."""
+def _case_conditions(session: Session, filters: StatsFilter,
+                     codes: dict[str, dict[int, str]] | None = None) -> list[ColumnElement[bool]]:
+    """The filters as conditions on the complaints table. `codes`: `_code_maps` when already read (the codes
+    are then found there instead of read again)."""
+    def id_of(kind: str, model, code: str) -> int | None:  # noqa: ANN001
+        if codes is None:
+            return session.scalar(select(model.id).where(model.code == code))
+        return next((key for key, value in codes[kind].items() if value == code), None)
+
     out: list[ColumnElement[bool]] = []
-    for code, model, column in ((filters.category, Category, Complaint.category_id),
-                                (filters.channel, Channel, Complaint.channel_id)):
+    for code, kind, model, column in ((filters.category, "category", Category, Complaint.category_id),
+                                      (filters.channel, "channel", Channel, Complaint.channel_id)):
         if code:
-            out.append(column == session.scalar(select(model.id).where(model.code == code)))
+            out.append(column == id_of(kind, model, code))
     if filters.severity:
         out.append(Complaint.severity == filters.severity)
     if filters.department:
-        department_id = session.scalar(select(Department.id).where(Department.code == filters.department))
+        department_id = id_of("department", Department, filters.department)
         out.append(Complaint.id.in_(select(ComplaintDepartment.complaint_id)
                                     .where(ComplaintDepartment.department_id == department_id)))
     return out
@@ -91,14 +99,17 @@ def _of_cases(query, key, conditions):  # noqa: ANN001, ANN202
 
 
 def _dimensions(session: Session, conditions, period: Period, codes) -> dict[str, list[dict]]:  # noqa: ANN001
-    """By category, channel and severity: two grouped index scans (received; closed, with how many
-    met the closure clock), folded into the three breakdowns."""
+    """By category, channel and severity: two grouped index scans in one statement (received; closed, with
+    how many met the closure clock), folded into the three breakdowns."""
     dims = (Complaint.category_id, Complaint.channel_id, Complaint.severity)
-    received = session.execute(select(*dims, func.count(), func.count(Complaint.original_id))
-                               .where(_in(Complaint.received_at, period), *conditions).group_by(*dims)).all()
-    closed = session.execute(
-        select(*dims, func.count(), func.sum(case((Complaint.closed_late == false(), 1), else_=0)))
-        .where(_in(Complaint.closed_at, period), *conditions).group_by(*dims)).all()
+    groups = session.execute(union_all(
+        select(*dims, func.count(), func.count(Complaint.original_id), literal("received", String).label("source"))
+        .where(_in(Complaint.received_at, period), *conditions).group_by(*dims),
+        select(*dims, func.count(), func.sum(case((Complaint.closed_late == false(), 1), else_=0)),
+               literal("closed", String).label("source"))
+        .where(_in(Complaint.closed_at, period), *conditions).group_by(*dims))).all()
+    received = [g for g in groups if g.source == "received"]
+    closed = [g for g in groups if g.source == "closed"]
     out = {}
     for position, key, names in ((0, "category", codes["category"]), (1, "channel", codes["channel"]),
                                  (2, "severity", None)):
@@ -199,20 +210,6 @@ def _departments(session, conditions, period, codes, only: str | None = None) ->
     """By department (routed, responsible with its share, compliance of its own steps) and the
     department × category table of the cases received in the period. With a department chosen
     (`only`), only its rows: a case routed to it and to 技术部 counts for it, not for 技术部."""
-    routed = session.execute(
-        select(ComplaintDepartment.department_id, Complaint.category_id, func.count())
-        .select_from(Complaint).join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
-        .where(_in(Complaint.received_at, period), *conditions)
-        .group_by(ComplaintDepartment.department_id, Complaint.category_id)).all()
-    # Responsibility shared by departments (002 art.13.9): the cases each holds a share of, and its
-    # ratio of all responsibility fixed in the period (a case counts once, split by its shares).
-    shares = session.execute(
-        select(ResponsibilityShare.department_id, func.count(), func.sum(ResponsibilityShare.ratio))
-        .join(Complaint, Complaint.id == ResponsibilityShare.complaint_id)
-        .where(_in(Complaint.closed_at, period), *conditions)
-        .group_by(ResponsibilityShare.department_id)).all()
-    responsible = {d: int(n) for d, n, _ in shares}
-    weight = {d: int(w or 0) for d, _, w in shares}
     # The clocks a department answers for: those stopping at its own step, under the version of the
     # rule each case was received under. A clock whose versions all agree is picked by its key (an
     # index range); only one whose versions disagree looks up each case's version.
@@ -225,15 +222,33 @@ def _departments(session, conditions, period, codes, only: str | None = None) ->
     if mixed:
         owned = or_(owned, and_(CaseClock.clock_key.in_(mixed), exists().where(
             case_clock_version(), SlaClockVersion.stop_milestone.in_(DEPARTMENT_MILESTONES))))
-    sla_query = (select(ComplaintDepartment.department_id, func.count(),
-                        func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
+    no_category = literal(None, Integer).label("category_id")
+    routed_query = (select(ComplaintDepartment.department_id, Complaint.category_id, func.count(),
+                           literal(None, Integer).label("ratios_or_late"), literal("routed", String).label("source"))
+                    .select_from(Complaint).join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
+                    .where(_in(Complaint.received_at, period), *conditions)
+                    .group_by(ComplaintDepartment.department_id, Complaint.category_id))
+    # Responsibility shared by departments (002 art.13.9): the cases each holds a share of, and its
+    # ratio of all responsibility fixed in the period (a case counts once, split by its shares).
+    shares_query = (select(ResponsibilityShare.department_id, no_category, func.count(),
+                           func.sum(ResponsibilityShare.ratio), literal("shares", String).label("source"))
+                    .join(Complaint, Complaint.id == ResponsibilityShare.complaint_id)
+                    .where(_in(Complaint.closed_at, period), *conditions)
+                    .group_by(ResponsibilityShare.department_id))
+    sla_query = (select(ComplaintDepartment.department_id, no_category, func.count(),
+                        func.sum(case((CaseClock.late.is_(True), 1), else_=0)), literal("sla", String).label("source"))
                  .select_from(CaseClock)
                  .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
-                 .where(owned, _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None)))
+                 .where(owned, _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
+                 .group_by(ComplaintDepartment.department_id))
     if conditions:
         sla_query = sla_query.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
-    sla = {d: (int(n), int(late or 0)) for d, n, late in
-           session.execute(sla_query.group_by(ComplaintDepartment.department_id)).all()}
+    # routed, responsible and the departments' own clocks: three grouped reads, one statement
+    groups = session.execute(union_all(routed_query, shares_query, sla_query)).all()
+    routed = [(d, c, n) for d, c, n, _, source in groups if source == "routed"]
+    responsible = {d: int(n) for d, _, n, _, source in groups if source == "shares"}
+    weight = {d: int(w or 0) for d, _, _, w, source in groups if source == "shares"}
+    sla = {d: (int(n), int(late or 0)) for d, _, n, late, source in groups if source == "sla"}
     routed_by_department: dict[int, int] = {}
     for department_id, _category, n in routed:
         routed_by_department[department_id] = routed_by_department.get(department_id, 0) + int(n)
@@ -255,21 +270,24 @@ def _departments(session, conditions, period, codes, only: str | None = None) ->
 
 
 def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
-    """Received, closed and closed late per month over the trend's months: two grouped index ranges (the
-    received index; the closure clocks' stopped index, which carries `late`), one row per month."""
+    """Received, closed and closed late per month over the trend's months: two grouped index ranges in one
+    statement (the received index; the closure clocks' stopped index, which carries `late`), one row per month."""
     months = trend_months(period)
     first, end = months[0].start, months[-1].end
     received_month = _month_of(session, Complaint.received_at).label("month")
-    received = dict(session.execute(select(received_month, func.count()).where(
-        Complaint.received_at >= first, Complaint.received_at < end, *conditions).group_by(received_month)).all())
+    received_query = select(received_month, func.count(), literal(None, Integer).label("late"),
+                            literal("received", String).label("source")).where(
+        Complaint.received_at >= first, Complaint.received_at < end, *conditions).group_by(received_month)
     closed_month = _month_of(session, CaseClock.stopped_at).label("month")
-    closed = (select(closed_month, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)))
-              .select_from(CaseClock))
+    closed_query = (select(closed_month, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)),
+                           literal("closed", String).label("source")).select_from(CaseClock))
     if conditions:
-        closed = closed.join(Complaint, Complaint.id == CaseClock.complaint_id)
-    closed = {m: (int(n), int(late or 0)) for m, n, late in session.execute(closed.where(
-        CaseClock.clock_key == CLOSURE_CLOCK, CaseClock.stopped_at >= first, CaseClock.stopped_at < end,
-        *conditions).group_by(closed_month)).all()}
+        closed_query = closed_query.join(Complaint, Complaint.id == CaseClock.complaint_id)
+    closed_query = closed_query.where(CaseClock.clock_key == CLOSURE_CLOCK, CaseClock.stopped_at >= first,
+                                      CaseClock.stopped_at < end, *conditions).group_by(closed_month)
+    groups = session.execute(union_all(received_query, closed_query)).all()
+    received = {m: n for m, n, _, source in groups if source == "received"}
+    closed = {m: (int(n), int(late or 0)) for m, n, late, source in groups if source == "closed"}
     return [{"month": month.label, "received": int(received.get(month.label, 0)),
              "closed": closed.get(month.label, (0, 0))[0], "closed_late": closed.get(month.label, (0, 0))[1]}
             for month in months]
@@ -278,24 +296,25 @@ def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
     """Open cases now by days open, each with its worst running badge: the open cases per age
     bucket (the state index carries received_at), and the ones with an overdue, due-soon or paused
-    clock per bucket (the running-clock index carries the case's received and closure times);
-    the rest are on track."""
+    clock per bucket (the running-clock index carries the case's received and closure times), in one
+    statement; the rest are on track."""
     def bucket(column):  # noqa: ANN001, ANN202
         return case(*[(column > now - timedelta(days=limit), name) for name, limit in AGE_BUCKETS if limit is not None],
                     else_=AGE_BUCKETS[-1][0])
 
-    open_cases = dict(session.execute(
-        select(bucket(Complaint.received_at).label("bucket"), func.count())
-        .where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket")).all())
+    open_query = (select(bucket(Complaint.received_at).label("bucket"), literal(None, Integer).label("worst"),
+                         func.count()).where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket"))
     worst = func.max(case((running_clock_condition("overdue", now), 3), (running_clock_condition("due_soon", now), 2),
                           (running_clock_condition("paused", now), 1), else_=0))
     per_case = _of_cases(select(func.max(CaseClock.case_received_at).label("received_at"), worst.label("worst"))
                          .where(CaseClock.stopped_at.is_(None), CaseClock.case_closed_at.is_(None)),
                          CaseClock.complaint_id, conditions).group_by(CaseClock.complaint_id).subquery()
-    flagged = session.execute(select(bucket(per_case.c.received_at).label("bucket"), per_case.c.worst, func.count())
-                              .where(per_case.c.worst > 0).group_by("bucket", per_case.c.worst)).all()
+    flagged_query = (select(bucket(per_case.c.received_at).label("bucket"), per_case.c.worst, func.count())
+                     .where(per_case.c.worst > 0).group_by("bucket", per_case.c.worst))
+    groups = session.execute(union_all(open_query, flagged_query)).all()
+    open_cases = {b: n for b, w, n in groups if w is None}
     names = {3: "overdue", 2: "due_soon", 1: "paused"}
-    rows = [{"bucket": b, "status": names[w], "count": int(n)} for b, w, n in flagged]
+    rows = [{"bucket": b, "status": names[w], "count": int(n)} for b, w, n in groups if w is not None]
     for name, _ in AGE_BUCKETS:
         rest = open_cases.get(name, 0) - sum(r["count"] for r in rows if r["bucket"] == name)
         if rest > 0:
@@ -414,6 +433,7 @@ class _Core:
     policies_in_force: int | None
     policies_source: str            # register / monthly_figure / none
     clock_keys: list[str]
+    reminders: dict[str, int]       # issued in the period, by kind (催办, 超期问询)
 
 
 def _core(session: Session, conditions, period: Period, now: datetime, settings: dict[str, str],
@@ -421,12 +441,16 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
     """The figures the early warnings need (and the table's headline counts)."""
     comparison = growth_comparison(period, now)
     as_of = min(period.end, now)
-    # the headline counts, the cases open at the end and the policies in force: index ranges, one statement
-    accepted, previous, still_open, closed_later, *policy_facts = session.execute(select(
+    # the headline counts, the reminders, the cases open at the end and the policies in force: index ranges,
+    # one statement
+    accepted, previous, reminders, late_inquiries, still_open, closed_later, *policy_facts = session.execute(select(
         select(func.count()).select_from(Complaint).where(_in(Complaint.accepted_at, period), *conditions)
         .scalar_subquery(),
         literal(None) if comparison is None else select(func.count()).select_from(Complaint).where(
             _in(Complaint.received_at, comparison.previous), *conditions).scalar_subquery(),
+        *[_of_cases(select(func.count()).select_from(Reminder).where(_in(Reminder.issued_at, period),
+                                                                     Reminder.kind == kind),
+                    Reminder.complaint_id, conditions).scalar_subquery() for kind in REMINDER_KINDS],
         *_open_then(conditions, as_of), *_policy_scalars(period))).one()
     open_at_end = int(still_open or 0) + int(closed_later or 0)
     policies, policies_source = _policies_from(*policy_facts)
@@ -443,7 +467,7 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
                  by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
                  overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds, policies, policies_source,
-                 keys)
+                 keys, {kind: int(n or 0) for kind, n in zip(REMINDER_KINDS, (reminders, late_inquiries))})
 
 
 def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
@@ -473,12 +497,10 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     period.validate()
     settings = rules.settings(session)
     codes = _code_maps(session)
-    conditions = _case_conditions(session, filters)
+    conditions = _case_conditions(session, filters, codes)
     core = _core(session, conditions, period, now, settings, codes)
     by_channel, by_severity = core.dimensions["by_channel"], core.dimensions["by_severity"]
-    reminders = dict(session.execute(_of_cases(
-        select(Reminder.kind, func.count()).where(_in(Reminder.issued_at, period)), Reminder.complaint_id,
-        conditions).group_by(Reminder.kind)).all())
+    reminders = core.reminders
     kpis = rectification_kpis(session, period.first, period.last)
     by_department, heat = _departments(session, conditions, period, codes, only=filters.department)
     comparison = growth_comparison(period, now)
