@@ -13,7 +13,7 @@ from portal.domain.statistics import Period, indicator_text
 from portal.domain.statistics_drill import Drill, Figure
 from portal.domain.validation import SEVERITIES
 from portal.i18n.format import fmt_time
-from portal.printing.statistics_tables import percent
+from portal.printing.statistics_tables import Names, percent
 from portal.services import desk_statistics, exports, statistics
 from portal.ui import charts
 from portal.ui.desk_actions import lists_of
@@ -113,8 +113,9 @@ def loop_figures(figures: dict) -> None:
 
 
 @st.fragment(run_every=60)
-def live_figures() -> None:
-    """Recomputed every minute without reloading the page (the wall screen stays current)."""
+def live_figures() -> Names:
+    """Recomputed every minute without reloading the page (the wall screen stays current). Returns the
+    display names it read, for the rest of this run (a rerun of the fragment alone reads its own)."""
     moment = now()
     figures = statistics.monthly_table(uow(), actor=actor, filters=filters, now=moment)
     names = exports.names(uow(), lang())
@@ -174,9 +175,10 @@ def live_figures() -> None:
     right.download_button(t("stats.download_csv"), key="stats_csv", file_name=f"complaint-statistics-{stamp}.csv",
                           mime="text/csv", on_click="ignore",
                           data=lambda: exports.statistics_csv(uow(), actor=actor, figures=figures, lang=lang()))
+    return names
 
 
-live_figures()
+names = live_figures()
 
 # -- pushed early warnings (004 ch.9): their state, and the response of the GM office or a manager --
 st.divider()
@@ -200,7 +202,7 @@ if clock.snapshot is None and actor.has(Role.GM_OFFICE, Role.MANAGER):
     # 月度检查 (002 art.13.9): who confirmed the month's ratios, who has not (listed, not blocking), open disputes
     from portal.services import monthly_review
     review = monthly_review.review_status(uow(), actor=actor, month=clock_month)
-    department_names = exports.names(uow(), lang()).departments
+    department_names = names.departments
     if review.open_disputes:
         st.warning(t("review.compile_disputed", month=clock_month,
                      cases="、".join(sorted({d.number for d in review.open_disputes}))))
