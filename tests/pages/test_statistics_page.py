@@ -9,7 +9,7 @@ from portal import demo
 from portal.persistence.models import Event, StatsSnapshot
 from portal.services.actors import load_actor
 from portal.ui.context import now as wall_now
-from tests.pages.conftest import app_as, page_path, texts
+from tests.pages.conftest import app_as, page_path, selects, texts
 
 CHARTS = 12      # 8, then issue 18's causes and the complainant's gender, age band and occupation
 
@@ -404,3 +404,31 @@ def test_chinese_mode_shows_no_english_on_the_statistics_page(page_db):
     assert not gm.exception
     panel = next(df.value for df in gm.dataframe if "应对措施" in df.value.columns)
     assert not re.search(r"[A-Za-z]{2,}", " ".join(map(str, [*panel.columns, *panel.to_numpy().ravel()])))
+
+
+# -- the page's query budget: at most forty statements a run --
+
+QUERY_BUDGET = 40
+
+
+def _statements_of_a_rerun(at) -> list[str]:  # noqa: ANN001
+    """The SELECTs of one rerun of the page as it stands (the first run filled the per-process caches)."""
+    with selects() as seen:
+        at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("vega_lite_chart")) >= CHARTS
+    assert any("month_confirmations" in statement for statement in seen)     # last month's review, counted too
+    return seen
+
+
+def test_one_run_of_the_page_for_a_month_or_a_years_range_keeps_within_forty_queries(page_db):
+    """Every section drawn: the live figures, the pushed warnings, the service desk, last month's review and
+    the compiled months. A query added back fails here."""
+    _seed(page_db)
+    at = app_as("boss", page_path("statistics"))
+    month = _statements_of_a_rerun(at)
+    at.radio(key="stats_kind").set_value("range").run()
+    today = wall_now().date()
+    at.date_input(key="stats_range").set_value((today - timedelta(days=364), today)).run()
+    year = _statements_of_a_rerun(at)
+    assert 0 < len(month) <= QUERY_BUDGET and 0 < len(year) <= QUERY_BUDGET, (len(month), len(year), month)
