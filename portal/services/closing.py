@@ -221,18 +221,26 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
     counted and paged in SQL, for the GM office."""
     if not actor.has(Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
-    ready = ready_to_archive()
-    closed = Complaint.state == State.CLOSED.value
     f = _fact_columns()
+    # each closed case's readiness probed once: the page's ids (ready first, then by closure) and, beside them,
+    # the counts of every closed case and of the ready ones (window totals of the same pass)
+    flags = (select(Complaint.id.label("id"), Complaint.closed_at.label("closed_at"),
+                    case((ready_to_archive(), 0), else_=1).label("blocked"))
+             .where(Complaint.state == State.CLOSED.value).subquery())
+    listed = (select(flags.c.id, func.count().over().label("total"),
+                     func.sum(1 - flags.c.blocked).over().label("ready"))
+              .order_by(flags.c.blocked, flags.c.closed_at, flags.c.id).limit(page_size))
+    page = max(1, page)
     with uow.read() as session:
-        total, ready_count = session.execute(select(func.count(), func.count(case((ready, 1))))
-                                             .select_from(Complaint).where(closed)).one()
-        pages = max(1, -(-int(total) // page_size))
-        page = min(max(1, page), pages)
-        # the page's ids first (readiness alone decides the order), then their facts: only those rows' probes
-        ids = list(session.scalars(select(Complaint.id).where(closed)
-                                   .order_by(case((ready, 0), else_=1), Complaint.closed_at, Complaint.id)
-                                   .limit(page_size).offset((page - 1) * page_size)))
+        found_rows = session.execute(listed.offset((page - 1) * page_size)).all()
+        if not found_rows and page > 1:         # past the last page (cases archived meanwhile): the last one
+            first = session.execute(listed).all()
+            page = max(1, -(-int(first[0].total) // page_size)) if first else 1
+            found_rows = session.execute(listed.offset((page - 1) * page_size)).all() if page > 1 else first
+        total = int(found_rows[0].total) if found_rows else 0
+        ready_count = int(found_rows[0].ready or 0) if found_rows else 0
+        ids = [r.id for r in found_rows]
+        # then the page's facts: only those rows' probes
         found = {r.id: r for r in session.execute(
             select(Complaint.id, Complaint.number, Complaint.closed_at, Complaint.follow_up_task,
                    Complaint.negotiation_result, Complaint.negotiated_amount, Complaint.remedy_done_at,

@@ -161,3 +161,11 @@ def test_a_handlers_follow_up_to_do_counts_what_was_sent_to_their_department(uow
         "follow_up_action": 0}
     with uow.read() as session:
         assert session.scalar(select(FollowUpAction.department_id)) == people.opshandler.department_id
+
+
+def test_a_page_past_the_last_shows_the_last_one(uow, people):
+    first = closed_case(uow, people)
+    second = closed_case(uow, people)
+    queue = closing.archive_queue(uow, actor=people.gmo, page=5, page_size=1)
+    assert (queue.page, queue.total, queue.ready, [r.id for r in queue.rows]) == (2, 2, 0, [second])
+    assert closing.archive_queue(uow, actor=people.gmo, page=1, page_size=1).rows[0].id == first
