@@ -1,7 +1,10 @@
 """Builders shared by the tests."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import datetime
+
+from sqlalchemy import Engine, event
 
 from portal.domain.validation import RegistrationForm
 from portal.services.queries import current_version
@@ -52,3 +55,18 @@ def final_approve(uow, people, case_id, now, approver="approver"):  # noqa: ANN0
     from portal.services import handling
     return handling.final_approve(uow, actor=getattr(people, approver), complaint_id=case_id, approve=True,
                                   comment="同意，核签结案。", now=now, expected_version=current_version(uow, case_id))
+
+
+@contextmanager
+def selects(target=Engine):  # noqa: ANN001, ANN201
+    """Every SELECT sent while the block runs, to `target` (an engine; by default any): a query budget."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+            seen.append(statement)
+    event.listen(target, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(target, "before_cursor_execute", record)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from portal.config import ROOT
@@ -13,6 +12,7 @@ from portal.persistence.database import UnitOfWork, make_engine
 from portal.persistence.models import User
 from portal.services.sessions import open_session
 from portal.ui.auth import TOKEN
+from tests.helpers import selects  # noqa: F401 - the pages' tests import it from here
 
 APP = str(ROOT / "portal" / "app.py")
 
@@ -73,16 +73,3 @@ def open_tab(at: AppTest, tabs_key: str, label_key: str) -> AppTest:
     return at
 
 
-@contextmanager
-def selects():  # noqa: ANN201
-    """Every SELECT sent (to any engine) while the block runs: a page's query budget."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            seen.append(statement)
-    event.listen(Engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", record)

@@ -1,26 +1,11 @@
 """One page run reads the rules its sections share once (`UnitOfWork.for_one_run`), and anew after a write."""
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from portal.persistence.models import Setting
 from portal.services import privacy, rules
-
-
-@contextmanager
-def selects(engine):  # noqa: ANN001, ANN201
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        if statement.lstrip().upper().startswith("SELECT"):
-            seen.append(statement)
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.helpers import selects
 
 
 def test_a_page_run_reads_settings_clocks_and_the_masking_table_once(uow):
