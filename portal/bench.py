@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -37,7 +38,7 @@ from portal.domain import clocks as clock_rules
 from portal.domain.lifecycle import State
 from portal.persistence.models import (Category, Channel, Complaint, Department, Policy, PolicyPerson, ServiceRequest,
                                        User)
-from portal.services import contact_due, desk_clocks, dues, priority, rules, users
+from portal.services import archive_readiness, contact_due, desk_clocks, dues, priority, rules, users
 from portal.services.setup import open_database
 
 YEARS = 3
@@ -440,6 +441,9 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     lap("indexes")
     _archive_archived(engine, clerk, ops, gm)
     lap("quality checks, summaries")
+    with engine.begin() as connection:  # the rows above were loaded past the session hook: each case's readiness
+        archive_readiness.refresh_all(connection)
+    lap("archive readiness")
     with uow.write() as session:       # make later inserts through the ORM pick up after the bulk ids
         if engine.dialect.name == "postgresql":
             for table in ("complaints", "follow_ups", "rectifications", "products", "policies", "policy_persons",
@@ -612,7 +616,10 @@ def _session_token(engine, username: str) -> str:  # noqa: ANN001
     return token
 
 
-def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str, float, float, int]]:
+def measure_pages(url: str, repeat: int, recorder: _Recorder, *,
+                  only: list[str] | None = None) -> Iterator[tuple[str, float, float, int]]:
+    """Each page case's figures (label, page seconds, bare-SQL seconds, statements) as soon as it is measured:
+    at a million cases a whole run takes long enough to want the rows as they come."""
     from streamlit.testing.v1 import AppTest
 
     from portal.ui.auth import TOKEN
@@ -634,10 +641,11 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
             PolicyPerson.policy_id == policy_id, PolicyPerson.role == "insured")).one()
         _lookup.values = {"number": connection.execute(select(Policy.policy_number).where(
             Policy.id == policy_id)).scalar(), "name": insured.name, "id_number": insured.id_number}
-    out = []
     for case in PAGES:
+        if only and not any(text in case.label for text in only):
+            continue
         if case.page and case.page not in BY_KEY:       # a page not built yet in this checkout
-            out.append((f"{case.label} (no such page)", 0.0, 0.0, 0))
+            yield (f"{case.label} (no such page)", 0.0, 0.0, 0)
             continue
         at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
         at.session_state[TOKEN] = _session_token(engine, case.username)
@@ -660,9 +668,8 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder) -> list[tuple[str,
             raise RuntimeError(f"{case.label}: {at.exception[0].message}")
         page = _median(rerun, repeat)
         sql = _median(lambda: _replay(engine, statements), repeat)
-        out.append((case.label, page, sql, len(statements)))
+        yield (case.label, page, sql, len(statements))
     engine.dispose()
-    return out
 
 
 # -- the command -----------------------------------------------------------------------------------
@@ -728,7 +735,8 @@ def measure_sandbox(repeat: int) -> tuple[float, float]:
     return first, rebuild
 
 
-def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str, sandbox: bool = False) -> int:
+def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str, sandbox: bool = False,
+        only: list[str] | None = None) -> int:
     if sandbox:
         first, rebuild = measure_sandbox(repeat)
         print(f"sandbox: first build {first:.1f} s (with the base file); rebuild {rebuild:.1f} s "
@@ -752,15 +760,14 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                     desk = seeded.desk
                     print(f"service desk: {desk.policies:,} policies ({desk.persons:,} persons), {desk.requests:,} "
                           f"requests ({desk.events:,} history rows) seeded in {desk.seconds:.1f} s")
+                print(f"{'page':<34} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}", flush=True)
                 recorder = _Recorder()
                 try:
-                    rows = measure_pages(url, repeat, recorder)
+                    for label, page, sql, count in measure_pages(url, repeat, recorder, only=only):
+                        print(f"{label:<34} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms "
+                              f"{page / sql if sql else 0:>8.2f}x {count:>8}", flush=True)
                 finally:
                     recorder.close()
-                print(f"{'page':<34} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}")
-                for label, page, sql, count in rows:
-                    print(f"{label:<34} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms {page / sql if sql else 0:>8.2f}x"
-                          f" {count:>8}")
     if sizes:
         print(f"\nmedian of {repeat} warm reruns per page (Streamlit AppTest, server side); bare SQL: the SELECTs the "
               "page issued in one rerun, replayed on a plain connection")

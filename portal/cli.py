@@ -188,7 +188,7 @@ def cmd_sla_sweep(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal.bench import run
     return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url,
-               sandbox=args.sandbox)
+               sandbox=args.sandbox, only=args.only)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -269,6 +269,8 @@ def parser() -> argparse.ArgumentParser:
         "PORTAL_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"),
         help="a server where a throw-away database may be created")
     bench.add_argument("--repeat", type=int, default=5)
+    bench.add_argument("--only", nargs="+", metavar="TEXT",
+                       help="measure only the pages whose label contains one of these (e.g. \"GM office\")")
     bench.add_argument("--sandbox", action="store_true",
                        help="also time the trainer's sandbox rebuild (the complaint sizes may be left empty)")
     bench.set_defaults(func=cmd_bench)

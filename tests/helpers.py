@@ -70,3 +70,24 @@ def selects(target=Engine):  # noqa: ANN001, ANN201
         yield seen
     finally:
         event.remove(target, "before_cursor_execute", record)
+
+
+def archive_flag_mistakes(uow) -> list[tuple[int, bool, list]]:  # noqa: ANN001
+    """Cases whose stored `archive_blocked` differs from the archive rule: from the raw tables in SQL
+    (`archive_readiness.mismatches`), and, for each closed case, from `domain.closing.archive_blockers` on the
+    facts the archive itself reads. Empty when the session hook kept every flag."""
+    from sqlalchemy import select
+
+    from portal.domain.closing import archive_blockers
+    from portal.persistence.models import Complaint
+    from portal.services import archive_readiness, closing
+    wrong = []
+    with uow.read() as session:
+        wrong += [(i, None, ["sql"]) for i in archive_readiness.mismatches(session.connection())]
+        for complaint in session.scalars(select(Complaint).where(Complaint.state == "closed")):
+            blockers = archive_blockers(closing.archive_facts(session, complaint))
+            if bool(blockers) != complaint.archive_blocked:
+                wrong.append((complaint.id, complaint.archive_blocked, blockers))
+        wrong += [(i, False, ["not closed"]) for i in session.scalars(
+            select(Complaint.id).where(Complaint.state != "closed", Complaint.archive_blocked.is_(False)))]
+    return wrong

@@ -18,6 +18,7 @@ from portal.domain.validation import amount_field, text_field
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CauseClass, Complaint, FollowUp, FollowUpAction, FollowUpSchedule,
                                        QualityCheck, Rectification)
+from portal.services import archive_readiness
 from portal.services.actors import Actor
 from portal.services.audit import record_event
 from portal.services.follow_ups import (act_on_follow_up, count_department_follow_ups,  # noqa: F401 (named here too:
@@ -171,28 +172,8 @@ def archive(uow: UnitOfWork, *, actor: Actor, complaint_id: int, lessons: str, c
                      changes={"summary_cause_code": cause_code, "summary_rectification": rectified})
 
 
-def _fact_columns() -> dict[str, object]:
-    """The archive's facts of each case as SQL (each an indexed probe by complaint id)."""
-    cid = Complaint.id
-    return {
-        "followed": exists().where(FollowUp.complaint_id == cid),
-        "scheduled": exists().where(FollowUpSchedule.complaint_id == cid, FollowUpSchedule.follow_up_id.is_(None)),
-        "actions": exists().where(FollowUpAction.complaint_id == cid, FollowUpAction.acted_at.is_(None)),
-        "remedy_agreed": and_(Complaint.negotiation_result.in_(("accepted", "partly")),
-                              Complaint.negotiated_amount > 0),
-        "checked": exists().where(QualityCheck.complaint_id == cid),
-        "corrective": exists().where(Rectification.complaint_id == cid, Rectification.kind == "corrective",
-                                     Rectification.status != "done"),
-    }
-
-
-def ready_to_archive():  # noqa: ANN201
-    """A closed case with nothing before its archive: `archive_blockers` empty, in SQL."""
-    f = _fact_columns()
-    return and_(Complaint.state == State.CLOSED.value, Complaint.follow_up_task.is_(False), f["followed"],
-                not_(f["scheduled"]), not_(f["actions"]),
-                or_(not_(f["remedy_agreed"]), Complaint.remedy_done_at.is_not(None)),
-                f["checked"], not_(f["corrective"]))
+_fact_columns = archive_readiness.fact_columns
+ready_to_archive = archive_readiness.ready_to_archive
 
 
 @dataclass(frozen=True)
@@ -222,24 +203,17 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
     if not actor.has(Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
     f = _fact_columns()
-    # each closed case's readiness probed once: the page's ids (ready first, then by closure) and, beside them,
-    # the counts of every closed case and of the ready ones (window totals of the same pass)
-    flags = (select(Complaint.id.label("id"), Complaint.closed_at.label("closed_at"),
-                    case((ready_to_archive(), 0), else_=1).label("blocked"))
-             .where(Complaint.state == State.CLOSED.value).subquery())
-    listed = (select(flags.c.id, func.count().over().label("total"),
-                     func.sum(1 - flags.c.blocked).over().label("ready"))
-              .order_by(flags.c.blocked, flags.c.closed_at, flags.c.id).limit(page_size))
-    page = max(1, page)
+    closed = Complaint.state == State.CLOSED.value
+    # the stored readiness (`archive_readiness`): the counts and the page (ready first, then by closure) read the
+    # index (state, archive_blocked, closed_at, id); only the page's own rows are probed for their blockers
+    listed = select(Complaint.id).where(closed).order_by(Complaint.archive_blocked, Complaint.closed_at, Complaint.id)
     with uow.read() as session:
-        found_rows = session.execute(listed.offset((page - 1) * page_size)).all()
-        if not found_rows and page > 1:         # past the last page (cases archived meanwhile): the last one
-            first = session.execute(listed).all()
-            page = max(1, -(-int(first[0].total) // page_size)) if first else 1
-            found_rows = session.execute(listed.offset((page - 1) * page_size)).all() if page > 1 else first
-        total = int(found_rows[0].total) if found_rows else 0
-        ready_count = int(found_rows[0].ready or 0) if found_rows else 0
-        ids = [r.id for r in found_rows]
+        total, ready_count = session.execute(select(
+            select(func.count()).select_from(Complaint).where(closed).scalar_subquery(),
+            select(func.count()).select_from(Complaint).where(closed, Complaint.archive_blocked.is_(False))
+            .scalar_subquery())).one()
+        page = min(max(1, page), max(1, -(-int(total) // page_size)))   # past the last (archived meanwhile): the last
+        ids = list(session.scalars(listed.limit(page_size).offset((page - 1) * page_size)))
         # then the page's facts: only those rows' probes
         found = {r.id: r for r in session.execute(
             select(Complaint.id, Complaint.number, Complaint.closed_at, Complaint.follow_up_task,
@@ -257,7 +231,8 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
 
 
 def count_ready_statement():  # noqa: ANN201
-    return select(func.count()).select_from(Complaint).where(ready_to_archive()).scalar_subquery()
+    return (select(func.count()).select_from(Complaint)
+            .where(Complaint.state == State.CLOSED.value, Complaint.archive_blocked.is_(False)).scalar_subquery())
 
 
 # -- what the case page and the home page read --

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from portal.domain.calendar import WorkingCalendar
 from portal.domain.clocks import NAT, Milestone, clock_states
 from portal.persistence.models import CalendarDayRow, CaseClock, Complaint, ContactLog, Notice, Setting
-from portal.services import contact_due, priority, rules
+from portal.services import archive_readiness, contact_due, priority, rules
 
 MILESTONES = [m.value for m in Milestone]
 _HOLD_COLUMNS = ("paused", "paused_seconds", "regulatory_extension_days", "outside_seconds")
@@ -219,6 +219,7 @@ PINNED_CALENDAR = "portal_pinned_calendar"
 
 
 _CONTACTED = "portal_contacted_cases"
+_ARCHIVE_FACTS = "portal_archive_fact_cases"
 
 
 @event.listens_for(Session, "after_flush")
@@ -231,6 +232,12 @@ def _collect(session: Session, _context) -> None:  # noqa: ANN001
     contacted = [o.complaint_id for o in written if isinstance(o, (ContactLog, Notice)) and o.complaint_id]
     if contacted:
         session.info.setdefault(_CONTACTED, set()).update(contacted)
+    # a follow-up, scheduled visit, department's action, quality check or corrective action written or removed:
+    # the case's readiness for the archive may move (as it may with any write to the case itself)
+    facts = [o.complaint_id for o in (*written, *session.deleted)
+             if isinstance(o, archive_readiness.FACT_MODELS) and o.complaint_id]
+    if facts:
+        session.info.setdefault(_ARCHIVE_FACTS, set()).update(facts)
 
 
 @event.listens_for(Session, "before_commit")
@@ -238,14 +245,18 @@ def _refresh_touched(session: Session) -> None:
     session.flush()
     touched = session.info.pop(_TOUCHED, None) or set()
     contacted = session.info.pop(_CONTACTED, None) or set()
+    facts = session.info.pop(_ARCHIVE_FACTS, None) or set()
     if touched:
         # their stored clocks, queue place and contact due
         refresh_cases(session, touched, session.info.get(PINNED_CALENDAR))
     if contacted - touched:
         contact_due.refresh(session.connection(), contacted - touched)
+    if touched or facts:
+        archive_readiness.refresh(session.connection(), touched | facts)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous) -> None:  # noqa: ANN001
     session.info.pop(_TOUCHED, None)
     session.info.pop(_CONTACTED, None)
+    session.info.pop(_ARCHIVE_FACTS, None)

@@ -169,3 +169,101 @@ def test_a_page_past_the_last_shows_the_last_one(uow, people):
     queue = closing.archive_queue(uow, actor=people.gmo, page=5, page_size=1)
     assert (queue.page, queue.total, queue.ready, [r.id for r in queue.rows]) == (2, 2, 0, [second])
     assert closing.archive_queue(uow, actor=people.gmo, page=1, page_size=1).rows[0].id == first
+
+
+def stored_blocked(uow, case_id):
+    with uow.read() as session:
+        return session.get(Complaint, case_id).archive_blocked
+
+
+def test_the_stored_readiness_follows_every_step_before_the_archive(uow, people):
+    """`archive_blocked` flips with the follow-up, the scheduled visit, the department's action, the payment, the
+    quality check and its corrective action, each written by its own use case (the teardown check of `uow`
+    compares every case with the rule as well)."""
+    case_id = closed_case(uow, people)
+    assert stored_blocked(uow, case_id)
+    follow_up(uow, people, case_id, HAPPY, 5)
+    pay(uow, people, case_id)
+    assert stored_blocked(uow, case_id)
+    quality_checked(uow, case_id, people.opshandler.id, T0 + timedelta(days=7), passed=False,
+                    corrective_deadline=(T0 + timedelta(days=50)).date())
+    assert stored_blocked(uow, case_id)                         # the corrective action is open
+    with uow.write() as session:
+        item = session.scalars(select(Rectification).where(Rectification.complaint_id == case_id)).one()
+        item.status, item.done_at = "done", T0 + timedelta(days=9)
+    assert not stored_blocked(uow, case_id)
+    assert closing.archive_queue(uow, actor=people.gmo).ready == 1
+    with uow.write() as session:                                # reopened (a row written, not the case)
+        session.scalars(select(Rectification).where(Rectification.complaint_id == case_id)).one().status = "open"
+    assert stored_blocked(uow, case_id)
+    with uow.write() as session:                                # and removed: nothing stands before the archive
+        session.delete(session.scalars(select(Rectification).where(Rectification.complaint_id == case_id)).one())
+    assert not stored_blocked(uow, case_id)
+    try_archive(uow, people, case_id)
+    assert stored_blocked(uow, case_id)                         # archived: no longer waiting for it
+    assert closing.archive_queue(uow, actor=people.gmo).ready == 0
+
+
+def test_an_empty_negotiation_result_or_amount_blocks_nothing_as_the_rule_says(uow, people):
+    """The SQL form of the rule is NULL-safe: a case without an agreed amount (or result) needs no payment."""
+    case_id = closed_case(uow, people, level="none", result="rejected", agreed=None)
+    follow_up(uow, people, case_id, HAPPY, 5)
+    quality_checked(uow, case_id, people.opshandler.id, T0 + timedelta(days=6))
+    for result, amount in ((None, None), ("accepted", None), ("partly", Decimal("0"))):
+        with uow.write() as session:
+            case = session.get(Complaint, case_id)
+            case.negotiation_result, case.negotiated_amount = result, amount
+        assert not stored_blocked(uow, case_id), (result, amount)
+        assert closing.archive_queue(uow, actor=people.gmo).ready == 1
+    with uow.write() as session:
+        session.get(Complaint, case_id).negotiated_amount = Decimal("10")
+    assert stored_blocked(uow, case_id)                         # partly, 10 yuan: the payment must be recorded
+
+
+def test_the_migration_fills_the_flag_as_the_hook_keeps_it(uow, people):
+    """0025's own statement, run over cases in every position, leaves what the hook wrote."""
+    import importlib.util
+    from pathlib import Path
+
+    from sqlalchemy import text, update
+    spec = importlib.util.spec_from_file_location(
+        "m0025", Path(__file__).parents[2] / "db/migrations/versions/0025_archive_readiness.py")
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    waiting, ready, archived = (closed_case(uow, people, level="none", result="rejected", agreed=None)
+                                for _ in range(3))
+    for case_id in (ready, archived):
+        follow_up(uow, people, case_id, HAPPY, 5)
+        quality_checked(uow, case_id, people.opshandler.id, T0 + timedelta(days=6))
+    try_archive(uow, people, archived)
+    with uow.read() as session:
+        before = dict(session.execute(select(Complaint.id, Complaint.archive_blocked)).all())
+    assert (before[waiting], before[ready], before[archived]) == (True, False, True)
+    with uow.write() as session:
+        false = "false" if session.get_bind().dialect.name == "postgresql" else "0"
+        session.connection().execute(update(Complaint).values(archive_blocked=True))
+        session.connection().execute(text(f"UPDATE complaints SET archive_blocked = {false} "
+                                          f"WHERE {migration.READY.format(false=false)}"))
+    with uow.read() as session:
+        assert dict(session.execute(select(Complaint.id, Complaint.archive_blocked)).all()) == before
+
+
+def test_the_archive_tab_reads_the_stored_flag_through_an_index(uow, people):
+    from portal.persistence.models import Complaint as C
+    from tests.helpers import selects
+    closed_case(uow, people)
+    with selects(uow.engine) as seen:
+        closing.archive_queue(uow, actor=people.gmo)
+    assert not any("follow_up_schedules" in s for s in seen[:2])     # counts and page ids: the flag only
+    if uow.engine.dialect.name == "sqlite":
+        with uow.read() as session:
+            plan = " ".join(str(r[-1]) for r in session.execute(text_plan(
+                select(C.id).where(C.state == "closed").order_by(C.archive_blocked, C.closed_at, C.id).limit(50))))
+        assert "ix_complaints_archive_queue" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def text_plan(statement):
+    from sqlalchemy import text
+    from sqlalchemy.dialects import sqlite
+    compiled = statement.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    return text(f"EXPLAIN QUERY PLAN {compiled}")

@@ -14,3 +14,24 @@ def test_the_benchmark_seeds_and_measures_every_page_on_a_small_database(monkeyp
         assert case.label in out, case.label
     assert "(no such page)" not in out
     assert {"desk", "handover", "request", "policies", "desk_register"} <= {case.page for case in bench.PAGES}
+
+
+def test_only_the_pages_asked_for_are_measured(monkeypatch, capsys):
+    monkeypatch.setenv("PORTAL_DATABASE_URL", "sqlite:///unused-by-the-bench.sqlite3")
+    assert cli.main(["bench", "--complaints", "200", "--backends", "sqlite", "--repeat", "1",
+                     "--only", "GM office, archive", "approval, final"]) == 0
+    rows = [line.split("  ")[0] for line in capsys.readouterr().out.splitlines() if " ms " in line]
+    assert rows == ["GM office, archive", "approval, final"]
+
+
+def test_the_seeded_cases_carry_the_archive_readiness_the_rule_gives(tmp_path):
+    """The bench loads rows past the session hook; its cases' stored readiness is rebuilt from the raw tables."""
+    from portal.persistence.database import UnitOfWork, make_engine
+    from tests.helpers import archive_flag_mistakes
+    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
+    bench.seed(url, 300, bench._now())                               # noqa: SLF001
+    unit = UnitOfWork(make_engine(url))
+    try:
+        assert archive_flag_mistakes(unit) == []
+    finally:
+        unit.engine.dispose()
