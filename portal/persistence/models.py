@@ -239,6 +239,7 @@ class Complaint(Base):
         # queue order (issue 15 §4): 重大, urgency, earliest running due time, oldest — per state, per clerk
         Index("ix_complaints_queue", "state", "queue_rank", "next_due_at", "received_at", "id"),
         Index("ix_complaints_clerk_queue", "receiving_clerk_id", "queue_rank", "next_due_at", "received_at", "id"),
+        Index("ix_complaints_overdue", "next_due_at", "received_at", "id"),     # the ledger's 超时 filter
         Index("ix_complaints_contact_due", "contact_due_at"),     # 待联系客户: one range against now
         # 行政处理 not yet concluded: the few cases with a penalty whose outcome is not recorded
         Index("ix_complaints_penalty_open", "penalty_type",

@@ -139,3 +139,22 @@ def test_a_database_written_before_dues_were_stored_is_filled_once_at_start(seed
     assert dues.backfill_if_needed(seeded, rules.load_calendar(seeded)) is True
     assert stored() == before
     assert dues.backfill_if_needed(seeded, rules.load_calendar(seeded)) is False
+
+
+def test_the_overdue_filter_is_one_index_range_on_the_cases_table():
+    """超时 in the ledger reads the case's stored earliest running due time, not every overdue clock."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.dialects import sqlite
+
+    from portal.persistence.models import Base
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    where = queries._with_badge("overdue", NOW)                              # noqa: SLF001
+    plans = []
+    for query in (select(func.count()).select_from(Complaint).where(where),
+                  queries.queue_ids_statement([where], "newest").limit(50)):
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with engine.connect() as connection:
+            plans.append(" ".join(str(r[-1]) for r in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")))
+    assert all("case_clocks" not in plan for plan in plans), plans
+    assert "ix_complaints_overdue" in plans[0], plans

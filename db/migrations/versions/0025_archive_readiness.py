@@ -6,6 +6,9 @@ actions, quality check and corrective actions
 raw tables (the rule as at this revision, `services.archive_readiness.ready_to_archive`) and from then on kept
 by the session hook in the same transaction as each write.
 
+The ledger's overdue filter reads the case's stored `next_due_at` (the earliest due time of its running, unheld
+clocks: overdue exactly when it is past) through an index of its own.
+
 Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-03 10:10:00
@@ -36,9 +39,11 @@ def upgrade() -> None:
     false = "false" if op.get_bind().dialect.name == "postgresql" else "0"
     op.execute(f"UPDATE complaints SET archive_blocked = {false} WHERE {READY.format(false=false)}")
     op.create_index('ix_complaints_archive_queue', 'complaints', ['state', 'archive_blocked', 'closed_at', 'id'])
+    op.create_index('ix_complaints_overdue', 'complaints', ['next_due_at', 'received_at', 'id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_complaints_overdue', table_name='complaints')
     op.drop_index('ix_complaints_archive_queue', table_name='complaints')
     with op.batch_alter_table('complaints', schema=None) as batch_op:
         batch_op.drop_column('archive_blocked')
