@@ -226,6 +226,8 @@ class Complaint(Base):
         Index("ix_complaints_state_received", "state", "received_at"),
         Index("ix_complaints_state_closed", "state", "closed_at"),      # 运营部's quality-check queue
         Index("ix_complaints_archive_queue", "state", "archive_blocked", "closed_at", "id"),   # 总经理室 › 归档
+        Index("ix_complaints_follow_up_due", "follow_up_due", "queue_rank", "next_due_at", "received_at", "id"),
+        Index("ix_complaints_remedy_due", "remedy_due", "queue_rank", "next_due_at", "received_at", "id"),
         Index("ix_complaints_clerk", "receiving_clerk_id", "received_at"),
         Index("ix_complaints_original", "original_id"),
         Index("ix_complaints_follow_up", "follow_up_task", "state", "received_at"),
@@ -389,6 +391,9 @@ class Complaint(Base):
     # what `domain.closing.archive_blockers` says of the case (blocked unless closed with nothing before its
     # archive), kept by the session hook (`services.archive_readiness`): the archive tab reads an index
     archive_blocked: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # the same hook keeps 市场部's two queues after closure: waiting for a follow-up; an agreed payment not made
+    follow_up_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    remedy_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     departments: Mapped[list["ComplaintDepartment"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="ComplaintDepartment.department_id")

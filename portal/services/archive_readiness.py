@@ -1,16 +1,21 @@
-"""Whether a closed case is ready for its 总结 and archive (issue 18), in SQL and stored.
+"""What waits on a closed case (issue 18), in SQL and stored on the case: its archive, 市场部's follow-up, the
+agreed payment.
 
-`archive_blocked` on the case is what `domain.closing.archive_blockers` says of it (anything stands before the
-archive, or the case is not closed), kept in the same transaction as every write that can change it: the
-session hook in `dues` collects the cases whose row, follow-ups, scheduled visits, departments' actions,
-quality checks or corrective actions were written, and `refresh` rewrites their flags before the commit. The
-GM office's archive tab and its home to-do then read an index (state, flag, closure) instead of probing each
-closed case's six facts (a million cases hold some 190,000 closed ones)."""
+Three flags, each the outcome of its rule over the raw tables (`rules`):
+- `archive_blocked`: what `domain.closing.archive_blockers` says (anything stands before the archive, or the case
+  is not closed);
+- `follow_up_due`: closed and waiting for a follow-up (none yet, or a scheduled one not made);
+- `remedy_due`: closed, a payment agreed with the customer and not yet recorded as made.
+They are kept in the same transaction as every write that can change them: the session hook in `dues` collects
+the cases whose row, follow-ups, scheduled visits, departments' actions, quality checks or corrective actions
+were written, and `refresh` rewrites their flags before the commit. The GM office's archive tab, 市场部's
+待回访 and 补偿落实 queues and their to-dos then read an index (flag, queue order) instead of probing each closed
+case's facts (a million cases hold some 190,000 closed ones)."""
 from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import and_, exists, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 from sqlalchemy.engine import Connection
 
 from portal.domain.lifecycle import State
@@ -47,29 +52,48 @@ def ready_to_archive():  # noqa: ANN201
                 f["checked"], not_(f["corrective"]))
 
 
+def wants_follow_up():  # noqa: ANN201
+    """A closed case waiting for 市场部's follow-up: none made yet, or one scheduled and not made (and no GM-office
+    task open): the 待回访 queue and its to-do."""
+    return and_(Complaint.state == State.CLOSED.value, Complaint.follow_up_task.is_(False),
+                or_(not_(exists().where(FollowUp.complaint_id == Complaint.id)),
+                    exists().where(FollowUpSchedule.complaint_id == Complaint.id,
+                                   FollowUpSchedule.follow_up_id.is_(None))))
+
+
+def wants_remedy():  # noqa: ANN201
+    """A closed case whose agreed payment is not yet recorded as made (004 §5.1.5): the 补偿落实 queue."""
+    return and_(Complaint.state == State.CLOSED.value, fact_columns()["remedy_agreed"],
+                Complaint.remedy_done_at.is_(None))
+
+
+def rules() -> dict[str, ColumnElement[bool]]:
+    """Each stored flag and the rule it keeps, from the raw tables (never NULL)."""
+    return {"archive_blocked": not_(ready_to_archive()), "follow_up_due": wants_follow_up(),
+            "remedy_due": wants_remedy()}
+
+
+def _stale(flags: dict[str, ColumnElement[bool]]) -> ColumnElement[bool]:
+    return or_(*[getattr(Complaint, name) != rule for name, rule in flags.items()])
+
+
 def refresh(connection: Connection, complaint_ids: Iterable[int]) -> None:
-    """Rewrite the stored flag of these cases where it no longer matches (rows whose flag is right are not
-    written: no new row version on PostgreSQL for every write to an open case)."""
+    """Rewrite the stored flags of these cases where one no longer matches its rule, in one statement (rows whose
+    flags are right are not written: no new row version on PostgreSQL for every write to an open case)."""
     ids = sorted(set(complaint_ids))
-    ready = ready_to_archive()
+    flags = rules()
     for start in range(0, len(ids), _CHUNK):
-        connection.execute(update(Complaint)
-                           .where(Complaint.id.in_(ids[start:start + _CHUNK]), Complaint.archive_blocked == ready)
-                           .values(archive_blocked=not_(ready)))
+        connection.execute(update(Complaint).where(Complaint.id.in_(ids[start:start + _CHUNK]), _stale(flags))
+                           .values(**flags))
 
 
 def refresh_all(connection: Connection) -> None:
-    """Every case's flag from the raw tables: after a restore, a migration, or a bulk load that wrote rows past
-    the session hook (only closed cases can be ready; the rest must say blocked)."""
-    ready = ready_to_archive()
-    connection.execute(update(Complaint).where(Complaint.state == State.CLOSED.value,
-                                               Complaint.archive_blocked == ready).values(archive_blocked=not_(ready)))
-    connection.execute(update(Complaint).where(Complaint.state != State.CLOSED.value,
-                                               Complaint.archive_blocked.is_(False)).values(archive_blocked=True))
+    """Every case's flags from the raw tables: after a restore, a migration, or a bulk load that wrote rows past
+    the session hook."""
+    flags = rules()
+    connection.execute(update(Complaint).where(_stale(flags)).values(**flags))
 
 
 def mismatches(connection: Connection) -> list[int]:
-    """The cases whose stored flag differs from what the raw tables say (none, when the hook kept it)."""
-    ready = ready_to_archive()
-    return list(connection.scalars(select(Complaint.id).where(Complaint.archive_blocked == ready)
-                                   .order_by(Complaint.id)))
+    """The cases whose stored flags differ from what the raw tables say (none, when the hook kept them)."""
+    return list(connection.scalars(select(Complaint.id).where(_stale(rules())).order_by(Complaint.id)))

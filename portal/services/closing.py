@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy import false, func, select, true
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -210,7 +210,7 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
     with uow.read() as session:
         total, ready_count = session.execute(select(
             select(func.count()).select_from(Complaint).where(closed).scalar_subquery(),
-            select(func.count()).select_from(Complaint).where(closed, Complaint.archive_blocked.is_(False))
+            select(func.count()).select_from(Complaint).where(closed, Complaint.archive_blocked == false())
             .scalar_subquery())).one()
         page = min(max(1, page), max(1, -(-int(total) // page_size)))   # past the last (archived meanwhile): the last
         ids = list(session.scalars(listed.limit(page_size).offset((page - 1) * page_size)))
@@ -232,7 +232,7 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
 
 def count_ready_statement():  # noqa: ANN201
     return (select(func.count()).select_from(Complaint)
-            .where(Complaint.state == State.CLOSED.value, Complaint.archive_blocked.is_(False)).scalar_subquery())
+            .where(Complaint.state == State.CLOSED.value, Complaint.archive_blocked == false()).scalar_subquery())
 
 
 # -- what the case page and the home page read --
@@ -343,7 +343,6 @@ def remedy_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar, page
     from portal.services import queries
     if not actor.has(Role.INTAKE, Role.INTAKE_LEAD, Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
-    waiting = [Complaint.state == State.CLOSED.value, _fact_columns()["remedy_agreed"],
-               Complaint.remedy_done_at.is_(None)]
+    waiting = [Complaint.remedy_due == true()]        # `archive_readiness.wants_remedy`, stored: an index range
     return queries._ledger(uow, waiting, now, calendar, reader=actor, page=page,  # noqa: SLF001
                            page_size=queries.QUEUE_PAGE, order="priority")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, exists, func, not_, or_, select
+from sqlalchemy import exists, func, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -134,10 +134,9 @@ def pending_schedule(complaint_id_column=Complaint.id):  # noqa: ANN001, ANN201
 
 
 def wants_follow_up():  # noqa: ANN201
-    """A closed case waiting for a follow-up: none made yet, or one scheduled and not made (and no GM-office
-    task open): 市场部's 待回访 queue and to-do."""
-    return and_(Complaint.state == State.CLOSED.value, Complaint.follow_up_task.is_(False),
-                or_(not_(exists().where(FollowUp.complaint_id == Complaint.id)), pending_schedule()))
+    """A closed case waiting for a follow-up (`archive_readiness.wants_follow_up`), as its stored flag: one index
+    range in queue order."""
+    return Complaint.follow_up_due == true()
 
 
 @dataclass(frozen=True)

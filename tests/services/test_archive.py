@@ -220,32 +220,63 @@ def test_an_empty_negotiation_result_or_amount_blocks_nothing_as_the_rule_says(u
     assert stored_blocked(uow, case_id)                         # partly, 10 yuan: the payment must be recorded
 
 
-def test_the_migration_fills_the_flag_as_the_hook_keeps_it(uow, people):
-    """0025's own statement, run over cases in every position, leaves what the hook wrote."""
+def _migration(name):
     import importlib.util
     from pathlib import Path
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[2] / f"db/migrations/versions/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def test_the_migrations_fill_the_flags_as_the_hook_keeps_them(uow, people):
+    """0025's and 0026's own statements, run over cases in every position, leave what the hook wrote."""
     from sqlalchemy import text, update
-    spec = importlib.util.spec_from_file_location(
-        "m0025", Path(__file__).parents[2] / "db/migrations/versions/0025_archive_readiness.py")
-    migration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(migration)
+    m25, m26 = _migration("0025_archive_readiness"), _migration("0026_follow_up_and_remedy_flags")
     waiting, ready, archived = (closed_case(uow, people, level="none", result="rejected", agreed=None)
                                 for _ in range(3))
+    unpaid = closed_case(uow, people)
     for case_id in (ready, archived):
         follow_up(uow, people, case_id, HAPPY, 5)
         quality_checked(uow, case_id, people.opshandler.id, T0 + timedelta(days=6))
     try_archive(uow, people, archived)
+    follow_up(uow, people, unpaid, UNHAPPY, 5)          # a second visit scheduled: waiting for a follow-up again
+    handling.resolve_follow_up(uow, actor=people.gmo, complaint_id=unpaid, comment="已致电客户",
+                               now=T0 + timedelta(days=6), expected_version=current_version(uow, unpaid))
+    columns = (Complaint.id, Complaint.archive_blocked, Complaint.follow_up_due, Complaint.remedy_due)
     with uow.read() as session:
-        before = dict(session.execute(select(Complaint.id, Complaint.archive_blocked)).all())
-    assert (before[waiting], before[ready], before[archived]) == (True, False, True)
+        before = {r[0]: tuple(r[1:]) for r in session.execute(select(*columns))}
+    assert [before[i] for i in (waiting, ready, archived, unpaid)] == [
+        (True, True, False), (False, False, False), (True, False, False), (True, True, True)]
     with uow.write() as session:
-        false = "false" if session.get_bind().dialect.name == "postgresql" else "0"
-        session.connection().execute(update(Complaint).values(archive_blocked=True))
-        session.connection().execute(text(f"UPDATE complaints SET archive_blocked = {false} "
-                                          f"WHERE {migration.READY.format(false=false)}"))
+        pg = session.get_bind().dialect.name == "postgresql"
+        true, false = ("true", "false") if pg else ("1", "0")
+        connection = session.connection()
+        connection.execute(update(Complaint).values(archive_blocked=True, follow_up_due=False, remedy_due=False))
+        connection.execute(text(f"UPDATE complaints SET archive_blocked = {false} "
+                                f"WHERE {m25.READY.format(false=false)}"))
+        connection.execute(text(f"UPDATE complaints SET follow_up_due = {true} "
+                                f"WHERE {m26.FOLLOW_UP_DUE.format(false=false)}"))
+        connection.execute(text(f"UPDATE complaints SET remedy_due = {true} WHERE {m26.REMEDY_DUE}"))
     with uow.read() as session:
-        assert dict(session.execute(select(Complaint.id, Complaint.archive_blocked)).all()) == before
+        assert {r[0]: tuple(r[1:]) for r in session.execute(select(*columns))} == before
+
+
+def test_the_queues_after_closure_read_their_stored_flags_in_queue_order():
+    """待回访 and 补偿落实 are one index range each (the flag, then the queue's order), on SQLite's plan."""
+    from sqlalchemy import create_engine, true
+    from sqlalchemy.dialects import sqlite
+    from portal.persistence.models import Base
+    from portal.services import queries
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    for condition, index in ((follow_ups.wants_follow_up(), "ix_complaints_follow_up_due"),
+                             (Complaint.remedy_due == true(), "ix_complaints_remedy_due")):
+        query = queries.queue_ids_statement([condition], "priority").limit(50)
+        sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+        with engine.connect() as connection:
+            plan = " ".join(str(r[-1]) for r in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+        assert index in plan and "TEMP B-TREE" not in plan, plan
 
 
 def test_the_archive_tab_reads_the_stored_flag_through_an_index(uow, people):
