@@ -55,10 +55,9 @@ def ready_to_archive():  # noqa: ANN201
 def wants_follow_up():  # noqa: ANN201
     """A closed case waiting for 市场部's follow-up: none made yet, or one scheduled and not made (and no GM-office
     task open): the 待回访 queue and its to-do."""
+    f = fact_columns()
     return and_(Complaint.state == State.CLOSED.value, Complaint.follow_up_task.is_(False),
-                or_(not_(exists().where(FollowUp.complaint_id == Complaint.id)),
-                    exists().where(FollowUpSchedule.complaint_id == Complaint.id,
-                                   FollowUpSchedule.follow_up_id.is_(None))))
+                or_(not_(f["followed"]), f["scheduled"]))
 
 
 def wants_remedy():  # noqa: ANN201

@@ -172,10 +172,6 @@ def archive(uow: UnitOfWork, *, actor: Actor, complaint_id: int, lessons: str, c
                      changes={"summary_cause_code": cause_code, "summary_rectification": rectified})
 
 
-_fact_columns = archive_readiness.fact_columns
-ready_to_archive = archive_readiness.ready_to_archive
-
-
 @dataclass(frozen=True)
 class ArchiveRow:
     id: int
@@ -202,7 +198,7 @@ def archive_queue(uow: UnitOfWork, *, actor: Actor, page: int = 1, page_size: in
     counted and paged in SQL, for the GM office."""
     if not actor.has(Role.GM_OFFICE):
         raise PermissionDenied("auth.missing_role")
-    f = _fact_columns()
+    f = archive_readiness.fact_columns()
     closed = Complaint.state == State.CLOSED.value
     # the stored readiness (`archive_readiness`): the counts and the page (ready first, then by closure) read the
     # index (state, archive_blocked, closed_at, id); only the page's own rows are probed for their blockers
@@ -258,7 +254,7 @@ def after_closure(uow: UnitOfWork, *, actor: Actor, complaint_id: int) -> AfterC
     from portal.services.assignment import in_working_group
     from portal.services.queries import _FORM_FIELDS
     remedy_by, summary_by = aliased(User), aliased(User)
-    facts = {name: column.label(name) for name, column in _fact_columns().items() if name != "remedy_agreed"}
+    facts = {name: column.label(name) for name, column in archive_readiness.fact_columns().items() if name != "remedy_agreed"}
     with uow.read() as session:
         row = session.execute(
             select(Complaint.state, Complaint.follow_up_task, Complaint.negotiation_result,

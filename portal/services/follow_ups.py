@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, func, select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -127,11 +127,6 @@ def act_on_follow_up(uow: UnitOfWork, *, actor: Actor, action_id: int, action: s
 
 
 # -- what the pages read --
-
-def pending_schedule(complaint_id_column=Complaint.id):  # noqa: ANN001, ANN201
-    return exists().where(FollowUpSchedule.complaint_id == complaint_id_column,
-                          FollowUpSchedule.follow_up_id.is_(None))
-
 
 def wants_follow_up():  # noqa: ANN201
     """A closed case waiting for a follow-up (`archive_readiness.wants_follow_up`), as its stored flag: one index
