@@ -43,6 +43,28 @@ def next_due(clocks: Iterable[tuple[datetime | None, datetime | None, datetime |
     return min(dues) if dues else None
 
 
+def next_soon(clocks: Iterable[tuple[datetime | None, datetime | None, datetime | None]]) -> datetime | None:
+    """The earliest due-soon time (黄牌) among a case's stored clocks given as (soon, stopped, held since): the same
+    clocks as `next_due`. With no clock overdue, the case is due soon at `now` exactly when this is before it."""
+    return next_due(clocks)
+
+
+def any_held(clocks: Iterable[tuple[datetime | None, datetime | None]]) -> bool:
+    """Whether one of a case's clocks given as (stopped, held since) is running but held (paused)."""
+    return any(stopped is None and held is not None for stopped, held in clocks)
+
+
+def worst_badge(*, next_due_at: datetime | None, next_soon_at: datetime | None, held: bool,
+                now: datetime) -> str:
+    """The worst badge of a case's running clocks at `now` from its stored times: overdue, then due soon,
+    then paused, else on track (the statistics' ageing of open cases)."""
+    if next_due_at is not None and next_due_at < now:
+        return "overdue"
+    if next_soon_at is not None and next_soon_at < now:
+        return "due_soon"
+    return "paused" if held else "on_track"
+
+
 def sort_key(*, open_: bool, severity: str, urgency: str, due: datetime | None, received: datetime,
              case_id: int) -> tuple:
     """The order of a queue as a Python key (what the SQL ORDER BY does), for tests and small lists."""

@@ -223,7 +223,7 @@ class Complaint(Base):
         Index("ix_complaints_accepted", "accepted_at"),
         Index("ix_complaints_closed_facts", "closed_at", "category_id", "channel_id", "severity",
               "responsibility_department_id", "received_at", "closed_late"),
-        Index("ix_complaints_state_received", "state", "received_at"),
+        Index("ix_complaints_ageing", "state", "received_at", "next_due_at", "next_soon_at", "held_clock"),
         Index("ix_complaints_state_closed", "state", "closed_at"),      # 运营部's quality-check queue
         Index("ix_complaints_archive_queue", "state", "archive_blocked", "closed_at", "id"),   # 总经理室 › 归档
         Index("ix_complaints_follow_up_due", "follow_up_due", "queue_rank", "next_due_at", "received_at", "id"),
@@ -361,6 +361,10 @@ class Complaint(Base):
     # `services.dues`: the earliest due time of its running, unheld clocks, and its rank.
     next_due_at: Mapped[datetime | None] = mapped_column(DateTime)
     queue_rank: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # when the case's worst badge turns due soon (the earliest 黄牌 time of its running, unheld clocks) and whether
+    # one of its running clocks is held: with `next_due_at`, the statistics' ageing reads its badge from the case
+    next_soon_at: Mapped[datetime | None] = mapped_column(DateTime)
+    held_clock: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # From when the case asks for a contact with the customer (待联系客户), NULL for none: kept with
     # its stored clocks and contacts by `services.contact_due`.
     contact_due_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -624,6 +628,11 @@ class CaseClock(Base):
               "case_received_at", "complaint_id", "clock_key",
               sqlite_where=text("stopped_at IS NULL"), postgresql_where=text("stopped_at IS NULL")),
         Index("ix_case_clocks_missing", "calendar_missing", "complaint_id"),
+        # the running clocks of open cases only (a closed case's never-stopped clocks stay in the index above):
+        # the statistics' overdue-now by clock
+        Index("ix_case_clocks_open", "due_at", "held_since", "started_at", "clock_key", "complaint_id",
+              sqlite_where=text("stopped_at IS NULL AND case_closed_at IS NULL"),
+              postgresql_where=text("stopped_at IS NULL AND case_closed_at IS NULL")),
     )
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id"), primary_key=True)
     clock_key: Mapped[str] = mapped_column(String(40), primary_key=True)

@@ -4,7 +4,7 @@ any write to a case, a calendar change or a clock-rule change moves it; the benc
 them with `refill`. Queues order by `QUEUE_ORDER`, an index scan (`ix_complaints_queue`)."""
 from __future__ import annotations
 
-from sqlalchemy import Connection, ColumnElement, bindparam, case, func, literal, select, update
+from sqlalchemy import Connection, ColumnElement, bindparam, case, exists, func, literal, select, update
 
 from portal.domain import priority
 from portal.domain.lifecycle import State
@@ -35,36 +35,44 @@ def rank_expression(state, severity, urgency, no_due) -> ColumnElement[int]:  # 
 
 
 def write(connection: Connection, ids: list[int], clock_rows: list[dict]) -> None:
-    """Set the place of these cases from their freshly written stored clocks (rows of `case_clocks`)."""
-    dues: dict[int, list] = {}
+    """Set the place of these cases from their freshly written stored clocks (rows of `case_clocks`), and the
+    times their worst badge turns (due soon, paused) that the statistics' ageing reads."""
+    clocks: dict[int, list] = {}
     for row in clock_rows:
-        dues.setdefault(row["complaint_id"], []).append((row["due_at"], row["stopped_at"], row["held_since"]))
+        clocks.setdefault(row["complaint_id"], []).append(row)
     table = Complaint.__table__
     c = table.c
     statement = (update(table).where(c.id == bindparam("case_id"))
-                 .values(next_due_at=bindparam("next_due"),
+                 .values(next_due_at=bindparam("next_due"), next_soon_at=bindparam("next_soon"),
+                         held_clock=bindparam("held"),
                          queue_rank=rank_expression(c.state, c.severity, c.urgency, bindparam("no_due"))))
     params = []
     for case_id in ids:
-        due = priority.next_due(dues.get(case_id, ()))
-        params.append({"case_id": case_id, "next_due": due, "no_due": 0 if due is not None else 1})
+        rows = clocks.get(case_id, ())
+        due = priority.next_due((r["due_at"], r["stopped_at"], r["held_since"]) for r in rows)
+        params.append({"case_id": case_id, "next_due": due, "no_due": 0 if due is not None else 1,
+                       "next_soon": priority.next_soon((r["soon_at"], r["stopped_at"], r["held_since"]) for r in rows),
+                       "held": priority.any_held((r["stopped_at"], r["held_since"]) for r in rows)})
     for start in range(0, len(params), 5000):
         connection.execute(statement, params[start:start + 5000])
 
 
-def _running_due(complaint_id) -> ColumnElement:  # noqa: ANN001
-    return (select(func.min(CaseClock.due_at))
+def _running(column, complaint_id) -> ColumnElement:  # noqa: ANN001
+    return (select(func.min(column))
             .where(CaseClock.complaint_id == complaint_id, CaseClock.stopped_at.is_(None),
                    CaseClock.held_since.is_(None))
             .scalar_subquery())
 
 
 def refill(connection: Connection) -> None:
-    """Fill the place of every case from its stored clocks in two statements (bulk loads): the due
-    time only where a clock runs, then every rank."""
+    """Fill the place of every case from its stored clocks in three statements (bulk loads): the due and
+    due-soon times and the hold only where a clock runs, then every rank."""
     table = Complaint.__table__
     c = table.c
     running = select(CaseClock.complaint_id).where(CaseClock.stopped_at.is_(None))
-    connection.execute(update(table).where(c.id.in_(running)).values(next_due_at=_running_due(c.id)))
+    held = exists().where(CaseClock.complaint_id == c.id, CaseClock.stopped_at.is_(None),
+                          CaseClock.held_since.is_not(None))
+    connection.execute(update(table).where(c.id.in_(running)).values(
+        next_due_at=_running(CaseClock.due_at, c.id), next_soon_at=_running(CaseClock.soon_at, c.id), held_clock=held))
     no_due = case((c.next_due_at.is_(None), literal(1)), else_=literal(0))
     connection.execute(update(table).values(queue_rank=rank_expression(c.state, c.severity, c.urgency, no_due)))

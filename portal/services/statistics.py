@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, distinct, exists, false, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, Integer, String, and_, case, distinct, exists, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
@@ -31,7 +31,7 @@ from portal.services import rules
 from portal.services.dues import CLOSURE_CLOCK
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.queries import case_clock_version, running_clock_condition
+from portal.services.queries import case_clock_version
 from portal.services.rectification import rectification_kpis
 from portal.services.reminders import KINDS as REMINDER_KINDS
 
@@ -145,9 +145,18 @@ def overdue_clocks_at(conditions, as_of: datetime, keys: list[str]):  # noqa: AN
         running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of))
 
 
-def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str]):  # noqa: ANN001
-    """Open cases at `as_of` with a clock past its due then: per clock, in all, and how many cases
-    were open."""
+def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str], now: datetime):  # noqa: ANN001
+    """Open cases at `as_of` with a clock past its due then: per clock, and in all. Now (a period still running):
+    the open cases whose stored `next_due_at` is past, and the open cases' running clocks past their due (two index
+    ranges); at a past moment, from the clocks as they ran then."""
+    if as_of >= now:
+        by_clock = _of_cases(select(CaseClock.clock_key, func.count()).where(
+            CaseClock.stopped_at.is_(None), CaseClock.case_closed_at.is_(None), CaseClock.held_since.is_(None),
+            CaseClock.due_at < as_of, CaseClock.started_at <= as_of), CaseClock.complaint_id, conditions)
+        cases = select(literal(None, String), func.count()).where(
+            Complaint.state.in_(_OPEN), Complaint.next_due_at < as_of, *conditions)
+        rows = session.execute(union_all(by_clock.group_by(CaseClock.clock_key), cases)).all()
+        return (next((int(n) for k, n in rows if k is None), 0), {k: int(n) for k, n in rows if k is not None})
     overdue = overdue_clocks_at(conditions, as_of, keys).cte("overdue_then")
     overdue = overdue.prefix_with("MATERIALIZED")
     rows = session.execute(
@@ -294,32 +303,16 @@ def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
-    """Open cases now by days open, each with its worst running badge: the open cases per age
-    bucket (the state index carries received_at), and the ones with an overdue, due-soon or paused
-    clock per bucket (the running-clock index carries the case's received and closure times), in one
-    statement; the rest are on track."""
-    def bucket(column):  # noqa: ANN001, ANN202
-        return case(*[(column > now - timedelta(days=limit), name) for name, limit in AGE_BUCKETS if limit is not None],
-                    else_=AGE_BUCKETS[-1][0])
-
-    open_query = (select(bucket(Complaint.received_at).label("bucket"), literal(None, Integer).label("worst"),
-                         func.count()).where(Complaint.state.in_(_OPEN), *conditions).group_by("bucket"))
-    worst = func.max(case((running_clock_condition("overdue", now), 3), (running_clock_condition("due_soon", now), 2),
-                          (running_clock_condition("paused", now), 1), else_=0))
-    per_case = _of_cases(select(func.max(CaseClock.case_received_at).label("received_at"), worst.label("worst"))
-                         .where(CaseClock.stopped_at.is_(None), CaseClock.case_closed_at.is_(None)),
-                         CaseClock.complaint_id, conditions).group_by(CaseClock.complaint_id).subquery()
-    flagged_query = (select(bucket(per_case.c.received_at).label("bucket"), per_case.c.worst, func.count())
-                     .where(per_case.c.worst > 0).group_by("bucket", per_case.c.worst))
-    groups = session.execute(union_all(open_query, flagged_query)).all()
-    open_cases = {b: n for b, w, n in groups if w is None}
-    names = {3: "overdue", 2: "due_soon", 1: "paused"}
-    rows = [{"bucket": b, "status": names[w], "count": int(n)} for b, w, n in groups if w is not None]
-    for name, _ in AGE_BUCKETS:
-        rest = open_cases.get(name, 0) - sum(r["count"] for r in rows if r["bucket"] == name)
-        if rest > 0:
-            rows.append({"bucket": name, "status": "on_track", "count": rest})
-    return ageing_in_order(rows)
+    """Open cases now by days open and the worst badge of their running clocks, read from the case's stored badge
+    times (`next_due_at`, `next_soon_at`, `held_clock`; `domain.priority.worst_badge` is the rule): one grouped
+    range of the ageing index over the open states."""
+    bucket = case(*[(Complaint.received_at > now - timedelta(days=limit), name)
+                    for name, limit in AGE_BUCKETS if limit is not None], else_=AGE_BUCKETS[-1][0]).label("bucket")
+    worst = case((Complaint.next_due_at < now, "overdue"), (Complaint.next_soon_at < now, "due_soon"),
+                 (Complaint.held_clock == true(), "paused"), else_="on_track").label("status")
+    groups = session.execute(select(bucket, worst, func.count()).where(Complaint.state.in_(_OPEN), *conditions)
+                             .group_by(bucket, worst)).all()
+    return ageing_in_order([{"bucket": b, "status": w, "count": int(n)} for b, w, n in groups])
 
 
 def _satisfaction(session, conditions, period, satisfied: int, settings: dict[str, str],  # noqa: ANN001
@@ -459,7 +452,7 @@ def _core(session: Session, conditions, period: Period, now: datetime, settings:
     received = sum(r["received"] for r in by_category)
     repeats = sum(r["repeats"] for r in by_category)
     keys = [c.rule.key for c in rules.clock_infos(session)]
-    overdue_open, overdue_by_clock = _overdue_at(session, conditions, as_of, keys)
+    overdue_open, overdue_by_clock = _overdue_at(session, conditions, as_of, keys, now)
     thresholds = thresholds_from(settings)
     satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
                                  settings, thresholds)

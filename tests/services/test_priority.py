@@ -33,10 +33,12 @@ def stored(uow) -> dict[int, dict]:  # noqa: ANN001
     with uow.read() as session:
         cases = {row.id: dict(row._mapping) for row in session.execute(
             select(Complaint.id, Complaint.state, Complaint.severity, Complaint.urgency, Complaint.next_due_at,
-                   Complaint.queue_rank))}
-        for complaint_id, due, stopped, held in session.execute(
-                select(CaseClock.complaint_id, CaseClock.due_at, CaseClock.stopped_at, CaseClock.held_since)):
+                   Complaint.queue_rank, Complaint.next_soon_at, Complaint.held_clock))}
+        for complaint_id, due, soon, stopped, held in session.execute(
+                select(CaseClock.complaint_id, CaseClock.due_at, CaseClock.soon_at, CaseClock.stopped_at,
+                       CaseClock.held_since)):
             cases[complaint_id].setdefault("clocks", []).append((due, stopped, held))
+            cases[complaint_id].setdefault("soon", []).append((soon, stopped, held))
     return cases
 
 
@@ -45,6 +47,8 @@ def assert_places_agree_with_the_rule(uow) -> None:  # noqa: ANN001
     for case in stored(uow).values():
         due = rules_of_priority.next_due(case.get("clocks", []))
         assert case["next_due_at"] == due, case
+        assert case["next_soon_at"] == rules_of_priority.next_soon(case.get("soon", [])), case
+        assert case["held_clock"] == rules_of_priority.any_held((s, h) for _, s, h in case.get("clocks", [])), case
         assert case["queue_rank"] == rules_of_priority.queue_rank(
             open_=State(case["state"]) in OPEN_STATES, severity=case["severity"], urgency=case["urgency"],
             has_due=due is not None), case
@@ -98,11 +102,13 @@ def test_the_bulk_refill_gives_what_the_clock_hook_wrote(uow, people):
         case_id = register(uow, people, T0 - timedelta(days=n, hours=1), n, urgency=("normal", "urgent")[n % 2])
         if n % 2:
             accept(uow, people, case_id, T0)
-    before = {i: (c["next_due_at"], c["queue_rank"]) for i, c in stored(uow).items()}
+    place = ("next_due_at", "queue_rank", "next_soon_at", "held_clock")
+    before = {i: tuple(c[k] for k in place) for i, c in stored(uow).items()}
     with uow.engine.begin() as connection:
-        connection.execute(Complaint.__table__.update().values(next_due_at=None, queue_rank=0))
+        connection.execute(Complaint.__table__.update().values(next_due_at=None, queue_rank=0, next_soon_at=None,
+                                                               held_clock=False))
         priority.refill(connection)
-    assert {i: (c["next_due_at"], c["queue_rank"]) for i, c in stored(uow).items()} == before
+    assert {i: tuple(c[k] for k in place) for i, c in stored(uow).items()} == before
 
 
 def _plan(uow, statement) -> str:  # noqa: ANN001

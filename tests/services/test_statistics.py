@@ -518,3 +518,41 @@ def test_the_month_is_confirmed_disputed_resolved_and_compiled_with_the_review(u
     assert departments["operations"]["responsible"] == 3 and departments["technical"]["responsible"] == 1
     assert departments["operations"]["responsibility_ratio"] == pytest.approx(240 / 300)
     assert departments["technical"]["responsibility_ratio"] == pytest.approx(60 / 300)
+
+
+def test_ageing_reads_the_worst_badge_each_open_case_has_by_its_running_clocks(uow, people):
+    """The ageing reads each open case's stored badge times; at every moment it is what the clocks themselves say
+    (the worst of overdue, due soon, paused), counted by days open."""
+    from portal.domain.statistics import AGE_BUCKETS, ageing_in_order
+    from portal.persistence.models import CaseClock
+    from portal.services.queries import running_clock_condition
+    received = [at(11, 3, 9), at(11, 20, 14), at(11, 28, 10), at(12, 1, 9), at(12, 2, 16, 30), at(12, 3, 8)]
+    cases = [_register(uow, people, when, category="claim", channel="phone") for when in received]
+    for case_id, when in zip([*cases[:4], cases[5]], [*received[:4], received[5]]):
+        _accept(uow, people, case_id, when + timedelta(minutes=30), category="claim", severity="general",
+                departments=["operations"])
+    for case_id, when in ((cases[2], at(12, 1, 10)), (cases[5], at(12, 3, 9))):    # 补充资料: the case is held
+        handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="等待客户补充材料", now=when,
+                      expected_version=current_version(uow, case_id))
+    seen = set()
+    # the newest case is held before any of its clocks nears its due; the one before it turns due soon at 10:30
+    for now in (at(12, 3, 9, 30), at(12, 3, 11), at(12, 4, 15), at(12, 9, 10), at(12, 30, 10)):
+        with uow.read() as session:
+            worst = {}
+            for badge, rank in (("overdue", 3), ("due_soon", 2), ("paused", 1)):
+                for case_id in session.scalars(select(CaseClock.complaint_id).where(
+                        running_clock_condition(badge, now), CaseClock.case_closed_at.is_(None))):
+                    worst[case_id] = max(worst.get(case_id, 0), rank)
+        expected: dict = {}
+        for case_id, when in zip(cases, received):
+            days = now - when
+            bucket = next((name for name, limit in AGE_BUCKETS if limit is not None and days < timedelta(days=limit)),
+                          AGE_BUCKETS[-1][0])
+            status = {3: "overdue", 2: "due_soon", 1: "paused", 0: "on_track"}[worst.get(case_id, 0)]
+            expected[(bucket, status)] = expected.get((bucket, status), 0) + 1
+            seen.add(status)
+        figures = statistics.monthly_table(uow, actor=people.boss, now=now,
+                                           filters=statistics.StatsFilter(Period.month(2025, 12)))
+        assert figures["ageing"] == ageing_in_order([{"bucket": b, "status": s, "count": n}
+                                                     for (b, s), n in expected.items()]), now
+    assert seen == {"overdue", "due_soon", "paused", "on_track"}
