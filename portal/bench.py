@@ -38,7 +38,7 @@ from portal.domain import clocks as clock_rules
 from portal.domain.lifecycle import State
 from portal.persistence.models import (Category, Channel, Complaint, Department, Policy, PolicyPerson, ServiceRequest,
                                        User)
-from portal.services import archive_readiness, contact_due, desk_clocks, dues, priority, rules, users
+from portal.services import archive_readiness, contact_due, desk_clocks, dues, priority, rules, stats_rollup, users
 from portal.services.setup import open_database
 
 YEARS = 3
@@ -449,6 +449,9 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     with engine.begin() as connection:  # the rows above were loaded past the session hook: each case's readiness
         archive_readiness.refresh_all(connection)
     lap("archive readiness")
+    with engine.begin() as connection:  # and the statistics rollups, built from the raw tables in bulk
+        stats_rollup.rebuild(connection)
+    lap("statistics rollups")
     with uow.write() as session:       # make later inserts through the ORM pick up after the bulk ids
         if engine.dialect.name == "postgresql":
             for table in ("complaints", "follow_ups", "rectifications", "products", "policies", "policy_persons",

@@ -185,6 +185,32 @@ def cmd_sla_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats_verify(args: argparse.Namespace) -> int:
+    import time
+    from portal.services.statistics import verify_rollups
+    month = None
+    if args.month:
+        year, number = _month(args.month)
+        month = date(year, number, 1)
+    began = time.perf_counter()
+    differences = verify_rollups(_uow(), month=month)
+    for line in differences:
+        print(line)
+    scope = f"month {args.month}" if args.month else "every day and month"
+    print(f"stats verify ({scope}): {len(differences)} difference(s) from the raw tables "
+          f"in {time.perf_counter() - began:.1f} s")
+    return 1 if differences else 0
+
+
+def cmd_stats_rebuild(args: argparse.Namespace) -> int:
+    import time
+    from portal.services.statistics import rebuild_rollups
+    began = time.perf_counter()
+    rows = rebuild_rollups(_uow())
+    print(f"stats rebuild: {rows:,} rollup rows from the raw tables in {time.perf_counter() - began:.1f} s")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from portal.bench import run
     return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url,
@@ -260,6 +286,14 @@ def parser() -> argparse.ArgumentParser:
     sla = sub.add_parser("sla").add_subparsers(dest="sla_command", required=True)
     sla.add_parser("sweep", help="issue due reminders and late-inquiries (idempotent; for a scheduler)") \
         .set_defaults(func=cmd_sla_sweep)
+
+    stats = sub.add_parser("stats").add_subparsers(dest="stats_command", required=True)
+    verify = stats.add_parser("verify", help="recompute the statistics rollups from the raw tables and report any "
+                                             "difference (exit 1 when there is one)")
+    verify.add_argument("--month", metavar="YYYY-MM", help="only this month's days and month row")
+    verify.set_defaults(func=cmd_stats_verify)
+    stats.add_parser("rebuild", help="rebuild every statistics rollup row from the raw tables (after a restore, an "
+                                     "upgrade or a bulk load)").set_defaults(func=cmd_stats_rebuild)
 
     bench = sub.add_parser("bench", help="every page's server time and bare SQL on throw-away databases")
     bench.add_argument("--complaints", type=int, nargs="*", default=[100_000],

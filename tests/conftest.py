@@ -161,13 +161,15 @@ def sqlite_url(sqlite_template, tmp_path) -> str:
 @pytest.fixture
 def uow(database_url):
     """The database's unit of work. After the test, every case's stored archive readiness must still be what
-    the archive rule says of it, whatever the test wrote (issue 18: the hook keeps it in each transaction)."""
-    from tests.helpers import archive_flag_mistakes
+    the archive rule says of it, whatever the test wrote (issue 18: the hook keeps it in each transaction), and
+    the statistics rollups what the raw tables add up to (issue 19: `stats verify`)."""
+    from tests.helpers import archive_flag_mistakes, rollup_mistakes
     unit = UnitOfWork(make_engine(database_url))
     yield unit
     try:
         if _at_head(unit):          # a migration test may leave the database downgraded
             assert archive_flag_mistakes(unit) == []
+            assert rollup_mistakes(unit) == []
     finally:
         unit.engine.dispose()
 
@@ -175,7 +177,8 @@ def uow(database_url):
 def _at_head(unit: UnitOfWork) -> bool:
     from sqlalchemy import inspect
     found = inspect(unit.engine)
-    return found.has_table("complaints") and "archive_blocked" in {c["name"] for c in found.get_columns("complaints")}
+    return (found.has_table("complaints") and found.has_table("stats_rollup")
+            and "archive_blocked" in {c["name"] for c in found.get_columns("complaints")})
 
 
 class People:

@@ -72,6 +72,14 @@ def selects(target=Engine):  # noqa: ANN001, ANN201
         event.remove(target, "before_cursor_execute", record)
 
 
+def rollup_mistakes(uow) -> list[str]:  # noqa: ANN001
+    """What `python -m portal stats verify` reports: the rollup days and months that differ from the raw tables
+    once the marked days are recomputed. Empty when every change marked what it moved."""
+    from portal.services import stats_rollup
+    with uow.write() as session:
+        return stats_rollup.differences(session)
+
+
 def archive_flag_mistakes(uow) -> list[tuple[int, bool, list]]:  # noqa: ANN001
     """Cases whose stored `archive_blocked` differs from the archive rule: from the raw tables in SQL
     (`archive_readiness.mismatches`), and, for each closed case, from `domain.closing.archive_blockers` on the

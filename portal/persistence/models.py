@@ -660,6 +660,35 @@ class StatsSnapshot(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class StatsRollup(Base):
+    """Statistics rollup (`services.stats_rollup`): the sums of one measure over the cases of one day (grain D) or
+    month (grain M, keyed by its first day) with the same dimensions; department 0 holds every case."""
+
+    __tablename__ = "stats_rollup"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    severity: Mapped[str] = mapped_column(String(12), primary_key=True)
+    item: Mapped[str] = mapped_column(String(60), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    a: Mapped[int] = mapped_column(BigInteger)
+    b: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatsDirtyDay(Base):
+    """A day whose rollup a committed change may have moved, until the next refresh recomputes it (one row per
+    marking transaction and day: no two writers ever wait on the same row)."""
+
+    __tablename__ = "stats_dirty_days"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    day: Mapped[date] = mapped_column(Date)
+
+
 class Notice(Base):
     """A notice to the customer in the outbox (SPEC §11): queued in the transaction of the act that
     causes it, delivered at least once by the sender. `key` is its Message-ID, the same on every

@@ -21,7 +21,7 @@ from portal.domain.validation import text_field
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CauseClass, Complaint, ComplaintMeeting, Department, Event, Rectification,
                                        Reminder, User, UserRole)
-from portal.services import rules
+from portal.services import rules, stats_rollup
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.steps import case_step
@@ -302,6 +302,8 @@ def issue_rectification_reminders(uow: UnitOfWork, *, now: datetime) -> int:
                        changes={"department": names[d], "clock": k}) for c, d, k in inserted]
         if events:
             connection.execute(insert(Event.__table__), events)
+        if inserted:                      # the statistics count reminders on the day they were issued
+            stats_rollup.mark_days(connection, [now.date()])
         return len(inserted)
 
 

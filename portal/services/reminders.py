@@ -17,7 +17,7 @@ from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, Department, Event, Reminder,
                                        SlaClockVersion, User)
-from portal.services import rules
+from portal.services import rules, stats_rollup
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.queries import case_clock_version, running_clock_condition
@@ -101,6 +101,8 @@ def _issue_reminders(uow: UnitOfWork, *, now: datetime) -> int:
                   for complaint_id, department_id, clock_key, kind in inserted]
         if events:                                        # one event per issued item, written in bulk
             connection.execute(insert(Event.__table__), events)
+        if inserted:                                      # the statistics count them on the day they were issued
+            stats_rollup.mark_days(connection, [now.date()])
         return len(inserted)
 
 

@@ -8,7 +8,7 @@ codes); Python only arranges the few result rows. What each figure counts is wri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Integer, String, and_, case, distinct, exists, false, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
@@ -24,10 +24,11 @@ from portal.domain.statistics import (AGE_BUCKETS, SATISFACTION_INDICATOR, Compi
                                       trend_months)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
-                                       FollowUp, PoliciesInForce, Policy, Reminder, SlaClockVersion, StatsSnapshot,
+                                       FollowUp, PoliciesInForce, Policy, Reminder, SlaClockVersion, StatsRollup,
+                                       StatsSnapshot,
                                        User)
 from portal.domain.clocks import DEPARTMENT_STEPS
-from portal.services import rules
+from portal.services import rules, stats_rollup
 from portal.services.dues import CLOSURE_CLOCK
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
@@ -98,33 +99,71 @@ def _of_cases(query, key, conditions):  # noqa: ANN001, ANN202
     return query.where(key.in_(select(Complaint.id).where(*conditions)))
 
 
-def _dimensions(session: Session, conditions, period: Period, codes) -> dict[str, list[dict]]:  # noqa: ANN001
-    """By category, channel and severity: two grouped index scans in one statement (received; closed, with
-    how many met the closure clock), folded into the three breakdowns."""
-    dims = (Complaint.category_id, Complaint.channel_id, Complaint.severity)
-    groups = session.execute(union_all(
-        select(*dims, func.count(), func.count(Complaint.original_id), literal("received", String).label("source"))
-        .where(_in(Complaint.received_at, period), *conditions).group_by(*dims),
-        select(*dims, func.count(), func.sum(case((Complaint.closed_late == false(), 1), else_=0)),
-               literal("closed", String).label("source"))
-        .where(_in(Complaint.closed_at, period), *conditions).group_by(*dims))).all()
-    received = [g for g in groups if g.source == "received"]
-    closed = [g for g in groups if g.source == "closed"]
+@dataclass(frozen=True)
+class _Scope:
+    """The filters twice: as conditions on the complaints table (what is read raw: open cases, overdue, ageing,
+    profile, percentiles) and on the rollup's dimensions (everything else); `department_id` the chosen department's
+    id (None: every case; -1: a code that does not exist)."""
+    conditions: list
+    dims: list
+    department_id: int | None
+
+
+def _scope(session: Session, filters: StatsFilter, codes: dict[str, dict[int, str]]) -> _Scope:
+    def id_of(kind: str, code: str) -> int:
+        return next((key for key, value in codes[kind].items() if value == code), -1)
+
+    r = StatsRollup
+    department = id_of("department", filters.department) if filters.department else None
+    dims = [r.department_id == (stats_rollup.EVERY_CASE if department is None else department)]
+    if filters.category:
+        dims.append(r.category_id == id_of("category", filters.category))
+    if filters.channel:
+        dims.append(r.channel_id == id_of("channel", filters.channel))
+    if filters.severity:
+        dims.append(r.severity == filters.severity)
+    return _Scope(_case_conditions(session, filters, codes), dims, department)
+
+
+def _span(period: Period) -> ColumnElement[bool]:
+    """The rollup rows that add up to the period: its whole months (grain M), and its other days (grain D)."""
+    r = StatsRollup
+    months = [m for m in period.months() if m.first >= period.first and m.last <= period.last]
+    if not months:
+        return and_(r.grain == stats_rollup.DAY, r.day >= period.first, r.day <= period.last)
+    parts = [and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)]
+    if period.first < months[0].first:
+        parts.append(and_(r.grain == stats_rollup.DAY, r.day >= period.first, r.day < months[0].first))
+    if period.last > months[-1].last:
+        parts.append(and_(r.grain == stats_rollup.DAY, r.day > months[-1].last, r.day <= period.last))
+    return or_(*parts)
+
+
+def _rolled(session: Session, measures: list[str], span: ColumnElement[bool], dims: list, *by) -> list:  # noqa: ANN002
+    """Sums (n, a, b) of the rollup's measures over a span, grouped by measure and `by` (rollup columns)."""
+    r = StatsRollup
+    return session.execute(select(r.measure, *by, func.sum(r.n), func.sum(r.a), func.sum(r.b))
+                           .where(r.measure.in_(measures), span, *dims).group_by(r.measure, *by)).all()
+
+
+def _dimensions(session: Session, scope: _Scope, period: Period, codes) -> dict[str, list[dict]]:  # noqa: ANN001
+    """By category, channel and severity: the rollup's received (with repeats) and closed (with on time) over the
+    period, folded into the three breakdowns."""
+    r = StatsRollup
+    groups = _rolled(session, ["received", "closed"], _span(period), scope.dims, r.category_id, r.channel_id,
+                     r.severity)
     out = {}
-    for position, key, names in ((0, "category", codes["category"]), (1, "channel", codes["channel"]),
-                                 (2, "severity", None)):
+    for position, key, names in ((1, "category", codes["category"]), (2, "channel", codes["channel"]),
+                                 (3, "severity", None)):
         rows: dict = {}
-        for group in received:
+        for group in groups:
             row = rows.setdefault(group[position], [0, 0, 0, 0])
-            row[0] += int(group[3])
-            row[1] += int(group[4] or 0)
-        for group in closed:
-            row = rows.setdefault(group[position], [0, 0, 0, 0])
-            row[2] += int(group[3])
-            row[3] += int(group[4] or 0)
-        out[f"by_{key}"] = [{key: names.get(value, value) if names else value, "received": n, "repeats": r,
+            at = 0 if group.measure == "received" else 2
+            row[at] += int(group[4] or 0)
+            row[at + 1] += int(group[5] or 0)
+        out[f"by_{key}"] = [{key: names.get(value, value) if names else value, "received": n, "repeats": r_,
                              "closed": c, "closed_on_time": m, "on_time_rate": rate(m, c)}
-                            for value, (n, r, c, m) in sorted(rows.items(), key=lambda item: str(item[0]))]
+                            for value, (n, r_, c, m) in sorted(rows.items(), key=lambda item: str(item[0]))]
     return out
 
 
@@ -176,14 +215,15 @@ def _open_then(conditions, as_of: datetime) -> list:  # noqa: ANN001
                 Complaint.closed_at >= as_of, Complaint.received_at < as_of, *conditions).scalar_subquery()]
 
 
-def _clock_rows(session: Session, conditions, period: Period, overdue_by_clock: dict[str, int],  # noqa: ANN001
+def _clock_rows(session: Session, scope: _Scope, period: Period, overdue_by_clock: dict[str, int],
                 keys: list[str]) -> list[dict]:
-    stopped = and_(CaseClock.clock_key.in_(keys), _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
-    query = _of_cases(select(CaseClock.clock_key, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)),
-                             func.avg(CaseClock.duration_s)).where(stopped), CaseClock.complaint_id, conditions)
-    figures = {k: (int(n), int(late or 0), float(avg) if avg is not None else None)
-               for k, n, late, avg in session.execute(query.group_by(CaseClock.clock_key)).all()}
-    p90 = _p90(session, conditions, period, {k: v[0] for k, v in figures.items()})
+    """Per clock: stopped in the period (with late known), met, late, average (the rollup's sums) and the 90th
+    percentile (read raw, `_p90`)."""
+    r = StatsRollup
+    figures = {item: (int(n), int(late or 0), None if not n else float(seconds or 0) / int(n))
+               for _, item, n, late, seconds in _rolled(session, ["clock"], _span(period), scope.dims, r.item)
+               if item in keys}
+    p90 = _p90(session, scope.conditions, period, {k: v[0] for k, v in figures.items()})
     out = []
     for key in keys:
         n, late, avg = figures.get(key, (0, 0, None))
@@ -215,52 +255,30 @@ def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -
     return {key: float(value) for key, value in zip(keys, values)}
 
 
-def _departments(session, conditions, period, codes, only: str | None = None) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+def _departments(session, scope: _Scope, period, codes) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
     """By department (routed, responsible with its share, compliance of its own steps) and the
-    department × category table of the cases received in the period. With a department chosen
-    (`only`), only its rows: a case routed to it and to 技术部 counts for it, not for 技术部."""
-    # The clocks a department answers for: those stopping at its own step, under the version of the
-    # rule each case was received under. A clock whose versions all agree is picked by its key (an
-    # index range); only one whose versions disagree looks up each case's version.
-    stops: dict[str, set[bool]] = {}
-    for key, stop in session.execute(select(SlaClockVersion.clock_key, SlaClockVersion.stop_milestone)):
-        stops.setdefault(key, set()).add(stop in DEPARTMENT_MILESTONES)
-    own = [k for k, kinds in stops.items() if kinds == {True}]
-    mixed = [k for k, kinds in stops.items() if len(kinds) > 1]
-    owned = CaseClock.clock_key.in_(own)
-    if mixed:
-        owned = or_(owned, and_(CaseClock.clock_key.in_(mixed), exists().where(
-            case_clock_version(), SlaClockVersion.stop_milestone.in_(DEPARTMENT_MILESTONES))))
-    no_category = literal(None, Integer).label("category_id")
-    routed_query = (select(ComplaintDepartment.department_id, Complaint.category_id, func.count(),
-                           literal(None, Integer).label("ratios_or_late"), literal("routed", String).label("source"))
-                    .select_from(Complaint).join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
-                    .where(_in(Complaint.received_at, period), *conditions)
-                    .group_by(ComplaintDepartment.department_id, Complaint.category_id))
-    # Responsibility shared by departments (002 art.13.9): the cases each holds a share of, and its
-    # ratio of all responsibility fixed in the period (a case counts once, split by its shares).
-    shares_query = (select(ResponsibilityShare.department_id, no_category, func.count(),
-                           func.sum(ResponsibilityShare.ratio), literal("shares", String).label("source"))
-                    .join(Complaint, Complaint.id == ResponsibilityShare.complaint_id)
-                    .where(_in(Complaint.closed_at, period), *conditions)
-                    .group_by(ResponsibilityShare.department_id))
-    sla_query = (select(ComplaintDepartment.department_id, no_category, func.count(),
-                        func.sum(case((CaseClock.late.is_(True), 1), else_=0)), literal("sla", String).label("source"))
-                 .select_from(CaseClock)
-                 .join(ComplaintDepartment, ComplaintDepartment.complaint_id == CaseClock.complaint_id)
-                 .where(owned, _in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
-                 .group_by(ComplaintDepartment.department_id))
-    if conditions:
-        sla_query = sla_query.join(Complaint, Complaint.id == CaseClock.complaint_id).where(*conditions)
-    # routed, responsible and the departments' own clocks: three grouped reads, one statement
-    groups = session.execute(union_all(routed_query, shares_query, sla_query)).all()
-    routed = [(d, c, n) for d, c, n, _, source in groups if source == "routed"]
-    responsible = {d: int(n) for d, _, n, _, source in groups if source == "shares"}
-    weight = {d: int(w or 0) for d, _, _, w, source in groups if source == "shares"}
-    sla = {d: (int(n), int(late or 0)) for d, _, n, late, source in groups if source == "sla"}
+    department × category table of the cases received in the period. With a department chosen, only its rows: a
+    case routed to it and to 技术部 counts for it, not for 技术部. From the rollup: the cases routed to a department
+    are its rows (department d), its own steps' clocks the `owned` measure there (the clocks whose rule, in the
+    version the case was received under, stops at a department's step); the shares are of every case (or the
+    chosen department's)."""
+    r = StatsRollup
+    routed_rows = [r.department_id != stats_rollup.EVERY_CASE] if scope.department_id is None else scope.dims[:1]
+    span = _span(period)
+    rest = scope.dims[1:]
+    groups = _rolled(session, ["received", "owned"], span, [*routed_rows, *rest], r.department_id, r.category_id)
+    shares = _rolled(session, ["share"], span, scope.dims, r.bucket)
+    routed = [(d, c, int(n)) for measure, d, c, n, _, _ in groups if measure == "received"]
+    sla: dict[int, tuple[int, int]] = {}
+    for measure, d, _c, n, late, _ in groups:
+        if measure == "owned":
+            done, missed = sla.get(d, (0, 0))
+            sla[d] = (done + int(n), missed + int(late or 0))
+    responsible = {d: int(n) for _, d, n, _, _ in shares}
+    weight = {d: int(w or 0) for _, d, _, w, _ in shares}
     routed_by_department: dict[int, int] = {}
     for department_id, _category, n in routed:
-        routed_by_department[department_id] = routed_by_department.get(department_id, 0) + int(n)
+        routed_by_department[department_id] = routed_by_department.get(department_id, 0) + n
     total_weight = sum(weight.values())
     rows = []
     for department_id in sorted(set(routed_by_department) | set(responsible) | set(sla)):
@@ -271,35 +289,30 @@ def _departments(session, conditions, period, codes, only: str | None = None) ->
                      "responsibility_ratio": rate(weight.get(department_id, 0), total_weight),
                      "clocks_completed": n, "clocks_met": n - late, "compliance": rate(n - late, n)})
     heat = [{"department": codes["department"].get(d, str(d)), "category": codes["category"].get(c, str(c)),
-             "count": int(n)} for d, c, n in routed]
-    if only:
-        rows = [r for r in rows if r["department"] == only]
-        heat = [r for r in heat if r["department"] == only]
+             "count": n} for d, c, n in routed if n]
+    if scope.department_id is not None:
+        only = codes["department"].get(scope.department_id)
+        rows = [row for row in rows if row["department"] == only]
+        heat = [row for row in heat if row["department"] == only]
     return rows, heat
 
 
-def _trend(session, conditions, period) -> list[dict]:  # noqa: ANN001
-    """Received, closed and closed late per month over the trend's months: two grouped index ranges in one
-    statement (the received index; the closure clocks' stopped index, which carries `late`), one row per month."""
+def _trend(session, scope: _Scope, period) -> list[dict]:  # noqa: ANN001
+    """Received, closed and closed late per month over the trend's months: the rollup's months (received; the
+    closure clock's stops, which carry `late`), one statement."""
+    r = StatsRollup
     months = trend_months(period)
-    first, end = months[0].start, months[-1].end
-    received_month = _month_of(session, Complaint.received_at).label("month")
-    received_query = select(received_month, func.count(), literal(None, Integer).label("late"),
-                            literal("received", String).label("source")).where(
-        Complaint.received_at >= first, Complaint.received_at < end, *conditions).group_by(received_month)
-    closed_month = _month_of(session, CaseClock.stopped_at).label("month")
-    closed_query = (select(closed_month, func.count(), func.sum(case((CaseClock.late.is_(True), 1), else_=0)),
-                           literal("closed", String).label("source")).select_from(CaseClock))
-    if conditions:
-        closed_query = closed_query.join(Complaint, Complaint.id == CaseClock.complaint_id)
-    closed_query = closed_query.where(CaseClock.clock_key == CLOSURE_CLOCK, CaseClock.stopped_at >= first,
-                                      CaseClock.stopped_at < end, *conditions).group_by(closed_month)
-    groups = session.execute(union_all(received_query, closed_query)).all()
-    received = {m: n for m, n, _, source in groups if source == "received"}
-    closed = {m: (int(n), int(late or 0)) for m, n, late, source in groups if source == "closed"}
-    return [{"month": month.label, "received": int(received.get(month.label, 0)),
-             "closed": closed.get(month.label, (0, 0))[0], "closed_late": closed.get(month.label, (0, 0))[1]}
+    span = and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)
+    groups = _rolled(session, ["received", "closure_stop"], span, scope.dims, r.day)
+    received = {_first_of(d): int(n) for m, d, n, _, _ in groups if m == "received"}
+    closed = {_first_of(d): (int(n), int(late or 0)) for m, d, n, late, _ in groups if m == "closure_stop"}
+    return [{"month": month.label, "received": received.get(month.first, 0),
+             "closed": closed.get(month.first, (0, 0))[0], "closed_late": closed.get(month.first, (0, 0))[1]}
             for month in months]
+
+
+def _first_of(value) -> date:  # noqa: ANN001
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
@@ -315,22 +328,28 @@ def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
     return ageing_in_order([{"bucket": b, "status": w, "count": int(n)} for b, w, n in groups])
 
 
-def _satisfaction(session, conditions, period, satisfied: int, settings: dict[str, str],  # noqa: ANN001
+def _satisfaction(session, scope: _Scope, period, satisfied: int, settings: dict[str, str],  # noqa: ANN001
                   thresholds: dict[Indicator, float]) -> list[dict]:
     """Per dimension: surveys, average, satisfied, rate, and the seed's baseline (004 §1.2) with the
-    gap (rate − baseline) and the threshold that dimension warns below."""
-    columns = [getattr(FollowUp, d) for d in DIMENSIONS]
-    query = _of_cases(select(func.count(), *[func.avg(c) for c in columns],
-                             *[func.sum(case((c >= satisfied, 1), else_=0)) for c in columns])
-                      .where(_in(FollowUp.visited_at, period)), FollowUp.complaint_id, conditions)
-    n, *rest = session.execute(query).one()
-    averages, happy = rest[:len(columns)], rest[len(columns):]
+    gap (rate − baseline) and the threshold that dimension warns below. From the rollup: the surveys, and how many
+    answered each score on each dimension."""
+    r = StatsRollup
+    surveys, answered, total, happy = 0, {}, {}, {}
+    for measure, dimension, score, n, _, _ in _rolled(session, ["survey", "score"], _span(period), scope.dims,
+                                                      r.item, r.bucket):
+        if measure == "survey":
+            surveys += int(n)
+            continue
+        answered[dimension] = answered.get(dimension, 0) + int(n)
+        total[dimension] = total.get(dimension, 0) + int(n) * int(score)
+        happy[dimension] = happy.get(dimension, 0) + (int(n) if int(score) >= satisfied else 0)
     out = []
-    for d, a, h in zip(DIMENSIONS, averages, happy):
-        actual = rate(int(h or 0), int(n))
+    for d in DIMENSIONS:
+        actual = rate(happy.get(d, 0), surveys)
         baseline = _setting_float(settings, baseline_key(d))
-        out.append({"dimension": d, "surveys": int(n), "average": None if a is None else float(a),
-                    "satisfied": int(h or 0), "rate": actual, "baseline": baseline,
+        out.append({"dimension": d, "surveys": surveys,
+                    "average": total[d] / answered[d] if answered.get(d) else None,
+                    "satisfied": happy.get(d, 0), "rate": actual, "baseline": baseline,
                     "gap": baseline_gap(actual, baseline),
                     "threshold": thresholds.get(SATISFACTION_INDICATOR[d])})
     return out
@@ -370,33 +389,25 @@ def _month_of(session: Session, column):  # noqa: ANN001, ANN202
     return func.strftime("%Y-%m", column)
 
 
-def _causes(session: Session, conditions, period: Period, codes, only: str | None) -> list[dict]:  # noqa: ANN001
+def _causes(session: Session, scope: _Scope, period: Period, codes) -> list[dict]:  # noqa: ANN001
     """Causes month by month over the trend's twelve months (001 总结; 004 §5.3.2): every department report
     with a cause counts once in the month it was submitted, for the department that wrote it (source
     `report`); every closure with a cause counts once in the month the case closed (source `closure`, no
     department). Counted by sub-cause; its class is the part before the dot. With a department chosen,
-    only its reports (and the closures of the cases routed to it)."""
+    only its reports (and the closures of the cases routed to it). From the rollup's months."""
+    r = StatsRollup
     months = trend_months(period)
-    first, end = months[0].start, months[-1].end
-    month = _month_of(session, ComplaintDepartment.report_submitted_at).label("month")
-    reports = select(month, ComplaintDepartment.cause_code, ComplaintDepartment.department_id, func.count()).where(
-        ComplaintDepartment.report_submitted_at >= first, ComplaintDepartment.report_submitted_at < end,
-        ComplaintDepartment.cause_code.is_not(None))
-    if only:
-        reports = reports.where(ComplaintDepartment.department_id == select(Department.id)
-                                .where(Department.code == only).scalar_subquery())
-    reports = _of_cases(reports, ComplaintDepartment.complaint_id, conditions).group_by(
-        month, ComplaintDepartment.cause_code, ComplaintDepartment.department_id)
-    closed_month = _month_of(session, Complaint.closed_at).label("month")
-    closures = (select(closed_month, Complaint.cause_code, literal(None, Integer).label("department_id"), func.count())
-                .where(Complaint.closed_at >= first, Complaint.closed_at < end, Complaint.cause_code.is_not(None),
-                       *conditions).group_by(closed_month, Complaint.cause_code))
-    reports = reports.add_columns(literal("report", String).label("source"))
-    closures = closures.add_columns(literal("closure", String).label("source"))
-    out = [{"month": m, "source": source, "cause": c, "class": cause_parent(c),
-            "department": None if d is None else codes["department"].get(d, str(d)), "count": int(n)}
-           for m, c, d, n, source in session.execute(union_all(reports, closures)).all()]   # one statement
-    return sorted(out, key=lambda r: (r["month"], r["source"], r["department"] or "", r["cause"]))
+    span = and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)
+    out = []
+    for measure, day, cause, department, n, _, _ in _rolled(session, ["report_cause", "closure_cause"], span,
+                                                           scope.dims, r.day, r.item, r.bucket):
+        if measure == "report_cause" and scope.department_id is not None and department != scope.department_id:
+            continue
+        out.append({"month": f"{_first_of(day):%Y-%m}", "source": "report" if measure == "report_cause" else "closure",
+                    "cause": cause, "class": cause_parent(cause),
+                    "department": (codes["department"].get(department, str(department))
+                                   if measure == "report_cause" else None), "count": int(n)})
+    return sorted(out, key=lambda r_: (r_["month"], r_["source"], r_["department"] or "", r_["cause"]))
 
 
 def _profile(session: Session, conditions, period: Period) -> dict[str, list[dict]]:  # noqa: ANN001
@@ -429,38 +440,38 @@ class _Core:
     reminders: dict[str, int]       # issued in the period, by kind (催办, 超期问询)
 
 
-def _core(session: Session, conditions, period: Period, now: datetime, settings: dict[str, str],
+def _core(session: Session, scope: _Scope, period: Period, now: datetime, settings: dict[str, str],
           codes: dict[str, dict[int, str]]) -> _Core:  # noqa: ANN001
     """The figures the early warnings need (and the table's headline counts)."""
     comparison = growth_comparison(period, now)
     as_of = min(period.end, now)
-    # the headline counts, the reminders, the cases open at the end and the policies in force: index ranges,
-    # one statement
-    accepted, previous, reminders, late_inquiries, still_open, closed_later, *policy_facts = session.execute(select(
-        select(func.count()).select_from(Complaint).where(_in(Complaint.accepted_at, period), *conditions)
-        .scalar_subquery(),
-        literal(None) if comparison is None else select(func.count()).select_from(Complaint).where(
-            _in(Complaint.received_at, comparison.previous), *conditions).scalar_subquery(),
-        *[_of_cases(select(func.count()).select_from(Reminder).where(_in(Reminder.issued_at, period),
-                                                                     Reminder.kind == kind),
-                    Reminder.complaint_id, conditions).scalar_subquery() for kind in REMINDER_KINDS],
+    conditions = scope.conditions
+    # the cases open at the end and the policies in force: index ranges, one statement
+    still_open, closed_later, *policy_facts = session.execute(select(
         *_open_then(conditions, as_of), *_policy_scalars(period))).one()
+    # accepted and the reminders by kind in the period, and received in the comparison window: the rollup
+    counts = {(m, item): int(n) for m, item, n, _, _ in _rolled(session, ["accepted", "reminder"], _span(period),
+                                                                 scope.dims, StatsRollup.item)}
+    previous = None
+    if comparison is not None:
+        previous = sum(int(n) for *_, n, _, _ in _rolled(session, ["received"], _span(comparison.previous),
+                                                         scope.dims))
     open_at_end = int(still_open or 0) + int(closed_later or 0)
     policies, policies_source = _policies_from(*policy_facts)
-    dimensions = _dimensions(session, conditions, period, codes)
+    dimensions = _dimensions(session, scope, period, codes)
     by_category = dimensions["by_category"]
     received = sum(r["received"] for r in by_category)
     repeats = sum(r["repeats"] for r in by_category)
     keys = [c.rule.key for c in rules.clock_infos(session)]
     overdue_open, overdue_by_clock = _overdue_at(session, conditions, as_of, keys, now)
     thresholds = thresholds_from(settings)
-    satisfaction = _satisfaction(session, conditions, period, int(settings.get("stats.satisfied_min_score", "4")),
+    satisfaction = _satisfaction(session, scope, period, int(settings.get("stats.satisfied_min_score", "4")),
                                  settings, thresholds)
-    return _Core(int(received), int(repeats), int(accepted), None if previous is None else int(previous),
+    return _Core(int(received), int(repeats), counts.get(("accepted", ""), 0), previous,
                  by_category, dimensions,
                  sum(r["closed"] for r in by_category), sum(r["closed_on_time"] for r in by_category),
                  overdue_open, overdue_by_clock, open_at_end, satisfaction, thresholds, policies, policies_source,
-                 keys, {kind: int(n or 0) for kind, n in zip(REMINDER_KINDS, (reminders, late_inquiries))})
+                 keys, {kind: counts.get(("reminder", kind), 0) for kind in REMINDER_KINDS})
 
 
 def _rates_and_warnings(core: _Core, period: Period) -> tuple[dict, list[dict]]:
@@ -490,12 +501,13 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     period.validate()
     settings = rules.settings(session)
     codes = _code_maps(session)
-    conditions = _case_conditions(session, filters, codes)
-    core = _core(session, conditions, period, now, settings, codes)
+    scope = _scope(session, filters, codes)
+    conditions = scope.conditions
+    core = _core(session, scope, period, now, settings, codes)
     by_channel, by_severity = core.dimensions["by_channel"], core.dimensions["by_severity"]
     reminders = core.reminders
     kpis = rectification_kpis(session, period.first, period.last)
-    by_department, heat = _departments(session, conditions, period, codes, only=filters.department)
+    by_department, heat = _departments(session, scope, period, codes)
     comparison = growth_comparison(period, now)
     as_of = min(period.end, now)
     rates, warnings = _rates_and_warnings(core, period)
@@ -523,13 +535,13 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
         "rates": rates,
         "by_category": core.by_category, "by_channel": by_channel, "by_severity": by_severity,
         "by_department": by_department,
-        "clocks": _clock_rows(session, conditions, period, core.overdue_by_clock, core.clock_keys),
+        "clocks": _clock_rows(session, scope, period, core.overdue_by_clock, core.clock_keys),
         "satisfaction": core.satisfaction,
         "department_category": heat,
-        "trend": _trend(session, conditions, period),
+        "trend": _trend(session, scope, period),
         "ageing": _ageing(session, conditions, now),
         "warnings": warnings,
-        "causes": _causes(session, conditions, period, codes, filters.department),
+        "causes": _causes(session, scope, period, codes),
         "profile": _profile(session, conditions, period),
     }
 
@@ -538,6 +550,7 @@ def monthly_table(uow: UnitOfWork, *, actor: Actor, filters: StatsFilter, now: d
     """The statistics table for a period and filters (managers, GM office, administrators)."""
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
+    bring_rollups_up_to_date(uow)
     with uow.read() as session:
         return compute(session, filters, now)
 
@@ -546,14 +559,39 @@ def current_warnings(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[di
     """Early warnings for the month so far (the GM office page's banner)."""
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
+    bring_rollups_up_to_date(uow)
     with uow.read() as session:
         return month_warnings(session, now)
+
+
+def bring_rollups_up_to_date(uow: UnitOfWork) -> int:
+    """Recompute the rollup days committed changes have marked (`stats_rollup`), in a short transaction of its own,
+    before the statistics are read; nothing is written when no day is marked. Returns how many days."""
+    with uow.read() as session:
+        if not stats_rollup.pending(session):
+            return 0
+    with uow.write() as session:
+        return stats_rollup.refresh(session)
+
+
+def verify_rollups(uow: UnitOfWork, *, month: date | None = None) -> list[str]:
+    """`stats verify`: the marked days recomputed, then every rollup day and month (or one month's) compared with
+    what the raw tables add up to; one line per difference."""
+    with uow.write() as session:
+        return stats_rollup.differences(session, month)
+
+
+def rebuild_rollups(uow: UnitOfWork) -> int:
+    """`stats rebuild`: every rollup row from the raw tables (after a restore, an upgrade or a bulk load)."""
+    with uow.write() as session:
+        return stats_rollup.rebuild(session.connection())
 
 
 def month_warnings(session: Session, now: datetime) -> list[dict]:
     """The early warnings of the month `now` falls in, company-wide (what the sweep pushes)."""
     period = Period.month(now.year, now.month)
-    core = _core(session, [], period, now, rules.settings(session), _code_maps(session))
+    codes = _code_maps(session)
+    core = _core(session, _scope(session, StatsFilter(period), codes), period, now, rules.settings(session), codes)
     return _rates_and_warnings(core, period)[1]
 
 
@@ -599,6 +637,7 @@ def compile_month(uow: UnitOfWork, *, actor: Actor, month: str, now: datetime) -
         disputed = monthly_review.open_dispute_numbers(session, period)
         if disputed:
             raise DomainError("review.compile_disputed", month=period.label, cases="、".join(disputed))
+        stats_rollup.refresh(session)
         figures = compute(session, StatsFilter(period), now)
         figures["review"] = monthly_review.review_figures(session, period)
         session.add(StatsSnapshot(period=period.label, compiled_at=now, compiled_by_id=user.id, figures=figures))

@@ -20,7 +20,7 @@ from portal.domain.validation import text_field
 from portal.i18n import translate
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import User, UserRole, WarningAlert
-from portal.services import statistics
+from portal.services import statistics, stats_rollup
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
 from portal.services.notices_outbox import enqueue
@@ -42,6 +42,7 @@ def raise_warnings(uow: UnitOfWork, *, now: datetime) -> list[int]:
     each GM-office and manager user with an address, one audit event each. Returns the new alerts' ids.
     A warning that clears and breaches again in the same month is not raised twice."""
     with uow.write() as session:
+        stats_rollup.refresh(session)
         warnings = statistics.month_warnings(session, now)
         if not warnings:
             return []

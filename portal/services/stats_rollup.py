@@ -1,0 +1,347 @@
+"""Statistics rollups (issue 19): per-day and per-month sums of what events decide, so that the statistics of a
+month or a year read a few thousand rows instead of every case, clock and survey of the period.
+
+What is kept (`stats_rollup`, one row per grain · day · measure · department · category · channel · severity · item ·
+bucket, with the sums n, a, b):
+
+| measure | day of | n | a | b | item / bucket |
+|---|---|---|---|---|---|
+| received | complaints.received_at | cases | repeats | | |
+| accepted | complaints.accepted_at | cases | | | |
+| closed | complaints.closed_at | cases | closed on time | | |
+| reminder | reminders.issued_at | issued | | | kind |
+| survey | follow_ups.visited_at | surveys | | | |
+| score | follow_ups.visited_at | answers | | | dimension / score |
+| clock | case_clocks.stopped_at (late known) | stopped | late | seconds | clock key |
+| owned | the same, the clocks a department answers for | stopped | late | | |
+| closure_stop | the closure clock's stop | stopped | late | | |
+| share | complaints.closed_at, responsibility_shares | cases | ratio (%) | | / department |
+| report_cause | complaint_departments.report_submitted_at | reports | | | cause / department |
+| closure_cause | complaints.closed_at | cases | | | cause |
+
+The dimensions are the case's: department 0 holds every case, department d the cases routed to d (a case routed to
+two departments is in both, as the department filter reads); category, channel, severity. Grain `D` is a day, `M` a
+month (its first day), the sum of its days.
+
+How it stays exact — an incremental refresh that runs before the statistics are read:
+- Every transaction that writes something a measure reads marks the days it may have moved (`stats_dirty_days`):
+  the session hook (`services.dues`) marks every day of each case it touched (each of its dated facts, as now) and
+  the old day of a dated fact that moved or went (its ORM history); the stored clocks' rewrite marks the stop days of
+  the clocks it replaces and writes; a bulk statement that issues reminders marks its day. A mark commits with the
+  change or not at all.
+- `refresh` (before each statistics read, and in `verify`) recomputes each marked day from the raw tables, then its
+  month from its days, and removes exactly the marks it read (by id): a mark committed meanwhile stays for the next
+  refresh. Refreshers take turns (an advisory lock on PostgreSQL; SQLite writes one at a time anyway).
+- A day no one marked is unchanged since it was last computed, so the rollup of every day equals the raw tables'
+  figures once the marks are worked off; `verify` checks exactly that, day by day and month by month.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import (Connection, ColumnElement, Date, Integer, String, and_, case, cast, delete, exists, false,
+                        func, insert, literal, or_, select, true, union, union_all)
+from sqlalchemy.orm import Session, aliased
+
+from portal.domain.clocks import DEPARTMENT_STEPS
+from portal.domain.satisfaction import DIMENSIONS
+from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, FollowUp, Reminder,
+                                       ResponsibilityShare, SlaClockVersion, StatsDirtyDay, StatsRollup)
+
+DAY, MONTH = "D", "M"
+EVERY_CASE = 0                        # department_id of the rows that hold every case
+CLOSURE_CLOCK = "closure"
+_DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)
+_KEY = ("measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket")
+_CHUNK = 500
+# the dated facts of a case: every day a measure may count it on
+FACT_DATES = ((Complaint, Complaint.id, (Complaint.received_at, Complaint.accepted_at, Complaint.closed_at)),
+              (Reminder, Reminder.complaint_id, (Reminder.issued_at,)),
+              (FollowUp, FollowUp.complaint_id, (FollowUp.visited_at,)),
+              (CaseClock, CaseClock.complaint_id, (CaseClock.stopped_at,)),
+              (ComplaintDepartment, ComplaintDepartment.complaint_id, (ComplaintDepartment.report_submitted_at,)))
+# the models whose rows a measure reads (a write to one moves its case's days)
+FACT_MODELS = (Complaint, Reminder, FollowUp, ComplaintDepartment, ResponsibilityShare)
+
+
+def _is_postgres(bind) -> bool:  # noqa: ANN001
+    return bind.dialect.name == "postgresql"
+
+
+def day_of(bind, column):  # noqa: ANN001, ANN201
+    """The calendar day of a timestamp column, in the database."""
+    return cast(column, Date) if _is_postgres(bind) else func.date(column)
+
+
+def measure_names() -> list[str]:
+    """Every measure's name: a condition on it lets the primary key (grain, measure, day, …) find a day's rows."""
+    return sorted({m.name for m in _measures()})
+
+
+def _month_of_day(bind, column):  # noqa: ANN001, ANN201
+    if _is_postgres(bind):
+        return cast(func.date_trunc("month", column), Date)
+    return func.date(column, "start of month")
+
+
+# -- the measures: what each counts, as grouped selects over the raw tables ---------------------------------------
+
+@dataclass(frozen=True)
+class _Measure:
+    name: str
+    dated: ColumnElement            # the timestamp that decides the day
+    source: object                  # the table the facts are read from (joined to their case)
+    join: ColumnElement | None      # fact → case (None: the facts are the cases)
+    where: tuple
+    item: ColumnElement
+    bucket: ColumnElement
+    n: ColumnElement
+    a: ColumnElement
+    b: ColumnElement
+
+
+def owned_clock() -> ColumnElement[bool]:
+    """A stored clock a department answers for: its rule, in the version its case was received under, stops at the
+    department's own step (the 部门 SLA compliance)."""
+    return exists().where(SlaClockVersion.clock_key == CaseClock.clock_key,
+                          SlaClockVersion.effective_from <= CaseClock.case_received_at,
+                          or_(SlaClockVersion.effective_until.is_(None),
+                              CaseClock.case_received_at < SlaClockVersion.effective_until),
+                          SlaClockVersion.stop_milestone.in_(_DEPARTMENT_MILESTONES))
+
+
+def _measures() -> list[_Measure]:
+    zero, empty = literal(0, Integer), literal("", String)
+    late = func.sum(case((CaseClock.late == true(), 1), else_=0))
+    clocks = dict(source=CaseClock, join=CaseClock.complaint_id == Complaint.id, dated=CaseClock.stopped_at)
+    reported = aliased(ComplaintDepartment, name="reported")
+    out = [
+        _Measure("received", Complaint.received_at, Complaint, None, (), empty, zero, func.count(),
+                 func.count(Complaint.original_id), zero),
+        _Measure("accepted", Complaint.accepted_at, Complaint, None, (), empty, zero, func.count(), zero, zero),
+        _Measure("closed", Complaint.closed_at, Complaint, None, (), empty, zero, func.count(),
+                 func.sum(case((Complaint.closed_late == false(), 1), else_=0)), zero),
+        _Measure("reminder", Reminder.issued_at, Reminder, Reminder.complaint_id == Complaint.id, (), Reminder.kind,
+                 zero, func.count(), zero, zero),
+        _Measure("survey", FollowUp.visited_at, FollowUp, FollowUp.complaint_id == Complaint.id, (), empty, zero,
+                 func.count(), zero, zero),
+        *[_Measure("score", FollowUp.visited_at, FollowUp, FollowUp.complaint_id == Complaint.id,
+                   (getattr(FollowUp, d).is_not(None),), literal(d, String), getattr(FollowUp, d), func.count(), zero,
+                   zero) for d in DIMENSIONS],
+        _Measure(where=(CaseClock.late.is_not(None),), item=CaseClock.clock_key, bucket=zero,
+                 n=func.count(), a=late, b=func.sum(CaseClock.duration_s), name="clock", **clocks),
+        _Measure(where=(CaseClock.late.is_not(None), owned_clock()), item=empty, bucket=zero,
+                 n=func.count(), a=late, b=zero, name="owned", **clocks),
+        _Measure(where=(CaseClock.clock_key == CLOSURE_CLOCK,), item=empty, bucket=zero,
+                 n=func.count(), a=late, b=zero, name="closure_stop", **clocks),
+        _Measure("share", Complaint.closed_at, ResponsibilityShare, ResponsibilityShare.complaint_id == Complaint.id,
+                 (), empty, ResponsibilityShare.department_id, func.count(), func.sum(ResponsibilityShare.ratio), zero),
+        _Measure("report_cause", reported.report_submitted_at, reported, reported.complaint_id == Complaint.id,
+                 (reported.cause_code.is_not(None),), reported.cause_code, reported.department_id, func.count(), zero,
+                 zero),
+        _Measure("closure_cause", Complaint.closed_at, Complaint, None, (Complaint.cause_code.is_not(None),),
+                 Complaint.cause_code, zero, func.count(), zero, zero),
+    ]
+    return out
+
+
+def _grouped(bind, measure: _Measure, routed: bool, spans: list[tuple[datetime, datetime]] | None):  # noqa: ANN001, ANN202
+    """One measure's rows by day and dimensions: every case (department 0), or by routed department."""
+    day = day_of(bind, measure.dated).label("day")
+    department = ComplaintDepartment.department_id if routed else literal(EVERY_CASE, Integer)
+    query = select(day, literal(measure.name, String).label("measure"), department.label("department_id"),
+                   Complaint.category_id, Complaint.channel_id, Complaint.severity, measure.item.label("item"),
+                   measure.bucket.label("bucket"), func.coalesce(measure.n, 0).label("n"),
+                   func.coalesce(measure.a, 0).label("a"), func.coalesce(measure.b, 0).label("b"))
+    if measure.join is None:
+        query = query.select_from(Complaint)
+    else:
+        query = query.select_from(measure.source).join(Complaint, measure.join)
+    if routed:
+        query = query.join(ComplaintDepartment, ComplaintDepartment.complaint_id == Complaint.id)
+    dated = measure.dated.is_not(None)
+    if spans is not None:
+        dated = or_(*[and_(measure.dated >= start, measure.dated < end) for start, end in spans])
+    return query.where(dated, *measure.where).group_by(
+        day, department, Complaint.category_id, Complaint.channel_id, Complaint.severity, measure.item, measure.bucket)
+
+
+def raw_rows(bind, spans: list[tuple[datetime, datetime]] | None = None) -> list:  # noqa: ANN001
+    """Every measure's day rows computed from the raw tables (over the given [start, end) spans, or all time)."""
+    return [_grouped(bind, m, routed, spans) for m in _measures() for routed in (False, True)]
+
+
+_COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
+
+
+def _insert_days(connection: Connection, spans: list[tuple[datetime, datetime]] | None) -> None:
+    table = StatsRollup.__table__
+    for query in raw_rows(connection, spans):
+        selected = query.subquery()
+        connection.execute(insert(table).from_select(
+            ["grain", *_COLUMNS], select(literal(DAY, String), *[selected.c[c] for c in _COLUMNS])))
+
+
+def _insert_months(connection: Connection, months: list[date] | None) -> None:
+    table = StatsRollup.__table__
+    t = table.c
+    month = _month_of_day(connection, t.day)
+    query = select(literal(MONTH, String), month, *[t[c] for c in _KEY],
+                   func.sum(t.n), func.sum(t.a), func.sum(t.b)).where(t.grain == DAY, t.measure.in_(measure_names()))
+    if months is not None:
+        query = query.where(or_(*[and_(t.day >= m, t.day < _next_month(m)) for m in months]))
+    query = query.group_by(month, *[t[c] for c in _KEY])
+    connection.execute(insert(table).from_select(["grain", *_COLUMNS], query))
+
+
+def _next_month(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _spans(days: list[date]) -> list[tuple[datetime, datetime]]:
+    """Consecutive days as [start, end) instants."""
+    out: list[list[date]] = []
+    for day in sorted(set(days)):
+        if out and day == out[-1][1] + timedelta(days=1):
+            out[-1][1] = day
+        else:
+            out.append([day, day])
+    return [(datetime.combine(a, datetime.min.time()), datetime.combine(b + timedelta(days=1), datetime.min.time()))
+            for a, b in out]
+
+
+# -- marking: what a transaction may have moved ---------------------------------------------------------------------
+
+def mark_days(connection: Connection, days: Iterable[date]) -> None:
+    days = sorted({d for d in days if d is not None})
+    if days:
+        connection.execute(insert(StatsDirtyDay.__table__), [{"day": d} for d in days])
+
+
+def mark_cases(connection: Connection, ids: Iterable[int], days: Iterable[date] = ()) -> None:
+    """Mark every day these cases count on (each of their dated facts, as they are now), and `days`."""
+    ids = sorted(set(ids))
+    marked: set[date] = {d for d in days if d is not None}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start:start + _CHUNK]
+        parts = [select(day_of(connection, column).label("day")).where(key.in_(chunk), column.is_not(None))
+                 for _, key, columns in FACT_DATES for column in columns]
+        marked.update(_as_date(d) for d in connection.execute(union(*parts)).scalars())
+    mark_days(connection, marked)
+
+
+def _as_date(value) -> date:  # noqa: ANN001
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def old_days(objects: Iterable[object]) -> tuple[set[int], set[date]]:
+    """The cases of written or removed fact rows and the days their dated facts had before (ORM history)."""
+    from sqlalchemy import inspect
+    cases: set[int] = set()
+    days: set[date] = set()
+    for obj in objects:
+        if not isinstance(obj, FACT_MODELS):
+            continue
+        state = inspect(obj)
+        cases.add(obj.id if isinstance(obj, Complaint) else obj.complaint_id)
+        for model, _, columns in FACT_DATES:
+            if isinstance(obj, model):
+                for column in columns:
+                    history = state.attrs[column.key].history
+                    days.update(_as_date(v) for v in (*history.deleted, *history.unchanged) if v is not None)
+    cases.discard(None)
+    return cases, days
+
+
+# -- refreshing, rebuilding, verifying ----------------------------------------------------------------------------
+
+def _take_turn(connection: Connection) -> None:
+    if _is_postgres(connection):
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(190419)")
+
+
+def pending(session: Session) -> bool:
+    return session.execute(select(StatsDirtyDay.id).limit(1)).first() is not None
+
+
+def refresh(session: Session) -> int:
+    """Recompute every marked day from the raw tables and its month from its days; returns how many days."""
+    connection = session.connection()
+    _take_turn(connection)
+    marks = connection.execute(select(StatsDirtyDay.id, StatsDirtyDay.day)).all()
+    if not marks:
+        return 0
+    days = sorted({_as_date(d) for _, d in marks})
+    table = StatsRollup.__table__
+    t = table.c
+    for start in range(0, len(days), 100):
+        chunk = days[start:start + 100]
+        connection.execute(delete(table).where(t.grain == DAY, t.measure.in_(measure_names()), t.day.in_(chunk)))
+        _insert_days(connection, _spans(chunk))
+    months = sorted({d.replace(day=1) for d in days})
+    for start in range(0, len(months), 100):
+        chunk = months[start:start + 100]
+        connection.execute(delete(table).where(t.grain == MONTH, t.measure.in_(measure_names()), t.day.in_(chunk)))
+        _insert_months(connection, chunk)
+    ids = [i for i, _ in marks]
+    for start in range(0, len(ids), 1000):
+        connection.execute(delete(StatsDirtyDay.__table__).where(StatsDirtyDay.id.in_(ids[start:start + 1000])))
+    return len(days)
+
+
+def rebuild(connection: Connection) -> int:
+    """Every rollup row from the raw tables (after a restore, a migration or a bulk load); returns the rows."""
+    _take_turn(connection)
+    connection.execute(delete(StatsDirtyDay.__table__))
+    connection.execute(delete(StatsRollup.__table__))
+    _insert_days(connection, None)
+    _insert_months(connection, None)
+    return connection.execute(select(func.count()).select_from(StatsRollup)).scalar_one()
+
+
+def _key(row) -> tuple:  # noqa: ANN001
+    return (_as_date(row.day), row.measure, int(row.department_id), int(row.category_id), int(row.channel_id),
+            str(row.severity), str(row.item), int(row.bucket))
+
+
+def _sums(row) -> tuple[int, int, int]:  # noqa: ANN001
+    return (int(row.n or 0), int(row.a or 0), int(row.b or 0))
+
+
+def differences(session: Session, month: date | None = None) -> list[str]:
+    """Refresh, then compare every rollup row (days and months, or one month's) with the raw tables; one line per
+    difference, empty when they agree."""
+    refresh(session)
+    connection = session.connection()
+    spans = None if month is None else [(datetime.combine(month, datetime.min.time()),
+                                         datetime.combine(_next_month(month), datetime.min.time()))]
+    raw_days: dict[tuple, tuple] = {}
+    for query in raw_rows(connection, spans):
+        for row in connection.execute(query):
+            raw_days[_key(row)] = _sums(row)
+    raw_months: dict[tuple, list[int]] = {}
+    for key, sums in raw_days.items():
+        month_key = (key[0].replace(day=1), *key[1:])
+        total = raw_months.setdefault(month_key, [0, 0, 0])
+        for i, v in enumerate(sums):
+            total[i] += v
+    t = StatsRollup.__table__.c
+    kept: dict[str, dict[tuple, tuple]] = {DAY: {}, MONTH: {}}
+    query = select(StatsRollup.__table__)
+    if month is not None:
+        query = query.where(t.day >= month, t.day < _next_month(month))
+    for row in connection.execute(query):
+        kept[row.grain][_key(row)] = _sums(row)
+    out = []
+    for grain, raw in ((DAY, raw_days), (MONTH, {k: tuple(v) for k, v in raw_months.items()})):
+        for key in sorted(set(raw) | set(kept[grain]), key=str):
+            want, have = raw.get(key), kept[grain].get(key)
+            if want != have and not (want is None and have == (0, 0, 0)):
+                out.append(f"{grain} {key[0]} {'/'.join(str(k) for k in key[1:])}: raw {want}, rollup {have}")
+    return out
