@@ -317,14 +317,14 @@ def _sums(row) -> tuple[int, int, int]:  # noqa: ANN001
 def differences(session: Session, month: date | None = None) -> list[str]:
     """Refresh, then compare every rollup row (days and months, or one month's) with the raw tables; one line per
     difference, empty when they agree."""
-    refresh(session)
+    if pending(session):
+        refresh(session)
     connection = session.connection()
     spans = None if month is None else [(datetime.combine(month, datetime.min.time()),
                                          datetime.combine(_next_month(month), datetime.min.time()))]
     raw_days: dict[tuple, tuple] = {}
-    for query in raw_rows(connection, spans):
-        for row in connection.execute(query):
-            raw_days[_key(row)] = _sums(row)
+    for row in connection.execute(union_all(*raw_rows(connection, spans))):      # one statement
+        raw_days[_key(row)] = _sums(row)
     raw_months: dict[tuple, list[int]] = {}
     for key, sums in raw_days.items():
         month_key = (key[0].replace(day=1), *key[1:])
