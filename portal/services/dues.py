@@ -149,8 +149,8 @@ CLOSURE_CLOCK = "closure"     # the clock whose stop is the case's closure (ç»“æ
 def _write(session: Session, ids: list[int], rows: list[dict]) -> None:
     connection = session.connection()
     table = CaseClock.__table__
-    # the statistics' days these cases count on, with the stop days of the clocks replaced and of those written
-    stats_rollup.mark_cases(connection, ids, [r["stopped_at"].date() for r in rows if r["stopped_at"] is not None])
+    # the statistics' days the rewrite moves: the stop days of the clocks that change, before and after
+    stats_rollup.mark_clocks(connection, ids, rows)
     for start in range(0, len(ids), 5000):
         connection.execute(delete(table).where(table.c.complaint_id.in_(ids[start:start + 5000])))
     for start in range(0, len(rows), 5000):
@@ -222,7 +222,7 @@ PINNED_CALENDAR = "portal_pinned_calendar"
 
 _CONTACTED = "portal_contacted_cases"
 _ARCHIVE_FACTS = "portal_archive_fact_cases"
-_STATS_CASES, _STATS_DAYS = "portal_stats_cases", "portal_stats_days"
+_STATS_MOVED = "portal_stats_moved"
 
 
 @event.listens_for(Session, "after_flush")
@@ -241,11 +241,10 @@ def _collect(session: Session, _context) -> None:  # noqa: ANN001
              if isinstance(o, archive_readiness.FACT_MODELS) and o.complaint_id]
     if facts:
         session.info.setdefault(_ARCHIVE_FACTS, set()).update(facts)
-    # a fact the statistics count written or removed: its case's days, and the day a moved fact had before
-    cases, days = stats_rollup.old_days((*written, *session.deleted))
-    if cases:
-        session.info.setdefault(_STATS_CASES, set()).update(cases)
-        session.info.setdefault(_STATS_DAYS, set()).update(days)
+    # a fact the statistics count written or removed: the days it moved, before and after
+    moved = stats_rollup.moved(session.new, session.dirty, session.deleted)
+    if moved:
+        session.info.setdefault(_STATS_MOVED, stats_rollup.Moved(set(), set(), set())).update(moved)
 
 
 @event.listens_for(Session, "before_commit")
@@ -254,8 +253,7 @@ def _refresh_touched(session: Session) -> None:
     touched = session.info.pop(_TOUCHED, None) or set()
     contacted = session.info.pop(_CONTACTED, None) or set()
     facts = session.info.pop(_ARCHIVE_FACTS, None) or set()
-    stats_cases = session.info.pop(_STATS_CASES, None) or set()
-    stats_days = session.info.pop(_STATS_DAYS, None) or set()
+    moved = session.info.pop(_STATS_MOVED, None)
     if touched:
         # their stored clocks, queue place and contact due
         refresh_cases(session, touched, session.info.get(PINNED_CALENDAR))
@@ -263,8 +261,8 @@ def _refresh_touched(session: Session) -> None:
         contact_due.refresh(session.connection(), contacted - touched)
     if touched or facts:
         archive_readiness.refresh(session.connection(), touched | facts)
-    if stats_cases or stats_days:      # the touched cases' days were marked with their clocks
-        stats_rollup.mark_cases(session.connection(), stats_cases - touched, stats_days)
+    if moved:                          # the clocks' own days were marked as they were rewritten
+        stats_rollup.mark(session.connection(), moved)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -272,5 +270,4 @@ def _forget(session: Session, _previous) -> None:  # noqa: ANN001
     session.info.pop(_TOUCHED, None)
     session.info.pop(_CONTACTED, None)
     session.info.pop(_ARCHIVE_FACTS, None)
-    session.info.pop(_STATS_CASES, None)
-    session.info.pop(_STATS_DAYS, None)
+    session.info.pop(_STATS_MOVED, None)

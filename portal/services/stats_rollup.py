@@ -240,23 +240,135 @@ def _as_date(value) -> date:  # noqa: ANN001
     return date.fromisoformat(str(value)[:10])
 
 
-def old_days(objects: Iterable[object]) -> tuple[set[int], set[date]]:
-    """The cases of written or removed fact rows and the days their dated facts had before (ORM history)."""
+@dataclass
+class Moved:
+    """What a transaction's ORM writes may have moved: cases whose every day is marked (a new or removed case, a
+    dimension or routing changed), cases whose closure day is (a responsibility share written), and days."""
+    whole: set[int]
+    closure: set[int]
+    days: set[date]
+
+    def __bool__(self) -> bool:
+        return bool(self.whole or self.closure or self.days)
+
+    def update(self, other: "Moved") -> None:
+        self.whole |= other.whole
+        self.closure |= other.closure
+        self.days |= other.days
+
+
+_DIMENSIONS = ("category_id", "channel_id", "severity")
+# a case column a measure counts on one of the case's days (received: repeats; closed: on time, cause)
+_ON_DAY = {"original_id": "received_at", "closed_late": "closed_at", "cause_code": "closed_at"}
+
+
+def moved(new: Iterable[object], dirty: Iterable[object], deleted: Iterable[object]) -> Moved:
+    """From a flush's new, changed and removed rows and their ORM history: the days each may have moved, before and
+    after. The stored clocks, rewritten past the ORM, mark their own (`mark_clocks`)."""
     from sqlalchemy import inspect
-    cases: set[int] = set()
+    out = Moved(set(), set(), set())
+
+    def values(state, key: str) -> list:  # noqa: ANN001
+        history = state.attrs[key].history
+        return [v for v in (*history.added, *history.deleted, *history.unchanged) if v is not None]
+
+    def changed(state, key: str) -> bool:  # noqa: ANN001
+        return state.attrs[key].history.has_changes()
+
+    for kind, objects in (("new", new), ("dirty", dirty), ("deleted", deleted)):
+        for obj in objects:
+            if not isinstance(obj, FACT_MODELS):
+                continue
+            state = inspect(obj)
+            if isinstance(obj, Complaint):
+                if kind != "dirty" or any(changed(state, key) for key in _DIMENSIONS):
+                    out.whole.add(obj.id)
+                    for key in ("received_at", "accepted_at", "closed_at"):
+                        out.days.update(_as_date(v) for v in values(state, key))
+                    continue
+                for key in ("received_at", "accepted_at", "closed_at"):
+                    if changed(state, key):
+                        out.days.update(_as_date(v) for v in values(state, key))
+                for key, day in _ON_DAY.items():
+                    if changed(state, key):
+                        out.days.update(_as_date(v) for v in values(state, day))
+            elif isinstance(obj, ComplaintDepartment):
+                if kind != "dirty" or changed(state, "department_id") or changed(state, "complaint_id"):
+                    out.whole.add(obj.complaint_id)          # routed or unrouted: the case moves department
+                    out.days.update(_as_date(v) for v in values(state, "report_submitted_at"))
+                elif changed(state, "report_submitted_at") or changed(state, "cause_code"):
+                    out.days.update(_as_date(v) for v in values(state, "report_submitted_at"))
+            elif isinstance(obj, ResponsibilityShare):
+                out.closure.add(obj.complaint_id)
+            else:                                            # a reminder or a follow-up: its own day
+                key = "issued_at" if isinstance(obj, Reminder) else "visited_at"
+                if kind != "dirty" or any(changed(state, a.key) for a in state.mapper.column_attrs):
+                    out.days.update(_as_date(v) for v in values(state, key))
+                    if kind == "dirty" and changed(state, "complaint_id"):
+                        out.whole.update(v for v in values(state, "complaint_id"))
+    out.whole.discard(None)
+    out.closure.discard(None)
+    return out
+
+
+def mark(connection: Connection, what: Moved) -> None:
+    days = set(what.days)
+    if what.closure:
+        closure = sorted(what.closure)
+        for start in range(0, len(closure), _CHUNK):
+            days.update(_as_date(d) for d in connection.execute(
+                select(Complaint.closed_at).where(Complaint.id.in_(closure[start:start + _CHUNK]),
+                                                  Complaint.closed_at.is_not(None))).scalars())
+    mark_cases(connection, what.whole, days)
+
+
+_CLOCK_FIGURES = ("stopped_at", "late", "duration_s", "case_received_at")
+
+
+def mark_clocks(connection: Connection, ids: list[int], rows: list[dict]) -> None:
+    """Before the stored clocks of these cases are replaced by `rows`: mark the stop days of the clocks whose stop,
+    lateness, duration or rule version changes (the old one and the new one), and the closure day of a case whose
+    closure clock changes (its on-time count)."""
+    old: dict[tuple, tuple] = {}
+    t = CaseClock.__table__.c
+    for start in range(0, len(ids), _CHUNK):
+        for row in connection.execute(select(t.complaint_id, t.clock_key, *[t[c] for c in _CLOCK_FIGURES])
+                                      .where(t.complaint_id.in_(ids[start:start + _CHUNK]))):
+            old[(row.complaint_id, row.clock_key)] = tuple(row[2:])
+    new = {(r["complaint_id"], r["clock_key"]): tuple(r[c] for c in _CLOCK_FIGURES) for r in rows}
     days: set[date] = set()
-    for obj in objects:
-        if not isinstance(obj, FACT_MODELS):
+    closure: set[int] = set()
+    for key in set(old) | set(new):
+        before, after = old.get(key), new.get(key)
+        if _same_clock(before, after):
             continue
-        state = inspect(obj)
-        cases.add(obj.id if isinstance(obj, Complaint) else obj.complaint_id)
-        for model, _, columns in FACT_DATES:
-            if isinstance(obj, model):
-                for column in columns:
-                    history = state.attrs[column.key].history
-                    days.update(_as_date(v) for v in (*history.deleted, *history.unchanged) if v is not None)
-    cases.discard(None)
-    return cases, days
+        for figures in (before, after):
+            if figures is not None and figures[0] is not None:
+                days.add(_as_date(figures[0]))
+        if key[1] == CLOSURE_CLOCK:
+            closure.add(key[0])
+    mark(connection, Moved(set(), closure, days))
+
+
+def _same_clock(before: tuple | None, after: tuple | None) -> bool:
+    if before is None or after is None:
+        return before is None and after is None or (before or after)[0] is None   # never stopped: counts nowhere
+    return all(_comparable(a) == _comparable(b) for a, b in zip(before, after))
+
+
+def _comparable(value):  # noqa: ANN001, ANN202
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float)):
+        return int(value) if float(value).is_integer() else value
+    return value
 
 
 # -- refreshing, rebuilding, verifying ----------------------------------------------------------------------------
@@ -271,28 +383,59 @@ def pending(session: Session) -> bool:
 
 
 def refresh(session: Session) -> int:
-    """Recompute every marked day from the raw tables and its month from its days; returns how many days."""
+    """Bring every marked day up to date; returns how many days. Each day's rows are computed from the raw tables and
+    compared with the stored ones; only the difference is written, to the day and (summed) to its month, as
+    increments (an upsert adding the change), and rows that fall to zero go. So a refresh costs what the day holds,
+    not what its month holds."""
     connection = session.connection()
     _take_turn(connection)
     marks = connection.execute(select(StatsDirtyDay.id, StatsDirtyDay.day)).all()
     if not marks:
         return 0
     days = sorted({_as_date(d) for _, d in marks})
-    table = StatsRollup.__table__
-    t = table.c
-    for start in range(0, len(days), 100):
-        chunk = days[start:start + 100]
-        connection.execute(delete(table).where(t.grain == DAY, t.measure.in_(measure_names()), t.day.in_(chunk)))
-        _insert_days(connection, _spans(chunk))
-    months = sorted({d.replace(day=1) for d in days})
-    for start in range(0, len(months), 100):
-        chunk = months[start:start + 100]
-        connection.execute(delete(table).where(t.grain == MONTH, t.measure.in_(measure_names()), t.day.in_(chunk)))
-        _insert_months(connection, chunk)
+    names = measure_names()
+    t = StatsRollup.__table__.c
+    for start in range(0, len(days), 31):
+        chunk = days[start:start + 31]
+        change: dict[tuple, list[int]] = {}
+        for row in connection.execute(union_all(*raw_rows(connection, _spans(chunk)))):
+            change[_key(row)] = list(_sums(row))
+        for row in connection.execute(select(StatsRollup.__table__).where(
+                t.grain == DAY, t.measure.in_(names), t.day.in_(chunk))):
+            sums = change.setdefault(_key(row), [0, 0, 0])
+            for i, value in enumerate(_sums(row)):
+                sums[i] -= value
+        change = {key: sums for key, sums in change.items() if any(sums)}
+        months: dict[tuple, list[int]] = {}
+        for key, sums in change.items():
+            total = months.setdefault((key[0].replace(day=1), *key[1:]), [0, 0, 0])
+            for i, value in enumerate(sums):
+                total[i] += value
+        _add(connection, DAY, change)
+        _add(connection, MONTH, {k: v for k, v in months.items() if any(v)})
+        connection.execute(delete(StatsRollup.__table__).where(
+            t.grain.in_([DAY, MONTH]), t.measure.in_(names),
+            t.day.in_(sorted({*chunk, *(d.replace(day=1) for d in chunk)})), t.n == 0, t.a == 0, t.b == 0))
     ids = [i for i, _ in marks]
     for start in range(0, len(ids), 1000):
         connection.execute(delete(StatsDirtyDay.__table__).where(StatsDirtyDay.id.in_(ids[start:start + 1000])))
     return len(days)
+
+
+def _add(connection: Connection, grain: str, change: dict[tuple, list[int]]) -> None:
+    """Add each change to its row (grain, key), creating the row when there is none."""
+    if not change:
+        return
+    from sqlalchemy.dialects import postgresql, sqlite
+    dialect = postgresql if _is_postgres(connection) else sqlite
+    table = StatsRollup.__table__
+    statement = dialect.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[c.name for c in table.primary_key.columns],
+        set_={name: table.c[name] + statement.excluded[name] for name in ("n", "a", "b")})
+    rows = [dict(zip(("day", *_KEY), key), grain=grain, n=n, a=a, b=b) for key, (n, a, b) in change.items()]
+    for start in range(0, len(rows), 2000):
+        connection.execute(statement, rows[start:start + 2000])
 
 
 def rebuild(connection: Connection) -> int:
