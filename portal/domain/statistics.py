@@ -25,7 +25,9 @@ Definitions (what each figure counts), so the board reads the same thing every m
 - volume growth: received against the previous period of the same length; a period still running
   is compared with the same days of the previous one (`growth_comparison`);
 - handling time per clock: stop − start of the clocks that stopped in the period; the 90th
-  percentile is the nearest-rank one (the smallest value at least 90 % of them do not exceed).
+  percentile is the nearest-rank one (the smallest value at least 90 % of them do not exceed) of the durations
+  rounded down to the whole minute (`minute_floor`: the same whether it is read from every duration or from counts
+  per minute).
 """
 from __future__ import annotations
 
@@ -147,6 +149,11 @@ def trend_months(period: Period, count: int = 12) -> list[Period]:
 
 def rate(part: float, whole: float) -> float | None:
     return None if not whole else part / whole
+
+
+def minute_floor(seconds: float) -> int:
+    """A duration in seconds rounded down to the whole minute, in seconds: the resolution of the percentiles."""
+    return int(seconds) // 60 * 60
 
 
 def nearest_rank_index(count: int, share: float = 0.9) -> int:

@@ -19,7 +19,7 @@ from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
 from portal.domain.closing import baseline_gap, cause_parent, complaint_rate
 from portal.domain.statistics import (AGE_BUCKETS, SATISFACTION_INDICATOR, CompileStatus, Indicator, Period,
-                                      ageing_in_order, baseline_key, compile_status, early_warnings, fold_profile,
+                                      ageing_in_order, baseline_key, compile_status, early_warnings, fold_profile, minute_floor,
                                       growth_comparison, in_force_day, nearest_rank_index, rate, thresholds_from,
                                       trend_months)
 from portal.persistence.database import UnitOfWork
@@ -243,7 +243,7 @@ def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -
         query = _of_cases(select(CaseClock.clock_key, func.percentile_disc(0.9).within_group(CaseClock.duration_s))
                           .where(stopped, CaseClock.clock_key.in_([k for k, n in counts.items() if n])),
                           CaseClock.complaint_id, conditions)
-        return {k: float(v) for k, v in session.execute(query.group_by(CaseClock.clock_key)).all()}
+        return {k: float(minute_floor(v)) for k, v in session.execute(query.group_by(CaseClock.clock_key)).all()}
     keys = [key for key, n in counts.items() if n]
     if not keys:
         return {}
@@ -252,7 +252,8 @@ def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -
                        conditions).order_by(CaseClock.duration_s.desc()).limit(1)
              .offset(counts[key] - 1 - nearest_rank_index(counts[key])).scalar_subquery() for key in keys]
     values = session.execute(select(*ranks)).one()
-    return {key: float(value) for key, value in zip(keys, values)}
+    # rounding down is monotonic: the minute of the value at the rank is the value at the rank of the minutes
+    return {key: float(minute_floor(value)) for key, value in zip(keys, values)}
 
 
 def _departments(session, scope: _Scope, period, codes) -> tuple[list[dict], list[dict]]:  # noqa: ANN001

@@ -61,3 +61,13 @@ def test_ageing_rows_are_ordered_by_the_lower_bound_of_their_bucket_then_worst_b
     assert ordered == [("0_3", "overdue"), ("0_3", "on_track"), ("4_7", "overdue"), ("4_7", "on_track"),
                        ("8_15", "due_soon"), ("16_30", "on_track"), ("31_plus", "paused")]
     assert [age_lower_bound(name) for name, _ in AGE_BUCKETS] == [0, 3, 7, 15, 30]
+
+
+def test_percentiles_are_read_at_whole_minutes():
+    from portal.domain.statistics import minute_floor, nearest_rank_index
+    durations = [59, 61, 119, 3599, 3600, 3659, 7261]
+    minutes = sorted(minute_floor(d) for d in durations)
+    assert minutes == [0, 60, 60, 3540, 3600, 3600, 7260]
+    rank = nearest_rank_index(len(durations))
+    # rounding down is monotonic: the minute of the value at the rank is the value at the rank of the minutes
+    assert minute_floor(sorted(durations)[rank]) == minutes[rank] == 7260
