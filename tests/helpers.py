@@ -77,11 +77,11 @@ def rollup_mistakes(uow) -> list[str]:  # noqa: ANN001
     once the marked days are recomputed. Empty when every change marked what it moved."""
     from sqlalchemy import select
 
-    from portal.persistence.models import Complaint, StatsRollup
+    from portal.persistence.models import Complaint, ServiceRequest, StatsRollup
     from portal.services import stats_rollup
     with uow.read() as session:                   # nothing ever counted: nothing to compare
-        if (session.scalar(select(Complaint.id).limit(1)) is None
-                and session.scalar(select(StatsRollup.n).limit(1)) is None):
+        if all(session.scalar(select(column).limit(1)) is None
+               for column in (Complaint.id, ServiceRequest.id, StatsRollup.n)):
             return []
     with uow.write() as session:
         return stats_rollup.differences(session)

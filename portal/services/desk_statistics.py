@@ -1,7 +1,7 @@
 """The service desk on the statistics page (SPEC §12): requests by kind and month, the hand-over to the
 insurer on time, why claim reports were refused, why customers surrendered. Each figure is counted in SQL
-over index ranges of the period (received, handed over, refused); the complaint filters (department,
-category, channel, severity) do not apply to requests."""
+over index ranges of the period (handed over, refused), the requests by kind and month from the statistics
+rollup; the complaint filters (department, category, channel, severity) do not apply to requests."""
 from __future__ import annotations
 
 from collections import Counter
@@ -14,7 +14,9 @@ from portal.domain.errors import PermissionDenied
 from portal.domain.roles import Role
 from portal.domain.statistics import Period, rate, trend_months
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import RequestReminder, ServiceRequest
+from portal.persistence.models import RequestReminder, ServiceRequest, StatsRollup
+from portal.services import stats_rollup
+from portal.services.stats_rollup import as_date as _as_date, span
 from portal.services.actors import Actor
 from portal.services.aftersales_queries import badge_condition
 
@@ -33,18 +35,19 @@ def desk_figures(uow: UnitOfWork, *, actor: Actor, period: Period, now: datetime
     received in the period, by reason)."""
     if not actor.has(Role.MANAGER, Role.GM_OFFICE, Role.ADMIN):
         raise PermissionDenied("auth.missing_role")
+    stats_rollup.bring_up_to_date(uow)
     with uow.read() as session:
         months = trend_months(period)
-        # one read of the months' range, each request placed in its month by the months' boundaries
-        month_of = case(*[(R.received_at < m.end, m.label) for m in months])
-        counts = {(m, k): int(n) for m, k, n in session.execute(
-            select(month_of, R.kind, func.count())
-            .where(R.received_at >= months[0].start, R.received_at < months[-1].end)
-            .group_by(month_of, R.kind)).all()}
+        # the requests by month and kind: the statistics rollup's months (`stats_rollup`, measure `request`)
+        t = StatsRollup
+        counts = {(f"{_as_date(day):%Y-%m}", kind): int(n) for day, kind, n in session.execute(
+            select(t.day, t.item, func.sum(t.n)).where(
+                t.grain == stats_rollup.MONTH, t.measure == stats_rollup.REQUESTS, t.day >= months[0].first,
+                t.day <= months[-1].first).group_by(t.day, t.item)).all()}
         by_kind = [{"month": m.label, **{k.value: counts.get((m.label, k.value), 0) for k in RequestKind}}
                    for m in months]
         # the single counts in one statement: the applications handed over (on time, late), those overdue now,
-        # the requests received and the reminders issued in the period
+        # the requests received (the rollup) and the reminders issued in the period
         handed = select(func.sum(case((R.clock_late.is_(False), 1), else_=0)).label("on_time"),
                         func.sum(case((R.clock_late.is_(True), 1), else_=0)).label("late")).where(
             R.kind == RequestKind.CLAIM_APPLICATION, _in(R.handed_over_at, period)).subquery()
@@ -52,7 +55,8 @@ def desk_figures(uow: UnitOfWork, *, actor: Actor, period: Period, now: datetime
             handed.c.on_time, handed.c.late,
             select(func.count()).select_from(R).where(R.clock_key == "handover", badge_condition("overdue", now))
             .scalar_subquery(),
-            select(func.count()).select_from(R).where(_in(R.received_at, period)).scalar_subquery(),
+            select(func.coalesce(func.sum(t.n), 0)).where(t.measure == stats_rollup.REQUESTS, span(period))
+            .scalar_subquery(),
             select(func.count()).select_from(RequestReminder).where(_in(RequestReminder.issued_at, period))
             .scalar_subquery())).one())
         refused = Counter()

@@ -125,18 +125,7 @@ def _scope(session: Session, filters: StatsFilter, codes: dict[str, dict[int, st
     return _Scope(_case_conditions(session, filters, codes), dims, department)
 
 
-def _span(period: Period) -> ColumnElement[bool]:
-    """The rollup rows that add up to the period: its whole months (grain M), and its other days (grain D)."""
-    r = StatsRollup
-    months = [m for m in period.months() if m.first >= period.first and m.last <= period.last]
-    if not months:
-        return and_(r.grain == stats_rollup.DAY, r.day >= period.first, r.day <= period.last)
-    parts = [and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)]
-    if period.first < months[0].first:
-        parts.append(and_(r.grain == stats_rollup.DAY, r.day >= period.first, r.day < months[0].first))
-    if period.last > months[-1].last:
-        parts.append(and_(r.grain == stats_rollup.DAY, r.day > months[-1].last, r.day <= period.last))
-    return or_(*parts)
+_span = stats_rollup.span
 
 
 def _rolled(session: Session, measures: list[str], span: ColumnElement[bool], dims: list, *by) -> list:  # noqa: ANN002
@@ -566,13 +555,8 @@ def current_warnings(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[di
 
 
 def bring_rollups_up_to_date(uow: UnitOfWork) -> int:
-    """Recompute the rollup days committed changes have marked (`stats_rollup`), in a short transaction of its own,
-    before the statistics are read; nothing is written when no day is marked. Returns how many days."""
-    with uow.read() as session:
-        if not stats_rollup.pending(session):
-            return 0
-    with uow.write() as session:
-        return stats_rollup.refresh(session)
+    """Recompute the rollup days committed changes have marked (`stats_rollup`) before the statistics are read."""
+    return stats_rollup.bring_up_to_date(uow)
 
 
 def verify_rollups(uow: UnitOfWork, *, month: date | None = None) -> list[str]:

@@ -18,6 +18,7 @@ bucket, with the sums n, a, b):
 | share | complaints.closed_at, responsibility_shares | cases | ratio (%) | | / department |
 | report_cause | complaint_departments.report_submitted_at | reports | | | cause / department |
 | closure_cause | complaints.closed_at | cases | | | cause |
+| request | service_requests.received_at | requests | | | kind (the desk's; no case dimensions: 0 / '') |
 
 The dimensions are the case's: department 0 holds every case, department d the cases routed to d (a case routed to
 two departments is in both, as the department filter reads); category, channel, severity. Grain `D` is a day, `M` a
@@ -48,7 +49,8 @@ from sqlalchemy.orm import Session, aliased
 from portal.domain.clocks import DEPARTMENT_STEPS
 from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, FollowUp, Reminder,
-                                       ResponsibilityShare, SlaClockVersion, StatsDirtyDay, StatsRollup)
+                                       ResponsibilityShare, ServiceRequest, SlaClockVersion, StatsDirtyDay,
+                                       StatsRollup)
 
 DAY, MONTH = "D", "M"
 EVERY_CASE = 0                        # department_id of the rows that hold every case
@@ -77,7 +79,10 @@ def day_of(bind, column):  # noqa: ANN001, ANN201
 
 def measure_names() -> list[str]:
     """Every measure's name: a condition on it lets the primary key (grain, measure, day, …) find a day's rows."""
-    return sorted({m.name for m in _measures()})
+    return sorted({m.name for m in _measures()} | {REQUESTS})
+
+
+REQUESTS = "request"        # the service desk's requests by kind: no case, no dimensions
 
 
 def _month_of_day(bind, column):  # noqa: ANN001, ANN201
@@ -168,9 +173,23 @@ def _grouped(bind, measure: _Measure, routed: bool, spans: list[tuple[datetime, 
         day, department, Complaint.category_id, Complaint.channel_id, Complaint.severity, measure.item, measure.bucket)
 
 
+def _requests(bind, spans: list[tuple[datetime, datetime]] | None):  # noqa: ANN001, ANN202
+    r = ServiceRequest
+    day = day_of(bind, r.received_at).label("day")
+    zero = literal(0, Integer)
+    dated = r.received_at.is_not(None) if spans is None else or_(*[and_(r.received_at >= start, r.received_at < end)
+                                                                    for start, end in spans])
+    return (select(day, literal(REQUESTS, String).label("measure"), zero.label("department_id"),
+                   zero.label("category_id"), zero.label("channel_id"), literal("", String).label("severity"),
+                   r.kind.label("item"), zero.label("bucket"), func.count().label("n"), zero.label("a"),
+                   zero.label("b"))
+            .where(dated).group_by(day, r.kind))
+
+
 def raw_rows(bind, spans: list[tuple[datetime, datetime]] | None = None) -> list:  # noqa: ANN001
     """Every measure's day rows computed from the raw tables (over the given [start, end) spans, or all time)."""
-    return [_grouped(bind, m, routed, spans) for m in _measures() for routed in (False, True)]
+    return [*[_grouped(bind, m, routed, spans) for m in _measures() for routed in (False, True)],
+            _requests(bind, spans)]
 
 
 _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
@@ -228,11 +247,11 @@ def mark_cases(connection: Connection, ids: Iterable[int], days: Iterable[date] 
         chunk = ids[start:start + _CHUNK]
         parts = [select(day_of(connection, column).label("day")).where(key.in_(chunk), column.is_not(None))
                  for _, key, columns in FACT_DATES for column in columns]
-        marked.update(_as_date(d) for d in connection.execute(union(*parts)).scalars())
+        marked.update(as_date(d) for d in connection.execute(union(*parts)).scalars())
     mark_days(connection, marked)
 
 
-def _as_date(value) -> date:  # noqa: ANN001
+def as_date(value) -> date:  # noqa: ANN001
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -277,6 +296,11 @@ def moved(new: Iterable[object], dirty: Iterable[object], deleted: Iterable[obje
 
     for kind, objects in (("new", new), ("dirty", dirty), ("deleted", deleted)):
         for obj in objects:
+            if isinstance(obj, ServiceRequest):
+                state = inspect(obj)
+                if kind != "dirty" or changed(state, "received_at") or changed(state, "kind"):
+                    out.days.update(as_date(v) for v in values(state, "received_at"))
+                continue
             if not isinstance(obj, FACT_MODELS):
                 continue
             state = inspect(obj)
@@ -284,26 +308,26 @@ def moved(new: Iterable[object], dirty: Iterable[object], deleted: Iterable[obje
                 if kind != "dirty" or any(changed(state, key) for key in _DIMENSIONS):
                     out.whole.add(obj.id)
                     for key in ("received_at", "accepted_at", "closed_at"):
-                        out.days.update(_as_date(v) for v in values(state, key))
+                        out.days.update(as_date(v) for v in values(state, key))
                     continue
                 for key in ("received_at", "accepted_at", "closed_at"):
                     if changed(state, key):
-                        out.days.update(_as_date(v) for v in values(state, key))
+                        out.days.update(as_date(v) for v in values(state, key))
                 for key, day in _ON_DAY.items():
                     if changed(state, key):
-                        out.days.update(_as_date(v) for v in values(state, day))
+                        out.days.update(as_date(v) for v in values(state, day))
             elif isinstance(obj, ComplaintDepartment):
                 if kind != "dirty" or changed(state, "department_id") or changed(state, "complaint_id"):
                     out.whole.add(obj.complaint_id)          # routed or unrouted: the case moves department
-                    out.days.update(_as_date(v) for v in values(state, "report_submitted_at"))
+                    out.days.update(as_date(v) for v in values(state, "report_submitted_at"))
                 elif changed(state, "report_submitted_at") or changed(state, "cause_code"):
-                    out.days.update(_as_date(v) for v in values(state, "report_submitted_at"))
+                    out.days.update(as_date(v) for v in values(state, "report_submitted_at"))
             elif isinstance(obj, ResponsibilityShare):
                 out.closure.add(obj.complaint_id)
             else:                                            # a reminder or a follow-up: its own day
                 key = "issued_at" if isinstance(obj, Reminder) else "visited_at"
                 if kind != "dirty" or any(changed(state, a.key) for a in state.mapper.column_attrs):
-                    out.days.update(_as_date(v) for v in values(state, key))
+                    out.days.update(as_date(v) for v in values(state, key))
                     if kind == "dirty" and changed(state, "complaint_id"):
                         out.whole.update(v for v in values(state, "complaint_id"))
     out.whole.discard(None)
@@ -316,7 +340,7 @@ def mark(connection: Connection, what: Moved) -> None:
     if what.closure:
         closure = sorted(what.closure)
         for start in range(0, len(closure), _CHUNK):
-            days.update(_as_date(d) for d in connection.execute(
+            days.update(as_date(d) for d in connection.execute(
                 select(Complaint.closed_at).where(Complaint.id.in_(closure[start:start + _CHUNK]),
                                                   Complaint.closed_at.is_not(None))).scalars())
     mark_cases(connection, what.whole, days)
@@ -344,7 +368,7 @@ def mark_clocks(connection: Connection, ids: list[int], rows: list[dict]) -> Non
             continue
         for figures in (before, after):
             if figures is not None and figures[0] is not None:
-                days.add(_as_date(figures[0]))
+                days.add(as_date(figures[0]))
         if key[1] == CLOSURE_CLOCK:
             closure.add(key[0])
     mark(connection, Moved(set(), closure, days))
@@ -382,6 +406,31 @@ def pending(session: Session) -> bool:
     return session.execute(select(StatsDirtyDay.id).limit(1)).first() is not None
 
 
+def span(period) -> ColumnElement[bool]:  # noqa: ANN001
+    """The rollup rows that add up to a period (`domain.statistics.Period`): its whole months (grain M), and its
+    other days (grain D)."""
+    r = StatsRollup
+    months = [m for m in period.months() if m.first >= period.first and m.last <= period.last]
+    if not months:
+        return and_(r.grain == DAY, r.day >= period.first, r.day <= period.last)
+    parts = [and_(r.grain == MONTH, r.day >= months[0].first, r.day <= months[-1].first)]
+    if period.first < months[0].first:
+        parts.append(and_(r.grain == DAY, r.day >= period.first, r.day < months[0].first))
+    if period.last > months[-1].last:
+        parts.append(and_(r.grain == DAY, r.day > months[-1].last, r.day <= period.last))
+    return or_(*parts)
+
+
+def bring_up_to_date(uow) -> int:  # noqa: ANN001
+    """Before a read of the statistics: the marked days recomputed in a short transaction of their own (nothing is
+    written when no day is marked). Returns how many days."""
+    with uow.read() as session:
+        if not pending(session):
+            return 0
+    with uow.write() as session:
+        return refresh(session)
+
+
 def refresh(session: Session) -> int:
     """Bring every marked day up to date; returns how many days. Each day's rows are computed from the raw tables and
     compared with the stored ones; only the difference is written, to the day and (summed) to its month, as
@@ -392,7 +441,7 @@ def refresh(session: Session) -> int:
     marks = connection.execute(select(StatsDirtyDay.id, StatsDirtyDay.day)).all()
     if not marks:
         return 0
-    days = sorted({_as_date(d) for _, d in marks})
+    days = sorted({as_date(d) for _, d in marks})
     names = measure_names()
     t = StatsRollup.__table__.c
     for start in range(0, len(days), 31):
@@ -449,7 +498,7 @@ def rebuild(connection: Connection) -> int:
 
 
 def _key(row) -> tuple:  # noqa: ANN001
-    return (_as_date(row.day), row.measure, int(row.department_id), int(row.category_id), int(row.channel_id),
+    return (as_date(row.day), row.measure, int(row.department_id), int(row.category_id), int(row.channel_id),
             str(row.severity), str(row.item), int(row.bucket))
 
 
