@@ -25,16 +25,18 @@ two departments is in both, as the department filter reads); category, channel, 
 month (its first day), the sum of its days.
 
 How it stays exact — an incremental refresh that runs before the statistics are read:
-- Every transaction that writes something a measure reads marks the days it may have moved (`stats_dirty_days`):
-  the session hook (`services.dues`) marks every day of each case it touched (each of its dated facts, as now) and
-  the old day of a dated fact that moved or went (its ORM history); the stored clocks' rewrite marks the stop days of
-  the clocks it replaces and writes; a bulk statement that issues reminders marks its day. A mark commits with the
-  change or not at all.
-- `refresh` (before each statistics read, and in `verify`) recomputes each marked day from the raw tables, then its
-  month from its days, and removes exactly the marks it read (by id): a mark committed meanwhile stays for the next
-  refresh. Refreshers take turns (an advisory lock on PostgreSQL; SQLite writes one at a time anyway).
-- A day no one marked is unchanged since it was last computed, so the rollup of every day equals the raw tables'
-  figures once the marks are worked off; `verify` checks exactly that, day by day and month by month.
+- Every transaction that writes something a measure reads marks the days it may have moved (`stats_dirty_days`, one
+  row per transaction and day, so writers never wait on each other), from the ORM history of what it flushed
+  (`moved`): a dated fact's old and new day; every day of a case that is new, removed, re-categorised or routed
+  differently; the closure day when a share, the repeat link, the cause or the on-time result changes. The stored
+  clocks' rewrite compares old and new clocks and marks the stop days of those that changed (`mark_clocks`); a bulk
+  statement that issues reminders marks its day. A mark commits with the change or not at all.
+- `refresh` (before each statistics read, and in `verify`) computes each marked day from the raw tables, compares it
+  with the stored day rows and writes only the difference, as increments, to the day and to its month; it removes
+  exactly the marks it read (by id), so a mark committed meanwhile stays for the next refresh. Refreshers take turns
+  (an advisory lock on PostgreSQL; SQLite writes one at a time anyway).
+- A day no one marked is unchanged since it was last computed, so every day equals the raw tables' figures once the
+  marks are worked off, and every month the sum of its days; `differences` (`stats verify`) checks exactly that.
 """
 from __future__ import annotations
 
