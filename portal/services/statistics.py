@@ -101,28 +101,35 @@ def _of_cases(query, key, conditions):  # noqa: ANN001, ANN202
 
 @dataclass(frozen=True)
 class _Scope:
-    """The filters twice: as conditions on the complaints table (what is read raw: open cases, overdue, ageing,
-    profile, percentiles) and on the rollup's dimensions (everything else); `department_id` the chosen department's
-    id (None: every case; -1: a code that does not exist)."""
+    """The filters three ways: as conditions on the complaints table (what is read raw: open cases, overdue, ageing,
+    profile, filtered percentiles); on the rollup's rows by mix of category, channel and severity (`dims`, what is
+    grouped by them); on the rows a figure sums (`rows`: the total rows when no case dimension is filtered, else the
+    matching mixes). `department_id`: the chosen department's id (None: every case; -1: a code that does not exist)."""
     conditions: list
     dims: list
+    rows: list
     department_id: int | None
 
 
 def _scope(session: Session, filters: StatsFilter, codes: dict[str, dict[int, str]]) -> _Scope:
     def id_of(kind: str, code: str) -> int:
-        return next((key for key, value in codes[kind].items() if value == code), -1)
+        return next((key for key, value in codes[kind].items() if value == code), -2)
 
     r = StatsRollup
     department = id_of("department", filters.department) if filters.department else None
-    dims = [r.department_id == (stats_rollup.EVERY_CASE if department is None else department)]
+    chosen = [r.department_id == (stats_rollup.EVERY_CASE if department is None else department)]
+    mixes = [r.category_id != stats_rollup.ANY_ID]                 # never a total row
     if filters.category:
-        dims.append(r.category_id == id_of("category", filters.category))
+        mixes.append(r.category_id == id_of("category", filters.category))
     if filters.channel:
-        dims.append(r.channel_id == id_of("channel", filters.channel))
+        mixes.append(r.channel_id == id_of("channel", filters.channel))
     if filters.severity:
-        dims.append(r.severity == filters.severity)
-    return _Scope(_case_conditions(session, filters, codes), dims, department)
+        mixes.append(r.severity == filters.severity)
+    totals = [r.category_id == stats_rollup.ANY_ID, r.channel_id == stats_rollup.ANY_ID,
+              r.severity == stats_rollup.ANY_SEVERITY]
+    filtered = bool(filters.category or filters.channel or filters.severity)
+    return _Scope(_case_conditions(session, filters, codes), [*chosen, *mixes],
+                  [*chosen, *(mixes if filtered else totals)], department)
 
 
 _span = stats_rollup.span
@@ -210,9 +217,9 @@ def _clock_rows(session: Session, scope: _Scope, period: Period, overdue_by_cloc
     percentile (read raw, `_p90`)."""
     r = StatsRollup
     figures = {item: (int(n), int(late or 0), None if not n else float(seconds or 0) / int(n))
-               for _, item, n, late, seconds in _rolled(session, ["clock"], _span(period), scope.dims, r.item)
+               for _, item, n, late, seconds in _rolled(session, ["clock"], _span(period), scope.rows, r.item)
                if item in keys}
-    p90 = _p90(session, scope.conditions, period, {k: v[0] for k, v in figures.items()})
+    p90 = _p90(session, scope, period, {k: v[0] for k, v in figures.items()})
     out = []
     for key in keys:
         n, late, avg = figures.get(key, (0, 0, None))
@@ -223,19 +230,46 @@ def _clock_rows(session: Session, scope: _Scope, period: Period, overdue_by_cloc
     return out
 
 
-def _p90(session: Session, conditions, period: Period, counts: dict[str, int]) -> dict[str, float]:  # noqa: ANN001
-    """Nearest-rank 90th percentile of each clock's duration: PostgreSQL's percentile_disc; on SQLite
-    the value at that rank read from the top (ORDER BY … DESC LIMIT 1 OFFSET n − rank), so it keeps
-    only the top tenth in a bounded sort instead of sorting every duration."""
-    stopped = and_(_in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
-    if session.get_bind().dialect.name == "postgresql":     # one pass, grouped, sorts in memory
-        query = _of_cases(select(CaseClock.clock_key, func.percentile_disc(0.9).within_group(CaseClock.duration_s))
-                          .where(stopped, CaseClock.clock_key.in_([k for k, n in counts.items() if n])),
-                          CaseClock.complaint_id, conditions)
-        return {k: float(minute_floor(v)) for k, v in session.execute(query.group_by(CaseClock.clock_key)).all()}
+def _p90(session: Session, scope: _Scope, period: Period, counts: dict[str, int]) -> dict[str, float]:
+    """Nearest-rank 90th percentile of each clock's duration, at whole minutes (`minute_floor`).
+
+    Unfiltered: the rollup's stops per whole hour taken (`clock_hour`) say in which hour the rank falls and at which
+    place within it; one bounded read of the durations index (clock, duration, stop) inside that hour then finds the
+    value. Filtered by a case dimension: PostgreSQL's percentile_disc; on SQLite the value at that rank read from
+    the top (ORDER BY … DESC LIMIT 1 OFFSET n − rank), a bounded sort of the top tenth."""
     keys = [key for key, n in counts.items() if n]
     if not keys:
         return {}
+    conditions = scope.conditions
+    stopped = and_(_in(CaseClock.stopped_at, period), CaseClock.late.is_not(None))
+    if not conditions:
+        r = StatsRollup
+        hours: dict[str, list[tuple[int, int]]] = {}
+        for key, hour, n in session.execute(
+                select(r.item, r.bucket, func.sum(r.n)).where(r.measure == stats_rollup.CLOCK_HOURS, _span(period),
+                                                             r.department_id == stats_rollup.EVERY_CASE,
+                                                             r.item.in_(keys))
+                .group_by(r.item, r.bucket)).all():
+            hours.setdefault(key, []).append((int(hour), int(n)))
+        places = {}
+        for key in keys:
+            rank, seen = nearest_rank_index(counts[key]), 0
+            for hour, n in sorted(hours.get(key, [])):
+                if seen + n > rank:
+                    places[key] = (hour, rank - seen)
+                    break
+                seen += n
+        found = [select(CaseClock.duration_s).where(
+                     CaseClock.clock_key == key, CaseClock.duration_s >= hour * stats_rollup.HOUR,
+                     CaseClock.duration_s < (hour + 1) * stats_rollup.HOUR, stopped)
+                 .order_by(CaseClock.duration_s).limit(1).offset(offset).scalar_subquery()
+                 for key, (hour, offset) in places.items()]
+        values = session.execute(select(*found)).one() if found else ()
+        return {key: float(minute_floor(value)) for key, value in zip(places, values) if value is not None}
+    if session.get_bind().dialect.name == "postgresql":     # one pass, grouped, sorts in memory
+        query = _of_cases(select(CaseClock.clock_key, func.percentile_disc(0.9).within_group(CaseClock.duration_s))
+                          .where(stopped, CaseClock.clock_key.in_(keys)), CaseClock.complaint_id, conditions)
+        return {k: float(minute_floor(v)) for k, v in session.execute(query.group_by(CaseClock.clock_key)).all()}
     # every clock's value at its rank, each a bounded scan of its own index range, in one statement
     ranks = [_of_cases(select(CaseClock.duration_s).where(stopped, CaseClock.clock_key == key), CaseClock.complaint_id,
                        conditions).order_by(CaseClock.duration_s.desc()).limit(1)
@@ -257,7 +291,7 @@ def _departments(session, scope: _Scope, period, codes) -> tuple[list[dict], lis
     span = _span(period)
     rest = scope.dims[1:]
     groups = _rolled(session, ["received", "owned"], span, [*routed_rows, *rest], r.department_id, r.category_id)
-    shares = _rolled(session, ["share"], span, scope.dims, r.bucket)
+    shares = _rolled(session, ["share"], span, scope.rows, r.bucket)
     routed = [(d, c, int(n)) for measure, d, c, n, _, _ in groups if measure == "received"]
     sla: dict[int, tuple[int, int]] = {}
     for measure, d, _c, n, late, _ in groups:
@@ -293,7 +327,7 @@ def _trend(session, scope: _Scope, period) -> list[dict]:  # noqa: ANN001
     r = StatsRollup
     months = trend_months(period)
     span = and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)
-    groups = _rolled(session, ["received", "closure_stop"], span, scope.dims, r.day)
+    groups = _rolled(session, ["received", "closure_stop"], span, scope.rows, r.day)
     received = {_first_of(d): int(n) for m, d, n, _, _ in groups if m == "received"}
     closed = {_first_of(d): (int(n), int(late or 0)) for m, d, n, late, _ in groups if m == "closure_stop"}
     return [{"month": month.label, "received": received.get(month.first, 0),
@@ -325,7 +359,7 @@ def _satisfaction(session, scope: _Scope, period, satisfied: int, settings: dict
     answered each score on each dimension."""
     r = StatsRollup
     surveys, answered, total, happy = 0, {}, {}, {}
-    for measure, dimension, score, n, _, _ in _rolled(session, ["survey", "score"], _span(period), scope.dims,
+    for measure, dimension, score, n, _, _ in _rolled(session, ["survey", "score"], _span(period), scope.rows,
                                                       r.item, r.bucket):
         if measure == "survey":
             surveys += int(n)
@@ -390,7 +424,7 @@ def _causes(session: Session, scope: _Scope, period: Period, codes) -> list[dict
     span = and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)
     out = []
     for measure, day, cause, department, n, _, _ in _rolled(session, ["report_cause", "closure_cause"], span,
-                                                           scope.dims, r.day, r.item, r.bucket):
+                                                           scope.rows, r.day, r.item, r.bucket):
         if measure == "report_cause" and scope.department_id is not None and department != scope.department_id:
             continue
         out.append({"month": f"{_first_of(day):%Y-%m}", "source": "report" if measure == "report_cause" else "closure",
@@ -441,11 +475,11 @@ def _core(session: Session, scope: _Scope, period: Period, now: datetime, settin
         *_open_then(conditions, as_of), *_policy_scalars(period))).one()
     # accepted and the reminders by kind in the period, and received in the comparison window: the rollup
     counts = {(m, item): int(n) for m, item, n, _, _ in _rolled(session, ["accepted", "reminder"], _span(period),
-                                                                 scope.dims, StatsRollup.item)}
+                                                                 scope.rows, StatsRollup.item)}
     previous = None
     if comparison is not None:
         previous = sum(int(n) for *_, n, _, _ in _rolled(session, ["received"], _span(comparison.previous),
-                                                         scope.dims))
+                                                         scope.rows))
     open_at_end = int(still_open or 0) + int(closed_later or 0)
     policies, policies_source = _policies_from(*policy_facts)
     dimensions = _dimensions(session, scope, period, codes)

@@ -19,10 +19,13 @@ bucket, with the sums n, a, b):
 | report_cause | complaint_departments.report_submitted_at | reports | | | cause / department |
 | closure_cause | complaints.closed_at | cases | | | cause |
 | request | service_requests.received_at | requests | | | kind (the desk's; no case dimensions: 0 / '') |
+| clock_hour | case_clocks.stopped_at (late known) | stopped | | | clock key / whole hours taken (no case dimensions) |
 
 The dimensions are the case's: department 0 holds every case, department d the cases routed to d (a case routed to
-two departments is in both, as the department filter reads); category, channel, severity. Grain `D` is a day, `M` a
-month (its first day), the sum of its days.
+two departments is in both, as the department filter reads); category, channel, severity; and beside the mixes, a
+total row per department (category and channel −1, severity '*') that an unfiltered figure reads instead of
+summing every mix. Grain `D` is a day, `M` a
+month (its first day), the sum of its days, `Y` a year (its 1 January), the sum of its months.
 
 How it stays exact — an incremental refresh that runs before the statistics are read:
 - Every transaction that writes something a measure reads marks the days it may have moved (`stats_dirty_days`, one
@@ -54,7 +57,7 @@ from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment
                                        ResponsibilityShare, ServiceRequest, SlaClockVersion, StatsDirtyDay,
                                        StatsRollup)
 
-DAY, MONTH = "D", "M"
+DAY, MONTH, YEAR = "D", "M", "Y"
 EVERY_CASE = 0                        # department_id of the rows that hold every case
 CLOSURE_CLOCK = "closure"
 _DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)
@@ -81,10 +84,12 @@ def day_of(bind, column):  # noqa: ANN001, ANN201
 
 def measure_names() -> list[str]:
     """Every measure's name: a condition on it lets the primary key (grain, measure, day, …) find a day's rows."""
-    return sorted({m.name for m in _measures()} | {REQUESTS})
+    return sorted({m.name for m in _measures()} | {REQUESTS, CLOCK_HOURS})
 
 
 REQUESTS = "request"        # the service desk's requests by kind: no case, no dimensions
+CLOCK_HOURS = "clock_hour"  # each clock's stops by whole hours taken, every case: where its percentile lies
+HOUR = 3600
 
 
 def _month_of_day(bind, column):  # noqa: ANN001, ANN201
@@ -154,13 +159,20 @@ def _measures() -> list[_Measure]:
     return out
 
 
-def _grouped(bind, measure: _Measure, routed: bool, spans: list[tuple[datetime, datetime]] | None):  # noqa: ANN001, ANN202
-    """One measure's rows by day and dimensions: every case (department 0), or by routed department."""
+ANY_ID, ANY_SEVERITY = -1, "*"       # a total row: every category, channel and severity together
+
+
+def _grouped(bind, measure: _Measure, routed: bool, spans: list[tuple[datetime, datetime]] | None,  # noqa: ANN001, ANN202
+             total: bool = False):
+    """One measure's rows by day and dimensions: every case (department 0), or by routed department; `total`: with
+    every category, channel and severity together (what an unfiltered figure reads: one row, not one per mix)."""
     day = day_of(bind, measure.dated).label("day")
     department = ComplaintDepartment.department_id if routed else literal(EVERY_CASE, Integer)
+    dims = ((literal(ANY_ID, Integer), literal(ANY_ID, Integer), literal(ANY_SEVERITY, String)) if total
+            else (Complaint.category_id, Complaint.channel_id, Complaint.severity))
     query = select(day, literal(measure.name, String).label("measure"), department.label("department_id"),
-                   Complaint.category_id, Complaint.channel_id, Complaint.severity, measure.item.label("item"),
-                   measure.bucket.label("bucket"), func.coalesce(measure.n, 0).label("n"),
+                   dims[0].label("category_id"), dims[1].label("channel_id"), dims[2].label("severity"),
+                   measure.item.label("item"), measure.bucket.label("bucket"), func.coalesce(measure.n, 0).label("n"),
                    func.coalesce(measure.a, 0).label("a"), func.coalesce(measure.b, 0).label("b"))
     if measure.join is None:
         query = query.select_from(Complaint)
@@ -171,8 +183,9 @@ def _grouped(bind, measure: _Measure, routed: bool, spans: list[tuple[datetime, 
     dated = measure.dated.is_not(None)
     if spans is not None:
         dated = or_(*[and_(measure.dated >= start, measure.dated < end) for start, end in spans])
-    return query.where(dated, *measure.where).group_by(
+    grouping = (day, department, measure.item, measure.bucket) if total else (
         day, department, Complaint.category_id, Complaint.channel_id, Complaint.severity, measure.item, measure.bucket)
+    return query.where(dated, *measure.where).group_by(*grouping)
 
 
 def _requests(bind, spans: list[tuple[datetime, datetime]] | None):  # noqa: ANN001, ANN202
@@ -188,10 +201,24 @@ def _requests(bind, spans: list[tuple[datetime, datetime]] | None):  # noqa: ANN
             .where(dated).group_by(day, r.kind))
 
 
+def _clock_hours(bind, spans: list[tuple[datetime, datetime]] | None):  # noqa: ANN001, ANN202
+    c = CaseClock
+    day = day_of(bind, c.stopped_at).label("day")
+    zero = literal(0, Integer)
+    hours = (c.duration_s // HOUR).label("bucket")
+    dated = c.stopped_at.is_not(None) if spans is None else or_(*[and_(c.stopped_at >= start, c.stopped_at < end)
+                                                                   for start, end in spans])
+    return (select(day, literal(CLOCK_HOURS, String).label("measure"), zero.label("department_id"),
+                   zero.label("category_id"), zero.label("channel_id"), literal("", String).label("severity"),
+                   c.clock_key.label("item"), hours, func.count().label("n"), zero.label("a"), zero.label("b"))
+            .where(dated, c.late.is_not(None)).group_by(day, c.clock_key, hours))
+
+
 def raw_rows(bind, spans: list[tuple[datetime, datetime]] | None = None) -> list:  # noqa: ANN001
     """Every measure's day rows computed from the raw tables (over the given [start, end) spans, or all time)."""
-    return [*[_grouped(bind, m, routed, spans) for m in _measures() for routed in (False, True)],
-            _requests(bind, spans)]
+    return [*[_grouped(bind, m, routed, spans, total) for m in _measures() for routed in (False, True)
+              for total in (False, True)],
+            _requests(bind, spans), _clock_hours(bind, spans)]
 
 
 _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
@@ -215,6 +242,16 @@ def _insert_months(connection: Connection, months: list[date] | None) -> None:
         query = query.where(or_(*[and_(t.day >= m, t.day < _next_month(m)) for m in months]))
     query = query.group_by(month, *[t[c] for c in _KEY])
     connection.execute(insert(table).from_select(["grain", *_COLUMNS], query))
+
+
+def _insert_years(connection: Connection) -> None:
+    table = StatsRollup.__table__
+    t = table.c
+    year = (cast(func.date_trunc("year", t.day), Date) if _is_postgres(connection)
+            else func.date(t.day, "start of year"))
+    connection.execute(insert(table).from_select(["grain", *_COLUMNS], select(
+        literal(YEAR, String), year, *[t[c] for c in _KEY], func.sum(t.n), func.sum(t.a), func.sum(t.b))
+        .where(t.grain == MONTH, t.measure.in_(measure_names())).group_by(year, *[t[c] for c in _KEY])))
 
 
 def _next_month(first: date) -> date:
@@ -409,18 +446,32 @@ def pending(session: Session) -> bool:
 
 
 def span(period) -> ColumnElement[bool]:  # noqa: ANN001
-    """The rollup rows that add up to a period (`domain.statistics.Period`): its whole months (grain M), and its
-    other days (grain D)."""
+    """The rollup rows that add up to a period (`domain.statistics.Period`): its whole years (grain Y), its other
+    whole months (grain M), and its other days (grain D)."""
     r = StatsRollup
+    return or_(*[and_(r.grain == grain, r.day >= first, r.day <= last) for grain, first, last in pieces(period)])
+
+
+def pieces(period) -> list[tuple[str, date, date]]:  # noqa: ANN001
+    """(grain, first key, last key) ranges that cover the period's days exactly once."""
+    one = timedelta(days=1)
     months = [m for m in period.months() if m.first >= period.first and m.last <= period.last]
     if not months:
-        return and_(r.grain == DAY, r.day >= period.first, r.day <= period.last)
-    parts = [and_(r.grain == MONTH, r.day >= months[0].first, r.day <= months[-1].first)]
+        return [(DAY, period.first, period.last)]
+    out = []
     if period.first < months[0].first:
-        parts.append(and_(r.grain == DAY, r.day >= period.first, r.day < months[0].first))
-    if period.last > months[-1].last:
-        parts.append(and_(r.grain == DAY, r.day > months[-1].last, r.day <= period.last))
-    return or_(*parts)
+        out.append((DAY, period.first, months[0].first - one))
+    if months[-1].last < period.last:
+        out.append((DAY, months[-1].last + one, period.last))
+    first, last = months[0].first, months[-1].first
+    years = [y for y in range(first.year, last.year + 1) if date(y, 1, 1) >= first and date(y, 12, 1) <= last]
+    if not years:
+        return [*out, (MONTH, first, last)]
+    if first < date(years[0], 1, 1):
+        out.append((MONTH, first, date(years[0] - 1, 12, 1)))
+    if date(years[-1], 12, 1) < last:
+        out.append((MONTH, date(years[-1] + 1, 1, 1), last))
+    return [*out, (YEAR, date(years[0], 1, 1), date(years[-1], 1, 1))]
 
 
 def bring_up_to_date(uow) -> int:  # noqa: ANN001
@@ -462,11 +513,18 @@ def refresh(session: Session) -> int:
             total = months.setdefault((key[0].replace(day=1), *key[1:]), [0, 0, 0])
             for i, value in enumerate(sums):
                 total[i] += value
+        years: dict[tuple, list[int]] = {}
+        for key, sums in months.items():
+            total = years.setdefault((key[0].replace(month=1), *key[1:]), [0, 0, 0])
+            for i, value in enumerate(sums):
+                total[i] += value
         _add(connection, DAY, change)
         _add(connection, MONTH, {k: v for k, v in months.items() if any(v)})
+        _add(connection, YEAR, {k: v for k, v in years.items() if any(v)})
+        keys = {*chunk, *(d.replace(day=1) for d in chunk), *(d.replace(month=1, day=1) for d in chunk)}
         connection.execute(delete(StatsRollup.__table__).where(
-            t.grain.in_([DAY, MONTH]), t.measure.in_(names),
-            t.day.in_(sorted({*chunk, *(d.replace(day=1) for d in chunk)})), t.n == 0, t.a == 0, t.b == 0))
+            t.grain.in_([DAY, MONTH, YEAR]), t.measure.in_(names), t.day.in_(sorted(keys)),
+            t.n == 0, t.a == 0, t.b == 0))
     ids = [i for i, _ in marks]
     for start in range(0, len(ids), 1000):
         connection.execute(delete(StatsDirtyDay.__table__).where(StatsDirtyDay.id.in_(ids[start:start + 1000])))
@@ -496,6 +554,7 @@ def rebuild(connection: Connection) -> int:
     connection.execute(delete(StatsRollup.__table__))
     _insert_days(connection, None)
     _insert_months(connection, None)
+    _insert_years(connection)
     return connection.execute(select(func.count()).select_from(StatsRollup)).scalar_one()
 
 
@@ -520,20 +579,24 @@ def differences(session: Session, month: date | None = None) -> list[str]:
     for row in connection.execute(union_all(*raw_rows(connection, spans))):      # one statement
         raw_days[_key(row)] = _sums(row)
     raw_months: dict[tuple, list[int]] = {}
+    raw_years: dict[tuple, list[int]] = {}
     for key, sums in raw_days.items():
-        month_key = (key[0].replace(day=1), *key[1:])
-        total = raw_months.setdefault(month_key, [0, 0, 0])
-        for i, v in enumerate(sums):
-            total[i] += v
+        for into, first in ((raw_months, key[0].replace(day=1)), (raw_years, key[0].replace(month=1, day=1))):
+            total = into.setdefault((first, *key[1:]), [0, 0, 0])
+            for i, v in enumerate(sums):
+                total[i] += v
     t = StatsRollup.__table__.c
-    kept: dict[str, dict[tuple, tuple]] = {DAY: {}, MONTH: {}}
+    kept: dict[str, dict[tuple, tuple]] = {DAY: {}, MONTH: {}, YEAR: {}}
     query = select(StatsRollup.__table__)
-    if month is not None:
-        query = query.where(t.day >= month, t.day < _next_month(month))
+    if month is not None:              # the month's days and month row (its year holds other months too)
+        query = query.where(t.grain != YEAR, t.day >= month, t.day < _next_month(month))
     for row in connection.execute(query):
         kept[row.grain][_key(row)] = _sums(row)
     out = []
-    for grain, raw in ((DAY, raw_days), (MONTH, {k: tuple(v) for k, v in raw_months.items()})):
+    grains = [(DAY, raw_days), (MONTH, {k: tuple(v) for k, v in raw_months.items()})]
+    if month is None:
+        grains.append((YEAR, {k: tuple(v) for k, v in raw_years.items()}))
+    for grain, raw in grains:
         for key in sorted(set(raw) | set(kept[grain]), key=str):
             want, have = raw.get(key), kept[grain].get(key)
             if want != have and not (want is None and have == (0, 0, 0)):

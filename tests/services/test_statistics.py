@@ -564,3 +564,20 @@ def test_ageing_reads_the_worst_badge_each_open_case_has_by_its_running_clocks(u
         assert figures["ageing"] == ageing_in_order([{"bucket": b, "status": s, "count": n}
                                                      for (b, s), n in expected.items()]), now
     assert seen == {"overdue", "due_soon", "paused", "on_track"}
+
+
+def test_the_percentile_from_the_hours_rollup_is_the_raw_one(uow_people):
+    """The unfiltered 90th percentile (the rollup's stops per hour, then the durations inside that hour) equals the
+    one read from every duration, for a month and for the year."""
+    from portal.persistence.models import Complaint as Case
+    uow, _people = uow_people
+    with uow.read() as session:
+        for period in (NOV, Period(date(2025, 1, 1), date(2025, 12, 31))):
+            codes = statistics._code_maps(session)
+            scope = statistics._scope(session, statistics.StatsFilter(period), codes)
+            counts = {row["clock"]: row["completed"] for row in statistics._clock_rows(session, scope, period, {}, [
+                k for k in ("acknowledge", "initial_plan", "investigation", "closure", "regulatory",
+                            "customer_acknowledgement", "consolidation", "investigation_report")])}
+            assert any(counts.values())
+            raw = statistics._Scope([Case.id > 0], scope.dims, scope.rows, None)
+            assert statistics._p90(session, scope, period, counts) == statistics._p90(session, raw, period, counts)

@@ -83,7 +83,8 @@ def test_verify_finds_a_rollup_row_that_is_wrong(uow, people):
     assert rollup_mistakes(uow) == []
     with uow.engine.begin() as connection:
         connection.execute(update(StatsRollup).where(StatsRollup.grain == "M", StatsRollup.measure == "received",
-                                                     StatsRollup.department_id == 0).values(n=StatsRollup.n + 1))
+                                                     StatsRollup.department_id == 0, StatsRollup.category_id != -1)
+                           .values(n=StatsRollup.n + 1))
     found = statistics.verify_rollups(uow, month=date(2025, 11, 1))
     assert len(found) == 1 and found[0].startswith("M 2025-11-01 received/0/"), found
     assert statistics.verify_rollups(uow, month=date(2025, 10, 1)) == []
@@ -133,4 +134,29 @@ def test_writers_and_readers_at_once_leave_the_rollup_exact(uow, people):
         thread.join()
     assert not errors, errors
     assert figures(uow, people)["summary"]["received"] == 16
+    assert rollup_mistakes(uow) == []
+
+
+def test_an_upgrade_recomputes_the_rollups_of_existing_cases(database_url, uow, people):
+    """0027–0029 on a database with cases: the ageing times are filled from the stored clocks, every day is marked,
+    and the first read gives what the raw tables say (a downgrade to 0026 and back)."""
+    from alembic import command
+
+    from portal.persistence.migrate import alembic_config
+    from portal.persistence.models import Complaint as Case
+    first = register(uow, people, datetime(2025, 11, 3, 9), 1)
+    register(uow, people, datetime(2025, 11, 4, 9), 2, channel="wechat")
+    accept(uow, people, first, datetime(2025, 11, 3, 10))
+    before = figures(uow, people)
+    with uow.read() as session:
+        places = dict(session.execute(select(Case.id, Case.next_soon_at)).all())
+    uow.engine.dispose()
+    command.downgrade(alembic_config(database_url), "0026")
+    command.upgrade(alembic_config(database_url), "head")
+    with uow.read() as session:
+        assert session.scalar(select(StatsRollup.n).limit(1)) is None        # nothing computed yet: days marked
+        assert dict(session.execute(select(Case.id, Case.next_soon_at)).all()) == places
+    after = figures(uow, people)
+    assert (after["summary"], after["clocks"], after["by_category"]) == (before["summary"], before["clocks"],
+                                                                         before["by_category"])
     assert rollup_mistakes(uow) == []

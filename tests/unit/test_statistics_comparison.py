@@ -71,3 +71,29 @@ def test_percentiles_are_read_at_whole_minutes():
     rank = nearest_rank_index(len(durations))
     # rounding down is monotonic: the minute of the value at the rank is the value at the rank of the minutes
     assert minute_floor(sorted(durations)[rank]) == minutes[rank] == 7260
+
+
+def test_a_period_is_read_from_whole_years_months_and_days_each_day_once():
+    from datetime import date, timedelta
+
+    from portal.domain.statistics import Period
+    from portal.services.stats_rollup import DAY, MONTH, YEAR, pieces
+
+    def days_of(grain, first, last):
+        if grain == DAY:
+            return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        out, cursor = [], first
+        while cursor <= last:
+            step = Period.month(cursor.year, cursor.month) if grain == MONTH else Period(cursor, date(cursor.year, 12, 31))
+            out += [step.first + timedelta(days=n) for n in range(step.days)]
+            cursor = step.last + timedelta(days=1)
+        return out
+
+    cases = [(date(2025, 1, 1), date(2025, 12, 31), [YEAR]), (date(2025, 11, 1), date(2025, 11, 30), [MONTH]),
+             (date(2024, 10, 15), date(2026, 2, 3), [DAY, MONTH, YEAR]), (date(2025, 3, 2), date(2025, 3, 9), [DAY]),
+             (date(2024, 12, 1), date(2026, 1, 31), [MONTH, YEAR])]
+    for first, last, grains in cases:
+        parts = pieces(Period(first, last))
+        covered = [d for grain, a, b in parts for d in days_of(grain, a, b)]
+        assert sorted(covered) == days_of(DAY, first, last), (first, last, parts)     # every day exactly once
+        assert sorted({g for g, _, _ in parts}) == sorted(grains), parts

@@ -17,7 +17,7 @@ depends_on = None
 
 DATED = (("complaints", "received_at"), ("complaints", "accepted_at"), ("complaints", "closed_at"),
          ("reminders", "issued_at"), ("follow_ups", "visited_at"), ("case_clocks", "stopped_at"),
-         ("complaint_departments", "report_submitted_at"))
+         ("complaint_departments", "report_submitted_at"), ("service_requests", "received_at"))
 
 
 def upgrade() -> None:
