@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Integer, String, and_, case, distinct, exists, false, func, literal, or_, select, true, union_all
+from sqlalchemy import ColumnElement, String, and_, case, distinct, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError, NotFound, PermissionDenied
@@ -23,23 +23,16 @@ from portal.domain.statistics import (AGE_BUCKETS, SATISFACTION_INDICATOR, Compi
                                       growth_comparison, in_force_day, nearest_rank_index, rate, thresholds_from,
                                       trend_months)
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import (ResponsibilityShare, CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
-                                       FollowUp, PoliciesInForce, Policy, Reminder, SlaClockVersion, StatsRollup,
-                                       StatsSnapshot,
-                                       User)
-from portal.domain.clocks import DEPARTMENT_STEPS
+from portal.persistence.models import (CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
+                                       PoliciesInForce, Policy, StatsRollup, StatsSnapshot, User)
 from portal.services import rules, stats_rollup
-from portal.services.dues import CLOSURE_CLOCK
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import record_event
-from portal.services.queries import case_clock_version
 from portal.services.rectification import rectification_kpis
 from portal.services.reminders import KINDS as REMINDER_KINDS
 
 READERS = (Role.MANAGER, Role.GM_OFFICE, Role.ADMIN)
 _OPEN = [s.value for s in OPEN_STATES]
-# Clocks a department's own work stops: its SLA compliance is measured on these.
-DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)
 
 
 @dataclass(frozen=True)
@@ -328,15 +321,11 @@ def _trend(session, scope: _Scope, period) -> list[dict]:  # noqa: ANN001
     months = trend_months(period)
     span = and_(r.grain == stats_rollup.MONTH, r.day >= months[0].first, r.day <= months[-1].first)
     groups = _rolled(session, ["received", "closure_stop"], span, scope.rows, r.day)
-    received = {_first_of(d): int(n) for m, d, n, _, _ in groups if m == "received"}
-    closed = {_first_of(d): (int(n), int(late or 0)) for m, d, n, late, _ in groups if m == "closure_stop"}
+    received = {stats_rollup.as_date(d): int(n) for m, d, n, _, _ in groups if m == "received"}
+    closed = {stats_rollup.as_date(d): (int(n), int(late or 0)) for m, d, n, late, _ in groups if m == "closure_stop"}
     return [{"month": month.label, "received": received.get(month.first, 0),
              "closed": closed.get(month.first, (0, 0))[0], "closed_late": closed.get(month.first, (0, 0))[1]}
             for month in months]
-
-
-def _first_of(value) -> date:  # noqa: ANN001
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _ageing(session, conditions, now: datetime) -> list[dict]:  # noqa: ANN001
@@ -427,7 +416,7 @@ def _causes(session: Session, scope: _Scope, period: Period, codes) -> list[dict
                                                            scope.rows, r.day, r.item, r.bucket):
         if measure == "report_cause" and scope.department_id is not None and department != scope.department_id:
             continue
-        out.append({"month": f"{_first_of(day):%Y-%m}", "source": "report" if measure == "report_cause" else "closure",
+        out.append({"month": f"{stats_rollup.as_date(day):%Y-%m}", "source": "report" if measure == "report_cause" else "closure",
                     "cause": cause, "class": cause_parent(cause),
                     "department": (codes["department"].get(department, str(department))
                                    if measure == "report_cause" else None), "count": int(n)})
@@ -574,7 +563,7 @@ def monthly_table(uow: UnitOfWork, *, actor: Actor, filters: StatsFilter, now: d
     """The statistics table for a period and filters (managers, GM office, administrators)."""
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
-    bring_rollups_up_to_date(uow)
+    stats_rollup.bring_up_to_date(uow)
     with uow.read() as session:
         return compute(session, filters, now)
 
@@ -583,14 +572,9 @@ def current_warnings(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[di
     """Early warnings for the month so far (the GM office page's banner)."""
     if not actor.has(*READERS):
         raise PermissionDenied("auth.missing_role")
-    bring_rollups_up_to_date(uow)
+    stats_rollup.bring_up_to_date(uow)
     with uow.read() as session:
         return month_warnings(session, now)
-
-
-def bring_rollups_up_to_date(uow: UnitOfWork) -> int:
-    """Recompute the rollup days committed changes have marked (`stats_rollup`) before the statistics are read."""
-    return stats_rollup.bring_up_to_date(uow)
 
 
 def verify_rollups(uow: UnitOfWork, *, month: date | None = None) -> list[str]:

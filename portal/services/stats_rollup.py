@@ -56,11 +56,12 @@ from portal.domain.satisfaction import DIMENSIONS
 from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, FollowUp, Reminder,
                                        ResponsibilityShare, ServiceRequest, SlaClockVersion, StatsDirtyDay,
                                        StatsRollup)
+from portal.services.queries import case_clock_version
 
 DAY, MONTH, YEAR = "D", "M", "Y"
 EVERY_CASE = 0                        # department_id of the rows that hold every case
 CLOSURE_CLOCK = "closure"
-_DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)
+DEPARTMENT_MILESTONES = tuple(m.value for m in DEPARTMENT_STEPS)   # the steps that are a department's own
 _KEY = ("measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket")
 _CHUNK = 500
 # the dated facts of a case: every day a measure may count it on
@@ -117,11 +118,7 @@ class _Measure:
 def owned_clock() -> ColumnElement[bool]:
     """A stored clock a department answers for: its rule, in the version its case was received under, stops at the
     department's own step (the 部门 SLA compliance)."""
-    return exists().where(SlaClockVersion.clock_key == CaseClock.clock_key,
-                          SlaClockVersion.effective_from <= CaseClock.case_received_at,
-                          or_(SlaClockVersion.effective_until.is_(None),
-                              CaseClock.case_received_at < SlaClockVersion.effective_until),
-                          SlaClockVersion.stop_milestone.in_(_DEPARTMENT_MILESTONES))
+    return exists().where(case_clock_version(), SlaClockVersion.stop_milestone.in_(DEPARTMENT_MILESTONES))
 
 
 def _measures() -> list[_Measure]:
@@ -232,15 +229,12 @@ def _insert_days(connection: Connection, spans: list[tuple[datetime, datetime]] 
             ["grain", *_COLUMNS], select(literal(DAY, String), *[selected.c[c] for c in _COLUMNS])))
 
 
-def _insert_months(connection: Connection, months: list[date] | None) -> None:
+def _insert_months(connection: Connection) -> None:
     table = StatsRollup.__table__
     t = table.c
     month = _month_of_day(connection, t.day)
-    query = select(literal(MONTH, String), month, *[t[c] for c in _KEY],
-                   func.sum(t.n), func.sum(t.a), func.sum(t.b)).where(t.grain == DAY, t.measure.in_(measure_names()))
-    if months is not None:
-        query = query.where(or_(*[and_(t.day >= m, t.day < _next_month(m)) for m in months]))
-    query = query.group_by(month, *[t[c] for c in _KEY])
+    query = (select(literal(MONTH, String), month, *[t[c] for c in _KEY], func.sum(t.n), func.sum(t.a), func.sum(t.b))
+             .where(t.grain == DAY, t.measure.in_(measure_names())).group_by(month, *[t[c] for c in _KEY]))
     connection.execute(insert(table).from_select(["grain", *_COLUMNS], query))
 
 
@@ -553,7 +547,7 @@ def rebuild(connection: Connection) -> int:
     connection.execute(delete(StatsDirtyDay.__table__))
     connection.execute(delete(StatsRollup.__table__))
     _insert_days(connection, None)
-    _insert_months(connection, None)
+    _insert_months(connection)
     _insert_years(connection)
     return connection.execute(select(func.count()).select_from(StatsRollup)).scalar_one()
 
