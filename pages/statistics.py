@@ -158,7 +158,7 @@ def live_figures() -> Names:
                 if chart.data.empty or numbers.empty or not numbers.notna().any().any() or not numbers.fillna(0).any().any():
                     st.info(t("stats.no_data"))      # an empty chart would draw axes labelled "NaN"
                 else:
-                    st.altair_chart(chart.chart, width="stretch")
+                    charts.draw(chart.chart, width="stretch")
                 if chart.drills:
                     choice = st.selectbox(t("stats.drill.pick"), range(len(chart.drills)), key=f"drill_{chart.key}",
                                           format_func=lambda i, chart=chart: chart.drills[i][0][0])

@@ -212,6 +212,10 @@ def cmd_stats_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.workshop:
+        from portal import bench_workshop
+        return bench_workshop.run(sessions=args.workshop, clicks=args.clicks, think=tuple(args.think),
+                                  browsers=args.browsers, start_within=args.start_within)
     from portal.bench import run
     return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url,
                sandbox=args.sandbox, only=args.only)
@@ -307,6 +311,16 @@ def parser() -> argparse.ArgumentParser:
                        help="measure only the pages whose label contains one of these (e.g. \"GM office\")")
     bench.add_argument("--sandbox", action="store_true",
                        help="also time the trainer's sandbox rebuild (the complaint sizes may be left empty)")
+    bench.add_argument("--workshop", type=int, metavar="N", default=0,
+                       help="instead: N trainees at once on a fresh sandbox, over Streamlit's websocket protocol; "
+                            "click-to-render p50/p95/max per page and the errors seen")
+    bench.add_argument("--clicks", type=int, default=10, help="with --workshop: clicks per trainee after logging in")
+    bench.add_argument("--think", type=float, nargs=2, default=[3.0, 10.0], metavar=("MIN", "MAX"),
+                       help="with --workshop: seconds between a trainee's clicks (uniform)")
+    bench.add_argument("--start-within", type=float, default=10.0, metavar="SECONDS",
+                       help="with --workshop: every trainee opens the portal within this many seconds")
+    bench.add_argument("--browsers", type=int, default=0, metavar="M",
+                       help="with --workshop: afterwards the same steps in M real Chromium contexts, reported beside")
     bench.set_defaults(func=cmd_bench)
     return top
 

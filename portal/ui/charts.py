@@ -32,6 +32,18 @@ class Chart:
 COUNT_AXIS = {"tickMinStep": 1, "format": "d"}      # no 0.5 ticks on a count
 
 
+def vega_lite(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec without Altair's JSON-schema validation, which `st.altair_chart` runs at every
+    draw: a quarter of the statistics page's run (the page draws a dozen charts, each validated anew). The
+    specs are validated by the page tests instead (`tests/pages/test_statistics_page.py`)."""
+    return chart.to_dict(validate=False)
+
+
+def draw(chart: alt.TopLevelMixin, **options) -> None:  # noqa: ANN003
+    import streamlit as st
+    st.vega_lite_chart(vega_lite(chart), **options)
+
+
 def _count_axis() -> alt.Axis:
     return alt.Axis(**COUNT_AXIS)
 

@@ -42,15 +42,21 @@ def database_url() -> str:
     """The real database, or the current sandbox for a session that logged in there (never the real
     one for such a session: `SandboxGone` when there is no sandbox)."""
     if in_sandbox():
+        units = _this_run.get()
+        if units is not None and _SANDBOX in units:     # read once a run (a file read and two stats each time)
+            return units[_SANDBOX]
         from portal.services.sandbox import current_url
         url = current_url()
         if not url:
             raise SandboxGone("this session works in a sandbox that no longer exists")
+        if units is not None:
+            units[_SANDBOX] = url       # a rebuild during the run: the run finishes on the file it started on
         return url
     return config.database_url()
 
 
-_this_run: ContextVar[dict[str, UnitOfWork] | None] = ContextVar("portal_this_run", default=None)
+_this_run: ContextVar[dict[str, UnitOfWork | str] | None] = ContextVar("portal_this_run", default=None)
+_SANDBOX = "sandbox:current"       # in `_this_run`: the sandbox file this run works on
 
 
 @contextmanager

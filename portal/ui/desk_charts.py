@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from portal.domain.aftersales import RequestKind
-from portal.ui.charts import COUNT_AXIS
+from portal.ui.charts import COUNT_AXIS, draw
 from portal.ui.context import t
 
 
@@ -25,7 +25,7 @@ def _show(title: str, help_text: str, data: pd.DataFrame, chart: alt.Chart, valu
     if data.empty or not data[value_column].fillna(0).any():
         st.info(t("stats.no_data"))
     else:
-        st.altair_chart(chart, width="stretch")
+        draw(chart, width="stretch")
     with st.expander(t("stats.numbers")):
         st.dataframe(data, hide_index=True, width="stretch")
 

@@ -20,9 +20,7 @@ from tests.conftest import IN_CI
 # A page's first run on a fresh server imports pandas etc.; with the whole suite on two busy cores a
 # page may take longer than half a minute to answer.
 expect.set_options(timeout=60_000)
-CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from portal.bench_workshop import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - one place for the browser's path and flags
 
 
 def _free_port() -> int:

@@ -125,3 +125,52 @@ def test_a_password_reset_names_whose_password_or_is_refused(uow, people):
         users.reset_password(uow, actor=people.admin, username=None, password="short", now=T0)
     assert {k: m.key for k, m in refused.value.errors.items()} == {"username": "form.choose_one",
                                                                     "password": "users.short_password"}
+
+
+def test_the_password_is_checked_outside_the_write_and_what_happened_meanwhile_still_counts(uow, people, monkeypatch):
+    """bcrypt runs between the read and the write (thirty logins at once no longer queue on SQLite's write lock);
+    what other requests did while it ran is checked again in the write."""
+    import bcrypt
+    real_check = bcrypt.checkpw
+    seen_in_write = []
+
+    def during_check(meanwhile):  # noqa: ANN001, ANN202
+        def check(secret, stored):  # noqa: ANN001, ANN202
+            seen_in_write.append(uow.engine.dialect.name == "sqlite" and _write_locked(uow))
+            meanwhile()
+            return real_check(secret, stored)
+        return check
+
+    def five_failures() -> None:      # parallel wrong guesses lock the name while this correct one is checked
+        with uow.write() as session:
+            session.add_all(LoginFailure(username="clerk", address="10.9.9.9", at=T0) for _ in range(5))
+    monkeypatch.setattr(sessions.bcrypt, "checkpw", during_check(five_failures))
+    with pytest.raises(sessions.LoginRefused) as refused:
+        sessions.sign_in(uow, username="clerk", password=PASSWORD, address="10.0.0.1", now=T0)
+    assert refused.value.message.key == "login.locked"
+    assert not events(uow, "auth.login") and len(events(uow, "auth.locked")) == 1
+    assert seen_in_write == [False]                  # no write transaction was open while bcrypt ran
+
+    with uow.write() as session:
+        session.execute(LoginFailure.__table__.delete())
+
+    def reset() -> None:              # an administrator resets the password while the old one is checked
+        users.reset_password(uow, actor=people.admin, username="clerk", password="a-new-secret", now=T0)
+    monkeypatch.setattr(sessions.bcrypt, "checkpw", during_check(reset))
+    with pytest.raises(sessions.LoginRefused) as refused:
+        sessions.sign_in(uow, username="clerk", password=PASSWORD, address="10.0.0.1", now=T0)
+    assert refused.value.message.key == "login.failed" and not events(uow, "auth.login")
+
+
+def _write_locked(uow: UnitOfWork) -> bool:
+    """Whether another connection holds SQLite's write lock (a write from here would have to wait)."""
+    import sqlite3
+    connection = sqlite3.connect(uow.engine.url.database, timeout=0)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        connection.close()
