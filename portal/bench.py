@@ -34,7 +34,6 @@ from sqlalchemy import Engine, create_engine, event, select, text
 
 from portal import bench_desk
 from portal.config import ROOT
-from portal.domain import clocks as clock_rules
 from portal.domain.lifecycle import State
 from portal.persistence.models import (Category, Channel, Complaint, Department, Policy, PolicyPerson, ServiceRequest,
                                        User)

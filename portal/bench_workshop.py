@@ -368,7 +368,8 @@ def _browser_run(url: str, contexts: int, *, clicks: int, think: tuple[float, fl
                     timed("reconnect (cookie)", lambda: (page.reload(), page.get_by_text("当前用户").first.wait_for()))
                     continue
                 target = route[step % len(route)]
-                link = page.locator(f"[data-testid='stSidebarNav'] a[href='{url}/{target}']")
+                # the portal's own navigation in the sidebar (st.page_link), by the address it opens
+                link = page.locator(f"[data-testid='stSidebar'] a[href='{target}']").first
                 timed(target or "home", link.click)
             browser.close()
 
@@ -381,8 +382,13 @@ def _browser_run(url: str, contexts: int, *, clicks: int, think: tuple[float, fl
 
 
 def _idle(page) -> None:  # noqa: ANN001
-    """Streamlit's own idle signal: the app root says its script is not running (after the run a click started)."""
-    page.wait_for_timeout(50)
+    """Streamlit's own idle signal: the app root says its script is not running, after the run a click started
+    (looked for during a second: a run that has already ended by then is not waited for)."""
+    try:
+        page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
+                               "?.getAttribute('data-test-script-state') === 'running'", timeout=1000)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the run was quicker than the first look
+        pass
     page.wait_for_function("() => document.querySelector('[data-testid=\"stApp\"]')"
                            "?.getAttribute('data-test-script-state') === 'notRunning'")
 

@@ -61,3 +61,42 @@ def test_a_workshop_in_the_sandbox_leaves_the_real_database_as_it_was(portal, ne
     expect(trainee.get_by_text(re.compile("培训沙盒：此处全部为模拟数据"))).to_be_visible()
     expect(trainee.get_by_text(re.compile("当前用户：李娜"))).to_be_visible()
     assert row_counts(f"sqlite:///{path}") == before                            # the trainee's login is the sandbox's too
+
+
+def test_the_workshop_bench_drives_trainees_over_streamlits_own_protocol(portal, monkeypatch):
+    """`bench --workshop`'s clients: each logs in to the sandbox through the login form, clicks through its role's
+    pages, and reconnects with only the cookie; a cookie the portal never issued brings the login form back, which
+    the bench counts as a session lost."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal import bench_workshop
+
+    def run_async(coroutine):  # noqa: ANN001, ANN202 - Playwright's sync API keeps a loop running in this thread
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, coroutine).result()
+    from portal.services import sandbox
+    url, path = portal
+    monkeypatch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{path}")
+    if sandbox.current_url() is None:                         # run alone: the trainer's part first
+        from portal.services.actors import load_actor
+        from portal.services.setup import open_database
+        from portal.ui.context import wall_clock
+        sandbox.build(actor=load_actor(open_database(f"sqlite:///{path}"), "trainer"), now=wall_clock())
+    figures = run_async(bench_workshop.drive(url, 3, clicks=4, think=(0.1, 0.3), start_within=0.3))
+    assert dict(figures.errors) == {}
+    assert len(figures.times["login"]) == len(figures.times["reconnect (cookie)"]) == 3
+    assert sum(len(v) for k, v in figures.times.items() if k not in ("login", "open (login form)",
+                                                                      "reconnect (cookie)")) == 3 * 3
+
+    async def forged() -> bench_workshop.Run:
+        trainee = bench_workshop.Trainee(url)
+        try:
+            return await trainee.open(cookie="sb.not-a-token-the-portal-issued")
+        finally:
+            await trainee.close()
+    run = run_async(forged())
+    assert run.finished and run.login_form
+    seen = bench_workshop.Figures()
+    seen.record("reconnect (cookie)", run)
+    assert seen.errors["reconnect (cookie)"] == [bench_workshop.SESSION_LOST]
