@@ -381,6 +381,43 @@ def _browser_run(url: str, contexts: int, *, clicks: int, think: tuple[float, fl
     return figures
 
 
+def statistics_paint(url: str, rounds: int = 5) -> dict[str, list[float]]:
+    """The statistics page in one real browser, alone on the server (the GM office's demo account, in the
+    sandbox): from the click on its link to the first figures shown (the 接收投诉 metric), to the end of the
+    server's run, and to every chart drawn by Vega in the browser."""
+    from playwright.sync_api import sync_playwright
+    out: dict[str, list[float]] = defaultdict(list)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(CLICK_TIMEOUT * 1000)
+        page.goto(url)
+        page.get_by_label("用户名").fill("gmoffice")
+        page.get_by_label("密码").fill("gmoffice-demo")
+        page.get_by_text("登录培训沙盒（练习用模拟数据，使用演示账号）").click()
+        page.get_by_role("button", name="登录").click()
+        page.get_by_text("培训沙盒：此处全部为模拟数据").first.wait_for()
+        _idle(page)
+        for _ in range(rounds):
+            for target, done in (("", "当前用户"), ("statistics", None)):
+                began = time.perf_counter()
+                page.locator(f"[data-testid='stSidebar'] a[href='{target}']").first.click()
+                if done:
+                    _idle(page)
+                    continue
+                page.locator("[data-testid='stMetricLabel']", has_text="接收投诉").first.wait_for()
+                out["first figures"].append(time.perf_counter() - began)
+                _idle(page)
+                out["server's run ended"].append(time.perf_counter() - began)
+                charts = page.locator("[data-testid='stVegaLiteChart']").count()
+                page.wait_for_function(
+                    "n => document.querySelectorAll(\"[data-testid='stVegaLiteChart'] canvas, "
+                    "[data-testid='stVegaLiteChart'] svg.marks\").length >= n", arg=charts)
+                out["every chart drawn"].append(time.perf_counter() - began)
+        browser.close()
+    return out
+
+
 def _idle(page) -> None:  # noqa: ANN001
     """Streamlit's own idle signal: the app root says its script is not running, after the run a click started
     (looked for during a second: a run that has already ended by then is not waited for)."""
@@ -442,6 +479,10 @@ def run(*, sessions: int, clicks: int, think: tuple[float, float], browsers: int
                 print("\n".join(report(f"\n== beside it: {browsers} real browsers (Chromium contexts, click to "
                                        f"Streamlit's idle signal, browsers included); {took:.0f} s ==", seen)))
                 errors += sum(len(v) for v in seen.errors.values())
+                paint = statistics_paint(portal.url)
+                print("\n== the statistics page in one browser, alone (median of 5 visits) ==")
+                for label, times in paint.items():
+                    print(f"{label:<22} {stats.median(times) * 1000:>6.0f} ms (max {max(times) * 1000:.0f} ms)")
     print("\nclick: from the message sent to the end of the run it caused (the page's own reruns included), "
           "measured by the client on localhost")
     return 1 if errors else 0

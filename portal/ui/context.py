@@ -57,6 +57,7 @@ def database_url() -> str:
 
 _this_run: ContextVar[dict[str, UnitOfWork | str] | None] = ContextVar("portal_this_run", default=None)
 _SANDBOX = "sandbox:current"       # in `_this_run`: the sandbox file this run works on
+_LANG = "lang:chosen"              # and the language it shows
 
 
 @contextmanager
@@ -143,7 +144,15 @@ def reference_changed() -> None:
 
 
 def lang() -> str:
-    return st.session_state.get("lang", DEFAULT_LANGUAGE)
+    """The language chosen in the sidebar. It is set before a run starts (a widget's value), so a run reads it
+    once: a page asks a few hundred times (every `t`), each a trip through Streamlit's session state."""
+    units = _this_run.get()
+    if units is None:
+        return st.session_state.get("lang", DEFAULT_LANGUAGE)
+    chosen = units.get(_LANG)
+    if chosen is None:
+        chosen = units[_LANG] = st.session_state.get("lang", DEFAULT_LANGUAGE)
+    return chosen
 
 
 def t(key: str, **params) -> str:  # noqa: ANN003

@@ -69,27 +69,30 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
     states = {s: tr(f"state.{s}") for s in frame["state"].unique()}
     severities = {s: tr(f"severity.{s}") for s in frame["severity"].unique()}
     badges = {int(b): badge_text(b, language) for b in Badge}
-    out = pd.DataFrame({
+    # the columns gathered first and the frame made once (each insertion into a frame copies its blocks)
+    columns: dict[str, object] = {
         # A link to the case page; the label after "#" is what the cell shows (see case_links).
         tr("field.number"): [case_href(n, i) for n, i in zip(frame["number"], frame["id"])],
-        tr("field.state"): frame["state"].map(states).to_numpy(),
-        tr("field.severity"): frame["severity"].map(severities).to_numpy(),
+        tr("field.state"): [states[s] for s in frame["state"]],
+        tr("field.severity"): [severities[s] for s in frame["severity"]],
+    }
+    if "urgency" in frame:
+        columns[tr("field.urgency")] = [tr(f"urgency.{u}") for u in frame["urgency"]]
+    columns.update({
         tr("field.customer"): frame["customer_name"].astype(str).to_numpy(),
         tr("field.category"): [categories.get(c, c) for c in frame["category"]],
         tr("field.departments"): ["、".join(departments.get(d, d) for d in ds) for ds in frame["departments"]],
         tr("field.received"): fmt_times(frame["received_at"]).to_numpy(),
     })
-    if "urgency" in frame:
-        out.insert(3, tr("field.urgency"), [tr(f"urgency.{u}") for u in frame["urgency"]])
     if "assignees" in frame:         # who of the department(s) investigates, and a late assignment
-        out[tr("field.assignees")] = ["、".join(names) or tr("people.none") for names in frame["assignees"]]
-        out[tr("field.unassigned_late")] = ["⚠️ " + tr("people.unassigned_late") if late else ""
-                                           for late in frame["unassigned_late"]]
+        columns[tr("field.assignees")] = ["、".join(names) or tr("people.none") for names in frame["assignees"]]
+        columns[tr("field.unassigned_late")] = ["⚠️ " + tr("people.unassigned_late") if late else ""
+                                               for late in frame["unassigned_late"]]
     for info in clocks:
         key, name = info.rule.key, info.label(language)
-        out[name] = frame[f"{key}_badge"].map(badges).to_numpy()
+        columns[name] = [badges.get(b) for b in frame[f"{key}_badge"]]
         if with_due:
-            out[tr("ledger.due", clock=name)] = fmt_times(frame[f"{key}_due"]).to_numpy()
+            columns[tr("ledger.due", clock=name)] = fmt_times(frame[f"{key}_due"]).to_numpy()
     if seed:
         number, customer, category, routed = (tr("field.number"), tr("field.customer"), tr("field.category"),
                                               tr("field.departments"))
@@ -97,10 +100,10 @@ def cases_table(frame: pd.DataFrame, clocks: list[ClockInfo], *, categories: dic
         labels_ = list(extra)
         order = {number: 0, labels_[0]: 1, customer: 2, labels_[1]: 3, labels_[2]: 4, labels_[3]: 5, category: 6,
                  routed: 7, labels_[4]: 8, labels_[5]: 9, labels_[6]: 10, labels_[7]: 11, labels_[8]: 12}
-        for label, values in extra.items():
-            out[label] = values
-        out = out[sorted(out.columns, key=lambda c: (order.get(c, 99), list(out.columns).index(c)))]
-    return out
+        columns.update(extra)
+        place = {label: i for i, label in enumerate(columns)}
+        columns = {label: columns[label] for label in sorted(columns, key=lambda c: (order.get(c, 99), place[c]))}
+    return pd.DataFrame(columns, index=range(len(frame)))
 
 
 def case_href(number: str | None, complaint_id: int) -> str:
