@@ -32,11 +32,26 @@ class Chart:
 COUNT_AXIS = {"tickMinStep": 1, "format": "d"}      # no 0.5 ticks on a count
 
 
-def vega_lite(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec without Altair's JSON-schema validation, which `st.altair_chart` runs at every
-    draw: a quarter of the statistics page's run (the page draws a dozen charts, each validated anew). The
-    specs are validated by the page tests instead (`tests/pages/test_statistics_page.py`)."""
-    return chart.to_dict(validate=False)
+class _Spec:
+    """What Streamlit's Altair converter asks of a chart (`to_dict()`), with Altair's validation chosen here."""
+
+    def __init__(self, chart: alt.TopLevelMixin, validate: bool) -> None:
+        self.chart, self.validate = chart, validate
+
+    def to_dict(self) -> dict:
+        return self.chart.to_dict(validate=self.validate)
+
+
+def vega_lite(chart: alt.TopLevelMixin, *, validate: bool = False) -> dict:
+    """The chart's Vega-Lite spec as `st.altair_chart` makes it (its data sent as Arrow, not turned into JSON
+    values first), without Altair's JSON-schema validation, which `st.altair_chart` runs at every draw: it was a
+    quarter of the statistics page's run (the page draws sixteen charts, each validated anew). The page test
+    validates every chart the page draws instead (`tests/pages/test_statistics_page.py`)."""
+    try:
+        from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+    except ImportError:             # another Streamlit: the plain spec (its data inline) still draws the same
+        return chart.to_dict(validate=validate)
+    return _convert_altair_to_vega_lite_spec(_Spec(chart, validate))
 
 
 def draw(chart: alt.TopLevelMixin, **options) -> None:  # noqa: ANN003
