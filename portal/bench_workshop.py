@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import random
 import statistics as stats
@@ -94,6 +95,7 @@ class Trainee:
         self.pages: dict[str, str] = {}         # address → page script hash
         self.queue: asyncio.Queue = asyncio.Queue()
         self.reader: asyncio.Task | None = None
+        self.current = ""                        # the page script hash of the last run
 
     async def connect(self, cookie: str | None = None) -> None:
         import websockets
@@ -433,8 +435,9 @@ def _idle(page) -> None:  # noqa: ANN001
 # -- the command ----------------------------------------------------------------------------------------
 
 def _percentile(values: list[float], share: float) -> float:
+    """Nearest rank: the smallest value with at least `share` of the values at or below it."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered) + 0.5)) - 1))]
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(share * len(ordered)) - 1))]
 
 
 def report(title: str, figures: Figures) -> list[str]:

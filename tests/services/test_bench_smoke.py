@@ -35,3 +35,23 @@ def test_the_seeded_cases_carry_the_archive_readiness_the_rule_gives(tmp_path):
         assert archive_flag_mistakes(unit) == []
     finally:
         unit.engine.dispose()
+
+
+def test_the_workshop_report_gives_nearest_rank_percentiles_and_every_error():
+    from portal import bench_workshop
+    assert bench_workshop._percentile([float(i) for i in range(1, 21)], 0.95) == 19.0       # noqa: SLF001
+    assert bench_workshop._percentile([float(i) for i in range(1, 31)], 0.95) == 29.0       # noqa: SLF001
+    assert bench_workshop._percentile([0.5], 0.95) == 0.5                                     # noqa: SLF001
+    figures = bench_workshop.Figures()
+    for seconds in (0.1, 0.2, 0.3):
+        figures.record("ledger", bench_workshop.Run(seconds, "hash"))
+    figures.record("ledger", bench_workshop.Run(60.0, "", finished=False))                # no end of run
+    figures.record("login", bench_workshop.Run(0.4, "", exception="KeyError('x')"))
+    lines = bench_workshop.report("title", figures)
+    assert lines[2].split()[:2] == ["login", "1"]                  # login first, then the pages
+    ledger = next(line for line in lines if line.startswith("ledger"))
+    assert ledger.split() == ["ledger", "4", "250", "ms", "60000", "ms", "60000", "ms", "1"]
+    assert "  error on ledger: click lost (no end of run in 60 s) (×1)" in lines
+    assert "  error on login: KeyError('x') (×1)" in lines
+    every = next(line for line in lines if line.startswith("every click"))
+    assert every.split()[-1] == "2"
