@@ -623,14 +623,20 @@ def _session_token(engine, username: str) -> str:  # noqa: ANN001
     return token
 
 
-def _share_script_cache() -> None:
+@contextmanager
+def _shared_script_cache() -> Iterator[None]:
     """A server compiles each page script once (its runtime's ScriptCache); AppTest makes a new cache, so
     every run would parse and compile app.py and the page again (50–100 ms a run, work the server never does
-    twice). The bench measures the server: one cache for every run."""
+    twice). The bench measures the server: one cache for every run while it measures, AppTest's own after."""
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import app_test, local_script_runner
     shared = ScriptCache()
+    saved = app_test.ScriptCache, local_script_runner.ScriptCache
     app_test.ScriptCache = local_script_runner.ScriptCache = lambda: shared
+    try:
+        yield
+    finally:
+        app_test.ScriptCache, local_script_runner.ScriptCache = saved
 
 
 def measure_pages(url: str, repeat: int, recorder: _Recorder, *,
@@ -640,7 +646,6 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder, *,
     from streamlit.testing.v1 import AppTest
 
     from portal.ui.auth import TOKEN
-    _share_script_cache()
     from portal.ui.navigation import BY_KEY
     # AppTest's bare-mode "missing ScriptRunContext" warnings would bury the figures.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").disabled = True
@@ -659,34 +664,35 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder, *,
             PolicyPerson.policy_id == policy_id, PolicyPerson.role == "insured")).one()
         _lookup.values = {"number": connection.execute(select(Policy.policy_number).where(
             Policy.id == policy_id)).scalar(), "name": insured.name, "id_number": insured.id_number}
-    for case in PAGES:
-        if only and not any(text in case.label for text in only):
-            continue
-        if case.page and case.page not in BY_KEY:       # a page not built yet in this checkout
-            yield (f"{case.label} (no such page)", 0.0, 0.0, 0)
-            continue
-        at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
-        at.session_state[TOKEN] = _session_token(engine, case.username)
-        at.run()
-        if case.page:
-            at.switch_page(BY_KEY[case.page].path)
+    with _shared_script_cache():
+        for case in PAGES:
+            if only and not any(text in case.label for text in only):
+                continue
+            if case.page and case.page not in BY_KEY:       # a page not built yet in this checkout
+                yield (f"{case.label} (no such page)", 0.0, 0.0, 0)
+                continue
+            at = AppTest.from_file(str(ROOT / "portal" / "app.py"), default_timeout=600)
+            at.session_state[TOKEN] = _session_token(engine, case.username)
             at.run()
-        if case.prepare:
-            case.prepare(at)
-        at.run()                                    # warm: per-process caches, reminder sweep
-        if at.exception:
-            raise RuntimeError(f"{case.label}: {at.exception[0].message}")
-        def rerun() -> None:
-            if case.each_run:
+            if case.page:
+                at.switch_page(BY_KEY[case.page].path)
+                at.run()
+            if case.prepare:
                 case.prepare(at)
-            at.run()
-        with recorder.recording() as statements:
-            rerun()
-        if at.exception:
-            raise RuntimeError(f"{case.label}: {at.exception[0].message}")
-        page = _median(rerun, repeat)
-        sql = _median(lambda: _replay(engine, statements), repeat)
-        yield (case.label, page, sql, len(statements))
+            at.run()                                    # warm: per-process caches, reminder sweep
+            if at.exception:
+                raise RuntimeError(f"{case.label}: {at.exception[0].message}")
+            def rerun() -> None:
+                if case.each_run:
+                    case.prepare(at)
+                at.run()
+            with recorder.recording() as statements:
+                rerun()
+            if at.exception:
+                raise RuntimeError(f"{case.label}: {at.exception[0].message}")
+            page = _median(rerun, repeat)
+            sql = _median(lambda: _replay(engine, statements), repeat)
+            yield (case.label, page, sql, len(statements))
     engine.dispose()
 
 
