@@ -25,17 +25,22 @@ def log_in(page: Page, url: str, username: str, path: str = "") -> None:
     wait_for_login_cookie(page)
 
 
+# Streamlit's own idle signal, read in the page: the app root says its script is not running and the running
+# indicator is gone, at five looks in a row 100 ms apart (a component, e.g. the login cookie's, may start a run
+# of its own a moment after one ends).
+_QUIET = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const busy = !app || app.getAttribute('data-test-script-state') !== 'notRunning'
+      || document.querySelector('[data-testid="stStatusWidget"]') !== null;
+  window.__portalQuiet = busy ? 0 : (window.__portalQuiet || 0) + 1;
+  return window.__portalQuiet >= 5;
+}"""
+
+
 def settle(page: Page) -> None:
-    """Wait until the script has finished its runs (components may trigger a few more): the
-    running indicator absent at three checks in a row."""
-    quiet = 0
-    for _ in range(200):
-        page.wait_for_timeout(250)
-        running = page.locator("[data-testid='stStatusWidget']").count() > 0
-        quiet = 0 if running else quiet + 1
-        if quiet >= 3:
-            return
-    raise AssertionError("the app never finished running")
+    """Wait until the script has finished its runs (components may trigger a few more)."""
+    page.evaluate("() => { window.__portalQuiet = 0; }")
+    page.wait_for_function(_QUIET, polling=100, timeout=60_000)
 
 
 def wait_for_login_cookie(page: Page, present: bool = True) -> None:
