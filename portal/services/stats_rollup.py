@@ -45,10 +45,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 from typing import Iterable
 
-from sqlalchemy import (Connection, ColumnElement, Date, Integer, String, and_, case, cast, delete, exists, false,
-                        func, insert, literal, or_, select, true, union, union_all)
+from sqlalchemy import (Connection, ColumnElement, Date, Integer, String, and_, bindparam, case, cast, delete,
+                        exists, false, func, insert, literal, or_, select, true, union, union_all)
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain.clocks import DEPARTMENT_STEPS
@@ -85,7 +87,12 @@ def day_of(bind, column):  # noqa: ANN001, ANN201
 
 def measure_names() -> list[str]:
     """Every measure's name: a condition on it lets the primary key (grain, measure, day, …) find a day's rows."""
-    return sorted({m.name for m in _measures()} | {REQUESTS, CLOCK_HOURS})
+    return list(_measure_names())
+
+
+@lru_cache(maxsize=1)
+def _measure_names() -> tuple[str, ...]:
+    return tuple(sorted({m.name for m in _measures()} | {REQUESTS, CLOCK_HOURS}))
 
 
 REQUESTS = "request"        # the service desk's requests by kind: no case, no dimensions
@@ -216,6 +223,24 @@ def raw_rows(bind, spans: list[tuple[datetime, datetime]] | None = None) -> list
     return [*[_grouped(bind, m, routed, spans, total) for m in _measures() for routed in (False, True)
               for total in (False, True)],
             _requests(bind, spans), _clock_hours(bind, spans)]
+
+
+@lru_cache(maxsize=64)
+def _raw_union(dialect: str, spans: int | None):  # noqa: ANN202
+    """Every raw day row as one statement, built once per dialect and number of spans; the spans' instants are its
+    parameters `from_<i>` and `to_<i>` (untyped: each comparison gives them its column's type). Building the 66
+    selects costs more than running them on a small database, and the same statement object keeps SQLAlchemy's
+    cache key too."""
+    bind = SimpleNamespace(dialect=SimpleNamespace(name=dialect))
+    bounds = None if spans is None else [(bindparam(f"from_{i}"), bindparam(f"to_{i}")) for i in range(spans)]
+    return union_all(*raw_rows(bind, bounds))
+
+
+def raw_day_rows(connection: Connection, spans: list[tuple[datetime, datetime]] | None = None):  # noqa: ANN201
+    """The result of every raw day row (over the [start, end) spans, or all time), in one statement."""
+    values = {} if spans is None else {f"{end}_{i}": at for i, pair in enumerate(spans)
+                                       for end, at in zip(("from", "to"), pair)}
+    return connection.execute(_raw_union(connection.dialect.name, None if spans is None else len(spans)), values)
 
 
 _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
@@ -494,7 +519,7 @@ def refresh(session: Session) -> int:
     for start in range(0, len(days), 31):
         chunk = days[start:start + 31]
         change: dict[tuple, list[int]] = {}
-        for row in connection.execute(union_all(*raw_rows(connection, _spans(chunk)))):
+        for row in raw_day_rows(connection, _spans(chunk)):
             change[_key(row)] = list(_sums(row))
         for row in connection.execute(select(StatsRollup.__table__).where(
                 t.grain == DAY, t.measure.in_(names), t.day.in_(chunk))):
@@ -570,7 +595,7 @@ def differences(session: Session, month: date | None = None) -> list[str]:
     spans = None if month is None else [(datetime.combine(month, datetime.min.time()),
                                          datetime.combine(_next_month(month), datetime.min.time()))]
     raw_days: dict[tuple, tuple] = {}
-    for row in connection.execute(union_all(*raw_rows(connection, spans))):      # one statement
+    for row in raw_day_rows(connection, spans):
         raw_days[_key(row)] = _sums(row)
     raw_months: dict[tuple, list[int]] = {}
     raw_years: dict[tuple, list[int]] = {}
