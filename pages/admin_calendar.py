@@ -14,7 +14,7 @@ from portal.i18n.format import day_note
 from portal.services.calendar import calendar_version, calendar_year, set_calendar_day, set_year
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, calendar_changed, lang, now, say, t, uow
-from portal.ui.widgets import DATE_FORMAT, date_label, editor_basis, empty_cell, show_notice, table_save
+from portal.ui.widgets import DATE_FORMAT, clear_notices, date_label, editor_basis, empty_cell, show_notice, table_save
 
 KIND_COLOURS = {"workday": "#e3ecf5", "weekend": "#b0bec5", "holiday": "#d62728", "makeup": "#ff7f0e",
                 "unknown": "#ffffff"}
@@ -125,6 +125,7 @@ with st.form("set_day", enter_to_submit=False):
     note = st.text_input(t("admin.calendar.note"), max_chars=100, key="calendar_note")
     force = st.checkbox(t("admin.calendar.force"), key="calendar_force")
     if st.form_submit_button(t("admin.calendar.save"), type="primary"):
+        clear_notices()
         try:
             set_calendar_day(uow(), actor=actor, day=picked, is_working=working, note=note, now=now(),
                              force=force)

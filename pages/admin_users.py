@@ -9,7 +9,7 @@ from portal.domain.roles import Role
 from portal.services import users
 from portal.ui.auth import require_page
 from portal.ui.context import now, reference, reference_changed, say, t, uow
-from portal.ui.widgets import field_error, labels, show_notice
+from portal.ui.widgets import clear_notices, field_error, labels, show_notice
 
 actor = require_page("admin_users")
 st.title(t("admin.users.title"))
@@ -33,6 +33,7 @@ if picked:                                     # nobody is picked for the admin:
     # One key per action: a click on 停用 never re-enables a user someone else disabled meanwhile.
     label = t("admin.users.disable") if current.active else t("admin.users.enable")
     if st.button(label, key="users_disable" if current.active else "users_enable"):
+        clear_notices()
         try:
             users.set_user_active(uow(), actor=actor, username=picked, active=not current.active, now=now())
         except DomainError as refused:
@@ -60,6 +61,7 @@ with st.form("add_user", enter_to_submit=False):
     level = st.selectbox(t("admin.users.approval_level"), [None, *users.APPROVAL_LEVELS],
                          format_func=lambda v: t(f"level.{v or 'none'}"))
     if st.form_submit_button(t("admin.users.save"), type="primary"):
+        clear_notices()
         try:
             users.add_user(uow(), actor=actor, username=username, display_name=display_name,
                            password=password, roles=roles, department=department,
@@ -105,6 +107,7 @@ if whose:
                                  format_func=lambda v: t(f"level.{v or 'none'}"))
         field_error(duty_errors, "approval_level")
         if st.form_submit_button(t("admin.users.save_duties")):
+            clear_notices()
             try:
                 changed = users.update_user(uow(), actor=actor, username=whose, roles=duties, department=home,
                                             approval_level=authority, now=now(), seen=seen)
@@ -136,6 +139,7 @@ with st.form("reset_password", enter_to_submit=False):
     new_password = st.text_input(t("users.new_password"), type="password", key="reset_password_value")
     field_error(reset_errors, "password")
     if st.form_submit_button(t("users.reset_password")):
+        clear_notices()
         try:
             users.reset_password(uow(), actor=actor, username=whose, password=new_password, now=now())
         except ValidationFailed as refused:

@@ -12,7 +12,7 @@ from portal.domain.privacy import PersonalField
 from portal.services import policies
 from portal.ui.auth import require_page
 from portal.ui.context import lang, now, said, say, t, uow
-from portal.ui.widgets import _UPLOAD_STYLE, DATE_FORMAT, date_label, field_error, show_notice
+from portal.ui.widgets import _UPLOAD_STYLE, DATE_FORMAT, clear_notices, date_label, field_error, show_notice
 
 actor = require_page("policies")
 st.title(t("policies.title"))
@@ -149,6 +149,7 @@ else:
             field_error(errors, "risks")
             st.caption(t("policies.edit.persons_note"))
             if st.form_submit_button(t("policies.edit.save"), type="primary"):
+                clear_notices()
                 try:
                     version = policies.update_policy(
                         uow(), actor=actor, policy_id=chosen, expected_version=st.session_state[seen_key],

@@ -22,7 +22,7 @@ from portal.ui.auth import require_page
 from portal.ui.navigation import BY_KEY
 from portal.ui.context import lang, now, reference, say, t, uow
 from portal.ui.warning_panel import warnings_panel
-from portal.ui.widgets import DATE_FORMAT, date_label, labels, show_notice
+from portal.ui.widgets import DATE_FORMAT, clear_notices, date_label, labels, show_notice
 
 actor = require_page("statistics")
 st.title(t("stats.title"))
@@ -217,6 +217,7 @@ if clock.snapshot is None and actor.has(Role.GM_OFFICE, Role.MANAGER):
     st.page_link(BY_KEY["monthly_review"].path, label=t("nav.monthly_review"), icon=BY_KEY["monthly_review"].icon)
 if actor.has(Role.GM_OFFICE) and clock.snapshot is None:
     if st.button(t("stats.compile.button", month=clock_month), type="primary", key="stats_compile"):
+        clear_notices()
         try:
             statistics.compile_month(uow(), actor=actor, month=clock_month, now=now())
         except DomainError as refused:

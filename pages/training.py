@@ -14,7 +14,7 @@ from portal.ui import auth
 from portal.ui.auth import require_page
 from portal.ui.context import calendar, in_sandbox, lang, now, sandbox_clock_moved, say, t, uow, wall_clock
 from portal.ui.process import process_drawing
-from portal.ui.widgets import field_error, show_notice
+from portal.ui.widgets import clear_notices, field_error, show_notice
 
 actor = require_page("training")
 st.title(t("nav.training"))
@@ -27,6 +27,7 @@ if not in_sandbox():
     st.caption(t("sandbox.status_built") if built else t("sandbox.status_none"))
     left, right = st.columns(2)
     if left.button(t("sandbox.build"), key="sandbox_build", type="primary"):
+        clear_notices()
         bar = st.progress(0.0, text=t("sandbox.building"))
 
         def advanced(done: int, total: int) -> None:       # after each demo case
@@ -61,6 +62,7 @@ with st.form("sandbox_clock", enter_to_submit=False):
     with right:
         field_error(errors, "working_days")
     if st.form_submit_button(t("sandbox.move"), type="primary"):
+        clear_notices()
         try:
             moved = sandbox.move_clock(uow(), actor=actor, hours=int(hours), working_days=int(days), wall=wall_clock(),
                                        calendar=calendar())
@@ -115,6 +117,7 @@ with right:
 if case.state == "archived":
     st.success(t("walk.finished"))
 elif st.button(t("walk.advance", step=t(f"walk.{current.key}.title")), key="walk_advance", type="primary"):
+    clear_notices()
     try:
         state = walkthrough.advance(uow(), actor=actor, complaint_id=case_id, now=now())
     except DomainError as refused:

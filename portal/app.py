@@ -14,7 +14,7 @@ from portal.services import aftersales_queries, queries
 from portal.ui.context import in_sandbox, now, open_cases_without_calendar, page_run, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.notices import start_background_sender
-from portal.ui.widgets import labels
+from portal.ui.widgets import labels, note_page
 
 
 def _refusal(spec: PageSpec):  # noqa: ANN202
@@ -203,6 +203,7 @@ def main() -> None:
     slot = st.empty()                   # its place kept either way: the page below keeps its open tab
     if missing:                         # on every page until the administrator adds the year
         slot.warning(t("calendar.missing_open_cases", count=missing), icon="⚠️")
+    note_page(current.url_path)
     with st.sidebar:
         st.caption(t("app.signed_in_as", name=actor.display_name, roles=auth.role_names(actor.roles)))
         st.page_link(home, label=t("nav.home"), icon="🏠")

@@ -125,6 +125,7 @@ def act(call, *, notice, form: str) -> None:  # noqa: ANN001
     """Run a service call from a form: a refused field is shown beside its widget after the rerun
     (the widgets keep what was typed); a refusal of the whole action is shown at once; success
     shows `notice` after the rerun (a text, or a function of what the call returned)."""
+    clear_notices()
     try:
         result = call()
     except ValidationFailed as refused:
@@ -142,12 +143,44 @@ def form_errors(form: str) -> dict[str, Message]:
     return st.session_state.get(f"errors_{form}", {})
 
 
+_PAGE_NOW = "_page_now"
+_NOTICE_PAGES = "_notice_pages"       # a shown notice's key → the page it belongs to
+_NOTICE_SLOTS = "_notice_slots"       # this run's notice places, by key
+
+
+def note_page(url_path: str) -> None:
+    """The page this run shows (set by the app before it runs the page): the notices of another page go."""
+    st.session_state[_PAGE_NOW] = url_path
+    st.session_state[_NOTICE_SLOTS] = {}
+    for key, page in list(st.session_state.get(_NOTICE_PAGES, {}).items()):
+        if page != url_path:
+            _forget_notice(key)
+
+
 def show_notice(key: str = "notice") -> None:
-    """The notice a last action left (once). Its place is taken on every run, notice or not, so what
-    follows keeps its position between runs: tabs further down stay on the tab the person opened."""
+    """The notice a last action left, shown on the page where it first appears until the person acts
+    again (`clear_notices`) or opens another page. Reruns the person did not ask for (a component's, a
+    table editor's) keep it: it is not gone before it could be read. Its place is taken on every run,
+    notice or not, so what follows keeps its position between runs: tabs further down stay on the tab
+    the person opened."""
     slot = st.empty()
-    if key in st.session_state:
-        slot.success(st.session_state.pop(key))
+    st.session_state.setdefault(_NOTICE_SLOTS, {})[key] = slot
+    if key not in st.session_state:
+        return
+    st.session_state.setdefault(_NOTICE_PAGES, {}).setdefault(key, st.session_state.get(_PAGE_NOW))
+    slot.success(st.session_state[key])
+
+
+def clear_notices() -> None:
+    """A new action starts: the notices of the last one go, from the screen too."""
+    for key, slot in st.session_state.get(_NOTICE_SLOTS, {}).items():
+        slot.empty()
+        _forget_notice(key)
+
+
+def _forget_notice(key: str) -> None:
+    st.session_state.pop(key, None)
+    st.session_state.get(_NOTICE_PAGES, {}).pop(key, None)
 
 
 def case_summary(case) -> None:  # noqa: ANN001
@@ -289,6 +322,7 @@ def table_save(save, *, label: str, button_key: str, refusals_key: str, editor_k
         refusal_table(refused, row_name=row_name, column_prefix=column_prefix)
     if not st.button(label, key=button_key, type="primary"):
         return
+    clear_notices()
     try:
         changed = save()
     except ConfigurationRefused as refusal:

@@ -62,9 +62,12 @@ def field(page: Page, label: str) -> _Field:
 
 
 def submit(page: Page, button: str, notice: str) -> None:
+    """Click and read the notice the action leaves; it stays on the page until the next action, so it is
+    read again once the runs have settled (a notice that only flashed would not do)."""
     retrying(page, lambda: visible(page).get_by_role("button", name=button, exact=True), lambda b: b.click())
     expect(page.get_by_text(re.compile(notice))).to_be_visible()
     settle(page)
+    expect(page.get_by_text(re.compile(notice))).to_be_visible()
 
 
 def open_tab(page: Page, name: str) -> None:

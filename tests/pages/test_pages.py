@@ -282,6 +282,28 @@ def test_a_disabled_user_is_refused_at_the_next_click(page_db):
     assert "投诉登记（客户抱怨处理表）" not in texts(at)
 
 
+def test_a_notice_stays_through_reruns_on_its_page_until_the_next_action(page_db):
+    """A notice is not gone before it could be read: a rerun nobody asked for (a component's, a table editor's)
+    keeps it; the next action, or another page, takes it away."""
+    admin = app_as("admin", page_path("admin_users"))
+    admin.selectbox(key="users_pick").select("clerk").run()
+    admin.button(key="users_disable").click().run()
+    notices = lambda: [s.value for s in admin.success if "已更新用户" in s.value]  # noqa: E731
+    assert notices() == ["已更新用户 clerk 的状态。"]
+    admin.run()
+    admin.run()
+    assert len(notices()) == 1
+    admin.text_input[0].input("X")                      # a refused action: its reasons, and no old notice
+    next(b for b in admin.button if b.label == "保存").click().run()
+    assert "用户名须为" in texts(admin) and notices() == []
+    admin.button(key="users_enable").click().run()
+    assert len(notices()) == 1
+    admin.switch_page(page_path("admin_config")).run()
+    assert notices() == []
+    admin.switch_page(page_path("admin_users")).run()
+    assert notices() == []
+
+
 def test_admin_adds_a_user_and_bad_input_is_refused(page_db):
     at = app_as("admin", page_path("admin_users"))
     form_inputs = at.text_input
