@@ -14,6 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -200,6 +201,52 @@ def module_database(request, tmp_path_factory, fill):  # noqa: ANN001
         unit.engine.dispose()
         if name:
             _drop_postgres(name)
+
+
+_BUILT: dict[tuple[str, str], str] = {}     # (build, backend) → its SQLite file or PostgreSQL template database
+
+
+def built_copy(request, build) -> Iterator[str]:  # noqa: ANN001
+    """For a module's `database_url`: a database that `build(uow)` filled once per backend and session, copied
+    for each test (its writes are its own). For modules whose tests all start from the same cases, which take
+    seconds to walk through the process; the checks after each test (`uow`) run on the copy as on any database."""
+    backend = request.param
+    key = (f"{build.__module__}.{build.__qualname__}", backend)
+    if key not in _BUILT:
+        if backend == "sqlite":
+            path = request.getfixturevalue("tmp_path_factory").mktemp("built") / "built.sqlite3"
+            shutil.copy(request.getfixturevalue("sqlite_template"), path)
+            url, name = f"sqlite:///{path}", str(path)
+        else:
+            name = _clone(request.getfixturevalue("postgres_template"))
+            url = _pg_url(name)
+            request.getfixturevalue("_built_templates").append(name)
+        unit = UnitOfWork(make_engine(url))
+        try:
+            build(unit)
+        finally:
+            unit.engine.dispose()
+        _BUILT[key] = name
+    if backend == "sqlite":
+        path = request.getfixturevalue("tmp_path") / "portal.sqlite3"
+        shutil.copy(_BUILT[key], path)
+        yield f"sqlite:///{path}"
+        return
+    name = _fresh_postgres(_BUILT[key])
+    yield _pg_url(name)
+    _drop_postgres(name)
+
+
+@pytest.fixture(scope="session")
+def _built_templates(postgres_template):
+    """The PostgreSQL templates `built_copy` made, dropped (with their spare clones) at the end."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        spares = _SPARES.pop(name, None)
+        if spares:
+            spares.close()
+        _drop_now(name)
 
 
 @pytest.fixture

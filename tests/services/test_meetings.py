@@ -10,21 +10,34 @@ from sqlalchemy import func, select
 from portal.domain.errors import PermissionDenied, ValidationFailed
 from portal.persistence.models import ComplaintMeeting, Event, Rectification
 from portal.services import meetings
+from tests.conftest import BACKENDS, People, built_copy
 from tests.review_helpers import closed_case
 
 AT = datetime(2025, 12, 5, 10, 0)
 
 
+def _two_closed_cases(uow) -> None:  # noqa: ANN001
+    people = People(uow)
+    closed_case(uow, people, datetime(2025, 11, 10, 10), {"operations": 100})
+    closed_case(uow, people, datetime(2025, 11, 20, 10), {"operations": 60, "technical": 40})
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request):
+    """Every test starts from the same two closed cases: walked through the process once per backend, copied."""
+    yield from built_copy(request, _two_closed_cases)
+
+
 @pytest.fixture
-def cases(uow, people):
-    ids = [closed_case(uow, people, datetime(2025, 11, 10, 10), {"operations": 100}),
-           closed_case(uow, people, datetime(2025, 11, 20, 10), {"operations": 60, "technical": 40})]
+def cases(uow):
     from portal.persistence.models import Complaint
     with uow.read() as session:
-        return [(i, session.get(Complaint, i).number) for i in ids]
+        found = session.execute(select(Complaint.id, Complaint.number).order_by(Complaint.received_at)).all()
+    assert len(found) == 2
+    return [(i, number) for i, number in found]
 
 
-def meeting_count(uow) -> int:
+def meeting_count(uow) -> int:  # noqa: ANN001
     with uow.read() as session:
         return int(session.scalar(select(func.count()).select_from(ComplaintMeeting)))
 

@@ -15,20 +15,33 @@ from portal.domain.statistics import Period
 from portal.persistence.models import (Complaint, Department, Event, MonthConfirmation, ResponsibilityShare,
                                        StatsSnapshot)
 from portal.services import exports, monthly_review, statistics
+from tests.conftest import BACKENDS, People, built_copy
 from tests.review_helpers import closed_case
 
 NOV = "2025-11"
 AT = datetime(2025, 12, 5, 10, 0)
 
 
+def _three_closed_cases(uow) -> None:  # noqa: ANN001
+    people = People(uow)
+    closed_case(uow, people, datetime(2025, 11, 10, 10), {"operations": 100})
+    closed_case(uow, people, datetime(2025, 11, 20, 10), {"operations": 60, "technical": 40})
+    closed_case(uow, people, datetime(2025, 12, 2, 10), {"technical": 100})
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request):
+    """Every test starts from the same three closed cases: walked through the process once per backend, copied."""
+    yield from built_copy(request, _three_closed_cases)
+
+
 @pytest.fixture
-def month(uow, people):
-    ids = {"A": closed_case(uow, people, datetime(2025, 11, 10, 10), {"operations": 100}),
-           "B": closed_case(uow, people, datetime(2025, 11, 20, 10), {"operations": 60, "technical": 40}),
-           "D": closed_case(uow, people, datetime(2025, 12, 2, 10), {"technical": 100})}
+def month(uow):
+    """The cases A and B (closed in November) and D (closed in December): their ids and numbers."""
     with uow.read() as session:
-        numbers = dict(session.execute(select(Complaint.id, Complaint.number)).all())
-    return {k: (v, numbers[v]) for k, v in ids.items()}
+        cases = session.execute(select(Complaint.id, Complaint.number).order_by(Complaint.received_at)).all()
+    assert len(cases) == 3
+    return dict(zip("ABD", ((i, number) for i, number in cases)))
 
 
 def shares_of(uow, case_id: int) -> dict[str, int]:
