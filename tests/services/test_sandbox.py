@@ -3,6 +3,7 @@ one), its own clock moved by hours or working days, reminders that the new time 
 guided walk-through of one prepared case through the six steps."""
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,10 +32,26 @@ def real(sqlite_url, tmp_path, monkeypatch):
     unit.engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def built_once(sqlite_template, tmp_path_factory) -> Path:
+    """A sandbox built once for the module (the build itself is tested on its own below): its folder."""
+    folder = tmp_path_factory.mktemp("sandbox_built")
+    with pytest.MonkeyPatch.context() as patch:
+        real_path = folder / "real.sqlite3"
+        shutil.copy(sqlite_template, real_path)
+        patch.setenv("PORTAL_DATABASE_URL", f"sqlite:///{real_path}")
+        patch.setenv("PORTAL_SANDBOX_DIR", str(folder / "sandboxes"))
+        patch.setattr(sandbox, "COMPLAINTS", 8)
+        unit = UnitOfWork(make_engine(f"sqlite:///{real_path}"))
+        sandbox.build(actor=load_actor(unit, "trainer"), now=NOW)
+        unit.engine.dispose()
+    return folder / "sandboxes"
+
+
 @pytest.fixture
-def built(real):
-    trainer = load_actor(real, "trainer")
-    sandbox.build(actor=trainer, now=NOW)
+def built(real, built_once, tmp_path):
+    """That sandbox, copied for this test, as the current one."""
+    shutil.copytree(built_once, tmp_path / "sandboxes")
     unit = UnitOfWork(make_engine(sandbox.current_url()))
     yield unit
     unit.engine.dispose()
