@@ -3,6 +3,7 @@ rejection turning into a linked new complaint. Each step reads that the next rol
 from __future__ import annotations
 
 import re
+import weakref
 from datetime import timedelta
 
 from playwright.sync_api import Error as PlaywrightError
@@ -12,9 +13,26 @@ from portal.ui.context import now as wall_clock
 from tests.e2e.test_browser import log_in, settle
 
 
+_SIGNED_IN: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # a test's new_page → (server, user) → context
+
+
 def as_user(new_page, server: str, username: str, path: str) -> Page:
+    """A page of `path` as `username`: logged in through the form the first time in a test; afterwards a new
+    tab of that browser, which the login cookie signs in (as a person coming back to the portal)."""
+    contexts = _SIGNED_IN.setdefault(new_page, {})
+    context = contexts.get((server, username))
+    if context is not None:
+        page = context.new_page()
+        page.goto(f"{server}/{path}")
+        signed_in, form = page.get_by_text(re.compile("当前用户：")), page.get_by_label("用户名")
+        expect(signed_in.or_(form).first).to_be_visible()
+        if signed_in.count():
+            settle(page)
+            return page
+        page.close()                           # the cookie is gone (logged out): through the form again
     page = new_page()
     log_in(page, server, username, path)
+    contexts[(server, username)] = page.context
     return page
 
 
