@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from portal.domain.roles import Role
+from portal.i18n import translate
 from portal.ui.navigation import PAGES, allowed
 from tests.conftest import TEST_USERS
 from tests.e2e.test_browser import log_in, settle
@@ -47,14 +48,17 @@ def test_every_page_of_every_role_reads_in_chinese(server, new_page, username):
     page = new_page()
     log_in(page, server, username)
     roles = {Role(r) for name, _, user_roles, _, _ in TEST_USERS if name == username for r in user_roles}
-    paths = [spec.key for spec in PAGES if allowed(spec, roles)]
-    assert paths or username == "trainer"
-    seen = {}
-    for path in ["home", *paths]:
-        page.goto(f"{server}/{path}")
-        expect(page.get_by_text(re.compile("当前用户："))).to_be_visible()
+    specs = [spec for spec in PAGES if allowed(spec, roles)]
+    assert specs or username == "trainer"
+    seen = {"home": english_words(page.inner_text("body"), {username})}       # where the login lands
+    sidebar = page.get_by_role("region", name="Sidebar")
+    for spec in specs:                       # each page opened from the sidebar, as a person goes about
+        sidebar.get_by_role("link", name=translate(spec.title_key, "zh"), exact=True).click()
+        page.wait_for_url(re.compile(rf"/{spec.key}(\?|$)"))
+        expect(page.get_by_role("heading", level=1).first).to_be_visible()
         settle(page)
-        seen[path] = english_words(page.inner_text("body"), {username})
+        seen[spec.key] = english_words(page.inner_text("body"), {username})
+    assert len(seen) == len(specs) + 1
     assert not any(seen.values()), {k: v for k, v in seen.items() if v}
 
 
