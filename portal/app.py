@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from portal.i18n import LANGUAGES
-from portal.ui import auth
+from portal.ui import auth, chrome_words
 from portal.services import aftersales_queries, queries
-from portal.ui.context import in_sandbox, now, open_cases_without_calendar, page_run, reference, t, uow
+from portal.ui.context import in_sandbox, lang, now, open_cases_without_calendar, page_run, reference, t, uow
 from portal.ui.navigation import BY_KEY, PAGES, PageSpec, allowed
 from portal.ui.notices import start_background_sender
 from portal.ui.widgets import labels, note_page
@@ -168,6 +168,7 @@ def main() -> None:
     start_background_sender()  # the notices outbox: one sender thread per process (the wall clock, real DB)
     with st.sidebar:
         st.selectbox(t("app.language"), list(LANGUAGES), format_func=LANGUAGES.get, key="lang")
+        chrome_words.install(lang())      # Streamlit's own widget words in the chosen language
     actor = auth.signed_in_this_run()
     if actor is None:
         # Every address shows the login form, so a typed address lands on its page after login.

@@ -4,14 +4,14 @@ from __future__ import annotations
 from typing import Any
 
 from portal.domain.errors import Message
-from portal.i18n import (desk, desk_config, desk_handover, desk_intake, loop_followup, loop_insight, loop_people,
+from portal.i18n import (chrome, desk, desk_config, desk_handover, desk_intake, loop_followup, loop_insight, loop_people,
                          loop_rectify, loop_review, policies)
 from portal.i18n.en import EN
 from portal.i18n.zh import ZH
 
 # a capability added later keeps its words in its own section (both languages side by side)
 SECTIONS = (policies, desk, desk_intake, desk_handover, desk_config, loop_rectify, loop_followup, loop_review,
-            loop_insight, loop_people)
+            loop_insight, loop_people, chrome)
 CATALOGUES = {"zh": {**ZH, **{k: v for s in SECTIONS for k, v in s.ZH.items()}},
               "en": {**EN, **{k: v for s in SECTIONS for k, v in s.EN.items()}}}
 LANGUAGES = {"zh": "中文", "en": "English"}
