@@ -71,6 +71,12 @@ def page_run() -> Iterator[None]:
         _this_run.reset(token)
 
 
+def this_run() -> dict:
+    """What lives for this run only (a fresh dict outside a run: nothing carries over)."""
+    units = _this_run.get()
+    return {} if units is None else units
+
+
 def uow() -> UnitOfWork:
     url = database_url()
     units = _this_run.get()

@@ -15,7 +15,7 @@ from portal.printing.ledger_layout import seed_columns
 from portal.i18n.format import badge_text, fmt_times
 from portal.services.rules import Choice, ClockInfo
 from portal.services import queries
-from portal.ui.context import attachment_limits, calendar, lang, now, reference, said, say, t
+from portal.ui.context import attachment_limits, calendar, lang, now, reference, said, say, t, this_run
 from portal.ui.context import uow as _uow
 from portal.ui.navigation import BY_KEY
 
@@ -145,13 +145,12 @@ def form_errors(form: str) -> dict[str, Message]:
 
 _PAGE_NOW = "_page_now"
 _NOTICE_PAGES = "_notice_pages"       # a shown notice's key → the page it belongs to
-_NOTICE_SLOTS = "_notice_slots"       # this run's notice places, by key
+_NOTICE_SLOTS = "notice:slots"        # in `this_run()`: this run's notice places, by key
 
 
 def note_page(url_path: str) -> None:
     """The page this run shows (set by the app before it runs the page): the notices of another page go."""
     st.session_state[_PAGE_NOW] = url_path
-    st.session_state[_NOTICE_SLOTS] = {}
     for key, page in list(st.session_state.get(_NOTICE_PAGES, {}).items()):
         if page != url_path:
             _forget_notice(key)
@@ -164,7 +163,7 @@ def show_notice(key: str = "notice") -> None:
     notice or not, so what follows keeps its position between runs: tabs further down stay on the tab
     the person opened."""
     slot = st.empty()
-    st.session_state.setdefault(_NOTICE_SLOTS, {})[key] = slot
+    this_run().setdefault(_NOTICE_SLOTS, {})[key] = slot
     if key not in st.session_state:
         return
     st.session_state.setdefault(_NOTICE_PAGES, {}).setdefault(key, st.session_state.get(_PAGE_NOW))
@@ -173,7 +172,7 @@ def show_notice(key: str = "notice") -> None:
 
 def clear_notices() -> None:
     """A new action starts: the notices of the last one go, from the screen too."""
-    for key, slot in st.session_state.get(_NOTICE_SLOTS, {}).items():
+    for key, slot in this_run().get(_NOTICE_SLOTS, {}).items():
         slot.empty()
         _forget_notice(key)
 
