@@ -166,14 +166,21 @@ def _drop_postgres(name: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path) -> str:
+def database_url(request) -> Iterator[str]:
     """A freshly migrated database with the test users, on each backend."""
+    template = request.getfixturevalue("sqlite_template" if request.param == "sqlite" else "postgres_template")
+    yield from _copy_for_test(request, template)
+
+
+def _copy_for_test(request, template) -> Iterator[str]:  # noqa: ANN001
+    """This test's own copy of `template` on the backend `request.param` (a SQLite file copied into the test's
+    folder, or a PostgreSQL database cloned from the template database), dropped afterwards."""
     if request.param == "sqlite":
-        path = tmp_path / "portal.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        path = request.getfixturevalue("tmp_path") / "portal.sqlite3"
+        shutil.copy(template, path)
         yield f"sqlite:///{path}"
         return
-    name = _fresh_postgres(request.getfixturevalue("postgres_template"))
+    name = _fresh_postgres(template)
     yield _pg_url(name)
     _drop_postgres(name)
 
@@ -227,14 +234,7 @@ def built_copy(request, build) -> Iterator[str]:  # noqa: ANN001
         finally:
             unit.engine.dispose()
         _BUILT[key] = name
-    if backend == "sqlite":
-        path = request.getfixturevalue("tmp_path") / "portal.sqlite3"
-        shutil.copy(_BUILT[key], path)
-        yield f"sqlite:///{path}"
-        return
-    name = _fresh_postgres(_BUILT[key])
-    yield _pg_url(name)
-    _drop_postgres(name)
+    yield from _copy_for_test(request, _BUILT[key])
 
 
 @pytest.fixture(scope="session")
