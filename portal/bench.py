@@ -604,6 +604,18 @@ def _replay(engine: Engine, statements: list[tuple[str, object]]) -> None:
         connection.rollback()
 
 
+def slowest(engine: Engine, statements: list[tuple[str, object]], count: int) -> list[tuple[float, str]]:
+    """The `count` slowest of a page's statements (seconds, statement text), each replayed once more."""
+    timed = []
+    with engine.connect() as connection:
+        for statement, parameters in statements:
+            began = time.perf_counter()
+            connection.exec_driver_sql(statement, parameters).fetchall()
+            timed.append((time.perf_counter() - began, " ".join(statement.split())))
+        connection.rollback()
+    return sorted(timed, reverse=True)[:count]
+
+
 def _median(fn, repeat: int) -> float:  # noqa: ANN001
     times = []
     for _ in range(repeat):
@@ -639,8 +651,8 @@ def _shared_script_cache() -> Iterator[None]:
         app_test.ScriptCache, local_script_runner.ScriptCache = saved
 
 
-def measure_pages(url: str, repeat: int, recorder: _Recorder, *,
-                  only: list[str] | None = None) -> Iterator[tuple[str, float, float, int]]:
+def measure_pages(url: str, repeat: int, recorder: _Recorder, *, only: list[str] | None = None,
+                  show: int = 0) -> Iterator[tuple[str, float, float, int]]:
     """Each page case's figures (label, page seconds, bare-SQL seconds, statements) as soon as it is measured:
     at a million cases a whole run takes long enough to want the rows as they come."""
     from streamlit.testing.v1 import AppTest
@@ -693,28 +705,41 @@ def measure_pages(url: str, repeat: int, recorder: _Recorder, *,
             page = _median(rerun, repeat)
             sql = _median(lambda: _replay(engine, statements), repeat)
             yield (case.label, page, sql, len(statements))
+            for seconds, statement in slowest(engine, statements, show):
+                print(f"    {seconds * 1000:>7.1f} ms  {statement[:400]}", flush=True)
     engine.dispose()
 
 
 # -- the command -----------------------------------------------------------------------------------
 
 @contextmanager
-def _database(backend: str, postgres_url: str):  # noqa: ANN201
+def _database(backend: str, postgres_url: str, keep: Path | None = None, size: int = 0):  # noqa: ANN201
+    """A throw-away database, or with `keep` one left after the run for `--reuse` (a SQLite file in that folder, a
+    PostgreSQL database named after the size)."""
     if backend == "sqlite":
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
+            path = keep / f"bench-{size}.sqlite3"
+            path.unlink(missing_ok=True)
+            yield f"sqlite:///{path}"
+            return
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         return
-    name = f"portal_bench_{uuid.uuid4().hex[:8]}"
+    name = f"portal_bench_{uuid.uuid4().hex[:8]}" if keep is None else f"portal_bench_kept_{size}"
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
+        if keep is not None:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     try:
         yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
     finally:
         from portal.ui.context import _unit_of_work
         _unit_of_work.clear()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep is None:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
 
 
@@ -759,8 +784,23 @@ def measure_sandbox(repeat: int) -> tuple[float, float]:
     return first, rebuild
 
 
+def _measure(url: str, repeat: int, only: list[str] | None, show: int = 0) -> None:
+    print(f"{'page':<34} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}", flush=True)
+    recorder = _Recorder()
+    try:
+        for label, page, sql, count in measure_pages(url, repeat, recorder, only=only, show=show):
+            print(f"{label:<34} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms "
+                  f"{page / sql if sql else 0:>8.2f}x {count:>8}", flush=True)
+    finally:
+        recorder.close()
+
+
 def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str, sandbox: bool = False,
-        only: list[str] | None = None) -> int:
+        only: list[str] | None = None, keep: Path | None = None, reuse: list[str] | None = None,
+        statements: int = 0) -> int:
+    for url in reuse or []:                 # a database a `--keep` run left: the pages again, no seeding
+        print(f"\n== {url} (kept from an earlier run) ==")
+        _measure(url, repeat, only, statements)
     if sandbox:
         first, rebuild = measure_sandbox(repeat)
         print(f"sandbox: first build {first:.1f} s (with the base file); rebuild {rebuild:.1f} s "
@@ -772,7 +812,7 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 print(f"postgres: skipped, not reachable at {postgres_url}: {problem}")
                 continue
         for size in sizes:
-            with _database(backend, postgres_url) as url:
+            with _database(backend, postgres_url, keep, size) as url:
                 now = _now()
                 seeded = seed(url, size, now)
                 print(f"\n== {backend}, {size:,} complaints ({seeded.open:,} open; {seeded.departments:,} department "
@@ -784,15 +824,10 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                     desk = seeded.desk
                     print(f"service desk: {desk.policies:,} policies ({desk.persons:,} persons), {desk.requests:,} "
                           f"requests ({desk.events:,} history rows) seeded in {desk.seconds:.1f} s")
-                print(f"{'page':<34} {'page':>9} {'bare SQL':>9} {'page/SQL':>9} {'queries':>8}", flush=True)
-                recorder = _Recorder()
-                try:
-                    for label, page, sql, count in measure_pages(url, repeat, recorder, only=only):
-                        print(f"{label:<34} {page * 1000:>6.0f} ms {sql * 1000:>6.0f} ms "
-                              f"{page / sql if sql else 0:>8.2f}x {count:>8}", flush=True)
-                finally:
-                    recorder.close()
-    if sizes:
+                if keep is not None:
+                    print(f"kept for --reuse: {url}")
+                _measure(url, repeat, only, statements)
+    if sizes or reuse:
         print(f"\nmedian of {repeat} warm reruns per page (Streamlit AppTest, server side); bare SQL: the SELECTs the "
               "page issued in one rerun, replayed on a plain connection")
     return 0

@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from portal import config
@@ -218,7 +219,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                                   browsers=args.browsers, start_within=args.start_within)
     from portal.bench import run
     return run(sizes=args.complaints, backends=args.backends, repeat=args.repeat, postgres_url=args.postgres_url,
-               sandbox=args.sandbox, only=args.only)
+               sandbox=args.sandbox, only=args.only, keep=args.keep, reuse=args.reuse,
+               statements=args.statements)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -309,6 +311,14 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=5)
     bench.add_argument("--only", nargs="+", metavar="TEXT",
                        help="measure only the pages whose label contains one of these (e.g. \"GM office\")")
+    bench.add_argument("--keep", type=Path, metavar="DIR",
+                       help="leave the seeded databases for --reuse (SQLite files in DIR, PostgreSQL databases "
+                            "portal_bench_kept_<size>)")
+    bench.add_argument("--reuse", nargs="+", metavar="URL", default=[],
+                       help="measure the pages on databases a --keep run left, without seeding (give --complaints "
+                            "with no size to seed nothing else)")
+    bench.add_argument("--statements", type=int, default=0, metavar="N",
+                       help="under each page, its N slowest statements with their time (to find what to index)")
     bench.add_argument("--sandbox", action="store_true",
                        help="also time the trainer's sandbox rebuild (the complaint sizes may be left empty)")
     bench.add_argument("--workshop", type=int, metavar="N", default=0,

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Select, String, and_, distinct, false, func, or_, select, true, type_coerce
+from sqlalchemy import ColumnElement, Select, String, and_, distinct, exists, false, func, or_, select, true, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain import clocks as clock_rules
@@ -148,6 +148,15 @@ def filter_conditions(filters: LedgerFilter, reader: Actor | None = None,
         out.append(Complaint.received_at < datetime.combine(filters.received_to + timedelta(days=1),
                                                             datetime.min.time()))
     return out
+
+
+def routed_to(department_id: int, *routing: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The case is routed to the department (with its routing matching `routing`). A queue's state picks its open
+    cases in queue order (ix_complaints_queue) and each one's routing is looked up by its key: a correlated EXISTS,
+    not an IN over the department's routings, which grow with its whole history (595,000 at a million cases)
+    where the state holds only the open work."""
+    return exists().where(ComplaintDepartment.complaint_id == Complaint.id,
+                          ComplaintDepartment.department_id == department_id, *routing)
 
 
 def own_case_condition(reader: Actor) -> ColumnElement[bool]:
@@ -320,14 +329,11 @@ def department_queue(uow: UnitOfWork, *, actor: Actor, now: datetime, calendar: 
     (002 art.13.2), for any department the case was routed to."""
     if not actor.has(Role.HANDLER) or actor.department_id is None:
         raise PermissionDenied("auth.missing_role")
-    routed = ComplaintDepartment.department_id == actor.department_id
     if to_report:
-        conditions = [Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(routed)),
-                      Complaint.state == State.AWAITING_REPORT.value]
+        conditions = [Complaint.state == State.AWAITING_REPORT.value, routed_to(actor.department_id)]
     else:
-        conditions = [Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(
-            routed, ComplaintDepartment.report_submitted_at.is_(None))),
-            Complaint.state == State.INVESTIGATING.value]
+        conditions = [Complaint.state == State.INVESTIGATING.value,
+                      routed_to(actor.department_id, ComplaintDepartment.report_submitted_at.is_(None))]
     from portal.services.assignment import with_assignments     # who of the department works on each case
     return _ledger(uow, conditions, now, calendar, reader=actor, page=page, page_size=page_size, order="priority",
                    decorate=lambda session, frame: with_assignments(session, frame, now, actor.department_id))
@@ -483,19 +489,15 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
         wanted.append(("notices_attention", "outbox", select(func.count()).select_from(Notice).where(
             Notice.state.in_(("failed", "unconfirmed"))).scalar_subquery()))
     if actor.has(Role.HANDLER) and actor.department_id is not None:
-        mine = select(ComplaintDepartment.complaint_id).where(ComplaintDepartment.department_id == actor.department_id,
-                                                              ComplaintDepartment.report_submitted_at.is_(None))
-        wanted += [("investigate", "department", cases(Complaint.id.in_(mine),
-                                                       Complaint.state == State.INVESTIGATING.value)),
-                   ("report_to_gm", "department", cases(
-                       Complaint.id.in_(select(ComplaintDepartment.complaint_id).where(
-                           ComplaintDepartment.department_id == actor.department_id)),
-                       Complaint.state == State.AWAITING_REPORT.value)),
+        mine = routed_to(actor.department_id, ComplaintDepartment.report_submitted_at.is_(None))
+        wanted += [("investigate", "department", cases(Complaint.state == State.INVESTIGATING.value, mine)),
+                   ("report_to_gm", "department", cases(Complaint.state == State.AWAITING_REPORT.value,
+                                                        routed_to(actor.department_id))),
                    ("answer", "department", select(func.count()).select_from(Reminder).where(
                        Reminder.department_id == actor.department_id, Reminder.answered_at.is_(None))
                     .scalar_subquery()),
-                   ("department_overdue", "department", overdue(Complaint.id.in_(mine),
-                                                                Complaint.state == State.INVESTIGATING.value))]
+                   ("department_overdue", "department", overdue(Complaint.state == State.INVESTIGATING.value,
+                                                                mine))]
     if actor.has(Role.APPROVER):
         with uow.read() as session:
             the_gm = is_gm(session, actor.approval_level)
@@ -503,10 +505,9 @@ def todo_counts(uow: UnitOfWork, *, actor: Actor, now: datetime) -> list[Todo]:
                        (("approve", State.AWAITING_APPROVAL), ("final_approve", State.AWAITING_FINAL_APPROVAL),
                         *([("instruct_report", State.AWAITING_GM_INSTRUCTION)] if the_gm else []))]
     if actor.has(Role.DEPT_LEAD) and actor.department_id is not None:     # 待指派: nobody named yet (000 §5)
-        wanted.append(("assign", "department", cases(Complaint.state.in_(_OPEN), Complaint.id.in_(
-            select(ComplaintDepartment.complaint_id).where(ComplaintDepartment.department_id == actor.department_id,
-                                                          ComplaintDepartment.report_submitted_at.is_(None),
-                                                          ComplaintDepartment.assigned_at.is_(None))))))
+        wanted.append(("assign", "department", cases(Complaint.state.in_(_OPEN), routed_to(
+            actor.department_id, ComplaintDepartment.report_submitted_at.is_(None),
+            ComplaintDepartment.assigned_at.is_(None)))))
     if actor.has(Role.GM_OFFICE, Role.MANAGER, Role.ADMIN):
         wanted.append(("overdue", "ledger", overdue()))
     if not wanted:

@@ -246,12 +246,22 @@ def raw_day_rows(connection: Connection, spans: list[tuple[datetime, datetime]] 
 _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
 
 
-def _insert_days(connection: Connection, spans: list[tuple[datetime, datetime]] | None) -> None:
+def _insert_days(connection: Connection) -> None:
+    """Every day row from the raw tables: each measure's mixes (one scan of its facts per department kind), then the
+    total rows summed from those mixes, since every case is in exactly one mix (its category, channel and severity),
+    which is what the total's own scan would count (`differences` checks the two agree)."""
     table = StatsRollup.__table__
-    for query in raw_rows(connection, spans):
+    mixes = [_grouped(connection, m, routed, None) for m in _measures() for routed in (False, True)]
+    for query in [*mixes, _requests(connection, None), _clock_hours(connection, None)]:
         selected = query.subquery()
         connection.execute(insert(table).from_select(
             ["grain", *_COLUMNS], select(literal(DAY, String), *[selected.c[c] for c in _COLUMNS])))
+    t = table.c
+    grouping = (t.day, t.measure, t.department_id, t.item, t.bucket)
+    connection.execute(insert(table).from_select(["grain", *_COLUMNS], select(
+        literal(DAY, String), t.day, t.measure, t.department_id, literal(ANY_ID, Integer), literal(ANY_ID, Integer),
+        literal(ANY_SEVERITY, String), t.item, t.bucket, func.sum(t.n), func.sum(t.a), func.sum(t.b))
+        .where(t.grain == DAY, t.measure.in_([m.name for m in _measures()])).group_by(*grouping)))
 
 
 def _insert_months(connection: Connection) -> None:
@@ -571,7 +581,7 @@ def rebuild(connection: Connection) -> int:
     _take_turn(connection)
     connection.execute(delete(StatsDirtyDay.__table__))
     connection.execute(delete(StatsRollup.__table__))
-    _insert_days(connection, None)
+    _insert_days(connection)
     _insert_months(connection)
     _insert_years(connection)
     return connection.execute(select(func.count()).select_from(StatsRollup)).scalar_one()
