@@ -273,16 +273,26 @@ PROFILE_TOP = 10          # occupations listed by name; the rest are one "other"
 UNKNOWN, OTHER = "unknown", "other"
 
 
+PROFILE_FIELDS = ("gender", "age_band", "occupation")
+
+
 def fold_profile(groups: list[tuple[str | None, str | None, str | None, int]]) -> dict[str, list[dict]]:
     """The complainant profile from (gender, age band, occupation, count) groups: a breakdown per field, the
     commonest first (ties by value), an empty value as "unknown", occupations past the tenth as one "other"."""
+    return fold_profile_fields([(position, group[position], int(group[3])) for group in groups
+                                for position in range(len(PROFILE_FIELDS))])
+
+
+def fold_profile_fields(counts: list[tuple[int, str | None, int]]) -> dict[str, list[dict]]:
+    """`fold_profile` from each field's own counts: (field position in PROFILE_FIELDS, value, count)."""
     out = {}
-    for position, name in ((0, "gender"), (1, "age_band"), (2, "occupation")):
-        counts: dict[str, int] = {}
-        for group in groups:
-            value = (group[position] or "").strip() or UNKNOWN
-            counts[value] = counts.get(value, 0) + int(group[3])
-        ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    for position, name in enumerate(PROFILE_FIELDS):
+        totals: dict[str, int] = {}
+        for field, raw, n in counts:
+            if field == position:
+                value = (raw or "").strip() or UNKNOWN
+                totals[value] = totals.get(value, 0) + int(n)
+        ordered = sorted(totals.items(), key=lambda item: (-item[1], item[0]))
         if name == "occupation" and len(ordered) > PROFILE_TOP:
             ordered = [*ordered[:PROFILE_TOP], (OTHER, sum(n for _, n in ordered[PROFILE_TOP:]))]
         out[name] = [{"value": v, "count": n} for v, n in ordered]

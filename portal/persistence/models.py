@@ -235,8 +235,6 @@ class Complaint(Base):
         Index("ix_complaints_policy_created", "policy_number", "created_at"),
         Index("ix_complaints_id_number_created", "customer_id_number", "created_at"),
         Index("ix_complaints_closed_causes", "closed_at", "cause_code"),                  # issue 18: causes
-        Index("ix_complaints_received_profile", "received_at", "customer_gender", "customer_age_band",
-              "customer_occupation"),                                                # complainant profile
         Index("ix_complaints_stuck", "stuck_decision"),
         # queue order (issue 15 §4): 重大, urgency, earliest running due time, oldest — per state, per clerk
         Index("ix_complaints_queue", "state", "queue_rank", "next_due_at", "received_at", "id"),
@@ -876,7 +874,10 @@ class ServiceRequest(Base):
                       # the statistics page: requests by month and kind read from the index alone; hand-overs
                       # and refusals of a period are index ranges
                       Index("ix_service_requests_month_kind", "received_at", "kind"),
-                      Index("ix_service_requests_handed", "handed_over_at"),
+                      # (issue 19, a year at a million) the hand-overs on time / late and the surrenders by reason
+                      # of a period, from the index alone
+                      Index("ix_service_requests_handed", "handed_over_at", "kind", "clock_late"),
+                      Index("ix_service_requests_kind_reason", "kind", "received_at", "reason_code"),
                       Index("ix_service_requests_refused", "refused_at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))

@@ -19,9 +19,9 @@ from portal.domain.roles import Role
 from portal.domain.satisfaction import DIMENSIONS
 from portal.domain.closing import baseline_gap, cause_parent, complaint_rate
 from portal.domain.statistics import (AGE_BUCKETS, SATISFACTION_INDICATOR, CompileStatus, Indicator, Period,
-                                      ageing_in_order, baseline_key, compile_status, early_warnings, fold_profile, minute_floor,
-                                      growth_comparison, in_force_day, nearest_rank_index, rate, thresholds_from,
-                                      trend_months)
+                                      ageing_in_order, baseline_key, compile_status, early_warnings,
+                                      fold_profile_fields, growth_comparison, in_force_day, minute_floor,
+                                      nearest_rank_index, rate, thresholds_from, trend_months)
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (CaseClock, Category, Channel, Complaint, ComplaintDepartment, Department,
                                        PoliciesInForce, Policy, StatsRollup, StatsSnapshot, User)
@@ -173,18 +173,19 @@ def overdue_clocks_at(conditions, as_of: datetime, keys: list[str]):  # noqa: AN
         running_then(CaseClock.clock_key.in_(keys), CaseClock.stopped_at > as_of))
 
 
-def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str], now: datetime):  # noqa: ANN001
+def _overdue_at(session: Session, conditions, as_of: datetime, keys: list[str], now: datetime,  # noqa: ANN001
+                ageing: list[dict] | None = None):
     """Open cases at `as_of` with a clock past its due then: per clock, and in all. Now (a period still running):
-    the open cases whose stored `next_due_at` is past, and the open cases' running clocks past their due (two index
-    ranges); at a past moment, from the clocks as they ran then."""
+    the open cases' running clocks past their due (an index range), and the open cases whose stored `next_due_at`
+    is past, which is the ageing's overdue status (`_ageing`: the same open cases, the same comparison), so it is
+    summed from the ageing rows rather than counted again; at a past moment, from the clocks as they ran then."""
     if as_of >= now:
         by_clock = _of_cases(select(CaseClock.clock_key, func.count()).where(
             CaseClock.stopped_at.is_(None), CaseClock.case_closed_at.is_(None), CaseClock.held_since.is_(None),
             CaseClock.due_at < as_of, CaseClock.started_at <= as_of), CaseClock.complaint_id, conditions)
-        cases = select(literal(None, String), func.count()).where(
-            Complaint.state.in_(_OPEN), Complaint.next_due_at < as_of, *conditions)
-        rows = session.execute(union_all(by_clock.group_by(CaseClock.clock_key), cases)).all()
-        return (next((int(n) for k, n in rows if k is None), 0), {k: int(n) for k, n in rows if k is not None})
+        rows = session.execute(by_clock.group_by(CaseClock.clock_key)).all()
+        ageing = _ageing(session, conditions, now) if ageing is None else ageing
+        return sum(r["count"] for r in ageing if r["status"] == "overdue"), {k: int(n) for k, n in rows}
     overdue = overdue_clocks_at(conditions, as_of, keys).cte("overdue_then")
     overdue = overdue.prefix_with("MATERIALIZED")
     rows = session.execute(
@@ -423,13 +424,12 @@ def _causes(session: Session, scope: _Scope, period: Period, codes) -> list[dict
     return sorted(out, key=lambda r_: (r_["month"], r_["source"], r_["department"] or "", r_["cause"]))
 
 
-def _profile(session: Session, conditions, period: Period) -> dict[str, list[dict]]:  # noqa: ANN001
+def _profile(session: Session, scope: _Scope, period: Period) -> dict[str, list[dict]]:
     """Complainant profile (000 §10, 003 §8): the complaints received in the period by gender, age band and
-    occupation, counts only (no names, no numbers). One grouped index scan, folded three ways."""
-    keys = (Complaint.customer_gender, Complaint.customer_age_band, Complaint.customer_occupation)
-    groups = session.execute(select(*keys, func.count()).where(_in(Complaint.received_at, period), *conditions)
-                             .group_by(*keys)).all()
-    return fold_profile([(g, a, o, int(n)) for g, a, o, n in groups])
+    occupation, counts only (no names, no numbers). From the rollup (`profile`: each field's values by day)."""
+    r = StatsRollup
+    return fold_profile_fields([(int(field), value, int(n)) for _, field, value, n, _, _ in _rolled(
+        session, [stats_rollup.PROFILE], _span(period), scope.rows, r.bucket, r.item)])
 
 
 @dataclass(frozen=True)
@@ -454,7 +454,7 @@ class _Core:
 
 
 def _core(session: Session, scope: _Scope, period: Period, now: datetime, settings: dict[str, str],
-          codes: dict[str, dict[int, str]]) -> _Core:  # noqa: ANN001
+          codes: dict[str, dict[int, str]], ageing: list[dict] | None = None) -> _Core:  # noqa: ANN001
     """The figures the early warnings need (and the table's headline counts)."""
     comparison = growth_comparison(period, now)
     as_of = min(period.end, now)
@@ -476,7 +476,7 @@ def _core(session: Session, scope: _Scope, period: Period, now: datetime, settin
     received = sum(r["received"] for r in by_category)
     repeats = sum(r["repeats"] for r in by_category)
     keys = [c.rule.key for c in rules.clock_infos(session)]
-    overdue_open, overdue_by_clock = _overdue_at(session, conditions, as_of, keys, now)
+    overdue_open, overdue_by_clock = _overdue_at(session, conditions, as_of, keys, now, ageing)
     thresholds = thresholds_from(settings)
     satisfaction = _satisfaction(session, scope, period, int(settings.get("stats.satisfied_min_score", "4")),
                                  settings, thresholds)
@@ -516,7 +516,8 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
     codes = _code_maps(session)
     scope = _scope(session, filters, codes)
     conditions = scope.conditions
-    core = _core(session, scope, period, now, settings, codes)
+    ageing = _ageing(session, conditions, now)
+    core = _core(session, scope, period, now, settings, codes, ageing)
     by_channel, by_severity = core.dimensions["by_channel"], core.dimensions["by_severity"]
     reminders = core.reminders
     kpis = rectification_kpis(session, period.first, period.last)
@@ -552,10 +553,10 @@ def compute(session: Session, filters: StatsFilter, now: datetime) -> dict:
         "satisfaction": core.satisfaction,
         "department_category": heat,
         "trend": _trend(session, scope, period),
-        "ageing": _ageing(session, conditions, now),
+        "ageing": ageing,
         "warnings": warnings,
         "causes": _causes(session, scope, period, codes),
-        "profile": _profile(session, conditions, period),
+        "profile": _profile(session, scope, period),
     }
 
 

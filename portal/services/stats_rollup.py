@@ -18,6 +18,7 @@ bucket, with the sums n, a, b):
 | share | complaints.closed_at, responsibility_shares | cases | ratio (%) | | / department |
 | report_cause | complaint_departments.report_submitted_at | reports | | | cause / department |
 | closure_cause | complaints.closed_at | cases | | | cause |
+| profile | complaints.received_at | cases | | | the value / 0 gender, 1 age band, 2 occupation |
 | request | service_requests.received_at | requests | | | kind (the desk's; no case dimensions: 0 / '') |
 | clock_hour | case_clocks.stopped_at (late known) | stopped | | | clock key / whole hours taken (no case dimensions) |
 
@@ -43,11 +44,12 @@ How it stays exact — an incremental refresh that runs before the statistics ar
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from sqlalchemy import (Connection, ColumnElement, Date, Integer, String, and_, bindparam, case, cast, delete,
                         exists, false, func, insert, literal, or_, select, true, union, union_all)
@@ -159,8 +161,15 @@ def _measures() -> list[_Measure]:
                  zero),
         _Measure("closure_cause", Complaint.closed_at, Complaint, None, (Complaint.cause_code.is_not(None),),
                  Complaint.cause_code, zero, func.count(), zero, zero),
+        *[_Measure(PROFILE, Complaint.received_at, Complaint, None, (), func.coalesce(column, ""),
+                   literal(field, Integer), func.count(), zero, zero)
+          for field, column in enumerate(PROFILE_FIELDS)],
     ]
     return out
+
+
+PROFILE = "profile"     # the complainant profile: received cases by gender (bucket 0), age band (1), occupation (2)
+PROFILE_FIELDS = (Complaint.customer_gender, Complaint.customer_age_band, Complaint.customer_occupation)
 
 
 ANY_ID, ANY_SEVERITY = -1, "*"       # a total row: every category, channel and severity together
@@ -346,7 +355,8 @@ class Moved:
 
 _DIMENSIONS = ("category_id", "channel_id", "severity")
 # a case column a measure counts on one of the case's days (received: repeats; closed: on time, cause)
-_ON_DAY = {"original_id": "received_at", "closed_late": "closed_at", "cause_code": "closed_at"}
+_ON_DAY = {"original_id": "received_at", "closed_late": "closed_at", "cause_code": "closed_at",
+           **{column.key: "received_at" for column in PROFILE_FIELDS}}
 
 
 def moved(new: Iterable[object], dirty: Iterable[object], deleted: Iterable[object]) -> Moved:
@@ -581,10 +591,27 @@ def rebuild(connection: Connection) -> int:
     _take_turn(connection)
     connection.execute(delete(StatsDirtyDay.__table__))
     connection.execute(delete(StatsRollup.__table__))
-    _insert_days(connection)
-    _insert_months(connection)
-    _insert_years(connection)
+    with _big_sorts(connection):
+        _insert_days(connection)
+        _insert_months(connection)
+        _insert_years(connection)
     return connection.execute(select(func.count()).select_from(StatsRollup)).scalar_one()
+
+
+@contextmanager
+def _big_sorts(connection: Connection) -> Iterator[None]:
+    """On SQLite, a page cache of up to 1 GB and sorts in memory while the whole history is grouped (the default
+    2 MB cache made each scan's lookups of its cases go back to the file); as it was after. PostgreSQL sizes its
+    own."""
+    if _is_postgres(connection):
+        yield
+        return
+    saved = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql("PRAGMA cache_size = -1000000")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(saved)}")
 
 
 def _key(row) -> tuple:  # noqa: ANN001

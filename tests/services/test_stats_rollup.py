@@ -157,6 +157,27 @@ def test_an_upgrade_recomputes_the_rollups_of_existing_cases(database_url, uow, 
         assert session.scalar(select(StatsRollup.n).limit(1)) is None        # nothing computed yet: days marked
         assert dict(session.execute(select(Case.id, Case.next_soon_at)).all()) == places
     after = figures(uow, people)
-    assert (after["summary"], after["clocks"], after["by_category"]) == (before["summary"], before["clocks"],
-                                                                         before["by_category"])
+    assert (after["summary"], after["clocks"], after["by_category"], after["profile"]) == (
+        before["summary"], before["clocks"], before["by_category"], before["profile"])
+    assert rollup_mistakes(uow) == []
+
+
+def test_the_profile_joins_the_rollup_on_upgrade(database_url, uow, people):
+    """0030 on a database with cases: the complainant profile's rollup rows are not there before it; the upgrade
+    marks the days cases were received on and the first read gives each field's counts as the cases say."""
+    from alembic import command
+
+    from portal.persistence.migrate import alembic_config
+    register(uow, people, datetime(2025, 11, 3, 9), 1, customer_gender="male", customer_occupation="教师")
+    register(uow, people, datetime(2025, 11, 4, 9), 2, customer_gender="female", customer_occupation=" 教师 ")
+    register(uow, people, datetime(2025, 11, 5, 9), 3, customer_gender="female")
+    before = figures(uow, people)["profile"]
+    assert before["gender"] == [{"value": "female", "count": 2}, {"value": "male", "count": 1}]
+    assert before["occupation"] == [{"value": "教师", "count": 2}, {"value": "unknown", "count": 1}]
+    uow.engine.dispose()
+    command.downgrade(alembic_config(database_url), "0029")
+    with uow.read() as session:
+        assert session.scalar(select(StatsRollup.n).where(StatsRollup.measure == "profile").limit(1)) is None
+    command.upgrade(alembic_config(database_url), "head")
+    assert figures(uow, people)["profile"] == before
     assert rollup_mistakes(uow) == []

@@ -1,0 +1,41 @@
+"""The statistics year view at a million cases (issue 19): the complainant profile joins the rollup (measure
+`profile`: each received case's gender, age band and occupation by day), so a year reads a few hundred rollup rows
+instead of a third of the complaints; the desk's hand-overs on time / late and its surrenders by reason are read
+from covering indexes. The complaints' profile index goes: no page reads the profile from the cases any more.
+Every day a case was received on is marked, so the first statistics read adds the profile
+rows (at a large database run `python -m portal stats rebuild` after upgrading instead: the same result, in bulk).
+
+Revision ID: 0030
+Revises: 0029
+Create Date: 2026-12-04 12:20:00
+"""
+from alembic import op
+
+revision = '0030'
+down_revision = '0029'
+branch_labels = None
+depends_on = None
+
+
+def _mark_received_days() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    day = "CAST(received_at AS DATE)" if postgres else "date(received_at)"
+    op.execute(f"INSERT INTO stats_dirty_days (day) SELECT DISTINCT {day} FROM complaints "
+               "WHERE received_at IS NOT NULL")
+
+
+def upgrade() -> None:
+    op.drop_index('ix_complaints_received_profile', table_name='complaints')
+    op.drop_index('ix_service_requests_handed', table_name='service_requests')
+    op.create_index('ix_service_requests_handed', 'service_requests', ['handed_over_at', 'kind', 'clock_late'])
+    op.create_index('ix_service_requests_kind_reason', 'service_requests', ['kind', 'received_at', 'reason_code'])
+    _mark_received_days()
+
+
+def downgrade() -> None:
+    op.drop_index('ix_service_requests_kind_reason', table_name='service_requests')
+    op.drop_index('ix_service_requests_handed', table_name='service_requests')
+    op.create_index('ix_service_requests_handed', 'service_requests', ['handed_over_at'])
+    op.execute("DELETE FROM stats_rollup WHERE measure = 'profile'")
+    op.create_index('ix_complaints_received_profile', 'complaints',
+                    ['received_at', 'customer_gender', 'customer_age_band', 'customer_occupation'])
