@@ -29,6 +29,9 @@ def upgrade() -> None:
     op.drop_index('ix_service_requests_handed', table_name='service_requests')
     op.create_index('ix_service_requests_handed', 'service_requests', ['handed_over_at', 'kind', 'clock_late'])
     op.create_index('ix_service_requests_kind_reason', 'service_requests', ['kind', 'received_at', 'reason_code'])
+    # the planner's statistics for the new indexes: without them SQLite takes the (kind, …) index for the hand-overs
+    # of a kind and a period and reads every application's row (240 ms instead of 12 at a million requests)
+    op.execute("ANALYZE service_requests")
     _mark_received_days()
 
 
