@@ -45,6 +45,7 @@ How it stays exact — an incremental refresh that runs before the statistics ar
 from __future__ import annotations
 
 from contextlib import contextmanager
+from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -227,29 +228,57 @@ def _clock_hours(bind, spans: list[tuple[datetime, datetime]] | None):  # noqa: 
             .where(dated, c.late.is_not(None)).group_by(day, c.clock_key, hours))
 
 
-def raw_rows(bind, spans: list[tuple[datetime, datetime]] | None = None) -> list:  # noqa: ANN001
-    """Every measure's day rows computed from the raw tables (over the given [start, end) spans, or all time)."""
-    return [*[_grouped(bind, m, routed, spans, total) for m in _measures() for routed in (False, True)
-              for total in (False, True)],
+def raw_rows(bind, spans: list[tuple[datetime, datetime]] | None = None, *, totals: bool = False) -> list:  # noqa: ANN001
+    """Every measure's day rows computed from the raw tables (over the given [start, end) spans, or all time): the
+    mixes of category, channel and severity, the desk's requests and the clocks' hours; with `totals`, instead each
+    measure's total rows scanned on their own (what `with_totals` sums from the mixes; a test holds the two equal)."""
+    if totals:
+        return [_grouped(bind, m, routed, spans, True) for m in _measures() for routed in (False, True)]
+    return [*[_grouped(bind, m, routed, spans) for m in _measures() for routed in (False, True)],
             _requests(bind, spans), _clock_hours(bind, spans)]
 
 
 @lru_cache(maxsize=64)
-def _raw_union(dialect: str, spans: int | None):  # noqa: ANN202
+def _raw_union(dialect: str, spans: int | None, totals: bool = False):  # noqa: ANN202
     """Every raw day row as one statement, built once per dialect and number of spans; the spans' instants are its
-    parameters `from_<i>` and `to_<i>` (untyped: each comparison gives them its column's type). Building the 66
+    parameters `from_<i>` and `to_<i>` (untyped: each comparison gives them its column's type). Building the
     selects costs more than running them on a small database, and the same statement object keeps SQLAlchemy's
     cache key too."""
     bind = SimpleNamespace(dialect=SimpleNamespace(name=dialect))
     bounds = None if spans is None else [(bindparam(f"from_{i}"), bindparam(f"to_{i}")) for i in range(spans)]
-    return union_all(*raw_rows(bind, bounds))
+    return union_all(*raw_rows(bind, bounds, totals=totals))
 
 
-def raw_day_rows(connection: Connection, spans: list[tuple[datetime, datetime]] | None = None):  # noqa: ANN201
-    """The result of every raw day row (over the [start, end) spans, or all time), in one statement."""
+DayRow = namedtuple("DayRow", ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item",
+                               "bucket", "n", "a", "b"))
+
+
+def raw_day_rows(connection: Connection, spans: list[tuple[datetime, datetime]] | None = None, *,
+                 scanned_totals: bool = False) -> list[DayRow]:
+    """Every raw day row (over the [start, end) spans, or all time): the mixes in one statement, and each measure's
+    total rows summed from them (`with_totals`: every case is in exactly one mix, so that is what a scan of its own
+    would count, at half the statement). `scanned_totals`: the total rows as their own scans give them instead."""
     values = {} if spans is None else {f"{end}_{i}": at for i, pair in enumerate(spans)
                                        for end, at in zip(("from", "to"), pair)}
-    return connection.execute(_raw_union(connection.dialect.name, None if spans is None else len(spans)), values)
+    count = None if spans is None else len(spans)
+    if scanned_totals:
+        return [DayRow(*row) for row in connection.execute(_raw_union(connection.dialect.name, count, True), values)]
+    return with_totals([DayRow(*row) for row in connection.execute(_raw_union(connection.dialect.name, count),
+                                                                     values)])
+
+
+def with_totals(mixes: list[DayRow]) -> list[DayRow]:
+    """The mixes and, for each measure of the cases, its total rows (every category, channel and severity
+    together): their sums by day, department, item and bucket."""
+    names = {m.name for m in _measures()}
+    totals: dict[tuple, list[int]] = {}
+    for row in mixes:
+        if row.measure in names:
+            sums = totals.setdefault((row.day, row.measure, row.department_id, row.item, row.bucket), [0, 0, 0])
+            for i, value in enumerate(_sums(row)):
+                sums[i] += value
+    return [*mixes, *[DayRow(day, measure, department, ANY_ID, ANY_ID, ANY_SEVERITY, item, bucket, *sums)
+                      for (day, measure, department, item, bucket), sums in totals.items()]]
 
 
 _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
@@ -258,7 +287,7 @@ _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "sev
 def _insert_days(connection: Connection) -> None:
     """Every day row from the raw tables: each measure's mixes (one scan of its facts per department kind), then the
     total rows summed from those mixes, since every case is in exactly one mix (its category, channel and severity),
-    which is what the total's own scan would count (`differences` checks the two agree)."""
+    which is what the total's own scan would count (a test holds the two equal)."""
     table = StatsRollup.__table__
     mixes = [_grouped(connection, m, routed, None) for m in _measures() for routed in (False, True)]
     for query in [*mixes, _requests(connection, None), _clock_hours(connection, None)]:

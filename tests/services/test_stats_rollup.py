@@ -181,3 +181,19 @@ def test_the_profile_joins_the_rollup_on_upgrade(database_url, uow, people):
     command.upgrade(alembic_config(database_url), "head")
     assert figures(uow, people)["profile"] == before
     assert rollup_mistakes(uow) == []
+
+
+def test_the_total_rows_summed_from_the_mixes_are_what_their_own_scans_count(uow, people):
+    """Refresh and verify read each measure's mixes and sum its total rows from them (half the statement): on the
+    November fixture (cases of every kind: routed to two departments, closed on time and late, surveyed, with
+    shares and causes), the sums equal the total rows as their own scans of the raw tables give them."""
+    from portal.services.stats_rollup import ANY_ID, _key, _sums, raw_day_rows
+    from tests.services.test_statistics import build_november
+    build_november(uow, people)
+    with uow.read() as session:
+        connection = session.connection()
+        summed = {_key(r): _sums(r) for r in raw_day_rows(connection) if r.category_id == ANY_ID}
+        scanned = {_key(r): _sums(r) for r in raw_day_rows(connection, scanned_totals=True)}
+    assert summed == scanned
+    assert {key[1] for key in summed} >= {"received", "accepted", "closed", "clock", "owned", "survey", "score",
+                                          "share", "profile"}
