@@ -52,8 +52,8 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import Iterable, Iterator
 
-from sqlalchemy import (Connection, ColumnElement, Date, Integer, String, and_, bindparam, case, cast, delete,
-                        exists, false, func, insert, literal, or_, select, true, union, union_all)
+from sqlalchemy import (Column, Connection, ColumnElement, Date, Integer, MetaData, String, Table, and_, bindparam,
+                        case, cast, delete, exists, false, func, insert, literal, or_, select, true, union, union_all)
 from sqlalchemy.orm import Session, aliased
 
 from portal.domain.clocks import DEPARTMENT_STEPS
@@ -284,11 +284,10 @@ def with_totals(mixes: list[DayRow]) -> list[DayRow]:
 _COLUMNS = ("day", "measure", "department_id", "category_id", "channel_id", "severity", "item", "bucket", "n", "a", "b")
 
 
-def _insert_days(connection: Connection) -> None:
-    """Every day row from the raw tables: each measure's mixes (one scan of its facts per department kind), then the
-    total rows summed from those mixes, since every case is in exactly one mix (its category, channel and severity),
-    which is what the total's own scan would count (a test holds the two equal)."""
-    table = StatsRollup.__table__
+def _insert_days(connection: Connection, table) -> None:  # noqa: ANN001
+    """Every day row from the raw tables into `table`: each measure's mixes (one scan of its facts per department
+    kind), then the total rows summed from those mixes, since every case is in exactly one mix (its category, channel
+    and severity), which is what the total's own scan would count (a test holds the two equal)."""
     mixes = [_grouped(connection, m, routed, None) for m in _measures() for routed in (False, True)]
     for query in [*mixes, _requests(connection, None), _clock_hours(connection, None)]:
         selected = query.subquery()
@@ -302,8 +301,7 @@ def _insert_days(connection: Connection) -> None:
         .where(t.grain == DAY, t.measure.in_([m.name for m in _measures()])).group_by(*grouping)))
 
 
-def _insert_months(connection: Connection) -> None:
-    table = StatsRollup.__table__
+def _insert_months(connection: Connection, table) -> None:  # noqa: ANN001
     t = table.c
     month = _month_of_day(connection, t.day)
     query = (select(literal(MONTH, String), month, *[t[c] for c in _KEY], func.sum(t.n), func.sum(t.a), func.sum(t.b))
@@ -311,8 +309,7 @@ def _insert_months(connection: Connection) -> None:
     connection.execute(insert(table).from_select(["grain", *_COLUMNS], query))
 
 
-def _insert_years(connection: Connection) -> None:
-    table = StatsRollup.__table__
+def _insert_years(connection: Connection, table) -> None:  # noqa: ANN001
     t = table.c
     year = (cast(func.date_trunc("year", t.day), Date) if _is_postgres(connection)
             else func.date(t.day, "start of year"))
@@ -620,11 +617,16 @@ def rebuild(connection: Connection) -> int:
     _take_turn(connection)
     connection.execute(delete(StatsDirtyDay.__table__))
     connection.execute(delete(StatsRollup.__table__))
-    with _big_sorts(connection):
-        _insert_days(connection)
-        _insert_months(connection)
-        _insert_years(connection)
+    _build(connection, StatsRollup.__table__)
     return connection.execute(select(func.count()).select_from(StatsRollup)).scalar_one()
+
+
+def _build(connection: Connection, table) -> None:  # noqa: ANN001
+    """Every day, month and year row from the raw tables into `table` (the rollup's own, or a check's copy)."""
+    with _big_sorts(connection):
+        _insert_days(connection, table)
+        _insert_months(connection, table)
+        _insert_years(connection, table)
 
 
 @contextmanager
@@ -650,6 +652,36 @@ def _key(row) -> tuple:  # noqa: ANN001
 
 def _sums(row) -> tuple[int, int, int]:  # noqa: ANN001
     return (int(row.n or 0), int(row.a or 0), int(row.b or 0))
+
+
+def differences_in_database(session: Session) -> list[str]:
+    """`differences` over the whole history with the database doing the work (what `stats verify` runs: at a million
+    cases the raw rows are tens of millions, more than a process should hold): refresh, build every row from the raw
+    tables into a temporary table as `rebuild` would, then read only the rows that differ, each way (a stored row of
+    zeros counts as none). One line per difference, empty when they agree."""
+    if pending(session):
+        refresh(session)
+    connection = session.connection()
+    stored = StatsRollup.__table__
+    check = Table("stats_rollup_check", MetaData(), *[Column(c.name, c.type) for c in stored.columns],
+                  prefixes=["TEMPORARY"])
+    check.drop(connection, checkfirst=True)
+    check.create(connection)
+    try:
+        _build(connection, check)
+        columns = ["grain", *_COLUMNS]
+        def only_in(first, second):  # noqa: ANN001, ANN202
+            rows = select(*[first.c[c] for c in columns]).where(
+                or_(first.c.n != 0, first.c.a != 0, first.c.b != 0))
+            return rows.except_(select(*[second.c[c] for c in columns]))
+        raw = {(row.grain, _key(row)): _sums(row) for row in connection.execute(only_in(check, stored))}
+        kept = {(row.grain, _key(row)): _sums(row) for row in connection.execute(only_in(stored, check))}
+    finally:
+        check.drop(connection)
+    grains = {DAY: 0, MONTH: 1, YEAR: 2}
+    return [f"{grain} {key[0]} {'/'.join(str(k) for k in key[1:])}: raw {raw.get((grain, key))}, "
+            f"rollup {kept.get((grain, key))}"
+            for grain, key in sorted(set(raw) | set(kept), key=lambda k: (grains[k[0]], str(k[1])))]
 
 
 def differences(session: Session, month: date | None = None) -> list[str]:
