@@ -63,11 +63,12 @@ def _frame(session: Session, ids: list[int] | None, after_id: int | None = None)
 def _window_calendar(session: Session, frame: pd.DataFrame) -> WorkingCalendar:
     """The calendar days a handful of cases can need: from their earliest start to a year after
     their latest one (no deadline reaches further)."""
-    starts = pd.concat([frame[m] for m in MILESTONES]).dropna()
-    if starts.empty:
+    starts = np.concatenate([frame[m].to_numpy(dtype="datetime64[ns]") for m in MILESTONES])
+    starts = starts[~np.isnat(starts)]         # plain arrays: a pandas concat per commit cost more than the query
+    if starts.size == 0:
         return WorkingCalendar([])
-    first: date = starts.min().date() - timedelta(days=1)
-    last: date = starts.max().date() + timedelta(days=400)
+    first: date = starts.min().astype("datetime64[D]").item() - timedelta(days=1)
+    last: date = starts.max().astype("datetime64[D]").item() + timedelta(days=400)
     return rules.calendar_from_rows(session.execute(
         select(CalendarDayRow.day, CalendarDayRow.is_working, CalendarDayRow.kind, CalendarDayRow.note)
         .where(CalendarDayRow.day.between(first, last))).all())
