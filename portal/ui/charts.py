@@ -31,6 +31,10 @@ class Chart:
 
 COUNT_AXIS = {"tickMinStep": 1, "format": "d"}      # no 0.5 ticks on a count
 
+# Altair checks each part of a chart against Vega-Lite's JSON schema as it is made (`alt.Axis(...)`, a mark): 12 ms
+# of a statistics run. The whole spec of every chart the page draws is validated by the page test instead.
+alt.utils.schemapi.disable_debug_mode()
+
 
 class _Spec:
     """What Streamlit's Altair converter asks of a chart (`to_dict()`), with Altair's validation chosen here."""
