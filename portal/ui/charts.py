@@ -35,6 +35,17 @@ COUNT_AXIS = {"tickMinStep": 1, "format": "d"}      # no 0.5 ticks on a count
 # of a statistics run. The whole spec of every chart the page draws is validated by the page test instead.
 alt.utils.schemapi.disable_debug_mode()
 
+_TYPES = {"N": "nominal", "Q": "quantitative", "O": "ordinal", "T": "temporal"}
+
+
+def enc(channel, shorthand: str, **options):  # noqa: ANN001, ANN201
+    """An encoding channel for "column:T" given as its field and type: Altair parses a shorthand string again at
+    every draw (half of a chart's `to_dict`), a field and type it takes as they are. The same spec either way."""
+    column, kind = shorthand.rsplit(":", 1)
+    if "(" in column:                       # an aggregate ("sum(count)"): Altair's own parse
+        return channel(shorthand, **options)
+    return channel(field=column, type=_TYPES[kind], **options)
+
 
 class _Spec:
     """What Streamlit's Altair converter asks of a chart (`to_dict()`), with Altair's validation chosen here."""
@@ -91,11 +102,11 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
     long["series"] = long["series"].map(series)
     month_t, series_t = tr("stats.axis.month"), tr("stats.axis.series")
     chart = alt.Chart(long).mark_line(point=True).encode(
-        x=alt.X("month:N", title=month_t, sort=None),
-        y=alt.Y("count:Q", title=count, axis=_count_axis()),
-        color=alt.Color("series:N", title=series_t, sort=list(series.values())),
-        tooltip=[alt.Tooltip("month:N", title=month_t), alt.Tooltip("series:N", title=series_t),
-                 alt.Tooltip("count:Q", title=count, format="d")])
+        x=enc(alt.X, "month:N", title=month_t, sort=None),
+        y=enc(alt.Y, "count:Q", title=count, axis=_count_axis()),
+        color=enc(alt.Color, "series:N", title=series_t, sort=list(series.values())),
+        tooltip=[enc(alt.Tooltip, "month:N", title=month_t), enc(alt.Tooltip, "series:N", title=series_t),
+                 enc(alt.Tooltip, "count:Q", title=count, format="d")])
     figure_of = {"received": Figure.RECEIVED, "closed": Figure.TREND_CLOSED, "closed_late": Figure.TREND_CLOSED_LATE}
     drills = [(item(f"{row['month']} {series[k]}", row[k]), Drill(figure_of[k], Period.parse_month(row["month"]), **base))
               for row in reversed(figures["trend"]) for k in series if row[k]]
@@ -109,11 +120,11 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
         header = tr(f"stats.col.{column}")
         received, closed = tr("stats.col.received"), tr("stats.col.closed")
         chart = alt.Chart(rows).mark_bar().encode(
-            y=alt.Y(f"{column}:N", title=header, sort="-x"),
-            x=alt.X("received:Q", title=received, axis=_count_axis()),
-            tooltip=[alt.Tooltip(f"{column}:N", title=header), alt.Tooltip("received:Q", title=received, format="d"),
-                     alt.Tooltip("closed:Q", title=closed, format="d"),
-                     alt.Tooltip("closed_on_time:Q", title=tr("stats.col.closed_on_time"), format="d")])
+            y=enc(alt.Y, f"{column}:N", title=header, sort="-x"),
+            x=enc(alt.X, "received:Q", title=received, axis=_count_axis()),
+            tooltip=[enc(alt.Tooltip, f"{column}:N", title=header), enc(alt.Tooltip, "received:Q", title=received, format="d"),
+                     enc(alt.Tooltip, "closed:Q", title=closed, format="d"),
+                     enc(alt.Tooltip, "closed_on_time:Q", title=tr("stats.col.closed_on_time"), format="d")])
         drills = [(item(label.get(row[column], row[column]), row["received"]),
                    Drill(Figure.RECEIVED, period, **{**base, column: row[column]}))
                   for row in sorted(figures[f"by_{key}"], key=lambda r: -r["received"]) if row["received"]]
@@ -127,11 +138,11 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
     heat["category"] = heat["category"].map(lambda v: names.categories.get(v, v))
     dept_t, cat_t = tr("stats.col.department"), tr("stats.col.category")
     chart = alt.Chart(heat).mark_rect().encode(
-        x=alt.X("category:N", title=cat_t), y=alt.Y("department:N", title=dept_t),
-        color=alt.Color("count:Q", title=count, scale=alt.Scale(scheme="orangered"),
+        x=enc(alt.X, "category:N", title=cat_t), y=enc(alt.Y, "department:N", title=dept_t),
+        color=enc(alt.Color, "count:Q", title=count, scale=alt.Scale(scheme="orangered"),
                         legend=alt.Legend(format="d", tickMinStep=1)),
-        tooltip=[alt.Tooltip("department:N", title=dept_t), alt.Tooltip("category:N", title=cat_t),
-                 alt.Tooltip("count:Q", title=count, format="d")])
+        tooltip=[enc(alt.Tooltip, "department:N", title=dept_t), enc(alt.Tooltip, "category:N", title=cat_t),
+                 enc(alt.Tooltip, "count:Q", title=count, format="d")])
     drills = [(item(f"{names.departments.get(r['department'], r['department'])} × "
                     f"{names.categories.get(r['category'], r['category'])}", r["count"]),
                Drill(Figure.RECEIVED, period, **{**base, "department": r["department"], "category": r["category"]}))
@@ -145,11 +156,11 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
     clocks["clock"] = clocks["clock"].map(lambda v: names.clocks.get(v, v))
     clock_t = tr("stats.col.clock")
     chart = alt.Chart(clocks).mark_bar().encode(
-        y=alt.Y("clock:N", title=clock_t, sort=None),
-        x=alt.X("compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("clock:N", title=clock_t), alt.Tooltip("compliance:Q", title=rate_title, format=".1%"),
-                 alt.Tooltip("completed:Q", title=tr("stats.col.completed"), format="d"),
-                 alt.Tooltip("late:Q", title=tr("stats.col.late"), format="d")])
+        y=enc(alt.Y, "clock:N", title=clock_t, sort=None),
+        x=enc(alt.X, "compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[enc(alt.Tooltip, "clock:N", title=clock_t), enc(alt.Tooltip, "compliance:Q", title=rate_title, format=".1%"),
+                 enc(alt.Tooltip, "completed:Q", title=tr("stats.col.completed"), format="d"),
+                 enc(alt.Tooltip, "late:Q", title=tr("stats.col.late"), format="d")])
     drills = []
     for row in figures["clocks"]:
         name = names.clocks.get(row["clock"], row["clock"])
@@ -165,12 +176,12 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
                                columns=["department", "clocks_completed", "clocks_met", "compliance"])
     departments["department"] = departments["department"].map(lambda v: names.departments.get(v, v))
     chart = alt.Chart(departments).mark_bar().encode(
-        y=alt.Y("department:N", title=dept_t, sort=None),
-        x=alt.X("compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        tooltip=[alt.Tooltip("department:N", title=dept_t),
-                 alt.Tooltip("compliance:Q", title=rate_title, format=".1%"),
-                 alt.Tooltip("clocks_completed:Q", title=tr("stats.col.clocks_completed"), format="d"),
-                 alt.Tooltip("clocks_met:Q", title=tr("stats.col.clocks_met"), format="d")])
+        y=enc(alt.Y, "department:N", title=dept_t, sort=None),
+        x=enc(alt.X, "compliance:Q", title=rate_title, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[enc(alt.Tooltip, "department:N", title=dept_t),
+                 enc(alt.Tooltip, "compliance:Q", title=rate_title, format=".1%"),
+                 enc(alt.Tooltip, "clocks_completed:Q", title=tr("stats.col.clocks_completed"), format="d"),
+                 enc(alt.Tooltip, "clocks_met:Q", title=tr("stats.col.clocks_met"), format="d")])
     charts.append(Chart("sla_department", tr("stats.chart.sla_department"), chart, departments.rename(columns={
         "department": dept_t, "clocks_completed": tr("stats.col.clocks_completed"),
         "clocks_met": tr("stats.col.clocks_met"), "compliance": tr("stats.col.compliance")}),
@@ -184,13 +195,13 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
     ageing["status"] = ageing["status"].map(lambda v: tr(f"stats.status.{v}"))
     bucket_t, status_t = tr("stats.col.bucket"), tr("stats.col.status")
     chart = alt.Chart(ageing).mark_bar().encode(
-        x=alt.X("bucket:N", title=bucket_t, sort=order),
-        y=alt.Y("count:Q", title=count, stack=True, axis=_count_axis()),
-        color=alt.Color("status:N", title=status_t,
+        x=enc(alt.X, "bucket:N", title=bucket_t, sort=order),
+        y=enc(alt.Y, "count:Q", title=count, stack=True, axis=_count_axis()),
+        color=enc(alt.Color, "status:N", title=status_t,
                         scale=alt.Scale(domain=[tr(f"stats.status.{s}") for s in statuses],
                                         range=list(STATUS_COLOURS.values()))),
-        tooltip=[alt.Tooltip("bucket:N", title=bucket_t), alt.Tooltip("status:N", title=status_t),
-                 alt.Tooltip("count:Q", title=count, format="d")])
+        tooltip=[enc(alt.Tooltip, "bucket:N", title=bucket_t), enc(alt.Tooltip, "status:N", title=status_t),
+                 enc(alt.Tooltip, "count:Q", title=count, format="d")])
     age_item = lambda r: item(tr(f"stats.age.{r['bucket']}") + " · " + tr(f"stats.status.{r['status']}"), r["count"])  # noqa: E731
     drills = [(age_item(r),
                Drill(Figure.AGEING, period, **base, key=f"{r['bucket']}:{r['status']}"))
@@ -208,20 +219,20 @@ def build(figures: dict, names: Names, lang: str, *, now: datetime) -> list[Char
         satisfaction[column] = pd.to_numeric(satisfaction[column], errors="coerce").astype(float)
     dim_t, rate_t, baseline_t = tr("stats.col.dimension"), tr("stats.col.rate"), tr("insight.col.baseline")
     order = list(satisfaction["dimension"])
-    tooltip = [alt.Tooltip("dimension:N", title=dim_t), alt.Tooltip("rate:Q", title=rate_t, format=".1%"),
-               alt.Tooltip("baseline:Q", title=baseline_t, format=".0%"),
-               alt.Tooltip("gap:Q", title=tr("insight.col.gap"), format="+.1%"),
-               alt.Tooltip("average:Q", title=tr("stats.col.average"), format=".2f"),
-               alt.Tooltip("surveys:Q", title=tr("stats.col.surveys"), format="d"),
-               alt.Tooltip("threshold:Q", title=tr("stats.col.threshold"), format=".0%")]
+    tooltip = [enc(alt.Tooltip, "dimension:N", title=dim_t), enc(alt.Tooltip, "rate:Q", title=rate_t, format=".1%"),
+               enc(alt.Tooltip, "baseline:Q", title=baseline_t, format=".0%"),
+               enc(alt.Tooltip, "gap:Q", title=tr("insight.col.gap"), format="+.1%"),
+               enc(alt.Tooltip, "average:Q", title=tr("stats.col.average"), format=".2f"),
+               enc(alt.Tooltip, "surveys:Q", title=tr("stats.col.surveys"), format="d"),
+               enc(alt.Tooltip, "threshold:Q", title=tr("stats.col.threshold"), format=".0%")]
     # the layers without data of their own and the data on the layer: `bars + ticks` with a frame each makes Altair
     # hash both frames to merge them (a fifth of the charts' build)
     bars = alt.Chart().mark_bar().encode(
-        x=alt.X("dimension:N", title=dim_t, sort=order),
-        y=alt.Y("rate:Q", title=rate_t, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        x=enc(alt.X, "dimension:N", title=dim_t, sort=order),
+        y=enc(alt.Y, "rate:Q", title=rate_t, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         tooltip=tooltip)
     ticks = alt.Chart().mark_tick(color="#d62728", thickness=3, size=40).encode(
-        x=alt.X("dimension:N", sort=order), y=alt.Y("baseline:Q"), tooltip=tooltip)
+        x=enc(alt.X, "dimension:N", sort=order), y=enc(alt.Y, "baseline:Q"), tooltip=tooltip)
     charts.append(Chart("satisfaction", tr("stats.chart.satisfaction"), alt.layer(bars, ticks, data=satisfaction),
                         satisfaction.rename(columns={
         "dimension": dim_t, "surveys": tr("stats.col.surveys"), "average": tr("stats.col.average"),
@@ -251,13 +262,13 @@ def _causes_chart(figures: dict, names: Names, tr) -> Chart:  # noqa: ANN001
                                                   tr("stats.axis.count"))
     months = [r["month"] for r in figures.get("trend") or []]
     chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("month:N", title=month_t, sort=months or None),
-        y=alt.Y("sum(count):Q", title=count_t, stack=True, axis=_count_axis()),
-        color=alt.Color("class:N", title=class_t),
-        tooltip=[alt.Tooltip("month:N", title=month_t), alt.Tooltip("unit:N", title=unit_t),
-                 alt.Tooltip("class:N", title=class_t), alt.Tooltip("cause:N", title=cause_t),
-                 alt.Tooltip("count:Q", title=count_t, format="d")],
-    ).properties(width=220, height=160).facet(facet=alt.Facet("unit:N", title=unit_t), columns=2)
+        x=enc(alt.X, "month:N", title=month_t, sort=months or None),
+        y=enc(alt.Y, "sum(count):Q", title=count_t, stack=True, axis=_count_axis()),
+        color=enc(alt.Color, "class:N", title=class_t),
+        tooltip=[enc(alt.Tooltip, "month:N", title=month_t), enc(alt.Tooltip, "unit:N", title=unit_t),
+                 enc(alt.Tooltip, "class:N", title=class_t), enc(alt.Tooltip, "cause:N", title=cause_t),
+                 enc(alt.Tooltip, "count:Q", title=count_t, format="d")],
+    ).properties(width=220, height=160).facet(facet=enc(alt.Facet, "unit:N", title=unit_t), columns=2)
     return Chart("causes", tr("insight.chart.causes"), chart,
                  frame.rename(columns={"month": month_t, "unit": unit_t, "class": class_t, "cause": cause_t,
                                        "count": count_t}),
@@ -285,9 +296,9 @@ def _profile_charts(figures: dict, tr) -> list[Chart]:  # noqa: ANN001
         frame = pd.DataFrame([{"value": profile_label(kind, r["value"], tr), "count": r["count"]}
                               for r in profile.get(kind, [])], columns=["value", "count"])
         chart = alt.Chart(frame).mark_bar().encode(
-            y=alt.Y("value:N", title=label_t, sort="-x" if kind == "occupation" else None),
-            x=alt.X("count:Q", title=count_t, axis=_count_axis()),
-            tooltip=[alt.Tooltip("value:N", title=label_t), alt.Tooltip("count:Q", title=count_t, format="d")])
+            y=enc(alt.Y, "value:N", title=label_t, sort="-x" if kind == "occupation" else None),
+            x=enc(alt.X, "count:Q", title=count_t, axis=_count_axis()),
+            tooltip=[enc(alt.Tooltip, "value:N", title=label_t), enc(alt.Tooltip, "count:Q", title=count_t, format="d")])
         out.append(Chart(f"profile_{kind}", tr(f"insight.chart.profile_{kind}"), chart,
                          frame.rename(columns={"value": label_t, "count": count_t}),
                          tr("insight.chart_help.profile"), tr("insight.chart_note.profile") if kind == "occupation"
