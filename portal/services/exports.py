@@ -57,6 +57,7 @@ def with_review(uow: UnitOfWork, figures: dict) -> dict:
     from portal.services import monthly_review
     period = Period(date.fromisoformat(figures["period"]["first"]), date.fromisoformat(figures["period"]["last"]))
     filters = statistics.StatsFilter(period, **(figures.get("filters") or {}))
+    statistics.stats_rollup.bring_up_to_date(uow)      # the departments' case counts are the rollup's
     with uow.read() as session:
         review = monthly_review.review_figures(session, period, statistics._case_conditions(session, filters))
     return {**figures, "review": review}

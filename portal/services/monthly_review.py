@@ -29,8 +29,9 @@ from portal.domain.statistics import Period
 from portal.domain.validation import text_field
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import (Category, Complaint, ComplaintDepartment, Department, MonthConfirmation,
-                                       Rectification, ResponsibilityShare, StatsSnapshot, User)
+                                       Rectification, ResponsibilityShare, StatsRollup, StatsSnapshot, User)
 from portal.services.actors import Actor, fresh_actor
+from portal.services import stats_rollup
 from portal.services.audit import record_event
 
 READERS = (Role.GM_OFFICE, Role.MANAGER, Role.DEPT_LEAD)
@@ -422,11 +423,16 @@ def disputes(session: Session, period: Period, *, open_only: bool = False) -> li
 
 def department_reviews(session: Session, period: Period) -> list[DepartmentReview]:
     """Each department with a share in the month's closed cases (or a dispute of the month): how many
-    cases, confirmed by whom and when, or not (yet, or again), its disputes open and resolved."""
-    cases = dict(session.execute(
-        select(ResponsibilityShare.department_id, func.count())
-        .join(Complaint, Complaint.id == ResponsibilityShare.complaint_id)
-        .where(_closed_in(period)).group_by(ResponsibilityShare.department_id)).all())
+    cases, confirmed by whom and when, or not (yet, or again), its disputes open and resolved. The cases come from
+    the statistics rollup (measure `share`: each closed case's share rows by department, on its closure day; every
+    case, all mixes), brought up to date by the caller: the month's closures joined to their shares cost 170 ms at a
+    million cases on PostgreSQL."""
+    r = StatsRollup
+    cases = {int(department): int(n) for department, n in session.execute(
+        select(r.bucket, func.sum(r.n)).where(r.measure == "share", stats_rollup.span(period),
+                                              r.department_id == stats_rollup.EVERY_CASE,
+                                              r.category_id == stats_rollup.ANY_ID)
+        .group_by(r.bucket)).all() if n}
     rows = session.execute(select(MonthConfirmation, User.display_name)
                            .join(User, User.id == MonthConfirmation.by_id)
                            .where(MonthConfirmation.period == period.label)).all()
@@ -465,6 +471,7 @@ class ReviewStatus:
 def review_status(uow: UnitOfWork, *, actor: Actor, month: str) -> ReviewStatus:
     _reader(actor)
     period = parse_month(month)
+    stats_rollup.bring_up_to_date(uow)             # the departments' case counts are the rollup's
     with uow.read() as session:
         compiled = session.scalar(select(StatsSnapshot.id).where(StatsSnapshot.period == period.label)) is not None
         return ReviewStatus(period.label, compiled, department_reviews(session, period), disputes(session, period))
