@@ -880,7 +880,10 @@ class ServiceRequest(Base):
                       # of a period, from the index alone
                       Index("ix_service_requests_handed", "handed_over_at", "kind", "clock_late"),
                       Index("ix_service_requests_kind_reason", "kind", "received_at", "reason_code"),
-                      Index("ix_service_requests_refused", "refused_at"))
+                      # the refused reports of a period with their reasons (on PostgreSQL the reasons carried in the
+                      # index: a year's refusals were 10,000 scattered rows, 200 ms at a million requests)
+                      Index("ix_service_requests_refused", "refused_at", "kind", "state",
+                            postgresql_include=["check_failures"]))
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))
     number: Mapped[str] = mapped_column(String(20), unique=True)
