@@ -11,6 +11,7 @@ Revises: 0029
 Create Date: 2026-12-04 12:20:00
 """
 from alembic import op
+import sqlalchemy as sa
 
 revision = '0030'
 down_revision = '0029'
@@ -28,8 +29,8 @@ def _mark_received_days() -> None:
 def upgrade() -> None:
     op.drop_index('ix_complaints_received_profile', table_name='complaints')
     op.drop_index('ix_complaints_follow_up', table_name='complaints')
-    op.create_index('ix_complaints_follow_up', 'complaints',
-                    ['follow_up_task', 'state', 'queue_rank', 'next_due_at', 'received_at', 'id'])
+    op.create_index('ix_complaints_follow_up', 'complaints', ['state', 'queue_rank', 'next_due_at', 'received_at', 'id'],
+                    sqlite_where=sa.text("follow_up_task IS 1"), postgresql_where=sa.text("follow_up_task IS TRUE"))
     op.drop_index('ix_service_requests_handed', table_name='service_requests')
     op.create_index('ix_service_requests_handed', 'service_requests', ['handed_over_at', 'kind', 'clock_late'])
     op.create_index('ix_service_requests_kind_reason', 'service_requests', ['kind', 'received_at', 'reason_code'])
@@ -39,7 +40,6 @@ def upgrade() -> None:
     # the planner's statistics for the new indexes: without them SQLite takes the (kind, …) index for the hand-overs
     # of a kind and a period and reads every application's row (240 ms instead of 12 at a million requests)
     op.execute("ANALYZE service_requests")
-    op.execute("ANALYZE complaints")
     _mark_received_days()
 
 
