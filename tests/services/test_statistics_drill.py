@@ -24,13 +24,20 @@ def seeded(request, tmp_path_factory):
         yield unit
 
 
+@pytest.fixture(scope="module")
+def calendar(seeded):
+    """The working calendar, read once for the module as the pages' cache holds it (a whole read is 150 ms, and the
+    figures are many)."""
+    return rules.load_calendar(seeded)
+
+
 def _figures(uow, people, filters):
     return statistics.monthly_table(uow, actor=people.boss, filters=filters, now=NOW)
 
 
-def _listed(uow, people, drill) -> int:
+def _listed(uow, people, drill, calendar) -> int:  # noqa: ANN001
     ledger = statistics_drill.drilled_ledger(uow, actor=people.boss, drill=drill, filters=queries.LedgerFilter(),
-                                             now=NOW, calendar=rules.load_calendar(uow), page_size=100_000)
+                                             now=NOW, calendar=calendar, page_size=100_000)
     assert ledger.total == len(ledger.frame)
     return ledger.total
 
@@ -70,13 +77,13 @@ def _every_figure(figures, period, base) -> list[tuple[Drill, int]]:
     (Period.month(2026, 3), {"department": "operations"}),
     (Period(datetime(2026, 1, 10).date(), datetime(2026, 3, 20).date()), {"severity": "general"}),
 ], ids=["month-in-progress", "finished-month", "operations", "range-general"])
-def test_the_ledger_lists_exactly_the_cases_each_figure_counts(seeded, period, base):
+def test_the_ledger_lists_exactly_the_cases_each_figure_counts(seeded, calendar, period, base):
     people = People(seeded)
     figures = _figures(seeded, people, statistics.StatsFilter(period, **base))
     checked = _every_figure(figures, period, base)
     assert sum(value for _, value in checked) > 0
     for drill, value in checked:
-        assert _listed(seeded, people, drill) == value, drill
+        assert _listed(seeded, people, drill, calendar) == value, drill
 
 
 def test_with_a_department_chosen_the_heat_map_shows_that_department_only(seeded):
@@ -88,7 +95,7 @@ def test_with_a_department_chosen_the_heat_map_shows_that_department_only(seeded
     assert {r["department"] for r in figures["by_department"]} == {"operations"}
 
 
-def test_the_address_round_trips_and_bad_addresses_are_refused(seeded):
+def test_the_address_round_trips_and_bad_addresses_are_refused(seeded, calendar):
     drill = Drill(Figure.AGEING, Period.month(2026, 3), department="operations", key="4_7:overdue")
     assert Drill.from_params(drill.params()) == drill
     assert Drill.from_params({}) is None
@@ -104,5 +111,5 @@ def test_the_address_round_trips_and_bad_addresses_are_refused(seeded):
     for drill, key in ((Drill(Figure.RECEIVED, Period.month(2026, 3), department="nowhere"), "drill.unknown_code"),
                        (Drill(Figure.CLOCK_LATE, Period.month(2026, 3), key="no_such_clock"), "drill.bad_key")):
         with pytest.raises(DomainError) as refused:
-            _listed(seeded, people, drill)
+            _listed(seeded, people, drill, calendar)
         assert refused.value.message.key == key
