@@ -671,18 +671,16 @@ def differences_in_database(session: Session) -> list[str]:
     check = Table("stats_rollup_check", MetaData(), *[Column(c.name, c.type) for c in stored.columns],
                   prefixes=["TEMPORARY"])
     check.drop(connection, checkfirst=True)
-    check.create(connection)
-    try:
-        _build(connection, check)
-        columns = ["grain", *_COLUMNS]
-        def only_in(first, second):  # noqa: ANN001, ANN202
-            rows = select(*[first.c[c] for c in columns]).where(
-                or_(first.c.n != 0, first.c.a != 0, first.c.b != 0))
-            return rows.except_(select(*[second.c[c] for c in columns]))
-        raw = {(row.grain, _key(row)): _sums(row) for row in connection.execute(only_in(check, stored))}
-        kept = {(row.grain, _key(row)): _sums(row) for row in connection.execute(only_in(stored, check))}
-    finally:
-        check.drop(connection)
+    check.create(connection)            # (a failure rolls the transaction back, the temporary table with it)
+    _build(connection, check)
+    columns = ["grain", *_COLUMNS]
+
+    def only_in(first, second):  # noqa: ANN001, ANN202
+        rows = select(*[first.c[c] for c in columns]).where(or_(first.c.n != 0, first.c.a != 0, first.c.b != 0))
+        return rows.except_(select(*[second.c[c] for c in columns]))
+    raw = {(row.grain, _key(row)): _sums(row) for row in connection.execute(only_in(check, stored))}
+    kept = {(row.grain, _key(row)): _sums(row) for row in connection.execute(only_in(stored, check))}
+    check.drop(connection)
     grains = {DAY: 0, MONTH: 1, YEAR: 2}
     return [f"{grain} {key[0]} {'/'.join(str(k) for k in key[1:])}: raw {raw.get((grain, key))}, "
             f"rollup {kept.get((grain, key))}"
