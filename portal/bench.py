@@ -37,6 +37,7 @@ from portal.config import ROOT
 from portal.domain.lifecycle import State
 from portal.persistence.models import (Category, Channel, Complaint, Department, Policy, PolicyPerson, ServiceRequest,
                                        User)
+from portal.persistence.database import bulk_sorts
 from portal.services import archive_readiness, contact_due, desk_clocks, dues, priority, rules, stats_rollup, users
 from portal.services.setup import open_database
 
@@ -307,13 +308,7 @@ def _bulk_load(engine: Engine):  # noqa: ANN201
     try:
         yield
     finally:
-        with engine.begin() as connection:
-            if engine.dialect.name == "postgresql":
-                connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
-            else:       # each index a sort: in memory (1 GB of page cache, not the 2 MB default), on both cores
-                connection.exec_driver_sql("PRAGMA cache_size = -1000000")
-                connection.exec_driver_sql("PRAGMA temp_store = MEMORY")
-                connection.exec_driver_sql("PRAGMA threads = 2")
+        with engine.begin() as connection, bulk_sorts(connection):     # each index a sort
             for _, ddl in indexes:
                 connection.exec_driver_sql(ddl)
 
@@ -601,23 +596,22 @@ PAGES = [
 ]
 
 
-def _replay(engine: Engine, statements: list[tuple[str, object]]) -> None:
-    with engine.connect() as connection:
-        for statement, parameters in statements:
-            connection.exec_driver_sql(statement, parameters).fetchall()
-        connection.rollback()
-
-
-def slowest(engine: Engine, statements: list[tuple[str, object]], count: int) -> list[tuple[float, str]]:
-    """The `count` slowest of a page's statements (seconds, statement text), each replayed once more."""
+def _replay(engine: Engine, statements: list[tuple[str, object]]) -> list[tuple[float, str]]:
+    """The page's statements run again on a plain connection: each one's seconds and text."""
     timed = []
     with engine.connect() as connection:
         for statement, parameters in statements:
             began = time.perf_counter()
             connection.exec_driver_sql(statement, parameters).fetchall()
-            timed.append((time.perf_counter() - began, " ".join(statement.split())))
+            timed.append((time.perf_counter() - began, statement))
         connection.rollback()
-    return sorted(timed, reverse=True)[:count]
+    return timed
+
+
+def slowest(engine: Engine, statements: list[tuple[str, object]], count: int) -> list[tuple[float, str]]:
+    """The `count` slowest of a page's statements (seconds, statement on one line), each replayed once more."""
+    return sorted(((seconds, " ".join(text.split())) for seconds, text in _replay(engine, statements)),
+                  reverse=True)[:count]
 
 
 def _median(fn, repeat: int) -> float:  # noqa: ANN001

@@ -95,6 +95,27 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+@contextmanager
+def bulk_sorts(connection) -> Iterator[None]:  # noqa: ANN001
+    """Room for the big sorts of a bulk job inside one transaction (an index built after a load, the statistics rollup
+    grouped from the whole history): on PostgreSQL 512 MB of maintenance memory for this transaction; on SQLite a
+    page cache of up to 1 GB instead of the 2 MB default (each scan's lookups otherwise go back to the file) and sorts
+    on two threads, as they were after. (Not `temp_store`: changing it drops the connection's temporary tables.)"""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '512MB'")
+        yield
+        return
+    pragmas = {"cache_size": -1_000_000, "threads": 2}
+    saved = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in pragmas}
+    for name, value in pragmas.items():
+        connection.exec_driver_sql(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            connection.exec_driver_sql(f"PRAGMA {name} = {int(value)}")
+
+
 READ_MEMO = "portal_read_memo"
 
 

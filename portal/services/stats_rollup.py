@@ -44,13 +44,12 @@ How it stays exact — an incremental refresh that runs before the statistics ar
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 from collections import namedtuple
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from types import SimpleNamespace
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from sqlalchemy import (Column, Connection, ColumnElement, Date, Integer, MetaData, String, Table, and_, bindparam,
                         case, cast, delete, exists, false, func, insert, literal, or_, select, true, union, union_all)
@@ -58,6 +57,7 @@ from sqlalchemy.orm import Session, aliased
 
 from portal.domain.clocks import DEPARTMENT_STEPS
 from portal.domain.satisfaction import DIMENSIONS
+from portal.persistence.database import bulk_sorts
 from portal.persistence.models import (CaseClock, Complaint, ComplaintDepartment, FollowUp, Reminder,
                                        ResponsibilityShare, ServiceRequest, SlaClockVersion, StatsDirtyDay,
                                        StatsRollup)
@@ -628,26 +628,10 @@ def rebuild(connection: Connection) -> int:
 
 def _build(connection: Connection, table) -> None:  # noqa: ANN001
     """Every day, month and year row from the raw tables into `table` (the rollup's own, or a check's copy)."""
-    with _big_sorts(connection):
+    with bulk_sorts(connection):
         _insert_days(connection, table)
         _insert_months(connection, table)
         _insert_years(connection, table)
-
-
-@contextmanager
-def _big_sorts(connection: Connection) -> Iterator[None]:
-    """On SQLite, a page cache of up to 1 GB and sorts in memory while the whole history is grouped (the default
-    2 MB cache made each scan's lookups of its cases go back to the file); as it was after. PostgreSQL sizes its
-    own."""
-    if _is_postgres(connection):
-        yield
-        return
-    saved = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql("PRAGMA cache_size = -1000000")
-    try:
-        yield
-    finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(saved)}")
 
 
 def _key(row) -> tuple:  # noqa: ANN001
