@@ -85,6 +85,7 @@ class Seeded:
     reminders: int
     phases: dict
     desk: bench_desk.DeskSeeded | None = None
+    events: int = 0                 # the cases' history (audit events), the sweep's included
 
 
 def _timeline(n: int, now_ns: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -115,6 +116,7 @@ def _timeline(n: int, now_ns: int, rng: np.random.Generator) -> pd.DataFrame:
                                       ("closed_at", closed, 7), ("consolidated_at", closed, 7)):
         keep = (stage >= first_stage) & (values <= now_ns)
         frame[name] = np.where(keep, values, nat)
+    frame["bench_approved_at"] = np.where(stage >= 4, approved, nat)     # no column of its own: its event's time
     frame["stage"] = stage
     return frame
 
@@ -163,7 +165,9 @@ _STAGE_COLUMNS = ["id", "number", "state", "severity", "urgency", "category_id",
                   "received_at", "accepted_at", "initial_plan_at", "investigation_done_at", "reported_to_gm_at",
                   "decision_told_at", "negotiation_returned_at", "consolidated_at", "closed_at", "major_flagged_at",
                   "major_reported_at", "paused_since"]
-_TIMES = [c for c in _STAGE_COLUMNS if c.endswith("_at") or c == "paused_since"]
+_EVENT_ONLY = ["stage", "bench_approved_at"]      # staged for the history events, not columns of a complaint
+_STAGED = _STAGE_COLUMNS + _EVENT_ONLY
+_TIMES = [c for c in _STAGED if c.endswith("_at") or c == "paused_since"]
 
 
 def _to_rows(frame: pd.DataFrame, columns: list[str], times: list[str]) -> pd.DataFrame:
@@ -210,16 +214,68 @@ def _bulk(engine: Engine, table: str, rows: pd.DataFrame, *, quoted: bool = Fals
 
 def _stage_table(engine: Engine) -> None:
     types = {c: "TEXT" if c in _TIMES or c in ("number", "state", "severity", "urgency", "customer_name", "policy_number",
-                                              "customer_phone", "negotiation_result", "required_level") else "BIGINT" for c in _STAGE_COLUMNS}
+                                              "customer_phone", "negotiation_result", "required_level") else "BIGINT" for c in _STAGED}
     types["paused"] = "BOOLEAN"
     types["closed_late"] = "BOOLEAN"
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS bench_stage")
         connection.exec_driver_sql("CREATE TABLE bench_stage ("
-                                   + ", ".join(f"{c} {types[c]}" for c in _STAGE_COLUMNS) + ")")
+                                   + ", ".join(f"{c} {types[c]}" for c in _STAGED) + ")")
 
 
-def _from_stage(engine: Engine, clerk_id: int) -> None:
+@dataclass(frozen=True)
+class Actors:
+    clerk: int
+    gm: int
+    ops: int
+    approver: int
+
+
+_EVENT_COLUMNS = "complaint_id, actor_id, actor_label, at, action, from_state, to_state, comment, changes"
+
+
+def _events(connection, pg: bool, actor: int, label: str, action: str, before: str | None, after: str | None,  # noqa: ANN001
+            at: str, source: str, changes: str = "'{}'") -> None:
+    """One step's audit event for every row of `source` (a FROM … WHERE clause naming `complaint_id` and the
+    step's time `at`), in one INSERT … SELECT: the history a case that went through the service would have."""
+    state = lambda value: "NULL" if value is None else f"'{value}'"  # noqa: E731
+    changes = f"CAST({changes} AS JSON)" if pg else changes
+    connection.exec_driver_sql(
+        f"INSERT INTO events ({_EVENT_COLUMNS}) SELECT complaint_id, {actor}, '{label}', {at}, '{action}', "
+        f"{state(before)}, {state(after)}, '', {changes} {source}")
+
+
+def _stage_events(connection, pg: bool, actors: Actors) -> None:  # noqa: ANN001
+    """The lifecycle steps each staged case has taken, one statement per step (in step order, so a case's events
+    are in id order as the service writes them): registered, accepted and routed, reported to the GM office,
+    each routed department's report, consolidated, approved, the decision told, the negotiation reviewed, closed."""
+    ts = (lambda c: f"CAST({c} AS TIMESTAMP)") if pg else (lambda c: c)
+    states = [s.value for s in OPEN_STAGES] + [State.CLOSED.value]
+    steps = [  # action, actor, the stage it leaves (None: registration), its time
+        ("register", actors.clerk, "benchclerk", None, "received_at"),
+        ("accept", actors.gm, "benchgm", 0, "accepted_at"),
+        ("report_to_gm", actors.ops, "benchops", 1, "COALESCE(reported_to_gm_at, investigation_done_at)"),
+        ("consolidate", actors.gm, "benchgm", 2, "COALESCE(reported_to_gm_at, investigation_done_at)"),
+        ("approve", actors.approver, "benchapprover", 3, "bench_approved_at"),
+        ("record_negotiation", actors.clerk, "benchclerk", 4, "decision_told_at"),
+        ("review_negotiation", actors.clerk, "benchclerk", 5, "negotiation_returned_at"),
+        ("close", actors.gm, "benchgm", 6, "closed_at"),
+    ]
+    for action, actor, label, leaves, at in steps:
+        before = None if leaves is None else states[leaves]
+        after = states[0 if leaves is None else leaves + 1]
+        reached = "" if leaves is None else f"WHERE stage > {leaves}"
+        changes = "'{\"number\": \"' || number || '\"}'" if action == "accept" else "'{}'"
+        _events(connection, pg, actor, label, action, before, after, ts(at),
+                f"FROM (SELECT id AS complaint_id, * FROM bench_stage) AS staged {reached} ORDER BY complaint_id",
+                changes)
+        if action == "accept":              # each routed department's report (loaded before the cases)
+            _events(connection, pg, actors.ops, "benchops", "submit_report", states[1], states[1],
+                    "report_submitted_at", "FROM complaint_departments WHERE report_submitted_at IS NOT NULL "
+                    "ORDER BY complaint_id")
+
+
+def _from_stage(engine: Engine, clerk_id: int, actors: Actors) -> None:
     pg = engine.dialect.name == "postgresql"
     ts = (lambda c: f"CAST({c} AS TIMESTAMP)") if pg else (lambda c: c)
     columns = {c: (ts(c) if c in _TIMES else c) for c in _STAGE_COLUMNS}
@@ -245,6 +301,7 @@ def _from_stage(engine: Engine, clerk_id: int) -> None:
             connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
         connection.exec_driver_sql(f"INSERT INTO complaints ({', '.join(names)}) "
                                    f"SELECT {', '.join(values)} FROM bench_stage ORDER BY id")
+        _stage_events(connection, pg, actors)
         connection.exec_driver_sql("DROP TABLE bench_stage")
         # each closed case's responsibility rests with one department, in full
         connection.exec_driver_sql("INSERT INTO responsibility_shares (complaint_id, department_id, ratio) "
@@ -286,7 +343,8 @@ def _clock_frame(frame: pd.DataFrame, clocks, calendar, fraction: float) -> pd.D
     return out.drop(columns=["late_known"])
 
 
-_LOADED = ("complaints", "complaint_departments", "case_clocks", "follow_ups", "rectifications", *bench_desk.TABLES)
+_LOADED = ("complaints", "complaint_departments", "case_clocks", "follow_ups", "rectifications", "events",
+           *bench_desk.TABLES)
 
 
 @contextmanager
@@ -341,6 +399,15 @@ def _archive_archived(engine: Engine, clerk: int, ops: int, gm: int) -> None:
         connection.exec_driver_sql(
             "INSERT INTO quality_checks (complaint_id, checked_at, checked_by_id, passed, answers, note) "
             f"SELECT id, archived_at, {ops}, {true}, '{{}}', '' FROM complaints WHERE state = 'archived' ORDER BY id")
+        # and their history after the closure: the follow-up visit, 运营部's check, the archiving
+        closed, archived = State.CLOSED.value, State.ARCHIVED.value
+        _events(connection, pg, clerk, "benchclerk", "record_follow_up", closed, closed, "visited_at",
+                "FROM follow_ups ORDER BY complaint_id")
+        for action, actor, label, after in (("quality_check", ops, "benchops", closed),
+                                            ("archive", gm, "benchgm", archived)):
+            _events(connection, pg, actor, label, action, closed, after, "archived_at",
+                    "FROM (SELECT id AS complaint_id, archived_at FROM complaints WHERE state = 'archived') AS done "
+                    "ORDER BY complaint_id")
 
 
 def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
@@ -358,6 +425,8 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         clerk = session.scalar(select(User.id).where(User.username == "benchclerk"))
         ops = session.scalar(select(User.id).where(User.username == "benchops"))
         gm = session.scalar(select(User.id).where(User.username == "benchgm"))
+        actors = Actors(clerk=clerk, gm=gm, ops=ops,
+                        approver=session.scalar(select(User.id).where(User.username == "benchapprover")))
         desk_rules = {r.key.value: (r.unit.value, r.target) for r in desk_clocks.clock_rules(session).values()}
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))
@@ -376,11 +445,6 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     frame = _case_columns(size, now_ns, rng, refs)
     frame["closed_late"] = _closed_late(frame, clocks, calendar, fraction)
     with _bulk_load(engine):
-        # complaints, through a narrow staging table
-        _stage_table(engine)
-        _bulk(engine, "bench_stage", _to_rows(frame, _STAGE_COLUMNS, _TIMES))
-        _from_stage(engine, clerk)
-        lap("complaints")
         # departments: one, a quarter of them with 技术部 as well; reports once investigated
         accepted = frame["accepted_at"].to_numpy() != nat
         ids = frame["id"].to_numpy()[accepted]
@@ -401,6 +465,11 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             links[column] = value
         _bulk(engine, "complaint_departments", links)
         lap("departments")
+        # complaints, through a narrow staging table
+        _stage_table(engine)
+        _bulk(engine, "bench_stage", _to_rows(frame, _STAGED, _TIMES))
+        _from_stage(engine, clerk, actors)
+        lap("complaints and their history")
         # stored clock dues, in chunks
         clock_count = 0
         milestones = [c for c in dues.MILESTONES if c in frame]
@@ -473,9 +542,11 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
             connection.exec_driver_sql("VACUUM ANALYZE reminders")
             connection.exec_driver_sql("VACUUM ANALYZE events")
     open_count = int((frame["stage"] < 7).sum())
+    with engine.connect() as connection:
+        events = connection.exec_driver_sql("SELECT count(*) FROM events WHERE complaint_id IS NOT NULL").scalar()
     engine.dispose()
     return Seeded(size, open_count, clock_count, len(links), len(follow), seconds, reminder_seconds, issued, phases,
-                  desk)
+                  desk, events)
 
 
 # -- measuring pages -------------------------------------------------------------------------------
@@ -814,10 +885,16 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 now = _now()
                 seeded = seed(url, size, now)
                 print(f"\n== {backend}, {size:,} complaints ({seeded.open:,} open; {seeded.departments:,} department "
-                      f"routings; {seeded.clocks:,} stored clocks; {seeded.follow_ups:,} surveys) ==")
+                      f"routings; {seeded.clocks:,} stored clocks; {seeded.events:,} history events; "
+                      f"{seeded.follow_ups:,} surveys) ==")
                 print(f"seeding: {seeded.seconds:.1f} s ("
                       + ", ".join(f"{name} {t:.1f} s" for name, t in seeded.phases.items())
                       + f"); first reminder sweep: {seeded.reminder_seconds:.1f} s ({seeded.reminders:,} issued)")
+                apart = {name: seeded.phases.get(name, 0.0) for name in ("service desk", "statistics rollups")}
+                cases = seeded.seconds - sum(apart.values()) + seeded.reminder_seconds
+                print(f"the cases with their clocks, history, surveys and first reminder sweep: {cases:.1f} s "
+                      "(the issue's line: 1,000,000 in 120 s; the desk's indexes are in it); the service desk "
+                      f"{apart['service desk']:.1f} s; the statistics rollups {apart['statistics rollups']:.1f} s")
                 if seeded.desk is not None:
                     desk = seeded.desk
                     print(f"service desk: {desk.policies:,} policies ({desk.persons:,} persons), {desk.requests:,} "

@@ -55,3 +55,37 @@ def test_the_workshop_report_gives_nearest_rank_percentiles_and_every_error():
     assert "  error on login: KeyError('x') (×1)" in lines
     every = next(line for line in lines if line.startswith("every click"))
     assert every.split()[-1] == "2"
+
+
+def test_the_seeded_cases_carry_the_history_the_service_would_have_written(database_url):
+    """Each case's audit events (loaded in bulk, one statement per step) follow its lifecycle: registered first,
+    each step leaving the state the one before entered, in id and time order, the last step in the case's state."""
+    from sqlalchemy import select
+    from portal.persistence.database import UnitOfWork, make_engine
+    from portal.persistence.models import Complaint, Event
+    seeded = bench.seed(database_url, 300, bench._now())                                   # noqa: SLF001
+    unit = UnitOfWork(make_engine(database_url))
+    try:
+        with unit.read() as session:
+            cases = {c.id: c for c in session.scalars(select(Complaint))}
+            history: dict[int, list[Event]] = {}
+            for event in session.scalars(select(Event).where(Event.complaint_id.is_not(None),
+                                                             Event.action.not_like("%.issue"),
+                                                             Event.action != "contact.progress_due")
+                                         .order_by(Event.id)):
+                history.setdefault(event.complaint_id, []).append(event)
+    finally:
+        unit.engine.dispose()
+    assert set(history) == set(cases) and seeded.events >= sum(len(h) for h in history.values())
+    for case_id, events in history.items():
+        case = cases[case_id]
+        assert events[0].action == "register" and events[0].at == case.received_at
+        assert [e.at for e in events] == sorted(e.at for e in events), case_id
+        moves = [e for e in events if e.from_state != e.to_state]
+        for before, after in zip(moves, moves[1:]):
+            assert after.from_state == before.to_state, (case_id, before.action, after.action)
+        assert moves[-1].to_state == case.state, case_id
+        accept = [e for e in events if e.action == "accept"]
+        assert (accept[0].changes == {"number": case.number}) if case.accepted_at else not accept, case_id
+        reports = [e for e in events if e.action == "submit_report"]
+        assert len(reports) == sum(1 for r in case.departments if r.report_submitted_at), case_id
