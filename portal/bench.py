@@ -49,6 +49,7 @@ BENCH_USERS = [  # username, roles, department, approval level
     ("benchapprover", ["approver"], "operations", "gm"),
     ("benchadmin", ["admin"], None, None),                              # the policy register
     ("benchops", ["handler"], "operations", None),                      # 运营部's hand-over to the insurer
+    ("benchintake", ["intake"], "marketing", None),     # records the negotiations the lead (benchclerk) reviews
 ]
 S = 1_000_000_000
 HOUR, DAY = 3600 * S, 86400 * S
@@ -229,6 +230,7 @@ class Actors:
     gm: int
     ops: int
     approver: int
+    recorder: int       # records each negotiation: the one who reviews it may not have (four eyes)
 
 
 _EVENT_COLUMNS = "complaint_id, actor_id, actor_label, at, action, from_state, to_state, comment, changes"
@@ -257,7 +259,7 @@ def _stage_events(connection, pg: bool, actors: Actors) -> None:  # noqa: ANN001
         ("report_to_gm", actors.ops, "benchops", 1, "COALESCE(reported_to_gm_at, investigation_done_at)"),
         ("consolidate", actors.gm, "benchgm", 2, "COALESCE(reported_to_gm_at, investigation_done_at)"),
         ("approve", actors.approver, "benchapprover", 3, "bench_approved_at"),
-        ("record_negotiation", actors.clerk, "benchclerk", 4, "decision_told_at"),
+        ("record_negotiation", actors.recorder, "benchintake", 4, "decision_told_at"),
         ("review_negotiation", actors.clerk, "benchclerk", 5, "negotiation_returned_at"),
         ("close", actors.gm, "benchgm", 6, "closed_at"),
     ]
@@ -426,7 +428,8 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         ops = session.scalar(select(User.id).where(User.username == "benchops"))
         gm = session.scalar(select(User.id).where(User.username == "benchgm"))
         actors = Actors(clerk=clerk, gm=gm, ops=ops,
-                        approver=session.scalar(select(User.id).where(User.username == "benchapprover")))
+                        approver=session.scalar(select(User.id).where(User.username == "benchapprover")),
+                        recorder=session.scalar(select(User.id).where(User.username == "benchintake")))
         desk_rules = {r.key.value: (r.unit.value, r.target) for r in desk_clocks.clock_rules(session).values()}
         clocks = rules.clock_infos(session)
         fraction = rules.due_soon_fraction(rules.settings(session))

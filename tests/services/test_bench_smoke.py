@@ -62,6 +62,7 @@ def test_the_seeded_cases_carry_the_history_the_service_would_have_written(datab
     each step leaving the state the one before entered, in id and time order, the last step in the case's state."""
     from sqlalchemy import select
     from portal.persistence.database import UnitOfWork, make_engine
+    from portal.domain.four_eyes import CONFLICTS
     from portal.persistence.models import Complaint, Event
     seeded = bench.seed(database_url, 300, bench._now())                                   # noqa: SLF001
     unit = UnitOfWork(make_engine(database_url))
@@ -89,3 +90,6 @@ def test_the_seeded_cases_carry_the_history_the_service_would_have_written(datab
         assert (accept[0].changes == {"number": case.number}) if case.accepted_at else not accept, case_id
         reports = [e for e in events if e.action == "submit_report"]
         assert len(reports) == sum(1 for r in case.departments if r.report_submitted_at), case_id
+        for decision, conflicts in CONFLICTS.items():      # nobody decided on their own work (four eyes)
+            deciders = {e.actor_id for e in events if e.action == decision.value}
+            assert not deciders & {e.actor_id for e in events if e.action in conflicts}, (case_id, decision)
