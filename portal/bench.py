@@ -249,8 +249,8 @@ def _events(connection, pg: bool, actor: int, label: str, action: str, before: s
 
 def _stage_events(connection, pg: bool, actors: Actors) -> None:  # noqa: ANN001
     """The lifecycle steps each staged case has taken, one statement per step (in step order, so a case's events
-    are in id order as the service writes them): registered, accepted and routed, reported to the GM office,
-    each routed department's report, consolidated, approved, the decision told, the negotiation reviewed, closed."""
+    are in id order as the service writes them): registered, accepted and routed, each routed department's
+    report, reported to the GM office, consolidated, approved, the decision told, the negotiation reviewed, closed."""
     ts = (lambda c: f"CAST({c} AS TIMESTAMP)") if pg else (lambda c: c)
     states = [s.value for s in OPEN_STAGES] + [State.CLOSED.value]
     steps = [  # action, actor, the stage it leaves (None: registration), its time
@@ -277,7 +277,7 @@ def _stage_events(connection, pg: bool, actors: Actors) -> None:  # noqa: ANN001
                     "ORDER BY complaint_id")
 
 
-def _from_stage(engine: Engine, clerk_id: int, actors: Actors) -> None:
+def _from_stage(engine: Engine, actors: Actors) -> None:
     pg = engine.dialect.name == "postgresql"
     ts = (lambda c: f"CAST({c} AS TIMESTAMP)") if pg else (lambda c: c)
     columns = {c: (ts(c) if c in _TIMES else c) for c in _STAGE_COLUMNS}
@@ -289,7 +289,7 @@ def _from_stage(engine: Engine, clerk_id: int, actors: Actors) -> None:
         "insured_name": "''", "claim_report_number": "''", "description": "'基准数据：客户反映理赔进度缓慢。'",
         "product_involved": "''", "expected_resolution": "'尽快处理'", "complained_staff_other": "''",
         "clerk_opinion": "'基准数据：建议核实理赔进度并尽快答复客户。'", "flag_media": "FALSE" if pg else "0", "flag_regulator": "FALSE" if pg else "0",
-        "flag_litigation": "FALSE" if pg else "0", "joint_complainants": "1", "receiving_clerk_id": str(clerk_id),
+        "flag_litigation": "FALSE" if pg else "0", "joint_complainants": "1", "receiving_clerk_id": str(actors.clerk),
         "paused_seconds": "0", "consolidated_opinion": "''", "approval_instructions": "''", "negotiation_note": "''",
         "penalty_persons": "''", "closure_note": "''", "gm_report": "''", "follow_up_task": "FALSE" if pg else "0",
         "other_company": "''", "decision_checked": "''", "decision_basis": "''", "decision_remedies": "''",
@@ -471,7 +471,7 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
         # complaints, through a narrow staging table
         _stage_table(engine)
         _bulk(engine, "bench_stage", _to_rows(frame, _STAGED, _TIMES))
-        _from_stage(engine, clerk, actors)
+        _from_stage(engine, actors)
         lap("complaints and their history")
         # stored clock dues, in chunks
         clock_count = 0
