@@ -90,7 +90,13 @@ def refresh_all(connection: Connection) -> None:
     """Every case's flags from the raw tables: after a restore, a migration, or a bulk load that wrote rows past
     the session hook."""
     flags = rules()
-    connection.execute(update(Complaint).where(_stale(flags)).values(**flags))
+    # every rule holds only of a closed case, so any other case's flags are constants (blocked, nothing due): its
+    # staleness is read from its own row, and the raw tables are probed for the closed cases alone
+    closed = Complaint.state == State.CLOSED.value
+    other_stale = or_(Complaint.archive_blocked.is_not(True), Complaint.follow_up_due.is_not(False),
+                      Complaint.remedy_due.is_not(False))
+    connection.execute(update(Complaint).where(or_(and_(closed, _stale(flags)), and_(not_(closed), other_stale)))
+                       .values(**flags))
 
 
 def mismatches(connection: Connection) -> list[int]:

@@ -29,7 +29,7 @@ from portal.services import contact_due, rules
 from portal.services.actors import Actor, fresh_actor
 from portal.services.audit import jsonable, record_event
 from portal.services.complaints import attachment_row
-from portal.services.steps import locked_case
+from portal.services.steps import locked_case, locked_cases
 
 log = logging.getLogger(__name__)
 
@@ -371,8 +371,9 @@ def queue_progress_notices(uow: UnitOfWork, *, now: datetime) -> int:
         for complaint_id, key in inserted:
             prompted[complaint_id].append(key)
         dates = expected_completion(session, list(prompted))
+        cases = locked_cases(session, list(prompted))             # an automatic change: the rows locked
         for complaint_id, keys in sorted(prompted.items()):
-            complaint = locked_case(session, complaint_id)        # an automatic change: the row locked
+            complaint = cases[complaint_id]
             expected = dates.get(complaint_id)
             told = {} if expected is None else {"expected_completion_date": _last_day(expected)}
             try:

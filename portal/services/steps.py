@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.domain import lifecycle
@@ -27,6 +28,21 @@ def locked_case(session: Session, complaint_id: int, expected_version: int | Non
     if expected_version is not None and complaint.version != expected_version:
         raise ConcurrentChange("case.changed_meanwhile")
     return complaint
+
+
+def locked_cases(session: Session, complaint_ids: list[int], chunk: int = 500) -> dict[int, Complaint]:
+    """Several case rows locked for an automatic change (the sweep), read in a few statements rather than one
+    per case, in id order (so two sweeps lock in the same order and cannot deadlock)."""
+    found: dict[int, Complaint] = {}
+    ids = sorted(set(complaint_ids))
+    for begin in range(0, len(ids), chunk):
+        part = ids[begin:begin + chunk]
+        found.update((c.id, c) for c in session.scalars(
+            select(Complaint).where(Complaint.id.in_(part)).order_by(Complaint.id).with_for_update(of=Complaint)))
+    missing = set(ids) - set(found)
+    if missing:
+        raise NotFound("case.not_found")
+    return found
 
 
 @contextmanager

@@ -24,14 +24,29 @@ def test_only_the_pages_asked_for_are_measured(monkeypatch, capsys):
     assert rows == ["GM office, archive", "approval, final"]
 
 
-def test_the_seeded_cases_carry_the_archive_readiness_the_rule_gives(tmp_path):
-    """The bench loads rows past the session hook; its cases' stored readiness is rebuilt from the raw tables."""
+def test_the_seeded_cases_carry_the_archive_readiness_the_rule_gives_and_their_clocks(database_url):
+    """The bench loads rows past the session hook; its cases' stored readiness is rebuilt from the raw tables (and
+    a bulk refresh mends any flag set wrong, on a closed case or another); its stored clocks, written by a second
+    process, are all there."""
+    from sqlalchemy import func, select, update
     from portal.persistence.database import UnitOfWork, make_engine
+    from portal.persistence.models import CaseClock, Complaint
+    from portal.services import archive_readiness
     from tests.helpers import archive_flag_mistakes
-    url = f"sqlite:///{tmp_path / 'bench.sqlite3'}"
-    bench.seed(url, 300, bench._now())                               # noqa: SLF001
-    unit = UnitOfWork(make_engine(url))
+    seeded = bench.seed(database_url, 300, bench._now())              # noqa: SLF001
+    unit = UnitOfWork(make_engine(database_url))
     try:
+        assert archive_flag_mistakes(unit) == []
+        with unit.read() as session:
+            assert session.scalar(select(func.count()).select_from(CaseClock)) == seeded.clocks > 300
+            states = set(session.scalars(select(Complaint.state)))
+        assert {"closed", "archived", "investigating"} <= states
+        with unit.engine.begin() as connection:       # every flag of every third case turned over
+            connection.execute(update(Complaint).where(Complaint.id % 3 == 0).values(
+                archive_blocked=~Complaint.archive_blocked, follow_up_due=~Complaint.follow_up_due,
+                remedy_due=~Complaint.remedy_due))
+            assert len(archive_readiness.mismatches(connection)) == len(range(3, 301, 3))
+            archive_readiness.refresh_all(connection)
         assert archive_flag_mistakes(unit) == []
     finally:
         unit.engine.dispose()

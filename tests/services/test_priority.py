@@ -102,8 +102,12 @@ def test_the_bulk_refill_gives_what_the_clock_hook_wrote(uow, people):
         case_id = register(uow, people, T0 - timedelta(days=n, hours=1), n, urgency=("normal", "urgent")[n % 2])
         if n % 2:
             accept(uow, people, case_id, T0)
+        if n == 3:      # a hold: some clocks held, the case's due time from the ones still running
+            handling.hold(uow, actor=people.gmo, complaint_id=case_id, reason="等待客户补充材料",
+                          now=T0 + timedelta(hours=1), expected_version=current_version(uow, case_id))
     place = ("next_due_at", "queue_rank", "next_soon_at", "held_clock")
     before = {i: tuple(c[k] for k in place) for i, c in stored(uow).items()}
+    assert sum(held for *_, held in before.values()) == 1 and len({due for due, *_ in before.values()}) > 2
     with uow.engine.begin() as connection:
         connection.execute(Complaint.__table__.update().values(next_due_at=None, queue_rank=0, next_soon_at=None,
                                                                held_clock=False))
