@@ -31,7 +31,8 @@ from typing import Iterator
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, literal, select, text
+from sqlalchemy import column as sql_column
 from sqlalchemy.engine import make_url
 
 from portal import bench_desk
@@ -285,6 +286,10 @@ def _from_stage(engine: Engine, actors: Actors) -> None:
     columns = {c: (ts(c) if c in _TIMES else c) for c in _STAGE_COLUMNS}
     columns["original_id"] = "NULLIF(original_id, 0)"
     columns["responsibility_department_id"] = "NULLIF(responsibility_department_id, 0)"
+    # each case's place as if it had no due time (the portal's own rank in SQL); `priority.refill` moves the cases
+    # whose clocks give one, once the clocks are in
+    rank = priority.rank_expression(sql_column("state"), sql_column("severity"), sql_column("urgency"), literal(1))
+    columns["queue_rank"] = str(rank.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
     constants = {
         "version": "1", "customer_gender": "'female'", "customer_age_band": "'35_44'", "customer_occupation": "''",
         "customer_id_number": "''", "customer_address": "''", "customer_email": "''", "product": "'机动车辆保险'",

@@ -72,4 +72,7 @@ def refill(connection: Connection) -> None:
     connection.execute(update(table).where(c.id == running.c.case_id).values(
         next_due_at=running.c.due, next_soon_at=running.c.soon, held_clock=running.c.held == 1))
     no_due = case((c.next_due_at.is_(None), literal(1)), else_=literal(0))
-    connection.execute(update(table).values(queue_rank=rank_expression(c.state, c.severity, c.urgency, no_due)))
+    rank = rank_expression(c.state, c.severity, c.urgency, no_due)
+    # only the ranks that change are written (a bulk loader that set each case's rank as if it had no due time
+    # leaves the cases with a running clock: no new row version of every case on PostgreSQL)
+    connection.execute(update(table).where(c.queue_rank.is_distinct_from(rank)).values(queue_rank=rank))

@@ -26,17 +26,19 @@ def test_only_the_pages_asked_for_are_measured(monkeypatch, capsys):
 
 def test_the_seeded_cases_carry_the_archive_readiness_the_rule_gives_and_their_clocks(database_url):
     """The bench loads rows past the session hook; its cases' stored readiness is rebuilt from the raw tables (and
-    a bulk refresh mends any flag set wrong, on a closed case or another); its stored clocks, written by a second
-    process, are all there."""
+    a bulk refresh mends any flag set wrong, on a closed case or another), their places in the queues are what the
+    rule makes of their clocks; its stored clocks, written by a second process, are all there."""
     from sqlalchemy import func, select, update
     from portal.persistence.database import UnitOfWork, make_engine
     from portal.persistence.models import CaseClock, Complaint
     from portal.services import archive_readiness
     from tests.helpers import archive_flag_mistakes
+    from tests.services.test_priority import assert_places_agree_with_the_rule
     seeded = bench.seed(database_url, 300, bench._now())              # noqa: SLF001
     unit = UnitOfWork(make_engine(database_url))
     try:
         assert archive_flag_mistakes(unit) == []
+        assert_places_agree_with_the_rule(unit)     # the rank set at the load, moved by the refill where a clock runs
         with unit.read() as session:
             assert session.scalar(select(func.count()).select_from(CaseClock)) == seeded.clocks > 300
             states = set(session.scalars(select(Complaint.state)))
