@@ -5,7 +5,8 @@ For each backend and size it
 1. creates a fresh database (a temporary SQLite file; a new PostgreSQL database, dropped after),
 2. seeds that many complaints over three years ending now (about 5 % open) with departments,
    stored clock dues, follow-up surveys, rectification items and the reminders they earn — in bulk
-   (numpy-built columns, executemany into a staging table on SQLite, COPY on PostgreSQL), timed;
+   (numpy-built columns, executemany into a staging table on SQLite, COPY on PostgreSQL, the stored
+   clocks by a second process meanwhile), timed;
    and beside them the service desk (`bench_desk`): as many policies (with their persons and risks)
    and as many requests (every kind and state, stored clocks, history) as complaints, timed apart;
 3. runs each page under Streamlit's AppTest as the role that uses it (warm: the first run fills
@@ -974,7 +975,7 @@ def run(*, sizes: list[int], backends: list[str], repeat: int, postgres_url: str
                 apart = {name: seeded.phases.get(name, 0.0) for name in ("service desk", "statistics rollups")}
                 cases = seeded.seconds - sum(apart.values()) + seeded.reminder_seconds
                 print(f"the cases with their clocks, history, surveys and first reminder sweep: {cases:.1f} s "
-                      "(the issue's line: 1,000,000 in 120 s; the desk's indexes are in it); the service desk "
+                      "(the issue's line: 1,000,000 in 120 s); the service desk (with its indexes) "
                       f"{apart['service desk']:.1f} s; the statistics rollups {apart['statistics rollups']:.1f} s")
                 if seeded.desk is not None:
                     desk = seeded.desk
