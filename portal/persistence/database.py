@@ -76,7 +76,10 @@ def make_engine(url: str) -> Engine:
         # No JIT compilation: the portal's statements are short, and where the planner overestimates one (a NOT IN
         # over a person's own acts, estimated at a quarter million rows and finding none) PostgreSQL spent half a
         # second compiling a statement that then ran in ten milliseconds (the approval page at a million cases).
-        return create_engine(url, pool_pre_ping=True, future=True, connect_args={"options": "-c jit=off"}, **shared)
+        # (Added to any `options` the address gives, e.g. `-c role=…`, which connect_args would otherwise replace.)
+        given = parsed.query.get("options") or ""
+        options = " ".join(filter(None, [*([given] if isinstance(given, str) else given), "-c jit=off"]))
+        return create_engine(url, pool_pre_ping=True, future=True, connect_args={"options": options}, **shared)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True, connect_args={"timeout": 60, "check_same_thread": False}, **shared)

@@ -55,6 +55,9 @@ def test_the_application_role_can_run_the_portal_but_not_touch_the_trail(postgre
         url = postgres_uow.engine.url.update_query_dict({"options": f"-c role={role}"})
         as_app = UnitOfWork(make_engine(url.render_as_string(hide_password=False)))
         try:
+            with as_app.engine.connect() as connection:   # the address's options kept beside the portal's own
+                assert connection.execute(text("SELECT current_user")).scalar() == role
+                assert connection.execute(text("SHOW jit")).scalar() == "off"
             _an_event(as_app)                                         # the portal works under the role
             assert sessions.sign_in(as_app, username="clerk", password=PASSWORD, address="", now=T0)
             for statement in ("UPDATE events SET comment = 'x'", "DELETE FROM events", "TRUNCATE events CASCADE",
