@@ -380,9 +380,9 @@ class _ClocksApart:
     def __init__(self, url: str, frame: pd.DataFrame, clocks, calendar, fraction: float) -> None:  # noqa: ANN001
         self.url = url
         self.side = None
-        target = url
-        if make_url(url).get_backend_name() == "sqlite":
-            self.side = f"{make_url(url).database}.clocks"
+        target, parsed = url, make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            self.side = f"{parsed.database}.clocks"
             Path(self.side).unlink(missing_ok=True)
             target = f"sqlite:///{self.side}"
         self.receive, sink = multiprocessing.Pipe(duplex=False)
@@ -390,6 +390,14 @@ class _ClocksApart:
             target=_write_clocks, args=(target, frame, clocks, calendar, fraction, sink), daemon=True)
         self.process.start()
         sink.close()
+
+    def abandon(self) -> None:
+        """The seeding failed before `wait`: the second process stopped and its side file removed."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        if self.side is not None:
+            Path(self.side).unlink(missing_ok=True)
 
     def wait(self) -> int:
         """Wait for the second process: the number of clocks it wrote."""
@@ -532,32 +540,36 @@ def seed(url: str, size: int, now: datetime, *, seed_value: int = 7) -> Seeded:
     frame["closed_late"] = _closed_late(frame, clocks, calendar, fraction)
     with _bulk_load(engine, _LOADED):
         clocks_apart = _ClocksApart(url, frame, clocks, calendar, fraction)
-        # departments: one, a quarter of them with 技术部 as well; reports once investigated
-        accepted = frame["accepted_at"].to_numpy() != nat
-        ids = frame["id"].to_numpy()[accepted]
-        first = np.where(rng.random(ids.size) < 0.5, operations, rng.choice(refs["investigating"], ids.size))
-        second = (rng.random(ids.size) < 0.25) & (first != technical)
-        routed_at = frame["accepted_at"].to_numpy()[accepted]
-        report = frame["investigation_done_at"].to_numpy()[accepted]
-        plan = frame["initial_plan_at"].to_numpy()[accepted]
-        links = pd.DataFrame({
-            "complaint_id": np.concatenate([ids, ids[second]]),
-            "department_id": np.concatenate([first, np.full(int(second.sum()), technical)]),
-            "routed_at": np.concatenate([routed_at, routed_at[second]]),
-            "initial_plan_at": np.concatenate([plan, np.full(int(second.sum()), nat)]),
-            "report_submitted_at": np.concatenate([report, report[second]])})
-        links = _to_rows(links, list(links.columns), ["routed_at", "initial_plan_at", "report_submitted_at"])
-        for column, value in (("initial_plan", "先行核实"), ("evidence", ""), ("cause", ""), ("responsible_unit", ""),
-                              ("responsible_persons", ""), ("measures", "")):
-            links[column] = value
-        _bulk(engine, "complaint_departments", links)
-        lap("departments")
-        # complaints, through a narrow staging table
-        _stage_table(engine)
-        _bulk(engine, "bench_stage", _to_rows(frame, _STAGED, _TIMES))
-        _from_stage(engine, actors)
-        lap("complaints and their history")
-        clock_count = clocks_apart.wait()        # the stored clock dues, made meanwhile in a process of their own
+        try:
+            # departments: one, a quarter of them with 技术部 as well; reports once investigated
+            accepted = frame["accepted_at"].to_numpy() != nat
+            ids = frame["id"].to_numpy()[accepted]
+            first = np.where(rng.random(ids.size) < 0.5, operations, rng.choice(refs["investigating"], ids.size))
+            second = (rng.random(ids.size) < 0.25) & (first != technical)
+            routed_at = frame["accepted_at"].to_numpy()[accepted]
+            report = frame["investigation_done_at"].to_numpy()[accepted]
+            plan = frame["initial_plan_at"].to_numpy()[accepted]
+            links = pd.DataFrame({
+                "complaint_id": np.concatenate([ids, ids[second]]),
+                "department_id": np.concatenate([first, np.full(int(second.sum()), technical)]),
+                "routed_at": np.concatenate([routed_at, routed_at[second]]),
+                "initial_plan_at": np.concatenate([plan, np.full(int(second.sum()), nat)]),
+                "report_submitted_at": np.concatenate([report, report[second]])})
+            links = _to_rows(links, list(links.columns), ["routed_at", "initial_plan_at", "report_submitted_at"])
+            for column, value in (("initial_plan", "先行核实"), ("evidence", ""), ("cause", ""), ("responsible_unit", ""),
+                                  ("responsible_persons", ""), ("measures", "")):
+                links[column] = value
+            _bulk(engine, "complaint_departments", links)
+            lap("departments")
+            # complaints, through a narrow staging table
+            _stage_table(engine)
+            _bulk(engine, "bench_stage", _to_rows(frame, _STAGED, _TIMES))
+            _from_stage(engine, actors)
+            lap("complaints and their history")
+            clock_count = clocks_apart.wait()        # the stored clock dues, made meanwhile in a process of their own
+        except BaseException:
+            clocks_apart.abandon()
+            raise
         lap("stored clocks (waiting for their process)")
         clocks_apart.copy()
         lap("stored clocks (copied from its side file)")
