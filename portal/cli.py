@@ -54,6 +54,51 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backup_settings() -> tuple[bytes | None, str]:
+    from portal.adapters.notices import outbox_folder
+    from portal.services.backups import backup_key
+    return backup_key(config.secret("PORTAL_BACKUP_KEY", "backup", "key")), str(outbox_folder(config.database_url()))
+
+
+def cmd_db_backup(args: argparse.Namespace) -> int:
+    from portal.services.backups import BackupError, make_backup
+    key, outbox = _backup_settings()
+    keep = args.keep if args.keep is not None else config.secret("PORTAL_BACKUP_KEEP", "backup", "keep")
+    try:
+        made = make_backup(config.database_url(), Path(args.file), outbox=Path(outbox), key=key,
+                           keep=int(keep) if keep is not None else None, now=_now())
+    except (BackupError, ValueError) as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    rows = sum(made.counts.values())
+    print(f"backup written: {made.path} ({made.size:,} bytes, {'encrypted' if made.encrypted else 'NOT encrypted'}, "
+          f"owner-only 0600): {len(made.counts)} tables, {rows:,} rows, {made.outbox_files} outbox file(s)")
+    for old in made.pruned:
+        print(f"removed old backup {old}")
+    return 0
+
+
+def cmd_db_restore(args: argparse.Namespace) -> int:
+    from portal.services.backups import BackupError, restore_backup
+    key, outbox = _backup_settings()
+    try:
+        restored = restore_backup(config.database_url(), Path(args.file), outbox=Path(outbox), key=key,
+                                  force=args.force)
+    except BackupError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
+    for line in restored.differences:
+        print(f"difference: {line}", file=sys.stderr)
+    print(f"restored the {restored.backend} backup made {restored.made_at}: {len(restored.counts)} tables, "
+          f"{sum(restored.counts.values()):,} rows, {restored.outbox_files} outbox file(s); "
+          + ("row counts and the audit trail's digest match the backup" if not restored.differences
+             else f"{len(restored.differences)} difference(s) from the backup"))
+    if restored.differences:
+        return 1
+    _uow()      # migrated to this version's head when the backup is older; the calendar's new years loaded
+    return 0
+
+
 def cmd_db_grant(args: argparse.Namespace) -> int:
     from portal.services.grants import grant_app_role
     for statement in grant_app_role(_uow(), role=args.role):
@@ -228,6 +273,17 @@ def parser() -> argparse.ArgumentParser:
     sub = top.add_subparsers(dest="command", required=True)
     db = sub.add_parser("db").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="create or migrate the database").set_defaults(func=cmd_db_upgrade)
+    backup = db.add_parser("backup", help="the database and the notices' outbox folder in one file, readable by its "
+                                          "owner only; encrypted when a key is set ([backup] key)")
+    backup.add_argument("file", help="a new file (e.g. /var/backups/portal/portal-$(date +%%F-%%H%%M).backup)")
+    backup.add_argument("--keep", type=int, metavar="N",
+                        help="then delete all but the N newest portal backups in that folder ([backup] keep)")
+    backup.set_defaults(func=cmd_db_backup)
+    restore = db.add_parser("restore", help="restore a backup into an empty database (and its outbox files), then "
+                                            "check every table's row count and the audit trail's digest")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace what a non-empty database holds")
+    restore.set_defaults(func=cmd_db_restore)
     grant = db.add_parser("grant-app-role", help="PostgreSQL: let a login role run the portal, with audit "
                                                  "events append-only for it (run as the owner)")
     grant.add_argument("role")

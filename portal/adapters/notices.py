@@ -362,6 +362,13 @@ def default_folder(database_url: str | None = None) -> Path:
     return config.ROOT / "db" / "outbox"
 
 
+def outbox_folder(database_url: str | None = None) -> Path:
+    """The outbox folder the deployment writes notices to: `[notices.outbox] folder` (or PORTAL_OUTBOX_DIR), else
+    the default beside the database."""
+    folder = config.secret("PORTAL_OUTBOX_DIR", "notices", "outbox", "folder")
+    return Path(folder) if folder else default_folder(database_url)
+
+
 def _flag(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -373,8 +380,7 @@ def configured_transports(database_url: str | None = None) -> Transports:
     s = config.secret
     from_address = s("PORTAL_SMTP_FROM", "notices", "smtp", "from") or DEFAULT_FROM
     signature = s("PORTAL_SMS_SIGNATURE", "notices", "sms", "signature") or ""
-    folder = s("PORTAL_OUTBOX_DIR", "notices", "outbox", "folder")
-    outbox = FolderAdapter(Path(folder) if folder else default_folder(database_url), from_address, signature)
+    outbox = FolderAdapter(outbox_folder(database_url), from_address, signature)
     email: Adapter = outbox
     host = s("PORTAL_SMTP_HOST", "notices", "smtp", "host")
     if host:

@@ -15,9 +15,9 @@ from portal.persistence.models import Complaint, User
 from portal.services.actors import load_actor
 
 
-def cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "portal", *args], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT, env={**os.environ, "PORTAL_DATABASE_URL": url}, timeout=120)
+def cli(url: str, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "portal", *args], input=stdin, capture_output=True, text=True,
+                          cwd=ROOT, env={**os.environ, "PORTAL_DATABASE_URL": url, **(env or {})}, timeout=120)
 
 
 def test_users_add_reads_the_password_from_stdin_and_hashes_it(sqlite_url):
