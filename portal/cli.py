@@ -257,6 +257,24 @@ def cmd_stats_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from portal.services.doctor import Limits, run_checks
+    checks = run_checks(config.database_url(), now=_now(),
+                        limits=Limits(outbox_minutes=args.outbox_minutes, max_sessions=args.max_sessions))
+    for check in checks:
+        print(check.line())
+    return 0 if all(check.ok for check in checks) else 1
+
+
+def cmd_sessions_purge(args: argparse.Namespace) -> int:
+    from portal.services.sessions import purge_ended
+    if args.older_than_days < 1:
+        raise UsageError("--older-than-days must be at least 1")
+    gone = purge_ended(_uow(), now=_now(), older_than_days=args.older_than_days)
+    print(f"{gone:,} ended session(s) purged")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     if args.workshop:
         from portal import bench_workshop
@@ -357,6 +375,17 @@ def parser() -> argparse.ArgumentParser:
     stats.add_parser("rebuild", help="rebuild every statistics rollup row from the raw tables (after a restore, an "
                                      "upgrade or a bulk load)").set_defaults(func=cmd_stats_rebuild)
 
+    doctor = sub.add_parser("doctor", help="check the installation, one line a check; exit 1 on a problem "
+                                           "(for monitoring)")
+    doctor.add_argument("--outbox-minutes", type=int, default=30, metavar="M",
+                        help="a notice due longer than this and not sent is a problem (default 30)")
+    doctor.add_argument("--max-sessions", type=int, default=100_000, metavar="N",
+                        help="more rows than this in the login sessions table is a problem (default 100000)")
+    doctor.set_defaults(func=cmd_doctor)
+    login_sessions = sub.add_parser("sessions").add_subparsers(dest="sessions_command", required=True)
+    purge = login_sessions.add_parser("purge", help="delete login sessions that ended more than N days ago")
+    purge.add_argument("--older-than-days", type=int, default=30, metavar="N")
+    purge.set_defaults(func=cmd_sessions_purge)
     bench = sub.add_parser("bench", help="every page's server time and bare SQL on throw-away databases")
     bench.add_argument("--complaints", type=int, nargs="*", default=[100_000],
                        help="sizes to seed, e.g. --complaints 100000 1000000")

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import bcrypt
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from portal.domain.errors import DomainError
@@ -156,3 +156,17 @@ def revoke_user_sessions(session: Session, *, user_id: int, now: datetime, reaso
                              .where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
                              .values(revoked_at=now, revoked_reason=reason))
     return int(result.rowcount or 0)
+
+
+def purge_ended(uow: UnitOfWork, *, now: datetime, older_than_days: int) -> int:
+    """Delete the session rows that ended (logged out, revoked or expired) more than `older_than_days` ago: they
+    can never resume, and the audit trail keeps every login and logout. Returns how many went."""
+    if older_than_days < 1:
+        raise ValueError("older_than_days must be at least 1")
+    cutoff = now - timedelta(days=older_than_days)
+    with uow.write() as session:
+        gone = int(session.execute(delete(LoginSession).where(
+            or_(LoginSession.revoked_at < cutoff, LoginSession.expires_at < cutoff))).rowcount or 0)
+        record_event(session, actor=None, at=now, action="auth.sessions_purged",
+                     changes={"rows": gone, "ended_before": cutoff})
+        return gone
