@@ -136,6 +136,15 @@ def cmd_users_active(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users_sso(args: argparse.Namespace) -> int:
+    from portal.services import users
+    users.set_sso_subject(_uow(), actor=None, username=args.username, subject=None if args.clear else args.subject,
+                          now=_now())
+    print(f"user {args.username}: " + ("no company-account subject" if args.clear else f"company-account subject "
+                                                                                       f"{args.subject}"))
+    return 0
+
+
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     from portal import demo
     uow = _uow()
@@ -316,6 +325,13 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--approval-level", choices=["dept_manager", "deputy_gm", "gm"])
     add.add_argument("--email", default="")
     add.set_defaults(func=cmd_users_add)
+    sso = users.add_parser("sso", help="tie a user to the subject (sub) of their company account for single sign-on "
+                                       "(without one, a sign-on is matched by the user's e-mail)")
+    sso.add_argument("username")
+    tie = sso.add_mutually_exclusive_group(required=True)
+    tie.add_argument("--subject")
+    tie.add_argument("--clear", action="store_true")
+    sso.set_defaults(func=cmd_users_sso)
     reset = users.add_parser("reset-password", help="set a new password (read from standard input or a "
                                                    "prompt); ends every session of the user")
     reset.add_argument("username")

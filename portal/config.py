@@ -52,3 +52,17 @@ def secret_table(*path: str) -> dict[str, str]:
     for part in path:
         value = value.get(part) if isinstance(value, dict) else None
     return {str(k): str(v) for k, v in value.items() if not isinstance(v, dict)} if isinstance(value, dict) else {}
+
+
+def password_login() -> bool:
+    """Whether the login page offers the user name and password form (`PORTAL_PASSWORD_LOGIN`, or `[login] password`
+    in the secrets file; on unless set to false/0/no/off): an installation that signs everyone in through the
+    company's single sign-on switches it off."""
+    value = secret("PORTAL_PASSWORD_LOGIN", "login", "password")
+    return value is None or value.strip().lower() not in ("0", "false", "no", "off")
+
+
+def sso_provider() -> str | None:
+    """The named provider of `[auth.NAME]` to sign in with (`PORTAL_SSO_PROVIDER` or `[login] sso_provider`); None:
+    the one `[auth]` itself describes."""
+    return secret("PORTAL_SSO_PROVIDER", "login", "sso_provider")

@@ -45,6 +45,8 @@ class User(Base):
     approval_level: Mapped[str | None] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # the `sub` of the company account (single sign-on); without it a sign-on is matched by `email`
+    sso_subject: Mapped[str | None] = mapped_column(String(255), index=True, unique=True)
     department: Mapped[Department | None] = relationship(lazy="joined")
     role_links: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

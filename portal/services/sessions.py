@@ -22,6 +22,7 @@ import bcrypt
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from portal import config
 from portal.domain.errors import DomainError
 from portal.domain.passwords import can_be_a_password
 from portal.domain.text import strip_controls
@@ -86,6 +87,8 @@ def sign_in(uow: UnitOfWork, *, username: object, password: object, address: obj
     write: on SQLite a write transaction holds the database's one write lock, and thirty trainees logging in
     together queued behind each other's hashing. The write checks the lockout again and that the hash checked is
     still the user's, so parallel guesses gain nothing: one that finds the account locked by then is refused."""
+    if not config.password_login():        # a single-sign-on-only installation: no password opens a session
+        raise LoginRefused("login.password_off_refused")
     name, where = normal_username(username), _address(address)
     secret = password if isinstance(password, str) else ""
     with uow.read() as session:
@@ -115,6 +118,53 @@ def sign_in(uow: UnitOfWork, *, username: object, password: object, address: obj
                          changes={"username": name, "address": where})
             refusal = LoginRefused("login.failed")
     raise refusal
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the company's OpenID provider says signed in (its ID token's claims)."""
+    subject: str
+    email: str = ""
+    issuer: str = ""
+
+
+def _claim(value: object, limit: int) -> str:
+    return strip_controls(unicodedata.normalize("NFKC", value if isinstance(value, str) else "")).strip()[:limit]
+
+
+def _identified(session: Session, subject: str, email: str) -> User | None:
+    """The portal user a company account is: the one holding its subject, or else the one user whose e-mail address
+    is the account's (two users with one address match neither: nobody is signed in as a guess)."""
+    if subject:
+        user = session.scalar(select(User).where(User.sso_subject == subject))
+        if user is not None:
+            return user
+    if email:
+        found = session.scalars(select(User).where(func.lower(User.email) == email, User.sso_subject.is_(None))
+                                .limit(2)).all()
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def sign_in_with_identity(uow: UnitOfWork, *, identity: Identity, address: object, now: datetime) -> SignedIn:
+    """A login through the company's single sign-on: the provider has checked who it is; the portal decides whether
+    that identity is one of its users, and an active one. Roles, department and level stay the portal's. A refusal
+    (unknown identity, disabled user) is audited and says which, since the person did prove who they are."""
+    subject, email, issuer = _claim(identity.subject, 255), _claim(identity.email, 100).lower(), _claim(identity.issuer, 200)
+    where = _address(address)
+    seen = {"subject": subject, "email": email, "issuer": issuer, "address": where}
+    with uow.write() as session:
+        user = _identified(session, subject, email)
+        if user is not None and user.active:
+            values = rules.settings(session)
+            token, expires = open_session(session, user_id=user.id, address=where, now=now,
+                                          hours=_int_setting(values, "auth.session_hours", 12))
+            record_event(session, actor=user, at=now, action="auth.login", changes={**seen, "via": "sso"})
+            return SignedIn(token, to_actor(user), expires)
+        reason = "unknown" if user is None else "disabled"
+        record_event(session, actor=user, at=now, action="auth.sso_refused", changes={**seen, "reason": reason})
+    raise LoginRefused(f"login.sso_{reason}", account=email or subject)
 
 
 def open_session(session: Session, *, user_id: int, address: str, now: datetime, hours: int) -> tuple[str, datetime]:

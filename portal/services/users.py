@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.passwords import password_problem
-from portal.domain.text import clean_text
+from portal.domain.text import clean_text, strip_controls
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Department, User, UserRole
@@ -160,6 +160,24 @@ def set_user_active(uow: UnitOfWork, *, actor: Actor | None, username: str, acti
         record_event(session, actor=admin, at=now, action="user.enable" if active else "user.disable",
                      changes={"username": username, "active": active, "sessions_ended": ended})
         refresh_all_stuck(session)
+
+
+def set_sso_subject(uow: UnitOfWork, *, actor: Actor | None, username: str, subject: str | None,
+                    now: datetime) -> None:
+    """Tie a user to the subject (`sub`) of their company account, or untie them (None): a single sign-on with
+    that subject signs in as this user. One subject belongs to one user."""
+    subject = strip_controls(subject).strip()[:255] if isinstance(subject, str) else None
+    with uow.write() as session:
+        admin = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise DomainError("users.not_found", username=username)
+        holder = session.scalar(select(User).where(User.sso_subject == subject, User.id != user.id)) if subject else None
+        if holder is not None:
+            raise DomainError("users.sso_subject_taken", username=holder.username)
+        user.sso_subject = subject or None
+        record_event(session, actor=admin, at=now, action="user.sso_subject",
+                     changes={"username": username, "sso_subject": user.sso_subject})
 
 
 def reset_password(uow: UnitOfWork, *, actor: Actor | None, username: str | None, password: str,

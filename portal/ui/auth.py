@@ -16,10 +16,11 @@ import os
 import streamlit as st
 from extra_streamlit_components.CookieManager import _component_func as cookie_component
 
+from portal import config
 from portal.domain.roles import Role
 from portal.services import sessions
 from portal.services.actors import Actor
-from portal.ui.context import SANDBOX_PREFIX, SandboxGone, t, uow, wall_clock
+from portal.ui.context import SANDBOX_PREFIX, SandboxGone, say, t, uow, wall_clock
 from portal.ui.navigation import BY_KEY, allowed
 
 COOKIE_NAME = "complaint_portal_auth"
@@ -84,12 +85,72 @@ def _cookie_component(**kwargs) -> None:  # noqa: ANN003
     cookie_component(default=False, **kwargs)
 
 
+def company_identity() -> sessions.Identity | None:
+    """Who the company's OpenID provider signed in in this browser (Streamlit's `st.user`), or None: single sign-on
+    not configured (no `[auth]` in the secrets), or nobody signed in with it."""
+    if not single_sign_on_configured():
+        return None
+    try:
+        if not st.user.get("is_logged_in"):
+            return None
+    except (AttributeError, RuntimeError):     # no browser connection (bare runs)
+        return None
+    subject, email = st.user.get("sub"), st.user.get("email")
+    return sessions.Identity(subject=subject if isinstance(subject, str) else "",
+                             email=email if isinstance(email, str) else "",
+                             issuer=str(st.user.get("iss") or ""))
+
+
+def single_sign_on_configured() -> bool:
+    """`[auth]` in the secrets Streamlit reads: the company's OpenID provider, for `st.login`."""
+    try:
+        return "auth" in st.secrets
+    except FileNotFoundError:            # no secrets file at all (Streamlit's own error is one)
+        return False
+
+
+SSO_REFUSED = "sso_refused"
+
+
+def _single_sign_on() -> None:
+    """The company account: once the provider has sent the browser back signed in, the portal opens its own session
+    for the user that identity is (or says why not, once per browser session, audited); until then, a button."""
+    identity = company_identity()
+    if identity is None:
+        if st.button(t("login.sso_button"), type="primary", key="sso_login"):
+            st.login(config.sso_provider())
+        return
+    refused = st.session_state.get(SSO_REFUSED)
+    if refused is None or refused[0] != (identity.subject, identity.email):
+        try:
+            signed = sessions.sign_in_with_identity(uow(), identity=identity, address=client_address(),
+                                                    now=wall_clock())
+        except sessions.LoginRefused as refusal:
+            refused = st.session_state[SSO_REFUSED] = ((identity.subject, identity.email), refusal.message)
+        else:
+            remember_login(signed.token, signed.expires_at, sandbox=False)
+            return
+    st.error(say(refused[1]))
+    if st.button(t("login.sso_other"), key="sso_other"):
+        st.session_state.pop(SSO_REFUSED, None)
+        st.logout()
+
+
 def login_page() -> None:
     forget_cookie()
     st.title(t("app.title"))
     notice = st.session_state.get("auth_notice")
     if notice:
         st.error(t(notice))
+    if single_sign_on_configured():
+        _single_sign_on()
+    if not config.password_login():
+        st.caption(t("login.password_off"))
+        return
+    _password_form()
+
+
+def _password_form() -> None:
     st.caption(t("login.prompt"))
     from portal.services.sandbox import current_url
     with st.form("login", enter_to_submit=False):
@@ -160,6 +221,10 @@ def log_out() -> None:
     st.session_state.pop("in_sandbox", None)
     st.session_state.pop("cookie_pending", None)
     st.session_state["cookie_forget"] = 1
+    if company_identity() is not None:   # and out of the company account here, or the next run signs in again
+        st.session_state.pop(SSO_REFUSED, None)
+        st.logout()
+        st.stop()
     st.rerun()
 
 

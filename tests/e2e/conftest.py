@@ -30,13 +30,14 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_portal(database: Path):
-    """`streamlit run` on the database file, started anew; yields its address once healthy."""
+def running_portal(database: Path, *, env: dict[str, str] | None = None, options: tuple[str, ...] = ()):
+    """`streamlit run` on the database file, started anew (with `env` added to the environment and Streamlit's
+    `options`); yields its address once healthy."""
     port = _free_port()
-    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}"}
+    env = {**os.environ, "PORTAL_DATABASE_URL": f"sqlite:///{database}", **(env or {})}
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "server.py"),
-         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
+         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1", *options],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60

@@ -342,6 +342,22 @@ def test_the_interface_switches_to_english(page_db):
     assert "Welcome, 受理员甲" in texts(at)
 
 
+def test_a_single_sign_on_only_installation_shows_the_company_account_and_no_password_form(page_db, monkeypatch):
+    monkeypatch.setenv("PORTAL_PASSWORD_LOGIN", "false")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://127.0.0.1:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "portal", "client_secret": "secret",
+                          "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration"}
+    at.run()
+    assert not at.exception
+    assert len(at.text_input) == 0 and "本门户使用公司账号登录" in texts(at)
+    assert [b.label for b in at.button] == ["使用公司账号登录"]
+    monkeypatch.delenv("PORTAL_PASSWORD_LOGIN")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()                                    # no [auth]: the password form alone, as before
+    assert len(at.text_input) == 2 and "使用公司账号登录" not in [b.label for b in at.button]
+
+
 def test_the_login_form_locks_after_repeated_failures_without_naming_the_user(page_db):
     for username in ("clerk", "nobody-here"):
         at = AppTest.from_file(APP, default_timeout=60)
