@@ -69,6 +69,8 @@ class LoginSession(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(20))
+    # a session opened by single sign-on: the provider's sign-in it came from (issuer, subject, issued at), used once
+    sso_key: Mapped[str | None] = mapped_column(String(300), index=True, unique=True)
 
 
 class LoginFailure(Base):

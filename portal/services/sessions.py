@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import bcrypt
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal import config
@@ -27,7 +28,7 @@ from portal.domain.errors import DomainError
 from portal.domain.passwords import can_be_a_password
 from portal.domain.text import strip_controls
 from portal.persistence.database import UnitOfWork
-from portal.persistence.models import LoginFailure, LoginSession, User
+from portal.persistence.models import Event, LoginFailure, LoginSession, User
 from portal.services import rules
 from portal.services.actors import Actor, to_actor
 from portal.services.audit import record_event
@@ -122,24 +123,40 @@ def sign_in(uow: UnitOfWork, *, username: object, password: object, address: obj
 
 @dataclass(frozen=True)
 class Identity:
-    """Who the company's OpenID provider says signed in (its ID token's claims)."""
+    """Who the company's OpenID provider says signed in (its ID token's claims); `issued_at` is the token's `iat` in
+    the portal's local time."""
     subject: str
     email: str = ""
     issuer: str = ""
+    email_verified: bool = False
+    issued_at: datetime | None = None
+
+
+SSO_FRESH = timedelta(minutes=5)     # an ID token older than this opens no portal session: sign in again
+
+
+class SignOnAgain(LoginRefused):
+    """The provider's sign-in in this browser is not a fresh one (issued too long ago, or already used for a portal
+    session that has ended since): the person signs in with the company account again."""
+
+
+def sso_subject_text(value: object) -> str:
+    """A subject as stored and as compared: NFKC, no control characters, trimmed."""
+    return _claim(value, 255)
 
 
 def _claim(value: object, limit: int) -> str:
     return strip_controls(unicodedata.normalize("NFKC", value if isinstance(value, str) else "")).strip()[:limit]
 
 
-def _identified(session: Session, subject: str, email: str) -> User | None:
+def _identified(session: Session, subject: str, email: str, verified: bool) -> User | None:
     """The portal user a company account is: the one holding its subject, or else the one user whose e-mail address
-    is the account's (two users with one address match neither: nobody is signed in as a guess)."""
+    is the account's verified address (two users with one address match neither: nobody is signed in as a guess)."""
     if subject:
         user = session.scalar(select(User).where(User.sso_subject == subject))
         if user is not None:
             return user
-    if email:
+    if email and verified:
         found = session.scalars(select(User).where(func.lower(User.email) == email, User.sso_subject.is_(None))
                                 .limit(2)).all()
         if len(found) == 1:
@@ -149,30 +166,54 @@ def _identified(session: Session, subject: str, email: str) -> User | None:
 
 def sign_in_with_identity(uow: UnitOfWork, *, identity: Identity, address: object, now: datetime) -> SignedIn:
     """A login through the company's single sign-on: the provider has checked who it is; the portal decides whether
-    that identity is one of its users, and an active one. Roles, department and level stay the portal's. A refusal
-    (unknown identity, disabled user) is audited and says which, since the person did prove who they are."""
-    subject, email, issuer = _claim(identity.subject, 255), _claim(identity.email, 100).lower(), _claim(identity.issuer, 200)
-    where = _address(address)
+    that identity is one of its users, and an active one. Roles, department and level stay the portal's.
+
+    Only a fresh sign-in opens a session, and only once: Streamlit keeps the provider's identity in the browser for
+    weeks, and a portal session that expired, or was ended by a logout elsewhere, must not reopen from it. A user
+    matched by e-mail is tied to the account's subject from then on. A refusal (unknown identity, disabled user) is
+    audited and says which, since the person did prove who they are."""
+    subject, email = sso_subject_text(identity.subject), _claim(identity.email, 100).lower()
+    issuer, where = _claim(identity.issuer, 200), _address(address)
+    issued = identity.issued_at
+    if not subject or issued is None or not now - SSO_FRESH <= issued <= now + SSO_FRESH:
+        raise SignOnAgain("login.sso_again")
+    key = f"{issuer}|{subject}|{issued.isoformat()}"[:300]
     seen = {"subject": subject, "email": email, "issuer": issuer, "address": where}
-    with uow.write() as session:
-        user = _identified(session, subject, email)
-        if user is not None and user.active:
-            values = rules.settings(session)
-            token, expires = open_session(session, user_id=user.id, address=where, now=now,
-                                          hours=_int_setting(values, "auth.session_hours", 12))
-            record_event(session, actor=user, at=now, action="auth.login", changes={**seen, "via": "sso"})
-            return SignedIn(token, to_actor(user), expires)
-        reason = "unknown" if user is None else "disabled"
-        record_event(session, actor=user, at=now, action="auth.sso_refused", changes={**seen, "reason": reason})
+    try:
+        with uow.write() as session:
+            if session.scalar(select(LoginSession.id).where(LoginSession.sso_key == key)) is not None:
+                raise SignOnAgain("login.sso_again")
+            user = _identified(session, subject, email, identity.email_verified)
+            if user is not None and user.active:
+                if user.sso_subject is None:       # matched by e-mail: by the subject from now on
+                    user.sso_subject = subject
+                    record_event(session, actor=user, at=now, action="user.sso_subject",
+                                 changes={"username": user.username, "sso_subject": subject, "tied": "first sign-on"})
+                values = rules.settings(session)
+                token, expires = open_session(session, user_id=user.id, address=where, now=now,
+                                              hours=_int_setting(values, "auth.session_hours", 12), sso_key=key)
+                record_event(session, actor=user, at=now, action="auth.login", changes={**seen, "via": "sso"})
+                return SignedIn(token, to_actor(user), expires)
+            reason = "unknown" if user is None else "disabled"
+            # once per sign-in: the pages a refused person opens next (new tabs included) are not new attempts
+            earlier = session.scalars(select(Event.changes).where(Event.action == "auth.sso_refused",
+                                                                  Event.at >= issued - SSO_FRESH))
+            if not any(isinstance(c, dict) and c.get("sign_in") == key for c in earlier):
+                record_event(session, actor=user, at=now, action="auth.sso_refused",
+                             changes={**seen, "reason": reason, "sign_in": key})
+    except IntegrityError:          # the same sign-in used at the same moment by another tab: that one won
+        raise SignOnAgain("login.sso_again") from None
     raise LoginRefused(f"login.sso_{reason}", account=email or subject)
 
 
-def open_session(session: Session, *, user_id: int, address: str, now: datetime, hours: int) -> tuple[str, datetime]:
+def open_session(session: Session, *, user_id: int, address: str, now: datetime, hours: int,
+                 sso_key: str | None = None) -> tuple[str, datetime]:
     """A new session row for a user whose identity is already established; its token."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     expires = now + timedelta(hours=hours)
     session.add(LoginSession(token_hash=_hash(token), user_id=user_id, address=address,
-                             created_at=now, expires_at=expires))
+                             created_at=now, expires_at=expires, sso_key=sso_key))
+    session.flush()
     return token, expires
 
 

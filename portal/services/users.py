@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from portal.domain.errors import DomainError, Message, ValidationFailed
 from portal.domain.passwords import password_problem
-from portal.domain.text import clean_text, strip_controls
+from portal.domain.text import clean_text
 from portal.domain.roles import Role
 from portal.persistence.database import UnitOfWork
 from portal.persistence.models import Department, User, UserRole
@@ -166,7 +166,11 @@ def set_sso_subject(uow: UnitOfWork, *, actor: Actor | None, username: str, subj
                     now: datetime) -> None:
     """Tie a user to the subject (`sub`) of their company account, or untie them (None): a single sign-on with
     that subject signs in as this user. One subject belongs to one user."""
-    subject = strip_controls(subject).strip()[:255] if isinstance(subject, str) else None
+    from portal.services.sessions import sso_subject_text      # stored as a sign-on compares it
+    if subject is not None:
+        subject = sso_subject_text(subject)
+        if not subject:
+            raise DomainError("users.sso_subject_empty")
     with uow.write() as session:
         admin = fresh_actor(session, actor, Role.ADMIN) if actor is not None else None
         user = session.scalar(select(User).where(User.username == username))

@@ -12,15 +12,17 @@ revoked.
 from __future__ import annotations
 
 import os
+from datetime import datetime
 
 import streamlit as st
+from streamlit.errors import StreamlitAuthError
 from extra_streamlit_components.CookieManager import _component_func as cookie_component
 
 from portal import config
 from portal.domain.roles import Role
 from portal.services import sessions
 from portal.services.actors import Actor
-from portal.ui.context import SANDBOX_PREFIX, SandboxGone, say, t, uow, wall_clock
+from portal.ui.context import BEIJING, SANDBOX_PREFIX, SandboxGone, say, t, uow, wall_clock
 from portal.ui.navigation import BY_KEY, allowed
 
 COOKIE_NAME = "complaint_portal_auth"
@@ -95,10 +97,13 @@ def company_identity() -> sessions.Identity | None:
             return None
     except (AttributeError, RuntimeError):     # no browser connection (bare runs)
         return None
-    subject, email = st.user.get("sub"), st.user.get("email")
+    subject, email, issued = st.user.get("sub"), st.user.get("email"), st.user.get("iat")
     return sessions.Identity(subject=subject if isinstance(subject, str) else "",
                              email=email if isinstance(email, str) else "",
-                             issuer=str(st.user.get("iss") or ""))
+                             issuer=str(st.user.get("iss") or ""),
+                             email_verified=st.user.get("email_verified") is True,
+                             issued_at=datetime.fromtimestamp(issued, BEIJING).replace(tzinfo=None)
+                             if isinstance(issued, int | float) and not isinstance(issued, bool) else None)
 
 
 def single_sign_on_configured() -> bool:
@@ -112,21 +117,33 @@ def single_sign_on_configured() -> bool:
 SSO_REFUSED = "sso_refused"
 
 
+def _sign_on_button() -> None:
+    if st.button(t("login.sso_button"), type="primary", key="sso_login"):
+        try:
+            st.login(config.sso_provider())
+        except StreamlitAuthError:          # an [auth] table Streamlit cannot use (a key missing, a wrong name)
+            st.error(t("login.sso_misconfigured"))
+
+
 def _single_sign_on() -> None:
-    """The company account: once the provider has sent the browser back signed in, the portal opens its own session
-    for the user that identity is (or says why not, once per browser session, audited); until then, a button."""
+    """The company account: once the provider has sent the browser back from a fresh sign-in, the portal opens its
+    own session for the user that identity is (or says why not, once per sign-in and browser session, audited);
+    otherwise a button that goes to the provider."""
     identity = company_identity()
     if identity is None:
-        if st.button(t("login.sso_button"), type="primary", key="sso_login"):
-            st.login(config.sso_provider())
+        _sign_on_button()
         return
+    mark = (identity.subject, identity.email, identity.issued_at)
     refused = st.session_state.get(SSO_REFUSED)
-    if refused is None or refused[0] != (identity.subject, identity.email):
+    if refused is None or refused[0] != mark:
         try:
             signed = sessions.sign_in_with_identity(uow(), identity=identity, address=client_address(),
                                                     now=wall_clock())
+        except sessions.SignOnAgain:        # an old sign-in kept by the browser: the provider is asked again
+            _sign_on_button()
+            return
         except sessions.LoginRefused as refusal:
-            refused = st.session_state[SSO_REFUSED] = ((identity.subject, identity.email), refusal.message)
+            refused = st.session_state[SSO_REFUSED] = (mark, refusal.message)
         else:
             remember_login(signed.token, signed.expires_at, sandbox=False)
             return
@@ -142,10 +159,13 @@ def login_page() -> None:
     notice = st.session_state.get("auth_notice")
     if notice:
         st.error(t(notice))
-    if single_sign_on_configured():
+    configured = single_sign_on_configured()
+    if configured:
         _single_sign_on()
     if not config.password_login():
         st.caption(t("login.password_off"))
+        if not configured:       # no way in at all: say so rather than show an empty page
+            st.error(t("login.sso_misconfigured"))
         return
     _password_form()
 
