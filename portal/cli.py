@@ -60,15 +60,27 @@ def _backup_settings() -> tuple[bytes | None, str]:
     return backup_key(config.secret("PORTAL_BACKUP_KEY", "backup", "key")), str(outbox_folder(config.database_url()))
 
 
+def _operator_errors():  # noqa: ANN202
+    """What a backup or restore can meet that is the installation's, not a bug: said in one line, exit 1."""
+    import sqlite3
+    from sqlalchemy.exc import SQLAlchemyError
+    from portal.services.backups import BackupError
+    return (BackupError, ValueError, OSError, SQLAlchemyError, sqlite3.Error)
+
+
+def _first_line(problem: BaseException) -> str:
+    return (str(problem).strip().splitlines() or [type(problem).__name__])[0]
+
+
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    from portal.services.backups import BackupError, make_backup
+    from portal.services.backups import make_backup
     key, outbox = _backup_settings()
     keep = args.keep if args.keep is not None else config.secret("PORTAL_BACKUP_KEEP", "backup", "keep")
     try:
         made = make_backup(config.database_url(), Path(args.file), outbox=Path(outbox), key=key,
                            keep=int(keep) if keep is not None else None, now=_now())
-    except (BackupError, ValueError) as problem:
-        print(f"error: {problem}", file=sys.stderr)
+    except _operator_errors() as problem:
+        print(f"error: {_first_line(problem)}", file=sys.stderr)
         return 1
     rows = sum(made.counts.values())
     print(f"backup written: {made.path} ({made.size:,} bytes, {'encrypted' if made.encrypted else 'NOT encrypted'}, "
@@ -79,13 +91,13 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    from portal.services.backups import BackupError, restore_backup
+    from portal.services.backups import restore_backup
     key, outbox = _backup_settings()
     try:
         restored = restore_backup(config.database_url(), Path(args.file), outbox=Path(outbox), key=key,
-                                  force=args.force)
-    except BackupError as problem:
-        print(f"error: {problem}", file=sys.stderr)
+                                  force=args.force, allow_unencrypted=args.allow_unencrypted, now=_now())
+    except _operator_errors() as problem:
+        print(f"error: {_first_line(problem)}", file=sys.stderr)
         return 1
     for line in restored.differences:
         print(f"difference: {line}", file=sys.stderr)
@@ -309,7 +321,10 @@ def parser() -> argparse.ArgumentParser:
     restore = db.add_parser("restore", help="restore a backup into an empty database (and its outbox files), then "
                                             "check every table's row count and the audit trail's digest")
     restore.add_argument("file")
-    restore.add_argument("--force", action="store_true", help="replace what a non-empty database holds")
+    restore.add_argument("--force", action="store_true", help="replace what a non-empty database holds (and outbox "
+                                                              "files that differ)")
+    restore.add_argument("--allow-unencrypted", action="store_true",
+                         help="restore an unencrypted backup although a key is set")
     restore.set_defaults(func=cmd_db_restore)
     grant = db.add_parser("grant-app-role", help="PostgreSQL: let a login role run the portal, with audit "
                                                  "events append-only for it (run as the owner)")

@@ -26,12 +26,13 @@ import struct
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Column, Engine, MetaData, Table, inspect, select
 from sqlalchemy.engine import make_url
 
 from portal.persistence.database import make_engine
@@ -77,7 +78,8 @@ def inventory(engine: Engine) -> Inventory:
 
 
 def _inventory(connection) -> Inventory:  # noqa: ANN001
-    tables = set(inspect(connection).get_table_names())
+    inspector = inspect(connection)
+    tables = set(inspector.get_table_names())
     found = Inventory()
     for name in sorted(tables):
         found.counts[name] = int(connection.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar())
@@ -85,11 +87,16 @@ def _inventory(connection) -> Inventory:  # noqa: ANN001
         found.revision = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     digest = hashlib.sha256()
     for model in AUDIT_TABLES:
-        if model.__tablename__ not in tables:
+        name = model.__tablename__
+        if name not in tables:
             continue
-        columns = list(model.__table__.columns)
-        digest.update(model.__tablename__.encode())
-        rows = connection.execution_options(yield_per=5000).execute(select(*columns).order_by(columns[0]))
+        # the columns the table has in this database (sorted), not the code's: a backup made before an upgrade
+        # and its restore, counted before migrating, read the same ones
+        names = sorted(column["name"] for column in inspector.get_columns(name))
+        digest.update(f"{name}:{','.join(names)}".encode())
+        table = Table(name, MetaData(), *(Column(n) for n in names))
+        rows = connection.execution_options(yield_per=5000).execute(
+            select(*table.columns).order_by(table.c.id))
         for row in rows:
             digest.update(json.dumps([_cell(v) for v in row], ensure_ascii=False, default=str).encode())
             digest.update(b"\n")
@@ -159,6 +166,8 @@ class _SealedReader(io.RawIOBase):
         if len(size) < 4:
             raise BackupError("the backup file is cut short (its last part is missing)")
         length = struct.unpack(">I", size)[0]
+        if length > CHUNK + 16:
+            raise BackupError("the backup file is damaged (a part longer than any the portal writes)")
         sealed = self.source.read(length)
         if len(sealed) < length:
             raise BackupError("the backup file is cut short (its last part is missing)")
@@ -212,16 +221,24 @@ class Made:
 
 
 def _pg_environment(url: str) -> dict[str, str]:
-    """libpq's connection settings for pg_dump / pg_restore, the password in the environment, not the arguments."""
+    """libpq's settings for pg_dump / pg_restore from the portal's address: host, port, user, database and every
+    parameter the address gives (sslmode, sslrootcert, options, a socket folder as host=…), the password in the
+    environment rather than on the command line."""
     parsed = make_url(url)
     env = dict(os.environ)
     for name, value in (("PGHOST", parsed.host), ("PGPORT", parsed.port), ("PGUSER", parsed.username),
                         ("PGPASSWORD", parsed.password), ("PGDATABASE", parsed.database)):
         if value:
             env[name] = str(value)
-    options = parsed.query.get("options")
-    if options:
-        env["PGOPTIONS"] = options if isinstance(options, str) else " ".join(options)
+    settings = {"host": "PGHOST", "port": "PGPORT", "user": "PGUSER", "dbname": "PGDATABASE", "options": "PGOPTIONS",
+                "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT", "sslcert": "PGSSLCERT", "sslkey": "PGSSLKEY",
+                "sslcrl": "PGSSLCRL", "connect_timeout": "PGCONNECT_TIMEOUT", "target_session_attrs":
+                "PGTARGETSESSIONATTRS", "application_name": "PGAPPNAME", "passfile": "PGPASSFILE",
+                "service": "PGSERVICE", "gssencmode": "PGGSSENCMODE", "channel_binding": "PGCHANNELBINDING"}
+    for key, value in parsed.query.items():
+        if key not in settings:
+            raise BackupError(f"the database address's parameter {key!r} has no libpq equivalent for pg_dump")
+        env[settings[key]] = value if isinstance(value, str) else " ".join(value)
     return env
 
 
@@ -296,6 +313,22 @@ def _write(path: Path, manifest: dict, members: list[tuple[Path, str]], key: byt
         raise
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _record(engine: Engine, action: str, now: datetime, changes: dict) -> None:
+    """The command's audit event (actor: the command line)."""
+    from portal.persistence.database import UnitOfWork
+    from portal.services.audit import record_event
+    with UnitOfWork(engine).write() as session:
+        record_event(session, actor=None, at=now, action=action, changes=changes)
+
+
 def make_backup(url: str, path: Path, *, outbox: Path | None, key: bytes | None = None, keep: int | None = None,
                 now: datetime) -> Made:
     """Write a backup of the database at `url` (and of the `outbox` folder) to `path`, which must not exist yet;
@@ -311,15 +344,20 @@ def make_backup(url: str, path: Path, *, outbox: Path | None, key: bytes | None 
     try:
         if is_empty(engine):
             raise BackupError("the database holds no portal tables: nothing to back up (check the address)")
-        # the copy is made beside the backup (its disk was chosen for it), in a folder only the owner reads
-        with tempfile.TemporaryDirectory(prefix=".portal-backup-", dir=path.parent) as work:
+        # the copy is staged in the temporary folder ($TMPDIR), in a folder only the owner reads, never beside the
+        # (perhaps encrypted) backups, where a killed run would leave it in the clear
+        with tempfile.TemporaryDirectory(prefix="portal-backup-") as work:
             found, member = _snapshot(url, engine, Path(work))
             outbox_files = sorted(p for p in outbox.rglob("*") if p.is_file()) if outbox and outbox.is_dir() else []
+            members = [(Path(work) / member, member)] + [
+                (f, f"outbox/{f.relative_to(outbox).as_posix()}") for f in outbox_files]
             manifest = {"format": FORMAT, "backend": engine.dialect.name, "made_at": now.isoformat(sep=" "),
                         "revision": found.revision, "counts": found.counts, "audit_digest": found.audit_digest,
-                        "database": member, "outbox_files": len(outbox_files)}
-            _write(path, manifest, [(Path(work) / member, member)]
-                   + [(f, f"outbox/{f.relative_to(outbox).as_posix()}") for f in outbox_files], key)
+                        "database": member, "outbox_files": len(outbox_files),
+                        "digests": {name: _sha256(file) for file, name in members}}
+            _write(path, manifest, members, key)
+        _record(engine, "db.backup", now, {"file": str(path), "encrypted": bool(key), "rows": sum(found.counts.values()),
+                                           "audit_digest": found.audit_digest})
     finally:
         engine.dispose()
     pruned = prune(path.parent, keep, spare=path) if keep else []
@@ -348,13 +386,21 @@ class Restored:
     differences: list[str]
 
 
-@dataclass
-class _Opened:
-    manifest: dict
-    folder: Path
+DATABASE_MEMBERS = ("database.sqlite3", "database.pgdump")
 
 
-def _open(path: Path, key: bytes | None, folder: Path) -> _Opened:
+def _member_allowed(member: tarfile.TarInfo) -> bool:
+    """Only what a backup holds: the manifest, the database copy, regular files under outbox/ (no absolute path,
+    no `..`, no link, no device)."""
+    parts = Path(member.name).parts
+    if not member.isfile() or member.name.startswith("/") or ".." in parts:
+        return False
+    return member.name in (MANIFEST, *DATABASE_MEMBERS) or (len(parts) > 1 and parts[0] == "outbox")
+
+
+def _open(path: Path, key: bytes | None, folder: Path, *, allow_unencrypted: bool) -> dict:
+    """Unpack the backup into `folder` and check it whole: every member listed in the manifest with its digest,
+    the gzip stream to its end (its checksum), an encrypted file to its last part. Returns the manifest."""
     with Path(path).open("rb") as source:
         header = source.read(len(MAGIC) + 2)
         if len(header) < len(MAGIC) + 2 or header[:len(MAGIC)] != MAGIC:
@@ -362,6 +408,7 @@ def _open(path: Path, key: bytes | None, folder: Path) -> _Opened:
         if header[len(MAGIC)] != FORMAT:
             raise BackupError(f"{path} is a backup of format {header[len(MAGIC)]}; this portal reads format {FORMAT}")
         stream: BinaryIO = source
+        sealed = None
         if header[len(MAGIC) + 1] & ENCRYPTED:
             if not key:
                 raise BackupError("this backup is encrypted: set its key (PORTAL_BACKUP_KEY or [backup] key)")
@@ -369,24 +416,53 @@ def _open(path: Path, key: bytes | None, folder: Path) -> _Opened:
             salt, prefix, params = rest[:16], rest[16:24], tuple(rest[24:])
             if params != _SCRYPT:
                 raise BackupError("the backup's key derivation is not one this portal knows")
-            stream = io.BufferedReader(_SealedReader(source, _derive(key, salt), header + salt + prefix, prefix))
+            sealed = _SealedReader(source, _derive(key, salt), header + salt + prefix, prefix)
+            stream = io.BufferedReader(sealed)
+        elif key and not allow_unencrypted:
+            raise BackupError("this backup is not encrypted although a key is set: restore it only on purpose "
+                              "(--allow-unencrypted)")
         try:
             with gzip.GzipFile(fileobj=stream, mode="rb") as unzipped, \
                     tarfile.open(fileobj=unzipped, mode="r|") as archive:
-                archive.extractall(folder, filter="data")
-        except (tarfile.TarError, EOFError, OSError, gzip.BadGzipFile) as error:
+                for member in archive:
+                    if not _member_allowed(member):
+                        raise BackupError(f"the backup holds {member.name!r}, which no portal backup holds")
+                    archive.extract(member, folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+                while unzipped.read(1 << 20):       # to the end: the gzip checksum and length are checked there
+                    pass
+            if sealed is not None and not sealed.ended:
+                raise BackupError("the backup file is cut short (its last part is missing)")
+        except (tarfile.TarError, EOFError, gzip.BadGzipFile, zlib.error) as error:
             raise BackupError(f"the backup file is damaged: {error}") from error
     manifest_file = folder / MANIFEST
     if not manifest_file.is_file():
         raise BackupError("the backup holds no manifest: it is damaged")
-    return _Opened(json.loads(manifest_file.read_text()), folder)
+    try:
+        manifest = json.loads(manifest_file.read_text())
+        listed = dict(manifest["digests"])
+        database = manifest["database"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise BackupError(f"the backup's manifest is damaged: {error}") from error
+    if database not in DATABASE_MEMBERS:
+        raise BackupError("the backup's manifest names no database copy this portal writes")
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()} - {MANIFEST}
+    if present != set(listed) or any(_sha256(folder / name) != digest for name, digest in listed.items()):
+        raise BackupError("the backup's contents differ from its manifest: it is damaged")
+    return manifest
+
+
+def _known_revision(url: str, revision: str | None) -> bool:
+    from alembic.script import ScriptDirectory
+    from portal.persistence.migrate import alembic_config
+    script = ScriptDirectory.from_config(alembic_config(url))
+    return revision is None or revision in {r.revision for r in script.walk_revisions()}
 
 
 def _restore_sqlite(url: str, source: Path) -> None:
     database = make_url(url).database
     Path(database).parent.mkdir(parents=True, exist_ok=True)
     backup = sqlite3.connect(source)
-    target = sqlite3.connect(database)
+    target = sqlite3.connect(database, timeout=60)
     try:
         backup.backup(target)         # replaces every page of the target
     finally:
@@ -395,21 +471,32 @@ def _restore_sqlite(url: str, source: Path) -> None:
     os.chmod(database, 0o600)
 
 
-def _restore_postgres(url: str, source: Path, force: bool) -> None:
-    env = _pg_environment(url)
+def _restore_postgres(url: str, engine: Engine, source: Path, force: bool) -> None:
+    if force:     # everything of the current schema goes, not only what the dump would replace (newer tables too)
+        with engine.begin() as connection:
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar()
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        engine.dispose()
     arguments = [_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
-    if force:
-        arguments += ["--clean", "--if-exists"]
+    env = _pg_environment(url)
     done = subprocess.run([*arguments, "--dbname", env.get("PGDATABASE", ""), str(source)], env=env,
                           capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed: {done.stderr.strip()}")
 
 
-def restore_backup(url: str, path: Path, *, outbox: Path | None, key: bytes | None = None,
-                   force: bool = False) -> Restored:
+def _outbox_conflicts(unpacked: Path, outbox: Path) -> list[Path]:
+    return [outbox / file.relative_to(unpacked) for file in sorted(unpacked.rglob("*")) if file.is_file()
+            and (outbox / file.relative_to(unpacked)).exists()
+            and (outbox / file.relative_to(unpacked)).read_bytes() != file.read_bytes()]
+
+
+def restore_backup(url: str, path: Path, *, outbox: Path | None, key: bytes | None = None, force: bool = False,
+                   allow_unencrypted: bool = False, now: datetime) -> Restored:
     """Restore `path` into the database at `url`, which must be empty (no tables) unless `force`; then check
-    every table's row count and the audit trail's digest against the manifest, and put the outbox files back."""
+    every table's row count and the audit trail's digest against the manifest, and put the outbox files back.
+    Everything that can refuse the backup is checked before the database is touched."""
     if not Path(path).is_file():
         raise BackupError(f"{path} does not exist")
     engine = make_engine(url)
@@ -419,17 +506,24 @@ def restore_backup(url: str, path: Path, *, outbox: Path | None, key: bytes | No
             raise BackupError("the database is not empty: restore into a new, empty database, or give --force to "
                               "replace what it holds")
         with tempfile.TemporaryDirectory(prefix="portal-restore-") as work:
-            opened = _open(path, key, Path(work))
-            manifest = opened.manifest
+            manifest = _open(path, key, Path(work), allow_unencrypted=allow_unencrypted)
             if manifest.get("backend") != backend:
                 raise BackupError(f"this backup is of a {manifest.get('backend')} database; the address names a "
                                   f"{backend} one (copy across backends is not supported)")
-            source = opened.folder / manifest["database"]
+            if not _known_revision(url, manifest.get("revision")):
+                raise BackupError(f"this backup was made by a newer portal (migration {manifest.get('revision')}): "
+                                  "restore it with that version")
+            unpacked = Path(work) / "outbox"
+            conflicts = _outbox_conflicts(unpacked, outbox) if outbox is not None and unpacked.is_dir() else []
+            if conflicts and not force:
+                raise BackupError(f"{len(conflicts)} file(s) of the outbox folder differ from the backup's "
+                                  f"(e.g. {conflicts[0]}): give --force to replace them")
+            source = Path(work) / manifest["database"]
             engine.dispose()
             if backend == "sqlite":
                 _restore_sqlite(url, source)
             else:
-                _restore_postgres(url, source, force)
+                _restore_postgres(url, engine, source, force)
             found = inventory(engine)
             expected = manifest["counts"]
             differences = [f"{table}: {expected.get(table)} rows in the backup, {found.counts.get(table)} restored"
@@ -438,17 +532,17 @@ def restore_backup(url: str, path: Path, *, outbox: Path | None, key: bytes | No
             if found.audit_digest != manifest["audit_digest"]:
                 differences.append("the audit trail's digest differs from the backup's")
             restored_outbox = 0
-            if outbox is not None and (opened.folder / "outbox").is_dir():
-                for file in sorted((opened.folder / "outbox").rglob("*")):
-                    if not file.is_file():
-                        continue
-                    target = outbox / file.relative_to(opened.folder / "outbox")
-                    if target.exists() and not force and target.read_bytes() != file.read_bytes():
-                        differences.append(f"outbox file {target} exists with other content: kept (use --force)")
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(file, target)
-                    restored_outbox += 1
+            if outbox is not None and unpacked.is_dir():
+                for file in sorted(unpacked.rglob("*")):
+                    if file.is_file():
+                        target = outbox / file.relative_to(unpacked)
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(file, target)
+                        restored_outbox += 1
+        if not differences:
+            _record(engine, "db.restored", now, {"file": str(path), "made_at": manifest.get("made_at"),
+                                                 "rows": sum(found.counts.values()),
+                                                 "audit_digest": found.audit_digest})
     finally:
         engine.dispose()
     return Restored(backend, manifest.get("made_at", ""), found.counts, restored_outbox, differences)

@@ -101,28 +101,40 @@ def check_calendar(engine: Engine, now: datetime) -> Check:
 
 
 def check_outbox(engine: Engine, now: datetime, limits: Limits) -> Check:
+    """Three ways a notice to a customer is stuck: due and not tried for a while (no sender running), tried and not
+    delivered for a while (the gateway refuses or is down: each failure moves the next attempt on, so the due time
+    alone never looks late), or given up on in the last day (`failed`, for the GM office to resolve)."""
     cutoff = now - timedelta(minutes=limits.outbox_minutes)
+    queued = Notice.state == NoticeState.QUEUED.value
     with engine.connect() as connection:
         by_state = dict(connection.execute(select(Notice.state, func.count()).group_by(Notice.state)).all())
         late = connection.execute(select(func.count(), func.min(Notice.next_attempt_at)).where(
-            Notice.state == NoticeState.QUEUED.value, Notice.next_attempt_at <= cutoff)).one()
+            queued, Notice.next_attempt_at <= cutoff)).one()
+        retrying = connection.scalar(select(func.count()).select_from(Notice).where(
+            queued, Notice.attempts > 0, Notice.queued_at <= cutoff))
         stuck = connection.scalar(select(func.count()).select_from(Notice).where(
             Notice.state == NoticeState.SENDING.value, Notice.claimed_at <= cutoff))
+        failed = connection.scalar(select(func.count()).select_from(Notice).where(
+            Notice.state == NoticeState.FAILED.value, Notice.queued_at >= now - timedelta(days=1)))
     if not by_state:
         return Check("outbox", True, "no notices yet")
-    queued = by_state.get(NoticeState.QUEUED.value, 0)
     attention = (f"{by_state.get(NoticeState.FAILED.value, 0)} failed and "
                  f"{by_state.get(NoticeState.UNCONFIRMED.value, 0)} unconfirmed for the GM office (通知 page)")
-    if late[0] or stuck:
-        parts = []
-        if late[0]:
-            parts.append(f"{late[0]} notice(s) due since {late[1]:%Y-%m-%d %H:%M} not sent "
-                         f"(more than {limits.outbox_minutes} min)")
-        if stuck:
-            parts.append(f"{stuck} claimed by a sender more than {limits.outbox_minutes} min ago and not finished")
-        return Check("outbox", False, "; ".join(parts) + f": is `python -m portal notices send --loop` or the "
-                                                         f"portal's sender running? ({attention})")
-    return Check("outbox", True, f"{queued} queued, none late; {attention}")
+    parts = []
+    if late[0]:
+        parts.append(f"{late[0]} notice(s) due since {late[1]:%Y-%m-%d %H:%M} not sent (more than "
+                     f"{limits.outbox_minutes} min): is `python -m portal notices send --loop` or the portal's sender "
+                     "running?")
+    if retrying:
+        parts.append(f"{retrying} notice(s) tried and still not delivered after {limits.outbox_minutes} min: check "
+                     "the SMTP server or SMS gateway (the 通知 page shows each one's last error)")
+    if stuck:
+        parts.append(f"{stuck} claimed by a sender more than {limits.outbox_minutes} min ago and not finished")
+    if failed:
+        parts.append(f"{failed} notice(s) given up on in the last day")
+    if parts:
+        return Check("outbox", False, "; ".join(parts) + f" ({attention})")
+    return Check("outbox", True, f"{by_state.get(NoticeState.QUEUED.value, 0)} queued, none late; {attention}")
 
 
 def check_sessions(engine: Engine, now: datetime, limits: Limits) -> Check:

@@ -89,6 +89,21 @@ def test_notices_left_unsent_fail_the_outbox(database_url, uow):
     assert "claimed by a sender" in _failing(run_checks(database_url, now=T0 + timedelta(hours=2)))["outbox"]
 
 
+def test_notices_the_gateway_keeps_refusing_fail_the_outbox(database_url, uow):
+    """Each failed attempt moves the next one on: the due time never looks late, the time queued does."""
+    with uow.write() as session:
+        session.add(Notice(key="doctor-2@portal", kind="acknowledgement", channel="sms", recipient="13800000000",
+                           state="queued", attempts=3, last_error="gateway 503", queued_at=T0,
+                           next_attempt_at=T0 + timedelta(minutes=50)))
+    assert _failing(run_checks(database_url, now=T0 + timedelta(minutes=20))) == {}
+    failing = _failing(run_checks(database_url, now=T0 + timedelta(minutes=40)))
+    assert set(failing) == {"outbox"} and "tried and still not delivered" in failing["outbox"]
+    with uow.write() as session:
+        session.query(Notice).one().state = "failed"
+    assert "given up on in the last day" in _failing(run_checks(database_url, now=T0 + timedelta(hours=2)))["outbox"]
+    assert _failing(run_checks(database_url, now=T0 + timedelta(days=2))) == {}    # old ones: the 通知 page's
+
+
 def test_a_grown_session_table_fails_until_ended_sessions_are_purged(database_url, uow):
     signed = [sessions.sign_in(uow, username="clerk", password=PASSWORD, address="", now=T0) for _ in range(3)]
     sessions.sign_out(uow, token=signed[0].token, now=T0 + timedelta(hours=1))
