@@ -36,6 +36,19 @@ def row_counts(url: str) -> dict[str, int]:
         engine.dispose()
 
 
+def run_sql(url: str, statement: str) -> None:
+    """One statement on the database at `url`, in its own transaction (to put a database into a state no service
+    would)."""
+    from sqlalchemy import text
+    from portal.persistence.database import make_engine
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    finally:
+        engine.dispose()
+
+
 def instruct_report(uow, people, case_id, now):  # noqa: ANN001, ANN201
     """The general manager's 批示 on the investigation report (002 art.13.2), after `report_to_gm`."""
     from portal.services import handling

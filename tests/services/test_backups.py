@@ -15,7 +15,7 @@ from sqlalchemy import text
 from portal.persistence.database import make_engine
 from portal.services import backups, complaints, sessions
 from tests.conftest import IN_CI, PASSWORD, T0, _admin_engine, _drop_now, _pg_url
-from tests.helpers import a_form, row_counts
+from tests.helpers import a_form, row_counts, run_sql
 from tests.services.test_cli import cli
 
 KEY = "correct horse battery staple"
@@ -99,22 +99,13 @@ def test_a_backup_restores_every_row_the_audit_trail_and_the_outbox(database_url
     # a database that holds something is not overwritten unless forced; forced, it holds the backup's alone
     again = run(empty_target, _env(restored_outbox, PORTAL_BACKUP_KEY=KEY), "db", "restore", str(file))
     assert again.returncode == 1 and "not empty" in again.stderr
-    _sql(empty_target, "CREATE TABLE left_over (id INTEGER)")
+    run_sql(empty_target, "CREATE TABLE left_over (id INTEGER)")
     forced = run(empty_target, _env(restored_outbox, PORTAL_BACKUP_KEY=KEY), "db", "restore", str(file), "--force")
     assert forced.returncode == 0, forced.stderr
     assert row_counts(empty_target) == {**counts, "events": counts["events"] + 1}
 
 
-def _sql(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
-
-
-def test_the_audit_digest_tells_one_changed_event(database_url, uow, people, empty_target, tmp_path):
+def test_the_audit_digest_tells_an_added_event(database_url, uow, people, empty_target, tmp_path):
     _fill(uow, people)
     file = tmp_path / "plain.backup"
     assert run(database_url, _env(tmp_path / "none"), "db", "backup", str(file)).returncode == 0

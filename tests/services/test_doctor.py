@@ -4,28 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import text
 
-from portal.persistence.database import make_engine
 from portal.persistence.models import Notice
 from portal.services import sessions
 from portal.services.doctor import CHECKS, Limits, run_checks
 from tests.conftest import PASSWORD, T0
+from tests.helpers import run_sql
 from tests.services.test_cli import cli
 
 
 def _failing(checks) -> dict[str, str]:  # noqa: ANN001
     assert [c.name for c in checks] == list(CHECKS)
     return {c.name: c.detail for c in checks if not c.ok}
-
-
-def _sql(url: str, statement: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text(statement))
-    finally:
-        engine.dispose()
 
 
 def test_a_healthy_installation_passes_and_the_command_exits_0(database_url):
@@ -51,16 +41,16 @@ def test_an_unreachable_database_fails_and_nothing_else_is_guessed(database_url,
 
 def test_a_database_behind_or_ahead_of_the_code_fails_migrations(database_url):
     head = run_checks(database_url, now=T0)[1].detail.split()[-1]
-    _sql(database_url, "UPDATE alembic_version SET version_num = '0001'")
+    run_sql(database_url, "UPDATE alembic_version SET version_num = '0001'")
     failing = _failing(run_checks(database_url, now=T0))
     assert set(failing) == {"migrations"} and "db upgrade" in failing["migrations"] and head in failing["migrations"]
-    _sql(database_url, "UPDATE alembic_version SET version_num = '9999'")
+    run_sql(database_url, "UPDATE alembic_version SET version_num = '9999'")
     assert "does not know" in _failing(run_checks(database_url, now=T0))["migrations"]
     assert cli(database_url, "doctor").returncode == 1
 
 
 def test_a_year_without_its_calendar_fails_the_calendar(database_url):
-    _sql(database_url, f"DELETE FROM calendar_days WHERE day >= '{T0.year}-12-01' AND day <= '{T0.year}-12-31'")
+    run_sql(database_url, f"DELETE FROM calendar_days WHERE day >= '{T0.year}-12-01' AND day <= '{T0.year}-12-31'")
     failing = _failing(run_checks(database_url, now=T0))
     assert set(failing) == {"calendar"} and str(T0.year) in failing["calendar"]
 
@@ -70,7 +60,7 @@ def test_a_running_clock_waiting_for_a_calendar_fails_the_calendar(database_url,
     from portal.services import complaints
     complaints.register_complaint(uow, actor=people.clerk, form=a_form(), attachments=[], now=T0)
     assert _failing(run_checks(database_url, now=T0)) == {}
-    _sql(database_url, "UPDATE case_clocks SET calendar_missing = TRUE, due_at = NULL")
+    run_sql(database_url, "UPDATE case_clocks SET calendar_missing = TRUE, due_at = NULL")
     failing = _failing(run_checks(database_url, now=T0))
     assert set(failing) == {"calendar"} and "wait for a calendar year" in failing["calendar"]
 
