@@ -121,10 +121,10 @@ def _wait_for(url: str, context: ssl.SSLContext | None = None, seconds: float = 
 
 
 @contextmanager
-def portal_process(database_url: str, port: int):
-    """One portal process as the README starts it behind the proxy."""
+def portal_process(database_url: str, port: int, folder: Path):
+    """One portal process as the README starts it behind the proxy (its output in `folder`, for a failure's reader)."""
     env = {**os.environ, "PORTAL_DATABASE_URL": database_url, "PORTAL_FORWARDED_FOR": "1"}
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"portal-{port}.log", "wb")   # noqa: SIM115
+    log = open(folder / f"portal-{port}.log", "wb")   # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "portal" / "server.py"), "--server.port", str(port),
          "--server.headless", "true", "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log,
@@ -171,7 +171,7 @@ def production(postgres_template, tmp_path_factory):  # noqa: ANN001, ANN201
     tested = subprocess.run([*command, "-t"], capture_output=True, text=True)
     assert tested.returncode == 0, tested.stderr
     with ExitStack() as stack:
-        processes = {port: stack.enter_context(portal_process(url, port)) for port in ports}
+        processes = {port: stack.enter_context(portal_process(url, port, folder)) for port in ports}
         nginx = subprocess.Popen([*command, "-g", "daemon off;"], stderr=subprocess.PIPE)
         try:
             for port in ports:
