@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from portal import config
 from portal.domain.clocks import Unit, explain
-from portal.domain.errors import DomainError, ValidationFailed
+from portal.domain.errors import DomainError, ValidationFailed, first_line
 from portal.i18n import render, translate
 from portal.i18n.format import describe, fmt_day
 
@@ -68,10 +68,6 @@ def _operator_errors():  # noqa: ANN202
     return (BackupError, ValueError, OSError, SQLAlchemyError, sqlite3.Error)
 
 
-def _first_line(problem: BaseException) -> str:
-    return (str(problem).strip().splitlines() or [type(problem).__name__])[0]
-
-
 def cmd_db_backup(args: argparse.Namespace) -> int:
     from portal.services.backups import make_backup
     key, outbox = _backup_settings()
@@ -80,7 +76,7 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
         made = make_backup(config.database_url(), Path(args.file), outbox=Path(outbox), key=key,
                            keep=int(keep) if keep is not None else None, now=_now())
     except _operator_errors() as problem:
-        print(f"error: {_first_line(problem)}", file=sys.stderr)
+        print(f"error: {first_line(problem)}", file=sys.stderr)
         return 1
     rows = sum(made.counts.values())
     print(f"backup written: {made.path} ({made.size:,} bytes, {'encrypted' if made.encrypted else 'NOT encrypted'}, "
@@ -97,7 +93,7 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         restored = restore_backup(config.database_url(), Path(args.file), outbox=Path(outbox), key=key,
                                   force=args.force, allow_unencrypted=args.allow_unencrypted, now=_now())
     except _operator_errors() as problem:
-        print(f"error: {_first_line(problem)}", file=sys.stderr)
+        print(f"error: {first_line(problem)}", file=sys.stderr)
         return 1
     for line in restored.differences:
         print(f"difference: {line}", file=sys.stderr)

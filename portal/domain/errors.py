@@ -51,3 +51,8 @@ class ValidationFailed(DomainError):
     def __init__(self, errors: dict[str, Message]) -> None:
         super().__init__("form.has_errors", count=len(errors))
         self.errors = errors
+
+
+def first_line(error: BaseException) -> str:
+    """An unexpected error (a driver's, the operating system's) said in one line for an operator."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

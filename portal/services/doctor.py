@@ -22,6 +22,7 @@ from sqlalchemy import Engine, and_, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.domain.errors import first_line
 from portal.domain.notices import NoticeState
 from portal.persistence.database import make_engine
 from portal.persistence.migrate import alembic_config
@@ -44,10 +45,6 @@ class Check:
 class Limits:
     outbox_minutes: int = 30          # a notice due longer than this and not sent: the sender is not doing its work
     max_sessions: int = 100_000       # rows in login_sessions, live and ended
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def check_migrations(engine: Engine, url: str) -> Check:
@@ -163,7 +160,7 @@ def run_checks(url: str, *, now: datetime, limits: Limits = Limits()) -> list[Ch
                 connection.exec_driver_sql("SELECT 1")
                 tables = set(inspect(connection).get_table_names())
         except SQLAlchemyError as error:
-            return [Check("database", False, f"{where}: {_first_line(error)}")] + [
+            return [Check("database", False, f"{where}: {first_line(error)}")] + [
                 Check(name, False, "not checked: no database connection") for name in CHECKS[1:]]
         checks = [Check("database", True, f"{where} answers")]
         checks.append(check_migrations(engine, url))
@@ -176,7 +173,7 @@ def run_checks(url: str, *, now: datetime, limits: Limits = Limits()) -> list[Ch
             try:
                 checks.append(check())
             except SQLAlchemyError as error:
-                checks.append(Check(name, False, f"could not be checked: {_first_line(error)}"))
+                checks.append(Check(name, False, f"could not be checked: {first_line(error)}"))
         return checks
     finally:
         engine.dispose()
